@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/* tierd: userspace memory-tiering agent. Subcommands are dispatched from a
+ * table; every one takes --json where it prints a report. */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+
+#include "probe.h"
+#include "scanner.h"
+#include "util.h"
+
+#ifndef TIERD_VERSION
+#define TIERD_VERSION "unknown"
+#endif
+
+typedef struct Args {
+        bool json;
+        const char *sysfs_root;
+        const char *procfs_root;
+        double seconds;
+} Args;
+
+static void print_json(json_object *o) {
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* With --json, errors are JSON on stdout too, so a script always gets JSON. */
+static int fail(const Args *a, int error, const char *what) {
+        if (a->json) {
+                json_object *o = json_object_new_object();
+
+                json_object_object_add(o, "error", json_object_new_string(what));
+                json_object_object_add(o, "errno", json_object_new_string(strerror(error < 0 ? -error : error)));
+                print_json(o);
+                json_object_put(o);
+        }
+        log_error("%s: %s", what, strerror(error < 0 ? -error : error));
+        return 1;
+}
+
+static int verb_probe(const Args *a) {
+        _cleanup_(probe_freep) Probe *p = NULL;
+        ProbeRoots roots = { .sysfs = a->sysfs_root, .procfs = a->procfs_root };
+        int r;
+
+        r = probe_run(&roots, &p);
+        if (r < 0)
+                return fail(a, r, "probe failed");
+        if (a->json) {
+                json_object *o = probe_to_json(p);
+
+                print_json(o);
+                json_object_put(o);
+        } else
+                probe_print(p, stdout);
+        return 0;
+}
+
+typedef struct TraceStats {
+        uint64_t regions;
+        uint64_t region_bytes;
+        uint64_t hot_regions; /* nr_accesses > 0 */
+} TraceStats;
+
+static int count_region(const struct kscan_damon_region *r, void *userdata) {
+        TraceStats *s = userdata;
+
+        s->regions++;
+        s->region_bytes += r->end - r->start;
+        if (r->nr_accesses > 0)
+                s->hot_regions++;
+        return 0;
+}
+
+static double now_s(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static int verb_trace(const Args *a) {
+        _cleanup_(kscan_freep) KScan *k = NULL;
+        struct kscan_migrate_count mc[KSCAN_MR_MAX];
+        struct kscan_reclaim_count rc[KSCAN_NODES_MAX];
+        TraceStats st = { 0 };
+        double end;
+        int r;
+
+        r = kscan_open(&k);
+        if (r < 0)
+                return fail(a, r, "cannot attach the tracepoint collector");
+        if (!a->json)
+                fprintf(stderr, "tierd: tracing for %.1f s (migrate %s, reclaim %s, damon %s)\n", a->seconds,
+                        kscan_attached(k, "migrate") ? "on" : "off", kscan_attached(k, "reclaim") ? "on" : "off",
+                        kscan_attached(k, "damon") ? "on" : "off");
+        end = now_s() + a->seconds;
+        for (double left; (left = end - now_s()) > 0;) {
+                struct pollfd pfd = { .fd = kscan_epoll_fd(k), .events = POLLIN };
+
+                r = poll(&pfd, 1, (int) (left * 1000) + 1);
+                if (r < 0 && errno != EINTR)
+                        return fail(a, -errno, "poll failed");
+                r = kscan_consume(k, count_region, &st);
+                if (r < 0)
+                        return fail(a, r, "reading the ring buffer failed");
+        }
+        r = kscan_migrate_counts(k, mc);
+        if (r >= 0)
+                r = kscan_reclaim_counts(k, rc);
+        if (r < 0)
+                return fail(a, r, "reading the BPF counters failed");
+
+        if (a->json) {
+                json_object *o = json_object_new_object(), *att = json_object_new_object(),
+                            *mig = json_object_new_object(), *rec = json_object_new_array(),
+                            *dam = json_object_new_object();
+
+                json_object_object_add(att, "migrate", json_object_new_boolean(kscan_attached(k, "migrate")));
+                json_object_object_add(att, "reclaim", json_object_new_boolean(kscan_attached(k, "reclaim")));
+                json_object_object_add(att, "damon", json_object_new_boolean(kscan_attached(k, "damon")));
+                json_object_object_add(o, "attached", att);
+                json_object_object_add(o, "seconds", json_object_new_double(a->seconds));
+                for (unsigned i = 0; i < KSCAN_MR_MAX; i++) {
+                        const char *name = kscan_migrate_reason_name(i);
+                        json_object *x;
+
+                        if (!name || mc[i].calls == 0)
+                                continue;
+                        x = json_object_new_object();
+                        json_object_object_add(x, "calls", json_object_new_uint64(mc[i].calls));
+                        json_object_object_add(x, "succeeded", json_object_new_uint64(mc[i].succeeded));
+                        json_object_object_add(x, "failed", json_object_new_uint64(mc[i].failed));
+                        json_object_object_add(x, "thp_succeeded", json_object_new_uint64(mc[i].thp_succeeded));
+                        json_object_object_add(mig, name, x);
+                }
+                json_object_object_add(o, "migrations", mig);
+                for (int n = 0; n < KSCAN_NODES_MAX; n++) {
+                        json_object *x;
+
+                        if (rc[n].scanned == 0 && rc[n].reclaimed == 0)
+                                continue;
+                        x = json_object_new_object();
+                        json_object_object_add(x, "node", json_object_new_int(n));
+                        json_object_object_add(x, "scanned", json_object_new_uint64(rc[n].scanned));
+                        json_object_object_add(x, "reclaimed", json_object_new_uint64(rc[n].reclaimed));
+                        json_object_array_add(rec, x);
+                }
+                json_object_object_add(o, "reclaim", rec);
+                json_object_object_add(dam, "regions", json_object_new_uint64(st.regions));
+                json_object_object_add(dam, "region_bytes", json_object_new_uint64(st.region_bytes));
+                json_object_object_add(dam, "accessed_regions", json_object_new_uint64(st.hot_regions));
+                json_object_object_add(dam, "dropped", json_object_new_uint64(kscan_dropped(k)));
+                json_object_object_add(o, "damon", dam);
+                print_json(o);
+                json_object_put(o);
+        } else {
+                printf("migrations by reason (pages succeeded / failed):\n");
+                for (unsigned i = 0; i < KSCAN_MR_MAX; i++)
+                        if (kscan_migrate_reason_name(i) && mc[i].calls)
+                                printf("  %-16s %10llu / %llu\n", kscan_migrate_reason_name(i),
+                                       (unsigned long long) mc[i].succeeded, (unsigned long long) mc[i].failed);
+                printf("reclaim by node (scanned / reclaimed):\n");
+                for (int n = 0; n < KSCAN_NODES_MAX; n++)
+                        if (rc[n].scanned || rc[n].reclaimed)
+                                printf("  node %-3d %10llu / %llu\n", n, (unsigned long long) rc[n].scanned,
+                                       (unsigned long long) rc[n].reclaimed);
+                printf("DAMON regions: %llu (%llu accessed), %llu dropped\n", (unsigned long long) st.regions,
+                       (unsigned long long) st.hot_regions, (unsigned long long) kscan_dropped(k));
+        }
+        return 0;
+}
+
+typedef struct Verb {
+        const char *name;
+        int (*run)(const Args *a);
+        const char *help;
+} Verb;
+
+static const Verb verbs[] = {
+        { "probe", verb_probe, "report what the running kernel offers tierd (read-only)" },
+        { "trace", verb_trace, "attach the BPF tracepoint collector for --seconds and report the kernel's own migrations" },
+};
+
+static void usage(FILE *f) {
+        fprintf(f,
+                "usage: tierd [OPTIONS] COMMAND\n"
+                "\n"
+                "commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                fprintf(f, "  %-8s %s\n", verbs[i].name, verbs[i].help);
+        fprintf(f,
+                "\n"
+                "options:\n"
+                "  --json            machine-readable output (errors too)\n"
+                "  --seconds S       how long `trace` listens (default 5)\n"
+                "  --sysfs-root DIR  read sysfs from DIR instead of /sys (probe)\n"
+                "  --procfs-root DIR read procfs from DIR instead of /proc (probe)\n"
+                "  -v, --verbose     debug logging\n"
+                "  --version, -h, --help\n");
+}
+
+int main(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "seconds", required_argument, NULL, 's' },
+                { "sysfs-root", required_argument, NULL, 'S' },
+                { "procfs-root", required_argument, NULL, 'P' },
+                { "verbose", no_argument, NULL, 'v' },
+                { "version", no_argument, NULL, 'V' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        Args a = { .seconds = 5 };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "vh", opts, NULL)) >= 0)
+                switch (c) {
+                case 'j':
+                        a.json = true;
+                        break;
+                case 's': {
+                        char *end;
+
+                        a.seconds = strtod(optarg, &end);
+                        if (*end || a.seconds <= 0 || a.seconds > 86400) {
+                                log_error("--seconds: '%s' is not a number of seconds between 0 and 86400", optarg);
+                                return 2;
+                        }
+                        break;
+                }
+                case 'S':
+                        a.sysfs_root = optarg;
+                        break;
+                case 'P':
+                        a.procfs_root = optarg;
+                        break;
+                case 'v':
+                        log_set_max_level(LOG_LVL_DEBUG);
+                        break;
+                case 'V':
+                        puts("tierd " TIERD_VERSION);
+                        return 0;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
+                }
+
+        if (optind >= argc) {
+                usage(stderr);
+                log_error("no command given (the agent's daemon mode is not built yet)");
+                return 2;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(argv[optind], verbs[i].name) == 0) {
+                        if (optind + 1 < argc) {
+                                log_error("%s: unexpected argument '%s'", verbs[i].name, argv[optind + 1]);
+                                return 2;
+                        }
+                        return verbs[i].run(&a);
+                }
+        log_error("unknown command '%s' (see tierd --help)", argv[optind]);
+        return 2;
+}

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+#include "util.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int path_join_root(const char *root, const char *path, char **ret) {
+        char *p;
+
+        if (!root || !*root || (root[0] == '/' && root[1] == '\0'))
+                p = strdup(path);
+        else if (asprintf(&p, "%s%s%s", root, path[0] == '/' ? "" : "/", path) < 0)
+                p = NULL;
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+int read_full_file(const char *root, const char *path, char **ret_data, size_t *ret_size) {
+        _cleanup_free_ char *full = NULL, *buf = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t size = 0, alloc = 4096;
+        int r;
+
+        r = path_join_root(root, path, &full);
+        if (r < 0)
+                return r;
+        fd = open(full, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        buf = malloc(alloc);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n;
+
+                if (alloc - size < 2) {
+                        char *nb;
+
+                        if (alloc > (64u << 20))
+                                return -EFBIG;
+                        nb = realloc(buf, alloc * 2);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                        alloc *= 2;
+                }
+                n = read(fd, buf + size, alloc - size - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+        }
+        buf[size] = '\0';
+        if (ret_size)
+                *ret_size = size;
+        *ret_data = TAKE_PTR(buf);
+        return 0;
+}
+
+int read_one_line(const char *root, const char *path, char **ret_line) {
+        _cleanup_free_ char *data = NULL;
+        int r;
+
+        r = read_full_file(root, path, &data, NULL);
+        if (r < 0)
+                return r;
+        data[strcspn(data, "\n")] = '\0';
+        *ret_line = TAKE_PTR(data);
+        return 0;
+}
+
+bool file_exists(const char *root, const char *path) {
+        _cleanup_free_ char *full = NULL;
+
+        if (path_join_root(root, path, &full) < 0)
+                return false;
+        return access(full, F_OK) == 0;
+}
+
+int parse_u64(const char *s, uint64_t *ret) {
+        unsigned long long v;
+        char *end;
+
+        while (isspace((unsigned char) *s))
+                s++;
+        if (!isdigit((unsigned char) *s))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        while (isspace((unsigned char) *end))
+                end++;
+        if (*end)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int parse_id_list(const char *s, uint64_t *ret_mask) {
+        uint64_t mask = 0;
+        const char *p = s;
+
+        while (isspace((unsigned char) *p))
+                p++;
+        while (*p && *p != '\n') {
+                unsigned long a, b;
+                char *end;
+
+                if (!isdigit((unsigned char) *p))
+                        return -EINVAL;
+                a = strtoul(p, &end, 10);
+                b = a;
+                if (*end == '-') {
+                        if (!isdigit((unsigned char) end[1]))
+                                return -EINVAL;
+                        b = strtoul(end + 1, &end, 10);
+                }
+                if (b < a || b >= 64)
+                        return -ERANGE;
+                for (unsigned long i = a; i <= b; i++)
+                        mask |= UINT64_C(1) << i;
+                p = end;
+                if (*p == ',')
+                        p++;
+                else if (*p && *p != '\n' && !isspace((unsigned char) *p))
+                        return -EINVAL;
+                while (isspace((unsigned char) *p) && *p != '\n')
+                        p++;
+        }
+        *ret_mask = mask;
+        return 0;
+}
+
+int format_id_list(uint64_t mask, char *buf, size_t size) {
+        size_t len = 0;
+
+        if (size == 0)
+                return -ENOBUFS;
+        buf[0] = '\0';
+        for (int i = 0; i < 64; i++) {
+                int j = i;
+                int n;
+
+                if (!(mask & (UINT64_C(1) << i)))
+                        continue;
+                while (j + 1 < 64 && (mask & (UINT64_C(1) << (j + 1))))
+                        j++;
+                if (j == i)
+                        n = snprintf(buf + len, size - len, "%s%d", len ? "," : "", i);
+                else
+                        n = snprintf(buf + len, size - len, "%s%d-%d", len ? "," : "", i, j);
+                if (n < 0 || (size_t) n >= size - len)
+                        return -ENOBUFS;
+                len += (size_t) n;
+                i = j;
+        }
+        return 0;
+}
+
+const char *format_bytes(uint64_t bytes, char *buf, size_t size) {
+        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+        double v = (double) bytes;
+        size_t u = 0;
+
+        while (v >= 1024.0 && u + 1 < ELEMENTSOF(units)) {
+                v /= 1024.0;
+                u++;
+        }
+        if (u == 0)
+                snprintf(buf, size, "%" PRIu64 " B", bytes);
+        else
+                snprintf(buf, size, "%.1f %s", v, units[u]);
+        return buf;
+}
+
+static int log_max_level = LOG_LVL_INFO;
+
+void log_set_max_level(int level) { log_max_level = level; }
+int log_get_max_level(void) { return log_max_level; }
+
+int log_internal(int level, int error, const char *fmt, ...) {
+        int saved = errno;
+        va_list ap;
+
+        if (error < 0)
+                error = -error;
+        if (level <= log_max_level) {
+                const char *prefix = level <= LOG_LVL_ERR ? "error: " :
+                                     level == LOG_LVL_WARNING ? "warning: " :
+                                     level >= LOG_LVL_DEBUG ? "debug: " : "";
+                fprintf(stderr, "tierd: %s", prefix);
+                errno = error;
+                va_start(ap, fmt);
+                vfprintf(stderr, fmt, ap);
+                va_end(ap);
+                fputc('\n', stderr);
+        }
+        errno = saved;
+        return -error;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers shared by every tierd module: cleanup attributes, file
+ * reading relative to a root, number and list parsing. Functions return
+ * >= 0 on success and -errno on failure; outputs come last as ret_*. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _unused_ __attribute__((unused))
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
+static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Hand ownership of *p to the caller and leave NULL behind. */
+#define TAKE_PTR(p) ({ __typeof__(p) _p = (p); (p) = NULL; _p; })
+#define TAKE_FD(fd) ({ int _fd = (fd); (fd) = -1; _fd; })
+
+/* Join root and path ("/sys" style absolute path); root may be NULL or "". */
+int path_join_root(const char *root, const char *path, char **ret);
+
+/* Read a whole (small) file into a NUL-terminated buffer. */
+int read_full_file(const char *root, const char *path, char **ret_data, size_t *ret_size);
+
+/* Read the first line of a file, without the trailing newline. */
+int read_one_line(const char *root, const char *path, char **ret_line);
+
+bool file_exists(const char *root, const char *path);
+
+/* Unsigned decimal, all of s (surrounding whitespace allowed). */
+int parse_u64(const char *s, uint64_t *ret);
+
+/* A kernel list like "0-3,8,10-11" into a bitmask of up to 64 ids;
+ * an empty string is an empty set. */
+int parse_id_list(const char *s, uint64_t *ret_mask);
+
+/* Format a 64-bit id mask as a kernel-style list into buf. */
+int format_id_list(uint64_t mask, char *buf, size_t size);
+
+/* Human-readable binary size ("1.5 GiB") into buf. */
+const char *format_bytes(uint64_t bytes, char *buf, size_t size);
+
+/* Logging: to stderr with a level prefix; debug only when enabled. */
+enum { LOG_LVL_ERR = 3, LOG_LVL_WARNING = 4, LOG_LVL_INFO = 6, LOG_LVL_DEBUG = 7 };
+void log_set_max_level(int level);
+int log_get_max_level(void);
+/* Logs and returns -abs(error) so callers can `return log_error_errno(r, ...)`. */
+int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
+#define log_error(...) log_internal(LOG_LVL_ERR, 0, __VA_ARGS__)
+#define log_warning(...) log_internal(LOG_LVL_WARNING, 0, __VA_ARGS__)
+#define log_info(...) log_internal(LOG_LVL_INFO, 0, __VA_ARGS__)
+#define log_debug(...) log_internal(LOG_LVL_DEBUG, 0, __VA_ARGS__)
+#define log_error_errno(e, ...) log_internal(LOG_LVL_ERR, (e), __VA_ARGS__)
+#define log_warning_errno(e, ...) log_internal(LOG_LVL_WARNING, (e), __VA_ARGS__)

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* Access sampling. At this stage: the tracepoint collector (kscan), a
+ * libbpf CO-RE skeleton on the kernel's migrate, vmscan and DAMON
+ * tracepoints. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "bpf/kscan.h"
+
+typedef struct KScan KScan;
+
+/* Names of enum migrate_reason values (6.12), NULL past the end. */
+const char *kscan_migrate_reason_name(unsigned reason);
+
+/* Loads and attaches every program whose tracepoint the running kernel
+ * has; a missing tracepoint is skipped (and reported by kscan_attached()),
+ * not an error. Fails with -errno when BPF cannot be used at all. */
+int kscan_open(KScan **ret);
+KScan *kscan_free(KScan *k);
+static inline void kscan_freep(KScan **k) { kscan_free(*k); }
+
+/* "migrate", "reclaim", "damon": whether that program is attached. */
+bool kscan_attached(const KScan *k, const char *which);
+
+/* The ring buffer's epoll fd, for the event loop. */
+int kscan_epoll_fd(const KScan *k);
+
+typedef int (*kscan_region_cb)(const struct kscan_damon_region *r, void *userdata);
+/* Consumes what the ring buffer holds; returns the number of records. */
+int kscan_consume(KScan *k, kscan_region_cb cb, void *userdata);
+
+/* Totals since open, summed over CPUs. */
+int kscan_migrate_counts(const KScan *k, struct kscan_migrate_count ret[KSCAN_MR_MAX]);
+int kscan_reclaim_counts(const KScan *k, struct kscan_reclaim_count ret[KSCAN_NODES_MAX]);
+uint64_t kscan_dropped(const KScan *k);
