@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Prints each test's result with its Check or TAP counts, then one line
+'N passed, N failed, N skipped' over every check of every build given."""
+import json
+import os
+import re
+import sys
+
+passed = failed = skipped = 0
+for build in sys.argv[1:]:
+    log = os.path.join(build, 'meson-logs', 'testlog.json')
+    if not os.path.exists(log):
+        continue
+    for line in open(log):
+        r = json.loads(line)
+        out = r.get('stdout') or ''
+        name = f"{build}: {r['name']}"
+        m = re.search(r'^\d+%: Checks: (\d+), Failures: (\d+), Errors: (\d+)', out, re.M)
+        tap_ok = len(re.findall(r'^ok \d+', out, re.M))
+        tap_fail = len(re.findall(r'^not ok \d+', out, re.M))
+        tap_skip = re.search(r'^1\.\.0 # SKIP (.*)$', out, re.M)
+        if r['result'] == 'SKIP' or tap_skip:
+            skipped += 1
+            why = tap_skip.group(1) if tap_skip else 'skipped'
+            print(f'SKIP {name}: {why}')
+            continue
+        if m:
+            n, f, e = map(int, m.groups())
+            p, x = n - f - e, f + e
+            detail = m.group(0)
+        elif tap_ok or tap_fail:
+            p, x = tap_ok, tap_fail
+            detail = f'TAP: {tap_ok} ok, {tap_fail} not ok'
+        else:
+            p, x = (1, 0) if r['result'] == 'OK' else (0, 1)
+            detail = r['result']
+        if r['result'] not in ('OK', 'SKIP') and x == 0:
+            x = 1  # crashed or timed out after its last check
+        passed += p
+        failed += x
+        print(f"{'PASS' if r['result'] == 'OK' else 'FAIL'} {name}: {detail}"
+              f"{'' if r['result'] == 'OK' else ' (' + r['result'] + ')'}")
+print(f'{passed} passed, {failed} failed, {skipped} skipped')
+sys.exit(1 if failed else 0)

@@ -1,0 +1,75 @@
+# Minimal TAP producer and VM helpers shared by the host and vm suites.
+import json
+import os
+import subprocess
+import sys
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+
+
+class Tap:
+    """Prints TAP; every check says what it compared."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name, detail=''):
+        self.n += 1
+        if cond:
+            print(f'ok {self.n} - {name}')
+        else:
+            self.failed += 1
+            print(f'not ok {self.n} - {name}')
+            if detail:
+                for line in str(detail).splitlines():
+                    print(f'#   {line}')
+        sys.stdout.flush()
+        return cond
+
+    def eq(self, got, want, name):
+        return self.ok(got == want, name, f'got {got!r}, want {want!r}')
+
+    def skip_all(self, why):
+        print(f'1..0 # SKIP {why}')
+        sys.exit(0)
+
+    def bail(self, why):
+        print(f'Bail out! {why}')
+        sys.exit(1)
+
+    def done(self):
+        print(f'1..{self.n}')
+        sys.exit(1 if self.failed else 0)
+
+
+def sections(text):
+    """Splits guest output into {name: text} by '=== BEGIN name' / '=== END name' lines."""
+    out, cur, buf = {}, None, []
+    for line in text.splitlines():
+        if line.startswith('=== BEGIN '):
+            cur, buf = line[len('=== BEGIN '):].strip(), []
+        elif line.startswith('=== END ') and cur:
+            out[cur] = '\n'.join(buf)
+            cur = None
+        elif cur is not None:
+            buf.append(line)
+    return out
+
+
+def run_vm(kernel, script, build, timeout=600, extra=()):
+    """Boots the testbed once and runs a guest shell script; returns (status, output)."""
+    cmd = [os.path.join(TOP, 'test', 'vm', 'run'), '--kernel', kernel, '--build', build,
+           '--timeout', str(timeout), *extra, '--', 'sh', '-c', script]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=timeout + 120)
+    sys.stderr.write(p.stderr)
+    return p.returncode, p.stdout
+
+
+def parse_json(tap, text, what):
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError) as e:
+        tap.ok(False, f'{what} is valid JSON', f'{e}\n{(text or "")[:2000]}')
+        return None

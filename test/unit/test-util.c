@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+#include <check.h>
+#include <string.h>
+
+#include "util.h"
+
+START_TEST(test_parse_id_list_ranges) {
+        uint64_t m;
+
+        ck_assert_int_eq(parse_id_list("0-3,8,10-11\n", &m), 0);
+        ck_assert_uint_eq(m, 0xf | (1u << 8) | (3u << 10));
+        ck_assert_int_eq(parse_id_list("", &m), 0);
+        ck_assert_uint_eq(m, 0);
+        ck_assert_int_eq(parse_id_list("\n", &m), 0);
+        ck_assert_uint_eq(m, 0);
+        ck_assert_int_eq(parse_id_list("1", &m), 0);
+        ck_assert_uint_eq(m, 2);
+}
+END_TEST
+
+START_TEST(test_parse_id_list_rejects_garbage) {
+        uint64_t m = 77;
+
+        ck_assert_int_eq(parse_id_list("a", &m), -EINVAL);
+        ck_assert_int_eq(parse_id_list("3-1", &m), -ERANGE);
+        ck_assert_int_eq(parse_id_list("64", &m), -ERANGE);
+        ck_assert_int_eq(parse_id_list("1-", &m), -EINVAL);
+        ck_assert_int_eq(parse_id_list("1;2", &m), -EINVAL);
+        ck_assert_uint_eq(m, 77); /* untouched on error */
+}
+END_TEST
+
+START_TEST(test_format_id_list_roundtrip) {
+        char buf[64];
+        uint64_t m;
+
+        ck_assert_int_eq(format_id_list(0xf | (1u << 8) | (3u << 10), buf, sizeof(buf)), 0);
+        ck_assert_str_eq(buf, "0-3,8,10-11");
+        ck_assert_int_eq(parse_id_list(buf, &m), 0);
+        ck_assert_uint_eq(m, 0xf | (1u << 8) | (3u << 10));
+        ck_assert_int_eq(format_id_list(0, buf, sizeof(buf)), 0);
+        ck_assert_str_eq(buf, "");
+        ck_assert_int_eq(format_id_list(UINT64_MAX, buf, 4), -ENOBUFS);
+}
+END_TEST
+
+START_TEST(test_parse_u64_strict) {
+        uint64_t v;
+
+        ck_assert_int_eq(parse_u64(" 42\n", &v), 0);
+        ck_assert_uint_eq(v, 42);
+        ck_assert_int_eq(parse_u64("18446744073709551615", &v), 0);
+        ck_assert_uint_eq(v, UINT64_MAX);
+        ck_assert_int_eq(parse_u64("18446744073709551616", &v), -ERANGE);
+        ck_assert_int_eq(parse_u64("-1", &v), -EINVAL);
+        ck_assert_int_eq(parse_u64("4k", &v), -EINVAL);
+        ck_assert_int_eq(parse_u64("", &v), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_path_join_root) {
+        char *p;
+
+        ck_assert_int_eq(path_join_root(NULL, "/sys/x", &p), 0);
+        ck_assert_str_eq(p, "/sys/x");
+        free(p);
+        ck_assert_int_eq(path_join_root("/", "/sys/x", &p), 0);
+        ck_assert_str_eq(p, "/sys/x");
+        free(p);
+        ck_assert_int_eq(path_join_root("/tmp/fx/sys", "/devices", &p), 0);
+        ck_assert_str_eq(p, "/tmp/fx/sys/devices");
+        free(p);
+}
+END_TEST
+
+START_TEST(test_read_one_line_strips_newline) {
+        char dir[] = "/tmp/tierd-util-XXXXXX", path[64], *line;
+        FILE *f;
+
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/f", dir);
+        f = fopen(path, "w");
+        fputs("first\nsecond\n", f);
+        fclose(f);
+        ck_assert_int_eq(read_one_line(dir, "/f", &line), 0);
+        ck_assert_str_eq(line, "first");
+        free(line);
+        ck_assert_int_eq(read_one_line(dir, "/absent", &line), -ENOENT);
+        unlink(path);
+        rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_format_bytes_units) {
+        char buf[32];
+
+        ck_assert_str_eq(format_bytes(512, buf, sizeof(buf)), "512 B");
+        ck_assert_str_eq(format_bytes(1536, buf, sizeof(buf)), "1.5 KiB");
+        ck_assert_str_eq(format_bytes(UINT64_C(1) << 30, buf, sizeof(buf)), "1.0 GiB");
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("util");
+        TCase *tc = tcase_create("core");
+        SRunner *sr;
+        int failed;
+
+        tcase_add_test(tc, test_parse_id_list_ranges);
+        tcase_add_test(tc, test_parse_id_list_rejects_garbage);
+        tcase_add_test(tc, test_format_id_list_roundtrip);
+        tcase_add_test(tc, test_parse_u64_strict);
+        tcase_add_test(tc, test_path_join_root);
+        tcase_add_test(tc, test_read_one_line_strips_newline);
+        tcase_add_test(tc, test_format_bytes_units);
+        suite_add_tcase(s, tc);
+        sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? 1 : 0;
+}
