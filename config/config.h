@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* tierd's configuration: /etc/tierd/tierd.json plus drop-ins
+ * /etc/tierd/tierd.d/*.json applied in lexical order. Loaded with json-c
+ * and validated strictly: an unknown key or a bad value is an error naming
+ * the file, the JSON path and the reason, e.g.
+ *   tierd.d/10-k8s.json: rules[2].policy.tier0.max: "12Q" is not a size
+ *
+ * Merge rules for drop-ins (later files win):
+ *   classes            a class with a new name is appended (lowest priority
+ *                      last); a class with an existing name has the keys
+ *                      given replaced, keeping its place in the order
+ *   default            keys merged
+ *   rules              appended
+ *   scanner, mover     keys merged
+ *   migration_budget   keys merged
+ *   tiers              replaced as a whole */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+#define CONFIG_MAX_CLASSES 16
+#define CONFIG_MAX_RULES 256
+#define CONFIG_MAX_TIERS POLICY_MAX_TIERS
+
+typedef struct ConfigClass {
+        char name[POLICY_NAME_MAX];
+        uint32_t weight;        /* 1..10000 */
+        PolicySpec defaults;    /* class_name unset; quotas, limits, mode */
+        char origin[256];       /* "tierd.json: classes[1]" */
+} ConfigClass;
+
+typedef struct ConfigRule {
+        char match[512];        /* glob over the cgroup path relative to the
+                                 * cgroup root, no leading '/': '*' and '?'
+                                 * stay within one path segment, '**' matches
+                                 * any number of segments (zero included) */
+        PolicySpec policy;
+        char origin[256];       /* "tierd.d/10-k8s.json: rules[2]" */
+} ConfigRule;
+
+typedef struct ConfigScanner {
+        char backend[32];       /* auto | idle_page | damon | lru_gen | bpf */
+        uint64_t period_ms;     /* control period */
+        uint32_t cpu_budget_permille; /* scan CPU budget, per mille of one CPU */
+} ConfigScanner;
+
+typedef struct ConfigMover {
+        char backend[32];       /* auto | move_pages | damos | reclaim */
+        uint32_t batch_pages;
+        uint64_t hysteresis_ms; /* a moved page is not moved back within this */
+} ConfigMover;
+
+typedef struct Config {
+        int n_classes;          /* in priority order: [0] is the highest */
+        ConfigClass classes[CONFIG_MAX_CLASSES];
+        PolicySpec defaults;    /* the "default" section; class must be set */
+        int n_rules;
+        ConfigRule rules[CONFIG_MAX_RULES];
+        ConfigScanner scanner;
+        ConfigMover mover;
+        Quantity budget_rate, budget_burst; /* global migration budget */
+        int n_tiers;            /* 0: no override; else tiers[k] node masks */
+        uint64_t tiers[CONFIG_MAX_TIERS];
+        int n_files;
+        char files[64][256];    /* files loaded, in order */
+} Config;
+
+/* Built-in defaults (the five classes, scanner and mover settings) with
+ * no files applied. */
+int config_new_default(Config **ret);
+
+/* Applies one JSON text as if read from NAME (used in messages). On error
+ * returns -EINVAL and a malloc'd message in *ret_error; cfg is unchanged. */
+int config_apply_json(Config *cfg, const char *name, const char *text, char **ret_error);
+
+/* Loads PATH (the main file; absent is fine: defaults) and then
+ * DIR/*.json in lexical order. DIR NULL: PATH's directory + "/tierd.d".
+ * Messages name files relative to PATH's directory. */
+int config_load(const char *path, const char *dropin_dir, Config **ret, char **ret_error);
+
+Config *config_free(Config *c);
+static inline void config_freep(Config **c) { config_free(*c); }
+
+/* Index of a class by name, -1 if none. */
+int config_class_index(const Config *c, const char *name);
+
+/* Whether glob PATTERN matches cgroup PATH (both relative, no leading '/'). */
+bool config_glob_match(const char *pattern, const char *path);
+
+/* The effective configuration, for `tierd --check-config --json`. */
+json_object *config_to_json(const Config *c);
