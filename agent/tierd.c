@@ -2,11 +2,13 @@
 /* tierd: userspace memory-tiering agent. Subcommands are dispatched from a
  * table; every one takes --json where it prints a report. */
 #include <getopt.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <poll.h>
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "probe.h"
 #include "scanner.h"
 #include "util.h"
@@ -14,12 +16,17 @@
 #ifndef TIERD_VERSION
 #define TIERD_VERSION "unknown"
 #endif
+#ifndef TIERD_CONFIG_PATH
+#define TIERD_CONFIG_PATH "/etc/tierd/tierd.json"
+#endif
 
 typedef struct Args {
         bool json;
         const char *sysfs_root;
         const char *procfs_root;
         double seconds;
+        const char *config_path;
+        bool check_config;
 } Args;
 
 static void print_json(json_object *o) {
@@ -173,6 +180,93 @@ static int verb_trace(const Args *a) {
         return 0;
 }
 
+static int print_spec_item(const char *key, const char *value, void *userdata) {
+        bool *first = userdata;
+
+        printf("%s%s=%s", *first ? "" : " ", key, value);
+        *first = false;
+        return 0;
+}
+
+static void print_spec(const PolicySpec *spec) {
+        bool first = true;
+
+        policy_spec_foreach(spec, print_spec_item, &first);
+        if (first)
+                printf("(nothing set)");
+}
+
+static void print_config(const Config *c) {
+        char a[32], b[32];
+
+        printf("files:");
+        if (c->n_files == 0)
+                printf(" none (built-in defaults)");
+        for (int i = 0; i < c->n_files; i++)
+                printf(" %s", c->files[i]);
+        printf("\nclasses, highest priority first:\n");
+        for (int i = 0; i < c->n_classes; i++) {
+                printf("  %-12s weight %-5" PRIu32 " ", c->classes[i].name, c->classes[i].weight);
+                print_spec(&c->classes[i].defaults);
+                printf("  (%s)\n", c->classes[i].origin);
+        }
+        printf("default: ");
+        print_spec(&c->defaults);
+        printf("\nrules (%d):\n", c->n_rules);
+        for (int i = 0; i < c->n_rules; i++) {
+                printf("  %s -> ", c->rules[i].match);
+                print_spec(&c->rules[i].policy);
+                printf("  (%s)\n", c->rules[i].origin);
+        }
+        printf("scanner: backend %s, period %" PRIu64 " ms, cpu budget %" PRIu32 " per mille of one CPU\n",
+               c->scanner.backend, c->scanner.period_ms, c->scanner.cpu_budget_permille);
+        printf("mover: backend %s, batch %" PRIu32 " pages, hysteresis %" PRIu64 " ms\n", c->mover.backend,
+               c->mover.batch_pages, c->mover.hysteresis_ms);
+        printf("migration budget: rate %s/s, burst %s\n", quantity_to_string(&c->budget_rate, a, sizeof(a)),
+               quantity_to_string(&c->budget_burst, b, sizeof(b)));
+        if (c->n_tiers == 0)
+                printf("tiers: as the kernel reports them (no override)\n");
+        for (int t = 0; t < c->n_tiers; t++) {
+                char nodes[256];
+
+                if (format_id_list(c->tiers[t], nodes, sizeof(nodes)) < 0)
+                        snprintf(nodes, sizeof(nodes), "(mask 0x%" PRIx64 ")", c->tiers[t]);
+                printf("tier %d: nodes %s\n", t, nodes);
+        }
+}
+
+/* --check-config: load and validate; print the effective configuration. */
+static int check_config(const Args *a) {
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = config_load(a->config_path, NULL, &c, &error);
+        if (r < 0) {
+                const char *msg = error ? error : strerror(-r);
+
+                if (a->json) {
+                        json_object *o = json_object_new_object();
+
+                        json_object_object_add(o, "error", json_object_new_string(msg));
+                        print_json(o);
+                        json_object_put(o);
+                }
+                log_error("%s", msg);
+                return 1;
+        }
+        if (a->json) {
+                json_object *o = config_to_json(c);
+
+                print_json(o);
+                json_object_put(o);
+        } else {
+                printf("%s: configuration OK\n", a->config_path);
+                print_config(c);
+        }
+        return 0;
+}
+
 typedef struct Verb {
         const char *name;
         int (*run)(const Args *a);
@@ -187,6 +281,7 @@ static const Verb verbs[] = {
 static void usage(FILE *f) {
         fprintf(f,
                 "usage: tierd [OPTIONS] COMMAND\n"
+                "       tierd [--config PATH] [--json] --check-config\n"
                 "\n"
                 "commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
@@ -195,6 +290,9 @@ static void usage(FILE *f) {
                 "\n"
                 "options:\n"
                 "  --json            machine-readable output (errors too)\n"
+                "  --config PATH     the configuration file (default " TIERD_CONFIG_PATH ");\n"
+                "                    drop-ins are read from its directory's tierd.d/\n"
+                "  --check-config    validate the configuration, print the effective one, exit\n"
                 "  --seconds S       how long `trace` listens (default 5)\n"
                 "  --sysfs-root DIR  read sysfs from DIR instead of /sys (probe)\n"
                 "  --procfs-root DIR read procfs from DIR instead of /proc (probe)\n"
@@ -205,6 +303,8 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
         static const struct option opts[] = {
                 { "json", no_argument, NULL, 'j' },
+                { "config", required_argument, NULL, 'c' },
+                { "check-config", no_argument, NULL, 'C' },
                 { "seconds", required_argument, NULL, 's' },
                 { "sysfs-root", required_argument, NULL, 'S' },
                 { "procfs-root", required_argument, NULL, 'P' },
@@ -213,7 +313,7 @@ int main(int argc, char **argv) {
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        Args a = { .seconds = 5 };
+        Args a = { .seconds = 5, .config_path = TIERD_CONFIG_PATH };
         int c;
 
         while ((c = getopt_long(argc, argv, "vh", opts, NULL)) >= 0)
@@ -231,6 +331,12 @@ int main(int argc, char **argv) {
                         }
                         break;
                 }
+                case 'c':
+                        a.config_path = optarg;
+                        break;
+                case 'C':
+                        a.check_config = true;
+                        break;
                 case 'S':
                         a.sysfs_root = optarg;
                         break;
@@ -251,6 +357,13 @@ int main(int argc, char **argv) {
                         return 2;
                 }
 
+        if (a.check_config) {
+                if (optind < argc) {
+                        log_error("--check-config: unexpected argument '%s'", argv[optind]);
+                        return 2;
+                }
+                return check_config(&a);
+        }
         if (optind >= argc) {
                 usage(stderr);
                 log_error("no command given (the agent's daemon mode is not built yet)");

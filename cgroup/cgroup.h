@@ -21,3 +21,142 @@ int cgroup_xattr_supported(const char *path, const char *prefix);
 /* Whether CONTROLLER is listed in the cgroup.controllers (or, with
  * subtree true, cgroup.subtree_control) file of the cgroup at PATH. */
 int cgroup_has_controller(const char *path, const char *controller, bool subtree);
+
+/* ---- Discovery and per-cgroup usage (cgroup/walk.c) ---------------------
+ *
+ * cgroup_walk() lists every cgroup under a cgroup2 mount in pre-order
+ * (parents before children, siblings by name) with what tierd needs to
+ * know about each: owner, usage by node and by tier from memory.numa_stat,
+ * a few memory.stat counters, the processes, cgroup.events.
+ *
+ * Usage is read only where memory.current exists (the memory controller
+ * is enabled for the cgroup). The root cgroup has no memory.current: it is
+ * listed, with has_memory false and no usage. A cgroup that goes away
+ * during the walk (ENOENT, ENODEV, ESRCH) is dropped quietly with its
+ * subtree; a file that is simply absent leaves its fields unset (has_*
+ * false). -ENOMEM aborts the walk; any other error reading one cgroup is
+ * logged at debug level and drops that cgroup and its subtree. */
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "topology.h"
+
+#define CGROUP_MAX_NODES TOPOLOGY_MAX_NODES
+#define CGROUP_MAX_TIERS TOPOLOGY_MAX_NODES
+
+/* The "anon" and "file" lines of memory.numa_stat, in bytes by node id.
+ * Node ids >= CGROUP_MAX_NODES are ignored. */
+typedef struct CgroupNumaStat {
+        uint64_t nodes;                         /* bitmask of the node ids listed */
+        uint64_t anon[CGROUP_MAX_NODES];
+        uint64_t file[CGROUP_MAX_NODES];
+} CgroupNumaStat;
+
+/* The memory.stat fields tierd reads; present says which ones the kernel
+ * listed (bit 1 << CgroupStatField); absent ones stay 0. */
+typedef enum CgroupStatField {
+        CGROUP_STAT_ANON,
+        CGROUP_STAT_FILE,
+        CGROUP_STAT_SHMEM,
+        CGROUP_STAT_FILE_MAPPED,
+        CGROUP_STAT_ACTIVE_ANON,
+        CGROUP_STAT_INACTIVE_ANON,
+        CGROUP_STAT_ACTIVE_FILE,
+        CGROUP_STAT_INACTIVE_FILE,
+        CGROUP_STAT_PGPROMOTE_SUCCESS,
+        CGROUP_STAT_PGDEMOTE_KSWAPD,
+        CGROUP_STAT_PGDEMOTE_DIRECT,
+        CGROUP_STAT_PGDEMOTE_KHUGEPAGED,
+        _CGROUP_STAT_FIELD_MAX,
+} CgroupStatField;
+
+typedef struct CgroupMemoryStat {
+        uint64_t anon, file, shmem, file_mapped;        /* bytes */
+        uint64_t active_anon, inactive_anon, active_file, inactive_file; /* bytes */
+        uint64_t pgpromote_success;                     /* pages, since creation */
+        uint64_t pgdemote_kswapd, pgdemote_direct, pgdemote_khugepaged; /* pages */
+        uint32_t present;
+} CgroupMemoryStat;
+
+typedef struct CgroupEvents {
+        bool populated;         /* processes in the cgroup or below */
+        bool frozen;
+} CgroupEvents;
+
+typedef enum CgroupWalkFlags {
+        CGROUP_WALK_DEFAULT = 0,
+        CGROUP_WALK_SKIP_PIDS = 1 << 0,         /* cgroup.procs not read */
+        CGROUP_WALK_SKIP_NUMA_STAT = 1 << 1,    /* memory.numa_stat not read: no per-node/tier usage */
+        CGROUP_WALK_SKIP_MEMORY_STAT = 1 << 2,  /* memory.stat not read */
+} CgroupWalkFlags;
+
+typedef struct CgroupInfo {
+        char *path;             /* relative to the mount: "" for the root, else "a/b" */
+        int depth;              /* 0 for the root */
+        int parent;             /* index in CgroupTree.cgroups, -1 for the root */
+        size_t subtree_end;     /* descendants are [own index + 1, subtree_end) */
+        uint64_t id;            /* inode number of the directory: the cgroup id
+                                 * (as in /proc/kpagecgroup and BPF) */
+        uid_t uid;              /* directory owner */
+        gid_t gid;
+
+        bool has_memory;        /* memory.current exists */
+        uint64_t memory_current;
+
+        bool has_memory_stat;
+        CgroupMemoryStat stat;
+
+        bool has_numa_stat;
+        CgroupNumaStat numa;
+        uint64_t tier_anon[CGROUP_MAX_TIERS]; /* numa summed by Topology tier; */
+        uint64_t tier_file[CGROUP_MAX_TIERS]; /* nodes without a tier are left out */
+
+        bool has_pids;
+        size_t n_pids;
+        pid_t *pids;            /* cgroup.procs, in the kernel's order */
+
+        bool has_events;        /* cgroup.events read; the root has none and */
+        CgroupEvents events;    /* counts as populated */
+} CgroupInfo;
+
+typedef struct CgroupTree {
+        char *mount;
+        CgroupInfo *cgroups;    /* pre-order; cgroups[0] is the root */
+        size_t n_cgroups;
+        int n_tiers;            /* tiers summed in tier_anon/tier_file (0 without topology) */
+        size_t n_vanished;      /* cgroups that went away during the walk */
+        size_t n_failed;        /* cgroups dropped after another error (see debug log) */
+
+        /* private */
+        size_t *index;          /* path -> index + 1 (0 empty), open addressing */
+        size_t index_size;
+        struct CgroupArena *arena; /* the paths live here */
+} CgroupTree;
+
+/* Walks the cgroup tree under MOUNT. TOPO (may be NULL) maps nodes to tiers
+ * for tier_anon/tier_file. -ENOENT/-ENOTDIR when MOUNT is not there. */
+int cgroup_walk(const char *mount, const Topology *topo, CgroupWalkFlags flags, CgroupTree **ret);
+CgroupTree *cgroup_tree_free(CgroupTree *t);
+static inline void cgroup_tree_freep(CgroupTree **t) { cgroup_tree_free(*t); }
+
+/* Looks a cgroup up by path relative to the mount ("" or "/" for the root;
+ * leading and trailing slashes are ignored). -ENOENT when not in the tree. */
+int cgroup_tree_find(const CgroupTree *t, const char *path, size_t *ret_index);
+/* The same, NULL when absent. */
+const CgroupInfo *cgroup_tree_get(const CgroupTree *t, const char *path);
+
+/* Pure parsers (the walker's, exposed for tests). Each fills *ret from the
+ * text of one file; -EINVAL on malformed input, *ret then unspecified. */
+/* "anon N0=123 N1=456" and "file ..." lines; other lines ignored. Both
+ * lines are required. */
+int cgroup_parse_numa_stat(const char *text, CgroupNumaStat *ret);
+/* "key value" lines; unknown keys ignored, known ones missing stay 0. */
+int cgroup_parse_memory_stat(const char *text, CgroupMemoryStat *ret);
+/* "populated 0|1" (required) and "frozen 0|1" (optional). */
+int cgroup_parse_events(const char *text, CgroupEvents *ret);
+/* One pid per line; an empty file is no pids (*ret_pids NULL). */
+int cgroup_parse_procs(const char *text, pid_t **ret_pids, size_t *ret_n_pids);
+
+const char *cgroup_stat_field_to_string(CgroupStatField f);
+uint64_t cgroup_memory_stat_get(const CgroupMemoryStat *s, CgroupStatField f);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tierd's configuration: /etc/tierd/tierd.json plus drop-ins
- * /etc/tierd/tierd.d/*.json applied in lexical order. Loaded with json-c
+ * /etc/tierd/tierd.d/NAME.json applied in lexical order. Loaded with json-c
  * and validated strictly: an unknown key or a bad value is an error naming
  * the file, the JSON path and the reason, e.g.
  *   tierd.d/10-k8s.json: rules[2].policy.tier0.max: "12Q" is not a size
@@ -78,9 +78,15 @@ int config_new_default(Config **ret);
 int config_apply_json(Config *cfg, const char *name, const char *text, char **ret_error);
 
 /* Loads PATH (the main file; absent is fine: defaults) and then
- * DIR/*.json in lexical order. DIR NULL: PATH's directory + "/tierd.d".
+ * DIR/NAME.json in lexical order. DIR NULL: PATH's directory + "/tierd.d".
  * Messages name files relative to PATH's directory. */
 int config_load(const char *path, const char *dropin_dir, Config **ret, char **ret_error);
+
+/* Refuses (-EPERM, with a message naming PATH, its mode or owner and why)
+ * a file or directory writable by group or others, or owned by anyone but
+ * root or the effective user. config_load applies the same check to every
+ * file it reads (on the opened file) and to the drop-in directory. */
+int config_check_file_safety(const char *path, char **ret_error);
 
 Config *config_free(Config *c);
 static inline void config_freep(Config **c) { config_free(*c); }

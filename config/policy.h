@@ -9,7 +9,7 @@
  *   promote.burst, demote.burst  bytes: SIZE | "max"
  *   mode                       enforce | observe | off
  *
- * SIZE: a decimal integer with an optional binary unit K, M, G, T, P (also
+ * SIZE: a decimal integer with an optional binary unit K, M, G, T, P, E (also
  * KiB/MiB/..., case-insensitive, "B" alone allowed): "4096", "512M", "4G",
  * "1.5G" (fractions allowed with a unit; the result is rounded down to a
  * byte). PERCENT: "25%", "12.5%", 0..100, of the tenant's memory.current. */
@@ -86,7 +86,8 @@ int policy_parse_mode(const char *s, PolicyMode *ret, const char **ret_why);
 int policy_parse_class_name(const char *s, const char **ret_why);
 
 /* Sets KEY (by name) in spec from its string value. On failure nothing in
- * spec changes and *ret_why says why. */
+ * spec changes and *ret_why says why: -EINVAL/-ERANGE for a bad value,
+ * -ENOKEY for an unknown key or a tier index out of range. */
 int policy_spec_set(PolicySpec *spec, const char *key, const char *value, const char **ret_why);
 
 /* Overlays every value set in src onto dst (src wins). */
@@ -97,6 +98,12 @@ void policy_spec_overlay(PolicySpec *dst, const PolicySpec *src);
 const char *limit_to_string(const Limit *l, char *buf, size_t size);
 const char *quantity_to_string(const Quantity *q, char *buf, size_t size);
 const char *policy_mode_to_string(PolicyMode m);
+
+/* Calls visit(key, value) for each value set in spec, in canonical key
+ * order (class, mode, quotas, then tier limits by tier), values in the
+ * canonical grammar. Stops at and returns the first negative return. */
+typedef int (*PolicySpecVisit)(const char *key, const char *value, void *userdata);
+int policy_spec_foreach(const PolicySpec *spec, PolicySpecVisit visit, void *userdata);
 
 /* A limit as bytes for a tenant using USAGE bytes; LIMIT_MAX and
  * LIMIT_UNSET give UINT64_MAX. */

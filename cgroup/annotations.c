@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+#include "annotations.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include "util.h"
+
+#define TRUSTED_PREFIX "trusted.tierd."
+#define USER_PREFIX "user.tierd."
+
+static int read_one(int fd, const char *attr, Annotation *out) {
+        char buf[ANNOTATION_VALUE_MAX + 1];
+        ssize_t n;
+
+        n = fgetxattr(fd, attr, buf, sizeof(buf) - 1);
+        if (n < 0) {
+                if (errno == ERANGE) {
+                        /* longer than any valid value: keep it visible as invalid */
+                        out->truncated = true;
+                        n = 0;
+                } else
+                        return -errno;
+        }
+        buf[n] = '\0';
+        /* values written by `echo` style tools may end in a newline */
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+                buf[--n] = '\0';
+        snprintf(out->value, sizeof(out->value), "%s", buf);
+        return 0;
+}
+
+int annotations_read_at(int dir_fd, const char *name, Annotations *ret) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *list = NULL;
+        struct stat st;
+        ssize_t size;
+
+        *ret = (Annotations) { 0 };
+        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        ret->owner = st.st_uid;
+
+        for (;;) {
+                size = flistxattr(fd, NULL, 0);
+                if (size < 0)
+                        return errno == ENOTSUP ? 0 : -errno;
+                if (size == 0)
+                        return 0;
+                free(list);
+                list = malloc((size_t) size);
+                if (!list)
+                        return -ENOMEM;
+                size = flistxattr(fd, list, (size_t) size);
+                if (size >= 0)
+                        break;
+                if (errno != ERANGE) /* grew between the calls: retry */
+                        return -errno;
+        }
+
+        for (const char *p = list; p < list + size; p += strlen(p) + 1) {
+                bool trusted = strncmp(p, TRUSTED_PREFIX, strlen(TRUSTED_PREFIX)) == 0;
+                bool user = strncmp(p, USER_PREFIX, strlen(USER_PREFIX)) == 0;
+                const char *key;
+                Annotation *a;
+                int r;
+
+                if (!trusted && !user)
+                        continue;
+                key = p + (trusted ? strlen(TRUSTED_PREFIX) : strlen(USER_PREFIX));
+                if (ret->n >= ANNOTATIONS_MAX) {
+                        ret->dropped++;
+                        continue;
+                }
+                a = &ret->items[ret->n];
+                *a = (Annotation) { .trusted = trusted };
+                if (strlen(key) >= sizeof(a->key)) {
+                        a->truncated = true;
+                        snprintf(a->key, sizeof(a->key), "%.*s", (int) sizeof(a->key) - 1, key);
+                } else
+                        snprintf(a->key, sizeof(a->key), "%s", key);
+                r = read_one(fd, p, a);
+                if (r == -ENODATA)
+                        continue; /* removed between list and get */
+                if (r < 0)
+                        return r;
+                ret->n++;
+        }
+        return 0;
+}
+
+int annotations_read(const char *path, Annotations *ret) {
+        return annotations_read_at(AT_FDCWD, path, ret);
+}
+
+const Annotation *annotations_get(const Annotations *a, const char *key, bool trusted) {
+        for (int i = 0; i < a->n; i++)
+                if (a->items[i].trusted == trusted && strcmp(a->items[i].key, key) == 0)
+                        return &a->items[i];
+        return NULL;
+}
+
+int annotation_write(const char *path, const char *key, const char *value, bool trusted) {
+        char attr[ANNOTATION_KEY_MAX + 32];
+
+        snprintf(attr, sizeof(attr), "%s%s", trusted ? TRUSTED_PREFIX : USER_PREFIX, key);
+        if (!value) {
+                if (removexattr(path, attr) < 0 && errno != ENODATA)
+                        return -errno;
+                return 0;
+        }
+        if (setxattr(path, attr, value, strlen(value), 0) < 0)
+                return -errno;
+        return 0;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* Tier-policy annotations: extended attributes on cgroup directories,
+ * trusted.tierd.KEY (settable with CAP_SYS_ADMIN only) and user.tierd.KEY
+ * (settable by whoever owns a delegated subtree). Keys and values follow
+ * config/policy.h; this file only moves strings in and out of xattrs. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define ANNOTATIONS_MAX 32
+#define ANNOTATION_KEY_MAX 48
+#define ANNOTATION_VALUE_MAX 128
+
+typedef struct Annotation {
+        char key[ANNOTATION_KEY_MAX];     /* without the "trusted.tierd." prefix */
+        char value[ANNOTATION_VALUE_MAX];
+        bool trusted;                     /* trusted.tierd.* rather than user.tierd.* */
+        bool truncated;                   /* the value did not fit: treat as invalid */
+} Annotation;
+
+typedef struct Annotations {
+        int n;
+        Annotation items[ANNOTATIONS_MAX];
+        uid_t owner;                      /* owner of the cgroup directory */
+        int dropped;                      /* tierd.* attributes beyond ANNOTATIONS_MAX */
+} Annotations;
+
+/* Reads every trusted.tierd.* and user.tierd.* attribute of the cgroup
+ * directory DIR_FD/NAME (NAME may be "." for DIR_FD itself), and the owner.
+ * -ENOENT/-ENODEV when the cgroup went away. */
+int annotations_read_at(int dir_fd, const char *name, Annotations *ret);
+int annotations_read(const char *path, Annotations *ret);
+
+/* Value of KEY in one namespace, NULL if absent. */
+const Annotation *annotations_get(const Annotations *a, const char *key, bool trusted);
+
+/* Sets (value non-NULL) or removes (value NULL) trusted.tierd.KEY or
+ * user.tierd.KEY on PATH. Removing an absent attribute is not an error. */
+int annotation_write(const char *path, const char *key, const char *value, bool trusted);

@@ -1,0 +1,479 @@
+/* SPDX-License-Identifier: MIT */
+#include "resolve.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+/* The fields of a PolicySpec, enumerated so that origins and rules can be
+ * handled one key at a time. */
+enum {
+        F_CLASS,
+        F_MODE,
+        F_PROMOTE_RATE,
+        F_PROMOTE_BURST,
+        F_DEMOTE_RATE,
+        F_DEMOTE_BURST,
+        F_TIER_MAX,
+        F_TIER_LOW = F_TIER_MAX + POLICY_MAX_TIERS,
+        F_N = F_TIER_LOW + POLICY_MAX_TIERS,
+};
+
+static Quantity *spec_quantity(PolicySpec *s, int f) {
+        switch (f) {
+        case F_PROMOTE_RATE: return &s->promote_rate;
+        case F_PROMOTE_BURST: return &s->promote_burst;
+        case F_DEMOTE_RATE: return &s->demote_rate;
+        case F_DEMOTE_BURST: return &s->demote_burst;
+        default: return NULL;
+        }
+}
+
+static Limit *spec_limit(PolicySpec *s, int f) {
+        if (f >= F_TIER_MAX && f < F_TIER_MAX + POLICY_MAX_TIERS)
+                return &s->tier_max[f - F_TIER_MAX];
+        if (f >= F_TIER_LOW && f < F_TIER_LOW + POLICY_MAX_TIERS)
+                return &s->tier_low[f - F_TIER_LOW];
+        return NULL;
+}
+
+static bool spec_has(const PolicySpec *cs, int f) {
+        PolicySpec *s = (PolicySpec *) cs;
+
+        if (f == F_CLASS)
+                return s->class_name[0] != '\0';
+        if (f == F_MODE)
+                return s->mode != MODE_UNSET;
+        if (spec_quantity(s, f))
+                return spec_quantity(s, f)->set;
+        return spec_limit(s, f)->kind != LIMIT_UNSET;
+}
+
+static void field_name(int f, char *buf, size_t size) {
+        static const char *const names[] = { "class", "mode", "promote.rate", "promote.burst", "demote.rate", "demote.burst" };
+
+        if (f < F_TIER_MAX)
+                snprintf(buf, size, "%s", names[f]);
+        else if (f < F_TIER_LOW)
+                snprintf(buf, size, "tier%d.max", f - F_TIER_MAX);
+        else
+                snprintf(buf, size, "tier%d.low", f - F_TIER_LOW);
+}
+
+const char *origin_kind_to_string(OriginKind k) {
+        switch (k) {
+        case ORIGIN_BUILTIN: return "built-in";
+        case ORIGIN_DEFAULT: return "default";
+        case ORIGIN_CLASS: return "class";
+        case ORIGIN_RULE: return "rule";
+        case ORIGIN_TRUSTED: return "trusted";
+        case ORIGIN_USER: return "user";
+        case ORIGIN_PARENT: return "parent";
+        }
+        return "unknown";
+}
+
+const char *origin_to_string(const Origin *o, char *buf, size_t size) {
+        switch (o->kind) {
+        case ORIGIN_BUILTIN:
+                snprintf(buf, size, "built-in default");
+                break;
+        case ORIGIN_DEFAULT:
+                snprintf(buf, size, "configuration %s", o->where);
+                break;
+        case ORIGIN_CLASS:
+                snprintf(buf, size, "default of class %s", o->where);
+                break;
+        case ORIGIN_RULE:
+                snprintf(buf, size, "rule %s", o->where);
+                break;
+        case ORIGIN_TRUSTED:
+                snprintf(buf, size, "trusted.tierd annotation on %s", o->where[0] ? o->where : "/");
+                break;
+        case ORIGIN_USER:
+                snprintf(buf, size, "user.tierd annotation on %s", o->where[0] ? o->where : "/");
+                break;
+        case ORIGIN_PARENT:
+                snprintf(buf, size, "ancestor %s", o->where[0] ? o->where : "/");
+                break;
+        }
+        return buf;
+}
+
+static void set_origin(Origin *o, OriginKind kind, const char *where) {
+        *o = (Origin) { .kind = kind };
+        snprintf(o->where, sizeof(o->where), "%s", where ? where : "");
+}
+
+static void add_note(Origin *o, const char *fmt, ...) _printf_(2, 3);
+static void add_note(Origin *o, const char *fmt, ...) {
+        size_t len = strlen(o->note);
+        va_list ap;
+
+        if (len > 0 && len + 2 < sizeof(o->note)) {
+                memcpy(o->note + len, "; ", 3);
+                len += 2;
+        }
+        va_start(ap, fmt);
+        vsnprintf(o->note + len, sizeof(o->note) - len, fmt, ap);
+        va_end(ap);
+}
+
+static void add_error(EffectivePolicy *p, const char *path, const Annotation *a, const char *why) {
+        if (p->n_errors >= RESOLVE_MAX_ERRORS)
+                return;
+        snprintf(p->errors[p->n_errors++], sizeof(p->errors[0]), "%s: %s.tierd.%s: \"%s\" %s",
+                 path[0] ? path : "/", a->trusted ? "trusted" : "user", a->key, a->value, why);
+}
+
+/* Parses one cgroup's annotations of one namespace into a spec. */
+static void annotations_to_spec(const Config *cfg, const char *path, const Annotations *as, bool trusted,
+                                PolicySpec *spec, EffectivePolicy *p) {
+        *spec = (PolicySpec) { 0 };
+        if (!as)
+                return;
+        for (int i = 0; i < as->n; i++) {
+                const Annotation *a = &as->items[i];
+                const char *why = NULL;
+
+                if (a->trusted != trusted)
+                        continue;
+                if (a->truncated) {
+                        add_error(p, path, a, "is too long");
+                        continue;
+                }
+                if (policy_spec_set(spec, a->key, a->value, &why) < 0) {
+                        add_error(p, path, a, why ? why : "is not valid");
+                        continue;
+                }
+                if (strcmp(a->key, "class") == 0 && config_class_index(cfg, spec->class_name) < 0) {
+                        add_error(p, path, a, "is not a class defined in the configuration");
+                        spec->class_name[0] = '\0';
+                }
+        }
+}
+
+/* Quantities compare with unlimited as infinity. */
+static bool quantity_looser(const Quantity *a, const Quantity *b) {
+        if (a->unlimited)
+                return !b->unlimited;
+        if (b->unlimited)
+                return false;
+        return a->bytes > b->bytes;
+}
+
+/* Candidate value of one field for a cgroup: the spec it came from and
+ * its origin. */
+typedef struct Candidate {
+        const PolicySpec *spec;
+        Origin origin;
+} Candidate;
+
+typedef struct Sources {
+        const PolicySpec *trusted, *user;
+        const PolicySpec *rule[F_N];       /* last matching rule per field */
+        const char *rule_origin[F_N];
+} Sources;
+
+/* What the cgroup would have for field f without its own value, before
+ * the hierarchy clamp: class default, configuration default, built-in.
+ * (class and mode also fall back to the parent before these.) */
+static Candidate fallback(const Config *cfg, const EffectivePolicy *parent, int class_index, int f) {
+        Candidate c = { 0 };
+        const ConfigClass *cls = class_index >= 0 ? &cfg->classes[class_index] : NULL;
+
+        if ((f == F_CLASS || f == F_MODE) && parent) {
+                c.spec = NULL; /* caller copies from the parent */
+                c.origin.kind = ORIGIN_PARENT;
+                return c;
+        }
+        if (cls && f != F_CLASS && spec_has(&cls->defaults, f)) {
+                c.spec = &cls->defaults;
+                set_origin(&c.origin, ORIGIN_CLASS, cls->name);
+                return c;
+        }
+        if (spec_has(&cfg->defaults, f)) {
+                c.spec = &cfg->defaults;
+                set_origin(&c.origin, ORIGIN_DEFAULT, "\"default\" section");
+                return c;
+        }
+        set_origin(&c.origin, ORIGIN_BUILTIN, NULL);
+        return c;
+}
+
+static Candidate own_value(const Sources *src, const char *path, int f, bool with_user) {
+        Candidate c = { 0 };
+
+        if (src->trusted && spec_has(src->trusted, f)) {
+                c.spec = src->trusted;
+                set_origin(&c.origin, ORIGIN_TRUSTED, path);
+        } else if (with_user && src->user && spec_has(src->user, f)) {
+                c.spec = src->user;
+                set_origin(&c.origin, ORIGIN_USER, path);
+        } else if (src->rule[f]) {
+                c.spec = src->rule[f];
+                set_origin(&c.origin, ORIGIN_RULE, src->rule_origin[f]);
+        }
+        return c;
+}
+
+static int class_of(const Config *cfg, const Candidate *c, const EffectivePolicy *parent) {
+        if (c->spec)
+                return config_class_index(cfg, c->spec->class_name);
+        if (c->origin.kind == ORIGIN_PARENT && parent)
+                return parent->class_index;
+        return -1;
+}
+
+static void resolve_class(const Config *cfg, const ResolveInput *in, const Sources *src, const EffectivePolicy *parent,
+                          bool delegated, EffectivePolicy *p) {
+        Candidate own = own_value(src, in->path, F_CLASS, true), base;
+        int base_idx, own_idx;
+
+        base = own_value(src, in->path, F_CLASS, false);
+        if (!base.spec)
+                base = fallback(cfg, parent, -1, F_CLASS);
+        base_idx = class_of(cfg, &base, parent);
+        if (base.origin.kind == ORIGIN_PARENT && parent)
+                base.origin = parent->class_origin;
+        if (base_idx < 0) {
+                /* top of the tree with no default class: the configuration's
+                 * default, else "standard", else the lowest priority class */
+                base_idx = config_class_index(cfg, cfg->defaults.class_name);
+                if (base_idx < 0)
+                        base_idx = config_class_index(cfg, "standard");
+                if (base_idx < 0)
+                        base_idx = cfg->n_classes - 1;
+                set_origin(&base.origin, spec_has(&cfg->defaults, F_CLASS) ? ORIGIN_DEFAULT : ORIGIN_BUILTIN, "");
+        }
+        p->class_index = base_idx;
+        p->class_origin = base.origin;
+        if (own.origin.kind != ORIGIN_USER || !own.spec)
+                return;
+
+        own_idx = config_class_index(cfg, own.spec->class_name);
+        if (own_idx < 0)
+                return;
+        if (delegated && own_idx < base_idx) {
+                char b[400];
+
+                add_note(&p->class_origin,
+                         "user.tierd.class=%s refused: a delegated cgroup (owner uid %u) cannot raise its class above %s (%s)",
+                         own.spec->class_name, (unsigned) in->owner, cfg->classes[base_idx].name,
+                         origin_to_string(&base.origin, b, sizeof(b)));
+                return;
+        }
+        p->class_index = own_idx;
+        p->class_origin = own.origin;
+}
+
+static void resolve_mode(const Config *cfg, const ResolveInput *in, const Sources *src, const EffectivePolicy *parent,
+                         bool delegated, EffectivePolicy *p) {
+        Candidate own = own_value(src, in->path, F_MODE, true), base;
+        PolicyMode base_mode;
+
+        base = own_value(src, in->path, F_MODE, false);
+        if (base.spec)
+                base_mode = base.spec->mode;
+        else if (parent) {
+                base_mode = parent->mode;
+                base.origin = parent->mode_origin;
+        } else {
+                base = fallback(cfg, NULL, p->class_index, F_MODE);
+                base_mode = base.spec ? base.spec->mode : MODE_ENFORCE;
+        }
+        p->mode = base_mode;
+        p->mode_origin = base.origin;
+        if (own.origin.kind != ORIGIN_USER || !own.spec)
+                return;
+        if (delegated && own.spec->mode < base_mode) {
+                char b[400];
+
+                add_note(&p->mode_origin,
+                         "user.tierd.mode=%s refused: a delegated cgroup (owner uid %u) cannot relax mode %s (%s)",
+                         policy_mode_to_string(own.spec->mode), (unsigned) in->owner, policy_mode_to_string(base_mode),
+                         origin_to_string(&base.origin, b, sizeof(b)));
+                return;
+        }
+        p->mode = own.spec->mode;
+        p->mode_origin = own.origin;
+}
+
+/* For quantities and limits: the value without a user annotation. */
+static Candidate base_candidate(const Config *cfg, const Sources *src, const char *path, int f, int class_index) {
+        Candidate c = own_value(src, path, f, false);
+
+        if (!c.spec)
+                c = fallback(cfg, NULL, class_index, f);
+        return c;
+}
+
+static void resolve_quantity(const Config *cfg, const ResolveInput *in, const Sources *src, bool delegated, int f,
+                             int class_index, const EffectiveQuantity *parent_q, EffectiveQuantity *out) {
+        Candidate own = own_value(src, in->path, f, true);
+        Candidate base = base_candidate(cfg, src, in->path, f, class_index);
+        bool demote = f == F_DEMOTE_RATE || f == F_DEMOTE_BURST;
+        Quantity base_q = { .set = true, .unlimited = true };
+        char key[32], val[64], bv[64], ob[400];
+
+        field_name(f, key, sizeof(key));
+        if (base.spec)
+                base_q = *spec_quantity((PolicySpec *) base.spec, f);
+        out->value = base_q;
+        out->origin = base.origin;
+
+        if (own.origin.kind == ORIGIN_USER && own.spec) {
+                Quantity uq = *spec_quantity((PolicySpec *) own.spec, f);
+
+                quantity_to_string(&uq, val, sizeof(val));
+                if (delegated && demote)
+                        add_note(&out->origin,
+                                 "user.tierd.%s=%s refused: demotion quotas are not delegable (owner uid %u)", key, val,
+                                 (unsigned) in->owner);
+                else if (delegated && (quantity_looser(&uq, &base_q) ||
+                                       (parent_q && quantity_looser(&uq, &parent_q->value)))) {
+                        bool parent_lower = parent_q && quantity_looser(&base_q, &parent_q->value);
+
+                        add_note(&out->origin,
+                                 "user.tierd.%s=%s refused: a delegated cgroup (owner uid %u) cannot raise it above %s (%s)",
+                                 key, val, (unsigned) in->owner,
+                                 quantity_to_string(parent_lower ? &parent_q->value : &base_q, bv, sizeof(bv)),
+                                 origin_to_string(parent_lower ? &parent_q->origin : &base.origin, ob, sizeof(ob)));
+                }
+                else {
+                        out->value = uq;
+                        out->origin = own.origin;
+                }
+        }
+
+        if (parent_q && quantity_looser(&out->value, &parent_q->value)) {
+                char prev[sizeof(out->origin.note)];
+
+                snprintf(prev, sizeof(prev), "%s", out->origin.note);
+                quantity_to_string(&out->value, val, sizeof(val));
+                origin_to_string(&out->origin, ob, sizeof(ob));
+                out->value = parent_q->value;
+                out->origin = parent_q->origin;
+                out->origin.note[0] = '\0';
+                add_note(&out->origin, "clamped to an ancestor's: own %s %s (%s) was looser", key, val, ob);
+                if (prev[0])
+                        add_note(&out->origin, "%s", prev);
+        }
+}
+
+static void resolve_limit(const Config *cfg, const ResolveInput *in, const Sources *src, bool delegated, int f,
+                          int class_index, const EffectiveLimit *parent_l, EffectiveLimit *out) {
+        Candidate own = own_value(src, in->path, f, true);
+        Candidate base = base_candidate(cfg, src, in->path, f, class_index);
+
+        /* A tierN.low nobody set (built-in: no protection) does not limit
+         * the descendants' protection. */
+        if (parent_l && f >= F_TIER_LOW && parent_l->origin.kind == ORIGIN_BUILTIN)
+                parent_l = NULL;
+        /* nothing set: no cap for tierN.max, no protection for tierN.low */
+        Limit base_l = f >= F_TIER_LOW ? (Limit) { .kind = LIMIT_BYTES, .bytes = 0 } : (Limit) { .kind = LIMIT_MAX };
+        char key[32], val[64], bv[64], ob[400];
+
+        field_name(f, key, sizeof(key));
+        if (base.spec)
+                base_l = *spec_limit((PolicySpec *) base.spec, f);
+        out->spec = base_l;
+        out->bytes = limit_resolve(&base_l, in->usage);
+        out->origin = base.origin;
+
+        if (own.origin.kind == ORIGIN_USER && own.spec) {
+                Limit ul = *spec_limit((PolicySpec *) own.spec, f);
+                uint64_t ub = limit_resolve(&ul, in->usage);
+
+                /* the ceiling: what the cgroup would have without it,
+                 * after the ancestors' clamp */
+                bool parent_lower = parent_l && parent_l->bytes < out->bytes;
+                uint64_t ceiling = parent_lower ? parent_l->bytes : out->bytes;
+
+                limit_to_string(&ul, val, sizeof(val));
+                if (delegated && ub > ceiling)
+                        add_note(&out->origin,
+                                 "user.tierd.%s=%s refused: a delegated cgroup (owner uid %u) cannot raise it above %s (%s)",
+                                 key, val, (unsigned) in->owner,
+                                 limit_to_string(parent_lower ? &parent_l->spec : &base_l, bv, sizeof(bv)),
+                                 origin_to_string(parent_lower ? &parent_l->origin : &base.origin, ob, sizeof(ob)));
+                else {
+                        out->spec = ul;
+                        out->bytes = ub;
+                        out->origin = own.origin;
+                }
+        }
+
+        if (parent_l && parent_l->bytes < out->bytes) {
+                char prev[sizeof(out->origin.note)];
+
+                snprintf(prev, sizeof(prev), "%s", out->origin.note);
+                limit_to_string(&out->spec, val, sizeof(val));
+                origin_to_string(&out->origin, ob, sizeof(ob));
+                out->spec = parent_l->spec;
+                out->bytes = parent_l->bytes;
+                out->origin = parent_l->origin;
+                out->origin.note[0] = '\0';
+                add_note(&out->origin, "clamped to an ancestor's: own %s %s (%s) was looser", key, val, ob);
+                if (prev[0])
+                        add_note(&out->origin, "%s", prev);
+        }
+}
+
+int resolve_policies(const Config *cfg, const ResolveInput *in, size_t n, EffectivePolicy *ret) {
+        _cleanup_free_ PolicySpec *specs = NULL;
+
+        /* two specs per cgroup (trusted, user), kept only for the current one */
+        specs = calloc(2, sizeof(PolicySpec));
+        if (!specs)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < n; i++) {
+                const EffectivePolicy *parent = NULL;
+                EffectivePolicy *p = &ret[i];
+                Sources src = { 0 };
+                bool delegated = in[i].owner != 0;
+
+                if (in[i].parent >= 0) {
+                        if ((size_t) in[i].parent >= i)
+                                return -EINVAL; /* not in pre-order */
+                        parent = &ret[in[i].parent];
+                }
+                *p = (EffectivePolicy) { .delegated = delegated };
+
+                annotations_to_spec(cfg, in[i].path, in[i].annotations, true, &specs[0], p);
+                annotations_to_spec(cfg, in[i].path, in[i].annotations, false, &specs[1], p);
+                src.trusted = &specs[0];
+                src.user = &specs[1];
+                for (int r = 0; r < cfg->n_rules; r++) {
+                        if (!config_glob_match(cfg->rules[r].match, in[i].path))
+                                continue;
+                        for (int f = 0; f < F_N; f++)
+                                if (spec_has(&cfg->rules[r].policy, f)) {
+                                        src.rule[f] = &cfg->rules[r].policy;
+                                        src.rule_origin[f] = cfg->rules[r].origin;
+                                }
+                }
+
+                resolve_class(cfg, &in[i], &src, parent, delegated, p);
+                resolve_mode(cfg, &in[i], &src, parent, delegated, p);
+                resolve_quantity(cfg, &in[i], &src, delegated, F_PROMOTE_RATE, p->class_index,
+                                 parent ? &parent->promote_rate : NULL, &p->promote_rate);
+                resolve_quantity(cfg, &in[i], &src, delegated, F_PROMOTE_BURST, p->class_index,
+                                 parent ? &parent->promote_burst : NULL, &p->promote_burst);
+                resolve_quantity(cfg, &in[i], &src, delegated, F_DEMOTE_RATE, p->class_index,
+                                 parent ? &parent->demote_rate : NULL, &p->demote_rate);
+                resolve_quantity(cfg, &in[i], &src, delegated, F_DEMOTE_BURST, p->class_index,
+                                 parent ? &parent->demote_burst : NULL, &p->demote_burst);
+                for (int t = 0; t < POLICY_MAX_TIERS; t++) {
+                        resolve_limit(cfg, &in[i], &src, delegated, F_TIER_MAX + t, p->class_index,
+                                      parent ? &parent->tier_max[t] : NULL, &p->tier_max[t]);
+                        resolve_limit(cfg, &in[i], &src, delegated, F_TIER_LOW + t, p->class_index,
+                                      parent ? &parent->tier_low[t] : NULL, &p->tier_low[t]);
+                }
+        }
+        return 0;
+}

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/* Resolution: rules, annotations, hierarchy, delegation, provenance. */
+#include <check.h>
+#include <string.h>
+
+#include "config.h"
+#include "resolve.h"
+#include "util.h"
+
+static Config *cfg;
+
+static void setup(void) {
+        char *err = NULL;
+
+        ck_assert_int_eq(config_new_default(&cfg), 0);
+        ck_assert_msg(config_apply_json(cfg, "test.json",
+                                         "{\"rules\": ["
+                                         " {\"match\": \"kubepods.slice/kubepods-besteffort.slice\", \"policy\": {\"class\": \"batch\"}},"
+                                         " {\"match\": \"limited\", \"policy\": {\"tier0.max\": \"1G\"}},"
+                                         " {\"match\": \"limited\", \"policy\": {\"tier0.low\": \"256M\"}}"
+                                         "]}",
+                                         &err) == 0,
+                      "config: %s", err ? err : "?");
+        free(err);
+}
+
+static void teardown(void) {
+        cfg = config_free(cfg);
+}
+
+static void annotate(Annotations *a, bool trusted, const char *key, const char *value) {
+        Annotation *x = &a->items[a->n++];
+
+        *x = (Annotation) { .trusted = trusted };
+        snprintf(x->key, sizeof(x->key), "%s", key);
+        snprintf(x->value, sizeof(x->value), "%s", value);
+}
+
+static const char *class_name(const EffectivePolicy *p) {
+        return cfg->classes[p->class_index].name;
+}
+
+START_TEST(test_resolve_defaults_and_builtin) {
+        ResolveInput in[2] = {
+                { .path = "", .parent = -1 },
+                { .path = "a", .parent = 0, .usage = 1 << 20 },
+        };
+        EffectivePolicy out[2];
+
+        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), 0);
+        ck_assert_str_eq(class_name(&out[1]), "standard");
+        ck_assert_int_eq(out[1].mode, MODE_ENFORCE);
+        ck_assert_uint_eq(out[1].tier_max[0].bytes, UINT64_MAX);
+        ck_assert_uint_eq(out[1].tier_low[0].bytes, 0);
+        ck_assert_int_eq(out[1].n_errors, 0);
+        ck_assert(!out[1].delegated);
+}
+END_TEST
+
+START_TEST(test_resolve_rule_class_is_inherited_by_children) {
+        ResolveInput in[4] = {
+                { .path = "", .parent = -1 },
+                { .path = "kubepods.slice", .parent = 0 },
+                { .path = "kubepods.slice/kubepods-besteffort.slice", .parent = 1 },
+                { .path = "kubepods.slice/kubepods-besteffort.slice/pod1", .parent = 2 },
+        };
+        EffectivePolicy out[4];
+
+        ck_assert_int_eq(resolve_policies(cfg, in, 4, out), 0);
+        ck_assert_str_eq(class_name(&out[1]), "standard");
+        ck_assert_str_eq(class_name(&out[2]), "batch");
+        ck_assert_int_eq(out[2].class_origin.kind, ORIGIN_RULE);
+        ck_assert_str_eq(class_name(&out[3]), "batch");
+        ck_assert_int_eq(out[3].class_origin.kind, ORIGIN_RULE);
+        ck_assert_ptr_nonnull(strstr(out[3].class_origin.where, "test.json"));
+        /* the class's default quota applies, and says so */
+        ck_assert_int_eq(out[3].promote_rate.origin.kind, ORIGIN_CLASS);
+        ck_assert_str_eq(out[3].promote_rate.origin.where, "batch");
+}
+END_TEST
+
+START_TEST(test_resolve_trusted_wins_over_user_and_rule) {
+        Annotations a = { 0 };
+        ResolveInput in[2] = {
+                { .path = "", .parent = -1 },
+                { .path = "limited", .parent = 0, .annotations = &a },
+        };
+        EffectivePolicy out[2];
+
+        annotate(&a, false, "tier0.max", "128M");
+        annotate(&a, true, "tier0.max", "512M");
+        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), 0);
+        ck_assert_uint_eq(out[1].tier_max[0].bytes, 512ull << 20);
+        ck_assert_int_eq(out[1].tier_max[0].origin.kind, ORIGIN_TRUSTED);
+        ck_assert_str_eq(out[1].tier_max[0].origin.where, "limited");
+        /* without the trusted one, the (root-owned) user one beats the rule */
+        a.n = 1;
+        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), 0);
+        ck_assert_uint_eq(out[1].tier_max[0].bytes, 128ull << 20);
+        ck_assert_int_eq(out[1].tier_max[0].origin.kind, ORIGIN_USER);
+        a.n = 0;
+        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), 0);
+        ck_assert_uint_eq(out[1].tier_max[0].bytes, 1ull << 30);
+        ck_assert_int_eq(out[1].tier_max[0].origin.kind, ORIGIN_RULE);
+}
+END_TEST
+
+START_TEST(test_resolve_child_clamped_to_ancestor) {
+        Annotations pa = { 0 }, ca = { 0 };
+        ResolveInput in[3] = {
+                { .path = "", .parent = -1 },
+                { .path = "p", .parent = 0, .annotations = &pa },
+                { .path = "p/c", .parent = 1, .annotations = &ca, .usage = 8ull << 30 },
+        };
+        EffectivePolicy out[3];
+
+        annotate(&pa, true, "tier0.max", "1G");
+        annotate(&pa, true, "tier0.low", "1G");
+        annotate(&pa, true, "promote.rate", "16M");
+        annotate(&ca, true, "tier0.max", "4G");
+        annotate(&ca, true, "tier0.low", "2G");
+        annotate(&ca, true, "promote.rate", "max");
+        ck_assert_int_eq(resolve_policies(cfg, in, 3, out), 0);
+        ck_assert_uint_eq(out[2].tier_max[0].bytes, 1ull << 30);
+        ck_assert_int_eq(out[2].tier_max[0].origin.kind, ORIGIN_TRUSTED);
+        ck_assert_str_eq(out[2].tier_max[0].origin.where, "p");
+        ck_assert_ptr_nonnull(strstr(out[2].tier_max[0].origin.note, "clamped"));
+        ck_assert_uint_eq(out[2].tier_low[0].bytes, 1ull << 30);
+        ck_assert(!out[2].promote_rate.value.unlimited);
+        ck_assert_uint_eq(out[2].promote_rate.value.bytes, 16ull << 20);
+        /* a grandchild without annotations inherits the clamp too */
+}
+END_TEST
+
+START_TEST(test_resolve_percentage_of_usage) {
+        Annotations a = { 0 };
+        ResolveInput in[2] = {
+                { .path = "", .parent = -1 },
+                { .path = "x", .parent = 0, .annotations = &a, .usage = 400ull << 20 },
+        };
+        EffectivePolicy out[2];
+
+        annotate(&a, true, "tier0.max", "25%");
+        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), 0);
+        ck_assert_uint_eq(out[1].tier_max[0].bytes, 100ull << 20);
+        ck_assert_int_eq(out[1].tier_max[0].spec.kind, LIMIT_PERCENT);
+}
+END_TEST
+
+START_TEST(test_resolve_delegated_user_cannot_raise) {
+        Annotations ca = { 0 };
+        ResolveInput in[4] = {
+                { .path = "", .parent = -1 },
+                { .path = "kubepods.slice", .parent = 0 },
+                { .path = "kubepods.slice/kubepods-besteffort.slice", .parent = 1 },
+                { .path = "kubepods.slice/kubepods-besteffort.slice/mine", .parent = 2, .owner = 1000,
+                  .annotations = &ca, .usage = 1ull << 30 },
+        };
+        EffectivePolicy out[4];
+
+        annotate(&ca, false, "class", "critical");
+        annotate(&ca, false, "promote.rate", "max");
+        annotate(&ca, false, "demote.rate", "1");
+        annotate(&ca, false, "mode", "off");
+        ck_assert_int_eq(resolve_policies(cfg, in, 4, out), 0);
+        ck_assert(out[3].delegated);
+        ck_assert_str_eq(class_name(&out[3]), "batch");
+        ck_assert_ptr_nonnull(strstr(out[3].class_origin.note, "user.tierd.class=critical refused"));
+        ck_assert(!out[3].promote_rate.value.unlimited);
+        ck_assert_ptr_nonnull(strstr(out[3].promote_rate.origin.note, "refused"));
+        ck_assert_int_ne(out[3].demote_rate.value.bytes, 1);
+        ck_assert_ptr_nonnull(strstr(out[3].demote_rate.origin.note, "not delegable"));
+        ck_assert_int_eq(out[3].mode, MODE_ENFORCE);
+        ck_assert_ptr_nonnull(strstr(out[3].mode_origin.note, "refused"));
+}
+END_TEST
+
+START_TEST(test_resolve_delegated_user_cannot_loosen_own_rule_limit) {
+        Annotations ca = { 0 };
+        ResolveInput in[2] = {
+                { .path = "", .parent = -1 },
+                { .path = "limited", .parent = 0, .owner = 1000, .annotations = &ca, .usage = 4ull << 30 },
+        };
+        EffectivePolicy out[2];
+
+        annotate(&ca, false, "tier0.max", "max");
+        annotate(&ca, false, "tier0.low", "2G");
+        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), 0);
+        ck_assert_uint_eq(out[1].tier_max[0].bytes, 1ull << 30);
+        ck_assert_int_eq(out[1].tier_max[0].origin.kind, ORIGIN_RULE);
+        ck_assert_ptr_nonnull(strstr(out[1].tier_max[0].origin.note, "user.tierd.tier0.max=max refused"));
+        ck_assert_uint_eq(out[1].tier_low[0].bytes, 256ull << 20);
+        ck_assert_ptr_nonnull(strstr(out[1].tier_low[0].origin.note, "refused"));
+}
+END_TEST
+
+START_TEST(test_resolve_delegated_user_may_tighten) {
+        Annotations ca = { 0 };
+        ResolveInput in[3] = {
+                { .path = "", .parent = -1 },
+                { .path = "kubepods.slice", .parent = 0 },
+                { .path = "kubepods.slice/mine", .parent = 1, .owner = 1000, .annotations = &ca, .usage = 1ull << 30 },
+        };
+        EffectivePolicy out[3];
+
+        annotate(&ca, false, "class", "scavenger");
+        annotate(&ca, false, "tier0.max", "64M");
+        annotate(&ca, false, "promote.rate", "1M");
+        annotate(&ca, false, "mode", "enforce");
+        ck_assert_int_eq(resolve_policies(cfg, in, 3, out), 0);
+        ck_assert_str_eq(class_name(&out[2]), "scavenger");
+        ck_assert_int_eq(out[2].class_origin.kind, ORIGIN_USER);
+        ck_assert_uint_eq(out[2].tier_max[0].bytes, 64ull << 20);
+        ck_assert_int_eq(out[2].tier_max[0].origin.kind, ORIGIN_USER);
+        ck_assert_uint_eq(out[2].promote_rate.value.bytes, 1ull << 20);
+        ck_assert_str_eq(out[2].tier_max[0].origin.note, "");
+}
+END_TEST
+
+START_TEST(test_resolve_root_owned_user_annotation_is_operator) {
+        Annotations ca = { 0 };
+        ResolveInput in[3] = {
+                { .path = "", .parent = -1 },
+                { .path = "kubepods.slice", .parent = 0 },
+                { .path = "kubepods.slice/kubepods-besteffort.slice", .parent = 1, .owner = 0, .annotations = &ca },
+        };
+        EffectivePolicy out[3];
+
+        annotate(&ca, false, "class", "critical");
+        ck_assert_int_eq(resolve_policies(cfg, in, 3, out), 0);
+        ck_assert_str_eq(class_name(&out[2]), "critical");
+}
+END_TEST
+
+START_TEST(test_resolve_bad_values_reported_and_ignored) {
+        Annotations ca = { 0 };
+        ResolveInput in[2] = {
+                { .path = "", .parent = -1 },
+                { .path = "limited", .parent = 0, .annotations = &ca },
+        };
+        EffectivePolicy out[2];
+
+        annotate(&ca, true, "tier0.max", "12Q");
+        annotate(&ca, false, "class", "gold");
+        annotate(&ca, true, "tier9.max", "1G");
+        annotate(&ca, true, "mode", "enforce");
+        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), 0);
+        ck_assert_int_eq(out[1].n_errors, 3);
+        ck_assert_str_eq(out[1].errors[0], "limited: trusted.tierd.tier0.max: \"12Q\" is not a size");
+        /* trusted annotations are parsed first, then user ones */
+        ck_assert_ptr_nonnull(strstr(out[1].errors[1], "trusted.tierd.tier9.max"));
+        ck_assert_ptr_nonnull(strstr(out[1].errors[2], "limited: user.tierd.class: \"gold\" is not a class"));
+        /* the bad key falls back (to the rule); the good one still applies */
+        ck_assert_uint_eq(out[1].tier_max[0].bytes, 1ull << 30);
+        ck_assert_int_eq(out[1].mode_origin.kind, ORIGIN_TRUSTED);
+        ck_assert_str_eq(class_name(&out[1]), "standard");
+}
+END_TEST
+
+START_TEST(test_resolve_rejects_non_preorder) {
+        ResolveInput in[2] = {
+                { .path = "a", .parent = 1 },
+                { .path = "", .parent = -1 },
+        };
+        EffectivePolicy out[2];
+
+        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), -EINVAL);
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("resolve");
+        TCase *tc = tcase_create("resolve");
+        SRunner *sr;
+        int failed;
+
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_resolve_defaults_and_builtin);
+        tcase_add_test(tc, test_resolve_rule_class_is_inherited_by_children);
+        tcase_add_test(tc, test_resolve_trusted_wins_over_user_and_rule);
+        tcase_add_test(tc, test_resolve_child_clamped_to_ancestor);
+        tcase_add_test(tc, test_resolve_percentage_of_usage);
+        tcase_add_test(tc, test_resolve_delegated_user_cannot_raise);
+        tcase_add_test(tc, test_resolve_delegated_user_cannot_loosen_own_rule_limit);
+        tcase_add_test(tc, test_resolve_delegated_user_may_tighten);
+        tcase_add_test(tc, test_resolve_root_owned_user_annotation_is_operator);
+        tcase_add_test(tc, test_resolve_bad_values_reported_and_ignored);
+        tcase_add_test(tc, test_resolve_rejects_non_preorder);
+        suite_add_tcase(s, tc);
+        sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? 1 : 0;
+}
