@@ -609,9 +609,9 @@ static int walk_one(Walker *w, int dfd, int parent, int depth) {
                 c->events.populated = true; /* the root, always */
         t->n_cgroups++;
 
-        /* A directory's link count is 2 + its subdirectories on cgroupfs
-         * (kernfs) and the usual file systems (1 where it is not counted):
-         * a leaf needs no listing. */
+        /* On cgroupfs (kernfs), as on most file systems, a directory's
+         * link count is 2 plus its subdirectories: at 2 it is a leaf and
+         * needs no listing. (Those that do not count say 1: listed.) */
         r = st.st_nlink == 2 ? 0 : list_children(w, fd, &names, &offsets, &n_children);
         if (r < 0) {
                 /* Listed already; its children are not. */

@@ -7,7 +7,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "kscan.skel.h"
+#include "kscan.bpf.skel.h"
 #include "util.h"
 
 struct KScan {
