@@ -9,6 +9,23 @@
 #include <linux/types.h>
 
 #include "bpf/kscan.h"
+#include "heat.h"
+
+/* ---- backends (heat.h has the model) ---------------------------------- */
+
+/* The backend called NAME, NULL if this build has none by that name. */
+const ScannerOps *scanner_find(const char *name);
+/* NULL-terminated table of every backend in this build. */
+const ScannerOps *const *scanner_backends(void);
+
+/* Helpers for backends: append to h->ranges (alloc is the capacity, kept by
+ * the caller); pick at most MAX cold candidates (age > 0, tiers faster than
+ * the slowest, oldest first) and hot ones (age 0, tiers below the fastest,
+ * most accessed first) out of ALL into h->cold and h->hot. */
+int heat_add_range(TenantHeat *h, const ScanRange *r, size_t *alloc);
+int heat_pick_candidates(TenantHeat *h, const ScanRange *all, size_t n, int n_tiers, size_t max);
+
+/* ---- the tracepoint collector ----------------------------------------- */
 
 typedef struct KScan KScan;
 

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* The common access-sampling model every scanner backend produces.
+ *
+ * Per tenant (a cgroup) and per control period:
+ *  - a heat summary: bytes by (tier, age). Age counts consecutive periods
+ *    without an access, kstaled style, saturating at HEAT_MAX_AGE: age 0
+ *    means "accessed during the last period".
+ *  - bounded candidate sets for the movers: the coldest pages or regions on
+ *    fast tiers (tier < the slowest) and the hottest on slow tiers (tier >
+ *    0), each with what a mover needs: pid and virtual range (VADDR), or a
+ *    physical range (PADDR).
+ *  - optionally (HEAT_WANT_RANGES), every classified range, for tests and
+ *    `tierd scan --ranges`.
+ *
+ * Backends: idle_page (scanner/idle_page.c), damon and bpf
+ * (scanner/damon.c), lru_gen (scanner/lru_gen.c). Each implements
+ * ScannerOps; scanner.c picks one from the probe or the configuration. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HEAT_MAX_AGE 15         /* ages 0..15; 15 means "15 or more" */
+#define HEAT_MAX_TIERS 4
+
+typedef struct HeatSummary {
+        uint64_t bytes[HEAT_MAX_TIERS][HEAT_MAX_AGE + 1];
+} HeatSummary;
+
+typedef enum ScanRangeKind {
+        SCAN_RANGE_VADDR,       /* pid + virtual range */
+        SCAN_RANGE_PADDR,       /* physical range (bytes, not PFNs) */
+} ScanRangeKind;
+
+typedef struct ScanRange {
+        uint8_t kind;           /* ScanRangeKind */
+        uint8_t age;            /* 0..HEAT_MAX_AGE */
+        int8_t tier;            /* tier of the memory, -1 unknown */
+        int8_t node;            /* node of the memory, -1 unknown/mixed */
+        pid_t pid;              /* VADDR only */
+        uint64_t start;         /* inclusive */
+        uint64_t end;           /* exclusive */
+        uint32_t nr_accesses;   /* region backends: last nr_accesses; page backends: 1/0 */
+        uint32_t pad;
+} ScanRange;
+
+typedef struct TenantHeat {
+        uint64_t cgroup_id;     /* inode of the cgroup directory */
+        HeatSummary heat;
+        uint64_t tracked_bytes; /* memory the backend covered for this tenant */
+        ScanRange *cold;        /* coldest first, on tiers < slowest; at most max_candidates */
+        size_t n_cold;
+        ScanRange *hot;         /* hottest first, on tiers > 0; at most max_candidates */
+        size_t n_hot;
+        ScanRange *ranges;      /* with HEAT_WANT_RANGES: everything classified */
+        size_t n_ranges;
+} TenantHeat;
+
+void tenant_heat_clear(TenantHeat *h); /* frees the arrays, keeps cgroup_id */
+
+typedef struct ScanTarget {
+        const char *cgroup_path;        /* relative to the cgroup mount */
+        uint64_t cgroup_id;             /* inode of the cgroup directory */
+        const pid_t *pids;              /* the tenant's processes (cgroup.procs, whole subtree) */
+        size_t n_pids;
+} ScanTarget;
+
+enum {
+        HEAT_WANT_RANGES = 1 << 0,
+};
+
+typedef struct ScanOptions {
+        const char *sysfs_root;         /* "/sys" */
+        const char *procfs_root;        /* "/proc" */
+        const char *cgroup_mount;       /* "/sys/fs/cgroup" */
+        const struct Topology *topology;/* node -> tier */
+        uint64_t period_ms;             /* control period */
+        uint32_t cpu_budget_permille;   /* scan CPU budget, per mille of one CPU (0: unlimited) */
+        size_t max_candidates;          /* per tenant and direction */
+        unsigned flags;                 /* HEAT_WANT_* */
+} ScanOptions;
+
+typedef struct Scanner Scanner;
+
+typedef struct ScannerOps {
+        const char *name;               /* "idle_page", "damon", "bpf", "lru_gen" */
+        /* Sets the backend up (nothing is sampled yet). */
+        int (*open)(const ScanOptions *opts, Scanner **ret);
+        /* One period: samples the targets and fills out[i] for targets[i].
+         * Targets may change between calls (tenants come and go); a target
+         * whose processes exit or whose cgroup vanishes mid-scan yields an
+         * empty result, not an error. Blocks at most about one period. */
+        int (*scan)(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out);
+        /* Memory the backend holds for tracking state, in bytes, and how
+         * many 4 KiB pages that state covers (for the bytes/page bound). */
+        void (*memory)(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pages);
+        /* Releases everything; kernel state the backend created (kdamonds)
+         * is removed. Safe on a half-opened scanner. */
+        void (*close)(Scanner *s);
+} ScannerOps;
