@@ -589,53 +589,56 @@ static void usage(FILE *f) {
                 "  -h, --help\n");
 }
 
-int main(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                { "user", no_argument, NULL, 'u' },
-                { "config", required_argument, NULL, 'c' },
-                { "cgroup-root", required_argument, NULL, 'r' },
-                { "help", no_argument, NULL, 'h' },
-                {},
-        };
-        Ctl c = { .config_path = "/etc/tierd/tierd.json" };
-        int opt, r = 2;
+static const struct option ctl_options[] = {
+        { "json", no_argument, NULL, 'j' },
+        { "user", no_argument, NULL, 'u' },
+        { "config", required_argument, NULL, 'c' },
+        { "cgroup-root", required_argument, NULL, 'r' },
+        { "help", no_argument, NULL, 'h' },
+        {},
+};
 
-        /* "+": options end at the command; verbs take their own arguments */
-        while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) >= 0)
+/* Parses options into c; returns -1 to go on, else the exit status.
+ * SHORTOPTS "+h" stops at the command, "h" lets options follow it. */
+static int parse_options(Ctl *c, int argc, char **argv, const char *shortopts) {
+        int opt;
+
+        while ((opt = getopt_long(argc, argv, shortopts, ctl_options, NULL)) >= 0)
                 switch (opt) {
-                case 'j': c.json = true; break;
-                case 'u': c.user = true; break;
-                case 'c': c.config_path = optarg; break;
-                case 'r': c.cgroup_root = optarg; break;
+                case 'j': c->json = true; break;
+                case 'u': c->user = true; break;
+                case 'c': c->config_path = optarg; break;
+                case 'r': c->cgroup_root = optarg; break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
+        return -1;
+}
+
+int main(int argc, char **argv) {
+        Ctl c = { .config_path = "/etc/tierd/tierd.json" };
+        int r = 2;
+
+        r = parse_options(&c, argc, argv, "+h");
+        if (r >= 0)
+                return r;
+        r = 2;
         if (optind >= argc) {
                 usage(stderr);
                 return 2;
         }
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (strcmp(argv[optind], verbs[i].name) == 0) {
-                        int sub = optind + 1;
+                        /* options may also follow the command: parse the
+                         * rest with the verb name standing in for argv[0] */
+                        int nargc = argc - optind;
+                        char **nargv = argv + optind;
 
-                        /* options may also follow the command */
-                        optind = 1;
-                        {
-                                int nargc = argc - sub + 1;
-                                char **nargv = argv + sub - 1;
-
-                                while ((opt = getopt_long(nargc, nargv, "h", opts, NULL)) >= 0)
-                                        switch (opt) {
-                                        case 'j': c.json = true; break;
-                                        case 'u': c.user = true; break;
-                                        case 'c': c.config_path = optarg; break;
-                                        case 'r': c.cgroup_root = optarg; break;
-                                        case 'h': usage(stdout); return 0;
-                                        default: usage(stderr); return 2;
-                                        }
-                                r = verbs[i].run(&c, nargc - optind, nargv + optind);
-                        }
+                        optind = 0; /* 0: GNU getopt re-initializes (drops "+" mode) */
+                        r = parse_options(&c, nargc, nargv, "h");
+                        if (r >= 0)
+                                return r;
+                        r = verbs[i].run(&c, nargc - optind, nargv + optind);
                         goto out;
                 }
         fprintf(stderr, "tierctl: unknown command '%s' (see tierctl --help)\n", argv[optind]);

@@ -12,7 +12,7 @@
 #define USER_PREFIX "user.tierd."
 
 static int read_one(int fd, const char *attr, Annotation *out) {
-        char buf[ANNOTATION_VALUE_MAX + 1];
+        char buf[ANNOTATION_VALUE_MAX];
         ssize_t n;
 
         n = fgetxattr(fd, attr, buf, sizeof(buf) - 1);
@@ -28,7 +28,7 @@ static int read_one(int fd, const char *attr, Annotation *out) {
         /* values written by `echo` style tools may end in a newline */
         while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
                 buf[--n] = '\0';
-        snprintf(out->value, sizeof(out->value), "%s", buf);
+        memcpy(out->value, buf, (size_t) n + 1);
         return 0;
 }
 

@@ -33,7 +33,7 @@ sec getfattr-a getfattr -d -m '^trusted\.tierd\.' $CG/a
 setfattr -n trusted.tierd.class -v batch $CG/a/b
 setfattr -n trusted.tierd.tier0.max -v 4G $CG/a/b
 sec explain-b tierctl --json explain a/b
-sec explain-c tierctl --json explain /sys/fs/cgroup/a/b/c
+sec explain-c tierctl explain /sys/fs/cgroup/a/b/c --json
 
 # 2. delegation: deleg is the operator's, deleg/t belongs to uid 1000
 tierctl annotate deleg class=batch tier0.max=256M
