@@ -193,8 +193,27 @@ int main(int argc, char **argv) {
                 case 's': if (parse_mib("--size", optarg, &size) < 0) return 2; break;
                 case 'H': if (parse_mib("--hot", optarg, &hot) < 0) return 2; break;
                 case 'o': if (parse_mib("--hot-offset", optarg, &hot_off) < 0) return 2; break;
-                case 'r': rate = strtod(optarg, NULL); break;
-                case 'n': node = atoi(optarg); break;
+                case 'r': {
+                        char *end;
+
+                        rate = strtod(optarg, &end);
+                        if (*optarg == '\0' || *end || !(rate > 0 && rate <= 10000)) {
+                                fprintf(stderr, "workload: --rate: '%s' is not a rate between 0 and 10000 per second\n", optarg);
+                                return 2;
+                        }
+                        break;
+                }
+                case 'n': {
+                        char *end;
+                        long v = strtol(optarg, &end, 10);
+
+                        if (*optarg == '\0' || *end || v < 0 || v >= MAX_NODES) {
+                                fprintf(stderr, "workload: --node: '%s' is not a node id (0..%d)\n", optarg, MAX_NODES - 1);
+                                return 2;
+                        }
+                        node = (int) v;
+                        break;
+                }
                 case 't': thp = true; break;
                 case 'R': report_path = optarg; break;
                 case 'y': ready = optarg; break;
