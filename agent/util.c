@@ -21,34 +21,23 @@ int path_join_root(const char *root, const char *path, char **ret) {
         return 0;
 }
 
-int read_full_file(const char *root, const char *path, char **ret_data, size_t *ret_size) {
-        _cleanup_free_ char *full = NULL, *buf = NULL;
-        _cleanup_close_ int fd = -1;
-        size_t size = 0, alloc = 4096;
-        int r;
+int read_full_fd(int fd, size_t max, char **ret_data, size_t *ret_size) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, alloc = 0;
 
-        r = path_join_root(root, path, &full);
-        if (r < 0)
-                return r;
-        fd = open(full, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        buf = malloc(alloc);
-        if (!buf)
-                return -ENOMEM;
         for (;;) {
                 ssize_t n;
 
-                if (alloc - size < 2) {
+                if (alloc - size < 4096) {
                         char *nb;
 
-                        if (alloc > (64u << 20))
+                        if (alloc > max)
                                 return -EFBIG;
-                        nb = realloc(buf, alloc * 2);
+                        alloc = alloc ? alloc * 2 : 16384;
+                        nb = realloc(buf, alloc);
                         if (!nb)
                                 return -ENOMEM;
                         buf = nb;
-                        alloc *= 2;
                 }
                 n = read(fd, buf + size, alloc - size - 1);
                 if (n < 0) {
@@ -65,6 +54,20 @@ int read_full_file(const char *root, const char *path, char **ret_data, size_t *
                 *ret_size = size;
         *ret_data = TAKE_PTR(buf);
         return 0;
+}
+
+int read_full_file(const char *root, const char *path, char **ret_data, size_t *ret_size) {
+        _cleanup_free_ char *full = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = path_join_root(root, path, &full);
+        if (r < 0)
+                return r;
+        fd = open(full, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return read_full_fd(fd, 64u << 20, ret_data, ret_size);
 }
 
 int read_one_line(const char *root, const char *path, char **ret_line) {

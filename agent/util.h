@@ -31,7 +31,11 @@ static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
 /* Join root and path ("/sys" style absolute path); root may be NULL or "". */
 int path_join_root(const char *root, const char *path, char **ret);
 
-/* Read a whole (small) file into a NUL-terminated buffer. */
+/* Read everything from FD into a NUL-terminated buffer; -EFBIG past about
+ * MAX bytes. */
+int read_full_fd(int fd, size_t max, char **ret_data, size_t *ret_size);
+
+/* Read a whole (small, at most 64 MiB) file into a NUL-terminated buffer. */
 int read_full_file(const char *root, const char *path, char **ret_data, size_t *ret_size);
 
 /* Read the first line of a file, without the trailing newline. */

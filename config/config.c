@@ -933,40 +933,6 @@ int config_check_file_safety(const char *path, char **ret_error) {
         return check_stat_safety(path, &st, ret_error);
 }
 
-static int read_fd(int fd, size_t max, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, alloc = 0;
-
-        for (;;) {
-                ssize_t n;
-
-                if (alloc - size < 4096) {
-                        char *nb;
-
-                        if (alloc > max)
-                                return -EFBIG;
-                        alloc = alloc ? alloc * 2 : 16384;
-                        nb = realloc(buf, alloc);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                }
-                n = read(fd, buf + size, alloc - size - 1);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        buf[size] = '\0';
-        *ret_size = size;
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
-
 /* Reads and applies one file. Returns 0 when applied, 1 when absent and
  * OPTIONAL. Safety is checked on the opened file (fstat), not the name. */
 static int load_file(Config *cfg, const char *path, const char *name, bool optional, char **ret_error) {
@@ -999,7 +965,7 @@ static int load_file(Config *cfg, const char *path, const char *name, bool optio
         r = check_stat_safety(name, &st, ret_error);
         if (r < 0)
                 return r;
-        r = read_fd(fd, MAX_FILE_SIZE, &text, &size);
+        r = read_full_fd(fd, MAX_FILE_SIZE, &text, &size);
         if (r == -EFBIG) {
                 if (set_error(ret_error, "%s: file too large (more than %u bytes)", name, MAX_FILE_SIZE) < 0)
                         return -ENOMEM;

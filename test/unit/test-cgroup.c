@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <check.h>
+
+#include "unit.h"
 #include <string.h>
 
 #include "cgroup.h"
@@ -59,8 +61,6 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("cgroup");
         TCase *tc = tcase_create("mount");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, test_cgroup_mount_from_vm_mountinfo);
         tcase_add_test(tc, test_cgroup_mount_from_hybrid_host_mountinfo);
@@ -68,9 +68,5 @@ int main(void) {
         tcase_add_test(tc, test_cgroup_mount_absent);
         tcase_add_test(tc, test_cgroup_find_mount_reads_proc_root);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return unit_run(s);
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <check.h>
+
+#include "unit.h"
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,24 +13,8 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static bool quantity_eq(const Quantity *a, const Quantity *b) {
-        return a->set == b->set && a->unlimited == b->unlimited && a->bytes == b->bytes;
-}
 
-static bool limit_eq(const Limit *a, const Limit *b) {
-        return a->kind == b->kind && a->bytes == b->bytes && a->permyriad == b->permyriad;
-}
 
-static bool spec_eq(const PolicySpec *a, const PolicySpec *b) {
-        if (strcmp(a->class_name, b->class_name) != 0 || a->mode != b->mode ||
-            !quantity_eq(&a->promote_rate, &b->promote_rate) || !quantity_eq(&a->promote_burst, &b->promote_burst) ||
-            !quantity_eq(&a->demote_rate, &b->demote_rate) || !quantity_eq(&a->demote_burst, &b->demote_burst))
-                return false;
-        for (int t = 0; t < POLICY_MAX_TIERS; t++)
-                if (!limit_eq(&a->tier_max[t], &b->tier_max[t]) || !limit_eq(&a->tier_low[t], &b->tier_low[t]))
-                        return false;
-        return true;
-}
 
 /* The settings of two configurations, ignoring origins and file lists. */
 static bool config_eq(const Config *a, const Config *b) {
@@ -36,21 +22,21 @@ static bool config_eq(const Config *a, const Config *b) {
                 return false;
         for (int i = 0; i < a->n_classes; i++)
                 if (strcmp(a->classes[i].name, b->classes[i].name) != 0 || a->classes[i].weight != b->classes[i].weight ||
-                    !spec_eq(&a->classes[i].defaults, &b->classes[i].defaults))
+                    !unit_spec_eq(&a->classes[i].defaults, &b->classes[i].defaults))
                         return false;
         for (int i = 0; i < a->n_rules; i++)
                 if (strcmp(a->rules[i].match, b->rules[i].match) != 0 ||
-                    !spec_eq(&a->rules[i].policy, &b->rules[i].policy))
+                    !unit_spec_eq(&a->rules[i].policy, &b->rules[i].policy))
                         return false;
         for (int t = 0; t < a->n_tiers; t++)
                 if (a->tiers[t] != b->tiers[t])
                         return false;
-        return spec_eq(&a->defaults, &b->defaults) && strcmp(a->scanner.backend, b->scanner.backend) == 0 &&
+        return unit_spec_eq(&a->defaults, &b->defaults) && strcmp(a->scanner.backend, b->scanner.backend) == 0 &&
                a->scanner.period_ms == b->scanner.period_ms &&
                a->scanner.cpu_budget_permille == b->scanner.cpu_budget_permille &&
                strcmp(a->mover.backend, b->mover.backend) == 0 && a->mover.batch_pages == b->mover.batch_pages &&
-               a->mover.hysteresis_ms == b->mover.hysteresis_ms && quantity_eq(&a->budget_rate, &b->budget_rate) &&
-               quantity_eq(&a->budget_burst, &b->budget_burst);
+               a->mover.hysteresis_ms == b->mover.hysteresis_ms && unit_quantity_eq(&a->budget_rate, &b->budget_rate) &&
+               unit_quantity_eq(&a->budget_burst, &b->budget_burst);
 }
 
 static Config *new_default(void) {
@@ -853,9 +839,9 @@ START_TEST(test_config_shipped_loads) {
         for (int i = 0; i < c->n_classes; i++) {
                 ck_assert_str_eq(c->classes[i].name, d->classes[i].name);
                 ck_assert_uint_eq(c->classes[i].weight, d->classes[i].weight);
-                ck_assert(spec_eq(&c->classes[i].defaults, &d->classes[i].defaults));
+                ck_assert(unit_spec_eq(&c->classes[i].defaults, &d->classes[i].defaults));
         }
-        ck_assert(spec_eq(&c->defaults, &d->defaults));
+        ck_assert(unit_spec_eq(&c->defaults, &d->defaults));
         ck_assert_uint_eq(c->scanner.period_ms, d->scanner.period_ms);
         ck_assert_uint_eq(c->mover.hysteresis_ms, d->mover.hysteresis_ms);
         ck_assert_int_ge(c->n_rules, 9);
@@ -949,8 +935,6 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("config");
         TCase *tc = tcase_create("core");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, test_config_defaults);
         tcase_add_test(tc, test_config_apply_full_schema);
@@ -982,9 +966,5 @@ int main(void) {
         tcase_add_test(tc, test_config_shipped_rules_cgroupfs);
         tcase_add_test(tc, test_config_to_json_round_trip);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return unit_run(s);
 }

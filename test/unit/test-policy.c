@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <check.h>
+
+#include "unit.h"
 #include <string.h>
 
 #include "policy.h"
@@ -433,25 +435,8 @@ START_TEST(test_to_string_round_trip) {
 }
 END_TEST
 
-static bool quantity_eq(const Quantity *a, const Quantity *b) {
-        return a->set == b->set && a->unlimited == b->unlimited && a->bytes == b->bytes;
-}
 
-static bool limit_eq(const Limit *a, const Limit *b) {
-        return a->kind == b->kind && a->bytes == b->bytes && a->permyriad == b->permyriad;
-}
 
-/* Field by field: struct padding is not part of the value. */
-static bool spec_eq(const PolicySpec *a, const PolicySpec *b) {
-        if (strcmp(a->class_name, b->class_name) != 0 || a->mode != b->mode ||
-            !quantity_eq(&a->promote_rate, &b->promote_rate) || !quantity_eq(&a->promote_burst, &b->promote_burst) ||
-            !quantity_eq(&a->demote_rate, &b->demote_rate) || !quantity_eq(&a->demote_burst, &b->demote_burst))
-                return false;
-        for (int t = 0; t < POLICY_MAX_TIERS; t++)
-                if (!limit_eq(&a->tier_max[t], &b->tier_max[t]) || !limit_eq(&a->tier_low[t], &b->tier_low[t]))
-                        return false;
-        return true;
-}
 
 static int collect(const char *key, const char *value, void *userdata) {
         PolicySpec *s = userdata;
@@ -492,7 +477,7 @@ START_TEST(test_policy_spec_foreach) {
         ck_assert_str_eq(buf, "class=latency mode=observe promote.rate=64M promote.burst=max demote.rate=1G "
                               "demote.burst=4097 tier0.max=4G tier0.low=25% tier3.max=max ");
         ck_assert_int_eq(policy_spec_foreach(&s, collect, &copy), 0);
-        ck_assert(spec_eq(&s, &copy));
+        ck_assert(unit_spec_eq(&s, &copy));
         ck_assert_int_eq(policy_spec_foreach(&s, stop_at_mode, &n), -ECANCELED);
         ck_assert_int_eq(n, 2);
         copy = (PolicySpec) {};
@@ -534,8 +519,6 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("policy");
         TCase *tc = tcase_create("core");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, test_policy_key_parse_names);
         tcase_add_test(tc, test_policy_key_parse_tiers);
@@ -558,9 +541,5 @@ int main(void) {
         tcase_add_test(tc, test_policy_spec_foreach);
         tcase_add_test(tc, test_limit_resolve);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return unit_run(s);
 }

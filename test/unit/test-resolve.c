@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Resolution: rules, annotations, hierarchy, delegation, provenance. */
 #include <check.h>
+
+#include "unit.h"
 #include <string.h>
 
 #include "config.h"
@@ -271,8 +273,6 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("resolve");
         TCase *tc = tcase_create("resolve");
-        SRunner *sr;
-        int failed;
 
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_resolve_defaults_and_builtin);
@@ -287,9 +287,5 @@ int main(void) {
         tcase_add_test(tc, test_resolve_bad_values_reported_and_ignored);
         tcase_add_test(tc, test_resolve_rejects_non_preorder);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return unit_run(s);
 }

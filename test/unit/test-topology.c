@@ -3,6 +3,8 @@
  * (test/fixtures/, see test/fixtures/capture), and on small trees written
  * here to exercise the distance heuristic and error paths. */
 #include <check.h>
+
+#include "unit.h"
 #include <string.h>
 #include <sys/stat.h>
 
@@ -13,48 +15,21 @@
 #error "FIXTURES must point at test/fixtures"
 #endif
 
-static char tmproot[64];
-
-static void write_file(const char *rel, const char *content) {
-        char path[512], *slash;
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s%s", tmproot, rel);
-        for (slash = strchr(path + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-                *slash = '\0';
-                mkdir(path, 0755);
-                *slash = '/';
-        }
-        f = fopen(path, "w");
-        ck_assert_ptr_nonnull(f);
-        fputs(content, f);
-        fclose(f);
-}
 
 static void write_node(int id, const char *cpulist, unsigned long long kb_total, const char *distance) {
         char rel[128], buf[256];
 
         snprintf(rel, sizeof(rel), "/devices/system/node/node%d/cpulist", id);
-        write_file(rel, cpulist);
+        unit_write_file(rel, cpulist);
         snprintf(rel, sizeof(rel), "/devices/system/node/node%d/meminfo", id);
         snprintf(buf, sizeof(buf), "Node %d MemTotal:       %llu kB\nNode %d MemFree:        %llu kB\n", id,
                  kb_total, id, kb_total / 2);
-        write_file(rel, buf);
+        unit_write_file(rel, buf);
         snprintf(rel, sizeof(rel), "/devices/system/node/node%d/distance", id);
-        write_file(rel, distance);
+        unit_write_file(rel, distance);
 }
 
-static void setup_tmp(void) {
-        snprintf(tmproot, sizeof(tmproot), "/tmp/tierd-topo-XXXXXX");
-        ck_assert_ptr_nonnull(mkdtemp(tmproot));
-}
 
-static void teardown_tmp(void) {
-        char cmd[128];
-
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmproot);
-        ck_assert_int_eq(system(cmd), 0);
-}
 
 static void check_two_tier_vm(const char *name) {
         _cleanup_(topology_freep) Topology *t = NULL;
@@ -109,9 +84,9 @@ START_TEST(test_topology_distance_fallback_on_vm_capture) {
         /* The stock capture without memory_tiering: the heuristic must put
          * the CPU-less node 1 below node 0 as the kernel did. */
         snprintf(cmd, sizeof(cmd), "cp -r '%s/vm-stock/sys' '%s/' && rm -rf '%s/sys/devices/virtual/memory_tiering'",
-                 FIXTURES, tmproot, tmproot);
+                 FIXTURES, unit_tmproot(), unit_tmproot());
         ck_assert_int_eq(system(cmd), 0);
-        snprintf(root, sizeof(root), "%s/sys", tmproot);
+        snprintf(root, sizeof(root), "%s/sys", unit_tmproot());
         ck_assert_int_eq(topology_load(root, &t), 0);
         ck_assert_int_eq(t->source, TOPOLOGY_SOURCE_DISTANCE);
         ck_assert_int_eq(t->n_tiers, 2);
@@ -125,12 +100,12 @@ START_TEST(test_topology_distance_groups_equal_distances) {
         _cleanup_(topology_freep) Topology *t = NULL;
 
         /* node 0 CPUs; nodes 1 and 3 CPU-less at 20; node 2 CPU-less at 30 */
-        write_file("/devices/system/node/online", "0-3\n");
+        unit_write_file("/devices/system/node/online", "0-3\n");
         write_node(0, "0-1\n", 1 << 20, "10 20 30 20\n");
         write_node(1, "\n", 1 << 20, "20 10 30 30\n");
         write_node(2, "\n", 1 << 20, "30 30 10 30\n");
         write_node(3, "\n", 1 << 20, "20 30 30 10\n");
-        ck_assert_int_eq(topology_load(tmproot, &t), 0);
+        ck_assert_int_eq(topology_load(unit_tmproot(), &t), 0);
         ck_assert_int_eq(t->n_tiers, 3);
         ck_assert_uint_eq(t->tiers[0].nodes, 1u << 0);
         ck_assert_uint_eq(t->tiers[1].nodes, (1u << 1) | (1u << 3));
@@ -144,10 +119,10 @@ START_TEST(test_topology_sparse_node_ids_map_distance_columns) {
         _cleanup_(topology_freep) Topology *t = NULL;
 
         /* Online nodes 0 and 2: the distance file has two columns. */
-        write_file("/devices/system/node/online", "0,2\n");
+        unit_write_file("/devices/system/node/online", "0,2\n");
         write_node(0, "0\n", 1 << 20, "10 25\n");
         write_node(2, "\n", 1 << 20, "25 10\n");
-        ck_assert_int_eq(topology_load(tmproot, &t), 0);
+        ck_assert_int_eq(topology_load(unit_tmproot(), &t), 0);
         ck_assert_int_eq(t->n_nodes, 2);
         ck_assert_int_eq(t->nodes[1].id, 2);
         ck_assert_int_eq(t->nodes[1].distance[0], 25);
@@ -164,15 +139,15 @@ START_TEST(test_topology_memory_tiers_sorted_by_kernel_id) {
 
         /* Kernel tier ids sort numerically (memory_tier100 after _tier27),
          * and an empty tier is skipped. */
-        write_file("/devices/system/node/online", "0-2\n");
+        unit_write_file("/devices/system/node/online", "0-2\n");
         write_node(0, "0\n", 1 << 20, "10 20 20\n");
         write_node(1, "\n", 1 << 20, "20 10 20\n");
         write_node(2, "\n", 1 << 20, "20 20 10\n");
-        write_file("/devices/virtual/memory_tiering/memory_tier100/nodelist", "2\n");
-        write_file("/devices/virtual/memory_tiering/memory_tier4/nodelist", "0\n");
-        write_file("/devices/virtual/memory_tiering/memory_tier27/nodelist", "1\n");
-        write_file("/devices/virtual/memory_tiering/memory_tier50/nodelist", "\n");
-        ck_assert_int_eq(topology_load(tmproot, &t), 0);
+        unit_write_file("/devices/virtual/memory_tiering/memory_tier100/nodelist", "2\n");
+        unit_write_file("/devices/virtual/memory_tiering/memory_tier4/nodelist", "0\n");
+        unit_write_file("/devices/virtual/memory_tiering/memory_tier27/nodelist", "1\n");
+        unit_write_file("/devices/virtual/memory_tiering/memory_tier50/nodelist", "\n");
+        ck_assert_int_eq(topology_load(unit_tmproot(), &t), 0);
         ck_assert_int_eq(t->n_tiers, 3);
         ck_assert_int_eq(t->tiers[0].kernel_id, 4);
         ck_assert_int_eq(t->tiers[1].kernel_id, 27);
@@ -184,28 +159,26 @@ END_TEST
 START_TEST(test_topology_errors) {
         _cleanup_(topology_freep) Topology *t = NULL;
 
-        ck_assert_int_eq(topology_load(tmproot, &t), -ENOENT); /* no online file */
-        write_file("/devices/system/node/online", "0\n");
+        ck_assert_int_eq(topology_load(unit_tmproot(), &t), -ENOENT); /* no online file */
+        unit_write_file("/devices/system/node/online", "0\n");
         write_node(0, "0\n", 1 << 20, "10\n");
-        write_file("/devices/virtual/memory_tiering/memory_tier4/nodelist", "zero\n");
-        ck_assert_int_eq(topology_load(tmproot, &t), -EINVAL);
+        unit_write_file("/devices/virtual/memory_tiering/memory_tier4/nodelist", "zero\n");
+        ck_assert_int_eq(topology_load(unit_tmproot(), &t), -EINVAL);
         ck_assert_ptr_null(t);
-        write_file("/devices/virtual/memory_tiering/memory_tier4/nodelist", "0\n");
-        write_file("/devices/system/node/node0/meminfo", "Node 0 MemFree: 1 kB\n");
-        ck_assert_int_eq(topology_load(tmproot, &t), -ENOENT); /* no MemTotal */
+        unit_write_file("/devices/virtual/memory_tiering/memory_tier4/nodelist", "0\n");
+        unit_write_file("/devices/system/node/node0/meminfo", "Node 0 MemFree: 1 kB\n");
+        ck_assert_int_eq(topology_load(unit_tmproot(), &t), -ENOENT); /* no MemTotal */
 }
 END_TEST
 
 int main(void) {
         Suite *s = suite_create("topology");
         TCase *fx = tcase_create("fixtures"), *syn = tcase_create("synthetic");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(fx, test_topology_load_vm_stock);
         tcase_add_test(fx, test_topology_load_vm_idle);
         tcase_add_test(fx, test_topology_load_host_single_node);
-        tcase_add_checked_fixture(syn, setup_tmp, teardown_tmp);
+        tcase_add_checked_fixture(syn, unit_tmp_setup, unit_tmp_teardown);
         tcase_add_test(syn, test_topology_distance_fallback_on_vm_capture);
         tcase_add_test(syn, test_topology_distance_groups_equal_distances);
         tcase_add_test(syn, test_topology_sparse_node_ids_map_distance_columns);
@@ -213,9 +186,5 @@ int main(void) {
         tcase_add_test(syn, test_topology_errors);
         suite_add_tcase(s, fx);
         suite_add_tcase(s, syn);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return unit_run(s);
 }

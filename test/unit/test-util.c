@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <check.h>
+
+#include "unit.h"
 #include <string.h>
 
 #include "util.h"
@@ -103,8 +105,6 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("util");
         TCase *tc = tcase_create("core");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, test_parse_id_list_ranges);
         tcase_add_test(tc, test_parse_id_list_rejects_garbage);
@@ -114,9 +114,5 @@ int main(void) {
         tcase_add_test(tc, test_read_one_line_strips_newline);
         tcase_add_test(tc, test_format_bytes_units);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return unit_run(s);
 }

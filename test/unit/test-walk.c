@@ -5,6 +5,8 @@
  * out like cgroupfs, with cgroups that "vanish" (a directory without
  * cgroup.procs is what a removed cgroup looks like through a held fd). */
 #include <check.h>
+
+#include "unit.h"
 #include <string.h>
 #include <sys/stat.h>
 
@@ -19,7 +21,6 @@
 #define MIB (UINT64_C(1) << 20)
 
 static const char *const kernels[] = { "stock", "idle" };
-static char tmproot[64];
 
 static char *fixture(const char *kernel, const char *cgroup, const char *file) {
         char path[512];
@@ -30,26 +31,11 @@ static char *fixture(const char *kernel, const char *cgroup, const char *file) {
         return data;
 }
 
-static void write_file(const char *rel, const char *content) {
-        char path[512], *slash;
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/%s", tmproot, rel);
-        for (slash = strchr(path + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-                *slash = '\0';
-                mkdir(path, 0755);
-                *slash = '/';
-        }
-        f = fopen(path, "w");
-        ck_assert_ptr_nonnull(f);
-        fputs(content, f);
-        fclose(f);
-}
 
 static void make_dir(const char *rel) {
         char path[512];
 
-        snprintf(path, sizeof(path), "%s/%s", tmproot, rel);
+        snprintf(path, sizeof(path), "%s/%s", unit_tmproot(), rel);
         ck_assert_int_eq(mkdir(path, 0755), 0);
 }
 
@@ -63,21 +49,11 @@ static void write_captured_cgroup(const char *rel, const char *kernel, const cha
                 _cleanup_free_ char *data = fixture(kernel, from, files[i]);
 
                 snprintf(path, sizeof(path), "%s/%s", rel, files[i]);
-                write_file(path, data);
+                unit_write_file(path, data);
         }
 }
 
-static void setup_tmp(void) {
-        snprintf(tmproot, sizeof(tmproot), "/tmp/tierd-walk-XXXXXX");
-        ck_assert_ptr_nonnull(mkdtemp(tmproot));
-}
 
-static void teardown_tmp(void) {
-        char cmd[128];
-
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmproot);
-        ck_assert_int_eq(system(cmd), 0);
-}
 
 /* ---- parsers on the captures --------------------------------------- */
 
@@ -294,26 +270,26 @@ END_TEST
 static void write_tree(void) {
         char path[512];
 
-        write_file("cgroup.procs", "1\n2\n");
-        write_file("memory.stat", "garbage\n");
-        write_file("cgroup.controllers", "cpuset memory\n");
+        unit_write_file("cgroup.procs", "1\n2\n");
+        unit_write_file("memory.stat", "garbage\n");
+        unit_write_file("cgroup.controllers", "cpuset memory\n");
         write_captured_cgroup("a", "stock", "work");
         write_captured_cgroup("a/x", "stock", "empty");
         write_captured_cgroup("a/x/deep", "stock", "frozen");
-        write_file("b/cgroup.events", "populated 0\nfrozen 0\n");
-        write_file("b/cgroup.procs", "");
+        unit_write_file("b/cgroup.events", "populated 0\nfrozen 0\n");
+        unit_write_file("b/cgroup.procs", "");
         make_dir("c");
         write_captured_cgroup("c/child", "stock", "work");
         write_captured_cgroup("d", "stock", "work");
-        write_file("d/memory.stat", "anon x\n");
+        unit_write_file("d/memory.stat", "anon x\n");
         write_captured_cgroup("e", "stock", "work");
-        snprintf(path, sizeof(path), "%s/e/memory.numa_stat", tmproot);
+        snprintf(path, sizeof(path), "%s/e/memory.numa_stat", unit_tmproot());
         ck_assert_int_eq(unlink(path), 0);
-        write_file("notes.txt", "not a cgroup\n");
-        snprintf(path, sizeof(path), "%s/link", tmproot);
+        unit_write_file("notes.txt", "not a cgroup\n");
+        snprintf(path, sizeof(path), "%s/link", unit_tmproot());
         ck_assert_int_eq(symlink("a", path), 0);
         if (geteuid() == 0) {
-                snprintf(path, sizeof(path), "%s/a", tmproot);
+                snprintf(path, sizeof(path), "%s/a", unit_tmproot());
                 ck_assert_int_eq(chown(path, 1234, 5678), 0);
         }
 }
@@ -328,7 +304,7 @@ START_TEST(test_walk_synthetic_tree) {
 
         write_tree();
         ck_assert_int_eq(topology_load(FIXTURES "/vm-stock/sys", &topo), 0);
-        ck_assert_int_eq(cgroup_walk(tmproot, topo, CGROUP_WALK_DEFAULT, &t), 0);
+        ck_assert_int_eq(cgroup_walk(unit_tmproot(), topo, CGROUP_WALK_DEFAULT, &t), 0);
 
         /* pre-order, siblings by name; c (vanished) and d (unreadable) dropped */
         ck_assert_uint_eq(t->n_cgroups, 6);
@@ -341,7 +317,7 @@ START_TEST(test_walk_synthetic_tree) {
         ck_assert_uint_eq(t->n_vanished, 1); /* c; its child is never reached */
         ck_assert_uint_eq(t->n_failed, 1);   /* d */
         ck_assert_int_eq(t->n_tiers, 2);
-        ck_assert_str_eq(t->mount, tmproot);
+        ck_assert_str_eq(t->mount, unit_tmproot());
 
         /* depth, parent, subtree */
         ck_assert_int_eq(t->cgroups[0].depth, 0);
@@ -384,7 +360,7 @@ START_TEST(test_walk_synthetic_tree) {
         ck_assert_uint_eq(c->stat.anon, 67309568);
         ck_assert_uint_eq(c->n_pids, 2);
         ck_assert(c->events.populated && !c->events.frozen);
-        snprintf(path, sizeof(path), "%s/a", tmproot);
+        snprintf(path, sizeof(path), "%s/a", unit_tmproot());
         ck_assert_int_eq(stat(path, &st), 0);
         ck_assert_uint_eq(c->id, (uint64_t) st.st_ino);
         ck_assert_uint_eq(c->uid, st.st_uid);
@@ -422,10 +398,10 @@ START_TEST(test_walk_no_memory_controller) {
         const CgroupInfo *c;
 
         /* b has cgroup.procs: alive, without the memory controller */
-        write_file("cgroup.procs", "1\n");
-        write_file("b/cgroup.events", "populated 0\nfrozen 0\n");
-        write_file("b/cgroup.procs", "");
-        ck_assert_int_eq(cgroup_walk(tmproot, NULL, CGROUP_WALK_DEFAULT, &t), 0);
+        unit_write_file("cgroup.procs", "1\n");
+        unit_write_file("b/cgroup.events", "populated 0\nfrozen 0\n");
+        unit_write_file("b/cgroup.procs", "");
+        ck_assert_int_eq(cgroup_walk(unit_tmproot(), NULL, CGROUP_WALK_DEFAULT, &t), 0);
         ck_assert_uint_eq(t->n_cgroups, 2);
         ck_assert_int_eq(t->n_tiers, 0);
         c = cgroup_tree_get(t, "b");
@@ -435,7 +411,7 @@ START_TEST(test_walk_no_memory_controller) {
         t = cgroup_tree_free(t);
 
         /* and when the walk does not read cgroup.procs, it still checks it */
-        ck_assert_int_eq(cgroup_walk(tmproot, NULL, CGROUP_WALK_SKIP_PIDS, &t), 0);
+        ck_assert_int_eq(cgroup_walk(unit_tmproot(), NULL, CGROUP_WALK_SKIP_PIDS, &t), 0);
         ck_assert_uint_eq(t->n_cgroups, 2);
         ck_assert(!t->cgroups[1].has_pids);
 }
@@ -446,12 +422,12 @@ START_TEST(test_walk_unpopulated_procs_not_read) {
         const CgroupInfo *c;
 
         /* populated 0 says cgroup.procs is empty: it is not read */
-        write_file("cgroup.procs", "1\n");
-        write_file("idle/cgroup.events", "populated 0\nfrozen 0\n");
-        write_file("idle/cgroup.procs", "not read\n");
-        write_file("busy/cgroup.events", "populated 1\nfrozen 0\n");
-        write_file("busy/cgroup.procs", "42\n");
-        ck_assert_int_eq(cgroup_walk(tmproot, NULL, CGROUP_WALK_DEFAULT, &t), 0);
+        unit_write_file("cgroup.procs", "1\n");
+        unit_write_file("idle/cgroup.events", "populated 0\nfrozen 0\n");
+        unit_write_file("idle/cgroup.procs", "not read\n");
+        unit_write_file("busy/cgroup.events", "populated 1\nfrozen 0\n");
+        unit_write_file("busy/cgroup.procs", "42\n");
+        ck_assert_int_eq(cgroup_walk(unit_tmproot(), NULL, CGROUP_WALK_DEFAULT, &t), 0);
         ck_assert_uint_eq(t->n_cgroups, 3);
         c = cgroup_tree_get(t, "idle");
         ck_assert(c->has_pids && c->n_pids == 0 && !c->pids);
@@ -466,7 +442,7 @@ START_TEST(test_walk_flags) {
 
         write_tree();
         ck_assert_int_eq(topology_load(FIXTURES "/vm-stock/sys", &topo), 0);
-        ck_assert_int_eq(cgroup_walk(tmproot, topo, CGROUP_WALK_SKIP_PIDS | CGROUP_WALK_SKIP_NUMA_STAT, &t), 0);
+        ck_assert_int_eq(cgroup_walk(unit_tmproot(), topo, CGROUP_WALK_SKIP_PIDS | CGROUP_WALK_SKIP_NUMA_STAT, &t), 0);
         ck_assert_uint_eq(t->n_cgroups, 6);
         for (size_t i = 0; i < t->n_cgroups; i++) {
                 const CgroupInfo *c = &t->cgroups[i];
@@ -481,7 +457,7 @@ START_TEST(test_walk_flags) {
         t = cgroup_tree_free(t);
 
         /* memory.stat skipped: d's bad memory.stat is not read either */
-        ck_assert_int_eq(cgroup_walk(tmproot, topo, CGROUP_WALK_SKIP_MEMORY_STAT, &t), 0);
+        ck_assert_int_eq(cgroup_walk(unit_tmproot(), topo, CGROUP_WALK_SKIP_MEMORY_STAT, &t), 0);
         ck_assert_uint_eq(t->n_cgroups, 7);
         ck_assert_uint_eq(t->n_failed, 0);
         ck_assert(!cgroup_tree_get(t, "d")->has_memory_stat);
@@ -499,20 +475,20 @@ START_TEST(test_walk_many_pids_and_cgroups) {
         ck_assert_ptr_nonnull(procs);
         for (int p = 1; p <= 20000; p++)
                 len += (size_t) sprintf(procs + len, "%d\n", 4000000 + p);
-        write_file("cgroup.procs", procs);
+        unit_write_file("cgroup.procs", procs);
         /* and enough cgroups to grow the array and the index a few times */
         for (int i = 0; i < 30; i++)
                 for (int j = 0; j < 30; j++) {
                         char rel[64];
 
                         snprintf(rel, sizeof(rel), "p%02d/c%02d/cgroup.procs", i, j);
-                        write_file(rel, "");
+                        unit_write_file(rel, "");
                         if (j == 0) {
                                 snprintf(rel, sizeof(rel), "p%02d/cgroup.procs", i);
-                                write_file(rel, "");
+                                unit_write_file(rel, "");
                         }
                 }
-        ck_assert_int_eq(cgroup_walk(tmproot, NULL, CGROUP_WALK_DEFAULT, &t), 0);
+        ck_assert_int_eq(cgroup_walk(unit_tmproot(), NULL, CGROUP_WALK_DEFAULT, &t), 0);
         ck_assert_uint_eq(t->cgroups[0].n_pids, 20000);
         ck_assert_int_eq(t->cgroups[0].pids[19999], 4020000);
         ck_assert_uint_eq(t->n_cgroups, 1 + 30 + 30 * 30);
@@ -533,16 +509,16 @@ START_TEST(test_walk_errors) {
         _cleanup_(cgroup_tree_freep) CgroupTree *t = NULL;
         char path[512];
 
-        snprintf(path, sizeof(path), "%s/absent", tmproot);
+        snprintf(path, sizeof(path), "%s/absent", unit_tmproot());
         ck_assert_int_eq(cgroup_walk(path, NULL, CGROUP_WALK_DEFAULT, &t), -ENOENT);
-        write_file("file", "x");
-        snprintf(path, sizeof(path), "%s/file", tmproot);
+        unit_write_file("file", "x");
+        snprintf(path, sizeof(path), "%s/file", unit_tmproot());
         ck_assert_int_eq(cgroup_walk(path, NULL, CGROUP_WALK_DEFAULT, &t), -ENOTDIR);
         /* a root that is not a cgroup (no cgroup.procs) is not walked */
-        ck_assert_int_eq(cgroup_walk(tmproot, NULL, CGROUP_WALK_DEFAULT, &t), -ENOENT);
+        ck_assert_int_eq(cgroup_walk(unit_tmproot(), NULL, CGROUP_WALK_DEFAULT, &t), -ENOENT);
         /* nor one whose files do not parse */
-        write_file("cgroup.procs", "x\n");
-        ck_assert_int_eq(cgroup_walk(tmproot, NULL, CGROUP_WALK_DEFAULT, &t), -EINVAL);
+        unit_write_file("cgroup.procs", "x\n");
+        ck_assert_int_eq(cgroup_walk(unit_tmproot(), NULL, CGROUP_WALK_DEFAULT, &t), -EINVAL);
         ck_assert_ptr_null(t);
 
         ck_assert_int_eq(cgroup_tree_find(NULL, "", NULL), -ENOENT);
@@ -553,8 +529,6 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("walk");
         TCase *fx = tcase_create("fixtures"), *bad = tcase_create("malformed"), *syn = tcase_create("synthetic");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(fx, test_parse_numa_stat_captured);
         tcase_add_test(fx, test_parse_memory_stat_captured);
@@ -564,7 +538,7 @@ int main(void) {
         tcase_add_test(bad, test_parse_memory_stat_malformed);
         tcase_add_test(bad, test_parse_events_malformed);
         tcase_add_test(bad, test_parse_procs_malformed);
-        tcase_add_checked_fixture(syn, setup_tmp, teardown_tmp);
+        tcase_add_checked_fixture(syn, unit_tmp_setup, unit_tmp_teardown);
         tcase_add_test(syn, test_walk_synthetic_tree);
         tcase_add_test(syn, test_walk_no_memory_controller);
         tcase_add_test(syn, test_walk_unpopulated_procs_not_read);
@@ -574,9 +548,5 @@ int main(void) {
         suite_add_tcase(s, fx);
         suite_add_tcase(s, bad);
         suite_add_tcase(s, syn);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return unit_run(s);
 }
