@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "probe.h"
+#include "scan.h"
 #include "scanner.h"
 #include "util.h"
 
@@ -27,6 +28,7 @@ typedef struct Args {
         double seconds;
         const char *config_path;
         bool check_config;
+        ScanCmd scan;
 } Args;
 
 static void print_json(json_object *o) {
@@ -267,6 +269,40 @@ static int check_config(const Args *a) {
         return 0;
 }
 
+/* scan: --backend, --period-ms and --cpu-budget default to the
+ * configuration's scanner section. */
+static int verb_scan(const Args *a) {
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *error = NULL;
+        ScanCmd cmd = a->scan;
+        int r;
+
+        r = config_load(a->config_path, NULL, &c, &error);
+        if (r < 0) {
+                const char *msg = error ? error : strerror(-r);
+
+                if (a->json) {
+                        json_object *o = json_object_new_object();
+
+                        json_object_object_add(o, "error", json_object_new_string(msg));
+                        print_json(o);
+                        json_object_put(o);
+                }
+                log_error("%s", msg);
+                return 1;
+        }
+        if (!cmd.backend)
+                cmd.backend = c->scanner.backend;
+        if (!cmd.period_ms)
+                cmd.period_ms = c->scanner.period_ms;
+        if (cmd.cpu_budget_permille == UINT32_MAX)
+                cmd.cpu_budget_permille = c->scanner.cpu_budget_permille;
+        cmd.json = a->json;
+        cmd.sysfs_root = a->sysfs_root;
+        cmd.procfs_root = a->procfs_root;
+        return scan_command(&cmd);
+}
+
 typedef struct Verb {
         const char *name;
         int (*run)(const Args *a);
@@ -276,6 +312,7 @@ typedef struct Verb {
 static const Verb verbs[] = {
         { "probe", verb_probe, "report what the running kernel offers tierd (read-only)" },
         { "trace", verb_trace, "attach the BPF tracepoint collector for --seconds and report the kernel's own migrations" },
+        { "scan", verb_scan, "sample the access heat of the --cgroup tenants with one scanner backend" },
 };
 
 static void usage(FILE *f) {
@@ -294,6 +331,16 @@ static void usage(FILE *f) {
                 "                    drop-ins are read from its directory's tierd.d/\n"
                 "  --check-config    validate the configuration, print the effective one, exit\n"
                 "  --seconds S       how long `trace` listens (default 5)\n"
+                "\n"
+                "scan options (defaults from the configuration's scanner section):\n"
+                "  --cgroup PATH     a tenant (repeatable): relative to the cgroup mount, or absolute\n"
+                "  --backend NAME    idle_page, damon, bpf, lru_gen or auto (the best usable one)\n"
+                "  --periods N       measured periods after one arming scan (default 3)\n"
+                "  --period-ms MS    length of a period\n"
+                "  --cpu-budget PM   scan CPU per period, per mille of one CPU (0: unlimited)\n"
+                "  --max-candidates N  mover candidates per tenant and direction (default 64)\n"
+                "  --physical        physical mode (idle_page): every LRU page by its memcg\n"
+                "  --ranges          report every classified range (--json)\n"
                 "  --sysfs-root DIR  read sysfs from DIR instead of /sys (probe)\n"
                 "  --procfs-root DIR read procfs from DIR instead of /proc (probe)\n"
                 "  -v, --verbose     debug logging\n"
@@ -308,12 +355,25 @@ int main(int argc, char **argv) {
                 { "seconds", required_argument, NULL, 's' },
                 { "sysfs-root", required_argument, NULL, 'S' },
                 { "procfs-root", required_argument, NULL, 'P' },
+                { "cgroup", required_argument, NULL, 'g' },
+                { "backend", required_argument, NULL, 'b' },
+                { "periods", required_argument, NULL, 'n' },
+                { "period-ms", required_argument, NULL, 'p' },
+                { "cpu-budget", required_argument, NULL, 'B' },
+                { "max-candidates", required_argument, NULL, 'm' },
+                { "physical", no_argument, NULL, 'H' },
+                { "ranges", no_argument, NULL, 'r' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "version", no_argument, NULL, 'V' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        Args a = { .seconds = 5, .config_path = TIERD_CONFIG_PATH };
+        Args a = {
+                .seconds = 5,
+                .config_path = TIERD_CONFIG_PATH,
+                .scan = { .periods = 3, .max_candidates = 64, .cpu_budget_permille = UINT32_MAX },
+        };
+        _cleanup_free_ char **cgroups = NULL;
         int c;
 
         while ((c = getopt_long(argc, argv, "vh", opts, NULL)) >= 0)
@@ -333,6 +393,55 @@ int main(int argc, char **argv) {
                 }
                 case 'c':
                         a.config_path = optarg;
+                        break;
+                case 'g': {
+                        char **n = realloc(cgroups, (a.scan.n_cgroups + 1) * sizeof(*n));
+
+                        if (!n)
+                                return log_error_errno(-ENOMEM, "out of memory"), 1;
+                        cgroups = n;
+                        cgroups[a.scan.n_cgroups++] = optarg;
+                        a.scan.cgroups = cgroups;
+                        break;
+                }
+                case 'b':
+                        a.scan.backend = optarg;
+                        break;
+                case 'n':
+                case 'p':
+                case 'B':
+                case 'm': {
+                        static const struct { int opt; const char *name; uint64_t min, max; } lim[] = {
+                                { 'n', "--periods", 1, 100000 },
+                                { 'p', "--period-ms", 10, 3600000 },
+                                { 'B', "--cpu-budget", 0, 1000 },
+                                { 'm', "--max-candidates", 0, 1000000 },
+                        };
+                        uint64_t v;
+                        size_t i = 0;
+
+                        while (lim[i].opt != c)
+                                i++;
+                        if (parse_u64(optarg, &v) < 0 || v < lim[i].min || v > lim[i].max) {
+                                log_error("%s: '%s' is not a whole number between %" PRIu64 " and %" PRIu64, lim[i].name,
+                                          optarg, lim[i].min, lim[i].max);
+                                return 2;
+                        }
+                        if (c == 'n')
+                                a.scan.periods = (unsigned) v;
+                        else if (c == 'p')
+                                a.scan.period_ms = v;
+                        else if (c == 'B')
+                                a.scan.cpu_budget_permille = (uint32_t) v;
+                        else
+                                a.scan.max_candidates = (size_t) v;
+                        break;
+                }
+                case 'H':
+                        a.scan.physical = true;
+                        break;
+                case 'r':
+                        a.scan.ranges = true;
                         break;
                 case 'C':
                         a.check_config = true;

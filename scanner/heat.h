@@ -69,6 +69,10 @@ typedef struct ScanTarget {
 
 enum {
         HEAT_WANT_RANGES = 1 << 0,
+        /* Physical mode (backends that have one, e.g. idle_page): attribute
+         * every LRU page by its memcg (cgroup_id), mapped or not; ranges
+         * are PADDR. Without it, backends sample the targets' processes. */
+        HEAT_PHYSICAL = 1 << 1,
 };
 
 typedef struct ScanOptions {

@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: MIT */
+#include "scan.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "cgroup.h"
+#include "scanner.h"
+#include "topology.h"
+#include "util.h"
+
+/* The probe's verdict for a scanner backend: the bpf backend drives DAMON
+ * and reads it through the tracepoint collector, so it needs both. */
+static bool backend_usable(const Probe *p, const char *name) {
+        if (strcmp(name, "idle_page") == 0)
+                return p->backends[BACKEND_IDLE_PAGE].usable;
+        if (strcmp(name, "damon") == 0)
+                return p->backends[BACKEND_DAMON].usable;
+        if (strcmp(name, "bpf") == 0)
+                return p->backends[BACKEND_DAMON].usable && p->backends[BACKEND_BPF].usable;
+        if (strcmp(name, "lru_gen") == 0)
+                return p->backends[BACKEND_LRU_GEN].usable;
+        return false;
+}
+
+int scan_backend_candidates(const Probe *p, const char *wanted, const ScannerOps **ret, size_t max, size_t *ret_n) {
+        static const char *const order[] = { "idle_page", "bpf", "damon", "lru_gen" };
+        size_t n = 0;
+
+        *ret_n = 0;
+        if (wanted && strcmp(wanted, "auto") != 0) {
+                const ScannerOps *ops = scanner_find(wanted);
+
+                if (!ops)
+                        return -ENOENT;
+                if (max > 0)
+                        ret[n++] = ops;
+                *ret_n = n;
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(order) && n < max; i++) {
+                const ScannerOps *ops = scanner_find(order[i]);
+
+                if (ops && backend_usable(p, order[i]))
+                        ret[n++] = ops;
+        }
+        *ret_n = n;
+        return 0;
+}
+
+static double ms_since(const struct timespec *t0) {
+        struct timespec t;
+
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (double) (t.tv_sec - t0->tv_sec) * 1e3 + (double) (t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static double tv_s(const struct timeval *tv) {
+        return (double) tv->tv_sec + (double) tv->tv_usec / 1e6;
+}
+
+/* "/sys/fs/cgroup/a/b/" or "a/b" -> "a/b" (relative to MOUNT). */
+static int normalize_cgroup(const char *mount, const char *path, char **ret) {
+        size_t ml = strlen(mount);
+        const char *s = path;
+        char *d;
+        size_t n;
+
+        if (path[0] == '/' && strncmp(path, mount, ml) == 0 && (path[ml] == '/' || path[ml] == '\0'))
+                s = path + ml;
+        else if (path[0] == '/' && strcmp(mount, "/") != 0) {
+                log_error("--cgroup: '%s' is not under the cgroup mount %s", path, mount);
+                return -EINVAL;
+        }
+        while (*s == '/')
+                s++;
+        d = strdup(s);
+        if (!d)
+                return -ENOMEM;
+        n = strlen(d);
+        while (n > 0 && d[n - 1] == '/')
+                d[--n] = '\0';
+        if (strstr(d, "..")) {
+                log_error("--cgroup: '%s' must not contain '..'", path);
+                free(d);
+                return -EINVAL;
+        }
+        *ret = d;
+        return 0;
+}
+
+typedef struct Targets {
+        ScanTarget *t;
+        pid_t **pids;           /* owned per target */
+        size_t n;
+} Targets;
+
+static void targets_free_pids(Targets *ts) {
+        for (size_t i = 0; i < ts->n; i++) {
+                free(ts->pids[i]);
+                ts->pids[i] = NULL;
+                ts->t[i].pids = NULL;
+                ts->t[i].n_pids = 0;
+        }
+}
+
+/* Refreshes each target's pids (its whole subtree) and id from one walk.
+ * A cgroup that is gone keeps its last id and has no pids. */
+static int targets_refresh(Targets *ts, const char *mount, const Topology *topo) {
+        _cleanup_(cgroup_tree_freep) CgroupTree *tree = NULL;
+        int r;
+
+        targets_free_pids(ts);
+        r = cgroup_walk(mount, topo, CGROUP_WALK_SKIP_NUMA_STAT | CGROUP_WALK_SKIP_MEMORY_STAT, &tree);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ts->n; i++) {
+                size_t idx, n = 0;
+                pid_t *p;
+
+                if (cgroup_tree_find(tree, ts->t[i].cgroup_path, &idx) < 0) {
+                        log_debug("cgroup %s is gone: nothing to scan for it", ts->t[i].cgroup_path);
+                        continue;
+                }
+                ts->t[i].cgroup_id = tree->cgroups[idx].id;
+                for (size_t j = idx; j < tree->cgroups[idx].subtree_end; j++)
+                        n += tree->cgroups[j].n_pids;
+                if (n == 0)
+                        continue;
+                p = malloc(n * sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                n = 0;
+                for (size_t j = idx; j < tree->cgroups[idx].subtree_end; j++) {
+                        memcpy(p + n, tree->cgroups[j].pids, tree->cgroups[j].n_pids * sizeof(*p));
+                        n += tree->cgroups[j].n_pids;
+                }
+                ts->pids[i] = p;
+                ts->t[i].pids = p;
+                ts->t[i].n_pids = n;
+        }
+        return 0;
+}
+
+static void heat_totals(const HeatSummary *h, uint64_t *ret_hot, uint64_t *ret_cold) {
+        uint64_t hot = 0, cold = 0;
+
+        for (int t = 0; t < HEAT_MAX_TIERS; t++)
+                for (int a = 0; a <= HEAT_MAX_AGE; a++) {
+                        if (a == 0)
+                                hot += h->bytes[t][a];
+                        else
+                                cold += h->bytes[t][a];
+                }
+        *ret_hot = hot;
+        *ret_cold = cold;
+}
+
+static json_object *range_json(const ScanRange *r) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "kind", json_object_new_string(r->kind == SCAN_RANGE_PADDR ? "paddr" : "vaddr"));
+        if (r->kind == SCAN_RANGE_VADDR)
+                json_object_object_add(o, "pid", json_object_new_int(r->pid));
+        json_object_object_add(o, "start", json_object_new_uint64(r->start));
+        json_object_object_add(o, "end", json_object_new_uint64(r->end));
+        json_object_object_add(o, "age", json_object_new_int(r->age));
+        json_object_object_add(o, "tier", json_object_new_int(r->tier));
+        json_object_object_add(o, "node", json_object_new_int(r->node));
+        json_object_object_add(o, "nr_accesses", json_object_new_uint64(r->nr_accesses));
+        return o;
+}
+
+static json_object *ranges_json(const ScanRange *r, size_t n) {
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; i < n; i++)
+                json_object_array_add(a, range_json(&r[i]));
+        return a;
+}
+
+static json_object *tenant_json(const ScanTarget *t, const TenantHeat *h, bool ranges) {
+        json_object *o = json_object_new_object(), *heat = json_object_new_array(), *cand = json_object_new_object();
+        uint64_t hot, cold;
+
+        heat_totals(&h->heat, &hot, &cold);
+        json_object_object_add(o, "cgroup", json_object_new_string(t->cgroup_path));
+        json_object_object_add(o, "id", json_object_new_uint64(t->cgroup_id));
+        json_object_object_add(o, "pids", json_object_new_uint64(t->n_pids));
+        json_object_object_add(o, "tracked_bytes", json_object_new_uint64(h->tracked_bytes));
+        json_object_object_add(o, "hot_bytes", json_object_new_uint64(hot));
+        json_object_object_add(o, "cold_bytes", json_object_new_uint64(cold));
+        for (int tier = 0; tier < HEAT_MAX_TIERS; tier++)
+                for (int a = 0; a <= HEAT_MAX_AGE; a++) {
+                        json_object *c;
+
+                        if (!h->heat.bytes[tier][a])
+                                continue;
+                        c = json_object_new_object();
+                        json_object_object_add(c, "tier", json_object_new_int(tier));
+                        json_object_object_add(c, "age", json_object_new_int(a));
+                        json_object_object_add(c, "bytes", json_object_new_uint64(h->heat.bytes[tier][a]));
+                        json_object_array_add(heat, c);
+                }
+        json_object_object_add(o, "heat", heat);
+        json_object_object_add(cand, "cold", ranges_json(h->cold, h->n_cold));
+        json_object_object_add(cand, "hot", ranges_json(h->hot, h->n_hot));
+        json_object_object_add(o, "candidates", cand);
+        if (ranges)
+                json_object_object_add(o, "ranges", ranges_json(h->ranges, h->n_ranges));
+        return o;
+}
+
+static void tenant_print(const ScanTarget *t, const TenantHeat *h, int n_tiers) {
+        char a[32], b[32], c[32];
+        uint64_t hot, cold;
+
+        heat_totals(&h->heat, &hot, &cold);
+        printf("%s (%zu processes): tracked %s, hot %s, cold %s; candidates %zu cold, %zu hot\n", t->cgroup_path,
+               t->n_pids, format_bytes(h->tracked_bytes, a, sizeof(a)), format_bytes(hot, b, sizeof(b)),
+               format_bytes(cold, c, sizeof(c)), h->n_cold, h->n_hot);
+        for (int tier = 0; tier < n_tiers && tier < HEAT_MAX_TIERS; tier++) {
+                printf("  tier %d by age:", tier);
+                for (int g = 0; g <= HEAT_MAX_AGE; g++)
+                        if (h->heat.bytes[tier][g])
+                                printf(" %d%s:%s", g, g == HEAT_MAX_AGE ? "+" : "",
+                                       format_bytes(h->heat.bytes[tier][g], a, sizeof(a)));
+                printf("\n");
+        }
+}
+
+static void json_error(const char *what, int error) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "error", json_object_new_string(what));
+        if (error)
+                json_object_object_add(o, "errno", json_object_new_string(strerror(error < 0 ? -error : error)));
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+        json_object_put(o);
+}
+
+static int fail(const ScanCmd *c, int error, const char *what) {
+        if (c->json)
+                json_error(what, error);
+        if (error)
+                log_error("%s: %s", what, strerror(error < 0 ? -error : error));
+        else
+                log_error("%s", what);
+        return 1;
+}
+
+/* Opens the first candidate that opens; says once why each earlier one
+ * did not. */
+static int open_backend(const ScanCmd *c, const Probe *p, const ScanOptions *opts, const ScannerOps **ret_ops,
+                        Scanner **ret) {
+        const ScannerOps *cand[8];
+        size_t n;
+        int r;
+
+        r = scan_backend_candidates(p, c->backend, cand, ELEMENTSOF(cand), &n);
+        if (r == -ENOENT) {
+                char names[128] = "";
+
+                for (const ScannerOps *const *b = scanner_backends(); *b; b++)
+                        snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+                                 names[0] ? ", " : "", (*b)->name);
+                log_error("--backend: '%s' is not a scanner backend of this build (have: %s, auto)", c->backend, names);
+                return -EINVAL;
+        }
+        if (n == 0) {
+                log_error("no scanner backend is usable here (see `tierd probe`)");
+                return -EOPNOTSUPP;
+        }
+        for (size_t i = 0; i < n; i++) {
+                r = cand[i]->open(opts, ret);
+                if (r >= 0) {
+                        *ret_ops = cand[i];
+                        return 0;
+                }
+                if (r == -ENOMEM)
+                        return r;
+                if (i + 1 < n)
+                        log_warning_errno(r, "scanner backend %s cannot be used, trying %s: %m", cand[i]->name,
+                                          cand[i + 1]->name);
+                else if (n > 1)
+                        log_error_errno(r, "scanner backend %s cannot be used either: %m", cand[i]->name);
+        }
+        return r;
+}
+
+int scan_command(const ScanCmd *c) {
+        _cleanup_(probe_freep) Probe *probe = NULL;
+        _cleanup_free_ ScanTarget *targets = NULL;
+        _cleanup_free_ pid_t **pids = NULL;
+        _cleanup_free_ TenantHeat *heat = NULL;
+        _cleanup_free_ double *scan_ms = NULL;
+        _cleanup_free_ uint64_t *hist = NULL; /* [period][target][hot, cold, tracked] */
+        ProbeRoots roots = { .sysfs = c->sysfs_root, .procfs = c->procfs_root };
+        const ScannerOps *ops = NULL;
+        Scanner *s = NULL;
+        Targets ts = { 0 };
+        sigset_t mask, old;
+        double user = 0, sys = 0;
+        unsigned done = 0;
+        bool stopped = false;
+        int r, status = 0;
+
+        if (c->n_cgroups == 0) {
+                log_error("scan: name at least one tenant with --cgroup PATH");
+                return 2;
+        }
+        r = probe_run(&roots, &probe);
+        if (r < 0)
+                return fail(c, r, "probe failed");
+        if (!probe->cgroup_mount)
+                return fail(c, 0, "no cgroup2 file system is mounted: tenants cannot be found");
+        if (!probe->topology)
+                return fail(c, probe->topology_error, "cannot read the NUMA topology");
+
+        targets = calloc(c->n_cgroups, sizeof(*targets));
+        pids = calloc(c->n_cgroups, sizeof(*pids));
+        heat = calloc(c->n_cgroups, sizeof(*heat));
+        scan_ms = calloc(c->periods + 1, sizeof(*scan_ms));
+        hist = calloc((size_t) (c->periods + 1) * c->n_cgroups * 3, sizeof(*hist));
+        if (!targets || !pids || !heat || !scan_ms || !hist)
+                return fail(c, -ENOMEM, "scan");
+        ts = (Targets) { .t = targets, .pids = pids, .n = c->n_cgroups };
+        for (size_t i = 0; i < c->n_cgroups; i++) {
+                char *path;
+
+                r = normalize_cgroup(probe->cgroup_mount, c->cgroups[i], &path);
+                if (r < 0) {
+                        status = r == -ENOMEM ? fail(c, r, "scan") : 2;
+                        goto out;
+                }
+                targets[i].cgroup_path = path;
+        }
+
+        ScanOptions opts = {
+                .sysfs_root = c->sysfs_root ? c->sysfs_root : "/sys",
+                .procfs_root = c->procfs_root ? c->procfs_root : "/proc",
+                .cgroup_mount = probe->cgroup_mount,
+                .topology = probe->topology,
+                .period_ms = c->period_ms,
+                .cpu_budget_permille = c->cpu_budget_permille,
+                .max_candidates = c->max_candidates,
+                .flags = (c->ranges ? HEAT_WANT_RANGES : 0u) | (c->physical ? HEAT_PHYSICAL : 0u),
+        };
+
+        /* Signals stop the run between periods, so close() always runs. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigprocmask(SIG_BLOCK, &mask, &old);
+
+        r = open_backend(c, probe, &opts, &ops, &s);
+        if (r < 0) {
+                status = r == -EINVAL ? 2 : fail(c, r, "cannot open a scanner backend");
+                goto out_sig;
+        }
+        if (!c->json)
+                fprintf(stderr, "tierd: scanning %zu tenant(s) with %s, %u period(s) of %" PRIu64 " ms\n",
+                        c->n_cgroups, ops->name, c->periods, c->period_ms);
+
+        /* Period 0 arms the backend (idle bits, a new generation, a
+         * kdamond); periods 1..N are measured. */
+        for (unsigned p = 0; p <= c->periods; p++) {
+                struct timespec t0, wait;
+                struct rusage ru0, ru1;
+                double left;
+                siginfo_t si;
+
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                r = targets_refresh(&ts, probe->cgroup_mount, probe->topology);
+                if (r < 0) {
+                        status = fail(c, r, "cannot walk the cgroup tree");
+                        goto out_close;
+                }
+                for (size_t i = 0; i < c->n_cgroups; i++) {
+                        tenant_heat_clear(&heat[i]);
+                        heat[i].cgroup_id = targets[i].cgroup_id;
+                }
+                getrusage(RUSAGE_SELF, &ru0);
+                r = ops->scan(s, targets, c->n_cgroups, heat);
+                getrusage(RUSAGE_SELF, &ru1);
+                if (r < 0) {
+                        status = fail(c, r, "scan failed");
+                        goto out_close;
+                }
+                scan_ms[p] = ms_since(&t0);
+                if (p > 0) {
+                        user += tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime);
+                        sys += tv_s(&ru1.ru_stime) - tv_s(&ru0.ru_stime);
+                        for (size_t i = 0; i < c->n_cgroups; i++) {
+                                uint64_t *hc = &hist[((size_t) p * c->n_cgroups + i) * 3];
+
+                                heat_totals(&heat[i].heat, &hc[0], &hc[1]);
+                                hc[2] = heat[i].tracked_bytes;
+                        }
+                        done = p;
+                }
+                log_debug("period %u: scan took %.1f ms", p, scan_ms[p]);
+                if (p == c->periods)
+                        break;
+                left = (double) c->period_ms - ms_since(&t0);
+                if (left < 0)
+                        left = 0;
+                wait.tv_sec = (time_t) (left / 1e3);
+                wait.tv_nsec = (long) ((left - (double) wait.tv_sec * 1e3) * 1e6);
+                r = sigtimedwait(&mask, &si, &wait);
+                if (r > 0) {
+                        log_info("signal %d: stopping after %u measured period(s)", r, done);
+                        stopped = true;
+                        break;
+                }
+        }
+
+        if (c->json) {
+                json_object *o = json_object_new_object(), *cpu = json_object_new_object(),
+                            *mem = json_object_new_object(), *ta = json_object_new_array(),
+                            *hi = json_object_new_array();
+                uint64_t bytes = 0, pages = 0;
+
+                ops->memory(s, &bytes, &pages);
+                json_object_object_add(o, "backend", json_object_new_string(ops->name));
+                json_object_object_add(o, "mode", json_object_new_string(c->physical ? "physical" : "virtual"));
+                json_object_object_add(o, "period_ms", json_object_new_uint64(c->period_ms));
+                json_object_object_add(o, "periods", json_object_new_uint64(done));
+                json_object_object_add(o, "interrupted", json_object_new_boolean(stopped));
+                json_object_object_add(cpu, "user_seconds", json_object_new_double(user));
+                json_object_object_add(cpu, "system_seconds", json_object_new_double(sys));
+                json_object_object_add(o, "cpu", cpu);
+                json_object_object_add(mem, "bytes", json_object_new_uint64(bytes));
+                json_object_object_add(mem, "pages", json_object_new_uint64(pages));
+                json_object_object_add(mem, "bytes_per_page",
+                                       json_object_new_double(pages ? (double) bytes / (double) pages : 0));
+                json_object_object_add(o, "memory", mem);
+                for (size_t i = 0; i < c->n_cgroups; i++)
+                        json_object_array_add(ta, tenant_json(&targets[i], &heat[i], c->ranges));
+                json_object_object_add(o, "tenants", ta);
+                for (unsigned p = 1; p <= done; p++) {
+                        json_object *e = json_object_new_object(), *et = json_object_new_array();
+
+                        json_object_object_add(e, "period", json_object_new_int((int) p));
+                        json_object_object_add(e, "scan_ms", json_object_new_double(scan_ms[p]));
+                        for (size_t i = 0; i < c->n_cgroups; i++) {
+                                const uint64_t *hc = &hist[((size_t) p * c->n_cgroups + i) * 3];
+                                json_object *x = json_object_new_object();
+
+                                json_object_object_add(x, "cgroup", json_object_new_string(targets[i].cgroup_path));
+                                json_object_object_add(x, "hot_bytes", json_object_new_uint64(hc[0]));
+                                json_object_object_add(x, "cold_bytes", json_object_new_uint64(hc[1]));
+                                json_object_object_add(x, "tracked_bytes", json_object_new_uint64(hc[2]));
+                                json_object_array_add(et, x);
+                        }
+                        json_object_object_add(e, "tenants", et);
+                        json_object_array_add(hi, e);
+                }
+                json_object_object_add(o, "history", hi);
+                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(o);
+        } else {
+                uint64_t bytes = 0, pages = 0;
+                char a[32];
+
+                ops->memory(s, &bytes, &pages);
+                printf("backend %s, %u measured period(s)%s; scan CPU %.3f s user, %.3f s system; "
+                       "tracking state %s for %" PRIu64 " pages (%.2f bytes/page)\n",
+                       ops->name, done, stopped ? " (interrupted)" : "", user, sys, format_bytes(bytes, a, sizeof(a)),
+                       pages, pages ? (double) bytes / (double) pages : 0.0);
+                for (size_t i = 0; i < c->n_cgroups; i++)
+                        tenant_print(&targets[i], &heat[i], probe->topology->n_tiers);
+        }
+
+out_close:
+        ops->close(s);
+out_sig:
+        sigprocmask(SIG_SETMASK, &old, NULL);
+out:
+        targets_free_pids(&ts);
+        for (size_t i = 0; i < c->n_cgroups; i++) {
+                tenant_heat_clear(&heat[i]);
+                free((char *) targets[i].cgroup_path);
+        }
+        return status;
+}
