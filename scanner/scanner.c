@@ -99,8 +99,8 @@ int heat_pick_candidates(TenantHeat *h, const ScanRange *all, size_t n, int n_ti
         for (size_t i = 0; i < n; i++) {
                 const ScanRange *r = &all[i];
 
-                if (r->tier < 0)
-                        continue;
+                if (r->tier < 0 || r->tier >= n_tiers)
+                        continue; /* unknown, or a tier the topology does not have */
                 if (r->tier < n_tiers - 1 && r->age > 0)
                         cold[nc++] = *r;
                 if (r->tier > 0 && r->age == 0)
