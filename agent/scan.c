@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -63,8 +64,26 @@ static double tv_s(const struct timeval *tv) {
         return (double) tv->tv_sec + (double) tv->tv_usec / 1e6;
 }
 
-/* "/sys/fs/cgroup/a/b/" or "a/b" -> "a/b" (relative to MOUNT). */
-static int normalize_cgroup(const char *mount, const char *path, char **ret) {
+static void json_error(const char *what, int error);
+
+/* A bad argument: said on stderr, and as JSON on stdout with --json. */
+static int usage_fail(const ScanCmd *c, const char *fmt, ...) _printf_(2, 3);
+static int usage_fail(const ScanCmd *c, const char *fmt, ...) {
+        char msg[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (c->json)
+                json_error(msg, 0);
+        log_error("%s", msg);
+        return 2;
+}
+
+/* "/sys/fs/cgroup/a/b/" or "a/b" -> "a/b" (relative to MOUNT); -EINVAL
+ * (said) when PATH is not a cgroup path under MOUNT. */
+static int normalize_cgroup(const ScanCmd *c, const char *mount, const char *path, char **ret) {
         size_t ml = strlen(mount);
         const char *s = path;
         char *d;
@@ -72,10 +91,8 @@ static int normalize_cgroup(const char *mount, const char *path, char **ret) {
 
         if (path[0] == '/' && strncmp(path, mount, ml) == 0 && (path[ml] == '/' || path[ml] == '\0'))
                 s = path + ml;
-        else if (path[0] == '/' && strcmp(mount, "/") != 0) {
-                log_error("--cgroup: '%s' is not under the cgroup mount %s", path, mount);
-                return -EINVAL;
-        }
+        else if (path[0] == '/' && strcmp(mount, "/") != 0)
+                return usage_fail(c, "--cgroup: '%s' is not under the cgroup mount %s", path, mount), -EINVAL;
         while (*s == '/')
                 s++;
         d = strdup(s);
@@ -84,10 +101,10 @@ static int normalize_cgroup(const char *mount, const char *path, char **ret) {
         n = strlen(d);
         while (n > 0 && d[n - 1] == '/')
                 d[--n] = '\0';
-        if (strstr(d, "..")) {
-                log_error("--cgroup: '%s' must not contain '..'", path);
+        if (strcmp(d, "..") == 0 || strncmp(d, "../", 3) == 0 || strstr(d, "/../") ||
+            (n >= 3 && strcmp(d + n - 3, "/..") == 0)) {
                 free(d);
-                return -EINVAL;
+                return usage_fail(c, "--cgroup: '%s' must not climb out with '..'", path), -EINVAL;
         }
         *ret = d;
         return 0;
@@ -239,7 +256,7 @@ static void json_error(const char *what, int error) {
         json_object_object_add(o, "error", json_object_new_string(what));
         if (error)
                 json_object_object_add(o, "errno", json_object_new_string(strerror(error < 0 ? -error : error)));
-        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
 }
 
@@ -268,8 +285,8 @@ static int open_backend(const ScanCmd *c, const Probe *p, const ScanOptions *opt
                 for (const ScannerOps *const *b = scanner_backends(); *b; b++)
                         snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
                                  names[0] ? ", " : "", (*b)->name);
-                log_error("--backend: '%s' is not a scanner backend of this build (have: %s, auto)", c->backend, names);
-                return -EINVAL;
+                return usage_fail(c, "--backend: '%s' is not a scanner backend of this build (have: %s%sauto)",
+                                  c->backend, names, names[0] ? ", " : ""), -EINVAL;
         }
         if (n == 0) {
                 log_error("no scanner backend is usable here (see `tierd probe`)");
@@ -309,10 +326,8 @@ int scan_command(const ScanCmd *c) {
         bool stopped = false;
         int r, status = 0;
 
-        if (c->n_cgroups == 0) {
-                log_error("scan: name at least one tenant with --cgroup PATH");
-                return 2;
-        }
+        if (c->n_cgroups == 0)
+                return usage_fail(c, "%s", "scan: name at least one tenant with --cgroup PATH");
         r = probe_run(&roots, &probe);
         if (r < 0)
                 return fail(c, r, "probe failed");
@@ -332,7 +347,7 @@ int scan_command(const ScanCmd *c) {
         for (size_t i = 0; i < c->n_cgroups; i++) {
                 char *path;
 
-                r = normalize_cgroup(probe->cgroup_mount, c->cgroups[i], &path);
+                r = normalize_cgroup(c, probe->cgroup_mount, c->cgroups[i], &path);
                 if (r < 0) {
                         status = r == -ENOMEM ? fail(c, r, "scan") : 2;
                         goto out;
