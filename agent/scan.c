@@ -374,7 +374,10 @@ int scan_command(const ScanCmd *c) {
 
         r = open_backend(c, probe, &opts, &ops, &s);
         if (r < 0) {
-                status = r == -EINVAL ? 2 : fail(c, r, "cannot open a scanner backend");
+                /* The backend said why on stderr; --json gets the gist. */
+                if (r != -EINVAL && c->json)
+                        json_error("no scanner backend could be opened (the reason is on stderr)", r);
+                status = r == -EINVAL ? 2 : 1;
                 goto out_sig;
         }
         if (!c->json)
