@@ -57,8 +57,15 @@ def sections(text):
     return out
 
 
+SANITIZER_ENV = ('export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 '
+                 'UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1\n')
+
+
 def run_vm(kernel, script, build, timeout=600, extra=()):
     """Boots the testbed once and runs a guest shell script; returns (status, output)."""
+    # Sanitizer builds (build-asan) run some VM tests too: leaks and
+    # undefined behaviour fail the program there as they do on the host.
+    script = SANITIZER_ENV + script
     cmd = [os.path.join(TOP, 'test', 'vm', 'run'), '--kernel', kernel, '--build', build,
            '--timeout', str(timeout), *extra, '--', 'sh', '-c', script]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
