@@ -48,6 +48,28 @@ static bool vmlinux_has_tracepoint(const struct btf *btf, const char *event) {
         return btf && btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) >= 0;
 }
 
+/* Number of arguments of a tracepoint (without the leading context
+ * pointer), from its btf_trace_<event> typedef: typedef -> pointer ->
+ * function prototype. -ENOENT when the kernel has no such tracepoint. */
+static int tracepoint_nr_args(const struct btf *btf, const char *event) {
+        const struct btf_type *t;
+        char name[128];
+        int id;
+
+        if (!btf)
+                return -ENOENT;
+        snprintf(name, sizeof(name), "btf_trace_%s", event);
+        id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+        if (id < 0)
+                return -ENOENT;
+        t = btf__type_by_id(btf, (__u32) id);
+        while (t && (btf_is_typedef(t) || btf_is_ptr(t) || btf_is_mod(t)))
+                t = btf__type_by_id(btf, t->type);
+        if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
+                return -EINVAL;
+        return btf_vlen(t) - 1;
+}
+
 static int ringbuf_cb(void *ctx, void *data, size_t size) {
         KScan *k = ctx;
         const struct kscan_damon_region *r = data;
@@ -58,10 +80,15 @@ static int ringbuf_cb(void *ctx, void *data, size_t size) {
 }
 
 int kscan_open(KScan **ret) {
+        return kscan_open_with(NULL, ret);
+}
+
+int kscan_open_with(const KScanOptions *o, KScan **ret) {
         _cleanup_(kscan_freep) KScan *k = NULL;
+        bool counters = !o || !o->damon_only;
         struct btf *vmlinux;
         struct bpf_link *link;
-        int r;
+        int r, nargs;
 
         libbpf_set_print(libbpf_print);
 
@@ -80,13 +107,19 @@ int kscan_open(KScan **ret) {
                 btf__free(vmlinux);
                 return log_error_errno(r, "cannot open the kscan BPF object: %m");
         }
-        bpf_program__set_autoload(k->skel->progs.kscan_migrate_pages,
-                                  vmlinux_has_tracepoint(vmlinux, "mm_migrate_pages"));
+        /* 6.12+: 8 arguments (large_folio_split), older kernels 7. */
+        nargs = tracepoint_nr_args(vmlinux, "mm_migrate_pages");
+        if (nargs >= 0 && nargs != 7 && nargs != 8)
+                log_warning("mm_migrate_pages has %d arguments, tierd knows 7 and 8: not counting migrations", nargs);
+        bpf_program__set_autoload(k->skel->progs.kscan_migrate_pages, counters && nargs == 8);
+        bpf_program__set_autoload(k->skel->progs.kscan_migrate_pages_7, counters && nargs == 7);
         bpf_program__set_autoload(k->skel->progs.kscan_shrink_inactive,
-                                  vmlinux_has_tracepoint(vmlinux, "mm_vmscan_lru_shrink_inactive"));
+                                  counters && vmlinux_has_tracepoint(vmlinux, "mm_vmscan_lru_shrink_inactive"));
         bpf_program__set_autoload(k->skel->progs.kscan_damon_aggregated,
                                   vmlinux_has_tracepoint(vmlinux, "damon_aggregated"));
         btf__free(vmlinux);
+        if (o && o->filter_kdamonds)
+                k->skel->rodata->damon_filter_kdamonds = 1;
 
         r = kscan_bpf__load(k->skel);
         if (r < 0)
@@ -101,6 +134,7 @@ int kscan_open(KScan **ret) {
                 k->flag = true;                                                                \
         }
         ATTACH(kscan_migrate_pages, attached_migrate);
+        ATTACH(kscan_migrate_pages_7, attached_migrate);
         ATTACH(kscan_shrink_inactive, attached_reclaim);
         ATTACH(kscan_damon_aggregated, attached_damon);
 #undef ATTACH
@@ -130,6 +164,18 @@ bool kscan_attached(const KScan *k, const char *which) {
         if (strcmp(which, "damon") == 0)
                 return k->attached_damon;
         return false;
+}
+
+int kscan_damon_follow(KScan *k, pid_t kdamond, bool follow) {
+        __u32 key = (__u32) kdamond;
+        __u8 one = 1;
+        int fd = bpf_map__fd(k->skel->maps.damon_kdamonds);
+
+        if (follow)
+                return bpf_map_update_elem(fd, &key, &one, BPF_ANY) < 0 ? -errno : 0;
+        if (bpf_map_delete_elem(fd, &key) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
 }
 
 int kscan_epoll_fd(const KScan *k) {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>
+#include <sys/types.h>
 
 #include "bpf/kscan.h"
 #include "heat.h"
@@ -36,6 +37,18 @@ const char *kscan_migrate_reason_name(unsigned reason);
  * has; a missing tracepoint is skipped (and reported by kscan_attached()),
  * not an error. Fails with -errno when BPF cannot be used at all. */
 int kscan_open(KScan **ret);
+
+typedef struct KScanOptions {
+        /* Load only the DAMON region stream (no migrate/reclaim counters). */
+        bool damon_only;
+        /* Stream only regions of the kdamonds named by kscan_damon_follow(). */
+        bool filter_kdamonds;
+} KScanOptions;
+/* kscan_open() with options; O may be NULL (everything, unfiltered). */
+int kscan_open_with(const KScanOptions *o, KScan **ret);
+/* Adds (FOLLOW) or removes the kdamond thread KDAMOND to/from the filter
+ * of a collector opened with filter_kdamonds. */
+int kscan_damon_follow(KScan *k, pid_t kdamond, bool follow);
 KScan *kscan_free(KScan *k);
 static inline void kscan_freep(KScan **k) { kscan_free(*k); }
 

@@ -14,6 +14,18 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* Set before load: stream only regions of this many leading targets
  * (0: all). Later filters come through maps. */
 const volatile __u32 damon_max_target_id = 0;
+/* Set before load: stream only regions aggregated by the kdamonds whose
+ * thread ids are keys of damon_kdamonds (the tracepoint runs in the
+ * kdamond thread), so other users' DAMON (the platform's own) is dropped
+ * here, not in userspace. 0: every kdamond. */
+const volatile __u8 damon_filter_kdamonds = 0;
+
+struct {
+        __uint(type, BPF_MAP_TYPE_HASH);
+        __uint(max_entries, KSCAN_KDAMONDS_MAX);
+        __type(key, __u32);     /* kdamond thread id */
+        __type(value, __u8);
+} damon_kdamonds SEC(".maps");
 
 struct {
         __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -42,10 +54,8 @@ struct {
         __type(value, __u64);
 } dropped SEC(".maps");
 
-SEC("tp_btf/mm_migrate_pages")
-int BPF_PROG(kscan_migrate_pages, unsigned long succeeded, unsigned long failed,
-             unsigned long thp_succeeded, unsigned long thp_failed, unsigned long thp_split,
-             unsigned long large_folio_split, enum migrate_mode mode, int reason)
+static __always_inline void count_migration(int reason, unsigned long succeeded, unsigned long failed,
+                                            unsigned long thp_succeeded)
 {
         __u32 key = (__u32) reason;
         struct kscan_migrate_count *c;
@@ -54,11 +64,32 @@ int BPF_PROG(kscan_migrate_pages, unsigned long succeeded, unsigned long failed,
                 key = KSCAN_MR_MAX - 1;
         c = bpf_map_lookup_elem(&migrate_counts, &key);
         if (!c)
-                return 0;
+                return;
         c->calls++;
         c->succeeded += succeeded;
         c->failed += failed;
         c->thp_succeeded += thp_succeeded;
+}
+
+/* mm_migrate_pages changed its prototype: 6.12 has large_folio_split
+ * before mode and reason (8 arguments), older kernels do not (7). tp_btf
+ * arguments are positional, so there is one program per prototype and the
+ * loader autoloads the one matching btf_trace_mm_migrate_pages. */
+SEC("tp_btf/mm_migrate_pages")
+int BPF_PROG(kscan_migrate_pages, unsigned long succeeded, unsigned long failed,
+             unsigned long thp_succeeded, unsigned long thp_failed, unsigned long thp_split,
+             unsigned long large_folio_split, enum migrate_mode mode, int reason)
+{
+        count_migration(reason, succeeded, failed, thp_succeeded);
+        return 0;
+}
+
+SEC("tp_btf/mm_migrate_pages")
+int BPF_PROG(kscan_migrate_pages_7, unsigned long succeeded, unsigned long failed,
+             unsigned long thp_succeeded, unsigned long thp_failed, unsigned long thp_split,
+             enum migrate_mode mode, int reason)
+{
+        count_migration(reason, succeeded, failed, thp_succeeded);
         return 0;
 }
 
@@ -86,6 +117,12 @@ int BPF_PROG(kscan_damon_aggregated, unsigned int target_id, struct damon_region
 
         if (damon_max_target_id && target_id >= damon_max_target_id)
                 return 0;
+        if (damon_filter_kdamonds) {
+                __u32 tid = (__u32) bpf_get_current_pid_tgid();
+
+                if (!bpf_map_lookup_elem(&damon_kdamonds, &tid))
+                        return 0;
+        }
         ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
         if (!ev) {
                 __u32 zero = 0;

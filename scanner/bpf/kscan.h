@@ -31,6 +31,9 @@ struct kscan_reclaim_count {
 };
 _Static_assert(sizeof(struct kscan_reclaim_count) == 16, "kscan_reclaim_count layout");
 
+/* Kdamonds a filtered collector follows at once. */
+#define KSCAN_KDAMONDS_MAX 16
+
 /* One DAMON region at the end of an aggregation interval. */
 struct kscan_damon_region {
         __u32 type;             /* KSCAN_EV_DAMON_REGION */

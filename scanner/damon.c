@@ -1,0 +1,984 @@
+/* SPDX-License-Identifier: MIT */
+/* The DAMON backends.
+ *
+ * Both run one kdamond of tierd's own through DAMON's sysfs interface
+ * (<sysfs>/kernel/mm/damon/admin): one context, vaddr operations, one
+ * target per tenant process. tierd only ever creates a kdamond when
+ * nr_kdamonds reads 0: writing nr_kdamonds recreates every kdamond
+ * directory, so another user's DAMON setup would be destroyed; when
+ * someone else has one, open() fails with -EBUSY.
+ *
+ *  - "damon" reads the regions: one DAMOS "stat" scheme per target whose
+ *    access pattern matches everything and whose "target" filter keeps only
+ *    that target's regions; state "update_schemes_tried_regions" fills the
+ *    scheme's tried_regions directory at the next aggregation.
+ *  - "bpf" reads the damon:damon_aggregated tracepoint through the kscan
+ *    ring buffer, filtered in BPF to tierd's kdamond thread; target_id is
+ *    the index of the target in the context.
+ *
+ * Regions are virtual: each region is placed on a node by a move_pages
+ * status query of at most DAMON_NODE_SAMPLES evenly spaced pages (one
+ * syscall per process and scan); a region whose samples disagree is split
+ * at the samples. Granularity is DAMON's: nr_regions between 10 and 1000
+ * per context, adaptively split and merged by access count.
+ *
+ * The kdamond stops by itself when every target process has exited: the
+ * next scan sees state "off", removes it and reports nothing; the one
+ * after creates it again if there are processes. close() and every error
+ * after creation remove it (state off, nr_kdamonds 0). */
+#include "damon.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <numaif.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include "scanner.h"
+#include "topology.h"
+#include "util.h"
+
+/* ---- pure helpers ------------------------------------------------------ */
+
+void damon_intervals_for_period(uint64_t period_ms, DamonIntervals *ret) {
+        uint64_t period_us = (period_ms ? period_ms : 1000) * 1000;
+
+        ret->aggr_us = period_us / 2;
+        ret->sample_us = ret->aggr_us / 10;
+        if (ret->sample_us < 1000)
+                ret->sample_us = 1000;
+        if (ret->aggr_us < ret->sample_us)
+                ret->aggr_us = ret->sample_us;
+        ret->update_us = period_us;
+}
+
+uint8_t damon_heat_age(uint32_t nr_accesses, uint32_t age, uint64_t aggr_us, uint64_t period_us) {
+        uint64_t periods;
+
+        if (nr_accesses > 0)
+                return 0;
+        if (period_us == 0)
+                return HEAT_MAX_AGE;
+        periods = ((uint64_t) age + 1) * aggr_us / period_us;
+        if (periods < 1)
+                return 1;
+        return periods > HEAT_MAX_AGE ? HEAT_MAX_AGE : (uint8_t) periods;
+}
+
+static int read_u64_at(int dirfd, const char *name, uint64_t *ret) {
+        _cleanup_close_ int fd = -1;
+        char buf[64];
+        ssize_t n;
+
+        fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        return parse_u64(buf, ret);
+}
+
+static int cmp_region(const void *a, const void *b) {
+        const DamonRegion *x = a, *y = b;
+
+        return (x->start > y->start) - (x->start < y->start);
+}
+
+int damon_read_tried_regions(const char *dir, DamonRegion **ret, size_t *ret_n) {
+        _cleanup_free_ DamonRegion *regions = NULL;
+        size_t n = 0, alloc = 0;
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        d = opendir(dir);
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                _cleanup_close_ int fd = -1;
+                uint64_t idx, start, end, nr, age;
+
+                if (parse_u64(de->d_name, &idx) < 0)
+                        continue; /* ".", "..", total_bytes */
+                fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                r = read_u64_at(fd, "start", &start);
+                if (r >= 0)
+                        r = read_u64_at(fd, "end", &end);
+                if (r >= 0)
+                        r = read_u64_at(fd, "nr_accesses", &nr);
+                if (r >= 0)
+                        r = read_u64_at(fd, "age", &age);
+                if (r == -ENOENT) {
+                        r = 0;
+                        continue;
+                }
+                if (r < 0)
+                        break;
+                if (end <= start || nr > UINT32_MAX || age > UINT32_MAX)
+                        continue;
+                if (n == alloc) {
+                        size_t na = alloc ? alloc * 2 : 64;
+                        DamonRegion *p = realloc(regions, na * sizeof(*p));
+
+                        if (!p) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        regions = p;
+                        alloc = na;
+                }
+                regions[n++] = (DamonRegion) { start, end, (uint32_t) nr, (uint32_t) age };
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        if (n > 1)
+                qsort(regions, n, sizeof(*regions), cmp_region);
+        *ret = TAKE_PTR(regions);
+        *ret_n = n;
+        return 0;
+}
+
+void damon_targets_done(DamonTargets *t) {
+        free(t->pids);
+        free(t->tenant);
+        *t = (DamonTargets) { 0 };
+}
+
+static ssize_t find_pid(const pid_t *pids, size_t n, pid_t pid) {
+        for (size_t i = 0; i < n; i++)
+                if (pids[i] == pid)
+                        return (ssize_t) i;
+        return -1;
+}
+
+int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_t n, DamonTargets *ret,
+                       bool *ret_changed) {
+        _cleanup_free_ pid_t *cur = NULL, *pids = NULL;
+        _cleanup_free_ size_t *cur_tenant = NULL, *tenant = NULL;
+        _cleanup_free_ bool *placed = NULL;
+        size_t total = 0, nc = 0, nn;
+        bool changed;
+
+        for (size_t i = 0; i < n; i++)
+                total += targets[i].n_pids;
+        if (total > 0) {
+                cur = malloc(total * sizeof(*cur));
+                cur_tenant = malloc(total * sizeof(*cur_tenant));
+                if (!cur || !cur_tenant)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < targets[i].n_pids; j++) {
+                        pid_t p = targets[i].pids[j];
+
+                        if (p <= 0 || find_pid(cur, nc, p) >= 0)
+                                continue;
+                        cur[nc] = p;
+                        cur_tenant[nc++] = i;
+                }
+
+        nn = nc;
+        if (nn > 0) {
+                pids = calloc(nn, sizeof(*pids));
+                tenant = calloc(nn, sizeof(*tenant));
+                placed = calloc(nn, sizeof(*placed));
+                if (!pids || !tenant || !placed)
+                        return -ENOMEM;
+        }
+        /* Processes that stay keep their index when it still exists. */
+        for (size_t i = 0; i < old->n && i < nn; i++) {
+                ssize_t c = find_pid(cur, nc, old->pids[i]);
+
+                if (c < 0)
+                        continue;
+                pids[i] = cur[c];
+                tenant[i] = cur_tenant[c];
+                placed[c] = true;
+        }
+        /* Holes take the others (new processes, and those whose index is
+         * past the end now), in tenant order. */
+        for (size_t i = 0, c = 0; i < nn; i++) {
+                if (pids[i] != 0)
+                        continue;
+                while (placed[c])
+                        c++;
+                pids[i] = cur[c];
+                tenant[i] = cur_tenant[c];
+                placed[c] = true;
+        }
+
+        changed = nn != old->n;
+        for (size_t i = 0; !changed && i < nn; i++)
+                changed = pids[i] != old->pids[i];
+        *ret = (DamonTargets) { .pids = TAKE_PTR(pids), .tenant = TAKE_PTR(tenant), .n = nn };
+        *ret_changed = changed;
+        return 0;
+}
+
+size_t damon_region_nr_samples(const DamonRegion *r) {
+        uint64_t pages = (r->end - r->start + 4095) / 4096;
+
+        return pages < DAMON_NODE_SAMPLES ? (size_t) (pages ? pages : 1) : DAMON_NODE_SAMPLES;
+}
+
+/* Sample I sits in the middle of the I-th of N equal chunks. */
+static uint64_t chunk_start(const DamonRegion *r, size_t n, size_t i) {
+        uint64_t len = r->end - r->start;
+
+        if (i == 0)
+                return r->start;
+        if (i >= n)
+                return r->end;
+        return (r->start + len / n * i) & ~(uint64_t) 4095;
+}
+
+uint64_t damon_region_sample_addr(const DamonRegion *r, size_t n, size_t i) {
+        uint64_t a = chunk_start(r, n, i), b = chunk_start(r, n, i + 1);
+
+        return (a + (b - a) / 2) & ~(uint64_t) 4095;
+}
+
+static void range_place(ScanRange *x, int node, const struct Topology *topo) {
+        const TopologyNode *tn = node >= 0 && topo ? topology_node(topo, node) : NULL;
+
+        x->node = (int8_t) (node >= 0 && node < 128 ? node : -1);
+        x->tier = (int8_t) (tn ? tn->tier : -1);
+}
+
+size_t damon_region_ranges(const DamonRegion *r, pid_t pid, uint8_t age, const int *nodes, size_t n_samples,
+                           const struct Topology *topo, ScanRange *out) {
+        int fill[DAMON_NODE_SAMPLES];
+        int first = -1;
+        bool mixed = false;
+        size_t n = 0;
+        ScanRange base = {
+                .kind = SCAN_RANGE_VADDR,
+                .age = age,
+                .pid = pid,
+                .start = r->start,
+                .end = r->end,
+                .nr_accesses = r->nr_accesses,
+        };
+
+        if (n_samples > DAMON_NODE_SAMPLES)
+                n_samples = DAMON_NODE_SAMPLES;
+        for (size_t i = 0; i < n_samples; i++) {
+                if (nodes[i] < 0)
+                        continue;
+                if (first < 0)
+                        first = nodes[i];
+                else if (nodes[i] != first)
+                        mixed = true;
+        }
+        if (!mixed) {
+                out[0] = base;
+                range_place(&out[0], first, topo);
+                return 1;
+        }
+
+        /* Non-resident samples take the node of the sample before them
+         * (the first resident one at the start). */
+        for (size_t i = 0, last = (size_t) first; i < n_samples; i++) {
+                if (nodes[i] >= 0)
+                        last = (size_t) nodes[i];
+                fill[i] = (int) last;
+        }
+        for (size_t i = 0; i < n_samples; i++) {
+                if (n > 0 && fill[i] == out[n - 1].node) {
+                        out[n - 1].end = chunk_start(r, n_samples, i + 1);
+                        continue;
+                }
+                out[n] = base;
+                out[n].start = chunk_start(r, n_samples, i);
+                out[n].end = chunk_start(r, n_samples, i + 1);
+                range_place(&out[n], fill[i], topo);
+                n++;
+        }
+        return n;
+}
+
+/* ---- the backend ------------------------------------------------------- */
+
+/* sizeof(struct damon_region) in 6.12: the kernel-side state per region. */
+#define KERNEL_REGION_BYTES 56
+
+typedef struct Snapshot {
+        DamonRegion *regions;   /* bpf: last complete aggregation */
+        size_t n, alloc;
+        DamonRegion *building;  /* bpf: the aggregation being received */
+        size_t n_building, alloc_building;
+        uint32_t expect;        /* nr_regions of the aggregation being received */
+} Snapshot;
+
+struct Scanner {
+        bool bpf;
+        ScanOptions opts;
+        DamonIntervals iv;
+        char *admin;            /* <sysfs>/kernel/mm/damon/admin */
+        char *kd;               /* <admin>/kdamonds/0 */
+        bool created;           /* this process wrote nr_kdamonds 1 */
+        bool running;
+        pid_t kdamond;
+        DamonTargets targets;   /* as committed */
+        Snapshot *snap;         /* bpf: per target index */
+        size_t n_snap;
+        KScan *kscan;
+        /* for memory() */
+        uint64_t last_regions;
+        uint64_t last_span;
+};
+
+static int vwrite_file(const char *value, const char *fmt, va_list ap) {
+        _cleanup_free_ char *path = NULL;
+        size_t len = strlen(value);
+
+        if (vasprintf(&path, fmt, ap) < 0)
+                return -ENOMEM;
+        /* DAMON's sysfs takes a trylock on its global lock and answers
+         * -EBUSY when another command is in flight: retry for ~2 s. */
+        for (int tries = 0;; tries++) {
+                _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+                ssize_t n;
+
+                if (fd < 0)
+                        return -errno;
+                n = write(fd, value, len);
+                if (n == (ssize_t) len)
+                        return 0;
+                if (n >= 0)
+                        return -EIO;
+                if (errno != EBUSY || tries >= 200)
+                        return -errno;
+                nanosleep(&(struct timespec) { .tv_nsec = 10 * 1000 * 1000 }, NULL);
+        }
+}
+
+_printf_(2, 3) static int write_file(const char *value, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vwrite_file(value, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+_printf_(2, 3) static int write_u64(uint64_t v, const char *fmt, ...) {
+        char buf[32];
+        va_list ap;
+        int r;
+
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long) v);
+        va_start(ap, fmt);
+        r = vwrite_file(buf, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+static int read_line(const char *dir, const char *name, char **ret) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        /* Some DAMON files (pid) answer -EBUSY while a command is in flight. */
+        for (int tries = 0;; tries++) {
+                int r = read_one_line(NULL, path, ret);
+
+                if (r != -EBUSY || tries >= 200)
+                        return r;
+                nanosleep(&(struct timespec) { .tv_nsec = 10 * 1000 * 1000 }, NULL);
+        }
+}
+
+static int read_u64_file(const char *dir, const char *name, uint64_t *ret) {
+        _cleanup_free_ char *s = NULL;
+        int r = read_line(dir, name, &s);
+
+        return r < 0 ? r : parse_u64(s, ret);
+}
+
+static int kdamond_state(Scanner *s, bool *ret_on) {
+        _cleanup_free_ char *st = NULL;
+        int r = read_line(s->kd, "state", &st);
+
+        if (r < 0)
+                return r;
+        *ret_on = strcmp(st, "on") == 0;
+        return 0;
+}
+
+static void snapshots_free(Scanner *s) {
+        for (size_t i = 0; i < s->n_snap; i++) {
+                free(s->snap[i].regions);
+                free(s->snap[i].building);
+        }
+        free(s->snap);
+        s->snap = NULL;
+        s->n_snap = 0;
+}
+
+static int discard_region(const struct kscan_damon_region *r _unused_, void *userdata _unused_) {
+        return 0;
+}
+
+/* Stops and removes tierd's kdamond (only ever called when this process
+ * created it). Errors are logged: nothing else can be done about them. */
+static void kdamond_remove(Scanner *s) {
+        bool on = false;
+        int r;
+
+        if (!s->created)
+                return;
+        if (kdamond_state(s, &on) >= 0 && on) {
+                r = write_file("off", "%s/state", s->kd);
+                if (r < 0 && r != -EINVAL)
+                        log_warning_errno(r, "cannot stop tierd's kdamond, ignoring: %m");
+        }
+        r = write_file("0", "%s/kdamonds/nr_kdamonds", s->admin);
+        if (r < 0)
+                log_warning_errno(r, "cannot remove tierd's kdamond (nr_kdamonds 0): %m");
+        else
+                s->created = false;
+        if (s->kscan) {
+                if (s->kdamond > 0)
+                        (void) kscan_damon_follow(s->kscan, s->kdamond, false);
+                (void) kscan_consume(s->kscan, discard_region, NULL);
+        }
+        s->running = false;
+        s->kdamond = 0;
+        damon_targets_done(&s->targets);
+        snapshots_free(s);
+}
+
+/* Creates tierd's kdamond directory with one vaddr context, when nobody
+ * else uses DAMON's sysfs interface. */
+static int kdamond_create(Scanner *s) {
+        const char *C = "contexts/0";
+        uint64_t nr;
+        int r;
+
+        r = read_u64_file(s->admin, "kdamonds/nr_kdamonds", &nr);
+        if (r < 0)
+                return log_error_errno(r, "cannot read %s/kdamonds/nr_kdamonds: %m", s->admin);
+        if (nr > 0) {
+                log_error("DAMON is in use by someone else: %s/kdamonds/nr_kdamonds is %llu; tierd creates "
+                          "its own kdamond only when there is none, and never touches other users' kdamonds",
+                          s->admin, (unsigned long long) nr);
+                return -EBUSY;
+        }
+        r = write_file("1", "%s/kdamonds/nr_kdamonds", s->admin);
+        if (r < 0)
+                return log_error_errno(r, "cannot create a kdamond (%s/kdamonds/nr_kdamonds): %m", s->admin);
+        s->created = true;
+
+        r = write_file("1", "%s/contexts/nr_contexts", s->kd);
+        if (r >= 0) {
+                r = write_file("vaddr", "%s/%s/operations", s->kd, C);
+                if (r == -EINVAL) {
+                        log_error("DAMON has no vaddr operations in this kernel (CONFIG_DAMON_VADDR)");
+                        goto fail;
+                }
+        }
+        if (r >= 0)
+                r = write_u64(s->iv.sample_us, "%s/%s/monitoring_attrs/intervals/sample_us", s->kd, C);
+        if (r >= 0)
+                r = write_u64(s->iv.aggr_us, "%s/%s/monitoring_attrs/intervals/aggr_us", s->kd, C);
+        if (r >= 0)
+                r = write_u64(s->iv.update_us, "%s/%s/monitoring_attrs/intervals/update_us", s->kd, C);
+        if (r >= 0)
+                r = write_file("10", "%s/%s/monitoring_attrs/nr_regions/min", s->kd, C);
+        if (r >= 0)
+                r = write_file("1000", "%s/%s/monitoring_attrs/nr_regions/max", s->kd, C);
+        if (r < 0) {
+                log_error_errno(r, "cannot set up tierd's kdamond context under %s: %m", s->kd);
+                goto fail;
+        }
+        return 0;
+fail:
+        kdamond_remove(s);
+        return r;
+}
+
+/* Writes the target list (and, for "damon", one stat scheme per target
+ * keeping only that target's regions) into the context directory. */
+static int write_targets(Scanner *s, const DamonTargets *t) {
+        const char *C = "contexts/0";
+        int r;
+
+        r = write_u64(t->n, "%s/%s/targets/nr_targets", s->kd, C);
+        for (size_t i = 0; r >= 0 && i < t->n; i++)
+                r = write_u64((uint64_t) t->pids[i], "%s/%s/targets/%zu/pid_target", s->kd, C, i);
+        if (r < 0 || s->bpf)
+                return r;
+
+        r = write_u64(t->n, "%s/%s/schemes/nr_schemes", s->kd, C);
+        for (size_t i = 0; r >= 0 && i < t->n; i++) {
+                const char *S = "schemes";
+
+                /* The access pattern defaults to 0-0 everywhere, which
+                 * matches nothing: open every maximum. */
+                r = write_file("stat", "%s/%s/%s/%zu/action", s->kd, C, S, i);
+                if (r >= 0)
+                        r = write_file("18446744073709551615", "%s/%s/%s/%zu/access_pattern/sz/max", s->kd, C, S, i);
+                if (r >= 0)
+                        r = write_file("4294967295", "%s/%s/%s/%zu/access_pattern/nr_accesses/max", s->kd, C, S, i);
+                if (r >= 0)
+                        r = write_file("4294967295", "%s/%s/%s/%zu/access_pattern/age/max", s->kd, C, S, i);
+                if (r >= 0)
+                        r = write_file("1", "%s/%s/%s/%zu/filters/nr_filters", s->kd, C, S, i);
+                if (r >= 0)
+                        r = write_file("target", "%s/%s/%s/%zu/filters/0/type", s->kd, C, S, i);
+                if (r >= 0)
+                        r = write_u64(i, "%s/%s/%s/%zu/filters/0/damon_target_idx", s->kd, C, S, i);
+                /* matching N: filter out what is NOT target i */
+                if (r >= 0)
+                        r = write_file("N", "%s/%s/%s/%zu/filters/0/matching", s->kd, C, S, i);
+        }
+        return r;
+}
+
+static bool pid_alive(pid_t pid) {
+        return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* Drops the processes that have exited since the cgroup walk. */
+static void targets_prune(DamonTargets *t) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < t->n; i++)
+                if (pid_alive(t->pids[i])) {
+                        t->pids[k] = t->pids[i];
+                        t->tenant[k++] = t->tenant[i];
+                }
+        t->n = k;
+}
+
+/* bpf: snapshots follow the new target list; a target whose index keeps
+ * its process keeps its last aggregation. */
+static int snapshots_remap(Scanner *s, const DamonTargets *next) {
+        Snapshot *sn = NULL;
+
+        if (next->n > 0) {
+                sn = calloc(next->n, sizeof(*sn));
+                if (!sn)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < next->n && i < s->n_snap && i < s->targets.n; i++)
+                if (s->targets.pids[i] == next->pids[i]) {
+                        sn[i] = s->snap[i];
+                        sn[i].n_building = 0; /* its records were discarded */
+                        s->snap[i] = (Snapshot) { 0 };
+                }
+        snapshots_free(s);
+        s->snap = sn;
+        s->n_snap = next->n;
+        return 0;
+}
+
+/* Starts the kdamond (or commits a new target list to the running one).
+ * Returns 0 with s->running, or 0 with no targets left (all exited), or
+ * -errno. A process that exits between the walk and the write makes the
+ * kernel refuse the pid (-EINVAL): retried once without the dead ones. */
+static int kdamond_apply(Scanner *s, DamonTargets *next) {
+        const char *cmd = s->running ? "commit" : "on";
+        int r = 0;
+
+        for (int attempt = 0; attempt < 2; attempt++) {
+                if (attempt > 0)
+                        targets_prune(next);
+                if (next->n == 0)
+                        return 0;
+                r = write_targets(s, next);
+                if (r >= 0)
+                        r = write_file(cmd, "%s/state", s->kd);
+                if (r != -EINVAL)
+                        break;
+                log_debug("kdamond %s refused the targets (a process exited?), retrying", cmd);
+        }
+        if (r < 0)
+                return log_error_errno(r, "cannot %s tierd's kdamond: %m",
+                                       s->running ? "commit new targets to" : "start");
+        if (!s->running) {
+                uint64_t pid;
+
+                r = read_u64_file(s->kd, "pid", &pid);
+                if (r < 0)
+                        return log_error_errno(r, "cannot read the pid of tierd's kdamond: %m");
+                s->kdamond = (pid_t) pid;
+                s->running = true;
+                if (s->kscan) {
+                        r = kscan_damon_follow(s->kscan, s->kdamond, true);
+                        if (r < 0)
+                                return log_error_errno(r, "cannot add kdamond %d to the BPF filter: %m",
+                                                       (int) s->kdamond);
+                }
+                log_debug("kdamond %d started for %zu process(es): sample %llu us, aggregation %llu us",
+                          (int) s->kdamond, next->n, (unsigned long long) s->iv.sample_us,
+                          (unsigned long long) s->iv.aggr_us);
+        }
+        if (s->kscan) {
+                /* What the ring buffer holds belongs to the old list. */
+                (void) kscan_consume(s->kscan, discard_region, NULL);
+                r = snapshots_remap(s, next);
+                if (r < 0)
+                        return r;
+        }
+        damon_targets_done(&s->targets);
+        s->targets = *next;
+        *next = (DamonTargets) { 0 };
+        return 0;
+}
+
+/* bpf: one record; complete aggregations per target replace the last. */
+static int on_region(const struct kscan_damon_region *ev, void *userdata) {
+        Scanner *s = userdata;
+        Snapshot *sn;
+
+        if (ev->target_id >= s->n_snap)
+                return 0;
+        sn = &s->snap[ev->target_id];
+        if (sn->n_building > 0 &&
+            (ev->nr_regions != sn->expect || ev->start < sn->building[sn->n_building - 1].end))
+                sn->n_building = 0; /* a partial aggregation: start over */
+        if (sn->n_building == sn->alloc_building) {
+                size_t na = sn->alloc_building ? sn->alloc_building * 2 : 32;
+                DamonRegion *p = realloc(sn->building, na * sizeof(*p));
+
+                if (!p)
+                        return -ENOMEM;
+                sn->building = p;
+                sn->alloc_building = na;
+        }
+        sn->expect = ev->nr_regions;
+        sn->building[sn->n_building++] =
+                (DamonRegion) { ev->start, ev->end, ev->nr_accesses, ev->age };
+        if (sn->n_building >= sn->expect) {
+                DamonRegion *t = sn->regions;
+                size_t ta = sn->alloc;
+
+                sn->regions = sn->building;
+                sn->alloc = sn->alloc_building;
+                sn->n = sn->n_building;
+                sn->building = t;
+                sn->alloc_building = ta;
+                sn->n_building = 0;
+        }
+        return 0;
+}
+
+/* Classifies REGIONS of target I into its tenant's heat. */
+static int classify(Scanner *s, size_t i, const DamonRegion *regions, size_t n, TenantHeat *out, size_t *allocs,
+                    uint64_t *span) {
+        _cleanup_free_ void **addrs = NULL;
+        _cleanup_free_ int *status = NULL;
+        size_t total = 0, k = 0;
+        pid_t pid = s->targets.pids[i];
+        TenantHeat *h = &out[s->targets.tenant[i]];
+        size_t *alloc = &allocs[s->targets.tenant[i]];
+        uint64_t period_us = s->opts.period_ms * 1000;
+        int r;
+
+        if (n == 0)
+                return 0;
+        for (size_t j = 0; j < n; j++)
+                total += damon_region_nr_samples(&regions[j]);
+        addrs = malloc(total * sizeof(*addrs));
+        status = malloc(total * sizeof(*status));
+        if (!addrs || !status)
+                return -ENOMEM;
+        for (size_t j = 0; j < n; j++) {
+                size_t ns = damon_region_nr_samples(&regions[j]);
+
+                for (size_t q = 0; q < ns; q++)
+                        addrs[k++] = (void *) (uintptr_t) damon_region_sample_addr(&regions[j], ns, q);
+        }
+        if (move_pages(pid, total, addrs, NULL, status, 0) < 0) {
+                r = -errno;
+                if (r == -ESRCH) {
+                        log_debug("process %d exited during the scan", (int) pid);
+                        return 0;
+                }
+                if (r == -ENOMEM)
+                        return r;
+                log_debug("move_pages status query of process %d failed, nodes unknown: %s", (int) pid,
+                          strerror(-r));
+                for (size_t q = 0; q < total; q++)
+                        status[q] = -1;
+        }
+
+        k = 0;
+        for (size_t j = 0; j < n; j++) {
+                const DamonRegion *reg = &regions[j];
+                size_t ns = damon_region_nr_samples(reg), nr;
+                ScanRange rr[DAMON_NODE_SAMPLES];
+                uint8_t age = damon_heat_age(reg->nr_accesses, reg->age, s->iv.aggr_us, period_us);
+
+                nr = damon_region_ranges(reg, pid, age, status + k, ns, s->opts.topology, rr);
+                k += ns;
+                *span += reg->end - reg->start;
+                for (size_t q = 0; q < nr; q++) {
+                        uint64_t len = rr[q].end - rr[q].start;
+
+                        if (rr[q].tier >= 0 && rr[q].tier < HEAT_MAX_TIERS) {
+                                h->heat.bytes[rr[q].tier][rr[q].age] += len;
+                                h->tracked_bytes += len;
+                        }
+                        r = heat_add_range(h, &rr[q], alloc);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int collect_tried_regions(Scanner *s, size_t i, DamonRegion **ret, size_t *ret_n) {
+        _cleanup_free_ char *dir = NULL;
+
+        if (asprintf(&dir, "%s/contexts/0/schemes/%zu/tried_regions", s->kd, i) < 0)
+                return -ENOMEM;
+        return damon_read_tried_regions(dir, ret, ret_n);
+}
+
+static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
+        _cleanup_(damon_targets_done) DamonTargets next = { 0 };
+        _cleanup_free_ size_t *allocs = NULL;
+        uint64_t span = 0, nregions = 0;
+        bool changed = false, on;
+        int r;
+
+        s->last_regions = 0;
+        s->last_span = 0;
+
+        /* The kdamond stops by itself once every target has exited. */
+        if (s->running) {
+                r = kdamond_state(s, &on);
+                if (r < 0) {
+                        log_error_errno(r, "cannot read the state of tierd's kdamond: %m");
+                        goto fail;
+                }
+                if (!on) {
+                        log_debug("tierd's kdamond stopped by itself (its processes exited): removing it");
+                        kdamond_remove(s);
+                        return 0;
+                }
+        }
+
+        r = damon_targets_next(&s->targets, targets, n, &next, &changed);
+        if (r < 0)
+                goto fail;
+        if (next.n == 0) {
+                if (s->created) {
+                        log_debug("no processes to monitor: removing tierd's kdamond");
+                        kdamond_remove(s);
+                }
+                return 0;
+        }
+        if (!s->created) {
+                r = kdamond_create(s);
+                if (r < 0)
+                        return r;
+        }
+        if (!s->running || changed) {
+                bool first = !s->running;
+
+                r = kdamond_apply(s, &next);
+                if (r < 0)
+                        goto fail;
+                if (!s->running) {
+                        /* every process exited meanwhile */
+                        kdamond_remove(s);
+                        return 0;
+                }
+                if (first)
+                        return 0; /* armed: results from the next period */
+        } else {
+                /* Tenants may change for the same pids (a process moved). */
+                memcpy(s->targets.tenant, next.tenant, next.n * sizeof(*next.tenant));
+        }
+
+        if (s->bpf) {
+                r = kscan_consume(s->kscan, on_region, s);
+                if (r < 0) {
+                        log_error_errno(r, "cannot read DAMON regions from the BPF ring buffer: %m");
+                        goto fail;
+                }
+                if (kscan_dropped(s->kscan) > 0)
+                        log_debug("%llu DAMON region records dropped (ring buffer full)",
+                                  (unsigned long long) kscan_dropped(s->kscan));
+        } else {
+                r = write_file("update_schemes_tried_regions", "%s/state", s->kd);
+                if (r < 0) {
+                        if (kdamond_state(s, &on) >= 0 && !on) {
+                                log_debug("tierd's kdamond stopped during the scan: removing it");
+                                kdamond_remove(s);
+                                return 0;
+                        }
+                        log_error_errno(r, "cannot update the DAMOS tried regions of tierd's kdamond: %m");
+                        goto fail;
+                }
+        }
+
+        allocs = calloc(n, sizeof(*allocs));
+        if (n > 0 && !allocs) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        for (size_t i = 0; i < s->targets.n; i++) {
+                _cleanup_free_ DamonRegion *regions = NULL;
+                size_t nr = 0;
+
+                if (s->targets.tenant[i] >= n)
+                        continue;
+                if (s->bpf) {
+                        r = classify(s, i, s->snap[i].regions, s->snap[i].n, out, allocs, &span);
+                        nr = s->snap[i].n;
+                } else {
+                        r = collect_tried_regions(s, i, &regions, &nr);
+                        if (r < 0) {
+                                log_error_errno(r, "cannot read the tried regions of target %zu (process %d): %m",
+                                                i, (int) s->targets.pids[i]);
+                                goto fail;
+                        }
+                        r = classify(s, i, regions, nr, out, allocs, &span);
+                }
+                if (r < 0)
+                        goto fail;
+                nregions += nr;
+        }
+        for (size_t t = 0; t < n; t++) {
+                TenantHeat *h = &out[t];
+
+                r = heat_pick_candidates(h, h->ranges, h->n_ranges, s->opts.topology ? s->opts.topology->n_tiers : 1,
+                                         s->opts.max_candidates);
+                if (r < 0)
+                        goto fail;
+                if (!(s->opts.flags & HEAT_WANT_RANGES)) {
+                        free(h->ranges);
+                        h->ranges = NULL;
+                        h->n_ranges = 0;
+                }
+        }
+        s->last_regions = nregions;
+        s->last_span = span;
+        log_debug("%s: %llu DAMON regions over %llu KiB for %zu process(es)", s->bpf ? "bpf" : "damon",
+                  (unsigned long long) nregions, (unsigned long long) (span / 1024), s->targets.n);
+        return 0;
+
+fail:
+        kdamond_remove(s);
+        return r;
+}
+
+static void damon_close(Scanner *s) {
+        if (!s)
+                return;
+        kdamond_remove(s);
+        kscan_free(s->kscan);
+        damon_targets_done(&s->targets);
+        snapshots_free(s);
+        free(s->admin);
+        free(s->kd);
+        free(s);
+}
+
+static int open_common(const ScanOptions *opts, bool bpf, Scanner **ret) {
+        Scanner *s;
+        int r;
+
+        if (opts->flags & HEAT_PHYSICAL)
+                return log_error_errno(-EOPNOTSUPP, "the %s backend samples the tenants' processes (DAMON vaddr): "
+                                                    "physical mode is not supported", bpf ? "bpf" : "damon");
+        if (geteuid() != 0)
+                return log_error_errno(-EPERM, "the %s backend drives DAMON through sysfs and needs root",
+                                       bpf ? "bpf" : "damon");
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->bpf = bpf;
+        s->opts = *opts;
+        if (s->opts.period_ms == 0)
+                s->opts.period_ms = 1000;
+        damon_intervals_for_period(s->opts.period_ms, &s->iv);
+        if (asprintf(&s->admin, "%s/kernel/mm/damon/admin", opts->sysfs_root ? opts->sysfs_root : "/sys") < 0 ||
+            asprintf(&s->kd, "%s/kdamonds/0", s->admin) < 0) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        if (access(s->admin, F_OK) < 0) {
+                r = log_error_errno(-errno, "DAMON's sysfs interface (%s) is not available (CONFIG_DAMON_SYSFS): %m",
+                                    s->admin);
+                goto fail;
+        }
+        if (bpf) {
+                KScanOptions ko = { .damon_only = true, .filter_kdamonds = true };
+
+                r = kscan_open_with(&ko, &s->kscan);
+                if (r < 0) {
+                        log_error_errno(r, "the bpf backend needs BPF (kernel BTF, CAP_BPF and CAP_PERFMON or root): %m");
+                        goto fail;
+                }
+                if (!kscan_attached(s->kscan, "damon")) {
+                        r = log_error_errno(-EOPNOTSUPP, "the kernel has no damon:damon_aggregated tracepoint: "
+                                                         "the bpf backend cannot read DAMON's regions");
+                        goto fail;
+                }
+        }
+        /* Claim DAMON now, so "in use by someone else" shows at open. */
+        r = kdamond_create(s);
+        if (r < 0)
+                goto fail;
+        *ret = s;
+        return 0;
+fail:
+        damon_close(s);
+        return r;
+}
+
+static int damon_open(const ScanOptions *opts, Scanner **ret) {
+        return open_common(opts, false, ret);
+}
+
+static int bpf_open(const ScanOptions *opts, Scanner **ret) {
+        return open_common(opts, true, ret);
+}
+
+static void damon_memory(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pages) {
+        /* The regions, kernel side (struct damon_region) and, for bpf, the
+         * two snapshots per target kept here; the targets. The BPF ring
+         * buffer is a fixed transport buffer, not tracking state, and is
+         * not counted. */
+        uint64_t bytes = s->last_regions * KERNEL_REGION_BYTES +
+                         s->targets.n * (sizeof(pid_t) + sizeof(size_t));
+
+        for (size_t i = 0; i < s->n_snap; i++)
+                bytes += (s->snap[i].alloc + s->snap[i].alloc_building) * sizeof(DamonRegion) + sizeof(Snapshot);
+        *ret_bytes = bytes;
+        *ret_pages = s->last_span / 4096;
+}
+
+const ScannerOps scanner_damon_ops = {
+        .name = "damon",
+        .open = damon_open,
+        .scan = damon_scan,
+        .memory = damon_memory,
+        .close = damon_close,
+};
+
+const ScannerOps scanner_bpf_ops = {
+        .name = "bpf",
+        .open = bpf_open,
+        .scan = damon_scan,
+        .memory = damon_memory,
+        .close = damon_close,
+};

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* The DAMON backends ("damon" and "bpf", scanner/damon.c): the pure parts,
+ * exported for the unit tests. Both drive one kdamond of tierd's own
+ * (vaddr operations, one target per tenant process); "damon" reads a
+ * match-everything DAMOS "stat" scheme's tried regions per target, "bpf"
+ * the damon:damon_aggregated tracepoint through the kscan collector. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "heat.h"
+
+struct Topology;
+
+/* One DAMON region as the kernel reports it (tried region or tracepoint). */
+typedef struct DamonRegion {
+        uint64_t start;         /* inclusive */
+        uint64_t end;           /* exclusive */
+        uint32_t nr_accesses;   /* samples of the last aggregation that saw an access */
+        uint32_t age;           /* aggregations with a similar access count */
+} DamonRegion;
+
+typedef struct DamonIntervals {
+        uint64_t sample_us;     /* one access check per region */
+        uint64_t aggr_us;       /* nr_accesses window; regions split/merge */
+        uint64_t update_us;     /* vaddr: re-read the targets' mappings */
+} DamonIntervals;
+
+/* DAMON intervals for a control period: two aggregations per period (so
+ * the tried-regions update, which waits for the next aggregation, blocks
+ * at most about half a period) of ten samples each (a sample window of a
+ * twentieth of the period: a page touched a few times per period is seen
+ * in most windows, which keeps hot and cold regions apart). */
+void damon_intervals_for_period(uint64_t period_ms, DamonIntervals *ret);
+
+/* tierd's age (periods without access, 0..HEAT_MAX_AGE) of a region:
+ * accessed in the last aggregation -> 0; else the time its access count
+ * has stayed (age + 1 aggregations) in periods, at least 1. */
+uint8_t damon_heat_age(uint32_t nr_accesses, uint32_t age, uint64_t aggr_us, uint64_t period_us);
+
+/* Reads a tried_regions directory (numbered subdirectories with start,
+ * end, nr_accesses, age); regions sorted by start. An absent directory is
+ * -ENOENT; a subdirectory that vanishes while read is skipped. */
+int damon_read_tried_regions(const char *dir, DamonRegion **ret, size_t *ret_n);
+
+/* Targets of the context: target i monitors pids[i] for tenant tenant[i]. */
+typedef struct DamonTargets {
+        pid_t *pids;
+        size_t *tenant;
+        size_t n;
+} DamonTargets;
+
+void damon_targets_done(DamonTargets *t);
+
+/* The next target list for the processes of TARGETS (a pid listed under
+ * two tenants counts for the first): a process that stays keeps its index
+ * where it can, so the kernel keeps its regions across a commit; freed
+ * indexes take new processes, then the list is compacted from the end.
+ * *ret_changed: whether the pid list differs from OLD (a commit is due). */
+int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_t n, DamonTargets *ret,
+                       bool *ret_changed);
+
+/* Up to this many pages of a region are looked up (move_pages status) to
+ * place it on a node. */
+#define DAMON_NODE_SAMPLES 8
+
+/* Number of samples for a region and the address of sample I. */
+size_t damon_region_nr_samples(const DamonRegion *r);
+uint64_t damon_region_sample_addr(const DamonRegion *r, size_t n_samples, size_t i);
+
+/* Turns region R of PID into ranges from the nodes of its samples (a node
+ * id, or < 0: not resident): one range when the resident samples agree
+ * (node -1, tier -1 when none is resident), else one per run of samples on
+ * the same node (a non-resident sample takes its neighbour's node). OUT
+ * holds at least N_SAMPLES entries. */
+size_t damon_region_ranges(const DamonRegion *r, pid_t pid, uint8_t age, const int *nodes, size_t n_samples,
+                           const struct Topology *topo, ScanRange *out);

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the DAMON backends' pure parts (scanner/damon.h): the
+ * intervals for a period, age conversion, the tried_regions reader on a
+ * fixture tree, target diffing, and regions placed on nodes by samples. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "damon.h"
+#include "topology.h"
+#include "unit.h"
+
+START_TEST(test_intervals_for_period_1s) {
+        DamonIntervals iv;
+
+        damon_intervals_for_period(1000, &iv);
+        ck_assert_uint_eq(iv.sample_us, 50000);
+        ck_assert_uint_eq(iv.aggr_us, 500000);
+        ck_assert_uint_eq(iv.update_us, 1000000);
+}
+END_TEST
+
+START_TEST(test_intervals_for_period_short) {
+        DamonIntervals iv;
+
+        /* 10 ms: never below 1 ms sampling, aggregation >= one sample */
+        damon_intervals_for_period(10, &iv);
+        ck_assert_uint_eq(iv.sample_us, 1000);
+        ck_assert_uint_ge(iv.aggr_us, iv.sample_us);
+        damon_intervals_for_period(0, &iv); /* 0: the 1 s default */
+        ck_assert_uint_eq(iv.aggr_us, 500000);
+}
+END_TEST
+
+START_TEST(test_heat_age_accessed_is_zero) {
+        ck_assert_uint_eq(damon_heat_age(1, 0, 500000, 1000000), 0);
+        ck_assert_uint_eq(damon_heat_age(7, 100, 500000, 1000000), 0);
+}
+END_TEST
+
+START_TEST(test_heat_age_idle_at_least_one) {
+        /* idle for one aggregation of half a period: still age 1 */
+        ck_assert_uint_eq(damon_heat_age(0, 0, 500000, 1000000), 1);
+        /* age 1 -> 2 aggregations = 1 period; age 3 -> 4 = 2 periods */
+        ck_assert_uint_eq(damon_heat_age(0, 1, 500000, 1000000), 1);
+        ck_assert_uint_eq(damon_heat_age(0, 3, 500000, 1000000), 2);
+        ck_assert_uint_eq(damon_heat_age(0, 9, 1000000, 1000000), 10);
+}
+END_TEST
+
+START_TEST(test_heat_age_saturates) {
+        ck_assert_uint_eq(damon_heat_age(0, 1000, 500000, 1000000), HEAT_MAX_AGE);
+        ck_assert_uint_eq(damon_heat_age(0, UINT32_MAX, 500000, 1000000), HEAT_MAX_AGE);
+        ck_assert_uint_eq(damon_heat_age(0, 0, 500000, 0), HEAT_MAX_AGE);
+}
+END_TEST
+
+static void write_region(const char *scheme, int idx, const char *start, const char *end, const char *nr,
+                         const char *age) {
+        char p[256];
+
+        snprintf(p, sizeof(p), "%s/tried_regions/%d/start", scheme, idx);
+        unit_write_file(p, start);
+        snprintf(p, sizeof(p), "%s/tried_regions/%d/end", scheme, idx);
+        unit_write_file(p, end);
+        snprintf(p, sizeof(p), "%s/tried_regions/%d/nr_accesses", scheme, idx);
+        unit_write_file(p, nr);
+        snprintf(p, sizeof(p), "%s/tried_regions/%d/age", scheme, idx);
+        unit_write_file(p, age);
+}
+
+START_TEST(test_read_tried_regions_sorted) {
+        char dir[256];
+        DamonRegion *r = NULL;
+        size_t n = 0;
+
+        /* As 6.12 lists them: not in address order, total_bytes aside,
+         * and directory 10 sorts before 2 by name. */
+        unit_write_file("s/tried_regions/total_bytes", "12288\n");
+        write_region("s", 0, "94709630009344\n", "94709708414976\n", "0\n", "6\n");
+        write_region("s", 1, "140183213838336\n", "140183266152448\n", "0\n", "6\n");
+        write_region("s", 2, "140183196401664\n", "140183197446144\n", "11\n", "3\n");
+        write_region("s", 10, "4096\n", "8192\n", "2\n", "0\n");
+        snprintf(dir, sizeof(dir), "%s/s/tried_regions", unit_tmproot());
+        ck_assert_int_eq(damon_read_tried_regions(dir, &r, &n), 0);
+        ck_assert_uint_eq(n, 4);
+        ck_assert_uint_eq(r[0].start, 4096);
+        ck_assert_uint_eq(r[0].nr_accesses, 2);
+        ck_assert_uint_eq(r[1].start, 94709630009344ULL);
+        ck_assert_uint_eq(r[1].age, 6);
+        ck_assert_uint_eq(r[2].start, 140183196401664ULL);
+        ck_assert_uint_eq(r[2].end, 140183197446144ULL);
+        ck_assert_uint_eq(r[2].nr_accesses, 11);
+        ck_assert_uint_eq(r[2].age, 3);
+        ck_assert_uint_eq(r[3].start, 140183213838336ULL);
+        free(r);
+}
+END_TEST
+
+START_TEST(test_read_tried_regions_empty_and_missing) {
+        char dir[256];
+        DamonRegion *r = NULL;
+        size_t n = 7;
+
+        unit_write_file("e/tried_regions/total_bytes", "0\n");
+        snprintf(dir, sizeof(dir), "%s/e/tried_regions", unit_tmproot());
+        ck_assert_int_eq(damon_read_tried_regions(dir, &r, &n), 0);
+        ck_assert_uint_eq(n, 0);
+        free(r);
+        snprintf(dir, sizeof(dir), "%s/none/tried_regions", unit_tmproot());
+        ck_assert_int_eq(damon_read_tried_regions(dir, &r, &n), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_read_tried_regions_skips_bad) {
+        char dir[256];
+        DamonRegion *r = NULL;
+        size_t n = 0;
+
+        write_region("b", 0, "8192\n", "4096\n", "1\n", "1\n"); /* end <= start */
+        write_region("b", 1, "0\n", "4096\n", "1\n", "1\n");
+        unit_write_file("b/tried_regions/2/start", "4096\n"); /* vanished half-way */
+        snprintf(dir, sizeof(dir), "%s/b/tried_regions", unit_tmproot());
+        ck_assert_int_eq(damon_read_tried_regions(dir, &r, &n), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_uint_eq(r[0].end, 4096);
+        free(r);
+}
+END_TEST
+
+START_TEST(test_read_tried_regions_garbage) {
+        char dir[256];
+        DamonRegion *r = NULL;
+        size_t n = 0;
+
+        write_region("g", 0, "zero\n", "4096\n", "1\n", "1\n");
+        snprintf(dir, sizeof(dir), "%s/g/tried_regions", unit_tmproot());
+        ck_assert_int_eq(damon_read_tried_regions(dir, &r, &n), -EINVAL);
+}
+END_TEST
+
+static const pid_t t1_pids[] = { 10, 11, 12 };
+static const pid_t t2_pids[] = { 20, 11 };
+
+START_TEST(test_targets_first_list) {
+        ScanTarget t[2] = {
+                { .cgroup_path = "t1", .pids = t1_pids, .n_pids = 3 },
+                { .cgroup_path = "t2", .pids = t2_pids, .n_pids = 2 },
+        };
+        DamonTargets old = { 0 }, next;
+        bool changed;
+
+        ck_assert_int_eq(damon_targets_next(&old, t, 2, &next, &changed), 0);
+        ck_assert(changed);
+        /* 11 is in both: it counts for the first tenant */
+        ck_assert_uint_eq(next.n, 4);
+        ck_assert_int_eq(next.pids[0], 10);
+        ck_assert_int_eq(next.pids[1], 11);
+        ck_assert_int_eq(next.pids[2], 12);
+        ck_assert_int_eq(next.pids[3], 20);
+        ck_assert_uint_eq(next.tenant[1], 0);
+        ck_assert_uint_eq(next.tenant[3], 1);
+        damon_targets_done(&next);
+}
+END_TEST
+
+START_TEST(test_targets_same_is_unchanged) {
+        ScanTarget t[1] = { { .cgroup_path = "t1", .pids = t1_pids, .n_pids = 3 } };
+        DamonTargets a, b;
+        bool changed;
+
+        ck_assert_int_eq(damon_targets_next(&(DamonTargets) { 0 }, t, 1, &a, &changed), 0);
+        ck_assert_int_eq(damon_targets_next(&a, t, 1, &b, &changed), 0);
+        ck_assert(!changed);
+        ck_assert_uint_eq(b.n, 3);
+        damon_targets_done(&a);
+        damon_targets_done(&b);
+}
+END_TEST
+
+START_TEST(test_targets_keep_indexes) {
+        pid_t old_pids[] = { 10, 11, 12, 13 };
+        size_t old_tenant[] = { 0, 0, 0, 0 };
+        DamonTargets old = { .pids = old_pids, .tenant = old_tenant, .n = 4 }, next;
+        /* 11 exited, 14 is new, listed first */
+        const pid_t now[] = { 14, 13, 12, 10 };
+        ScanTarget t[1] = { { .cgroup_path = "t1", .pids = now, .n_pids = 4 } };
+        bool changed;
+
+        ck_assert_int_eq(damon_targets_next(&old, t, 1, &next, &changed), 0);
+        ck_assert(changed);
+        ck_assert_uint_eq(next.n, 4);
+        ck_assert_int_eq(next.pids[0], 10);
+        ck_assert_int_eq(next.pids[1], 14); /* the hole takes the new one */
+        ck_assert_int_eq(next.pids[2], 12);
+        ck_assert_int_eq(next.pids[3], 13);
+        damon_targets_done(&next);
+}
+END_TEST
+
+START_TEST(test_targets_compact_from_end) {
+        pid_t old_pids[] = { 10, 11, 12, 13 };
+        size_t old_tenant[] = { 0, 0, 1, 1 };
+        DamonTargets old = { .pids = old_pids, .tenant = old_tenant, .n = 4 }, next;
+        const pid_t a[] = { 10 }, b[] = { 13 };
+        ScanTarget t[2] = {
+                { .cgroup_path = "t1", .pids = a, .n_pids = 1 },
+                { .cgroup_path = "t2", .pids = b, .n_pids = 1 },
+        };
+        bool changed;
+
+        ck_assert_int_eq(damon_targets_next(&old, t, 2, &next, &changed), 0);
+        ck_assert(changed);
+        ck_assert_uint_eq(next.n, 2);
+        ck_assert_int_eq(next.pids[0], 10);
+        ck_assert_int_eq(next.pids[1], 13); /* moved from index 3 */
+        ck_assert_uint_eq(next.tenant[1], 1);
+        damon_targets_done(&next);
+}
+END_TEST
+
+START_TEST(test_targets_tenant_change_only) {
+        pid_t old_pids[] = { 10 };
+        size_t old_tenant[] = { 0 };
+        DamonTargets old = { .pids = old_pids, .tenant = old_tenant, .n = 1 }, next;
+        const pid_t a[] = { 10 };
+        ScanTarget t[2] = {
+                { .cgroup_path = "t1", .pids = NULL, .n_pids = 0 },
+                { .cgroup_path = "t2", .pids = a, .n_pids = 1 },
+        };
+        bool changed;
+
+        ck_assert_int_eq(damon_targets_next(&old, t, 2, &next, &changed), 0);
+        ck_assert(!changed); /* same pids: no commit, only the mapping */
+        ck_assert_uint_eq(next.tenant[0], 1);
+        damon_targets_done(&next);
+}
+END_TEST
+
+START_TEST(test_targets_all_gone) {
+        pid_t old_pids[] = { 10 };
+        size_t old_tenant[] = { 0 };
+        DamonTargets old = { .pids = old_pids, .tenant = old_tenant, .n = 1 }, next;
+        ScanTarget t[1] = { { .cgroup_path = "t1" } };
+        bool changed;
+
+        ck_assert_int_eq(damon_targets_next(&old, t, 1, &next, &changed), 0);
+        ck_assert(changed);
+        ck_assert_uint_eq(next.n, 0);
+        damon_targets_done(&next);
+}
+END_TEST
+
+static Topology *two_tiers(void) {
+        Topology *t = calloc(1, sizeof(*t));
+
+        ck_assert_ptr_nonnull(t);
+        t->n_nodes = 2;
+        t->nodes[0] = (TopologyNode) { .id = 0, .has_cpus = true, .has_memory = true, .tier = 0 };
+        t->nodes[1] = (TopologyNode) { .id = 1, .has_memory = true, .tier = 1 };
+        t->n_tiers = 2;
+        return t;
+}
+
+START_TEST(test_samples_spread) {
+        DamonRegion r = { .start = 0x100000, .end = 0x100000 + 64 * 4096 };
+        DamonRegion small = { .start = 0x1000, .end = 0x4000 };
+
+        ck_assert_uint_eq(damon_region_nr_samples(&r), DAMON_NODE_SAMPLES);
+        ck_assert_uint_eq(damon_region_nr_samples(&small), 3);
+        /* page aligned, inside, increasing, one per chunk of 8 pages */
+        for (size_t i = 0; i < DAMON_NODE_SAMPLES; i++) {
+                uint64_t a = damon_region_sample_addr(&r, DAMON_NODE_SAMPLES, i);
+
+                ck_assert_uint_eq(a % 4096, 0);
+                ck_assert_uint_ge(a, r.start + i * 8 * 4096);
+                ck_assert_uint_lt(a, r.start + (i + 1) * 8 * 4096);
+        }
+        for (size_t i = 0; i < 3; i++)
+                ck_assert_uint_eq(damon_region_sample_addr(&small, 3, i), 0x1000 + i * 4096);
+}
+END_TEST
+
+START_TEST(test_ranges_one_node) {
+        Topology *topo = two_tiers();
+        DamonRegion r = { .start = 0x100000, .end = 0x140000, .nr_accesses = 3, .age = 2 };
+        int nodes[8] = { 1, 1, -2, 1, 1, 1, 1, 1 };
+        ScanRange out[8];
+
+        ck_assert_uint_eq(damon_region_ranges(&r, 42, 0, nodes, 8, topo, out), 1);
+        ck_assert_int_eq(out[0].pid, 42);
+        ck_assert_uint_eq(out[0].start, r.start);
+        ck_assert_uint_eq(out[0].end, r.end);
+        ck_assert_int_eq(out[0].node, 1);
+        ck_assert_int_eq(out[0].tier, 1);
+        ck_assert_uint_eq(out[0].nr_accesses, 3);
+        ck_assert_uint_eq(out[0].kind, SCAN_RANGE_VADDR);
+        free(topo);
+}
+END_TEST
+
+START_TEST(test_ranges_not_resident) {
+        Topology *topo = two_tiers();
+        DamonRegion r = { .start = 0x100000, .end = 0x140000 };
+        int nodes[8] = { -2, -2, -2, -2, -2, -2, -2, -2 };
+        ScanRange out[8];
+
+        ck_assert_uint_eq(damon_region_ranges(&r, 42, 4, nodes, 8, topo, out), 1);
+        ck_assert_int_eq(out[0].node, -1);
+        ck_assert_int_eq(out[0].tier, -1);
+        ck_assert_uint_eq(out[0].age, 4);
+        free(topo);
+}
+END_TEST
+
+START_TEST(test_ranges_split_mixed) {
+        Topology *topo = two_tiers();
+        DamonRegion r = { .start = 0x100000, .end = 0x100000 + 64 * 4096 };
+        /* chunks of 8 pages: 0 0 | 1 1 1 (one absent) | 0 0 0 */
+        int nodes[8] = { 0, 0, 1, -14, 1, 0, 0, 0 };
+        ScanRange out[8];
+        size_t n = damon_region_ranges(&r, 7, 1, nodes, 8, topo, out);
+
+        ck_assert_uint_eq(n, 3);
+        ck_assert_uint_eq(out[0].start, r.start);
+        ck_assert_uint_eq(out[0].end, r.start + 16 * 4096);
+        ck_assert_int_eq(out[0].tier, 0);
+        ck_assert_uint_eq(out[1].start, r.start + 16 * 4096);
+        ck_assert_uint_eq(out[1].end, r.start + 40 * 4096);
+        ck_assert_int_eq(out[1].node, 1);
+        ck_assert_int_eq(out[1].tier, 1);
+        ck_assert_uint_eq(out[2].end, r.end);
+        ck_assert_int_eq(out[2].node, 0);
+        for (size_t i = 0; i < n; i++)
+                ck_assert_uint_eq(out[i].age, 1);
+        free(topo);
+}
+END_TEST
+
+START_TEST(test_ranges_unknown_node_no_tier) {
+        DamonRegion r = { .start = 0x1000, .end = 0x3000 };
+        int nodes[2] = { 5, 5 };
+        ScanRange out[2];
+
+        /* a node the topology does not know: node kept, tier unknown */
+        ck_assert_uint_eq(damon_region_ranges(&r, 1, 0, nodes, 2, NULL, out), 1);
+        ck_assert_int_eq(out[0].node, 5);
+        ck_assert_int_eq(out[0].tier, -1);
+}
+END_TEST
+
+static Suite *damon_suite(void) {
+        Suite *s = suite_create("damon");
+        TCase *tc = tcase_create("pure");
+        TCase *fs = tcase_create("tried_regions");
+
+        tcase_add_test(tc, test_intervals_for_period_1s);
+        tcase_add_test(tc, test_intervals_for_period_short);
+        tcase_add_test(tc, test_heat_age_accessed_is_zero);
+        tcase_add_test(tc, test_heat_age_idle_at_least_one);
+        tcase_add_test(tc, test_heat_age_saturates);
+        tcase_add_test(tc, test_targets_first_list);
+        tcase_add_test(tc, test_targets_same_is_unchanged);
+        tcase_add_test(tc, test_targets_keep_indexes);
+        tcase_add_test(tc, test_targets_compact_from_end);
+        tcase_add_test(tc, test_targets_tenant_change_only);
+        tcase_add_test(tc, test_targets_all_gone);
+        tcase_add_test(tc, test_samples_spread);
+        tcase_add_test(tc, test_ranges_one_node);
+        tcase_add_test(tc, test_ranges_not_resident);
+        tcase_add_test(tc, test_ranges_split_mixed);
+        tcase_add_test(tc, test_ranges_unknown_node_no_tier);
+        suite_add_tcase(s, tc);
+
+        tcase_add_checked_fixture(fs, unit_tmp_setup, unit_tmp_teardown);
+        tcase_add_test(fs, test_read_tried_regions_sorted);
+        tcase_add_test(fs, test_read_tried_regions_empty_and_missing);
+        tcase_add_test(fs, test_read_tried_regions_skips_bad);
+        tcase_add_test(fs, test_read_tried_regions_garbage);
+        suite_add_tcase(s, fs);
+        return s;
+}
+
+int main(void) {
+        return unit_run(damon_suite());
+}

@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""vm suite: the DAMON scanner backends ("damon": DAMOS stat scheme tried
+regions; "bpf": the damon_aggregated tracepoint through the kscan ring
+buffer) through `tierd scan`, one boot of the stock kernel:
+
+  classify  a workload (64 MiB, 16 MiB hot at 20 Hz) in tenant t1: >= 95% of
+            the hot bytes in age-0 ranges and >= 95% of the cold bytes in
+            ranges of age >= 1, on bytes, for both backends; region count
+            and granularity as a TAP comment; bytes/page <= 2
+  clean     after every run: nr_kdamonds 0 and no kdamond thread
+  sigterm   SIGTERM mid-scan: exit 0, kdamond removed
+  exit      every target process exits mid-scan: the kdamond stops by
+            itself, tierd removes it while still running (exit 0, no error),
+            and creates it again when the tenant has a process again
+  rmdir     the tenant cgroup removed mid-scan: exit 0, no error
+  sabotage  a real failure after the kdamond exists (someone removes the
+            DAMOS schemes tierd reads): exit 1, and the kdamond is removed
+  busy      a kdamond the test made itself: both backends exit 1 naming
+            the reason, and the test's kdamond is untouched (on, same pid)
+
+The testbed runs under TCG, whose software TLB is large enough to hold the
+whole hot set: an access that hits it never sets the PTE's accessed bit
+again after DAMON cleared it (x86 clears young bits without a TLB flush),
+and a lone workload on an idle vCPU never switches mm. A "ticker" process
+waking every 3 ms on the workload's vCPU switches mm there, as the
+constant TLB pressure of real hardware would; without it DAMON sees the
+hot set only intermittently.
+
+usage: test-scan-damon.py stock BUILD_DIR"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
+from tap import Tap, parse_json, run_vm, sections  # noqa: E402
+
+kernel, build = sys.argv[1], sys.argv[2]
+t = Tap()
+if os.geteuid() != 0:
+    t.skip_all('needs root to install the testbed packages and cache kernels')
+
+PERIODS = 8
+
+GUEST = r'''
+A=/sys/kernel/mm/damon/admin
+CG=/sys/fs/cgroup
+sec() { echo "=== BEGIN $1"; cat "$2"; echo; echo "=== END $1"; }
+# DAMON's sysfs files may answer EBUSY while tierd's command is in flight
+st() { for i in 1 2 3 4 5 6 7 8 9 10; do v=$(cat $A/kdamonds/0/$1 2>/dev/null) && [ -n "$v" ] && { echo $v; return; }; sleep 0.1; done; echo unreadable; }
+kthreads() { cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^kdamond'; }
+clean() {  # name: DAMON state after tierd
+  echo "=== BEGIN clean-$1"; echo "nr_kdamonds $(cat $A/kdamonds/nr_kdamonds)"
+  echo "threads $(kthreads)"; echo "=== END clean-$1"; }
+start_wl() {  # cgroup size hot report ready -> $wl
+  rm -f "$4" "$5"
+  numactl --physcpubind=1 sh -c "echo \$\$ > $CG/$1/cgroup.procs; exec workload --size $2 --hot $3 --rate 20 --report $4 --ready $5" &
+  wl=$!
+  while [ ! -e "$5" ]; do sleep 0.2; done
+}
+report() {  # pid file name
+  rm -f "$2"; kill -USR2 $1; while [ ! -e "$2" ]; do sleep 0.2; done; sec "$3" "$2"; }
+
+mkdir $CG/t1 $CG/t2 $CG/t3
+numactl --physcpubind=1 sh -c 'while :; do usleep 3000; done' &
+ticker=$!
+start_wl t1 64 16 /tmp/r1.json /tmp/ready1; w1=$wl
+report $w1 /tmp/r1.json workload
+
+for b in damon bpf; do
+  tierd scan --backend $b --cgroup t1 --periods PERIODS --period-ms 1000 --ranges --json >/tmp/o.json 2>/tmp/e.txt
+  echo "rc $?" >>/tmp/e.txt
+  sec "scan-$b" /tmp/o.json; sec "scan-$b-err" /tmp/e.txt; clean "scan-$b"
+done
+
+# (b) SIGTERM mid-scan
+tierd scan --backend damon --cgroup t1 --periods 60 --period-ms 1000 --json >/tmp/o.json 2>/tmp/e.txt &
+ts=$!
+sleep 4
+echo "nr_kdamonds $(cat $A/kdamonds/nr_kdamonds) state $(st state)" >/tmp/d.txt
+kill -TERM $ts; wait $ts; echo "rc $?" >>/tmp/e.txt
+sec sigterm /tmp/o.json; sec sigterm-err /tmp/e.txt; sec sigterm-during /tmp/d.txt; clean sigterm
+
+# (c) every target process exits mid-scan: the kdamond stops by itself
+start_wl t2 8 2 /tmp/r2.json /tmp/ready2; w2=$wl
+tierd scan --backend damon --cgroup t2 --periods 14 --period-ms 1000 --json >/tmp/o.json 2>/tmp/e.txt &
+ts=$!
+sleep 4
+echo "before nr_kdamonds $(cat $A/kdamonds/nr_kdamonds) state $(st state)" >/tmp/d.txt
+kill -TERM $w2; wait $w2
+sleep 4
+echo "gone nr_kdamonds $(cat $A/kdamonds/nr_kdamonds) threads $(kthreads) tierd_alive $(kill -0 $ts 2>/dev/null && echo 1 || echo 0)" >>/tmp/d.txt
+start_wl t2 8 2 /tmp/r2.json /tmp/ready2; w2=$wl
+sleep 4
+echo "again nr_kdamonds $(cat $A/kdamonds/nr_kdamonds) state $(st state) threads $(kthreads)" >>/tmp/d.txt
+wait $ts; echo "rc $?" >>/tmp/e.txt
+sec exit /tmp/o.json; sec exit-err /tmp/e.txt; sec exit-during /tmp/d.txt; clean exit
+kill -TERM $w2; wait $w2
+
+# the tenant cgroup removed mid-scan
+start_wl t3 8 2 /tmp/r3.json /tmp/ready3; w3=$wl
+tierd scan --backend bpf --cgroup t3 --periods 8 --period-ms 1000 --json >/tmp/o.json 2>/tmp/e.txt &
+ts=$!
+sleep 4
+echo $w3 > $CG/cgroup.procs
+rmdir $CG/t3; echo "rmdir $?" >/tmp/d.txt
+wait $ts; echo "rc $?" >>/tmp/e.txt
+sec rmdir /tmp/o.json; sec rmdir-err /tmp/e.txt; sec rmdir-during /tmp/d.txt; clean rmdir
+kill -TERM $w3; wait $w3
+
+# a real failure after creation: the schemes tierd reads are removed under it
+tierd scan --backend damon --cgroup t1 --periods 20 --period-ms 1000 --json >/tmp/o.json 2>/tmp/e.txt &
+ts=$!
+sleep 4
+for i in 1 2 3 4 5 6 7 8 9 10; do echo 0 > $A/kdamonds/0/contexts/0/schemes/nr_schemes && break; sleep 0.1; done
+echo "sabotage $?" >/tmp/d.txt
+wait $ts; echo "rc $?" >>/tmp/e.txt
+sec sabotage /tmp/o.json; sec sabotage-err /tmp/e.txt; sec sabotage-during /tmp/d.txt; clean sabotage
+
+# (d) DAMON busy: a kdamond of the test's own
+echo 1 > $A/kdamonds/nr_kdamonds
+echo 1 > $A/kdamonds/0/contexts/nr_contexts
+echo vaddr > $A/kdamonds/0/contexts/0/operations
+echo 1 > $A/kdamonds/0/contexts/0/targets/nr_targets
+echo $w1 > $A/kdamonds/0/contexts/0/targets/0/pid_target
+echo on > $A/kdamonds/0/state
+echo "pid $(st pid) state $(st state)" >/tmp/d.txt
+for b in damon bpf; do
+  tierd scan --backend $b --cgroup t1 --periods 2 --period-ms 1000 --json >/tmp/o.json 2>/tmp/e.txt
+  echo "rc $?" >>/tmp/e.txt
+  sec "busy-$b" /tmp/o.json; sec "busy-$b-err" /tmp/e.txt
+done
+echo "pid $(st pid) state $(st state) nr_kdamonds $(cat $A/kdamonds/nr_kdamonds)" >>/tmp/d.txt
+sec busy-during /tmp/d.txt
+echo off > $A/kdamonds/0/state; echo 0 > $A/kdamonds/nr_kdamonds
+kill -TERM $w1 $ticker
+'''.replace('PERIODS', str(PERIODS))
+
+status, out = run_vm(kernel, GUEST, build, timeout=900)
+if not t.ok(status == 0, f'{kernel}: VM booted and the guest script ran', f'status {status}\n{out[-3000:]}'):
+    t.done()
+s = sections(out)
+MIB = 1 << 20
+
+
+def kv(text):
+    """'a 1 b x' lines -> {a: '1', b: 'x'} (later lines win)."""
+    d = {}
+    for line in (text or '').splitlines():
+        w = line.split()
+        for i in range(0, len(w) - 1, 2):
+            d[w[i]] = w[i + 1]
+    return d
+
+
+def rc(name):
+    return kv(s.get(name + '-err')).get('rc')
+
+
+def check_clean(name, what):
+    c = kv(s.get('clean-' + name))
+    t.ok(c.get('nr_kdamonds') == '0' and c.get('threads') == '0',
+         f'{what}: DAMON clean afterwards (nr_kdamonds 0, no kdamond thread)', s.get('clean-' + name))
+
+
+def overlap(a0, a1, b0, b1):
+    return max(0, min(a1, b1) - max(a0, b0))
+
+
+wl = parse_json(t, s.get('workload'), 'workload report')
+for b in ('damon', 'bpf'):
+    err = s.get(f'scan-{b}-err', '')
+    t.eq(rc(f'scan-{b}'), '0', f'{b}: tierd scan exits 0')
+    j = parse_json(t, s.get(f'scan-{b}'), f'{b}: scan JSON')
+    check_clean(f'scan-{b}', f'{b}: normal exit')
+    if not j or not wl:
+        continue
+    t.eq((j['backend'], j['periods']), (b, PERIODS), f'{b}: backend and measured periods')
+    ten = j['tenants'][0]
+    base, size = wl['base'], wl['size_bytes']
+    hs, he = wl['hot'][0]['start'], wl['hot'][0]['end']
+    rs = [r for r in ten.get('ranges', []) if r['kind'] == 'vaddr' and r['pid'] == wl['pid']]
+    hot_ok = sum(overlap(r['start'], r['end'], hs, he) for r in rs if r['age'] == 0)
+    cold_len = size - (he - hs)
+    cold_ok = sum(overlap(r['start'], r['end'], base, base + size) - overlap(r['start'], r['end'], hs, he)
+                  for r in rs if r['age'] >= 1)
+    covered = sum(overlap(r['start'], r['end'], base, base + size) for r in rs)
+    inmap = sorted(overlap(r['start'], r['end'], base, base + size) for r in rs
+                   if overlap(r['start'], r['end'], base, base + size))
+    allsz = sorted(r['end'] - r['start'] for r in rs)
+    print(f'# {b}: {len(rs)} ranges for the workload ({len(inmap)} over its 64 MiB mapping); '
+          f'in the mapping smallest {inmap[0] // 1024 if inmap else 0} KiB, median '
+          f'{inmap[len(inmap) // 2] // 1024 if inmap else 0} KiB, largest {inmap[-1] // 1024 if inmap else 0} KiB; '
+          f'all ranges median {allsz[len(allsz) // 2] // 1024 if allsz else 0} KiB')
+    print(f'# {b}: hot bytes at age 0: {100.0 * hot_ok / (he - hs):.1f}%, cold bytes at age >= 1: '
+          f'{100.0 * cold_ok / cold_len:.1f}%, mapping covered {100.0 * covered / size:.1f}%; '
+          f'history hot MiB ' + ' '.join(f"{h['tenants'][0]['hot_bytes'] / MIB:.1f}" for h in j['history']))
+    t.ok(hot_ok >= 0.95 * (he - hs), f'{b}: >= 95% of the hot bytes are in age-0 ranges',
+         f'{hot_ok} of {he - hs}')
+    t.ok(cold_ok >= 0.95 * cold_len, f'{b}: >= 95% of the cold bytes are in ranges of age >= 1',
+         f'{cold_ok} of {cold_len}')
+    nodes = {r['node'] for r in rs if overlap(r['start'], r['end'], base, base + size)}
+    tiers = {r['tier'] for r in rs if overlap(r['start'], r['end'], base, base + size)}
+    t.eq((nodes, tiers), ({0}, {0}), f'{b}: the workload mapping is placed on node 0, tier 0 (move_pages samples)')
+    hot_heat = ten['hot_bytes']
+    t.ok(hot_heat >= (he - hs) * 0.95 and ten['tracked_bytes'] >= size,
+         f'{b}: heat summary: hot >= 95% of 16 MiB, tracked >= the 64 MiB mapping',
+         f"hot {hot_heat}, tracked {ten['tracked_bytes']}")
+    m = j['memory']
+    print(f"# {b}: memory {m['bytes']} bytes for {m['pages']} pages = {m['bytes_per_page']:.4f} bytes/page")
+    t.ok(0 < m['bytes_per_page'] <= 2, f'{b}: tracking state <= 2 bytes per page', json.dumps(m))
+    t.ok('error' not in err.lower(), f'{b}: nothing on stderr says error', err)
+
+# (b) SIGTERM
+d = kv(s.get('sigterm-during'))
+t.ok((d.get('nr_kdamonds'), d.get('state')) == ('1', 'on'), "sigterm: tierd's kdamond ran during the scan",
+     s.get('sigterm-during'))
+t.eq(rc('sigterm'), '0', 'sigterm: SIGTERM mid-scan exits 0')
+j = parse_json(t, s.get('sigterm'), 'sigterm: JSON')
+if j:
+    t.ok(j.get('interrupted') is True, 'sigterm: the JSON says interrupted')
+check_clean('sigterm', 'sigterm')
+
+# (c) every target process exits
+txt = s.get('exit-during', '')
+lines = {ln.split()[0]: kv(' '.join(ln.split()[1:])) for ln in txt.splitlines() if ln.strip()}
+t.eq(lines.get('before', {}).get('state'), 'on', 'exit: kdamond on while the tenant has a process')
+g = lines.get('gone', {})
+t.ok(g.get('nr_kdamonds') == '0' and g.get('threads') == '0' and g.get('tierd_alive') == '1',
+     'exit: all targets exited -> kdamond stopped by itself and tierd removed it, tierd still running', txt)
+a = lines.get('again', {})
+t.ok(a.get('nr_kdamonds') == '1' and a.get('state') == 'on' and a.get('threads') == '1',
+     'exit: a new process in the tenant -> tierd creates its kdamond again', txt)
+t.eq(rc('exit'), '0', 'exit: tierd scan exits 0')
+t.ok('error' not in s.get('exit-err', '').lower(), 'exit: no error on stderr', s.get('exit-err'))
+check_clean('exit', 'exit')
+
+# the cgroup removed
+t.eq(kv(s.get('rmdir-during')).get('rmdir'), '0', 'rmdir: the tenant cgroup was removed mid-scan')
+t.eq(rc('rmdir'), '0', 'rmdir: tierd scan exits 0')
+t.ok('error' not in s.get('rmdir-err', '').lower(), 'rmdir: no error on stderr', s.get('rmdir-err'))
+check_clean('rmdir', 'rmdir')
+
+# a real failure after creation
+t.eq(kv(s.get('sabotage-during')).get('sabotage'), '0', 'sabotage: the schemes were removed mid-scan')
+t.ok(rc('sabotage') == '1', 'sabotage: tierd scan fails with exit 1', s.get('sabotage-err'))
+t.ok('tried regions' in s.get('sabotage-err', ''), 'sabotage: the message names what failed', s.get('sabotage-err'))
+j = parse_json(t, s.get('sabotage'), 'sabotage: JSON error')
+if j:
+    t.ok('error' in j, 'sabotage: {"error": ...} on stdout')
+check_clean('sabotage', 'sabotage: failure after creation')
+
+# (d) busy
+txt = s.get('busy-during', '').splitlines()
+before, after = kv(txt[0] if txt else ''), kv(txt[1] if len(txt) > 1 else '')
+for b in ('damon', 'bpf'):
+    e = s.get(f'busy-{b}-err', '')
+    t.eq(rc(f'busy-{b}'), '1', f'busy: {b} exits 1 when DAMON is in use by someone else')
+    t.ok('in use by someone else' in e, f'busy: {b} says why', e)
+t.ok(before.get('state') == 'on' and after.get('state') == 'on' and before.get('pid') == after.get('pid')
+     and after.get('nr_kdamonds') == '1',
+     "busy: the test's own kdamond is untouched (still on, same pid)", '\n'.join(txt))
+t.done()
