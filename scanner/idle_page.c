@@ -1,0 +1,1538 @@
+/* SPDX-License-Identifier: MIT */
+/* The idle page tracking backend.
+ *
+ * Every period, the pages of the targets are visited: their idle bits in
+ * /sys/kernel/mm/page_idle/bitmap (set on the previous visit) are read
+ * back -- a cleared bit means the page was accessed -- and set again.
+ *
+ * Virtual mode (default): the targets' processes. For each pid,
+ * /proc/PID/maps gives the mappings worth sampling; /proc/PID/pagemap,
+ * read in pieces of up to 4096 entries that end on 2 MiB boundaries (so a
+ * PMD-mapped THP never straddles two pieces), gives the PFNs of present
+ * pages; /proc/kpageflags (read in runs over the sorted PFNs) tells LRU
+ * pages from the rest (the zero page, driver pages: their idle bit cannot
+ * be set and would read "accessed" forever) and the head and tails of
+ * compound pages. A THP or other large folio is one unit: its first page
+ * carries the age, its idle bit covers the folio, its bytes count once.
+ *
+ * Physical mode (HEAT_PHYSICAL): /proc/kpageflags and /proc/kpagecgroup
+ * over all PFNs, in chunks of 8192 (a multiple of 512: a folio never
+ * straddles two). LRU pages charged to a memcg of a target's subtree are
+ * sampled, mapped or not (page cache included). The subtree's ids are the
+ * inode numbers of the directories under cgroup_mount/target->cgroup_path
+ * (kpagecgroup reports a page's memcg by that inode number, and for a
+ * removed, offline memcg the nearest online ancestor's), collected with
+ * stat() at the start of every period: a child cgroup created later is
+ * seen at the next period, and pages of a tenant's children count for the
+ * tenant, which is what a tenant root means.
+ *
+ * Node of a page: from its PFN, with the node spans of /proc/zoneinfo
+ * (each populated zone's start_pfn and spanned), read once at open. It is
+ * exact wherever node spans do not overlap, costs one binary search over a
+ * handful of spans per page and no system call, and works in both modes
+ * (move_pages() would cost a system call per batch and only serve virtual
+ * mode; numa_maps is per mapping, not per page; the memoryN block links
+ * need CONFIG_MEMORY_HOTPLUG, which the testbed's idle kernel lacks). PFNs
+ * in spans of more than one node are reported as node and tier -1: they
+ * count in tracked_bytes and ranges but not in the per-tier heat.
+ *
+ * State: one age byte per 4 KiB page, in chunks of 64 pages (72 bytes:
+ * index, last visit, ages) kept in a sorted array per (pid, mapping),
+ * keyed by the mapping's start, or, in physical mode, one array keyed by
+ * PFN. Chunks exist only where pages are present, so a sparse mapping of
+ * terabytes costs nothing; mappings and processes that disappear take
+ * their state with them. 72 / 64 = 1.125 bytes per page when dense.
+ * A page is classified from its second visit on: the first one only sets
+ * its idle bit.
+ *
+ * Pacing: with a CPU budget, the scan sleeps after each step so that its
+ * thread's CPU time stays at the budget of its wall time, and stops when
+ * the next step would end past 90% of the period; the next period resumes
+ * from that point (target, pid, address; or PFN). Ages then count the
+ * periods between two visits.
+ *
+ * Limits: a pid in two targets (nested tenants) is sampled once, for the
+ * first target; a page shared by processes of different batches is seen
+ * idle by the later ones; hugetlbfs files are not recognised by name
+ * (their pages are not LRU pages and are skipped by kpageflags). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "heat.h"
+#include "idle_page.h"
+#include "scanner.h"
+#include "topology.h"
+#include "util.h"
+
+#define CHUNK_PAGES 64
+#define PIECE_PAGES 4096                /* pagemap entries per pread */
+#define PHYS_CHUNK 8192                 /* PFNs per kpageflags/kpagecgroup pread; multiple of 512 */
+#define HUGE_BYTES (2u << 20)
+#define BATCH_MAX 16384                 /* units per idle bitmap round */
+#define BATCH_MIN 64
+#define RUN_MAX 4096                    /* words per bitmap pread/pwrite */
+#define FLAGS_GAP 64                    /* kpageflags: read through gaps of up to this many PFNs */
+
+/* ---- pure helpers (idle_page.h) ---------------------------------------- */
+
+static bool has_prefix(const char *s, const char *p) {
+        return strncmp(s, p, strlen(p)) == 0;
+}
+
+int idle_maps_parse_line(const char *line, uint64_t *ret_start, uint64_t *ret_end) {
+        unsigned long long start, end, offset, inode;
+        char perms[8], dev[32];
+        int name_at = -1;
+        const char *name;
+
+        if (sscanf(line, "%llx-%llx %7s %llx %31s %llu %n", &start, &end, perms, &offset, dev, &inode, &name_at) < 6 ||
+            name_at < 0)
+                return -EINVAL;
+        if (end <= start || strlen(perms) != 4 || (start & (IDLE_PAGE_SIZE - 1)) || (end & (IDLE_PAGE_SIZE - 1)) ||
+            !strchr(dev, ':'))
+                return -EINVAL;
+        name = line + name_at;
+        if (perms[0] != 'r')
+                return 0; /* PROT_NONE guards, execute-only: nothing to sample */
+        if (name[0] == '[') {
+                /* the kernel's special mappings, except the process's own memory */
+                if (!has_prefix(name, "[heap]") && !has_prefix(name, "[stack") && !has_prefix(name, "[anon:") &&
+                    !has_prefix(name, "[anon_shmem:"))
+                        return 0;
+        } else if (has_prefix(name, "/dev/")) {
+                /* device memory (VM_IO/VM_PFNMAP), but shared anonymous
+                 * memory shows as /dev/zero and POSIX shm lives in /dev/shm */
+                if (!has_prefix(name, "/dev/zero") && !has_prefix(name, "/dev/shm/"))
+                        return 0;
+        } else if (has_prefix(name, "/anon_hugepage"))
+                return 0;
+        *ret_start = start;
+        *ret_end = end;
+        return 1;
+}
+
+bool idle_pagemap_pfn(uint64_t entry, uint64_t *ret_pfn) {
+        uint64_t pfn = entry & IDLE_PM_PFN_MASK;
+
+        if (!(entry & IDLE_PM_PRESENT) || (entry & IDLE_PM_SWAPPED) || pfn == 0)
+                return false;
+        *ret_pfn = pfn;
+        return true;
+}
+
+size_t idle_bitmap_words(const uint64_t *sorted_pfns, size_t n, uint64_t *ret_words, uint64_t *ret_masks,
+                         uint32_t *ret_slot) {
+        size_t nw = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                uint64_t w = sorted_pfns[i] / 64;
+
+                if (nw == 0 || ret_words[nw - 1] != w) {
+                        ret_words[nw] = w;
+                        ret_masks[nw] = 0;
+                        nw++;
+                }
+                ret_masks[nw - 1] |= UINT64_C(1) << (sorted_pfns[i] % 64);
+                if (ret_slot)
+                        ret_slot[i] = (uint32_t) (nw - 1);
+        }
+        return nw;
+}
+
+size_t idle_word_runs(const uint64_t *words, size_t n, size_t max, IdleRun *ret) {
+        size_t nr = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (nr > 0 && words[i] == words[i - 1] + 1 && (max == 0 || ret[nr - 1].n < max))
+                        ret[nr - 1].n++;
+                else
+                        ret[nr++] = (IdleRun) { .first = i, .n = 1 };
+        }
+        return nr;
+}
+
+uint8_t idle_age_update(uint8_t old, bool idle, unsigned gap) {
+        unsigned a;
+
+        if (!idle)
+                return 0;
+        if (old > HEAT_MAX_AGE)
+                old = 0;
+        a = old + (gap ? gap : 1);
+        return (uint8_t) (a > HEAT_MAX_AGE ? HEAT_MAX_AGE : a);
+}
+
+typedef struct ZoneSpan {
+        uint64_t start, end;
+        int node;
+} ZoneSpan;
+
+static int cmp_u64(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+        return (x > y) - (x < y);
+}
+
+int idle_zoneinfo_parse(const char *text, IdleNodeSpan **ret, size_t *ret_n) {
+        _cleanup_free_ ZoneSpan *z = NULL;
+        _cleanup_free_ uint64_t *pts = NULL;
+        _cleanup_free_ IdleNodeSpan *out = NULL;
+        size_t nz = 0, az = 0, np = 0, no = 0;
+        int node = -1;
+        uint64_t spanned = 0;
+
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                unsigned long long v;
+                int nd;
+
+                while (*l == ' ' || *l == '\t')
+                        l++;
+                if (sscanf(l, "Node %d, zone", &nd) == 1) {
+                        node = nd;
+                        spanned = 0;
+                } else if (sscanf(l, "spanned %llu", &v) == 1)
+                        spanned = v;
+                else if (sscanf(l, "start_pfn: %llu", &v) == 1 && node >= 0 && spanned > 0) {
+                        if (nz == az) {
+                                ZoneSpan *nzp = realloc(z, (az = az ? az * 2 : 8) * sizeof(*z));
+
+                                if (!nzp)
+                                        return -ENOMEM;
+                                z = nzp;
+                        }
+                        z[nz++] = (ZoneSpan) { .start = v, .end = v + spanned, .node = node };
+                        spanned = 0;
+                }
+        }
+        if (nz == 0)
+                return -ENODATA;
+        /* elementary intervals between all boundaries; each gets the one
+         * node covering it, -1 for several, none for a hole */
+        pts = malloc(2 * nz * sizeof(*pts));
+        out = malloc(2 * nz * sizeof(*out));
+        if (!pts || !out)
+                return -ENOMEM;
+        for (size_t i = 0; i < nz; i++) {
+                pts[np++] = z[i].start;
+                pts[np++] = z[i].end;
+        }
+        qsort(pts, np, sizeof(*pts), cmp_u64);
+        for (size_t i = 0; i + 1 < np; i++) {
+                uint64_t a = pts[i], b = pts[i + 1];
+                int nd = -2; /* -2: none yet */
+
+                if (a == b)
+                        continue;
+                for (size_t j = 0; j < nz; j++)
+                        if (z[j].start <= a && b <= z[j].end)
+                                nd = nd == -2 || nd == z[j].node ? z[j].node : -1;
+                if (nd == -2)
+                        continue;
+                if (no > 0 && out[no - 1].end == a && out[no - 1].node == nd)
+                        out[no - 1].end = b;
+                else
+                        out[no++] = (IdleNodeSpan) { .start = a, .end = b, .node = nd };
+        }
+        *ret = TAKE_PTR(out);
+        *ret_n = no;
+        return 0;
+}
+
+int idle_pfn_node(const IdleNodeSpan *spans, size_t n, uint64_t pfn) {
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (pfn < spans[mid].start)
+                        hi = mid;
+                else if (pfn >= spans[mid].end)
+                        lo = mid + 1;
+                else
+                        return spans[mid].node;
+        }
+        return -1;
+}
+
+/* ---- tracking state ---------------------------------------------------- */
+
+typedef struct Chunk {
+        uint32_t index;                 /* page index / CHUNK_PAGES within the span */
+        uint32_t gen;                   /* period of the last visit, 0 never */
+        uint8_t age[CHUNK_PAGES];       /* 0..HEAT_MAX_AGE, IDLE_AGE_COVERED, IDLE_AGE_ABSENT */
+} Chunk;
+_Static_assert(sizeof(Chunk) == 72, "a chunk is 72 bytes for 64 pages");
+
+typedef struct Span {
+        Chunk *c;                       /* sorted by index */
+        size_t n, alloc;
+} Span;
+
+typedef struct Vma {
+        uint64_t start, end;
+        Span span;
+} Vma;
+
+typedef struct Proc {
+        pid_t pid;
+        uint32_t gen_seen;              /* period of the last visit */
+        Vma *vmas;                      /* sorted by start */
+        size_t n_vmas;
+} Proc;
+
+static void span_done(Span *s) {
+        free(s->c);
+        *s = (Span) { 0 };
+}
+
+static size_t span_lower(const Span *s, uint32_t idx, size_t *hint) {
+        size_t lo = 0, hi = s->n;
+
+        /* sequential access: start from the hint when it is at or before idx */
+        if (hint && *hint < s->n && s->c[*hint].index <= idx) {
+                size_t h = *hint;
+
+                for (int k = 0; k < 4 && h < s->n && s->c[h].index < idx; k++)
+                        h++;
+                if (h >= s->n || s->c[h].index >= idx)
+                        return *hint = h;
+                lo = h;
+        }
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (s->c[mid].index < idx)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (hint)
+                *hint = lo;
+        return lo;
+}
+
+static uint8_t *span_slot(Span *s, uint64_t page, size_t *hint) {
+        uint32_t idx = (uint32_t) (page / CHUNK_PAGES);
+        size_t i = span_lower(s, idx, hint);
+
+        if (i < s->n && s->c[i].index == idx)
+                return &s->c[i].age[page % CHUNK_PAGES];
+        return NULL;
+}
+
+static int span_get(Span *s, uint32_t idx, size_t *hint, Chunk **ret) {
+        size_t i = span_lower(s, idx, hint);
+
+        if (i >= s->n || s->c[i].index != idx) {
+                if (s->n == s->alloc) {
+                        size_t na = s->alloc ? s->alloc * 2 : 4;
+                        Chunk *nc = realloc(s->c, na * sizeof(*nc));
+
+                        if (!nc)
+                                return -ENOMEM;
+                        s->c = nc;
+                        s->alloc = na;
+                }
+                memmove(s->c + i + 1, s->c + i, (s->n - i) * sizeof(*s->c));
+                s->c[i] = (Chunk) { .index = idx };
+                memset(s->c[i].age, IDLE_AGE_ABSENT, sizeof(s->c[i].age));
+                s->n++;
+        }
+        *ret = &s->c[i];
+        return 0;
+}
+
+/* Drops chunks without a present page (and those at or past
+ * max_pages), gives back slack. */
+static void span_compact(Span *s, uint64_t max_pages) {
+        size_t w = 0;
+
+        for (size_t i = 0; i < s->n; i++) {
+                Chunk *c = &s->c[i];
+                bool any = false;
+
+                if ((uint64_t) c->index * CHUNK_PAGES >= max_pages)
+                        continue;
+                for (uint64_t k = 0; k < CHUNK_PAGES; k++) {
+                        if ((uint64_t) c->index * CHUNK_PAGES + k >= max_pages)
+                                c->age[k] = IDLE_AGE_ABSENT;
+                        any |= c->age[k] != IDLE_AGE_ABSENT;
+                }
+                if (any)
+                        s->c[w++] = *c;
+        }
+        s->n = w;
+        if (w == 0)
+                span_done(s);
+        else if (s->alloc > w + w / 32) { /* the slack of doubling would be most of the state */
+                Chunk *nc = realloc(s->c, w * sizeof(*nc));
+
+                if (nc) {
+                        s->c = nc;
+                        s->alloc = w;
+                }
+        }
+}
+
+static void proc_free(Proc *p) {
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n_vmas; i++)
+                span_done(&p->vmas[i].span);
+        free(p->vmas);
+        free(p);
+}
+
+/* ---- the scanner ------------------------------------------------------- */
+
+typedef struct Unit {
+        Span *span;
+        uint64_t page;                  /* index of the first page in the span */
+        uint64_t addr;                  /* virtual address, or physical byte address */
+        uint64_t pfn;
+        uint64_t flags;                 /* kpageflags (virtual mode, before units are formed) */
+        uint32_t n_pages;
+        uint32_t target;
+        pid_t pid;                      /* 0 in physical mode */
+        uint8_t gap;                    /* periods since the last visit */
+} Unit;
+
+typedef struct PfnRef {
+        uint64_t pfn;
+        size_t idx;
+} PfnRef;
+
+typedef struct Out {
+        ScanRange *r;
+        size_t n, alloc;
+} Out;
+
+typedef struct IdPair {
+        uint64_t ino;
+        uint32_t target;
+} IdPair;
+
+struct Scanner {
+        ScanOptions opts;
+        bool physical;
+        int bitmap_fd, kpageflags_fd, kpagecgroup_fd;
+        IdleNodeSpan *nodes;
+        size_t n_nodes;
+        uint32_t gen;
+
+        Proc **procs;                   /* sorted by pid */
+        size_t n_procs, alloc_procs;
+        Span phys;
+
+        /* where the last period stopped */
+        bool resume;
+        size_t cur_target;
+        pid_t cur_pid;
+        uint64_t cur_addr, cur_pfn;
+
+        /* pacing */
+        uint64_t cpu0, wall0, deadline_ns, step_cpu0, est_step_ns, est_unit_ns;
+        size_t batch_cap;
+
+        /* per scan() scratch, freed at its end */
+        TenantHeat *heat;
+        Out *out;
+        size_t n_targets;
+        Unit *units;
+        size_t n_units, alloc_units;
+        uint64_t *buf, *buf2;           /* pagemap / kpageflags / kpagecgroup reads */
+        const Span *gap_span;           /* the chunk of the last age gap computed */
+        uint32_t gap_index;
+        uint8_t gap_val;
+        IdPair *ids;
+        size_t n_ids;
+        unsigned n_classified;
+};
+
+static uint64_t clock_ns(clockid_t id) {
+        struct timespec ts;
+
+        clock_gettime(id, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+static int open_root(const char *root, const char *path, int flags, char **ret_path) {
+        _cleanup_free_ char *full = NULL;
+        int r, fd;
+
+        r = path_join_root(root, path, &full);
+        if (r < 0)
+                return r;
+        fd = open(full, flags | O_CLOEXEC);
+        if (fd < 0)
+                r = -errno;
+        if (ret_path)
+                *ret_path = TAKE_PTR(full);
+        return fd < 0 ? r : fd;
+}
+
+/* pread that retries EINTR and short reads; returns the bytes read. */
+static ssize_t pread_full(int fd, void *buf, size_t size, uint64_t off) {
+        size_t done = 0;
+
+        while (done < size) {
+                ssize_t n = pread(fd, (char *) buf + done, size - done, (off_t) (off + done));
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return done > 0 ? (ssize_t) done : -errno;
+                }
+                if (n == 0)
+                        break;
+                done += (size_t) n;
+        }
+        return (ssize_t) done;
+}
+
+static void idle_close(Scanner *s) {
+        if (!s)
+                return;
+        if (s->bitmap_fd >= 0)
+                close(s->bitmap_fd);
+        if (s->kpageflags_fd >= 0)
+                close(s->kpageflags_fd);
+        if (s->kpagecgroup_fd >= 0)
+                close(s->kpagecgroup_fd);
+        for (size_t i = 0; i < s->n_procs; i++)
+                proc_free(s->procs[i]);
+        free(s->procs);
+        span_done(&s->phys);
+        free(s->nodes);
+        free(s);
+}
+
+static void scannerp_free(Scanner **s) {
+        idle_close(*s);
+}
+
+/* Whether pagemap shows PFNs to us: the entry of a page we just wrote. */
+static int check_pagemap_pfns(const char *procfs) {
+        _cleanup_close_ int fd = -1;
+        volatile uint64_t probe = 1;
+        uint64_t e = 0, pfn;
+        ssize_t n;
+
+        fd = open_root(procfs, "/self/pagemap", O_RDONLY, NULL);
+        if (fd < 0)
+                return fd;
+        probe++;
+        n = pread_full(fd, &e, sizeof(e), ((uint64_t) (uintptr_t) &probe / IDLE_PAGE_SIZE) * 8);
+        if (n < 0)
+                return (int) n;
+        if (n != sizeof(e) || !(e & IDLE_PM_PRESENT))
+                return -EIO;
+        return idle_pagemap_pfn(e, &pfn) ? 0 : -EPERM;
+}
+
+static int idle_open(const ScanOptions *opts, Scanner **ret) {
+        _cleanup_(scannerp_free) Scanner *s = NULL;
+        _cleanup_free_ char *path = NULL, *zoneinfo = NULL;
+        int r;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->opts = *opts;
+        s->physical = opts->flags & HEAT_PHYSICAL;
+        s->bitmap_fd = s->kpageflags_fd = s->kpagecgroup_fd = -1;
+
+        r = open_root(opts->sysfs_root, "/kernel/mm/page_idle/bitmap", O_RDWR, &path);
+        if (r == -ENOENT) {
+                log_error("idle page tracking needs CONFIG_IDLE_PAGE_TRACKING: %s is missing", path);
+                return -EOPNOTSUPP;
+        }
+        if (r < 0)
+                return log_error_errno(r, "cannot open %s for writing (idle page tracking needs root): %m", path);
+        s->bitmap_fd = r;
+        free(path);
+        path = NULL;
+
+        r = check_pagemap_pfns(opts->procfs_root);
+        if (r == -EPERM) {
+                log_error("/proc/PID/pagemap hides page frame numbers: idle page tracking needs CAP_SYS_ADMIN");
+                return r;
+        }
+        if (r < 0)
+                return log_error_errno(r, "cannot read this process's own pagemap (CONFIG_PROC_PAGE_MONITOR?): %m");
+
+        r = open_root(opts->procfs_root, "/kpageflags", O_RDONLY, &path);
+        if (r < 0)
+                return log_error_errno(r, "cannot open %s (needs CONFIG_PROC_PAGE_MONITOR and root): %m", path);
+        s->kpageflags_fd = r;
+        free(path);
+        path = NULL;
+
+        if (s->physical) {
+                r = open_root(opts->procfs_root, "/kpagecgroup", O_RDONLY, &path);
+                if (r < 0)
+                        return log_error_errno(r, "physical mode needs %s (CONFIG_MEMCG, root): %m", path);
+                s->kpagecgroup_fd = r;
+        }
+
+        r = read_full_file(opts->procfs_root, "/zoneinfo", &zoneinfo, NULL);
+        if (r >= 0)
+                r = idle_zoneinfo_parse(zoneinfo, &s->nodes, &s->n_nodes);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return log_error_errno(r, "cannot read the node of each page frame from %s/zoneinfo: %m",
+                                       opts->procfs_root);
+        for (size_t i = 0; i < s->n_nodes; i++)
+                if (s->nodes[i].node < 0)
+                        log_debug("idle_page: PFNs %" PRIu64 "-%" PRIu64 " are spanned by several nodes: node unknown",
+                                  s->nodes[i].start, s->nodes[i].end - 1);
+        s->est_unit_ns = 0;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+/* ---- procs ------------------------------------------------------------- */
+
+static size_t procs_lower(const Scanner *s, pid_t pid) {
+        size_t lo = 0, hi = s->n_procs;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (s->procs[mid]->pid < pid)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+static Proc *proc_find(const Scanner *s, pid_t pid) {
+        size_t i = procs_lower(s, pid);
+
+        return i < s->n_procs && s->procs[i]->pid == pid ? s->procs[i] : NULL;
+}
+
+static int proc_get(Scanner *s, pid_t pid, Proc **ret) {
+        size_t i = procs_lower(s, pid);
+        Proc *p;
+
+        if (i < s->n_procs && s->procs[i]->pid == pid) {
+                *ret = s->procs[i];
+                return 0;
+        }
+        if (s->n_procs == s->alloc_procs) {
+                size_t na = s->alloc_procs ? s->alloc_procs * 2 : 16;
+                Proc **np = realloc(s->procs, na * sizeof(*np));
+
+                if (!np)
+                        return -ENOMEM;
+                s->procs = np;
+                s->alloc_procs = na;
+        }
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->pid = pid;
+        memmove(s->procs + i + 1, s->procs + i, (s->n_procs - i) * sizeof(*s->procs));
+        s->procs[i] = p;
+        s->n_procs++;
+        *ret = p;
+        return 0;
+}
+
+static void proc_drop(Scanner *s, pid_t pid) {
+        size_t i = procs_lower(s, pid);
+
+        if (i >= s->n_procs || s->procs[i]->pid != pid)
+                return;
+        proc_free(s->procs[i]);
+        memmove(s->procs + i, s->procs + i + 1, (s->n_procs - i - 1) * sizeof(*s->procs));
+        s->n_procs--;
+}
+
+static int cmp_pid(const void *a, const void *b) {
+        pid_t x = *(const pid_t *) a, y = *(const pid_t *) b;
+
+        return (x > y) - (x < y);
+}
+
+/* Forgets processes that no target lists any more. */
+static int procs_prune(Scanner *s, const ScanTarget *targets, size_t n) {
+        _cleanup_free_ pid_t *all = NULL;
+        size_t total = 0, k = 0, w = 0;
+
+        for (size_t i = 0; i < n; i++)
+                total += targets[i].n_pids;
+        if (total > 0) {
+                all = malloc(total * sizeof(*all));
+                if (!all)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++)
+                        for (size_t j = 0; j < targets[i].n_pids; j++)
+                                all[k++] = targets[i].pids[j];
+                qsort(all, total, sizeof(*all), cmp_pid);
+        }
+        for (size_t i = 0; i < s->n_procs; i++) {
+                if (total > 0 && bsearch(&s->procs[i]->pid, all, total, sizeof(*all), cmp_pid))
+                        s->procs[w++] = s->procs[i];
+                else
+                        proc_free(s->procs[i]);
+        }
+        s->n_procs = w;
+        return 0;
+}
+
+/* Reads PID's maps into fresh mappings, moving the state of those that
+ * still start at the same address. -ENOENT/-ESRCH: the process is gone. */
+static int proc_read_maps(Scanner *s, Proc *p) {
+        _cleanup_free_ char *data = NULL, *rel = NULL;
+        _cleanup_free_ Vma *vmas = NULL;
+        size_t n = 0, alloc = 0, old = 0;
+        int r;
+
+        if (asprintf(&rel, "/%d/maps", (int) p->pid) < 0)
+                return -ENOMEM;
+        r = read_full_file(s->opts.procfs_root, rel, &data, NULL);
+        if (r < 0)
+                return r;
+        for (char *l = data, *nl; l && *l; l = nl) {
+                uint64_t start, end;
+
+                nl = strchr(l, '\n');
+                if (nl)
+                        *nl++ = '\0';
+                r = idle_maps_parse_line(l, &start, &end);
+                if (r < 0) {
+                        log_debug("idle_page: pid %d: ignoring a maps line: '%s'", (int) p->pid, l);
+                        continue;
+                }
+                if (r == 0 || (end - start) / IDLE_PAGE_SIZE > (uint64_t) UINT32_MAX * CHUNK_PAGES)
+                        continue;
+                if (n == alloc) {
+                        size_t na = alloc ? alloc * 2 : 32;
+                        Vma *nv = realloc(vmas, na * sizeof(*nv));
+
+                        if (!nv)
+                                return -ENOMEM;
+                        vmas = nv;
+                        alloc = na;
+                }
+                vmas[n] = (Vma) { .start = start, .end = end };
+                while (old < p->n_vmas && p->vmas[old].start < start)
+                        span_done(&p->vmas[old++].span);
+                if (old < p->n_vmas && p->vmas[old].start == start) {
+                        vmas[n].span = p->vmas[old].span;
+                        p->vmas[old++].span = (Span) { 0 };
+                        span_compact(&vmas[n].span, (end - start) / IDLE_PAGE_SIZE);
+                }
+                n++;
+        }
+        for (; old < p->n_vmas; old++)
+                span_done(&p->vmas[old].span);
+        free(p->vmas);
+        if (n > 0 && alloc > n) {
+                Vma *nv = realloc(vmas, n * sizeof(*nv));
+
+                if (nv)
+                        vmas = nv;
+        }
+        p->vmas = n > 0 ? TAKE_PTR(vmas) : NULL;
+        p->n_vmas = n;
+        return 0;
+}
+
+/* ---- batches: kpageflags, idle bits, ages, ranges ---------------------- */
+
+static int cmp_ref(const void *a, const void *b) {
+        const PfnRef *x = a, *y = b;
+
+        return (x->pfn > y->pfn) - (x->pfn < y->pfn);
+}
+
+/* Periods since SPAN's chunk IDX was last visited (at least 1); marks it
+ * visited now. Pages of one chunk get the same gap within a period. */
+static int chunk_visit(Scanner *s, Span *span, uint64_t page, uint8_t *ret_gap) {
+        uint32_t idx = (uint32_t) (page / CHUNK_PAGES);
+        Chunk *c;
+        int r;
+
+        r = span_get(span, idx, NULL, &c);
+        if (r < 0)
+                return r;
+        if (s->gap_span != span || s->gap_index != idx) {
+                uint32_t g = c->gen == 0 || c->gen >= s->gen ? 1 : s->gen - c->gen;
+
+                s->gap_span = span;
+                s->gap_index = idx;
+                s->gap_val = (uint8_t) (g > HEAT_MAX_AGE ? HEAT_MAX_AGE : g);
+                c->gen = s->gen;
+        }
+        *ret_gap = s->gap_val;
+        return 0;
+}
+
+static int units_push(Scanner *s, const Unit *u) {
+        if (s->n_units == s->alloc_units) {
+                size_t na = s->alloc_units ? s->alloc_units * 2 : 1024;
+                Unit *nu = realloc(s->units, na * sizeof(*nu));
+
+                if (!nu)
+                        return -ENOMEM;
+                s->units = nu;
+                s->alloc_units = na;
+        }
+        s->units[s->n_units++] = *u;
+        return 0;
+}
+
+static void slot_set(Span *span, uint64_t page, uint8_t v) {
+        uint8_t *slot = span_slot(span, page, NULL);
+
+        if (slot)
+                *slot = v;
+}
+
+/* Virtual mode: reads the kpageflags of the batch's pages and folds them
+ * into units (a large folio's pages into one), dropping what cannot be
+ * tracked. */
+static int units_form(Scanner *s) {
+        _cleanup_free_ PfnRef *refs = NULL;
+        _cleanup_free_ uint64_t *buf = NULL;
+        size_t n = s->n_units, w = 0;
+        bool open_compound = false;
+
+        if (n == 0)
+                return 0;
+        refs = malloc(n * sizeof(*refs));
+        buf = malloc(PIECE_PAGES * sizeof(*buf));
+        if (!refs || !buf)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                refs[i] = (PfnRef) { .pfn = s->units[i].pfn, .idx = i };
+        qsort(refs, n, sizeof(*refs), cmp_ref);
+        for (size_t i = 0; i < n;) {
+                uint64_t first = refs[i].pfn, last = first;
+                size_t j = i + 1;
+                ssize_t got;
+
+                while (j < n && refs[j].pfn - last <= FLAGS_GAP && refs[j].pfn - first < PIECE_PAGES)
+                        last = refs[j++].pfn;
+                got = pread_full(s->kpageflags_fd, buf, (last - first + 1) * 8, first * 8);
+                if (got < 0)
+                        return log_warning_errno((int) got, "idle_page: cannot read /proc/kpageflags: %m");
+                for (size_t k = i; k < j; k++) {
+                        uint64_t off = refs[k].pfn - first;
+
+                        s->units[refs[k].idx].flags = (off + 1) * 8 <= (uint64_t) got ? buf[off] : 0;
+                }
+                i = j;
+        }
+        for (size_t i = 0; i < n; i++) {
+                Unit u = s->units[i];
+                Unit *cur = w > 0 ? &s->units[w - 1] : NULL;
+                const uint64_t bad = IDLE_KPF(IDLE_KPF_NOPAGE) | IDLE_KPF(IDLE_KPF_ZERO_PAGE) |
+                                     IDLE_KPF(IDLE_KPF_HUGE) | IDLE_KPF(IDLE_KPF_SLAB) | IDLE_KPF(IDLE_KPF_BUDDY) |
+                                     IDLE_KPF(IDLE_KPF_OFFLINE);
+
+                if (open_compound && cur && (u.flags & IDLE_KPF(IDLE_KPF_COMPOUND_TAIL)) && u.span == cur->span &&
+                    u.page == cur->page + cur->n_pages && u.pfn == cur->pfn + cur->n_pages) {
+                        cur->n_pages++;
+                        continue;
+                }
+                if (!(u.flags & IDLE_KPF(IDLE_KPF_LRU)) || (u.flags & bad)) {
+                        slot_set(u.span, u.page, IDLE_AGE_ABSENT);
+                        open_compound = false;
+                        continue;
+                }
+                open_compound = u.flags & (IDLE_KPF(IDLE_KPF_COMPOUND_HEAD) | IDLE_KPF(IDLE_KPF_COMPOUND_TAIL));
+                s->units[w++] = u;
+        }
+        s->n_units = w;
+        return 0;
+}
+
+static int out_add(Out *o, const ScanRange *r) {
+        ScanRange *last = o->n > 0 ? &o->r[o->n - 1] : NULL;
+
+        if (last && last->kind == r->kind && last->pid == r->pid && last->age == r->age && last->tier == r->tier &&
+            last->node == r->node && last->end == r->start) {
+                last->end = r->end;
+                return 0;
+        }
+        if (o->n == o->alloc) {
+                size_t na = o->alloc ? o->alloc * 2 : 64;
+                ScanRange *nr = realloc(o->r, na * sizeof(*nr));
+
+                if (!nr)
+                        return -ENOMEM;
+                o->r = nr;
+                o->alloc = na;
+        }
+        o->r[o->n++] = *r;
+        return 0;
+}
+
+static int classify(Scanner *s, const Unit *u, uint8_t age) {
+        uint64_t bytes = (uint64_t) u->n_pages * IDLE_PAGE_SIZE;
+        int node = idle_pfn_node(s->nodes, s->n_nodes, u->pfn), tier = -1;
+        TenantHeat *h = &s->heat[u->target];
+        const TopologyNode *tn;
+
+        if (node >= 0 && s->opts.topology && (tn = topology_node(s->opts.topology, node)))
+                tier = tn->tier;
+        h->tracked_bytes += bytes;
+        if (tier >= 0 && tier < HEAT_MAX_TIERS)
+                h->heat.bytes[tier][age] += bytes;
+        return out_add(&s->out[u->target], &(ScanRange) {
+                .kind = s->physical ? SCAN_RANGE_PADDR : SCAN_RANGE_VADDR,
+                .age = age,
+                .tier = (int8_t) tier,
+                .node = (int8_t) node,
+                .pid = u->pid,
+                .start = u->addr,
+                .end = u->addr + bytes,
+                .nr_accesses = age == 0,
+        });
+}
+
+/* Reads the idle bits of the batch's units, updates and reports their
+ * ages, and sets their bits again. */
+static int batch_process(Scanner *s) {
+        _cleanup_free_ PfnRef *refs = NULL;
+        _cleanup_free_ uint64_t *pfns = NULL, *words = NULL, *masks = NULL, *vals = NULL;
+        _cleanup_free_ uint32_t *slot = NULL, *uslot = NULL;
+        _cleanup_free_ IdleRun *runs = NULL;
+        size_t n, nw, nr;
+        int r;
+
+        if (!s->physical) {
+                r = units_form(s);
+                if (r < 0)
+                        return r;
+        }
+        n = s->n_units;
+        if (n == 0)
+                return 0;
+        refs = malloc(n * sizeof(*refs));
+        pfns = malloc(n * sizeof(*pfns));
+        words = malloc(n * sizeof(*words));
+        masks = malloc(n * sizeof(*masks));
+        vals = calloc(n, sizeof(*vals));
+        slot = malloc(n * sizeof(*slot));
+        uslot = malloc(n * sizeof(*uslot));
+        runs = malloc(n * sizeof(*runs));
+        if (!refs || !pfns || !words || !masks || !vals || !slot || !uslot || !runs)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                refs[i] = (PfnRef) { .pfn = s->units[i].pfn, .idx = i };
+        if (!s->physical) /* physical mode collects in PFN order already */
+                qsort(refs, n, sizeof(*refs), cmp_ref);
+        for (size_t i = 0; i < n; i++)
+                pfns[i] = refs[i].pfn;
+        nw = idle_bitmap_words(pfns, n, words, masks, slot);
+        for (size_t i = 0; i < n; i++)
+                uslot[refs[i].idx] = slot[i];
+        nr = idle_word_runs(words, nw, RUN_MAX, runs);
+
+        for (size_t i = 0; i < nr; i++) {
+                ssize_t got = pread_full(s->bitmap_fd, vals + runs[i].first, runs[i].n * 8, words[runs[i].first] * 8);
+
+                if (got < 0)
+                        return log_warning_errno((int) got, "idle_page: cannot read the idle bitmap: %m");
+                /* past the last PFN the kernel reads nothing: not idle */
+        }
+        for (size_t i = 0; i < n; i++) {
+                Unit *u = &s->units[i];
+                bool idle = (vals[uslot[i]] >> (u->pfn % 64)) & 1;
+                uint8_t *a = span_slot(u->span, u->page, NULL);
+
+                if (!a)
+                        continue; /* cannot happen: visiting created the chunk */
+                if (*a > HEAT_MAX_AGE)
+                        *a = 0; /* first visit (or it was a tail): armed now, classified next time */
+                else {
+                        *a = idle_age_update(*a, idle, u->gap);
+                        r = classify(s, u, *a);
+                        if (r < 0)
+                                return r;
+                        s->n_classified++;
+                }
+                for (uint32_t k = 1; k < u->n_pages; k++)
+                        slot_set(u->span, u->page + k, IDLE_AGE_COVERED);
+        }
+        for (size_t i = 0; i < nr; i++) {
+                ssize_t put = pwrite(s->bitmap_fd, masks + runs[i].first, runs[i].n * 8,
+                                     (off_t) (words[runs[i].first] * 8));
+
+                if (put < 0 && errno != ENXIO && errno != EINVAL)
+                        return log_warning_errno(-errno, "idle_page: cannot write the idle bitmap: %m");
+        }
+        s->n_units = 0;
+        s->gap_span = NULL;
+        return 0;
+}
+
+/* ---- pacing ------------------------------------------------------------ */
+
+static void pace_start(Scanner *s) {
+        s->cpu0 = s->step_cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        s->wall0 = clock_ns(CLOCK_MONOTONIC);
+        s->deadline_ns = s->opts.period_ms > 0 ? s->opts.period_ms * 900000u : UINT64_MAX;
+        if (s->opts.cpu_budget_permille == 0)
+                s->batch_cap = BATCH_MAX;
+        else if (s->est_unit_ns == 0)
+                s->batch_cap = 256;
+        else {
+                /* about an eighth of the period's CPU allowance per batch */
+                uint64_t allow = s->opts.period_ms * 1000000u / 1000u * s->opts.cpu_budget_permille;
+                uint64_t cap = allow / 8 / s->est_unit_ns;
+
+                s->batch_cap = cap < BATCH_MIN ? BATCH_MIN : cap > BATCH_MAX ? BATCH_MAX : (size_t) cap;
+        }
+}
+
+/* After a step of work: sleeps (in slices) while the scan's CPU time is
+ * above its budget of the wall time, and says whether to stop because
+ * the next step would end past the deadline. */
+static bool pace_should_stop(Scanner *s) {
+        uint64_t cpu_now = clock_ns(CLOCK_THREAD_CPUTIME_ID), cpu = cpu_now - s->cpu0;
+        uint64_t step = cpu_now - s->step_cpu0, wall = clock_ns(CLOCK_MONOTONIC) - s->wall0;
+        uint32_t pm = s->opts.cpu_budget_permille;
+
+        s->step_cpu0 = cpu_now;
+        s->est_step_ns = step > s->est_step_ns / 2 ? step : s->est_step_ns / 2;
+        if (pm == 0)
+                return wall >= s->deadline_ns;
+        for (;;) {
+                uint64_t want = cpu * 1000u / pm, slice;
+                struct timespec ts;
+
+                if (want <= wall || wall >= s->deadline_ns)
+                        break;
+                slice = want - wall;
+                if (slice > 20000000u)
+                        slice = 20000000u;
+                if (slice > s->deadline_ns - wall)
+                        slice = s->deadline_ns - wall;
+                ts = (struct timespec) { .tv_sec = 0, .tv_nsec = (long) slice };
+                nanosleep(&ts, NULL);
+                wall = clock_ns(CLOCK_MONOTONIC) - s->wall0;
+        }
+        s->step_cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        return wall + s->est_step_ns * 1000u / pm > s->deadline_ns;
+}
+
+/* Processes the pending batch when full (or FORCE), measuring its cost
+ * per unit for the batch size of budgeted scans. */
+static int batch_maybe(Scanner *s, bool force) {
+        uint64_t c0;
+        size_t n = s->n_units;
+        int r;
+
+        if (n == 0 || (!force && n < s->batch_cap))
+                return 0;
+        c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        r = batch_process(s);
+        if (r < 0)
+                return r;
+        if (n >= BATCH_MIN) {
+                uint64_t per = (clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0) / n + 1;
+
+                s->est_unit_ns = s->est_unit_ns ? (s->est_unit_ns + per) / 2 : per;
+        }
+        return 1;
+}
+
+/* ---- virtual mode ------------------------------------------------------ */
+
+static bool errno_gone(int r) {
+        return r == -ENOENT || r == -ESRCH;
+}
+
+/* Visits PID's pages from address FROM on. Returns 1 when the scan must
+ * stop (the cursor is set), 0 when the process is done (or gone). */
+static int visit_proc(Scanner *s, uint32_t target, pid_t pid, uint64_t from) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *rel = NULL;
+        Proc *p;
+        int r;
+
+        r = proc_get(s, pid, &p);
+        if (r < 0)
+                return r;
+        p->gen_seen = s->gen;
+        r = proc_read_maps(s, p);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                if (errno_gone(r))
+                        log_debug("idle_page: pid %d is gone", (int) pid);
+                else
+                        log_warning_errno(r, "idle_page: cannot read the maps of pid %d, skipping it: %m", (int) pid);
+                r = batch_maybe(s, true); /* the batch may point into its state */
+                if (r < 0)
+                        return r;
+                proc_drop(s, pid);
+                return 0;
+        }
+        if (asprintf(&rel, "/%d/pagemap", (int) pid) < 0)
+                return -ENOMEM;
+        fd = open_root(s->opts.procfs_root, rel, O_RDONLY, NULL);
+        if (fd < 0) {
+                log_debug("idle_page: pid %d: cannot open its pagemap (gone?): %s", (int) pid, strerror(-fd));
+                return 0;
+        }
+        for (size_t v = 0; v < p->n_vmas; v++) {
+                Vma *vma = &p->vmas[v];
+                uint64_t va = vma->start > from ? vma->start : from;
+
+                while (va < vma->end) {
+                        uint64_t end = (va + (uint64_t) PIECE_PAGES * IDLE_PAGE_SIZE) & ~(uint64_t) (HUGE_BYTES - 1);
+                        uint64_t np, page0;
+                        size_t hint = 0;
+                        ssize_t got;
+
+                        if (end <= va || end > vma->end)
+                                end = vma->end;
+                        np = (end - va) / IDLE_PAGE_SIZE;
+                        page0 = (va - vma->start) / IDLE_PAGE_SIZE;
+                        got = pread_full(fd, s->buf, np * 8, va / IDLE_PAGE_SIZE * 8);
+                        if (got <= 0) {
+                                /* 0: the address space is gone (exit) */
+                                log_debug("idle_page: pid %d: pagemap read ended (%s): gone",
+                                          (int) pid, got < 0 ? strerror((int) -got) : "EOF");
+                                return 0;
+                        }
+                        np = (uint64_t) got / 8;
+                        for (uint64_t i = 0; i < np; i++) {
+                                uint64_t pfn;
+
+                                if (idle_pagemap_pfn(s->buf[i], &pfn)) {
+                                        Unit u = { .span = &vma->span, .page = page0 + i,
+                                                   .addr = va + i * IDLE_PAGE_SIZE, .pfn = pfn, .n_pages = 1,
+                                                   .target = target, .pid = pid };
+
+                                        r = chunk_visit(s, &vma->span, u.page, &u.gap);
+                                        if (r < 0)
+                                                return r;
+                                        r = units_push(s, &u);
+                                        if (r < 0)
+                                                return r;
+                                } else {
+                                        uint8_t *a = span_slot(&vma->span, page0 + i, &hint);
+
+                                        if (a)
+                                                *a = IDLE_AGE_ABSENT;
+                                }
+                        }
+                        va += np * IDLE_PAGE_SIZE;
+                        r = batch_maybe(s, false);
+                        if (r < 0)
+                                return r;
+                        if (r > 0 && pace_should_stop(s)) {
+                                s->resume = true;
+                                s->cur_target = target;
+                                s->cur_pid = pid;
+                                s->cur_addr = va;
+                                return 1;
+                        }
+                }
+        }
+        return 0;
+}
+
+static int scan_virtual(Scanner *s, const ScanTarget *targets, size_t n) {
+        size_t t0 = 0;
+        int r;
+
+        r = procs_prune(s, targets, n);
+        if (r < 0)
+                return r;
+        if (s->resume && s->cur_target < n)
+                t0 = s->cur_target;
+        for (size_t t = t0; t < n; t++) {
+                size_t j0 = 0;
+                uint64_t from = 0;
+
+                if (s->resume && t == t0) {
+                        for (size_t j = 0; j < targets[t].n_pids; j++)
+                                if (targets[t].pids[j] == s->cur_pid) {
+                                        j0 = j;
+                                        from = s->cur_addr;
+                                        break;
+                                }
+                }
+                s->resume = false;
+                for (size_t j = j0; j < targets[t].n_pids; j++) {
+                        pid_t pid = targets[t].pids[j];
+                        Proc *p = proc_find(s, pid);
+
+                        if (p && p->gen_seen == s->gen)
+                                continue; /* listed by an earlier target too */
+                        r = visit_proc(s, (uint32_t) t, pid, j == j0 ? from : 0);
+                        if (r != 0)
+                                return r;
+                        r = batch_maybe(s, false);
+                        if (r < 0)
+                                return r;
+                        if (j + 1 < targets[t].n_pids || t + 1 < n) {
+                                if (r > 0 && pace_should_stop(s)) {
+                                        s->resume = true;
+                                        s->cur_target = j + 1 < targets[t].n_pids ? t : t + 1;
+                                        s->cur_pid = j + 1 < targets[t].n_pids ? targets[t].pids[j + 1] : 0;
+                                        s->cur_addr = 0;
+                                        return 1;
+                                }
+                        }
+                }
+        }
+        return 0;
+}
+
+/* ---- physical mode ----------------------------------------------------- */
+
+static int ids_add(Scanner *s, size_t *alloc, uint64_t ino, uint32_t target) {
+        if (s->n_ids == *alloc) {
+                size_t na = *alloc ? *alloc * 2 : 64;
+                IdPair *ni = realloc(s->ids, na * sizeof(*ni));
+
+                if (!ni)
+                        return -ENOMEM;
+                s->ids = ni;
+                *alloc = na;
+        }
+        s->ids[s->n_ids++] = (IdPair) { .ino = ino, .target = target };
+        return 0;
+}
+
+/* Adds the inode of DIRFD's directory and of every directory below. */
+static int ids_walk(Scanner *s, size_t *alloc, int dirfd, uint32_t target) {
+        struct stat st;
+        DIR *d;
+        struct dirent *de;
+        int r;
+
+        if (fstat(dirfd, &st) < 0) {
+                r = -errno;
+                close(dirfd);
+                return r;
+        }
+        r = ids_add(s, alloc, (uint64_t) st.st_ino, target);
+        if (r < 0) {
+                close(dirfd);
+                return r;
+        }
+        d = fdopendir(dirfd);
+        if (!d) {
+                r = -errno;
+                close(dirfd);
+                return r;
+        }
+        while ((de = readdir(d))) {
+                int fd;
+
+                if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+                        continue;
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        continue; /* removed meanwhile, or not a directory */
+                r = ids_walk(s, alloc, fd, target);
+                if (r == -ENOMEM) {
+                        closedir(d);
+                        return r;
+                }
+        }
+        closedir(d);
+        return 0;
+}
+
+static int cmp_id(const void *a, const void *b) {
+        const IdPair *x = a, *y = b;
+
+        if (x->ino != y->ino)
+                return (x->ino > y->ino) - (x->ino < y->ino);
+        return (x->target > y->target) - (x->target < y->target);
+}
+
+static int ids_build(Scanner *s, const ScanTarget *targets, size_t n) {
+        size_t alloc = 0, w = 0;
+        int r;
+
+        free(s->ids);
+        s->ids = NULL;
+        s->n_ids = 0;
+        for (size_t t = 0; t < n; t++) {
+                _cleanup_free_ char *path = NULL;
+                int fd;
+
+                r = path_join_root(s->opts.cgroup_mount, targets[t].cgroup_path, &path);
+                if (r < 0)
+                        return r;
+                fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0) {
+                        log_debug("idle_page: cgroup %s is gone (%s): nothing to scan for it", path, strerror(errno));
+                        continue;
+                }
+                r = ids_walk(s, &alloc, fd, (uint32_t) t);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        log_debug("idle_page: cgroup %s went away during the walk: %s", path, strerror(-r));
+        }
+        /* one target per memcg: the first one listing it */
+        qsort(s->ids, s->n_ids, sizeof(*s->ids), cmp_id);
+        for (size_t i = 0; i < s->n_ids; i++)
+                if (w == 0 || s->ids[w - 1].ino != s->ids[i].ino)
+                        s->ids[w++] = s->ids[i];
+        s->n_ids = w;
+        return 0;
+}
+
+static int ids_target(const Scanner *s, uint64_t ino) {
+        size_t lo = 0, hi = s->n_ids;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (s->ids[mid].ino < ino)
+                        lo = mid + 1;
+                else if (s->ids[mid].ino > ino)
+                        hi = mid;
+                else
+                        return (int) s->ids[mid].target;
+        }
+        return -1;
+}
+
+/* The memcg inode of the NP pages at PFN whose flags (s->buf) make them
+ * candidates, into s->buf2 (0 for the others): kpagecgroup is read only
+ * over runs of candidates, so free and kernel memory cost one read. */
+static int read_memcgs(Scanner *s, uint64_t pfn, uint64_t np, uint64_t bad) {
+        memset(s->buf2, 0, np * sizeof(*s->buf2));
+        for (uint64_t i = 0; i < np;) {
+                uint64_t j, last;
+                ssize_t got;
+
+                if (!(s->buf[i] & IDLE_KPF(IDLE_KPF_LRU)) || (s->buf[i] & bad)) {
+                        i++;
+                        continue;
+                }
+                last = i;
+                for (j = i + 1; j < np && j - last <= FLAGS_GAP; j++)
+                        if ((s->buf[j] & IDLE_KPF(IDLE_KPF_LRU)) && !(s->buf[j] & bad))
+                                last = j;
+                got = pread_full(s->kpagecgroup_fd, s->buf2 + i, (last - i + 1) * 8, (pfn + i) * 8);
+                if (got < 0)
+                        return log_warning_errno((int) got, "idle_page: cannot read /proc/kpagecgroup: %m");
+                i = last + 1;
+        }
+        return 0;
+}
+
+static int scan_physical(Scanner *s, const ScanTarget *targets, size_t n) {
+        const uint64_t bad = IDLE_KPF(IDLE_KPF_NOPAGE) | IDLE_KPF(IDLE_KPF_ZERO_PAGE) | IDLE_KPF(IDLE_KPF_HUGE) |
+                             IDLE_KPF(IDLE_KPF_SLAB) | IDLE_KPF(IDLE_KPF_BUDDY) | IDLE_KPF(IDLE_KPF_OFFLINE) |
+                             IDLE_KPF(IDLE_KPF_COMPOUND_TAIL);
+        uint64_t pfn = s->resume ? s->cur_pfn : 0;
+        bool open_unit = false;
+        int r;
+
+        r = ids_build(s, targets, n);
+        if (r < 0)
+                return r;
+        s->resume = false;
+        if (s->n_ids == 0) {
+                span_done(&s->phys);
+                return 0;
+        }
+        for (;;) {
+                ssize_t got;
+                size_t hint = 0;
+                uint64_t np;
+
+                got = pread_full(s->kpageflags_fd, s->buf, PHYS_CHUNK * 8, pfn * 8);
+                if (got < 0)
+                        return log_warning_errno((int) got, "idle_page: cannot read /proc/kpageflags: %m");
+                np = (uint64_t) got / 8;
+                if (np == 0)
+                        break; /* past the last PFN */
+                r = read_memcgs(s, pfn, np, bad);
+                if (r < 0)
+                        return r;
+                for (uint64_t i = 0; i < np; i++) {
+                        uint64_t f = s->buf[i], p = pfn + i;
+                        Unit *cur = s->n_units > 0 ? &s->units[s->n_units - 1] : NULL;
+                        int t;
+
+                        if (open_unit && cur && (f & IDLE_KPF(IDLE_KPF_COMPOUND_TAIL)) &&
+                            p == cur->pfn + cur->n_pages) {
+                                Chunk *c;
+
+                                /* the tail's slot will say "covered by the head" */
+                                r = span_get(&s->phys, (uint32_t) (p / CHUNK_PAGES), &hint, &c);
+                                if (r < 0)
+                                        return r;
+                                cur->n_pages++;
+                                continue;
+                        }
+                        open_unit = false;
+                        t = (f & IDLE_KPF(IDLE_KPF_LRU)) && !(f & bad) ? ids_target(s, s->buf2[i]) : -1;
+                        if (t < 0) {
+                                uint8_t *a = span_slot(&s->phys, p, &hint);
+
+                                if (a)
+                                        *a = IDLE_AGE_ABSENT;
+                                continue;
+                        }
+                        Unit u = { .span = &s->phys, .page = p, .addr = p * IDLE_PAGE_SIZE, .pfn = p,
+                                   .n_pages = 1, .target = (uint32_t) t };
+
+                        r = chunk_visit(s, &s->phys, p, &u.gap);
+                        if (r < 0)
+                                return r;
+                        r = units_push(s, &u);
+                        if (r < 0)
+                                return r;
+                        open_unit = true;
+                }
+                pfn += np;
+                /* batches end on chunk boundaries, where no folio continues */
+                r = batch_maybe(s, false);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        open_unit = false;
+                if (np < PHYS_CHUNK)
+                        break;
+                if (pace_should_stop(s)) {
+                        r = batch_maybe(s, true);
+                        if (r < 0)
+                                return r;
+                        s->resume = true;
+                        s->cur_pfn = pfn;
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+/* ---- ScannerOps -------------------------------------------------------- */
+
+static int idle_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
+        _cleanup_free_ Out *o = NULL;
+        int r, n_tiers = s->opts.topology ? s->opts.topology->n_tiers : 1;
+
+        s->gen++;
+        if (s->gen == 0)
+                s->gen = 1;
+        if (n > 0) {
+                o = calloc(n, sizeof(*o));
+                if (!o)
+                        return -ENOMEM;
+        }
+        s->out = o;
+        s->heat = out;
+        s->n_targets = n;
+        s->n_units = 0;
+        s->n_classified = 0;
+        s->gap_span = NULL;
+        s->buf = malloc(PHYS_CHUNK * sizeof(*s->buf));
+        s->buf2 = malloc(PHYS_CHUNK * sizeof(*s->buf2));
+        r = s->buf && s->buf2 ? 0 : -ENOMEM;
+        if (r >= 0) {
+                pace_start(s);
+                r = s->physical ? scan_physical(s, targets, n) : scan_virtual(s, targets, n);
+        }
+        if (r >= 0) {
+                int q = batch_maybe(s, true);
+
+                if (q < 0)
+                        r = q;
+        }
+        if (log_get_max_level() >= LOG_LVL_DEBUG) {
+                uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - s->cpu0, wall = clock_ns(CLOCK_MONOTONIC) - s->wall0;
+
+                log_debug("idle_page: period %u: %s after %.1f ms CPU, %.1f ms wall; %u units, batch %zu%s", s->gen,
+                          r > 0 ? "stopped at the budget" : "done", (double) cpu / 1e6, (double) wall / 1e6,
+                          s->n_classified, s->batch_cap, r > 0 ? "; resuming there next period" : "");
+                if (s->physical)
+                        log_debug("idle_page: physical cursor at PFN %" PRIu64 ", %zu memcg ids", s->cur_pfn, s->n_ids);
+        }
+        if (r >= 0) {
+                /* tidy the state of what was visited */
+                for (size_t i = 0; i < s->n_procs; i++)
+                        if (s->procs[i]->gen_seen == s->gen)
+                                for (size_t v = 0; v < s->procs[i]->n_vmas; v++) {
+                                        Vma *vma = &s->procs[i]->vmas[v];
+
+                                        span_compact(&vma->span, (vma->end - vma->start) / IDLE_PAGE_SIZE);
+                                }
+                if (s->physical)
+                        span_compact(&s->phys, UINT64_MAX);
+                for (size_t i = 0; i < n && r >= 0; i++) {
+                        r = heat_pick_candidates(&out[i], o[i].r, o[i].n, n_tiers, s->opts.max_candidates);
+                        if (r >= 0 && (s->opts.flags & HEAT_WANT_RANGES)) {
+                                free(out[i].ranges);
+                                out[i].ranges = TAKE_PTR(o[i].r);
+                                out[i].n_ranges = o[i].n;
+                        }
+                }
+        }
+        for (size_t i = 0; i < n; i++)
+                free(o[i].r);
+        free(s->units);
+        s->units = NULL;
+        s->n_units = s->alloc_units = 0;
+        free(s->buf);
+        free(s->buf2);
+        s->buf = s->buf2 = NULL;
+        free(s->ids);
+        s->ids = NULL;
+        s->n_ids = 0;
+        s->out = NULL;
+        s->heat = NULL;
+        if (r < 0 && r != -ENOMEM)
+                log_debug("idle_page: scan failed: %s", strerror(-r));
+        return r < 0 ? r : 0;
+}
+
+static void span_memory(const Span *s, uint64_t *bytes, uint64_t *pages) {
+        *bytes += s->alloc * sizeof(Chunk);
+        for (size_t i = 0; i < s->n; i++)
+                for (size_t k = 0; k < CHUNK_PAGES; k++)
+                        *pages += s->c[i].age[k] != IDLE_AGE_ABSENT;
+}
+
+static void idle_memory(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pages) {
+        uint64_t bytes = sizeof(*s) + s->n_nodes * sizeof(*s->nodes) + s->alloc_procs * sizeof(*s->procs), pages = 0;
+
+        for (size_t i = 0; i < s->n_procs; i++) {
+                const Proc *p = s->procs[i];
+
+                bytes += sizeof(*p) + p->n_vmas * sizeof(*p->vmas);
+                for (size_t v = 0; v < p->n_vmas; v++)
+                        span_memory(&p->vmas[v].span, &bytes, &pages);
+        }
+        span_memory(&s->phys, &bytes, &pages);
+        *ret_bytes = bytes;
+        *ret_pages = pages;
+}
+
+const ScannerOps scanner_idle_page_ops = {
+        .name = "idle_page",
+        .open = idle_open,
+        .scan = idle_scan,
+        .memory = idle_memory,
+        .close = idle_close,
+};

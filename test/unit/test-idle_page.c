@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/* The pure parts of the idle page tracking backend: maps lines, pagemap
+ * entries, idle bitmap word batching, the age update and the PFN -> node
+ * map from /proc/zoneinfo (captured from the testbed's idle kernel). */
+#include <check.h>
+
+#include "unit.h"
+#include <errno.h>
+#include <string.h>
+
+#include "heat.h"
+#include "idle_page.h"
+#include "util.h"
+
+START_TEST(test_maps_parse_line_sampled) {
+        uint64_t s = 0, e = 0;
+
+        ck_assert_int_eq(idle_maps_parse_line("7f5486ce3000-7f5486cf3000 rw-p 00000000 00:00 0 ", &s, &e), 1);
+        ck_assert_uint_eq(s, 0x7f5486ce3000);
+        ck_assert_uint_eq(e, 0x7f5486cf3000);
+        ck_assert_int_eq(idle_maps_parse_line("00400000-00401000 r--p 00000000 00:02 153"
+                                              "                                /usr/bin/busybox", &s, &e), 1);
+        ck_assert_uint_eq(s, 0x400000);
+        ck_assert_int_eq(idle_maps_parse_line("1cfd9000-1cffb000 rw-p 00000000 00:00 0     [heap]", &s, &e), 1);
+        ck_assert_int_eq(idle_maps_parse_line("7fffdf43e000-7fffdf45f000 rw-p 00000000 00:00 0   [stack]", &s, &e), 1);
+        ck_assert_int_eq(idle_maps_parse_line("7f0000000000-7f0000100000 rw-p 00000000 00:00 0   [anon:jemalloc]", &s, &e), 1);
+        /* shared anonymous memory and POSIX shm are memory, not devices */
+        ck_assert_int_eq(idle_maps_parse_line("7f0000000000-7f0000100000 rw-s 00000000 00:01 1031 /dev/zero (deleted)", &s, &e), 1);
+        ck_assert_int_eq(idle_maps_parse_line("7f0000000000-7f0000100000 rw-s 00000000 00:19 4    /dev/shm/x", &s, &e), 1);
+        /* a path with spaces */
+        ck_assert_int_eq(idle_maps_parse_line("7f0000000000-7f0000001000 r--p 00000000 08:01 99   /tmp/a b c", &s, &e), 1);
+}
+END_TEST
+
+START_TEST(test_maps_parse_line_skips_special) {
+        uint64_t s = 7, e = 7;
+
+        ck_assert_int_eq(idle_maps_parse_line("7f5486cf3000-7f5486cf7000 r--p 00000000 00:00 0     [vvar]", &s, &e), 0);
+        ck_assert_int_eq(idle_maps_parse_line("7f5486cf7000-7f5486cf9000 r-xp 00000000 00:00 0     [vdso]", &s, &e), 0);
+        ck_assert_int_eq(idle_maps_parse_line("ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0  [vsyscall]", &s, &e), 0);
+        ck_assert_int_eq(idle_maps_parse_line("7f5486cf3000-7f5486cf7000 r--p 00000000 00:00 0     [vvar_vclock]", &s, &e), 0);
+        ck_assert_int_eq(idle_maps_parse_line("7f5486cf3000-7f5486cf7000 r-xp 00000000 00:00 0     [uprobes]", &s, &e), 0);
+        /* not readable: guard pages */
+        ck_assert_int_eq(idle_maps_parse_line("7f0000000000-7f0000001000 ---p 00000000 00:00 0 ", &s, &e), 0);
+        /* device memory */
+        ck_assert_int_eq(idle_maps_parse_line("7f0000000000-7f0000100000 rw-s 00000000 00:05 321  /dev/dri/card0", &s, &e), 0);
+        ck_assert_int_eq(idle_maps_parse_line("7f0000000000-7f0000100000 rw-s 100000000 00:05 9 /dev/mem", &s, &e), 0);
+        /* hugetlb */
+        ck_assert_int_eq(idle_maps_parse_line("7f0000000000-7f0000200000 rw-p 00000000 00:10 77  /anon_hugepage (deleted)", &s, &e), 0);
+        ck_assert_uint_eq(s, 7); /* untouched when skipped */
+        ck_assert_uint_eq(e, 7);
+}
+END_TEST
+
+START_TEST(test_maps_parse_line_rejects_odd) {
+        uint64_t s = 7, e = 7;
+
+        ck_assert_int_eq(idle_maps_parse_line("", &s, &e), -EINVAL);
+        ck_assert_int_eq(idle_maps_parse_line("garbage", &s, &e), -EINVAL);
+        ck_assert_int_eq(idle_maps_parse_line("00400000 r--p 00000000 00:02 153 /bin/x", &s, &e), -EINVAL);
+        ck_assert_int_eq(idle_maps_parse_line("00401000-00400000 r--p 00000000 00:02 153 /bin/x", &s, &e), -EINVAL);
+        ck_assert_int_eq(idle_maps_parse_line("00400000-00400000 r--p 00000000 00:02 153 /bin/x", &s, &e), -EINVAL);
+        ck_assert_int_eq(idle_maps_parse_line("00400001-00401000 r--p 00000000 00:02 153 /bin/x", &s, &e), -EINVAL);
+        ck_assert_int_eq(idle_maps_parse_line("00400000-00401000 rw 00000000 00:02 153 /bin/x", &s, &e), -EINVAL);
+        ck_assert_int_eq(idle_maps_parse_line("00400000-00401000 r--p 00000000 0002 153 /bin/x", &s, &e), -EINVAL);
+        ck_assert_int_eq(idle_maps_parse_line("00400000-00401000 r--p 00000000 00:02", &s, &e), -EINVAL);
+        ck_assert_int_eq(idle_maps_parse_line("zz400000-00401000 r--p 00000000 00:02 153 /bin/x", &s, &e), -EINVAL);
+        ck_assert_uint_eq(s, 7);
+}
+END_TEST
+
+START_TEST(test_pagemap_pfn_decoding) {
+        uint64_t pfn = 0;
+
+        ck_assert(idle_pagemap_pfn(IDLE_PM_PRESENT | 0x12345, &pfn));
+        ck_assert_uint_eq(pfn, 0x12345);
+        /* soft-dirty (55), exclusive (56), file (61) bits are not part of the PFN */
+        ck_assert(idle_pagemap_pfn(IDLE_PM_PRESENT | (UINT64_C(1) << 55) | (UINT64_C(1) << 56) |
+                                   (UINT64_C(1) << 61) | 0x7ffff, &pfn));
+        ck_assert_uint_eq(pfn, 0x7ffff);
+        ck_assert(idle_pagemap_pfn(IDLE_PM_PRESENT | IDLE_PM_PFN_MASK, &pfn));
+        ck_assert_uint_eq(pfn, IDLE_PM_PFN_MASK);
+        pfn = 99;
+        ck_assert(!idle_pagemap_pfn(0, &pfn));                          /* not present */
+        ck_assert(!idle_pagemap_pfn(0x12345, &pfn));                    /* PFN bits without present */
+        ck_assert(!idle_pagemap_pfn(IDLE_PM_SWAPPED | 0x1234, &pfn));   /* swap entry: type/offset, not a PFN */
+        ck_assert(!idle_pagemap_pfn(IDLE_PM_PRESENT, &pfn));            /* PFN hidden (no CAP_SYS_ADMIN) */
+        ck_assert_uint_eq(pfn, 99);
+}
+END_TEST
+
+START_TEST(test_bitmap_words_group_sorted_pfns) {
+        const uint64_t pfns[] = { 0, 1, 63, 64, 64, 200, 1000, 1001, 1087 };
+        uint64_t words[ELEMENTSOF(pfns)], masks[ELEMENTSOF(pfns)];
+        uint32_t slot[ELEMENTSOF(pfns)];
+        size_t n = idle_bitmap_words(pfns, ELEMENTSOF(pfns), words, masks, slot);
+
+        ck_assert_uint_eq(n, 5);
+        ck_assert_uint_eq(words[0], 0);
+        ck_assert_uint_eq(masks[0], (UINT64_C(1) << 0) | (UINT64_C(1) << 1) | (UINT64_C(1) << 63));
+        ck_assert_uint_eq(words[1], 1);
+        ck_assert_uint_eq(masks[1], 1); /* pfn 64, twice */
+        ck_assert_uint_eq(words[2], 3);
+        ck_assert_uint_eq(masks[2], UINT64_C(1) << (200 - 192));
+        ck_assert_uint_eq(words[3], 15);
+        ck_assert_uint_eq(masks[3], (UINT64_C(1) << (1000 - 960)) | (UINT64_C(1) << (1001 - 960)));
+        ck_assert_uint_eq(words[4], 16);
+        ck_assert_uint_eq(masks[4], UINT64_C(1) << (1087 - 1024));
+        ck_assert_uint_eq(slot[0], 0);
+        ck_assert_uint_eq(slot[2], 0);
+        ck_assert_uint_eq(slot[3], 1);
+        ck_assert_uint_eq(slot[4], 1);
+        ck_assert_uint_eq(slot[5], 2);
+        ck_assert_uint_eq(slot[8], 4);
+        ck_assert_uint_eq(idle_bitmap_words(pfns, 0, words, masks, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_word_runs_consecutive_and_bounded) {
+        const uint64_t words[] = { 0, 1, 3, 15, 16, 17, 18, 19, 40 };
+        IdleRun runs[ELEMENTSOF(words)];
+        size_t n = idle_word_runs(words, ELEMENTSOF(words), 0, runs);
+
+        /* one pread/pwrite per run: [0,1] [3] [15..19] [40] */
+        ck_assert_uint_eq(n, 4);
+        ck_assert_uint_eq(runs[0].first, 0);
+        ck_assert_uint_eq(runs[0].n, 2);
+        ck_assert_uint_eq(runs[1].first, 2);
+        ck_assert_uint_eq(runs[1].n, 1);
+        ck_assert_uint_eq(runs[2].first, 3);
+        ck_assert_uint_eq(runs[2].n, 5);
+        ck_assert_uint_eq(runs[3].first, 8);
+        ck_assert_uint_eq(runs[3].n, 1);
+        /* at most 2 words a run */
+        n = idle_word_runs(words, ELEMENTSOF(words), 2, runs);
+        ck_assert_uint_eq(n, 6);
+        ck_assert_uint_eq(runs[2].first, 3);
+        ck_assert_uint_eq(runs[2].n, 2);
+        ck_assert_uint_eq(runs[3].first, 5);
+        ck_assert_uint_eq(runs[3].n, 2);
+        ck_assert_uint_eq(runs[4].first, 7);
+        ck_assert_uint_eq(runs[4].n, 1);
+        ck_assert_uint_eq(idle_word_runs(words, 0, 0, runs), 0);
+}
+END_TEST
+
+START_TEST(test_bitmap_batching_byte_offsets) {
+        /* what the backend does with them: runs are 8-byte aligned, whole words */
+        const uint64_t pfns[] = { 130, 131, 190, 191, 192, 4096 };
+        uint64_t words[6], masks[6];
+        IdleRun runs[6];
+        size_t nw = idle_bitmap_words(pfns, 6, words, masks, NULL), nr = idle_word_runs(words, nw, 0, runs);
+
+        ck_assert_uint_eq(nw, 3);
+        ck_assert_uint_eq(nr, 2);
+        ck_assert_uint_eq(words[runs[0].first] * 8, 16); /* words 2 and 3 at byte 16, 16 bytes */
+        ck_assert_uint_eq(runs[0].n * 8, 16);
+        ck_assert_uint_eq(words[runs[1].first] * 8, 512);
+        ck_assert_uint_eq(masks[0], (UINT64_C(3) << 2) | (UINT64_C(3) << 62));
+        ck_assert_uint_eq(masks[1], 1);
+}
+END_TEST
+
+START_TEST(test_age_update) {
+        ck_assert_uint_eq(idle_age_update(0, false, 1), 0);
+        ck_assert_uint_eq(idle_age_update(7, false, 1), 0);      /* accessed: young again */
+        ck_assert_uint_eq(idle_age_update(0, true, 1), 1);
+        ck_assert_uint_eq(idle_age_update(3, true, 1), 4);
+        ck_assert_uint_eq(idle_age_update(3, true, 0), 4);       /* a gap is at least one period */
+        ck_assert_uint_eq(idle_age_update(3, true, 4), 7);       /* visited 4 periods later */
+        ck_assert_uint_eq(idle_age_update(HEAT_MAX_AGE - 1, true, 1), HEAT_MAX_AGE);
+        ck_assert_uint_eq(idle_age_update(HEAT_MAX_AGE, true, 1), HEAT_MAX_AGE); /* saturates */
+        ck_assert_uint_eq(idle_age_update(10, true, 200), HEAT_MAX_AGE);
+        ck_assert_uint_eq(idle_age_update(IDLE_AGE_ABSENT, true, 1), 1);
+}
+END_TEST
+
+START_TEST(test_zoneinfo_testbed) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ IdleNodeSpan *spans = NULL;
+        size_t n = 0;
+
+        ck_assert_int_eq(read_full_file(FIXTURES, "idle_page/zoneinfo-idle", &text, NULL), 0);
+        ck_assert_int_eq(idle_zoneinfo_parse(text, &spans, &n), 0);
+        /* node 0: DMA32 1..262144; node 1: DMA32 262144..524256; empty zones ignored */
+        ck_assert_uint_eq(n, 2);
+        ck_assert_uint_eq(spans[0].start, 1);
+        ck_assert_uint_eq(spans[0].end, 262144);
+        ck_assert_int_eq(spans[0].node, 0);
+        ck_assert_uint_eq(spans[1].start, 262144);
+        ck_assert_uint_eq(spans[1].end, 262144 + 262112);
+        ck_assert_int_eq(spans[1].node, 1);
+        ck_assert_int_eq(idle_pfn_node(spans, n, 0), -1);
+        ck_assert_int_eq(idle_pfn_node(spans, n, 1), 0);
+        ck_assert_int_eq(idle_pfn_node(spans, n, 262143), 0);
+        ck_assert_int_eq(idle_pfn_node(spans, n, 262144), 1);
+        ck_assert_int_eq(idle_pfn_node(spans, n, 524255), 1);
+        ck_assert_int_eq(idle_pfn_node(spans, n, 524256), -1);
+}
+END_TEST
+
+START_TEST(test_zoneinfo_overlap_and_merge) {
+        /* node 0's Normal zone spans over node 1's memory (interleaved
+         * memory): the overlap is unknown, not guessed */
+        const char *text = "Node 0, zone      DMA\n  pages free 1\n        spanned  4095\n  start_pfn:           1\n"
+                           "Node 0, zone   Normal\n        spanned  3000\n  start_pfn:           4096\n"
+                           "Node 1, zone   Normal\n        spanned  2000\n  start_pfn:           6000\n"
+                           "Node 1, zone  Movable\n        spanned  0\n"
+                           "Node 2, zone   Normal\n        spanned  100\n  start_pfn:           10000\n";
+        _cleanup_free_ IdleNodeSpan *spans = NULL;
+        size_t n = 0;
+
+        ck_assert_int_eq(idle_zoneinfo_parse(text, &spans, &n), 0);
+        ck_assert_uint_eq(n, 4);
+        /* DMA and Normal of node 0 merge: 1..6000 */
+        ck_assert_uint_eq(spans[0].start, 1);
+        ck_assert_uint_eq(spans[0].end, 6000);
+        ck_assert_int_eq(spans[0].node, 0);
+        ck_assert_uint_eq(spans[1].start, 6000);
+        ck_assert_uint_eq(spans[1].end, 7096);
+        ck_assert_int_eq(spans[1].node, -1);
+        ck_assert_uint_eq(spans[2].start, 7096);
+        ck_assert_uint_eq(spans[2].end, 8000);
+        ck_assert_int_eq(spans[2].node, 1);
+        ck_assert_int_eq(spans[3].node, 2);
+        ck_assert_int_eq(idle_pfn_node(spans, n, 5999), 0);
+        ck_assert_int_eq(idle_pfn_node(spans, n, 6500), -1);
+        ck_assert_int_eq(idle_pfn_node(spans, n, 7500), 1);
+        ck_assert_int_eq(idle_pfn_node(spans, n, 9000), -1); /* hole */
+        ck_assert_int_eq(idle_pfn_node(spans, n, 10099), 2);
+        ck_assert_int_eq(idle_zoneinfo_parse("nothing here\n", &spans, &n), -ENODATA);
+}
+END_TEST
+
+static Suite *idle_page_suite(void) {
+        Suite *s = suite_create("idle_page");
+        TCase *tc = tcase_create("core");
+
+        tcase_add_test(tc, test_maps_parse_line_sampled);
+        tcase_add_test(tc, test_maps_parse_line_skips_special);
+        tcase_add_test(tc, test_maps_parse_line_rejects_odd);
+        tcase_add_test(tc, test_pagemap_pfn_decoding);
+        tcase_add_test(tc, test_bitmap_words_group_sorted_pfns);
+        tcase_add_test(tc, test_word_runs_consecutive_and_bounded);
+        tcase_add_test(tc, test_bitmap_batching_byte_offsets);
+        tcase_add_test(tc, test_age_update);
+        tcase_add_test(tc, test_zoneinfo_testbed);
+        tcase_add_test(tc, test_zoneinfo_overlap_and_merge);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) {
+        return unit_run(idle_page_suite());
+}

@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""vm suite: the idle page tracking backend through `tierd scan --backend
+idle_page`, one boot of the idle kernel, several scenarios:
+
+  virt      a 64 MiB workload with 16 MiB hot (read 20/s) in tenant t1:
+            >= 95% of its hot bytes (its report's hot range intersected with
+            the vaddr ranges returned for its pid) are age 0 and >= 95% of
+            its cold bytes age >= 1; every byte of the mapping is counted
+            once; tracking state <= 2 bytes per page
+  phys      the same workload, --physical: ranges are paddr; matched by
+            cgroup, the tenant's age-0 bytes are >= 95% of the hot size and
+            at most the hot size plus 4 MiB (the page cache of the
+            workload's binary and libraries may be hot too), its age >= 1
+            bytes >= 95% of the cold size; <= 2 bytes per page
+  node1     a workload bound to node 1: >= 95% of its bytes are tier 1
+            (node 1), virtual and physical
+  thp       a workload with MADV_HUGEPAGE (THP): its huge pages are units of
+            2 MiB (2 MiB-aligned ranges), each byte counted once, hot and
+            cold still classified (cold tolerance: the huge pages that hold
+            both hot and cold bytes)
+  exit      the workload is killed during an 8-period scan: exit 0, nothing
+            on stderr says "error", the tenant is reported empty
+  rmdir     the workload is killed and its cgroup removed during a virtual
+            and a physical scan: the same
+  budget    a 128 MiB workload, --cpu-budget 50 (5% of one CPU): the scan's
+            CPU time over the measured wall time stays <= 6.5% in both modes
+            while an unbudgeted scan of the same workload needs more, and
+            the paced scan still classifies the workload once its pass,
+            resumed period after period from where the budget stopped it,
+            comes around (a page is classified from its second visit).
+            The slack: pacing stops a period once the next step would end
+            past 90% of it, so it overshoots by at most one step (a batch
+            sized to 1/8 of the period's allowance, 0.6%) plus clock and
+            rusage accounting granularity.
+
+The workloads run on CPU 1 next to a "ticker" (a shell starting a `sleep`
+20 times a second). Idle page tracking clears the PTE accessed bits
+without flushing the TLB (x86 ptep_clear_flush_young() skips the flush on
+purpose), so a page is seen accessed again only once its TLB entry is
+refilled. On hardware the TLB holds a few MiB and is refilled all the
+time; under TCG, QEMU's software TLB holds the whole hot set and is only
+flushed on a CR3 write, which never comes when the workload is alone on its
+vCPU (the idle task keeps its mm): the hot set then looks idle from the
+second period on. The ticker's context switches stand in for the TLB
+pressure of real hardware.
+
+usage: test-scan-idle.py idle BUILD_DIR"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
+from tap import Tap, parse_json, run_vm, sections  # noqa: E402
+
+kernel, build = sys.argv[1], sys.argv[2]
+t = Tap()
+if os.geteuid() != 0:
+    t.skip_all('needs root to install the testbed packages and cache kernels')
+if kernel != 'idle':
+    t.skip_all('idle page tracking needs the idle kernel (stock has no CONFIG_IDLE_PAGE_TRACKING)')
+
+GUEST = r'''
+CG=/sys/fs/cgroup
+# start CGROUP ARGS...: a workload in CGROUP (created), pid in $w
+start() {
+    c=$1; shift
+    mkdir -p $CG/$c
+    rm -f /tmp/$c.ready /tmp/$c.json
+    sh -c "echo \$\$ > $CG/$c/cgroup.procs; exec numactl -C 1 workload $* --report /tmp/$c.json --ready /tmp/$c.ready" &
+    w=$!
+    while [ ! -e /tmp/$c.ready ]; do sleep 0.2; done
+}
+rep() {
+    rm -f /tmp/$2.json; kill -USR2 $1
+    while [ ! -e /tmp/$2.json ]; do sleep 0.2; done
+    echo "=== BEGIN $3"; cat /tmp/$2.json; echo; echo "=== END $3"
+}
+# sec NAME CMD...: CMD's stdout in section NAME, stderr in NAME-err, status in NAME-rc
+sec() {
+    n=$1; shift
+    "$@" > /tmp/$n.out 2> /tmp/$n.err
+    echo "=== BEGIN $n-rc"; echo $?; echo "=== END $n-rc"
+    echo "=== BEGIN $n"; cat /tmp/$n.out; echo "=== END $n"
+    echo "=== BEGIN $n-err"; cat /tmp/$n.err; echo "=== END $n-err"
+}
+stop() { kill -TERM $1; wait $1; }
+numactl -C 1 sh -c 'while :; do sleep 0.05; done' &
+S="tierd scan --backend idle_page --json"
+
+start t1 --size 64 --hot 16 --rate 20
+rep $w t1 virt-rep
+sec virt $S --cgroup t1 --periods 4 --period-ms 1000 --cpu-budget 0 --ranges
+sec phys $S --physical --cgroup t1 --periods 4 --period-ms 1000 --cpu-budget 0 --ranges
+stop $w
+
+start t2 --size 32 --hot 8 --node 1
+rep $w t2 node1-rep
+sec node1 $S --cgroup t2 --periods 2 --period-ms 1000 --cpu-budget 0
+sec node1-phys $S --physical --cgroup t2 --periods 2 --period-ms 1000 --cpu-budget 0
+stop $w
+
+start t3 --size 64 --hot 16 --rate 20 --thp
+rep $w t3 thp-rep
+echo "=== BEGIN thp-smaps"; awk '/^AnonHugePages/ {s += $2} END {print s}' /proc/$w/smaps; echo "=== END thp-smaps"
+sec thp $S --cgroup t3 --periods 3 --period-ms 1000 --cpu-budget 0 --ranges
+stop $w
+
+start t4 --size 32 --hot 8
+$S --cgroup t4 --periods 8 --period-ms 500 --cpu-budget 0 --ranges > /tmp/exit.out 2> /tmp/exit.err &
+s=$!
+sleep 2.5
+stop $w
+wait $s
+echo "=== BEGIN exit-rc"; echo $?; echo "=== END exit-rc"
+echo "=== BEGIN exit"; cat /tmp/exit.out; echo "=== END exit"
+echo "=== BEGIN exit-err"; cat /tmp/exit.err; echo "=== END exit-err"
+
+start t5 --size 32 --hot 8
+$S --cgroup t5 --periods 8 --period-ms 500 --cpu-budget 0 --ranges > /tmp/rmv.out 2> /tmp/rmv.err &
+s1=$!
+$S --physical --cgroup t5 --periods 8 --period-ms 500 --cpu-budget 0 --ranges > /tmp/rmp.out 2> /tmp/rmp.err &
+s2=$!
+sleep 2.5
+stop $w
+rmdir $CG/t5
+echo "=== BEGIN rmdir-gone"; [ -e $CG/t5 ] && echo present || echo removed; echo "=== END rmdir-gone"
+wait $s1
+echo "=== BEGIN rmdir-virt-rc"; echo $?; echo "=== END rmdir-virt-rc"
+wait $s2
+echo "=== BEGIN rmdir-phys-rc"; echo $?; echo "=== END rmdir-phys-rc"
+for m in rmv rmp; do
+    echo "=== BEGIN $m"; cat /tmp/$m.out; echo "=== END $m"
+    echo "=== BEGIN $m-err"; cat /tmp/$m.err; echo "=== END $m-err"
+done
+
+start t7 --size 128 --hot 16 --rate 20
+sec budget-free $S --cgroup t7 --periods 2 --period-ms 1000 --cpu-budget 0
+sec budget-virt $S --cgroup t7 --periods 6 --period-ms 1000 --cpu-budget 50
+sec budget-phys $S --physical --cgroup t7 --periods 10 --period-ms 1000 --cpu-budget 50
+stop $w
+'''
+
+MIB = 1 << 20
+status, out = run_vm(kernel, GUEST, build, timeout=900)
+if not t.ok(status == 0, f'{kernel}: VM booted and the guest script ran', f'status {status}\n{out[-3000:]}'):
+    t.done()
+s = sections(out)
+
+
+def scan(name):
+    """The JSON of scan NAME, after checking it exited 0 without an error line."""
+    rc = (s.get(f'{name}-rc') or '').strip()
+    err = s.get(f'{name}-err') or ''
+    t.ok(rc == '0' and 'error' not in err.lower(), f'{name}: exit 0, no error on stderr',
+         f'rc {rc!r}\n{err[-2000:]}\n{(s.get(name) or "")[-1000:]}')
+    return parse_json(t, s.get(name), f'{name}: JSON')
+
+
+def vaddr_split(rep, ranges):
+    """Bytes of REP's mapping in RANGES of its pid: {(hot?, age0?): bytes}, and whether a byte repeats."""
+    base, end = rep['base'], rep['base'] + rep['size_bytes']
+    hot = [(h['start'], h['end']) for h in rep['hot']]
+    acc = {(True, True): 0, (True, False): 0, (False, True): 0, (False, False): 0}
+    spans = []
+    for r in ranges:
+        if r['kind'] != 'vaddr' or r['pid'] != rep['pid']:
+            continue
+        a, b = max(r['start'], base), min(r['end'], end)
+        if a >= b:
+            continue
+        spans.append((a, b))
+        hb = sum(max(0, min(b, he) - max(a, hs)) for hs, he in hot)
+        acc[(True, r['age'] == 0)] += hb
+        acc[(False, r['age'] == 0)] += (b - a) - hb
+    spans.sort()
+    overlap = any(spans[i][1] > spans[i + 1][0] for i in range(len(spans) - 1))
+    return acc, overlap
+
+
+def hot_size(rep):
+    return sum(h['end'] - h['start'] for h in rep['hot'])
+
+
+def bytes_per_page(j, name):
+    m = j['memory']
+    t.ok(m['pages'] > 0 and m['bytes_per_page'] <= 2.0,
+         f'{name}: tracking state {m["bytes"]} bytes for {m["pages"]} pages = {m["bytes_per_page"]:.3f} bytes/page <= 2', m)
+
+
+# --- virt
+rep = parse_json(t, s.get('virt-rep'), 'virt: workload report')
+j = scan('virt')
+if rep and j:
+    ten = j['tenants'][0]
+    acc, overlap = vaddr_split(rep, ten['ranges'])
+    hs = hot_size(rep)
+    cs = rep['size_bytes'] - hs
+    hot_pct = 100 * acc[(True, True)] / hs
+    cold_pct = 100 * acc[(False, False)] / cs
+    print(f'# virt: hot bytes age 0: {hot_pct:.2f}%, cold bytes age >= 1: {cold_pct:.2f}%, '
+          f'cpu {j["cpu"]}, memory {j["memory"]}')
+    t.ok(hot_pct >= 95, f'virt: {hot_pct:.2f}% of the hot bytes are age 0 (>= 95%)', acc)
+    t.ok(cold_pct >= 95, f'virt: {cold_pct:.2f}% of the cold bytes are age >= 1 (>= 95%)', acc)
+    t.ok(not overlap and sum(acc.values()) == rep['size_bytes'],
+         f'virt: every byte of the 64 MiB mapping in exactly one range ({sum(acc.values())} bytes)', acc)
+    t.ok(all(r['tier'] == 0 and r['node'] == 0 for r in ten['ranges'] if r['pid'] == rep['pid']),
+         'virt: the workload (node 0) is all tier 0 / node 0')
+    t.ok(ten['hot_bytes'] + ten['cold_bytes'] == ten['tracked_bytes'] and ten['tracked_bytes'] >= 64 * MIB,
+         f'virt: tracked_bytes {ten["tracked_bytes"]} = hot + cold and covers the mapping')
+    t.ok(len(ten['candidates']['cold']) > 0 and all(c['age'] > 0 and c['tier'] == 0 for c in ten['candidates']['cold']),
+         'virt: cold candidates are old ranges on tier 0')
+    bytes_per_page(j, 'virt')
+
+# --- phys
+j = scan('phys')
+if rep and j:
+    ten = j['tenants'][0]
+    hs = hot_size(rep)
+    cs = rep['size_bytes'] - hs
+    print(f'# phys: age-0 bytes {ten["hot_bytes"]} for {hs} hot, age>=1 bytes {ten["cold_bytes"]} for {cs} cold, '
+          f'cpu {j["cpu"]}, memory {j["memory"]}')
+    t.ok(0.95 * hs <= ten['hot_bytes'] <= hs + 4 * MIB,
+         f'phys: age-0 bytes of t1 {ten["hot_bytes"]} within [95% of the hot size {hs}, hot size + 4 MiB]', ten['heat'])
+    t.ok(ten['cold_bytes'] >= 0.95 * cs, f'phys: age>=1 bytes of t1 {ten["cold_bytes"]} >= 95% of the cold size {cs}')
+    t.ok(len(ten['ranges']) > 0 and all(r['kind'] == 'paddr' and r['start'] % 4096 == 0 and r['end'] > r['start']
+                                        for r in ten['ranges']), 'phys: ranges are page-aligned paddr ranges')
+    t.ok(sum(r['end'] - r['start'] for r in ten['ranges']) == ten['tracked_bytes'],
+         'phys: the ranges add up to tracked_bytes')
+    bytes_per_page(j, 'phys')
+
+# --- node1
+rep = parse_json(t, s.get('node1-rep'), 'node1: workload report')
+if rep:
+    t.eq(rep['hot_pages_by_node'].get('1', 0) + rep['cold_pages_by_node'].get('1', 0), 8192,
+         'node1: the workload says all its pages are on node 1')
+for name in ('node1', 'node1-phys'):
+    j = scan(name)
+    if j:
+        ten = j['tenants'][0]
+        tier1 = sum(c['bytes'] for c in ten['heat'] if c['tier'] == 1)
+        print(f'# {name}: tier 1 {tier1} of {ten["tracked_bytes"]} tracked')
+        t.ok(tier1 >= 0.95 * 32 * MIB and tier1 >= 0.9 * ten['tracked_bytes'],
+             f'{name}: {tier1} bytes on tier 1 (>= 95% of the 32 MiB, >= 90% of tracked {ten["tracked_bytes"]})', ten['heat'])
+
+# --- thp
+rep = parse_json(t, s.get('thp-rep'), 'thp: workload report')
+j = scan('thp')
+anon_huge_kib = int((s.get('thp-smaps') or '0').strip() or 0)
+if rep and j:
+    ten = j['tenants'][0]
+    t.ok(anon_huge_kib >= 32 * 1024, f'thp: the workload has {anon_huge_kib} KiB of AnonHugePages (>= 32 MiB)')
+    mine = [r for r in ten['ranges'] if r['pid'] == rep['pid'] and rep['base'] <= r['start'] < rep['base'] + rep['size_bytes']]
+    huge = [r for r in mine if r['start'] % (2 * MIB) == 0 and (r['end'] - r['start']) % (2 * MIB) == 0]
+    huge_bytes = sum(r['end'] - r['start'] for r in huge)
+    t.ok(huge_bytes >= anon_huge_kib * 1024 * 0.95,
+         f'thp: {huge_bytes} bytes in 2 MiB-aligned ranges of whole huge pages (AnonHugePages {anon_huge_kib} KiB)')
+    acc, overlap = vaddr_split(rep, ten['ranges'])
+    hs = hot_size(rep)
+    cs = rep['size_bytes'] - hs
+    t.ok(not overlap and sum(acc.values()) == rep['size_bytes'],
+         f'thp: each byte of the mapping counted once ({sum(acc.values())} of {rep["size_bytes"]})', acc)
+    # huge pages straddling the hot range's edges are accessed as a whole
+    hot = rep['hot'][0]
+    straddle = sum(2 * MIB for edge in (hot['start'], hot['end']) if edge % (2 * MIB))
+    hot_pct = 100 * acc[(True, True)] / hs
+    cold_pct = 100 * acc[(False, False)] / (cs - straddle)
+    print(f'# thp: AnonHugePages {anon_huge_kib} KiB, hot age 0 {hot_pct:.2f}%, cold age >= 1 {cold_pct:.2f}% '
+          f'(of the cold bytes outside {straddle} bytes of straddling huge pages)')
+    t.ok(hot_pct >= 95, f'thp: {hot_pct:.2f}% of the hot bytes are age 0')
+    t.ok(cold_pct >= 95, f'thp: {cold_pct:.2f}% of the cold bytes (outside huge pages holding hot bytes) are age >= 1')
+
+
+def empty_tenant(name, j):
+    ten = j['tenants'][0]
+    t.ok(ten['tracked_bytes'] == 0 and ten['hot_bytes'] == 0 and ten['cold_bytes'] == 0 and not ten['ranges']
+         and not ten['candidates']['cold'] and not ten['candidates']['hot'],
+         f'{name}: the tenant is reported empty in the last period', ten)
+    t.ok(j['history'][0]['tenants'][0]['tracked_bytes'] > 0,
+         f'{name}: ... and was not empty in the first measured period', j['history'])
+
+
+# --- exit
+j = scan('exit')
+if j:
+    empty_tenant('exit', j)
+    t.eq(j['periods'], 8, 'exit: all 8 periods ran')
+
+# --- rmdir
+t.eq((s.get('rmdir-gone') or '').strip(), 'removed', 'rmdir: the cgroup was removed during the scans')
+for name, rcname in (('rmv', 'rmdir-virt-rc'), ('rmp', 'rmdir-phys-rc')):
+    rc = (s.get(rcname) or '').strip()
+    err = s.get(f'{name}-err') or ''
+    t.ok(rc == '0' and 'error' not in err.lower(), f'{name}: exit 0, no error on stderr', f'rc {rc!r}\n{err}')
+    j = parse_json(t, s.get(name), f'{name}: JSON')
+    if j:
+        empty_tenant(name, j)
+
+# --- budget
+free = scan('budget-free')
+if free:
+    f_ratio = (free['cpu']['user_seconds'] + free['cpu']['system_seconds']) / (free['periods'] * free['period_ms'] / 1000)
+    print(f'# budget: unbudgeted virtual scan of 128 MiB: {100 * f_ratio:.2f}% of a CPU')
+for name in ('budget-virt', 'budget-phys'):
+    j = scan(name)
+    if j:
+        cpu = j['cpu']['user_seconds'] + j['cpu']['system_seconds']
+        wall = j['periods'] * j['period_ms'] / 1000
+        ratio = cpu / wall
+        print(f'# {name}: cpu {cpu:.3f} s over {wall:.1f} s = {100 * ratio:.2f}% (budget 5%), '
+              f'tracked per period {[h["tenants"][0]["tracked_bytes"] for h in j["history"]]}')
+        t.ok(ratio <= 0.065, f'{name}: scan CPU {100 * ratio:.2f}% of the wall time <= 6.5% (budget 5%)', j['cpu'])
+        covered = [h['tenants'][0]['tracked_bytes'] for h in j['history']]
+        hot = sum(h['tenants'][0]['hot_bytes'] for h in j['history'])
+        t.ok(any(covered) and any(c < 128 * MIB for c in covered) and hot >= 0.95 * 16 * MIB,
+             f'{name}: paced periods classified part of the workload at a time ({covered}), '
+             f'its 16 MiB hot set seen hot ({hot} age-0 bytes over the periods)', j['history'])
+if free:
+    t.ok(f_ratio > 0.065, f'budget: without a budget the same scan takes {100 * f_ratio:.2f}% (> 6.5%: the budget binds)')
+t.done()
