@@ -81,18 +81,17 @@ static int usage_fail(const ScanCmd *c, const char *fmt, ...) {
         return 2;
 }
 
-/* "/sys/fs/cgroup/a/b/" or "a/b" -> "a/b" (relative to MOUNT); -EINVAL
- * (said) when PATH is not a cgroup path under MOUNT. */
+/* A tenant as tierctl names it: relative to the cgroup mount, with or
+ * without a leading '/' ("/" and "" are the root), or the full cgroupfs
+ * path. -EINVAL (said) when it climbs out with "..". */
 static int normalize_cgroup(const ScanCmd *c, const char *mount, const char *path, char **ret) {
         size_t ml = strlen(mount);
         const char *s = path;
         char *d;
         size_t n;
 
-        if (path[0] == '/' && strncmp(path, mount, ml) == 0 && (path[ml] == '/' || path[ml] == '\0'))
+        if (strncmp(path, mount, ml) == 0 && (path[ml] == '/' || path[ml] == '\0'))
                 s = path + ml;
-        else if (path[0] == '/' && strcmp(mount, "/") != 0)
-                return usage_fail(c, "--cgroup: '%s' is not under the cgroup mount %s", path, mount), -EINVAL;
         while (*s == '/')
                 s++;
         d = strdup(s);
@@ -126,11 +125,13 @@ static void targets_free_pids(Targets *ts) {
 }
 
 /* Refreshes each target's pids (its whole subtree) and id from one walk.
- * A cgroup that is gone keeps its last id and has no pids. */
-static int targets_refresh(Targets *ts, const char *mount, const Topology *topo) {
+ * A cgroup that is gone keeps its last id and has no pids; the index of
+ * the first one goes to *ret_missing (SIZE_MAX when none is). */
+static int targets_refresh(Targets *ts, const char *mount, const Topology *topo, size_t *ret_missing) {
         _cleanup_(cgroup_tree_freep) CgroupTree *tree = NULL;
         int r;
 
+        *ret_missing = SIZE_MAX;
         targets_free_pids(ts);
         r = cgroup_walk(mount, topo, CGROUP_WALK_SKIP_NUMA_STAT | CGROUP_WALK_SKIP_MEMORY_STAT, &tree);
         if (r < 0)
@@ -140,7 +141,8 @@ static int targets_refresh(Targets *ts, const char *mount, const Topology *topo)
                 pid_t *p;
 
                 if (cgroup_tree_find(tree, ts->t[i].cgroup_path, &idx) < 0) {
-                        log_debug("cgroup %s is gone: nothing to scan for it", ts->t[i].cgroup_path);
+                        if (*ret_missing == SIZE_MAX)
+                                *ret_missing = i;
                         continue;
                 }
                 ts->t[i].cgroup_id = tree->cgroups[idx].id;
@@ -323,6 +325,7 @@ int scan_command(const ScanCmd *c) {
         sigset_t mask, old;
         double user = 0, sys = 0;
         unsigned done = 0;
+        size_t missing;
         bool stopped = false;
         int r, status = 0;
 
@@ -353,6 +356,19 @@ int scan_command(const ScanCmd *c) {
                         goto out;
                 }
                 targets[i].cgroup_path = path;
+        }
+
+        /* A tenant that is not there at the start is a mistake in the
+         * command; one that goes away later is normal. */
+        r = targets_refresh(&ts, probe->cgroup_mount, probe->topology, &missing);
+        if (r < 0) {
+                status = fail(c, r, "cannot walk the cgroup tree");
+                goto out;
+        }
+        if (missing != SIZE_MAX) {
+                status = usage_fail(c, "--cgroup: '%s' is not a cgroup under %s", c->cgroups[missing],
+                                    probe->cgroup_mount);
+                goto out;
         }
 
         ScanOptions opts = {
@@ -393,11 +409,13 @@ int scan_command(const ScanCmd *c) {
                 siginfo_t si;
 
                 clock_gettime(CLOCK_MONOTONIC, &t0);
-                r = targets_refresh(&ts, probe->cgroup_mount, probe->topology);
+                r = targets_refresh(&ts, probe->cgroup_mount, probe->topology, &missing);
                 if (r < 0) {
                         status = fail(c, r, "cannot walk the cgroup tree");
                         goto out_close;
                 }
+                if (missing != SIZE_MAX)
+                        log_debug("cgroup %s is gone: nothing to scan for it", targets[missing].cgroup_path);
                 for (size_t i = 0; i < c->n_cgroups; i++) {
                         tenant_heat_clear(&heat[i]);
                         heat[i].cgroup_id = targets[i].cgroup_id;

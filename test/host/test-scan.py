@@ -28,8 +28,8 @@ CASES = [
     (('--cgroup', 't', '--period-ms', '5'), "--period-ms: '5' is not a whole number between 10 and 3600000"),
     (('--cgroup', 't', '--cpu-budget', '1001'), "--cpu-budget: '1001' is not a whole number between 0 and 1000"),
     (('--cgroup', 't', '--max-candidates', 'x'), "--max-candidates: 'x' is not a whole number"),
-    (('--cgroup', 't', '--backend', 'nope'), "--backend: 'nope' is not a scanner backend of this build"),
-    (('--cgroup', '/etc/t', '--backend', 'nope'), "--cgroup: '/etc/t' is not under the cgroup mount"),
+    (('--cgroup', '/', '--backend', 'nope'), "--backend: 'nope' is not a scanner backend of this build"),
+    (('--cgroup', '/no/such/tenant', '--backend', 'nope'), "--cgroup: '/no/such/tenant' is not a cgroup under"),
     (('--cgroup', 'a/../../t', '--backend', 'nope'), "--cgroup: 'a/../../t' must not climb out with '..'"),
 ]
 for args, msg in CASES:
@@ -47,7 +47,7 @@ for args, msg in CASES[0:1] + CASES[5:]:
          f'rc {rc}\n{out}')
 
 # The backend list in the message is this build's.
-rc, out, err = scan('--cgroup', 't', '--backend', 'nope')
+rc, out, err = scan('--cgroup', '/', '--backend', 'nope')
 for b in ('idle_page', 'damon', 'bpf', 'lru_gen'):
     built = os.path.exists(os.path.join(os.path.dirname(__file__), '..', '..', 'scanner',
                                         ('damon' if b == 'bpf' else b) + '.c'))
