@@ -19,8 +19,14 @@
  * Regions are virtual: each region is placed on a node by a move_pages
  * status query of at most DAMON_NODE_SAMPLES evenly spaced pages (one
  * syscall per process and scan); a region whose samples disagree is split
- * at the samples. Granularity is DAMON's: nr_regions between 10 and 1000
- * per context, adaptively split and merged by access count.
+ * at the samples. Granularity is DAMON's: nr_regions between 100 and 2000
+ * per context, adaptively split and merged by access count. The minimum
+ * bounds the largest region (DAMON merges up to the monitored size over
+ * min_nr_regions): with 10, a process spanning a few GiB of address space
+ * kept regions of hundreds of MiB, and a 64 MiB workload's 16 MiB hot set
+ * shared regions with its cold pages for many periods; with 100 it is
+ * told apart within about three periods (test/vm/test-scan-damon.py).
+ * Sampling 100-2000 regions every period/20 costs the kdamond little.
  *
  * The kdamond stops by itself when every target process has exited: the
  * next scan sees state "off", removes it and reports nothing; the one
@@ -497,9 +503,9 @@ static int kdamond_create(Scanner *s) {
         if (r >= 0)
                 r = write_u64(s->iv.update_us, "%s/%s/monitoring_attrs/intervals/update_us", s->kd, C);
         if (r >= 0)
-                r = write_file("10", "%s/%s/monitoring_attrs/nr_regions/min", s->kd, C);
+                r = write_file("100", "%s/%s/monitoring_attrs/nr_regions/min", s->kd, C);
         if (r >= 0)
-                r = write_file("1000", "%s/%s/monitoring_attrs/nr_regions/max", s->kd, C);
+                r = write_file("2000", "%s/%s/monitoring_attrs/nr_regions/max", s->kd, C);
         if (r < 0) {
                 log_error_errno(r, "cannot set up tierd's kdamond context under %s: %m", s->kd);
                 goto fail;
