@@ -16,7 +16,8 @@ for build in sys.argv[1:]:
         out = r.get('stdout') or ''
         name = f"{build}: {r['name']}"
         m = re.search(r'^\d+%: Checks: (\d+), Failures: (\d+), Errors: (\d+)', out, re.M)
-        tap_ok = len(re.findall(r'^ok \d+', out, re.M))
+        tap_skipped = re.findall(r'^ok \d+ .*# SKIP (.*)$', out, re.M)
+        tap_ok = len(re.findall(r'^ok \d+', out, re.M)) - len(tap_skipped)
         tap_fail = len(re.findall(r'^not ok \d+', out, re.M))
         tap_skip = re.search(r'^1\.\.0 # SKIP (.*)$', out, re.M)
         if r['result'] == 'SKIP' or tap_skip:
@@ -28,9 +29,12 @@ for build in sys.argv[1:]:
             n, f, e = map(int, m.groups())
             p, x = n - f - e, f + e
             detail = m.group(0)
-        elif tap_ok or tap_fail:
+        elif tap_ok or tap_fail or tap_skipped:
             p, x = tap_ok, tap_fail
+            skipped += len(tap_skipped)
             detail = f'TAP: {tap_ok} ok, {tap_fail} not ok'
+            if tap_skipped:
+                detail += f', {len(tap_skipped)} skipped ({"; ".join(sorted(set(tap_skipped)))})'
         else:
             p, x = (1, 0) if r['result'] == 'OK' else (0, 1)
             detail = r['result']

@@ -30,6 +30,12 @@ class Tap:
     def eq(self, got, want, name):
         return self.ok(got == want, name, f'got {got!r}, want {want!r}')
 
+    def skip(self, name, why):
+        """One check not made here, and why (TAP's SKIP directive)."""
+        self.n += 1
+        print(f'ok {self.n} - {name} # SKIP {why}')
+        sys.stdout.flush()
+
     def skip_all(self, why):
         print(f'1..0 # SKIP {why}')
         sys.exit(0)
@@ -72,6 +78,17 @@ def run_vm(kernel, script, build, timeout=600, extra=()):
                        timeout=timeout + 120)
     sys.stderr.write(p.stderr)
     return p.returncode, p.stdout
+
+
+def sanitized(build):
+    """Whether BUILD was configured with a sanitizer (b_sanitize): its
+    programs run several times slower, so CPU-time bounds do not apply."""
+    try:
+        with open(os.path.join(build, 'meson-info', 'intro-buildoptions.json')) as f:
+            opts = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return any(o.get('name') == 'b_sanitize' and o.get('value') not in ('none', '') for o in opts)
 
 
 def parse_json(tap, text, what):
