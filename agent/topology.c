@@ -122,7 +122,7 @@ static int load_memory_tiers(const char *root, Topology *t) {
         }
         if (n == 0)
                 return -ENOENT;
-        qsort(ids, (size_t) n, sizeof(int), cmp_int);
+        qsort_safe(ids, (size_t) n, sizeof(int), cmp_int);
 
         t->n_tiers = 0;
         for (int i = 0; i < n; i++) {
@@ -183,7 +183,7 @@ static void derive_tiers_from_distance(Topology *t) {
                 if (!seen)
                         levels[n_levels++] = dist[i];
         }
-        qsort(levels, (size_t) n_levels, sizeof(int), cmp_int);
+        qsort_safe(levels, (size_t) n_levels, sizeof(int), cmp_int);
         t->n_tiers = n_levels;
         for (int k = 0; k < n_levels; k++) {
                 t->tiers[k] = (TopologyTier) { .index = k, .kernel_id = -1 };

@@ -28,6 +28,13 @@ static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
 #define TAKE_PTR(p) ({ __typeof__(p) _p = (p); (p) = NULL; _p; })
 #define TAKE_FD(fd) ({ int _fd = (fd); (fd) = -1; _fd; })
 
+/* qsort() that accepts an empty array given as NULL (which qsort itself
+ * must not be passed) and skips the call when there is nothing to order. */
+static inline void qsort_safe(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *)) {
+        if (n > 1)
+                qsort(base, n, size, cmp);
+}
+
 /* Join root and path ("/sys" style absolute path); root may be NULL or "". */
 int path_join_root(const char *root, const char *path, char **ret);
 

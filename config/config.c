@@ -1040,7 +1040,7 @@ static int list_dropins(DIR *d, char ***ret) {
                 if (!names)
                         return -ENOMEM;
         }
-        qsort(names, n, sizeof(char *), compare_names);
+        qsort_safe(names, n, sizeof(char *), compare_names);
         *ret = TAKE_PTR(names);
         return 0;
 }

@@ -149,7 +149,7 @@ int damon_read_tried_regions(const char *dir, DamonRegion **ret, size_t *ret_n) 
         if (r < 0)
                 return r;
         if (n > 1)
-                qsort(regions, n, sizeof(*regions), cmp_region);
+                qsort_safe(regions, n, sizeof(*regions), cmp_region);
         *ret = TAKE_PTR(regions);
         *ret_n = n;
         return 0;

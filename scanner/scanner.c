@@ -106,10 +106,8 @@ int heat_pick_candidates(TenantHeat *h, const ScanRange *all, size_t n, int n_ti
                 if (r->tier > 0 && r->age == 0)
                         hot[nh++] = *r;
         }
-        if (nc > 0) /* qsort(NULL, 0, ...) is undefined */
-                qsort(cold, nc, sizeof(*cold), cmp_cold);
-        if (nh > 0)
-                qsort(hot, nh, sizeof(*hot), cmp_hot);
+        qsort_safe(cold, nc, sizeof(*cold), cmp_cold);
+        qsort_safe(hot, nh, sizeof(*hot), cmp_hot);
         free(h->cold);
         free(h->hot);
         h->cold = cold;
