@@ -6,8 +6,14 @@
  * back -- a cleared bit means the page was accessed -- and set again.
  *
  * Virtual mode (default): the targets' processes. For each pid,
- * /proc/PID/maps gives the mappings worth sampling; /proc/PID/pagemap,
- * read in pieces of up to 4096 entries that end on 2 MiB boundaries (so a
+ * /proc/PID/maps gives the mappings worth sampling; the PAGEMAP_SCAN ioctl
+ * on /proc/PID/pagemap (Linux 6.7+) gives the ranges of each mapping where
+ * pages are present, skipping empty page tables whole: a sparse mapping
+ * of terabytes (an ASan program's shadow, the heaps JVMs, Go and V8
+ * reserve, all "rw-p" anonymous) costs a few page table walks instead of a
+ * pagemap entry per page. /proc/PID/pagemap, read over those ranges only
+ * (over whole mappings when the kernel lacks the ioctl: decided once, at
+ * open) in pieces of up to 4096 entries that end on 2 MiB boundaries (so a
  * PMD-mapped THP never straddles two pieces), gives the PFNs of present
  * pages; /proc/kpageflags (read in runs over the sorted PFNs) tells LRU
  * pages from the rest (the zero page, driver pages: their idle bit cannot
@@ -49,7 +55,9 @@
  * thread's CPU time stays at the budget of its wall time, and stops when
  * the next step would end past 90% of the period; the next period resumes
  * from that point (target, pid, address; or PFN). Ages then count the
- * periods between two visits.
+ * periods between two visits. A step is a batch, or, where pagemap shows
+ * nothing present for long (the whole-mapping walk of a kernel without
+ * PAGEMAP_SCAN over a sparse mapping), 256 pieces without one.
  *
  * Limits: a pid in two targets (nested tenants) is sampled once, for the
  * first target; a page shared by processes of different batches is seen
@@ -61,6 +69,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,13 +81,19 @@
 #include "util.h"
 
 #define CHUNK_PAGES 64
-#define PIECE_PAGES 4096                /* pagemap entries per pread */
+#define PIECE_PAGES IDLE_PIECE_PAGES    /* pagemap entries per pread */
 #define PHYS_CHUNK 8192                 /* PFNs per kpageflags/kpagecgroup pread; multiple of 512 */
 #define HUGE_BYTES (2u << 20)
 #define BATCH_MAX 16384                 /* units per idle bitmap round */
 #define BATCH_MIN 64
 #define RUN_MAX 4096                    /* words per bitmap pread/pwrite */
 #define FLAGS_GAP 64                    /* kpageflags: read through gaps of up to this many PFNs */
+#define PM_REGIONS 256                  /* PAGEMAP_SCAN ranges per ioctl */
+#define QUIET_PIECES 256                /* pieces without a batch between two pacing checks */
+
+#define IDLE_PAGEMAP_SCAN _IOWR('f', 16, IdlePmScanArg)
+_Static_assert(sizeof(IdlePmScanArg) == 96, "struct pm_scan_arg is 12 u64");
+_Static_assert(sizeof(IdlePmRegion) == 24, "struct page_region is 3 u64");
 
 /* ---- pure helpers (idle_page.h) ---------------------------------------- */
 
@@ -116,6 +131,41 @@ int idle_maps_parse_line(const char *line, uint64_t *ret_start, uint64_t *ret_en
         *ret_start = start;
         *ret_end = end;
         return 1;
+}
+
+int idle_pagemap_present(int fd, uint64_t start, uint64_t end, IdlePmRegion *regions, size_t max,
+                         uint64_t *ret_next) {
+        /* present and, inverted, not the zero page: all the masked
+         * categories must match */
+        IdlePmScanArg a = {
+                .size = sizeof(a),
+                .start = start,
+                .end = end,
+                .vec = (uint64_t) (uintptr_t) regions,
+                .vec_len = max,
+                .category_inverted = IDLE_PAGE_IS_PFNZERO,
+                .category_mask = IDLE_PAGE_IS_PRESENT | IDLE_PAGE_IS_PFNZERO,
+                .return_mask = IDLE_PAGE_IS_PRESENT,
+        };
+        int n;
+
+        if (max == 0 || start >= end)
+                return -EINVAL;
+        do
+                n = ioctl(fd, IDLE_PAGEMAP_SCAN, &a);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n > max || a.walk_end > end || a.walk_end <= start)
+                return -EIO; /* no progress, or more than asked */
+        *ret_next = a.walk_end;
+        return n;
+}
+
+uint64_t idle_piece_end(uint64_t va, uint64_t end) {
+        uint64_t e = (va + (uint64_t) PIECE_PAGES * IDLE_PAGE_SIZE) & ~(uint64_t) (HUGE_BYTES - 1);
+
+        return e <= va || e > end ? end : e;
 }
 
 bool idle_pagemap_pfn(uint64_t entry, uint64_t *ret_pfn) {
@@ -223,7 +273,7 @@ int idle_zoneinfo_parse(const char *text, IdleNodeSpan **ret, size_t *ret_n) {
                 pts[np++] = z[i].start;
                 pts[np++] = z[i].end;
         }
-        qsort(pts, np, sizeof(*pts), cmp_u64);
+        qsort_safe(pts, np, sizeof(*pts), cmp_u64);
         for (size_t i = 0; i + 1 < np; i++) {
                 uint64_t a = pts[i], b = pts[i + 1];
                 int nd = -2; /* -2: none yet */
@@ -423,6 +473,8 @@ struct Scanner {
         ScanOptions opts;
         bool physical;
         int bitmap_fd, kpageflags_fd, kpagecgroup_fd;
+        bool pm_scan;                   /* PAGEMAP_SCAN works: read pagemap over present ranges only */
+        IdlePmRegion *regions;          /* [PM_REGIONS] */
         IdleNodeSpan *nodes;
         size_t n_nodes;
         uint32_t gen;
@@ -440,6 +492,7 @@ struct Scanner {
         /* pacing */
         uint64_t cpu0, wall0, deadline_ns, step_cpu0, est_step_ns, est_unit_ns;
         size_t batch_cap;
+        unsigned quiet_pieces;          /* pagemap pieces read since the last pacing check */
 
         /* per scan() scratch, freed at its end */
         TenantHeat *heat;
@@ -510,6 +563,7 @@ static void idle_close(Scanner *s) {
                 proc_free(s->procs[i]);
         free(s->procs);
         span_done(&s->phys);
+        free(s->regions);
         free(s->nodes);
         free(s);
 }
@@ -518,23 +572,37 @@ static void scannerp_free(Scanner **s) {
         idle_close(*s);
 }
 
-/* Whether pagemap shows PFNs to us: the entry of a page we just wrote. */
-static int check_pagemap_pfns(const char *procfs) {
+/* Whether pagemap shows PFNs to us: the entry of a page we just wrote.
+ * And whether it has PAGEMAP_SCAN (*ret_scan), asked about the same page. */
+static int check_pagemap(const char *procfs, bool *ret_scan) {
         _cleanup_close_ int fd = -1;
         volatile uint64_t probe = 1;
-        uint64_t e = 0, pfn;
+        uint64_t e = 0, pfn, page = (uint64_t) (uintptr_t) &probe & ~(uint64_t) (IDLE_PAGE_SIZE - 1), next;
+        IdlePmRegion reg;
         ssize_t n;
+        int r;
 
         fd = open_root(procfs, "/self/pagemap", O_RDONLY, NULL);
         if (fd < 0)
                 return fd;
         probe++;
-        n = pread_full(fd, &e, sizeof(e), ((uint64_t) (uintptr_t) &probe / IDLE_PAGE_SIZE) * 8);
+        n = pread_full(fd, &e, sizeof(e), page / IDLE_PAGE_SIZE * 8);
         if (n < 0)
                 return (int) n;
         if (n != sizeof(e) || !(e & IDLE_PM_PRESENT))
                 return -EIO;
-        return idle_pagemap_pfn(e, &pfn) ? 0 : -EPERM;
+        if (!idle_pagemap_pfn(e, &pfn))
+                return -EPERM;
+        r = idle_pagemap_present(fd, page, page + IDLE_PAGE_SIZE, &reg, 1, &next);
+        if (r == 1 && reg.start == page && reg.end == page + IDLE_PAGE_SIZE)
+                *ret_scan = true;
+        else {
+                log_debug("idle_page: no PAGEMAP_SCAN (Linux 6.7+) on %s/self/pagemap (%s): reading pagemap over "
+                          "whole mappings, sparse ones included", procfs,
+                          r < 0 ? strerror(-r) : "a present page not reported");
+                *ret_scan = false;
+        }
+        return 0;
 }
 
 static int idle_open(const ScanOptions *opts, Scanner **ret) {
@@ -560,7 +628,7 @@ static int idle_open(const ScanOptions *opts, Scanner **ret) {
         free(path);
         path = NULL;
 
-        r = check_pagemap_pfns(opts->procfs_root);
+        r = check_pagemap(opts->procfs_root, &s->pm_scan);
         if (r == -EPERM) {
                 log_error("/proc/PID/pagemap hides page frame numbers: idle page tracking needs CAP_SYS_ADMIN");
                 return r;
@@ -594,6 +662,11 @@ static int idle_open(const ScanOptions *opts, Scanner **ret) {
                 if (s->nodes[i].node < 0)
                         log_debug("idle_page: PFNs %" PRIu64 "-%" PRIu64 " are spanned by several nodes: node unknown",
                                   s->nodes[i].start, s->nodes[i].end - 1);
+        if (s->pm_scan) {
+                s->regions = malloc(PM_REGIONS * sizeof(*s->regions));
+                if (!s->regions)
+                        return -ENOMEM;
+        }
         s->est_unit_ns = 0;
         *ret = TAKE_PTR(s);
         return 0;
@@ -679,7 +752,7 @@ static int procs_prune(Scanner *s, const ScanTarget *targets, size_t n) {
                 for (size_t i = 0; i < n; i++)
                         for (size_t j = 0; j < targets[i].n_pids; j++)
                                 all[k++] = targets[i].pids[j];
-                qsort(all, total, sizeof(*all), cmp_pid);
+                qsort_safe(all, total, sizeof(*all), cmp_pid);
         }
         for (size_t i = 0; i < s->n_procs; i++) {
                 if (total > 0 && bsearch(&s->procs[i]->pid, all, total, sizeof(*all), cmp_pid))
@@ -818,7 +891,7 @@ static int units_form(Scanner *s) {
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
                 refs[i] = (PfnRef) { .pfn = s->units[i].pfn, .idx = i };
-        qsort(refs, n, sizeof(*refs), cmp_ref);
+        qsort_safe(refs, n, sizeof(*refs), cmp_ref);
         for (size_t i = 0; i < n;) {
                 uint64_t first = refs[i].pfn, last = first;
                 size_t j = i + 1;
@@ -935,7 +1008,7 @@ static int batch_process(Scanner *s) {
         for (size_t i = 0; i < n; i++)
                 refs[i] = (PfnRef) { .pfn = s->units[i].pfn, .idx = i };
         if (!s->physical) /* physical mode collects in PFN order already */
-                qsort(refs, n, sizeof(*refs), cmp_ref);
+                qsort_safe(refs, n, sizeof(*refs), cmp_ref);
         for (size_t i = 0; i < n; i++)
                 pfns[i] = refs[i].pfn;
         nw = idle_bitmap_words(pfns, n, words, masks, slot);
@@ -986,6 +1059,7 @@ static int batch_process(Scanner *s) {
 static void pace_start(Scanner *s) {
         s->cpu0 = s->step_cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         s->wall0 = clock_ns(CLOCK_MONOTONIC);
+        s->quiet_pieces = 0;
         s->deadline_ns = s->opts.period_ms > 0 ? s->opts.period_ms * 900000u : UINT64_MAX;
         if (s->opts.cpu_budget_permille == 0)
                 s->batch_cap = BATCH_MAX;
@@ -1058,6 +1132,139 @@ static bool errno_gone(int r) {
         return r == -ENOENT || r == -ESRCH;
 }
 
+#define VISIT_GONE 2 /* the address space went away (the process exited) */
+
+/* Marks SPAN's pages [FIRST, END) absent (not present, or no longer),
+ * visiting only the chunks that exist there. */
+static void span_absent(Span *span, uint64_t first, uint64_t end) {
+        if (first >= end)
+                return;
+        for (size_t i = span_lower(span, (uint32_t) (first / CHUNK_PAGES), NULL);
+             i < span->n && (uint64_t) span->c[i].index * CHUNK_PAGES < end; i++) {
+                uint64_t base = (uint64_t) span->c[i].index * CHUNK_PAGES;
+                uint64_t a = first > base ? first - base : 0, b = end - base < CHUNK_PAGES ? end - base : CHUNK_PAGES;
+
+                memset(span->c[i].age + a, IDLE_AGE_ABSENT, (size_t) (b - a));
+        }
+}
+
+/* Reads the pagemap of VMA over [VA, END) in pieces, queueing the present
+ * pages for the batches. Returns 1 when the scan must stop (the cursor is
+ * set), VISIT_GONE when the address space is gone, 0 when done. */
+static int visit_pieces(Scanner *s, int fd, uint32_t target, pid_t pid, Vma *vma, uint64_t va, uint64_t end) {
+        int r;
+
+        while (va < end) {
+                uint64_t np = (idle_piece_end(va, end) - va) / IDLE_PAGE_SIZE, page0 = (va - vma->start) / IDLE_PAGE_SIZE;
+                size_t hint = 0;
+                ssize_t got;
+
+                got = pread_full(fd, s->buf, np * 8, va / IDLE_PAGE_SIZE * 8);
+                if (got <= 0) {
+                        /* 0: the address space is gone (exit) */
+                        log_debug("idle_page: pid %d: pagemap read ended (%s): gone", (int) pid,
+                                  got < 0 ? strerror((int) -got) : "EOF");
+                        return VISIT_GONE;
+                }
+                np = (uint64_t) got / 8;
+                for (uint64_t i = 0; i < np; i++) {
+                        uint64_t pfn;
+
+                        if (idle_pagemap_pfn(s->buf[i], &pfn)) {
+                                Unit u = { .span = &vma->span, .page = page0 + i, .addr = va + i * IDLE_PAGE_SIZE,
+                                           .pfn = pfn, .n_pages = 1, .target = target, .pid = pid };
+
+                                r = chunk_visit(s, &vma->span, u.page, &u.gap);
+                                if (r < 0)
+                                        return r;
+                                r = units_push(s, &u);
+                                if (r < 0)
+                                        return r;
+                        } else {
+                                uint8_t *a = span_slot(&vma->span, page0 + i, &hint);
+
+                                if (a)
+                                        *a = IDLE_AGE_ABSENT;
+                        }
+                }
+                va += np * IDLE_PAGE_SIZE;
+                r = batch_maybe(s, false);
+                if (r < 0)
+                        return r;
+                /* a step: a batch, or many pieces without one (a sparse
+                 * mapping read whole) */
+                if (r == 0 && ++s->quiet_pieces < QUIET_PIECES)
+                        continue;
+                s->quiet_pieces = 0;
+                if (pace_should_stop(s)) {
+                        s->resume = true;
+                        s->cur_target = target;
+                        s->cur_pid = pid;
+                        s->cur_addr = va;
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+/* VMA from VA with PAGEMAP_SCAN: pagemap is read over the ranges of
+ * present pages only (a range cut by a full buffer is joined to its rest
+ * first), and the pages between them are marked absent. Returns like
+ * visit_pieces(). */
+static int visit_present(Scanner *s, int fd, uint32_t target, pid_t pid, Vma *vma, uint64_t va) {
+        uint64_t at = va, done = va, rs = 0, re = 0; /* [rs, re): a present range not read yet */
+        int r;
+
+        while (at < vma->end) {
+                uint64_t next = 0;
+                int n = idle_pagemap_present(fd, at, vma->end, s->regions, PM_REGIONS, &next);
+
+                if (n == -ENOMEM)
+                        return n;
+                if (n == -ENOTTY || n == -EINVAL) {
+                        /* the probe at open said otherwise; not again */
+                        log_debug("idle_page: pid %d: PAGEMAP_SCAN failed (%s): reading pagemap over whole mappings "
+                                  "from now on", (int) pid, strerror(-n));
+                        s->pm_scan = false;
+                        return visit_pieces(s, fd, target, pid, vma, done, vma->end);
+                }
+                if (n < 0) {
+                        log_debug("idle_page: pid %d: PAGEMAP_SCAN failed (%s): skipping the process this period",
+                                  (int) pid, strerror(-n));
+                        return VISIT_GONE;
+                }
+                for (int i = 0; i < n; i++) {
+                        uint64_t a = s->regions[i].start > at ? s->regions[i].start : at;
+                        uint64_t b = s->regions[i].end < vma->end ? s->regions[i].end : vma->end;
+
+                        if (a >= b)
+                                continue;
+                        if (re > rs && a == re) {
+                                re = b;
+                                continue;
+                        }
+                        if (re > rs) {
+                                r = visit_pieces(s, fd, target, pid, vma, rs, re);
+                                if (r != 0)
+                                        return r;
+                                done = re;
+                        }
+                        span_absent(&vma->span, (done - vma->start) / IDLE_PAGE_SIZE, (a - vma->start) / IDLE_PAGE_SIZE);
+                        done = rs = a;
+                        re = b;
+                }
+                at = next;
+        }
+        if (re > rs) {
+                r = visit_pieces(s, fd, target, pid, vma, rs, re);
+                if (r != 0)
+                        return r;
+                done = re;
+        }
+        span_absent(&vma->span, (done - vma->start) / IDLE_PAGE_SIZE, (vma->end - vma->start) / IDLE_PAGE_SIZE);
+        return 0;
+}
+
 /* Visits PID's pages from address FROM on. Returns 1 when the scan must
  * stop (the cursor is set), 0 when the process is done (or gone). */
 static int visit_proc(Scanner *s, uint32_t target, pid_t pid, uint64_t from) {
@@ -1095,57 +1302,14 @@ static int visit_proc(Scanner *s, uint32_t target, pid_t pid, uint64_t from) {
                 Vma *vma = &p->vmas[v];
                 uint64_t va = vma->start > from ? vma->start : from;
 
-                while (va < vma->end) {
-                        uint64_t end = (va + (uint64_t) PIECE_PAGES * IDLE_PAGE_SIZE) & ~(uint64_t) (HUGE_BYTES - 1);
-                        uint64_t np, page0;
-                        size_t hint = 0;
-                        ssize_t got;
-
-                        if (end <= va || end > vma->end)
-                                end = vma->end;
-                        np = (end - va) / IDLE_PAGE_SIZE;
-                        page0 = (va - vma->start) / IDLE_PAGE_SIZE;
-                        got = pread_full(fd, s->buf, np * 8, va / IDLE_PAGE_SIZE * 8);
-                        if (got <= 0) {
-                                /* 0: the address space is gone (exit) */
-                                log_debug("idle_page: pid %d: pagemap read ended (%s): gone",
-                                          (int) pid, got < 0 ? strerror((int) -got) : "EOF");
-                                return 0;
-                        }
-                        np = (uint64_t) got / 8;
-                        for (uint64_t i = 0; i < np; i++) {
-                                uint64_t pfn;
-
-                                if (idle_pagemap_pfn(s->buf[i], &pfn)) {
-                                        Unit u = { .span = &vma->span, .page = page0 + i,
-                                                   .addr = va + i * IDLE_PAGE_SIZE, .pfn = pfn, .n_pages = 1,
-                                                   .target = target, .pid = pid };
-
-                                        r = chunk_visit(s, &vma->span, u.page, &u.gap);
-                                        if (r < 0)
-                                                return r;
-                                        r = units_push(s, &u);
-                                        if (r < 0)
-                                                return r;
-                                } else {
-                                        uint8_t *a = span_slot(&vma->span, page0 + i, &hint);
-
-                                        if (a)
-                                                *a = IDLE_AGE_ABSENT;
-                                }
-                        }
-                        va += np * IDLE_PAGE_SIZE;
-                        r = batch_maybe(s, false);
-                        if (r < 0)
-                                return r;
-                        if (r > 0 && pace_should_stop(s)) {
-                                s->resume = true;
-                                s->cur_target = target;
-                                s->cur_pid = pid;
-                                s->cur_addr = va;
-                                return 1;
-                        }
-                }
+                if (va >= vma->end)
+                        continue;
+                r = s->pm_scan ? visit_present(s, fd, target, pid, vma, va)
+                               : visit_pieces(s, fd, target, pid, vma, va, vma->end);
+                if (r == VISIT_GONE)
+                        return 0;
+                if (r != 0)
+                        return r;
         }
         return 0;
 }
@@ -1291,7 +1455,7 @@ static int ids_build(Scanner *s, const ScanTarget *targets, size_t n) {
                         log_debug("idle_page: cgroup %s went away during the walk: %s", path, strerror(-r));
         }
         /* one target per memcg: the first one listing it */
-        qsort(s->ids, s->n_ids, sizeof(*s->ids), cmp_id);
+        qsort_safe(s->ids, s->n_ids, sizeof(*s->ids), cmp_id);
         for (size_t i = 0; i < s->n_ids; i++)
                 if (w == 0 || s->ids[w - 1].ino != s->ids[i].ino)
                         s->ids[w++] = s->ids[i];

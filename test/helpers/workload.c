@@ -3,12 +3,17 @@
  * benchmarks of tierd.
  *
  *   workload --size MIB --hot MIB [--hot-offset MIB] [--rate HZ] [--node N]
- *            [--thp] [--report FILE] [--ready FILE]
+ *            [--thp] [--reserve MIB] [--report FILE] [--ready FILE]
  *
  * Maps SIZE MiB of anonymous memory (bound to node N with mbind when
  * given), fills every page with a pattern derived from its index, then
  * reads one word of every hot page RATE times per second (default 10) and
  * leaves the rest untouched.
+ * --reserve MIB also maps MIB (up to 64 TiB) of anonymous read-write
+ * memory with MAP_NORESERVE and never touches it: a huge, sparse mapping
+ * like the shadow of an ASan program (~20 TiB) or the heap reservations
+ * of JVMs, Go and V8. The report then gives its "reserve_base" and
+ * "reserve_bytes".
  *   SIGUSR1  phase change: the hot set moves to the next HOT MiB (wrapping)
  *   SIGUSR2  write a JSON report to FILE (atomically) or stdout: hot ranges,
  *            where the hot and cold pages are (move_pages status query),
@@ -95,6 +100,9 @@ static json_object *counts_json(const Counts *c) {
         return o;
 }
 
+static char *reserve_base;
+static uint64_t reserve_bytes;
+
 static int report(const char *path, char *base, uint64_t npages, uint64_t hot_first, uint64_t hot_pages,
                   unsigned phase) {
         json_object *o = json_object_new_object(), *ranges = json_object_new_array(), *r;
@@ -138,6 +146,11 @@ static int report(const char *path, char *base, uint64_t npages, uint64_t hot_fi
         json_object_object_add(o, "cold_pages_by_node", counts_json(&cold));
         json_object_object_add(o, "intact", json_object_new_boolean(bad == 0));
         json_object_object_add(o, "bad_pages", json_object_new_uint64(bad));
+        if (reserve_bytes) {
+                json_object_object_add(o, "reserve_base",
+                                       json_object_new_uint64((uint64_t) (uintptr_t) reserve_base));
+                json_object_object_add(o, "reserve_bytes", json_object_new_uint64(reserve_bytes));
+        }
 
         if (!path)
                 puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
@@ -159,16 +172,20 @@ static int report(const char *path, char *base, uint64_t npages, uint64_t hot_fi
         return 0;
 }
 
-static int parse_mib(const char *opt, const char *s, uint64_t *ret) {
+static int parse_mib_max(const char *opt, const char *s, uint64_t max, uint64_t *ret) {
         char *end;
         unsigned long long v = strtoull(s, &end, 10);
 
-        if (*s == '\0' || *end || v > (1ULL << 20)) {
+        if (*s == '\0' || *end || v > max) {
                 fprintf(stderr, "workload: %s: '%s' is not a number of MiB\n", opt, s);
                 return -1;
         }
         *ret = v;
         return 0;
+}
+
+static int parse_mib(const char *opt, const char *s, uint64_t *ret) {
+        return parse_mib_max(opt, s, 1ULL << 20, ret);
 }
 
 int main(int argc, char **argv) {
@@ -177,9 +194,10 @@ int main(int argc, char **argv) {
                 { "hot-offset", required_argument, NULL, 'o' }, { "rate", required_argument, NULL, 'r' },
                 { "node", required_argument, NULL, 'n' }, { "thp", no_argument, NULL, 't' },
                 { "report", required_argument, NULL, 'R' }, { "ready", required_argument, NULL, 'y' },
+                { "reserve", required_argument, NULL, 'S' },
                 {},
         };
-        uint64_t size = 0, hot = 0, hot_off = 0, npages, hot_first, hot_pages;
+        uint64_t size = 0, hot = 0, hot_off = 0, reserve = 0, npages, hot_first, hot_pages;
         const char *report_path = NULL, *ready = NULL;
         double rate = 10;
         int node = -1, c;
@@ -215,6 +233,7 @@ int main(int argc, char **argv) {
                         break;
                 }
                 case 't': thp = true; break;
+                case 'S': if (parse_mib_max("--reserve", optarg, 1ULL << 26, &reserve) < 0) return 2; break;
                 case 'R': report_path = optarg; break;
                 case 'y': ready = optarg; break;
                 default: return 2;
@@ -233,6 +252,15 @@ int main(int argc, char **argv) {
                 return 1;
         }
         (void) madvise(base, npages * PAGE, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+        if (reserve) {
+                reserve_base = mmap(NULL, reserve * MIB, PROT_READ | PROT_WRITE,
+                                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                if (reserve_base == MAP_FAILED) {
+                        perror("workload: mmap --reserve");
+                        return 1;
+                }
+                reserve_bytes = reserve * MIB;
+        }
         if (node >= 0) {
                 unsigned long mask = 1UL << node;
 

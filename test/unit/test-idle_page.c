@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* The pure parts of the idle page tracking backend: maps lines, pagemap
  * entries, idle bitmap word batching, the age update and the PFN -> node
- * map from /proc/zoneinfo (captured from the testbed's idle kernel). */
+ * map from /proc/zoneinfo (captured from the testbed's idle kernel), the
+ * pagemap pieces, and PAGEMAP_SCAN on this process's own sparse mapping
+ * (the host kernel's; skipped before Linux 6.7). */
 #include <check.h>
 
 #include "unit.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "heat.h"
 #include "idle_page.h"
@@ -232,6 +238,146 @@ START_TEST(test_zoneinfo_overlap_and_merge) {
 }
 END_TEST
 
+START_TEST(test_piece_end_bounded_and_thp_aligned) {
+        const uint64_t huge = 2u << 20, piece = (uint64_t) IDLE_PIECE_PAGES * IDLE_PAGE_SIZE;
+        /* ranges starting on and off 2 MiB boundaries, short and long */
+        const uint64_t ranges[][2] = {
+                { 0x7f0000000000, 0x7f0000000000 + 64 * huge },
+                { 0x7f0000001000, 0x7f0000001000 + 40 * huge + 0x5000 },
+                { 0x7f00001ff000, 0x7f0000201000 },
+                { 0x7f0000000000, 0x7f0000001000 },
+                { 0x10000000000, 0x10000000000 + (UINT64_C(1) << 40) },
+        };
+
+        for (size_t k = 0; k < sizeof(ranges) / sizeof(ranges[0]); k++) {
+                uint64_t va = ranges[k][0], end = ranges[k][1], n = 0;
+
+                while (va < end && n++ < 1000) {
+                        uint64_t e = idle_piece_end(va, end);
+
+                        ck_assert_uint_gt(e, va);
+                        ck_assert_uint_le(e, end);
+                        ck_assert_uint_le(e - va, piece);
+                        /* a piece ends on a 2 MiB boundary or at the range's end:
+                         * no aligned 2 MiB block is split between two pieces */
+                        ck_assert(e == end || e % huge == 0);
+                        /* and is not needlessly short */
+                        ck_assert(e == end || e - va > piece - huge);
+                        va = e;
+                }
+        }
+        ck_assert_uint_eq(idle_piece_end(0x7f0000000000, 0x7f0000000000 + 3 * huge), 0x7f0000000000 + 3 * huge);
+        ck_assert_uint_eq(idle_piece_end(0x7f0000001000, UINT64_C(0x7f0000000000) + 64 * huge),
+                          0x7f0000000000 + 8 * huge);
+}
+END_TEST
+
+/* All the present ranges of [start, end), joined where a full buffer cut one. */
+static size_t present_all(int fd, uint64_t start, uint64_t end, size_t max, IdlePmRegion *out, size_t out_max,
+                          int *ret_calls) {
+        IdlePmRegion vec[8];
+        uint64_t at = start, next = 0;
+        size_t n = 0;
+        int calls = 0;
+
+        ck_assert_uint_le(max, 8);
+        while (at < end) {
+                int r = idle_pagemap_present(fd, at, end, vec, max, &next);
+
+                ck_assert_int_ge(r, 0);
+                ck_assert_uint_gt(next, at);
+                calls++;
+                for (int i = 0; i < r; i++) {
+                        ck_assert_uint_ge(vec[i].start, at);
+                        ck_assert_uint_le(vec[i].end, next);
+                        ck_assert_uint_lt(vec[i].start, vec[i].end);
+                        if (n > 0 && out[n - 1].end == vec[i].start)
+                                out[n - 1].end = vec[i].end;
+                        else {
+                                ck_assert_uint_lt(n, out_max);
+                                out[n++] = vec[i];
+                        }
+                }
+                at = next;
+        }
+        *ret_calls = calls;
+        return n;
+}
+
+START_TEST(test_pagemap_present_sparse_self) {
+        const uint64_t pg = IDLE_PAGE_SIZE;
+        uint64_t size = UINT64_C(1) << 40, base, next = 0;
+        IdlePmRegion got[16], one;
+        struct timespec t0, t1;
+        volatile char *m;
+        int fd, r, calls = 0;
+        size_t n;
+        double ms;
+
+        fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED) {
+                size = UINT64_C(1) << 36;
+                m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        }
+        ck_assert(m != MAP_FAILED);
+        base = (uint64_t) (uintptr_t) m;
+        ck_assert_int_eq(madvise((void *) m, size, MADV_NOHUGEPAGE), 0);
+        r = idle_pagemap_present(fd, base, base + size, &one, 1, &next);
+        if (r == -ENOTTY || r == -EINVAL) {
+                fprintf(stderr, "# skipped: no PAGEMAP_SCAN on this kernel (%s)\n", strerror(-r));
+                munmap((void *) m, size);
+                close(fd);
+                return;
+        }
+        /* nothing present yet */
+        ck_assert_int_eq(r, 0);
+        ck_assert_uint_eq(next, base + size);
+
+        m[0] = m[pg] = m[2 * pg] = 1;           /* pages 0-2 */
+        m[100 * pg + 5] = 1;                    /* page 100 */
+        (void) m[200 * pg];                     /* page 200: read, so the zero page: not reported */
+        m[(1u << 20) * pg] = 1;                 /* 4 GiB in */
+        m[size - 1] = 1;                        /* the last page */
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        n = present_all(fd, base, base + size, 8, got, 16, &calls);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ms = (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6;
+        ck_assert_uint_eq(n, 4);
+        ck_assert_int_eq(calls, 1);
+        ck_assert_uint_eq(got[0].start, base);
+        ck_assert_uint_eq(got[0].end, base + 3 * pg);
+        ck_assert_uint_eq(got[1].start, base + 100 * pg);
+        ck_assert_uint_eq(got[1].end, base + 101 * pg);
+        ck_assert_uint_eq(got[2].start, base + (UINT64_C(1) << 20) * pg);
+        ck_assert_uint_eq(got[2].end, base + ((UINT64_C(1) << 20) + 1) * pg);
+        ck_assert_uint_eq(got[3].start, base + size - pg);
+        ck_assert_uint_eq(got[3].end, base + size);
+        /* the page tables are walked, not 2^28 pagemap entries */
+        ck_assert_msg(ms < 1000, "PAGEMAP_SCAN over %llu GiB took %.1f ms", (unsigned long long) (size >> 30), ms);
+
+        /* a buffer of one range: several calls, same ranges */
+        n = present_all(fd, base, base + size, 1, got, 16, &calls);
+        ck_assert_uint_eq(n, 4);
+        ck_assert_int_ge(calls, 4);
+        ck_assert_uint_eq(got[0].end, base + 3 * pg);
+        ck_assert_uint_eq(got[3].start, base + size - pg);
+
+        /* from the middle of a range */
+        n = present_all(fd, base + pg, base + 101 * pg, 8, got, 16, &calls);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_uint_eq(got[0].start, base + pg);
+        ck_assert_uint_eq(got[0].end, base + 3 * pg);
+        ck_assert_uint_eq(got[1].start, base + 100 * pg);
+
+        ck_assert_int_eq(idle_pagemap_present(fd, base, base, &one, 1, &next), -EINVAL);
+        munmap((void *) m, size);
+        close(fd);
+}
+END_TEST
+
 static Suite *idle_page_suite(void) {
         Suite *s = suite_create("idle_page");
         TCase *tc = tcase_create("core");
@@ -246,6 +392,8 @@ static Suite *idle_page_suite(void) {
         tcase_add_test(tc, test_age_update);
         tcase_add_test(tc, test_zoneinfo_testbed);
         tcase_add_test(tc, test_zoneinfo_overlap_and_merge);
+        tcase_add_test(tc, test_piece_end_bounded_and_thp_aligned);
+        tcase_add_test(tc, test_pagemap_present_sparse_self);
         suite_add_tcase(s, tc);
         return s;
 }

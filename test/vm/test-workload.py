@@ -28,7 +28,8 @@ sleep 0.5
 rep phase
 kill -TERM $w
 wait $w
-echo "=== BEGIN exit"; echo $?; echo "=== END exit"
+rc=$?
+echo "=== BEGIN exit"; echo $rc; echo "=== END exit"
 '''
 
 status, out = run_vm(kernel, GUEST, build, timeout=300)
