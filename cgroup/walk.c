@@ -237,8 +237,13 @@ int cgroup_parse_procs(const char *text, pid_t **ret_pids, size_t *ret_n_pids) {
                 uint64_t v;
 
                 eol = line_end(line);
-                if (parse_decimal(&p, &v) < 0 || p != eol || v == 0 || v > INT32_MAX)
+                if (parse_decimal(&p, &v) < 0 || p != eol || v > INT32_MAX)
                         return -EINVAL;
+                /* Exiting processes stay listed until they are released
+                 * (Linux 6.7+), and one whose pid is already gone prints
+                 * as 0 (seen in the VM walk test under cgroup churn). */
+                if (v == 0)
+                        continue;
                 pids[n++] = (pid_t) v;
         }
         *ret_pids = n > 0 ? TAKE_PTR(pids) : NULL;

@@ -241,7 +241,6 @@ START_TEST(test_parse_procs_malformed) {
 
         ck_assert_int_eq(cgroup_parse_procs("12\n\n13\n", &pids, &n), -EINVAL);
         ck_assert_int_eq(cgroup_parse_procs("abc\n", &pids, &n), -EINVAL);
-        ck_assert_int_eq(cgroup_parse_procs("0\n", &pids, &n), -EINVAL);
         ck_assert_int_eq(cgroup_parse_procs("-5\n", &pids, &n), -EINVAL);
         ck_assert_int_eq(cgroup_parse_procs("5 6\n", &pids, &n), -EINVAL);
         ck_assert_int_eq(cgroup_parse_procs("4294967296\n", &pids, &n), -EINVAL);
@@ -251,6 +250,21 @@ START_TEST(test_parse_procs_malformed) {
         ck_assert_uint_eq(n, 2);
         ck_assert_int_eq(pids[0], 7);
         ck_assert_int_eq(pids[1], 4194304);
+}
+END_TEST
+
+START_TEST(test_parse_procs_exiting_zero) {
+        _cleanup_free_ pid_t *pids = NULL, *none = NULL;
+        size_t n = 99;
+
+        /* An exiting process whose pid is gone is listed as 0: skipped. */
+        ck_assert_int_eq(cgroup_parse_procs("5\n0\n6\n", &pids, &n), 0);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_int_eq(pids[0], 5);
+        ck_assert_int_eq(pids[1], 6);
+        ck_assert_int_eq(cgroup_parse_procs("0\n", &none, &n), 0);
+        ck_assert_uint_eq(n, 0);
+        ck_assert_ptr_null(none);
 }
 END_TEST
 
@@ -538,6 +552,7 @@ int main(void) {
         tcase_add_test(bad, test_parse_memory_stat_malformed);
         tcase_add_test(bad, test_parse_events_malformed);
         tcase_add_test(bad, test_parse_procs_malformed);
+        tcase_add_test(bad, test_parse_procs_exiting_zero);
         tcase_add_checked_fixture(syn, unit_tmp_setup, unit_tmp_teardown);
         tcase_add_test(syn, test_walk_synthetic_tree);
         tcase_add_test(syn, test_walk_no_memory_controller);
