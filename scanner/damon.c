@@ -28,6 +28,11 @@
  * told apart within about three periods (test/vm/test-scan-damon.py).
  * Sampling 100-2000 regions every period/20 costs the kdamond little.
  *
+ * DAMON_RECLAIM and DAMON_LRU_SORT (kernel modules driven by parameters)
+ * run exclusive kdamonds: while one is enabled tierd cannot start its own
+ * (refused with that reason), and while tierd's runs they cannot be
+ * enabled (EBUSY).
+ *
  * The kdamond stops by itself when every target process has exited: the
  * next scan sees state "off", removes it and reports nothing; the one
  * after creates it again if there are processes. close() and every error
@@ -474,6 +479,22 @@ static int kdamond_create(Scanner *s) {
         uint64_t nr;
         int r;
 
+        /* DAMON_RECLAIM and DAMON_LRU_SORT run exclusive kdamonds (not in
+         * sysfs): while one runs the kernel refuses to start any other. */
+        for (size_t i = 0; i < 2; i++) {
+                static const char *const mods[] = { "damon_reclaim", "damon_lru_sort" };
+                _cleanup_free_ char *dir = NULL, *on = NULL;
+
+                if (asprintf(&dir, "%s/module/%s/parameters", s->opts.sysfs_root ? s->opts.sysfs_root : "/sys",
+                             mods[i]) < 0)
+                        return -ENOMEM;
+                if (read_line(dir, "enabled", &on) >= 0 && strcmp(on, "Y") == 0) {
+                        log_error("DAMON is in use by someone else: %s is enabled (%s/enabled), and its kdamond is "
+                                  "exclusive, so the kernel starts no other kdamond while it runs",
+                                  mods[i], dir);
+                        return -EBUSY;
+                }
+        }
         r = read_u64_file(s->admin, "kdamonds/nr_kdamonds", &nr);
         if (r < 0)
                 return log_error_errno(r, "cannot read %s/kdamonds/nr_kdamonds: %m", s->admin);

@@ -11,9 +11,6 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-/* Set before load: stream only regions of this many leading targets
- * (0: all). Later filters come through maps. */
-const volatile __u32 damon_max_target_id = 0;
 /* Set before load: stream only regions aggregated by the kdamonds whose
  * thread ids are keys of damon_kdamonds (the tracepoint runs in the
  * kdamond thread), so other users' DAMON (the platform's own) is dropped
@@ -115,8 +112,6 @@ int BPF_PROG(kscan_damon_aggregated, unsigned int target_id, struct damon_region
 {
         struct kscan_damon_region *ev;
 
-        if (damon_max_target_id && target_id >= damon_max_target_id)
-                return 0;
         if (damon_filter_kdamonds) {
                 __u32 tid = (__u32) bpf_get_current_pid_tgid();
 

@@ -17,6 +17,19 @@ buffer) through `tierd scan`, one boot of the stock kernel:
             DAMOS schemes tierd reads): exit 1, and the kdamond is removed
   busy      a kdamond the test made itself: both backends exit 1 naming
             the reason, and the test's kdamond is untouched (on, same pid)
+  foreign   kdamonds tierd does not own. DAMON_LRU_SORT (built in) made to
+            aggregate (watermarks always active, short intervals; proved by
+            an unfiltered `tierd trace` and its kdamond_pid): its context is
+            exclusive (damon_start(..., true)), so no sysfs kdamond can start
+            while it runs: bpf exits 1 and the module is untouched. Then a
+            paddr kdamond of the test's own in DAMON sysfs slot 0, tierd's
+            in slot 1 (it is given a --sysfs-root view where slot 1 is its
+            kdamond 0 and nr_kdamonds reads 0): every range bpf returns
+            lies in the workload's address space as DAMON vaddr monitors it
+            (its mappings from /proc/PID/maps, gaps other than the two
+            largest filled in), i.e. no foreign paddr region leaked through
+            the BPF kdamond filter; classification still >= 95%; the
+            foreign kdamond runs on untouched
 
 The testbed runs under TCG, whose software TLB is large enough to hold the
 whole hot set: an access that hits it never sets the PTE's accessed bit
@@ -116,6 +129,52 @@ echo "sabotage $?" >/tmp/d.txt
 wait $ts; echo "rc $?" >>/tmp/e.txt
 sec sabotage /tmp/o.json; sec sabotage-err /tmp/e.txt; sec sabotage-during /tmp/d.txt; clean sabotage
 
+# foreign kdamonds. DAMON_LRU_SORT: aggregating (watermarks always active)
+P=/sys/module/damon_lru_sort/parameters
+echo 1000 > $P/wmarks_high; echo 999 > $P/wmarks_mid; echo 0 > $P/wmarks_low
+echo 1000000 > $P/wmarks_interval; echo 5000 > $P/sample_interval; echo 100000 > $P/aggr_interval
+echo Y > $P/enabled; echo "enable $?" >/tmp/d.txt
+sleep 1
+kp=$(cat $P/kdamond_pid)
+echo "pid $kp comm $(cat /proc/$kp/comm 2>/dev/null || echo none) nr_kdamonds $(cat $A/kdamonds/nr_kdamonds)" >>/tmp/d.txt
+tierd trace --seconds 3 --json >/tmp/t.json 2>/dev/null; sec foreign-lru-trace /tmp/t.json
+tierd scan --backend bpf --cgroup t1 --periods 2 --period-ms 1000 --json >/tmp/o.json 2>/tmp/e.txt
+echo "rc $?" >>/tmp/e.txt
+sec foreign-lru-scan /tmp/o.json; sec foreign-lru-scan-err /tmp/e.txt
+echo "after_enabled $(cat $P/enabled) after_pid $(cat $P/kdamond_pid)" >>/tmp/d.txt
+echo "after_comm $(cat /proc/$kp/comm 2>/dev/null || echo none) after_nr_kdamonds $(cat $A/kdamonds/nr_kdamonds)" >>/tmp/d.txt
+echo N > $P/enabled; echo "disable $? off_threads $(kthreads)" >>/tmp/d.txt
+sec foreign-lru /tmp/d.txt
+# a paddr kdamond in sysfs slot 0 while tierd's runs in slot 1
+echo 2 > $A/kdamonds/nr_kdamonds
+echo 1 > $A/kdamonds/0/contexts/nr_contexts
+K=$A/kdamonds/0/contexts/0
+echo paddr > $K/operations
+echo 5000 > $K/monitoring_attrs/intervals/sample_us; echo 100000 > $K/monitoring_attrs/intervals/aggr_us
+echo 1 > $K/targets/nr_targets; echo 1 > $K/targets/0/regions/nr_regions
+echo 16777216 > $K/targets/0/regions/0/start; echo 1073741824 > $K/targets/0/regions/0/end
+echo on > $A/kdamonds/0/state; echo "on $?" >/tmp/d.txt
+fp=$(st pid)
+echo "pid $fp comm $(cat /proc/$fp/comm 2>/dev/null || echo none)" >>/tmp/d.txt
+tierd trace --seconds 3 --json >/tmp/t.json 2>/dev/null; sec foreign-sys-trace /tmp/t.json
+F=/tmp/sysview  # /sys, but DAMON admin = slot 1 as kdamonds/0 and nr_kdamonds 0
+mkdir -p $F/kernel/mm/damon/admin/kdamonds
+for e in /sys/*; do [ $e = /sys/kernel ] || ln -s $e $F/; done
+for e in /sys/kernel/*; do [ $e = /sys/kernel/mm ] || ln -s $e $F/kernel/; done
+for e in /sys/kernel/mm/*; do [ $e = /sys/kernel/mm/damon ] || ln -s $e $F/kernel/mm/; done
+echo 0 > $F/kernel/mm/damon/admin/kdamonds/nr_kdamonds
+ln -s $A/kdamonds/1 $F/kernel/mm/damon/admin/kdamonds/0
+tierd --sysfs-root $F scan --backend bpf --cgroup t1 --periods PERIODS --period-ms 1000 --ranges --json >/tmp/o.json 2>/tmp/e.txt
+echo "rc $?" >>/tmp/e.txt
+cat /proc/$w1/maps >/tmp/m.txt
+sec foreign-scan /tmp/o.json; sec foreign-scan-err /tmp/e.txt; sec foreign-maps /tmp/m.txt
+echo "after_state $(st state) after_pid $(st pid) after_comm $(cat /proc/$fp/comm 2>/dev/null || echo none)" >>/tmp/d.txt
+echo "slot_state $(cat $A/kdamonds/1/state) view_nr $(cat $F/kernel/mm/damon/admin/kdamonds/nr_kdamonds)" >>/tmp/d.txt
+sec foreign-sys /tmp/d.txt
+for i in 1 2 3 4 5 6 7 8 9 10; do echo off > $A/kdamonds/0/state && break; sleep 0.1; done
+for i in 1 2 3 4 5 6 7 8 9 10; do echo 0 > $A/kdamonds/nr_kdamonds && break; sleep 0.1; done
+clean foreign
+
 # (d) DAMON busy: a kdamond of the test's own
 echo 1 > $A/kdamonds/nr_kdamonds
 echo 1 > $A/kdamonds/0/contexts/nr_contexts
@@ -166,6 +225,42 @@ def overlap(a0, a1, b0, b1):
     return max(0, min(a1, b1) - max(a0, b0))
 
 
+def hot_cold(rs, wl):
+    """Bytes of the hot set in age-0 ranges and of the rest of the
+    workload's mapping in ranges of age >= 1, with the two totals."""
+    base, size = wl['base'], wl['size_bytes']
+    hs, he = wl['hot'][0]['start'], wl['hot'][0]['end']
+    hot_ok = sum(overlap(r['start'], r['end'], hs, he) for r in rs if r['age'] == 0)
+    cold_ok = sum(overlap(r['start'], r['end'], base, base + size) - overlap(r['start'], r['end'], hs, he)
+                  for r in rs if r['age'] >= 1)
+    return hot_ok, he - hs, cold_ok, size - (he - hs)
+
+
+def vmas_of(maps_text):
+    """/proc/PID/maps -> sorted [(start, end)], without the gate area
+    ([vsyscall] is no VMA of the mm)."""
+    vmas = []
+    for line in (maps_text or '').splitlines():
+        w = line.split()
+        if not w or w[-1] == '[vsyscall]':
+            continue
+        a, b = w[0].split('-')
+        vmas.append((int(a, 16), int(b, 16)))
+    return sorted(vmas)
+
+
+def damon_vaddr_regions(vmas):
+    """The address ranges DAMON vaddr monitors of a process
+    (damon_va_three_regions): from the first mapping's start to the last
+    one's end, without the two largest gaps between mappings."""
+    if len(vmas) < 3:
+        return vmas
+    gaps = sorted(((vmas[i + 1][0] - vmas[i][1], vmas[i][1], vmas[i + 1][0]) for i in range(len(vmas) - 1)),
+                  reverse=True)[:2]
+    (_, g1s, g1e), (_, g2s, g2e) = sorted(gaps, key=lambda g: g[1])
+    return [(vmas[0][0], g1s), (g1e, g2s), (g2e, vmas[-1][1])]
+
+
 wl = parse_json(t, s.get('workload'), 'workload report')
 for b in ('damon', 'bpf'):
     err = s.get(f'scan-{b}-err', '')
@@ -179,10 +274,7 @@ for b in ('damon', 'bpf'):
     base, size = wl['base'], wl['size_bytes']
     hs, he = wl['hot'][0]['start'], wl['hot'][0]['end']
     rs = [r for r in ten.get('ranges', []) if r['kind'] == 'vaddr' and r['pid'] == wl['pid']]
-    hot_ok = sum(overlap(r['start'], r['end'], hs, he) for r in rs if r['age'] == 0)
-    cold_len = size - (he - hs)
-    cold_ok = sum(overlap(r['start'], r['end'], base, base + size) - overlap(r['start'], r['end'], hs, he)
-                  for r in rs if r['age'] >= 1)
+    hot_ok, _, cold_ok, cold_len = hot_cold(rs, wl)
     covered = sum(overlap(r['start'], r['end'], base, base + size) for r in rs)
     inmap = sorted(overlap(r['start'], r['end'], base, base + size) for r in rs
                    if overlap(r['start'], r['end'], base, base + size))
@@ -248,6 +340,71 @@ j = parse_json(t, s.get('sabotage'), 'sabotage: JSON error')
 if j:
     t.ok('error' in j, 'sabotage: {"error": ...} on stdout')
 check_clean('sabotage', 'sabotage: failure after creation')
+
+# foreign kdamonds: DAMON_LRU_SORT
+d = kv(s.get('foreign-lru'))
+t.ok(d.get('enable') == '0' and d.get('comm', '').startswith('kdamond') and d.get('nr_kdamonds') == '0',
+     'foreign: DAMON_LRU_SORT enabled; its kdamond_pid is a live kdamond thread, DAMON sysfs has none',
+     s.get('foreign-lru'))
+tr = parse_json(t, s.get('foreign-lru-trace'), 'foreign: DAMON_LRU_SORT trace JSON')
+if tr:
+    t.ok(tr['damon']['regions'] > 0, 'foreign: an unfiltered `tierd trace` sees DAMON_LRU_SORT aggregate regions',
+         json.dumps(tr['damon']))
+    print(f"# foreign: DAMON_LRU_SORT alone: {tr['damon']['regions']} regions in 3 s (unfiltered trace)")
+t.eq(rc('foreign-lru-scan'), '1', 'foreign: bpf exits 1 while DAMON_LRU_SORT runs (exclusive DAMON context: '
+     'no other kdamond can start)')
+print('# foreign: ' + ' | '.join(ln for ln in s.get('foreign-lru-scan-err', '').splitlines() if ln.strip()))
+t.ok('damon_lru_sort is enabled' in s.get('foreign-lru-scan-err', ''),
+     'foreign: the refusal names DAMON_LRU_SORT as the exclusive user', s.get('foreign-lru-scan-err'))
+t.ok(d.get('after_enabled') == 'Y' and d.get('after_pid') == d.get('pid') and d.get('after_comm') == d.get('comm')
+     and d.get('after_nr_kdamonds') == '0',
+     'foreign: DAMON_LRU_SORT untouched (enabled, same kdamond) and tierd left no kdamond directory',
+     s.get('foreign-lru'))
+t.ok(d.get('disable') == '0' and d.get('off_threads') == '0',
+     'foreign: DAMON_LRU_SORT disabled, no kdamond thread left', s.get('foreign-lru'))
+
+# foreign kdamonds: a paddr kdamond in DAMON sysfs slot 0, tierd's in slot 1
+d = kv(s.get('foreign-sys'))
+t.ok(d.get('on') == '0' and d.get('comm', '').startswith('kdamond'),
+     "foreign: the test's paddr kdamond is on and its pid is a live kdamond thread", s.get('foreign-sys'))
+tr = parse_json(t, s.get('foreign-sys-trace'), 'foreign: paddr kdamond trace JSON')
+if tr:
+    t.ok(tr['damon']['regions'] > 0, 'foreign: an unfiltered `tierd trace` sees the paddr kdamond aggregate regions',
+         json.dumps(tr['damon']))
+    print(f"# foreign: paddr kdamond alone: {tr['damon']['regions']} regions in 3 s (unfiltered trace)")
+t.eq(rc('foreign-scan'), '0', 'foreign: bpf exits 0 with a foreign kdamond running')
+j = parse_json(t, s.get('foreign-scan'), 'foreign: scan JSON')
+if j and wl:
+    rs = j['tenants'][0].get('ranges', [])
+    vmas = vmas_of(s.get('foreign-maps'))
+    mine = damon_vaddr_regions(vmas)
+
+    def inside(r, spans):
+        return any(a <= r['start'] and r['end'] <= b for a, b in spans)
+
+    bad = [r for r in rs if r['kind'] != 'vaddr' or r['pid'] != wl['pid'] or not inside(r, mine)]
+    in_vma = sum(1 for r in rs if inside(r, vmas))
+    print(f'# foreign: {len(rs)} ranges, {in_vma} of them inside one mapping; DAMON vaddr regions of pid '
+          f"{wl['pid']}: " + ', '.join(f'{a:#x}-{b:#x}' for a, b in mine))
+    t.ok(len(rs) > 0 and not bad, "foreign: every range is the workload's, inside its address space as DAMON vaddr "
+         'monitors it (no foreign paddr region leaked)',
+         f'{len(bad)} of {len(rs)} outside, e.g.\n' + '\n'.join(
+             f"{r['kind']} pid {r['pid']} {r['start']:#x}-{r['end']:#x} age {r['age']} nr_accesses {r['nr_accesses']}"
+             for r in bad[:8]))
+    hot_ok, hot_len, cold_ok, cold_len = hot_cold([r for r in rs if r['kind'] == 'vaddr' and r['pid'] == wl['pid']],
+                                                  wl)
+    print(f'# foreign: hot bytes at age 0: {100.0 * hot_ok / hot_len:.1f}%, cold bytes at age >= 1: '
+          f'{100.0 * cold_ok / cold_len:.1f}%; history hot MiB '
+          + ' '.join(f"{h['tenants'][0]['hot_bytes'] / MIB:.1f}" for h in j['history']))
+    t.ok(hot_ok >= 0.95 * hot_len and cold_ok >= 0.95 * cold_len,
+         'foreign: >= 95% of the hot bytes at age 0 and of the cold bytes at age >= 1',
+         f'hot {hot_ok} of {hot_len}, cold {cold_ok} of {cold_len}')
+t.ok(d.get('after_state') == 'on' and d.get('after_pid') == d.get('pid') and d.get('after_comm') == d.get('comm'),
+     'foreign: the foreign kdamond still runs afterwards (on, same pid)', s.get('foreign-sys'))
+t.ok(d.get('slot_state') == 'off' and d.get('view_nr') == '0',
+     "foreign: tierd stopped and removed its own kdamond (slot 1 off, its view's nr_kdamonds 0)",
+     s.get('foreign-sys'))
+check_clean('foreign', 'foreign: after the test stopped its kdamond')
 
 # (d) busy
 txt = s.get('busy-during', '').splitlines()
