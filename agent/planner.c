@@ -1,0 +1,913 @@
+/* SPDX-License-Identifier: MIT */
+/* The planner (see planner.h for the rules). Pure: no I/O, no syscalls.
+ *
+ * One pass ("run") works on a simulation of this period: per tier the free
+ * bytes, per tenant the bytes per tier, copies of every bucket, and the
+ * candidate ranges left after hysteresis ("pieces", each with the bytes
+ * already taken from its start). Every planned move updates that state,
+ * so later steps see the room earlier ones freed or filled. plan_compute()
+ * runs one pass with the observed tenants treated as enforced (only their
+ * results are kept) and one with the enforced tenants alone (the real
+ * plan, whose bucket charges are committed). */
+#include "planner.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define PAGE PLAN_PAGE
+
+static uint64_t min_u64(uint64_t a, uint64_t b) {
+        return a < b ? a : b;
+}
+
+static uint64_t page_down(uint64_t x) {
+        return x & ~(PAGE - 1);
+}
+
+static uint64_t page_up(uint64_t x) {
+        return x > UINT64_MAX - (PAGE - 1) ? page_down(x) : page_down(x + PAGE - 1);
+}
+
+/* ---- hysteresis -------------------------------------------------------- */
+
+void hysteresis_init(HysteresisTable *t, HysteresisEntry *storage, size_t capacity) {
+        *t = (HysteresisTable) { .entries = storage, .capacity = storage ? capacity : 0 };
+}
+
+static const HysteresisEntry *hysteresis_at(const HysteresisTable *t, size_t i) {
+        return &t->entries[(t->head + i) % t->capacity];
+}
+
+static bool entry_live(const HysteresisEntry *e, uint64_t now_ms, uint64_t window_ms) {
+        /* an entry from the future (clock oddities) counts as just now */
+        return e->time_ms >= now_ms || now_ms - e->time_ms < window_ms;
+}
+
+void hysteresis_record(HysteresisTable *t, const ScanRange *r, PlanDirection dir, uint64_t now_ms,
+                       uint64_t window_ms) {
+        if (t->capacity == 0 || window_ms == 0 || r->end <= r->start)
+                return;
+        while (t->n > 0 && !entry_live(hysteresis_at(t, 0), now_ms, window_ms)) {
+                t->head = (t->head + 1) % t->capacity;
+                t->n--;
+        }
+        if (t->n == t->capacity) {
+                t->head = (t->head + 1) % t->capacity;
+                t->n--;
+        }
+        t->entries[(t->head + t->n) % t->capacity] = (HysteresisEntry) {
+                .start = page_down(r->start),
+                .end = page_up(r->end),
+                .time_ms = now_ms,
+                .pid = r->kind == SCAN_RANGE_VADDR ? r->pid : 0,
+                .kind = r->kind,
+                .direction = (uint8_t) dir,
+        };
+        t->n++;
+}
+
+static bool entry_blocks(const HysteresisEntry *e, const ScanRange *r, PlanDirection dir, uint64_t now_ms,
+                         uint64_t window_ms) {
+        return e->kind == r->kind && (r->kind != SCAN_RANGE_VADDR || e->pid == r->pid) &&
+               e->direction != (uint8_t) dir && e->start < r->end && r->start < e->end &&
+               entry_live(e, now_ms, window_ms);
+}
+
+bool hysteresis_blocks(const HysteresisTable *t, const ScanRange *r, PlanDirection dir, uint64_t now_ms,
+                       uint64_t window_ms) {
+        if (!t || window_ms == 0)
+                return false;
+        for (size_t i = 0; i < t->n; i++)
+                if (entry_blocks(hysteresis_at(t, i), r, dir, now_ms, window_ms))
+                        return true;
+        return false;
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+const char *plan_reason_to_string(PlanReason r) {
+        switch (r) {
+        case PLAN_REASON_OVER_MAX:
+                return "over_max";
+        case PLAN_REASON_CONTENTION:
+                return "contention";
+        case PLAN_REASON_PROMOTE_HOT:
+                return "promote_hot";
+        default:
+                return "unknown";
+        }
+}
+
+const char *plan_direction_to_string(PlanDirection d) {
+        return d == PLAN_PROMOTE ? "promote" : "demote";
+}
+
+/* ---- one pass ---------------------------------------------------------- */
+
+typedef struct Piece {
+        ScanRange r;            /* page aligned */
+        uint64_t used;          /* bytes taken from r.start on */
+} Piece;
+
+typedef struct Work {
+        const PlanTenant *t;
+        bool active;
+        uint64_t cur[PLAN_MAX_TIERS];
+        TokenBucket pq, dq;
+        Piece *cold, *hot;      /* coldest / hottest first */
+        size_t n_cold, n_hot;
+        uint64_t cold_raw[PLAN_MAX_TIERS], cold_elig[PLAN_MAX_TIERS]; /* left, by source tier */
+        uint64_t hot_raw[PLAN_MAX_TIERS], hot_elig[PLAN_MAX_TIERS];
+        uint64_t byte_cold[PLAN_MAX_TIERS], byte_hot[PLAN_MAX_TIERS]; /* byte-only, from the heat */
+        PlanTenantResult res;
+        size_t moves_alloc;
+} Work;
+
+typedef struct Run {
+        const PlanInput *in;
+        int n_tiers;
+        uint64_t free[PLAN_MAX_TIERS];
+        uint64_t node_free[PLAN_MAX_NODES];
+        TokenBucket budget;
+        uint64_t budget_used;
+        Work *w;
+        size_t n;
+        int *ranks;             /* distinct class ranks of active tenants, ascending */
+        size_t n_ranks;
+        /* scratch, one entry per tenant: want/share/grant/idx for one
+         * water-filling; pwant (every tenant's promotion want for a tier),
+         * cwant/cidx (one class's) survive make_room() */
+        uint64_t *want, *grant, *share, *pwant, *cwant;
+        size_t *idx, *cidx;
+        HysteresisEntry *scratch; /* blocking intervals of one candidate */
+} Run;
+
+static uint64_t room(const Run *run, int t) {
+        const PlanTier *pt = &run->in->tiers[t];
+
+        return run->free[t] > pt->headroom ? page_down(run->free[t] - pt->headroom) : 0;
+}
+
+static uint64_t slower_room(const Run *run, int t) {
+        uint64_t s = 0;
+
+        for (int u = t + 1; u < run->n_tiers; u++)
+                s += room(run, u);
+        return s;
+}
+
+static uint64_t budget_avail(const Run *run) {
+        return page_down(token_bucket_peek(&run->budget, run->in->now_ms));
+}
+
+static uint64_t bucket_avail(const Run *run, const TokenBucket *b) {
+        return page_down(token_bucket_peek(b, run->in->now_ms));
+}
+
+static int pick_node(Run *run, int tier, uint64_t bytes) {
+        uint64_t mask = run->in->tiers[tier].nodes;
+        int best = -1;
+
+        for (int id = 0; id < PLAN_MAX_NODES; id++)
+                if ((mask & (UINT64_C(1) << id)) && (best < 0 || run->node_free[id] > run->node_free[best]))
+                        best = id;
+        if (best >= 0)
+                run->node_free[best] -= min_u64(bytes, run->node_free[best]);
+        return best;
+}
+
+static void node_release(Run *run, int node, uint64_t bytes) {
+        if (node >= 0 && node < PLAN_MAX_NODES)
+                run->node_free[node] += bytes;
+}
+
+static int push_move(Work *w, const PlanMove *m) {
+        PlanTenantResult *res = &w->res;
+
+        if (res->n_moves == w->moves_alloc) {
+                size_t n = w->moves_alloc ? w->moves_alloc * 2 : 16;
+                PlanMove *nm = realloc(res->moves, n * sizeof(*nm));
+
+                if (!nm)
+                        return -ENOMEM;
+                res->moves = nm;
+                w->moves_alloc = n;
+        }
+        res->moves[res->n_moves++] = *m;
+        return 0;
+}
+
+/* Books BYTES moving FROM -> TO for W: tiers, tenant, buckets, result. */
+static void account(Run *run, Work *w, PlanDirection dir, PlanReason reason, int from, int to, uint64_t bytes) {
+        uint64_t now = run->in->now_ms;
+
+        run->free[from] += bytes;
+        run->free[to] -= min_u64(bytes, run->free[to]);
+        w->cur[from] -= min_u64(bytes, w->cur[from]);
+        w->cur[to] += bytes;
+        (void) token_bucket_take(dir == PLAN_PROMOTE ? &w->pq : &w->dq, bytes, now);
+        (void) token_bucket_take(&run->budget, bytes, now);
+        run->budget_used += bytes;
+        if (dir == PLAN_PROMOTE) {
+                w->res.promote_bytes += bytes;
+                w->res.promote_to[to] += bytes;
+        } else {
+                w->res.demote_bytes += bytes;
+                w->res.demote_from[from] += bytes;
+        }
+        w->res.by_reason[reason] += bytes;
+        w->res.reasons |= 1u << reason;
+}
+
+/* Takes up to BYTES from the pieces matching (tier == FROM, or for
+ * promotions tier > TO), in order, into moves. Returns bytes taken or
+ * -ENOMEM. TO < 0: demotion, the target is the next slower tier with
+ * room, per piece chunk. */
+static int64_t take_pieces(Run *run, Work *w, PlanDirection dir, PlanReason reason, int from, int to,
+                           uint64_t bytes) {
+        Piece *p = dir == PLAN_PROMOTE ? w->hot : w->cold;
+        size_t n = dir == PLAN_PROMOTE ? w->n_hot : w->n_cold;
+        uint64_t left = bytes;
+        int r;
+
+        for (size_t i = 0; i < n && left > 0; i++) {
+                int src = p[i].r.tier;
+                bool match = dir == PLAN_PROMOTE ? src > to : src == from;
+
+                while (match && left > 0 && p[i].used < p[i].r.end - p[i].r.start) {
+                        int target = to;
+                        uint64_t chunk = min_u64(left, p[i].r.end - p[i].r.start - p[i].used);
+                        PlanMove m;
+
+                        if (dir == PLAN_DEMOTE) {
+                                target = -1;
+                                for (int u = src + 1; u < run->n_tiers && target < 0; u++)
+                                        if (room(run, u) > 0)
+                                                target = u;
+                                if (target < 0)
+                                        return (int64_t) (bytes - left);
+                                chunk = min_u64(chunk, room(run, target));
+                        }
+                        m = (PlanMove) {
+                                .direction = (uint8_t) dir,
+                                .reason = (uint8_t) reason,
+                                .has_range = true,
+                                .from_tier = src,
+                                .to_tier = target,
+                                .to_node = pick_node(run, target, chunk),
+                                .bytes = chunk,
+                                .range = p[i].r,
+                        };
+                        m.range.start = p[i].r.start + p[i].used;
+                        m.range.end = m.range.start + chunk;
+                        r = push_move(w, &m);
+                        if (r < 0)
+                                return r;
+                        node_release(run, p[i].r.node, chunk);
+                        p[i].used += chunk;
+                        left -= chunk;
+                        if (dir == PLAN_PROMOTE) {
+                                w->hot_raw[src] -= min_u64(chunk, w->hot_raw[src]);
+                                w->hot_elig[src] -= min_u64(chunk, w->hot_elig[src]);
+                        } else {
+                                w->cold_raw[src] -= min_u64(chunk, w->cold_raw[src]);
+                                w->cold_elig[src] -= min_u64(chunk, w->cold_elig[src]);
+                        }
+                        account(run, w, dir, reason, src, target, chunk);
+                }
+        }
+        return (int64_t) (bytes - left);
+}
+
+/* Byte-only demotion of BYTES from tier FROM, split over the slower tiers
+ * by room. */
+static int take_bytes(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes) {
+        uint64_t left = bytes;
+        int r;
+
+        for (int u = from + 1; u < run->n_tiers && left > 0; u++) {
+                uint64_t chunk = min_u64(left, room(run, u));
+                PlanMove m;
+
+                if (chunk == 0)
+                        continue;
+                m = (PlanMove) {
+                        .direction = PLAN_DEMOTE,
+                        .reason = (uint8_t) reason,
+                        .from_tier = from,
+                        .to_tier = u,
+                        .to_node = pick_node(run, u, chunk),
+                        .bytes = chunk,
+                        .range = { .tier = (int8_t) from, .node = -1 },
+                };
+                r = push_move(w, &m);
+                if (r < 0)
+                        return r;
+                w->byte_cold[from] -= min_u64(chunk, w->byte_cold[from]);
+                account(run, w, PLAN_DEMOTE, reason, from, u, chunk);
+                left -= chunk;
+        }
+        return 0;
+}
+
+static int demote(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes) {
+        int64_t n;
+
+        if (bytes == 0)
+                return 0;
+        if (w->t->byte_only)
+                return take_bytes(run, w, reason, from, bytes);
+        n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, bytes);
+        return n < 0 ? (int) n : 0;
+}
+
+/* Splits POOL among N claimants wanting WANT[i] (multiples of a page) in
+ * proportion to SHARE[i], nobody above its want; what one cannot use goes
+ * to the others. Pages left over by rounding go one at a time, largest
+ * share first (then input order). */
+static void water_fill(uint64_t pool, const uint64_t *want, const uint64_t *share, size_t n, uint64_t *grant) {
+        uint64_t left = pool / PAGE;
+
+        for (size_t i = 0; i < n; i++)
+                grant[i] = 0;
+        while (left > 0) {
+                unsigned __int128 total = 0;
+                uint64_t given = 0;
+                size_t best = n;
+
+                for (size_t i = 0; i < n; i++)
+                        if (grant[i] < want[i] / PAGE) {
+                                total += share[i];
+                                if (best == n || share[i] > share[best])
+                                        best = i;
+                        }
+                if (best == n)
+                        break;
+                if (total == 0) {
+                        grant[best]++;
+                        left--;
+                        continue;
+                }
+                for (size_t i = 0; i < n; i++) {
+                        uint64_t g;
+
+                        if (grant[i] >= want[i] / PAGE)
+                                continue;
+                        g = (uint64_t) ((unsigned __int128) left * share[i] / total);
+                        g = min_u64(g, want[i] / PAGE - grant[i]);
+                        grant[i] += g;
+                        given += g;
+                }
+                if (given == 0) {
+                        grant[best]++;
+                        given = 1;
+                }
+                left -= given;
+        }
+        for (size_t i = 0; i < n; i++)
+                grant[i] *= PAGE;
+}
+
+static uint32_t weight_of(const Work *w) {
+        return w->t->weight ? w->t->weight : 1;
+}
+
+/* Step 1, for tier T. */
+static int plan_over_max(Run *run, int t) {
+        for (size_t k = run->n_ranks; k-- > 0;) {
+                size_t *idx = run->idx, m = 0;
+                uint64_t budget, slower, pool, total = 0;
+
+                for (size_t i = 0; i < run->n; i++) {
+                        Work *w = &run->w[i];
+                        PlanHeld *h = &w->res.held_demote;
+                        uint64_t need, cand, elig, want, q;
+
+                        if (!w->active || w->t->class_rank != run->ranks[k] || w->cur[t] <= w->t->tier_max[t])
+                                continue;
+                        need = page_up(w->cur[t] - w->t->tier_max[t]);
+                        cand = w->t->byte_only ? need : min_u64(need, w->cold_raw[t]);
+                        elig = w->t->byte_only ? need : min_u64(need, w->cold_elig[t]);
+                        h->no_candidates += need - cand;
+                        h->hysteresis += cand - elig;
+                        q = bucket_avail(run, &w->dq);
+                        want = min_u64(elig, q);
+                        h->quota += elig - want;
+                        run->want[m] = want;
+                        run->share[m] = weight_of(w);
+                        idx[m++] = i;
+                        total += want;
+                }
+                if (total == 0)
+                        continue;
+                budget = budget_avail(run);
+                slower = slower_room(run, t);
+                pool = min_u64(budget, slower);
+                water_fill(pool, run->want, run->share, m, run->grant);
+                for (size_t j = 0; j < m; j++) {
+                        Work *w = &run->w[idx[j]];
+                        uint64_t short_by = run->want[j] - run->grant[j];
+                        int r;
+
+                        if (budget < slower)
+                                w->res.held_demote.budget += short_by;
+                        else
+                                w->res.held_demote.headroom += short_by;
+                        r = demote(run, w, PLAN_REASON_OVER_MAX, t, run->grant[j]);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* Step 3 for destination tier D: demotes up to X bytes of the classes
+ * below RANK (lowest first) from D. */
+static int make_room(Run *run, int d, int rank, uint64_t x) {
+        for (size_t k = run->n_ranks; k-- > 0 && run->ranks[k] > rank && x > 0;) {
+                size_t *idx = run->idx, m = 0;
+                uint64_t pool, budget, slower, total = 0;
+
+                for (size_t i = 0; i < run->n; i++) {
+                        Work *w = &run->w[i];
+                        PlanHeld *h = &w->res.held_demote;
+                        uint64_t cand, elig, above, want, q;
+
+                        if (!w->active || w->t->class_rank != run->ranks[k])
+                                continue;
+                        cand = w->t->byte_only ? w->byte_cold[d] : w->cold_raw[d];
+                        elig = w->t->byte_only ? w->byte_cold[d] : w->cold_elig[d];
+                        if (cand == 0)
+                                continue;
+                        h->hysteresis += cand - elig;
+                        above = w->cur[d] > w->t->tier_low[d] ? page_down(w->cur[d] - w->t->tier_low[d]) : 0;
+                        want = min_u64(elig, above);
+                        h->low += elig - want;
+                        q = bucket_avail(run, &w->dq);
+                        h->quota += want - min_u64(want, q);
+                        want = min_u64(want, q);
+                        run->want[m] = want;
+                        /* inverse weight: the heavier tenant gives less */
+                        run->share[m] = UINT32_MAX / weight_of(w);
+                        idx[m++] = i;
+                        total += want;
+                }
+                if (total == 0)
+                        continue;
+                budget = budget_avail(run);
+                slower = slower_room(run, d);
+                pool = min_u64(min_u64(x, budget), slower);
+                water_fill(pool, run->want, run->share, m, run->grant);
+                for (size_t j = 0; j < m; j++) {
+                        int r = demote(run, &run->w[idx[j]], PLAN_REASON_CONTENTION, d, run->grant[j]);
+
+                        if (r < 0)
+                                return r;
+                        x -= min_u64(x, run->grant[j]);
+                }
+        }
+        return 0;
+}
+
+/* Steps 2 and 3, for destination tier D. */
+static int plan_promote(Run *run, int d) {
+        size_t claimants = 0;
+
+        /* every tenant's want first: whether the tier is contended depends
+         * on all of them */
+        for (size_t i = 0; i < run->n; i++) {
+                Work *w = &run->w[i];
+                PlanHeld *h = &w->res.held_promote;
+                uint64_t raw = 0, elig = 0, cap, want, q;
+
+                run->pwant[i] = 0;
+                if (!w->active)
+                        continue;
+                if (w->t->byte_only) {
+                        for (int s = d + 1; s < run->n_tiers; s++)
+                                h->no_candidates += w->byte_hot[s];
+                        continue;
+                }
+                for (int s = d + 1; s < run->n_tiers; s++) {
+                        raw += w->hot_raw[s];
+                        elig += w->hot_elig[s];
+                }
+                h->hysteresis += raw - elig;
+                cap = w->cur[d] < w->t->tier_max[d] ? page_down(w->t->tier_max[d] - w->cur[d]) : 0;
+                want = min_u64(elig, cap);
+                h->limit += elig - want;
+                q = bucket_avail(run, &w->pq);
+                h->quota += want - min_u64(want, q);
+                run->pwant[i] = min_u64(want, q);
+                if (run->pwant[i] > 0)
+                        claimants++;
+        }
+
+        for (size_t k = 0; k < run->n_ranks; k++) {
+                uint64_t *wants = run->cwant;
+                size_t *idx = run->cidx, m = 0;
+                uint64_t total = 0, rm, budget, pool;
+                int r;
+
+                for (size_t i = 0; i < run->n; i++)
+                        if (run->w[i].active && run->w[i].t->class_rank == run->ranks[k] && run->pwant[i] > 0) {
+                                wants[m] = run->pwant[i];
+                                idx[m++] = i;
+                                total += run->pwant[i];
+                        }
+                if (total == 0)
+                        continue;
+                rm = room(run, d);
+                budget = budget_avail(run);
+                if (total > rm && budget > rm) {
+                        /* each byte of room made costs a demotion and a
+                         * promotion: x + (room + x) <= budget */
+                        uint64_t x = min_u64(total - rm, page_down((budget - rm) / 2));
+
+                        r = make_room(run, d, run->ranks[k], x);
+                        if (r < 0)
+                                return r;
+                        rm = room(run, d);
+                        budget = budget_avail(run);
+                }
+                pool = min_u64(rm, budget);
+                for (size_t j = 0; j < m; j++)
+                        run->share[j] = weight_of(&run->w[idx[j]]);
+                water_fill(pool, wants, run->share, m, run->grant);
+                for (size_t j = 0; j < m; j++) {
+                        Work *w = &run->w[idx[j]];
+                        uint64_t short_by = wants[j] - run->grant[j];
+                        int64_t n;
+
+                        if (budget < rm)
+                                w->res.held_promote.budget += short_by;
+                        else if (claimants > 1)
+                                w->res.held_promote.contention += short_by;
+                        else
+                                w->res.held_promote.headroom += short_by;
+                        if (run->grant[j] == 0)
+                                continue;
+                        n = take_pieces(run, w, PLAN_PROMOTE, PLAN_REASON_PROMOTE_HOT, -1, d, run->grant[j]);
+                        if (n < 0)
+                                return (int) n;
+                }
+        }
+        return 0;
+}
+
+typedef struct PieceVec {
+        Piece *p;
+        size_t n, alloc;
+} PieceVec;
+
+static int piece_push(PieceVec *v, const ScanRange *r) {
+        if (v->n == v->alloc) {
+                size_t n = v->alloc ? v->alloc * 2 : 16;
+                Piece *np = realloc(v->p, n * sizeof(*np));
+
+                if (!np)
+                        return -ENOMEM;
+                v->p = np;
+                v->alloc = n;
+        }
+        v->p[v->n++] = (Piece) { .r = *r };
+        return 0;
+}
+
+/* Adds candidate R to V as the pieces hysteresis does not block. */
+static int add_pieces(Run *run, Work *w, const ScanRange *r, PlanDirection dir, PieceVec *v) {
+        const PlanInput *in = run->in;
+        const HysteresisTable *t = in->hysteresis;
+        uint64_t s = page_up(r->start), e = page_down(r->end), at;
+        uint64_t *raw = dir == PLAN_PROMOTE ? w->hot_raw : w->cold_raw;
+        uint64_t *elig = dir == PLAN_PROMOTE ? w->hot_elig : w->cold_elig;
+        size_t nb = 0;
+        ScanRange a = *r;
+        int k;
+
+        if (r->tier < 0 || r->tier >= run->n_tiers || s >= e)
+                return 0; /* unknown tier: never moved */
+        if (dir == PLAN_PROMOTE ? r->tier == 0 : r->tier == run->n_tiers - 1)
+                return 0; /* nowhere to go */
+        a.start = s;
+        a.end = e;
+        raw[r->tier] += e - s;
+        if (t && in->hysteresis_ms > 0)
+                for (size_t i = 0; i < t->n; i++) {
+                        const HysteresisEntry *he = hysteresis_at(t, i);
+
+                        if (entry_blocks(he, &a, dir, in->now_ms, in->hysteresis_ms))
+                                run->scratch[nb++] = *he;
+                }
+        /* blocked intervals by start (few: insertion sort), then the gaps */
+        for (size_t i = 1; i < nb; i++)
+                for (size_t j = i; j > 0 && run->scratch[j - 1].start > run->scratch[j].start; j--) {
+                        HysteresisEntry tmp = run->scratch[j];
+
+                        run->scratch[j] = run->scratch[j - 1];
+                        run->scratch[j - 1] = tmp;
+                }
+        at = s;
+        for (size_t i = 0; i <= nb; i++) {
+                uint64_t gap_end = i < nb ? min_u64(run->scratch[i].start, e) : e;
+
+                if (gap_end > at) {
+                        ScanRange piece = a;
+
+                        piece.start = at;
+                        piece.end = gap_end;
+                        k = piece_push(v, &piece);
+                        if (k < 0)
+                                return k;
+                        elig[r->tier] += gap_end - at;
+                }
+                if (i < nb && run->scratch[i].end > at)
+                        at = run->scratch[i].end;
+        }
+        return 0;
+}
+
+static int build_pieces(Run *run, Work *w, const ScanRange *c, size_t nc, PlanDirection dir, Piece **ret,
+                        size_t *ret_n) {
+        PieceVec v = {};
+        int r;
+
+        for (size_t i = 0; i < nc; i++) {
+                r = add_pieces(run, w, &c[i], dir, &v);
+                if (r < 0) {
+                        free(v.p);
+                        return r;
+                }
+        }
+        *ret = v.p;
+        *ret_n = v.n;
+        return 0;
+}
+
+static void work_clear(Work *w) {
+        free(w->cold);
+        free(w->hot);
+        free(w->res.moves);
+        *w = (Work) {};
+}
+
+static void run_clear(Run *run) {
+        for (size_t i = 0; i < run->n; i++)
+                work_clear(&run->w[i]);
+        free(run->w);
+        free(run->ranks);
+        free(run->want);
+        free(run->grant);
+        free(run->share);
+        free(run->pwant);
+        free(run->cwant);
+        free(run->idx);
+        free(run->cidx);
+        free(run->scratch);
+        *run = (Run) {};
+}
+
+static int cmp_int(const void *a, const void *b) {
+        int x = *(const int *) a, y = *(const int *) b;
+
+        return (x > y) - (x < y);
+}
+
+static bool tenant_enforced(const PlanTenant *t) {
+        return t->mode == MODE_ENFORCE;
+}
+
+static bool tenant_planned(const PlanTenant *t) {
+        return t->mode == MODE_ENFORCE || t->mode == MODE_OBSERVE;
+}
+
+/* One pass: with SHADOW, the observed tenants take part as if enforced. */
+static int run_plan(const PlanInput *in, bool shadow, Run *run) {
+        size_t nh = in->hysteresis ? in->hysteresis->n : 0, n = in->n_tenants ? in->n_tenants : 1;
+        int r;
+
+        *run = (Run) { .in = in, .n_tiers = in->n_tiers, .n = in->n_tenants };
+        run->w = calloc(n, sizeof(*run->w));
+        run->ranks = calloc(n, sizeof(*run->ranks));
+        run->want = calloc(n, sizeof(*run->want));
+        run->grant = calloc(n, sizeof(*run->grant));
+        run->share = calloc(n, sizeof(*run->share));
+        run->pwant = calloc(n, sizeof(*run->pwant));
+        run->cwant = calloc(n, sizeof(*run->cwant));
+        run->idx = calloc(n, sizeof(*run->idx));
+        run->cidx = calloc(n, sizeof(*run->cidx));
+        run->scratch = calloc(nh ? nh : 1, sizeof(*run->scratch));
+        if (!run->w || !run->ranks || !run->want || !run->grant || !run->share || !run->pwant || !run->cwant ||
+            !run->idx || !run->cidx || !run->scratch)
+                return -ENOMEM;
+
+        for (int t = 0; t < in->n_tiers; t++) {
+                const PlanTier *pt = &in->tiers[t];
+
+                run->free[t] = min_u64(pt->free, pt->capacity);
+                for (int id = 0; id < PLAN_MAX_NODES; id++)
+                        if (pt->nodes & (UINT64_C(1) << id))
+                                run->node_free[id] = pt->node_free[id];
+        }
+        if (in->budget)
+                run->budget = *in->budget;
+        else
+                token_bucket_init_unlimited(&run->budget);
+
+        for (size_t i = 0; i < in->n_tenants; i++) {
+                const PlanTenant *t = &in->tenants[i];
+                Work *w = &run->w[i];
+
+                w->t = t;
+                w->res.cgroup_id = t->cgroup_id;
+                w->res.path = t->path;
+                w->res.ignored = !tenant_planned(t);
+                w->res.observe_only = t->mode == MODE_OBSERVE;
+                w->active = tenant_enforced(t) || (shadow && t->mode == MODE_OBSERVE);
+                memcpy(w->cur, t->current, sizeof(w->cur));
+                if (t->promote_quota)
+                        w->pq = *t->promote_quota;
+                else
+                        token_bucket_init_unlimited(&w->pq);
+                if (t->demote_quota)
+                        w->dq = *t->demote_quota;
+                else
+                        token_bucket_init_unlimited(&w->dq);
+                if (!w->active || !t->heat)
+                        continue;
+                if (t->byte_only) {
+                        for (int tier = 0; tier < in->n_tiers; tier++) {
+                                uint64_t cold = 0;
+
+                                for (int age = 1; age <= HEAT_MAX_AGE; age++)
+                                        cold += t->heat->heat.bytes[tier][age];
+                                w->byte_cold[tier] = tier < in->n_tiers - 1 ? page_down(cold) : 0;
+                                w->byte_hot[tier] = tier > 0 ? page_down(t->heat->heat.bytes[tier][0]) : 0;
+                        }
+                        continue;
+                }
+                r = build_pieces(run, w, t->heat->cold, t->heat->n_cold, PLAN_DEMOTE, &w->cold, &w->n_cold);
+                if (r < 0)
+                        return r;
+                r = build_pieces(run, w, t->heat->hot, t->heat->n_hot, PLAN_PROMOTE, &w->hot, &w->n_hot);
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < in->n_tenants; i++) {
+                bool seen = false;
+
+                if (!run->w[i].active)
+                        continue;
+                for (size_t k = 0; k < run->n_ranks && !seen; k++)
+                        seen = run->ranks[k] == in->tenants[i].class_rank;
+                if (!seen)
+                        run->ranks[run->n_ranks++] = in->tenants[i].class_rank;
+        }
+        qsort_safe(run->ranks, run->n_ranks, sizeof(*run->ranks), cmp_int);
+
+        for (int t = 0; t + 1 < in->n_tiers; t++) {
+                r = plan_over_max(run, t);
+                if (r < 0)
+                        return r;
+        }
+        for (int d = 0; d + 1 < in->n_tiers; d++) {
+                r = plan_promote(run, d);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Demotions first, each direction in planning order. */
+static int order_moves(PlanTenantResult *res) {
+        PlanMove *sorted;
+        size_t k = 0;
+
+        if (res->n_moves < 2)
+                return 0;
+        sorted = malloc(res->n_moves * sizeof(*sorted));
+        if (!sorted)
+                return -ENOMEM;
+        for (int dir = PLAN_DEMOTE; dir <= PLAN_PROMOTE; dir++)
+                for (size_t i = 0; i < res->n_moves; i++)
+                        if (res->moves[i].direction == dir)
+                                sorted[k++] = res->moves[i];
+        free(res->moves);
+        res->moves = sorted;
+        return 0;
+}
+
+/* Moves the results of the tenants KEEP selects from RUN into P. */
+static int harvest(Run *run, bool (*keep)(const PlanTenant *t), Plan *p) {
+        for (size_t i = 0; i < run->n; i++) {
+                Work *w = &run->w[i];
+                int r;
+
+                if (!keep(w->t))
+                        continue;
+                r = order_moves(&w->res);
+                if (r < 0)
+                        return r;
+                free(p->tenants[i].moves);
+                p->tenants[i] = w->res;
+                w->res.moves = NULL;
+                w->res.n_moves = 0;
+        }
+        return 0;
+}
+
+static bool tenant_observed(const PlanTenant *t) {
+        return t->mode == MODE_OBSERVE;
+}
+
+static bool tenant_not_observed(const PlanTenant *t) {
+        return t->mode != MODE_OBSERVE;
+}
+
+int plan_compute(const PlanInput *in, Plan *ret) {
+        Plan p = {};
+        Run run = {};
+        bool any_observed = false;
+        int r;
+
+        if (in->n_tiers < 1 || in->n_tiers > PLAN_MAX_TIERS || (in->n_tenants > 0 && !in->tenants))
+                return -EINVAL;
+        for (size_t i = 0; i < in->n_tenants; i++) {
+                if (in->tenants[i].class_rank < 0)
+                        return -EINVAL;
+                any_observed = any_observed || tenant_observed(&in->tenants[i]);
+        }
+
+        /* every bucket refilled to now: the passes work on copies */
+        for (size_t i = 0; i < in->n_tenants; i++) {
+                if (in->tenants[i].promote_quota)
+                        token_bucket_refill(in->tenants[i].promote_quota, in->now_ms);
+                if (in->tenants[i].demote_quota)
+                        token_bucket_refill(in->tenants[i].demote_quota, in->now_ms);
+        }
+        if (in->budget)
+                token_bucket_refill(in->budget, in->now_ms);
+
+        p.n_tenants = in->n_tenants;
+        p.tenants = calloc(in->n_tenants ? in->n_tenants : 1, sizeof(*p.tenants));
+        if (!p.tenants)
+                return -ENOMEM;
+
+        if (any_observed) {
+                r = run_plan(in, true, &run);
+                if (r >= 0)
+                        r = harvest(&run, tenant_observed, &p);
+                run_clear(&run);
+                if (r < 0)
+                        goto fail;
+        }
+
+        r = run_plan(in, false, &run);
+        if (r >= 0)
+                r = harvest(&run, tenant_not_observed, &p);
+        if (r < 0) {
+                run_clear(&run);
+                goto fail;
+        }
+        for (int t = 0; t < in->n_tiers; t++) {
+                const PlanTier *pt = &in->tiers[t];
+                uint64_t f = min_u64(pt->free, pt->capacity);
+
+                p.room_before[t] = f > pt->headroom ? page_down(f - pt->headroom) : 0;
+                p.room_after[t] = room(&run, t);
+        }
+        p.budget_used = run.budget_used;
+        /* commit the real pass's charges */
+        for (size_t i = 0; i < in->n_tenants; i++) {
+                const PlanTenant *t = &in->tenants[i];
+
+                if (!tenant_enforced(t))
+                        continue;
+                if (t->promote_quota)
+                        *t->promote_quota = run.w[i].pq;
+                if (t->demote_quota)
+                        *t->demote_quota = run.w[i].dq;
+        }
+        if (in->budget)
+                *in->budget = run.budget;
+        run_clear(&run);
+        *ret = p;
+        return 0;
+
+fail:
+        plan_done(&p);
+        return r;
+}
+
+void plan_done(Plan *p) {
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n_tenants; i++)
+                free(p->tenants[i].moves);
+        free(p->tenants);
+        *p = (Plan) {};
+}

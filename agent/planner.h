@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/* The planner: per tenant, which bytes to demote and promote this period
+ * (pure: data in, plan out; no file, no syscall, time is an input).
+ *
+ * Rules, in the order the planner applies them:
+ *  1. over_max: a tenant above tierN.max on a tier that has a slower one
+ *     demotes its coldest pages of that tier until it is at or under the
+ *     limit, to the next slower tier with room (then the next). Tier by
+ *     tier, fastest first; tenants by class, lowest priority first; within
+ *     a class the global budget is shared in proportion to weight.
+ *  2. promote_hot: for each destination tier D, fastest first, a tenant's
+ *     hot pages on slower tiers are promoted while it stays at or under
+ *     tierD.max and the tier has room (free - headroom). Classes go
+ *     highest priority first; within a class the room is shared in
+ *     proportion to weight (water-filling: what one tenant cannot use goes
+ *     to the others).
+ *  3. contention: when a class's promotions do not fit D's room, tenants
+ *     of strictly lower classes (lowest first; within a class in inverse
+ *     proportion to weight) demote their coldest pages of D, never below
+ *     their tierD.low, to make room. Tenants of one class never demote
+ *     each other: they share by weight.
+ * Everywhere: bytes in multiples of PLAN_PAGE (ranges are split at page
+ * boundaries to fit a byte budget exactly); every move is charged to the
+ * tenant's bucket for its direction and to the global budget, and a plan
+ * never exceeds either; a range moved within hysteresis_ms in the other
+ * direction (HysteresisTable) is not moved; candidates of unknown tier
+ * (-1, or a tier the input does not have) are never moved.
+ *
+ * Modes: off tenants are ignored (their result says so). observe tenants
+ * are planned as if they were enforced, in a separate pass with every
+ * bucket copied, so their plan is what enforcing them would do now; the
+ * real pass leaves them out entirely (they take no room, no budget, are
+ * never demoted for contention) and their buckets are not charged.
+ *
+ * Byte-only tenants (region-level backends without addresses, e.g. MGLRU):
+ * their demotions are byte amounts with no range (the mover uses
+ * memory.reclaim); over_max needs no heat for that, contention takes at
+ * most their cold (age >= 1) bytes of the tier from the heat summary.
+ * Without addresses nothing can be promoted: their hot bytes on slower
+ * tiers are reported as held back (no_candidates). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "heat.h"
+#include "policy.h"
+#include "quota.h"
+
+#define PLAN_PAGE UINT64_C(4096)
+#define PLAN_MAX_TIERS HEAT_MAX_TIERS
+#define PLAN_MAX_NODES 64
+
+typedef enum PlanDirection {
+        PLAN_DEMOTE,
+        PLAN_PROMOTE,
+} PlanDirection;
+
+typedef enum PlanReason {
+        PLAN_REASON_OVER_MAX,   /* above tierN.max */
+        PLAN_REASON_CONTENTION, /* demoted to make room for a higher class */
+        PLAN_REASON_PROMOTE_HOT,/* hot on a slower tier */
+        _PLAN_REASON_MAX,
+} PlanReason;
+
+/* ---- hysteresis -------------------------------------------------------- */
+
+/* One recent move: (kind, pid, [start, end)) moved in DIRECTION at TIME. */
+typedef struct HysteresisEntry {
+        uint64_t start;         /* bytes, page aligned */
+        uint64_t end;           /* exclusive */
+        uint64_t time_ms;
+        pid_t pid;              /* VADDR; 0 for PADDR */
+        uint8_t kind;           /* ScanRangeKind */
+        uint8_t direction;      /* PlanDirection */
+        uint16_t pad;
+} HysteresisEntry;
+
+/* A bounded ring of recent moves in storage the caller owns. Recording
+ * drops entries older than the window, then the oldest when full (the one
+ * nearest to expiry). Lookups are linear: keep the capacity to a few
+ * thousand entries. */
+typedef struct HysteresisTable {
+        HysteresisEntry *entries;
+        size_t capacity;
+        size_t head;            /* oldest */
+        size_t n;
+} HysteresisTable;
+
+void hysteresis_init(HysteresisTable *t, HysteresisEntry *storage, size_t capacity);
+/* Records that R moved in DIR at NOW_MS (the caller does this for what the
+ * mover really moved). */
+void hysteresis_record(HysteresisTable *t, const ScanRange *r, PlanDirection dir, uint64_t now_ms,
+                       uint64_t window_ms);
+/* Whether some page of R moved opposite to DIR less than WINDOW_MS ago. */
+bool hysteresis_blocks(const HysteresisTable *t, const ScanRange *r, PlanDirection dir, uint64_t now_ms,
+                       uint64_t window_ms);
+
+/* ---- input ------------------------------------------------------------- */
+
+typedef struct PlanTier {
+        uint64_t nodes;         /* bitmask of node ids */
+        uint64_t capacity;      /* bytes */
+        uint64_t free;          /* bytes */
+        uint64_t headroom;      /* bytes kept free: never filled past capacity - headroom */
+        /* Optional, per node id of NODES: free bytes, to spread moves over
+         * a tier's nodes (most free first). All zero: the lowest node id. */
+        uint64_t node_free[PLAN_MAX_NODES];
+} PlanTier;
+
+typedef struct PlanTenant {
+        uint64_t cgroup_id;
+        const char *path;
+        PolicyMode mode;        /* MODE_UNSET counts as off */
+        int class_rank;         /* 0 = highest priority (Config.classes index) */
+        uint32_t weight;        /* 1..10000; 0 counts as 1 */
+        uint64_t tier_max[PLAN_MAX_TIERS]; /* effective bytes, UINT64_MAX: none */
+        uint64_t tier_low[PLAN_MAX_TIERS]; /* effective bytes, 0: none */
+        uint64_t current[PLAN_MAX_TIERS];  /* resident bytes per tier (memory.numa_stat) */
+        const TenantHeat *heat; /* NULL: nothing known (empty heat) */
+        bool byte_only;         /* no addresses: byte amounts, no ranges */
+        TokenBucket *promote_quota; /* NULL: unlimited */
+        TokenBucket *demote_quota;  /* NULL: unlimited */
+} PlanTenant;
+
+typedef struct PlanInput {
+        int n_tiers;            /* 1..PLAN_MAX_TIERS; tier 0 is the fastest */
+        PlanTier tiers[PLAN_MAX_TIERS];
+        const PlanTenant *tenants;
+        size_t n_tenants;
+        TokenBucket *budget;    /* the global migration budget; NULL: unlimited */
+        uint64_t now_ms;
+        uint64_t hysteresis_ms;
+        const HysteresisTable *hysteresis; /* NULL: nothing moved recently */
+} PlanInput;
+
+/* ---- output ------------------------------------------------------------ */
+
+typedef struct PlanMove {
+        uint8_t direction;      /* PlanDirection */
+        uint8_t reason;         /* PlanReason */
+        bool has_range;         /* false: byte-only (memory.reclaim) */
+        int from_tier;
+        int to_tier;
+        int to_node;
+        uint64_t bytes;
+        ScanRange range;        /* has_range: the (split) candidate; its tier/node are the source */
+} PlanMove;
+
+/* Bytes a rule kept out of the plan, per direction, summed over the
+ * planner's steps (a promotion tried for tier 0 and then for tier 1 of a
+ * three-tier machine counts at each step). */
+typedef struct PlanHeld {
+        uint64_t no_candidates; /* wanted, but no candidate ranges (or no addresses) */
+        uint64_t hysteresis;    /* candidates moved the other way within hysteresis_ms */
+        uint64_t limit;         /* promotion: would pass tierN.max */
+        uint64_t low;           /* contention demotion: protected by tierN.low */
+        uint64_t quota;         /* the tenant's own bucket */
+        uint64_t budget;        /* the global budget */
+        uint64_t headroom;      /* the target tier(s) had no room */
+        uint64_t contention;    /* room shared with or taken by other tenants */
+} PlanHeld;
+
+typedef struct PlanTenantResult {
+        uint64_t cgroup_id;
+        const char *path;       /* the input's pointer */
+        bool ignored;           /* mode off */
+        bool observe_only;      /* planned, not to be moved */
+        uint64_t demote_bytes;
+        uint64_t promote_bytes;
+        uint64_t demote_from[PLAN_MAX_TIERS];
+        uint64_t promote_to[PLAN_MAX_TIERS];
+        uint64_t by_reason[_PLAN_REASON_MAX];
+        unsigned reasons;       /* bit (1 << PlanReason) for each reason present */
+        PlanHeld held_demote;
+        PlanHeld held_promote;
+        PlanMove *moves;        /* demotions first (the mover frees room before it fills it) */
+        size_t n_moves;
+} PlanTenantResult;
+
+typedef struct Plan {
+        PlanTenantResult *tenants; /* as many as the input, in input order */
+        size_t n_tenants;
+        uint64_t budget_used;   /* charged to the global budget (enforced tenants) */
+        uint64_t room_before[PLAN_MAX_TIERS];
+        uint64_t room_after[PLAN_MAX_TIERS]; /* once the plan is carried out */
+} Plan;
+
+/* Computes the plan. Refills every bucket to now_ms and charges the
+ * enforced tenants' planned bytes to their buckets and to the budget: a
+ * mover refunds what it failed to move (quota_refund()). Returns 0,
+ * -EINVAL for a bad input (n_tiers, a negative class rank), -ENOMEM. */
+int plan_compute(const PlanInput *in, Plan *ret);
+void plan_done(Plan *p);
+
+const char *plan_reason_to_string(PlanReason r);
+const char *plan_direction_to_string(PlanDirection d);

@@ -1,0 +1,845 @@
+/* SPDX-License-Identifier: MIT */
+/* The planner (agent/planner.c): every rule with exact expected bytes,
+ * ranges, targets, reasons and what held the rest back. Sizes are in
+ * pages (P = 4 KiB) unless a case is about rounding. */
+#include <check.h>
+
+#include "unit.h"
+
+#include "planner.h"
+#include "util.h"
+
+#define P PLAN_PAGE
+#define NONE UINT64_MAX
+#define T0 UINT64_C(0x10000000)  /* addresses of tier-0 candidates */
+#define T1 UINT64_C(0x20000000)  /* tier 1 */
+#define T2 UINT64_C(0x30000000)  /* tier 2 */
+
+static ScanRange R(int tier, int age, pid_t pid, uint64_t start, uint64_t pages) {
+        return (ScanRange) { .kind = SCAN_RANGE_VADDR, .age = (uint8_t) age, .tier = (int8_t) tier,
+                             .node = (int8_t) tier, .pid = pid, .start = start, .end = start + pages * P,
+                             .nr_accesses = age == 0 };
+}
+
+/* N tiers, tier t = node t, every tier 1 GiB and all free, no headroom. */
+static void input_init(PlanInput *in, int n_tiers) {
+        *in = (PlanInput) { .n_tiers = n_tiers, .now_ms = 100000 };
+        for (int t = 0; t < n_tiers; t++)
+                in->tiers[t] = (PlanTier) { .nodes = UINT64_C(1) << t, .capacity = 262144 * P, .free = 262144 * P };
+}
+
+static void tenant_init(PlanTenant *t, uint64_t id, int rank, uint32_t weight, TenantHeat *heat) {
+        *t = (PlanTenant) { .cgroup_id = id, .path = "t", .mode = MODE_ENFORCE, .class_rank = rank,
+                            .weight = weight, .heat = heat };
+        for (int i = 0; i < PLAN_MAX_TIERS; i++)
+                t->tier_max[i] = NONE;
+}
+
+static const PlanMove *move(const Plan *p, size_t tenant, size_t i) {
+        ck_assert_uint_lt(tenant, p->n_tenants);
+        ck_assert_uint_lt(i, p->tenants[tenant].n_moves);
+        return &p->tenants[tenant].moves[i];
+}
+
+static void assert_move(const PlanMove *m, PlanDirection dir, PlanReason reason, int from, int to,
+                        uint64_t start, uint64_t pages) {
+        ck_assert_int_eq(m->direction, dir);
+        ck_assert_int_eq(m->reason, reason);
+        ck_assert(m->has_range);
+        ck_assert_int_eq(m->from_tier, from);
+        ck_assert_int_eq(m->to_tier, to);
+        ck_assert_int_eq(m->to_node, to);
+        ck_assert_uint_eq(m->bytes, pages * P);
+        ck_assert_uint_eq(m->range.start, start);
+        ck_assert_uint_eq(m->range.end, start + pages * P);
+        ck_assert_int_eq(m->range.tier, from);
+}
+
+static bool held_zero(const PlanHeld *h) {
+        return !h->no_candidates && !h->hysteresis && !h->limit && !h->low && !h->quota && !h->budget &&
+               !h->headroom && !h->contention;
+}
+
+START_TEST(test_plan_over_max_coldest_first_split) {
+        /* 100 pages on tier 0, tier0.max 60: the 40 coldest go, the second
+         * candidate split after 10 pages */
+        ScanRange cold[] = { R(0, 15, 7, T0, 30), R(0, 5, 7, T0 + 0x100000, 30), R(0, 1, 7, T0 + 0x200000, 20) };
+        TenantHeat h = { .cgroup_id = 1, .cold = cold, .n_cold = 3 };
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        tenant_init(&t, 1, 2, 100, &h);
+        t.current[0] = 100 * P;
+        t.tier_max[0] = 60 * P;
+        in.tenants = &t;
+        in.n_tenants = 1;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.n_tenants, 1);
+        ck_assert_uint_eq(p.tenants[0].cgroup_id, 1);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 40 * P);
+        ck_assert_uint_eq(p.tenants[0].demote_from[0], 40 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_OVER_MAX], 40 * P);
+        ck_assert_uint_eq(p.tenants[0].reasons, 1u << PLAN_REASON_OVER_MAX);
+        ck_assert(!p.tenants[0].observe_only && !p.tenants[0].ignored);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 2);
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 30);
+        assert_move(move(&p, 0, 1), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 0x100000, 10);
+        ck_assert_int_eq(move(&p, 0, 1)->range.age, 5);
+        ck_assert_int_eq(move(&p, 0, 1)->range.pid, 7);
+        ck_assert(held_zero(&p.tenants[0].held_demote));
+        ck_assert_uint_eq(p.budget_used, 40 * P);
+        ck_assert_uint_eq(p.room_after[0], p.room_before[0] + 40 * P);
+        ck_assert_uint_eq(p.room_after[1], p.room_before[1] - 40 * P);
+        plan_done(&p);
+
+        /* a limit that is not a page multiple: rounded up, so the tenant
+         * ends at or under it */
+        t.tier_max[0] = 60 * P - 100;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 41 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_zero_capacity) {
+        /* a fast tier of capacity 0 (whatever "free" says) takes nothing;
+         * a slow tier of capacity 0 takes no demotion */
+        ScanRange hot[] = { R(1, 0, 7, T1, 10) };
+        ScanRange cold[] = { R(0, 3, 7, T0, 10) };
+        TenantHeat h = { .hot = hot, .n_hot = 1, .cold = cold, .n_cold = 1 };
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        in.tiers[0].capacity = 0;
+        tenant_init(&t, 1, 2, 100, &h);
+        t.current[1] = 10 * P;
+        in.tenants = &t;
+        in.n_tenants = 1;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.room_before[0], 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 0);
+        ck_assert_uint_eq(p.tenants[0].held_promote.headroom, 10 * P);
+        plan_done(&p);
+
+        input_init(&in, 2);
+        in.tiers[1].capacity = 0;
+        in.tenants = &t;
+        in.n_tenants = 1;
+        t.current[0] = 10 * P;
+        t.tier_max[0] = 0;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[0].held_demote.headroom, 10 * P);
+        ck_assert_uint_eq(p.tenants[0].held_promote.limit, 10 * P); /* tier0.max 0 */
+        ck_assert_uint_eq(p.budget_used, 0);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_all_tenants_over_limit) {
+        /* three classes, each over tier0.max: each demotes exactly its
+         * excess, and no one promotes (their hot pages would pass the
+         * limit) */
+        ScanRange c0[] = { R(0, 9, 10, T0, 50) }, c1[] = { R(0, 9, 11, T0, 50) }, c2[] = { R(0, 9, 12, T0, 50) };
+        ScanRange hot[] = { R(1, 0, 10, T1, 8) };
+        TenantHeat h[3] = { { .cold = c0, .n_cold = 1, .hot = hot, .n_hot = 1 }, { .cold = c1, .n_cold = 1 },
+                            { .cold = c2, .n_cold = 1 } };
+        PlanTenant t[3];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        for (int i = 0; i < 3; i++) {
+                tenant_init(&t[i], (uint64_t) i + 1, i, 100, &h[i]);
+                t[i].current[0] = 50 * P;
+                t[i].tier_max[0] = (uint64_t) (10 * (i + 1)) * P;
+        }
+        in.tenants = t;
+        in.n_tenants = 3;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 40 * P);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 30 * P);
+        ck_assert_uint_eq(p.tenants[2].demote_bytes, 20 * P);
+        for (int i = 0; i < 3; i++) {
+                ck_assert_uint_eq(p.tenants[i].promote_bytes, 0);
+                ck_assert_uint_eq(p.tenants[i].n_moves, 1);
+                assert_move(move(&p, (size_t) i, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0,
+                            (uint64_t) (40 - 10 * i));
+                ck_assert_int_eq(move(&p, (size_t) i, 0)->range.pid, 10 + i);
+        }
+        ck_assert_uint_eq(p.tenants[0].held_promote.limit, 8 * P);
+        ck_assert_uint_eq(p.budget_used, 90 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_equal_classes_share_by_weight) {
+        ScanRange ha[] = { R(1, 0, 1, T1, 100) }, hb[] = { R(1, 0, 2, T1, 100) };
+        TenantHeat h[2] = { { .hot = ha, .n_hot = 1 }, { .hot = hb, .n_hot = 1 } };
+        PlanTenant t[2];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        in.tiers[0].free = 80 * P;
+        tenant_init(&t[0], 1, 2, 100, &h[0]);
+        tenant_init(&t[1], 2, 2, 300, &h[1]);
+        in.tenants = t;
+        in.n_tenants = 2;
+        /* 80 pages of room, weights 1:3 */
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 20 * P);
+        ck_assert_uint_eq(p.tenants[1].promote_bytes, 60 * P);
+        ck_assert_uint_eq(p.tenants[0].held_promote.contention, 80 * P);
+        ck_assert_uint_eq(p.tenants[1].held_promote.contention, 40 * P);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes + p.tenants[1].demote_bytes, 0); /* peers never demote each other */
+        assert_move(move(&p, 1, 0), PLAN_PROMOTE, PLAN_REASON_PROMOTE_HOT, 1, 0, T1, 60);
+        ck_assert_uint_eq(p.room_after[0], 0);
+        plan_done(&p);
+
+        /* what the heavier one cannot use goes to the other */
+        h[1].hot[0].end = T1 + 10 * P;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 70 * P);
+        ck_assert_uint_eq(p.tenants[1].promote_bytes, 10 * P);
+        plan_done(&p);
+
+        /* equal weights, an odd page: to the first */
+        h[1].hot[0].end = T1 + 100 * P;
+        t[1].weight = 100;
+        in.tiers[0].free = 81 * P;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 41 * P);
+        ck_assert_uint_eq(p.tenants[1].promote_bytes, 40 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_empty_heat) {
+        TenantHeat empty = {};
+        PlanTenant t[2];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        tenant_init(&t[0], 1, 2, 100, NULL); /* no heat at all, over its limit */
+        t[0].current[0] = 30 * P;
+        t[0].tier_max[0] = 20 * P;
+        tenant_init(&t[1], 2, 2, 100, &empty); /* a heat with nothing in it */
+        t[1].current[0] = 30 * P;
+        t[1].current[1] = 30 * P;
+        in.tenants = t;
+        in.n_tenants = 2;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[0].held_demote.no_candidates, 10 * P);
+        ck_assert_uint_eq(p.tenants[1].n_moves, 0);
+        ck_assert_uint_eq(p.tenants[1].reasons, 0);
+        ck_assert(held_zero(&p.tenants[1].held_demote));
+        ck_assert(held_zero(&p.tenants[1].held_promote));
+        ck_assert_uint_eq(p.budget_used, 0);
+        plan_done(&p);
+
+        /* no tenants at all */
+        in.n_tenants = 0;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.n_tenants, 0);
+        ck_assert_uint_eq(p.room_after[0], 262144 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_quota_exhausted_then_refilled) {
+        ScanRange cold[] = { R(0, 4, 7, T0, 50) };
+        TenantHeat h = { .cold = cold, .n_cold = 1 };
+        TokenBucket dq;
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        in.now_ms = 1000;
+        token_bucket_init(&dq, 10 * P, 20 * P, 1000); /* 10 pages/s, burst 20 */
+        tenant_init(&t, 1, 2, 100, &h);
+        t.current[0] = 100 * P;
+        t.tier_max[0] = 50 * P;
+        t.demote_quota = &dq;
+        in.tenants = &t;
+        in.n_tenants = 1;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 20 * P);
+        ck_assert_uint_eq(p.tenants[0].held_demote.quota, 30 * P);
+        ck_assert_uint_eq(dq.tokens, 0); /* charged */
+        plan_done(&p);
+
+        /* the mover did it; the same instant: nothing left */
+        t.current[0] = 80 * P;
+        cold[0].start += 20 * P;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 0);
+        ck_assert_uint_eq(p.tenants[0].held_demote.quota, 30 * P);
+        plan_done(&p);
+
+        /* 1.5 s later: 15 pages */
+        in.now_ms = 2500;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 15 * P);
+        ck_assert_uint_eq(p.tenants[0].held_demote.quota, 15 * P);
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 20 * P, 15);
+        ck_assert_uint_eq(dq.tokens, 0);
+        plan_done(&p);
+
+        /* the mover failed 5 pages and refunds them: planned again */
+        quota_refund(&dq, NULL, 5 * P);
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 5 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_global_budget_below_tenant_quotas) {
+        /* quotas 100 pages each, global budget 60: the higher class first,
+         * and over_max demotions before any promotion */
+        ScanRange ha[] = { R(1, 0, 1, T1, 50) }, hb[] = { R(1, 0, 2, T1, 50) }, cc[] = { R(0, 3, 3, T0, 20) };
+        TenantHeat h[3] = { { .hot = ha, .n_hot = 1 }, { .hot = hb, .n_hot = 1 }, { .cold = cc, .n_cold = 1 } };
+        TokenBucket q[3], budget;
+        PlanTenant t[3];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        token_bucket_init(&budget, P, 60 * P, in.now_ms);
+        for (int i = 0; i < 3; i++) {
+                token_bucket_init(&q[i], P, 100 * P, in.now_ms);
+                tenant_init(&t[i], (uint64_t) i + 1, i, 100, &h[i]);
+                t[i].promote_quota = &q[i];
+        }
+        t[2].demote_quota = NULL; /* unlimited: the budget still applies */
+        t[2].current[0] = 20 * P;
+        t[2].tier_max[0] = 10 * P;
+        in.tenants = t;
+        in.n_tenants = 3;
+        in.budget = &budget;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[2].demote_bytes, 10 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 50 * P);
+        ck_assert_uint_eq(p.tenants[1].promote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[1].held_promote.budget, 50 * P);
+        ck_assert_uint_eq(p.budget_used, 60 * P);
+        ck_assert_uint_eq(budget.tokens, 0);
+        ck_assert_uint_eq(q[0].tokens, 50 * P);
+        ck_assert_uint_eq(q[1].tokens, 100 * P);
+        plan_done(&p);
+
+        /* 25 s later the budget has 25 pages: all to the first class */
+        in.now_ms += 25000;
+        t[2].current[0] = 10 * P;
+        t[0].current[0] = 50 * P;
+        ha[0].end = ha[0].start + 30 * P; /* 30 more hot pages for tenant 1 */
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 25 * P);
+        ck_assert_uint_eq(p.tenants[0].held_promote.budget, 5 * P);
+        ck_assert_uint_eq(p.tenants[1].promote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[1].held_promote.budget, 50 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_hysteresis_both_ways) {
+        HysteresisEntry storage[8];
+        HysteresisTable tab;
+        ScanRange promoted = R(0, 0, 7, T0 + 8 * P, 8);  /* promoted at 1000: the middle of the cold candidate */
+        ScanRange demoted = R(1, 0, 7, T1, 4);           /* demoted at 1000: the first hot candidate */
+        ScanRange same_dir = R(0, 0, 7, T0 + 40 * P, 4);  /* demoted too: does not block a demotion */
+        ScanRange cold[] = { R(0, 5, 7, T0, 24), R(0, 5, 7, T0 + 40 * P, 4) };
+        ScanRange hot[] = { R(1, 0, 7, T1, 4), R(1, 0, 8, T1, 4) }; /* the second: another pid */
+        TenantHeat h = { .cold = cold, .n_cold = 2, .hot = hot, .n_hot = 2 };
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        hysteresis_init(&tab, storage, ELEMENTSOF(storage));
+        hysteresis_record(&tab, &promoted, PLAN_PROMOTE, 1000, 5000);
+        hysteresis_record(&tab, &demoted, PLAN_DEMOTE, 1000, 5000);
+        hysteresis_record(&tab, &same_dir, PLAN_DEMOTE, 1000, 5000);
+        ck_assert(hysteresis_blocks(&tab, &cold[0], PLAN_DEMOTE, 5999, 5000));
+        ck_assert(!hysteresis_blocks(&tab, &cold[0], PLAN_DEMOTE, 6000, 5000));
+        ck_assert(!hysteresis_blocks(&tab, &cold[0], PLAN_PROMOTE, 2000, 5000));
+        ck_assert(!hysteresis_blocks(&tab, &hot[1], PLAN_PROMOTE, 2000, 5000));
+
+        input_init(&in, 2);
+        in.now_ms = 3000;
+        in.hysteresis_ms = 5000;
+        in.hysteresis = &tab;
+        tenant_init(&t, 1, 2, 100, &h);
+        t.current[0] = 100 * P;
+        t.tier_max[0] = 64 * P; /* 36 pages over; 28 candidate pages, 8 of them just promoted */
+        in.tenants = &t;
+        in.n_tenants = 1;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 20 * P);
+        ck_assert_uint_eq(p.tenants[0].held_demote.hysteresis, 8 * P);
+        ck_assert_uint_eq(p.tenants[0].held_demote.no_candidates, 8 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 3);
+        /* the candidate split around the promoted middle */
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 8);
+        assert_move(move(&p, 0, 1), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 16 * P, 8);
+        assert_move(move(&p, 0, 2), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 40 * P, 4);
+        /* all of it over tier0.max: no promotion anyway; under the limit,
+         * only the other pid's pages are promoted */
+        plan_done(&p);
+
+        t.current[0] = 0;
+        t.tier_max[0] = NONE;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 4 * P);
+        ck_assert_uint_eq(p.tenants[0].held_promote.hysteresis, 4 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 1);
+        ck_assert_int_eq(move(&p, 0, 0)->range.pid, 8);
+        plan_done(&p);
+
+        /* once the window has passed, both ways are free again */
+        in.now_ms = 6000;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 8 * P);
+        ck_assert_uint_eq(p.tenants[0].held_promote.hysteresis, 0);
+        plan_done(&p);
+
+        /* the ring is bounded: a fourth record into three slots drops the
+         * oldest */
+        hysteresis_init(&tab, storage, 3);
+        hysteresis_record(&tab, &promoted, PLAN_PROMOTE, 1000, 60000);
+        hysteresis_record(&tab, &demoted, PLAN_DEMOTE, 1001, 60000);
+        hysteresis_record(&tab, &same_dir, PLAN_DEMOTE, 1002, 60000);
+        hysteresis_record(&tab, &same_dir, PLAN_DEMOTE, 1003, 60000);
+        ck_assert_uint_eq(tab.n, 3);
+        ck_assert(!hysteresis_blocks(&tab, &cold[0], PLAN_DEMOTE, 2000, 60000));
+        ck_assert(hysteresis_blocks(&tab, &hot[0], PLAN_PROMOTE, 2000, 60000));
+        /* and expired entries go first (all four here) */
+        hysteresis_record(&tab, &promoted, PLAN_PROMOTE, 70000, 60000);
+        ck_assert_uint_eq(tab.n, 1);
+        ck_assert(hysteresis_blocks(&tab, &cold[0], PLAN_DEMOTE, 70000, 60000));
+        ck_assert(!hysteresis_blocks(&tab, &hot[0], PLAN_PROMOTE, 70000, 60000));
+}
+END_TEST
+
+START_TEST(test_plan_observe_and_off) {
+        /* A observes (class 0), B enforces (class 1), C is off; 50 pages of
+         * room, 40 hot pages each */
+        ScanRange ha[] = { R(1, 0, 1, T1, 40) }, hb[] = { R(1, 0, 2, T1, 40) }, hc[] = { R(1, 0, 3, T1, 40) };
+        ScanRange ca[] = { R(0, 2, 1, T0, 40) };
+        TenantHeat h[3] = { { .hot = ha, .n_hot = 1, .cold = ca, .n_cold = 1 }, { .hot = hb, .n_hot = 1 },
+                            { .hot = hc, .n_hot = 1 } };
+        TokenBucket qa, budget;
+        PlanTenant t[3];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        in.tiers[0].free = 50 * P;
+        token_bucket_init(&budget, P, 1000 * P, in.now_ms);
+        token_bucket_init(&qa, P, 1000 * P, in.now_ms);
+        tenant_init(&t[0], 1, 0, 100, &h[0]);
+        t[0].mode = MODE_OBSERVE;
+        t[0].promote_quota = &qa;
+        tenant_init(&t[1], 2, 1, 100, &h[1]);
+        tenant_init(&t[2], 3, 0, 100, &h[2]);
+        t[2].mode = MODE_OFF;
+        in.tenants = t;
+        in.n_tenants = 3;
+        in.budget = &budget;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        /* A: what enforcing it would do now */
+        ck_assert(p.tenants[0].observe_only);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 40 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 1);
+        /* B: the real plan, as if A did not exist */
+        ck_assert(!p.tenants[1].observe_only);
+        ck_assert_uint_eq(p.tenants[1].promote_bytes, 40 * P);
+        ck_assert_uint_eq(p.tenants[1].held_promote.contention, 0);
+        /* C: ignored */
+        ck_assert(p.tenants[2].ignored);
+        ck_assert_uint_eq(p.tenants[2].n_moves, 0);
+        ck_assert_uint_eq(p.tenants[2].promote_bytes, 0);
+        ck_assert(held_zero(&p.tenants[2].held_promote));
+        /* only B is charged */
+        ck_assert_uint_eq(p.budget_used, 40 * P);
+        ck_assert_uint_eq(budget.tokens, 960 * P);
+        ck_assert_uint_eq(qa.tokens, 1000 * P);
+        ck_assert_uint_eq(p.room_after[0], 10 * P);
+        plan_done(&p);
+
+        /* an observed tenant over its limit reports its demotion */
+        t[0].current[0] = 100 * P;
+        t[0].tier_max[0] = 70 * P;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert(p.tenants[0].observe_only);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 30 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[0].held_promote.limit, 40 * P);
+        ck_assert_int_eq(move(&p, 0, 0)->direction, PLAN_DEMOTE);
+        ck_assert_uint_eq(p.budget_used, 40 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_contention_by_class_and_low) {
+        /* The fast tier is full. A (class 0) wants 60 hot pages. Victims,
+         * lowest class first: E (class 4) gives its 10 cold pages; then B
+         * and C (class 2, weights 1 and 3) share the other 50 in inverse
+         * proportion to weight, but C is protected below 190 pages by
+         * tier0.low; D (class 0, A's peer) is never demoted for A. */
+        ScanRange ha[] = { R(1, 0, 1, T1, 60) };
+        ScanRange cb[] = { R(0, 3, 2, T0, 100) }, cc[] = { R(0, 3, 3, T0, 100) }, cd[] = { R(0, 3, 4, T0, 100) },
+                  ce[] = { R(0, 3, 5, T0, 10) };
+        TenantHeat h[5] = { { .hot = ha, .n_hot = 1 }, { .cold = cb, .n_cold = 1 }, { .cold = cc, .n_cold = 1 },
+                            { .cold = cd, .n_cold = 1 }, { .cold = ce, .n_cold = 1 } };
+        PlanTenant t[5];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        in.tiers[0].free = 100 * P;
+        in.tiers[0].headroom = 100 * P;
+        tenant_init(&t[0], 1, 0, 100, &h[0]);
+        tenant_init(&t[1], 2, 2, 1, &h[1]);
+        tenant_init(&t[2], 3, 2, 3, &h[2]);
+        tenant_init(&t[3], 4, 0, 100, &h[3]);
+        tenant_init(&t[4], 5, 4, 100, &h[4]);
+        for (int i = 1; i < 5; i++)
+                t[i].current[0] = 200 * P;
+        t[2].tier_low[0] = 190 * P;
+        in.tenants = t;
+        in.n_tenants = 5;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[4].demote_bytes, 10 * P);
+        ck_assert_uint_eq(p.tenants[4].by_reason[PLAN_REASON_CONTENTION], 10 * P);
+        /* 50 pages at 3:1 would be 37/13; C's 10 above its low cap it */
+        ck_assert_uint_eq(p.tenants[2].demote_bytes, 10 * P);
+        ck_assert_uint_eq(p.tenants[2].held_demote.low, 90 * P);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 40 * P);
+        ck_assert_uint_eq(p.tenants[1].reasons, 1u << PLAN_REASON_CONTENTION);
+        ck_assert_uint_eq(p.tenants[3].demote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 60 * P);
+        ck_assert_uint_eq(p.tenants[0].reasons, 1u << PLAN_REASON_PROMOTE_HOT);
+        assert_move(move(&p, 1, 0), PLAN_DEMOTE, PLAN_REASON_CONTENTION, 0, 1, T0, 40);
+        ck_assert_uint_eq(p.room_after[0], 0);
+        plan_done(&p);
+
+        /* without C's protection: E 10, then 50 at 3:1 -> B 37 (+1 page
+         * of rounding to the larger share: 38), C 12 */
+        t[2].tier_low[0] = 0;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[4].demote_bytes, 10 * P);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 38 * P);
+        ck_assert_uint_eq(p.tenants[2].demote_bytes, 12 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 60 * P);
+        plan_done(&p);
+
+        /* everyone protected: A gets nothing, nobody is demoted */
+        for (int i = 1; i < 5; i++)
+                t[i].tier_low[0] = NONE;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        for (int i = 1; i < 5; i++)
+                ck_assert_uint_eq(p.tenants[i].demote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[0].held_promote.headroom, 60 * P);
+        ck_assert_uint_eq(p.tenants[1].held_demote.low, 100 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_unknown_tier_never_moved) {
+        ScanRange cold[] = { R(-1, 9, 7, T0, 10), R(3, 9, 7, T0 + 0x100000, 10) };
+        ScanRange hot[] = { R(-1, 0, 7, T1, 10), R(2, 0, 7, T1 + 0x100000, 10) };
+        TenantHeat h = { .cold = cold, .n_cold = 2, .hot = hot, .n_hot = 2 };
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        tenant_init(&t, 1, 2, 100, &h);
+        t.current[0] = 30 * P;
+        t.tier_max[0] = 20 * P;
+        in.tenants = &t;
+        in.n_tenants = 1;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 0);
+        ck_assert_uint_eq(p.tenants[0].held_demote.no_candidates, 10 * P);
+        ck_assert_uint_eq(p.budget_used, 0);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_headroom) {
+        /* tier 0: 1000 pages, 100 free, headroom 60: 40 may be promoted;
+         * tier 1: 30 free, headroom 10: 20 may be demoted */
+        ScanRange hot[] = { R(1, 0, 7, T1, 100) };
+        ScanRange cold[] = { R(0, 4, 8, T0, 100) };
+        TenantHeat ha = { .hot = hot, .n_hot = 1 }, hb = { .cold = cold, .n_cold = 1 };
+        PlanTenant t[2];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        in.tiers[0] = (PlanTier) { .nodes = 1, .capacity = 1000 * P, .free = 100 * P, .headroom = 60 * P };
+        in.tiers[1] = (PlanTier) { .nodes = 2, .capacity = 1000 * P, .free = 30 * P, .headroom = 10 * P };
+        tenant_init(&t[0], 1, 1, 100, &ha);
+        tenant_init(&t[1], 2, 2, 100, &hb);
+        t[1].current[0] = 100 * P;
+        t[1].tier_max[0] = 50 * P;
+        in.tenants = t;
+        in.n_tenants = 2;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.room_before[0], 40 * P);
+        ck_assert_uint_eq(p.room_before[1], 20 * P);
+        /* B's demotion (20 of its 50 over the limit) frees 20 more pages
+         * of tier 0, which A then gets */
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 20 * P);
+        ck_assert_uint_eq(p.tenants[1].held_demote.headroom, 30 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 60 * P);
+        ck_assert_uint_eq(p.tenants[0].held_promote.headroom, 40 * P);
+        ck_assert_uint_eq(p.room_after[0], 0);
+        ck_assert_uint_eq(p.room_after[1], 60 * P); /* freed by A's promotion */
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_ranges_split_to_budget) {
+        /* a demotion quota of 10 pages and 100 bytes over 4-page ranges
+         * (one unaligned, one physical): 4 + 4 + 2 pages */
+        ScanRange cold[] = { R(0, 9, 7, T0, 4), R(0, 8, 7, T0 + 0x10000 - 100, 5), R(0, 7, 0, 0x80000000, 4) };
+        TenantHeat h = { .cold = cold, .n_cold = 3 };
+        TokenBucket dq;
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        cold[2].kind = SCAN_RANGE_PADDR;
+        input_init(&in, 2);
+        token_bucket_init(&dq, P, 10 * P + 100, in.now_ms);
+        tenant_init(&t, 1, 2, 100, &h);
+        t.current[0] = 50 * P;
+        t.tier_max[0] = 0;
+        t.demote_quota = &dq;
+        in.tenants = &t;
+        in.n_tenants = 1;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 10 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 3);
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 4);
+        /* the unaligned one rounded inward: [T0 + 0x10000, +4 pages) */
+        assert_move(move(&p, 0, 1), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 0x10000, 4);
+        assert_move(move(&p, 0, 2), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, 0x80000000, 2);
+        ck_assert_int_eq(move(&p, 0, 2)->range.kind, SCAN_RANGE_PADDR);
+        ck_assert_uint_eq(p.tenants[0].held_demote.quota, 2 * P);
+        ck_assert_uint_eq(p.tenants[0].held_demote.no_candidates, 38 * P);
+        ck_assert_uint_eq(dq.tokens, 100);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_three_tiers) {
+        /* T1 is 10 pages over tier0.max: tier 1 has room for 6, the other
+         * 4 go to tier 2. T3 is 5 pages over tier1.max: to tier 2, which
+         * frees tier 1. T2 has 8 hot pages on tier 2 and room for 4 under
+         * its tier0.max: 4 to tier 0, the other 4 to tier 1. */
+        ScanRange c1[] = { R(0, 3, 1, T0, 20) }, c3[] = { R(1, 2, 3, T1, 10) }, h2[] = { R(2, 0, 2, T2, 8) };
+        TenantHeat h[3] = { { .cold = c1, .n_cold = 1 }, { .hot = h2, .n_hot = 1 }, { .cold = c3, .n_cold = 1 } };
+        PlanTenant t[3];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 3);
+        in.tiers[1].free = 6 * P;
+        in.tiers[2].free = 100 * P;
+        tenant_init(&t[0], 1, 2, 100, &h[0]);
+        t[0].current[0] = 20 * P;
+        t[0].tier_max[0] = 10 * P;
+        tenant_init(&t[1], 2, 2, 100, &h[1]);
+        t[1].current[0] = 16 * P;
+        t[1].current[2] = 8 * P;
+        t[1].tier_max[0] = 20 * P;
+        tenant_init(&t[2], 3, 2, 100, &h[2]);
+        t[2].current[1] = 10 * P;
+        t[2].tier_max[1] = 5 * P;
+        in.tenants = t;
+        in.n_tenants = 3;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 2);
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 6);
+        assert_move(move(&p, 0, 1), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 2, T0 + 6 * P, 4);
+        ck_assert_uint_eq(p.tenants[2].n_moves, 1);
+        assert_move(move(&p, 2, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 1, 2, T1, 5);
+        ck_assert_uint_eq(p.tenants[1].n_moves, 2);
+        assert_move(move(&p, 1, 0), PLAN_PROMOTE, PLAN_REASON_PROMOTE_HOT, 2, 0, T2, 4);
+        assert_move(move(&p, 1, 1), PLAN_PROMOTE, PLAN_REASON_PROMOTE_HOT, 2, 1, T2 + 4 * P, 4);
+        ck_assert_uint_eq(p.tenants[1].promote_to[0], 4 * P);
+        ck_assert_uint_eq(p.tenants[1].promote_to[1], 4 * P);
+        ck_assert_uint_eq(p.tenants[1].held_promote.limit, 4 * P);
+        ck_assert_uint_eq(p.room_after[1], 1 * P);
+        /* tier 2: 100 - 4 (T1) - 5 (T3) + 8 (T2's promotions) */
+        ck_assert_uint_eq(p.room_after[2], 99 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_three_tiers_contention_on_middle_and_move_order) {
+        /* V (class 3) promotes its 4 hot tier-2 pages to tier 0 first (step
+         * for tier 0); then B (class 0, tier0.max 0) wants tier 1, which is
+         * full: V's cold tier-1 pages make room. V's list still starts with
+         * the demotion (the mover frees before it fills). */
+        ScanRange vc[] = { R(1, 2, 1, T1, 10) }, vh[] = { R(2, 0, 1, T2, 4) }, bh[] = { R(2, 0, 2, T2 + 0x100000, 6) };
+        TenantHeat h[2] = { { .cold = vc, .n_cold = 1, .hot = vh, .n_hot = 1 }, { .hot = bh, .n_hot = 1 } };
+        PlanTenant t[2];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 3);
+        in.tiers[1].free = 0;
+        tenant_init(&t[0], 1, 3, 100, &h[0]);
+        t[0].current[1] = 10 * P;
+        t[0].current[2] = 4 * P;
+        tenant_init(&t[1], 2, 0, 100, &h[1]);
+        t[1].current[2] = 6 * P;
+        t[1].tier_max[0] = 0;
+        in.tenants = t;
+        in.n_tenants = 2;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 2);
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_CONTENTION, 1, 2, T1, 6);
+        assert_move(move(&p, 0, 1), PLAN_PROMOTE, PLAN_REASON_PROMOTE_HOT, 2, 0, T2, 4);
+        ck_assert_uint_eq(p.tenants[1].n_moves, 1);
+        assert_move(move(&p, 1, 0), PLAN_PROMOTE, PLAN_REASON_PROMOTE_HOT, 2, 1, T2 + 0x100000, 6);
+        ck_assert_uint_eq(p.tenants[1].held_promote.limit, 6 * P); /* at the tier-0 step */
+        ck_assert_uint_eq(p.tenants[0].reasons, (1u << PLAN_REASON_CONTENTION) | (1u << PLAN_REASON_PROMOTE_HOT));
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_byte_only_tenant) {
+        /* An MGLRU tenant (no addresses): 20 pages over tier0.max, 30 cold
+         * pages on tier 0 and 10 hot on tier 1 in its heat summary. H
+         * (higher class, ranged) wants 50 hot pages; the fast tier is full. */
+        TenantHeat mg = {}, hh;
+        ScanRange hot[] = { R(1, 0, 1, T1, 50) };
+        PlanTenant t[2];
+        PlanInput in;
+        Plan p;
+
+        mg.heat.bytes[0][2] = 30 * P;
+        mg.heat.bytes[0][0] = 70 * P;
+        mg.heat.bytes[1][0] = 10 * P;
+        hh = (TenantHeat) { .hot = hot, .n_hot = 1 };
+        input_init(&in, 2);
+        in.tiers[0].free = 0;
+        tenant_init(&t[0], 1, 3, 100, &mg);
+        t[0].byte_only = true;
+        t[0].current[0] = 100 * P;
+        t[0].tier_max[0] = 80 * P;
+        tenant_init(&t[1], 2, 1, 100, &hh);
+        in.tenants = t;
+        in.n_tenants = 2;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        /* 20 over the limit, then the 10 cold pages left for contention */
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 30 * P);
+        ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_OVER_MAX], 20 * P);
+        ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_CONTENTION], 10 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 2);
+        ck_assert(!move(&p, 0, 0)->has_range);
+        ck_assert_uint_eq(move(&p, 0, 0)->bytes, 20 * P);
+        ck_assert_int_eq(move(&p, 0, 0)->from_tier, 0);
+        ck_assert_int_eq(move(&p, 0, 0)->to_tier, 1);
+        ck_assert_int_eq(move(&p, 0, 0)->to_node, 1);
+        ck_assert(!move(&p, 0, 1)->has_range);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[0].held_promote.no_candidates, 10 * P);
+        ck_assert_uint_eq(p.tenants[1].promote_bytes, 30 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_node_choice_and_bad_input) {
+        /* a tier of two nodes: each range goes to the node with the most
+         * free bytes left (node_free), which changes as they fill:
+         * node 1 (6 free), node 2 (5), node 1 (2 against 1) */
+        ScanRange cold[] = { R(0, 3, 1, T0, 4), R(0, 3, 1, T0 + 0x10000, 4), R(0, 3, 1, T0 + 0x20000, 4) };
+        TenantHeat h = { .cold = cold, .n_cold = 3 };
+        PlanTenant t, t2;
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        in.tiers[1].nodes = (1 << 1) | (1 << 2);
+        in.tiers[1].node_free[1] = 6 * P;
+        in.tiers[1].node_free[2] = 5 * P;
+        tenant_init(&t, 1, 2, 100, &h);
+        t.current[0] = 12 * P;
+        t.tier_max[0] = 0;
+        in.tenants = &t;
+        in.n_tenants = 1;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 3);
+        ck_assert_int_eq(move(&p, 0, 0)->to_node, 1);
+        ck_assert_int_eq(move(&p, 0, 1)->to_node, 2);
+        ck_assert_int_eq(move(&p, 0, 2)->to_node, 1);
+        plan_done(&p);
+
+        /* without node_free: the lowest node id */
+        memset(in.tiers[1].node_free, 0, sizeof(in.tiers[1].node_free));
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        for (size_t i = 0; i < 3; i++)
+                ck_assert_int_eq(move(&p, 0, i)->to_node, 1);
+        plan_done(&p);
+
+        /* bad input */
+        in.n_tiers = 0;
+        ck_assert_int_eq(plan_compute(&in, &p), -EINVAL);
+        in.n_tiers = PLAN_MAX_TIERS + 1;
+        ck_assert_int_eq(plan_compute(&in, &p), -EINVAL);
+        in.n_tiers = 2;
+        tenant_init(&t2, 2, -1, 100, NULL);
+        in.tenants = &t2;
+        ck_assert_int_eq(plan_compute(&in, &p), -EINVAL);
+        /* one tier: nothing can move */
+        in.n_tiers = 1;
+        in.tenants = &t;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 0);
+        plan_done(&p);
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("planner");
+        TCase *tc = tcase_create("plan");
+
+        tcase_add_test(tc, test_plan_over_max_coldest_first_split);
+        tcase_add_test(tc, test_plan_zero_capacity);
+        tcase_add_test(tc, test_plan_all_tenants_over_limit);
+        tcase_add_test(tc, test_plan_equal_classes_share_by_weight);
+        tcase_add_test(tc, test_plan_empty_heat);
+        tcase_add_test(tc, test_plan_quota_exhausted_then_refilled);
+        tcase_add_test(tc, test_plan_global_budget_below_tenant_quotas);
+        tcase_add_test(tc, test_plan_hysteresis_both_ways);
+        tcase_add_test(tc, test_plan_observe_and_off);
+        tcase_add_test(tc, test_plan_contention_by_class_and_low);
+        tcase_add_test(tc, test_plan_unknown_tier_never_moved);
+        tcase_add_test(tc, test_plan_headroom);
+        tcase_add_test(tc, test_plan_ranges_split_to_budget);
+        tcase_add_test(tc, test_plan_three_tiers);
+        tcase_add_test(tc, test_plan_three_tiers_contention_on_middle_and_move_order);
+        tcase_add_test(tc, test_plan_byte_only_tenant);
+        tcase_add_test(tc, test_plan_node_choice_and_bad_input);
+        suite_add_tcase(s, tc);
+        return unit_run(s);
+}
