@@ -272,23 +272,22 @@ static int fail(const ScanCmd *c, int error, const char *what) {
         return 1;
 }
 
-/* Opens the first candidate that opens; says once why each earlier one
- * did not. */
-static int open_backend(const ScanCmd *c, const Probe *p, const ScanOptions *opts, const ScannerOps **ret_ops,
-                        Scanner **ret) {
+int scan_open_backend(const Probe *p, const char *wanted, const ScanOptions *opts, const ScannerOps **ret_ops,
+                      Scanner **ret) {
         const ScannerOps *cand[8];
         size_t n;
         int r;
 
-        r = scan_backend_candidates(p, c->backend, cand, ELEMENTSOF(cand), &n);
+        r = scan_backend_candidates(p, wanted, cand, ELEMENTSOF(cand), &n);
         if (r == -ENOENT) {
                 char names[128] = "";
 
                 for (const ScannerOps *const *b = scanner_backends(); *b; b++)
                         snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
                                  names[0] ? ", " : "", (*b)->name);
-                return usage_fail(c, "--backend: '%s' is not a scanner backend of this build (have: %s%sauto)",
-                                  c->backend, names, names[0] ? ", " : ""), -EINVAL;
+                log_error("scanner backend '%s' is not one of this build (have: %s%sauto)", wanted, names,
+                          names[0] ? ", " : "");
+                return -EINVAL;
         }
         if (n == 0) {
                 log_error("no scanner backend is usable here (see `tierd probe`)");
@@ -388,12 +387,22 @@ int scan_command(const ScanCmd *c) {
         sigaddset(&mask, SIGTERM);
         sigprocmask(SIG_BLOCK, &mask, &old);
 
-        r = open_backend(c, probe, &opts, &ops, &s);
+        if (c->backend && strcmp(c->backend, "auto") != 0 && !scanner_find(c->backend)) {
+                char names[128] = "";
+
+                for (const ScannerOps *const *b = scanner_backends(); *b; b++)
+                        snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+                                 names[0] ? ", " : "", (*b)->name);
+                status = usage_fail(c, "--backend: '%s' is not a scanner backend of this build (have: %s%sauto)",
+                                    c->backend, names, names[0] ? ", " : "");
+                goto out_sig;
+        }
+        r = scan_open_backend(probe, c->backend, &opts, &ops, &s);
         if (r < 0) {
                 /* The backend said why on stderr; --json gets the gist. */
-                if (r != -EINVAL && c->json)
+                if (c->json)
                         json_error("no scanner backend could be opened (the reason is on stderr)", r);
-                status = r == -EINVAL ? 2 : 1;
+                status = 1;
                 goto out_sig;
         }
         if (!c->json)

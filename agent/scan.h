@@ -30,5 +30,11 @@ typedef struct ScanCmd {
  * names no backend of this build. */
 int scan_backend_candidates(const Probe *p, const char *wanted, const ScannerOps **ret, size_t max, size_t *ret_n);
 
+/* Opens the first of the candidates (above) that opens, saying once why
+ * each earlier one did not. -EINVAL when WANTED names no backend of this
+ * build, -EOPNOTSUPP when none is usable, else the last open()'s error. */
+int scan_open_backend(const Probe *p, const char *wanted, const ScanOptions *opts, const ScannerOps **ret_ops,
+                      Scanner **ret);
+
 /* Runs the command; returns the process exit status (0, 1 error, 2 usage). */
 int scan_command(const ScanCmd *c);

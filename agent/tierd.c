@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "probe.h"
 #include "scan.h"
 #include "scanner.h"
@@ -29,6 +30,9 @@ typedef struct Args {
         const char *config_path;
         bool check_config;
         ScanCmd scan;
+        bool periods_given;
+        bool once;
+        uint64_t period_ms;
 } Args;
 
 static void print_json(json_object *o) {
@@ -317,8 +321,14 @@ static const Verb verbs[] = {
 
 static void usage(FILE *f) {
         fprintf(f,
-                "usage: tierd [OPTIONS] COMMAND\n"
+                "usage: tierd [--config PATH] [--period SECONDS] [--once | --periods N] [--backend B] [--json] [-v]\n"
+                "       tierd [OPTIONS] COMMAND\n"
                 "       tierd [--config PATH] [--json] --check-config\n"
+                "\n"
+                "Without a command tierd runs the agent in the foreground: every period it walks the\n"
+                "cgroups, resolves their policies, samples the tenants, plans and moves pages. The first\n"
+                "period only arms the scanner. --once runs one planned period after it; --periods N, N;\n"
+                "--json prints one JSON object per period; SIGTERM or SIGINT stops it between periods.\n"
                 "\n"
                 "commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
@@ -362,6 +372,8 @@ int main(int argc, char **argv) {
                 { "cpu-budget", required_argument, NULL, 'B' },
                 { "max-candidates", required_argument, NULL, 'm' },
                 { "physical", no_argument, NULL, 'H' },
+                { "period", required_argument, NULL, 'T' },
+                { "once", no_argument, NULL, 'O' },
                 { "ranges", no_argument, NULL, 'r' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "version", no_argument, NULL, 'V' },
@@ -427,8 +439,10 @@ int main(int argc, char **argv) {
                                           optarg, lim[i].min, lim[i].max);
                                 return 2;
                         }
-                        if (c == 'n')
+                        if (c == 'n') {
                                 a.scan.periods = (unsigned) v;
+                                a.periods_given = true;
+                        }
                         else if (c == 'p')
                                 a.scan.period_ms = v;
                         else if (c == 'B')
@@ -439,6 +453,20 @@ int main(int argc, char **argv) {
                 }
                 case 'H':
                         a.scan.physical = true;
+                        break;
+                case 'T': {
+                        char *end;
+                        double sec = strtod(optarg, &end);
+
+                        if (*end || !(sec >= 0.01 && sec <= 3600)) {
+                                log_error("--period: '%s' is not a number of seconds between 0.01 and 3600", optarg);
+                                return 2;
+                        }
+                        a.period_ms = (uint64_t) (sec * 1000 + 0.5);
+                        break;
+                }
+                case 'O':
+                        a.once = true;
                         break;
                 case 'r':
                         a.scan.ranges = true;
@@ -474,9 +502,21 @@ int main(int argc, char **argv) {
                 return check_config(&a);
         }
         if (optind >= argc) {
-                usage(stderr);
-                log_error("no command given (the agent's daemon mode is not built yet)");
-                return 2;
+                DaemonArgs d = {
+                        .config_path = a.config_path,
+                        .sysfs_root = a.sysfs_root,
+                        .procfs_root = a.procfs_root,
+                        .period_ms = a.period_ms ? a.period_ms : a.scan.period_ms,
+                        .backend = a.scan.backend,
+                        .periods = a.once ? 1 : a.periods_given ? a.scan.periods : 0,
+                        .json = a.json,
+                };
+
+                if (a.once && a.periods_given) {
+                        log_error("--once and --periods: give one of them");
+                        return 2;
+                }
+                return daemon_run(&d);
         }
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (strcmp(argv[optind], verbs[i].name) == 0) {

@@ -1,0 +1,657 @@
+/* SPDX-License-Identifier: MIT */
+/* The agent loop. One period:
+ *
+ *   topology (free bytes) -> cgroup walk (usage per tier, pids) ->
+ *   annotations + configuration -> effective policies -> tenants ->
+ *   scanner (heat, candidates) -> planner (pure) -> movers -> accounting
+ *
+ * Tenants are the cgroups with a policy of their own: a configuration rule
+ * matches them or they carry a tierd annotation, and their mode is not off.
+ * A tenant's processes are those of its subtree minus the subtrees of
+ * nested tenants (each process is scanned and moved for one tenant); its
+ * usage per tier is its memory.numa_stat, which counts the whole subtree.
+ *
+ * Movers: VADDR candidates move with move_pages(2); byte-only demotions
+ * (MGLRU, which has no addresses) go through memory.reclaim when the
+ * administrator enabled demotion (/sys/kernel/mm/numa/demotion_enabled),
+ * and are skipped with one warning otherwise (reclaim would evict, not
+ * demote). PADDR candidates (idle_page physical mode) would need the DAMOS
+ * mover, which the loop does not drive yet: skipped with one warning.
+ * What a mover fails to move is refunded to the quotas. */
+#include "daemon.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "annotations.h"
+#include "cgroup.h"
+#include "config.h"
+#include "mover.h"
+#include "planner.h"
+#include "probe.h"
+#include "quota.h"
+#include "resolve.h"
+#include "scan.h"
+#include "scanner.h"
+#include "topology.h"
+#include "util.h"
+
+/* Kept free on every tier: 1% of its capacity, at least 16 MiB (what the
+ * kernel needs for its own allocations there without reclaim). */
+#define HEADROOM_PERMILLE 10
+#define HEADROOM_MIN (UINT64_C(16) << 20)
+#define HYSTERESIS_ENTRIES 4096
+#define MAX_CANDIDATES 256
+
+typedef struct TenantState {
+        uint64_t cgroup_id;
+        char *path;
+        TokenBucket promote, demote;
+        bool seen;              /* a tenant in the current period */
+        uint64_t promoted, demoted, failed; /* bytes, since start */
+} TenantState;
+
+typedef struct Agent {
+        const DaemonArgs *args;
+        const char *sysfs_root, *procfs_root;
+        Probe *probe;
+        Config *config;
+        const ScannerOps *ops;
+        Scanner *scanner;
+        uint64_t period_ms;
+        TenantState *states;
+        size_t n_states, alloc_states;
+        TokenBucket budget;
+        HysteresisTable hyst;
+        HysteresisEntry *hyst_storage;
+        bool warned_reclaim, warned_paddr;
+        uint64_t promoted, demoted, failed;
+} Agent;
+
+static uint64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static bool origin_is_own(const Origin *o) {
+        return o->kind == ORIGIN_RULE || o->kind == ORIGIN_TRUSTED || o->kind == ORIGIN_USER;
+}
+
+/* Whether the cgroup has a policy of its own (not only inherited or the
+ * class and built-in defaults). */
+static bool has_own_policy(const EffectivePolicy *p) {
+        if (origin_is_own(&p->class_origin) || origin_is_own(&p->mode_origin) ||
+            origin_is_own(&p->promote_rate.origin) || origin_is_own(&p->promote_burst.origin) ||
+            origin_is_own(&p->demote_rate.origin) || origin_is_own(&p->demote_burst.origin))
+                return true;
+        for (int t = 0; t < POLICY_MAX_TIERS; t++)
+                if (origin_is_own(&p->tier_max[t].origin) || origin_is_own(&p->tier_low[t].origin))
+                        return true;
+        return false;
+}
+
+static TenantState *state_get(Agent *a, uint64_t id, const char *path, const EffectivePolicy *pol, uint64_t now) {
+        TenantState *st = NULL;
+
+        for (size_t i = 0; i < a->n_states; i++)
+                if (a->states[i].cgroup_id == id) {
+                        st = &a->states[i];
+                        break;
+                }
+        if (!st) {
+                if (a->n_states == a->alloc_states) {
+                        size_t n = a->alloc_states ? a->alloc_states * 2 : 16;
+                        TenantState *ns = realloc(a->states, n * sizeof(*ns));
+
+                        if (!ns)
+                                return NULL;
+                        a->states = ns;
+                        a->alloc_states = n;
+                }
+                st = &a->states[a->n_states];
+                *st = (TenantState) { .cgroup_id = id };
+                st->path = strdup(path);
+                if (!st->path)
+                        return NULL;
+                token_bucket_init_quantity(&st->promote, &pol->promote_rate.value, &pol->promote_burst.value, now);
+                token_bucket_init_quantity(&st->demote, &pol->demote_rate.value, &pol->demote_burst.value, now);
+                a->n_states++;
+                log_debug("tenant %s (cgroup id %" PRIu64 ") appears", path, id);
+        } else {
+                token_bucket_reconfigure(&st->promote, &pol->promote_rate.value, &pol->promote_burst.value, now);
+                token_bucket_reconfigure(&st->demote, &pol->demote_rate.value, &pol->demote_burst.value, now);
+        }
+        st->seen = true;
+        return st;
+}
+
+/* Drops the state of tenants not seen this period (their cgroup is gone
+ * or lost its policy). */
+static void states_prune(Agent *a) {
+        size_t j = 0;
+
+        for (size_t i = 0; i < a->n_states; i++) {
+                if (a->states[i].seen) {
+                        a->states[i].seen = false;
+                        a->states[j++] = a->states[i];
+                } else {
+                        log_debug("tenant %s is gone", a->states[i].path);
+                        free(a->states[i].path);
+                }
+        }
+        a->n_states = j;
+}
+
+/* The tenants of this period, with what the planner and scanner need. */
+typedef struct Period {
+        CgroupTree *tree;
+        Topology *topo;
+        Annotations *ann;
+        ResolveInput *in;
+        EffectivePolicy *pol;
+        size_t *tenant_index;   /* into tree->cgroups */
+        size_t n_tenants;
+        ScanTarget *targets;
+        pid_t **pids;
+        TenantHeat *heat;
+        TenantState **states;
+        PlanTenant *plan_tenants;
+        Plan plan;
+        bool planned;
+} Period;
+
+static void period_done(Period *p) {
+        if (p->planned)
+                plan_done(&p->plan);
+        for (size_t i = 0; i < p->n_tenants; i++) {
+                if (p->pids)
+                        free(p->pids[i]);
+                if (p->heat)
+                        tenant_heat_clear(&p->heat[i]);
+        }
+        free(p->plan_tenants);
+        free(p->states);
+        free(p->heat);
+        free(p->pids);
+        free(p->targets);
+        free(p->tenant_index);
+        free(p->pol);
+        free(p->in);
+        free(p->ann);
+        cgroup_tree_free(p->tree);
+        topology_free(p->topo);
+        *p = (Period) { 0 };
+}
+
+/* Walks, resolves and picks the tenants. */
+static int period_tenants(Agent *a, Period *p, uint64_t now) {
+        const char *mount = a->probe->cgroup_mount;
+        size_t n;
+        int r;
+
+        r = topology_load(a->sysfs_root, &p->topo);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the NUMA topology: %m");
+        r = cgroup_walk(mount, p->topo, CGROUP_WALK_SKIP_MEMORY_STAT, &p->tree);
+        if (r < 0)
+                return log_error_errno(r, "cannot walk the cgroup tree at %s: %m", mount);
+        n = p->tree->n_cgroups;
+        p->ann = calloc(n, sizeof(*p->ann));
+        p->in = calloc(n, sizeof(*p->in));
+        p->pol = calloc(n, sizeof(*p->pol));
+        p->tenant_index = calloc(n, sizeof(*p->tenant_index));
+        if (!p->ann || !p->in || !p->pol || !p->tenant_index)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const CgroupInfo *ci = &p->tree->cgroups[i];
+                _cleanup_free_ char *path = NULL;
+
+                if (asprintf(&path, "%s%s%s", mount, ci->path[0] ? "/" : "", ci->path) < 0)
+                        return -ENOMEM;
+                r = annotations_read(path, &p->ann[i]);
+                if (r == -ENOMEM)
+                        return r;
+                /* gone since the walk: resolved without annotations, and
+                 * it has no processes to move anyway */
+                p->in[i] = (ResolveInput) {
+                        .path = ci->path, .parent = ci->parent, .owner = ci->uid,
+                        .usage = ci->memory_current, .annotations = r < 0 ? NULL : &p->ann[i],
+                };
+        }
+        r = resolve_policies(a->config, p->in, n, p->pol);
+        if (r < 0)
+                return log_error_errno(r, "policy resolution failed: %m");
+
+        for (size_t i = 1; i < n; i++) {
+                const EffectivePolicy *pol = &p->pol[i];
+
+                for (int e = 0; e < pol->n_errors; e++)
+                        log_debug("%s", pol->errors[e]);
+                if (pol->mode == MODE_OFF || pol->mode == MODE_UNSET || !has_own_policy(pol) ||
+                    !p->tree->cgroups[i].has_numa_stat)
+                        continue;
+                p->tenant_index[p->n_tenants++] = i;
+        }
+
+        p->targets = calloc(p->n_tenants ? p->n_tenants : 1, sizeof(*p->targets));
+        p->pids = calloc(p->n_tenants ? p->n_tenants : 1, sizeof(*p->pids));
+        p->heat = calloc(p->n_tenants ? p->n_tenants : 1, sizeof(*p->heat));
+        p->states = calloc(p->n_tenants ? p->n_tenants : 1, sizeof(*p->states));
+        if (!p->targets || !p->pids || !p->heat || !p->states)
+                return -ENOMEM;
+        for (size_t k = 0; k < p->n_tenants; k++) {
+                size_t idx = p->tenant_index[k], end = p->tree->cgroups[idx].subtree_end, cnt = 0;
+                const CgroupInfo *ci = &p->tree->cgroups[idx];
+
+                /* own subtree minus nested tenants' subtrees */
+                for (size_t j = idx; j < end; j++) {
+                        bool nested = false;
+
+                        for (size_t m = 0; m < p->n_tenants && !nested; m++) {
+                                size_t o = p->tenant_index[m];
+
+                                nested = o != idx && o > idx && o < end && j >= o &&
+                                         j < p->tree->cgroups[o].subtree_end;
+                        }
+                        if (nested)
+                                continue;
+                        if (p->tree->cgroups[j].n_pids) {
+                                pid_t *np = realloc(p->pids[k], (cnt + p->tree->cgroups[j].n_pids) * sizeof(pid_t));
+
+                                if (!np)
+                                        return -ENOMEM;
+                                memcpy(np + cnt, p->tree->cgroups[j].pids, p->tree->cgroups[j].n_pids * sizeof(pid_t));
+                                p->pids[k] = np;
+                                cnt += p->tree->cgroups[j].n_pids;
+                        }
+                }
+                p->targets[k] = (ScanTarget) {
+                        .cgroup_path = ci->path, .cgroup_id = ci->id, .pids = p->pids[k], .n_pids = cnt,
+                };
+                p->heat[k].cgroup_id = ci->id;
+                p->states[k] = state_get(a, ci->id, ci->path, &p->pol[idx], now);
+                if (!p->states[k])
+                        return -ENOMEM;
+        }
+        states_prune(a);
+        /* state_get() may have moved the array: look the pointers up again */
+        for (size_t k = 0; k < p->n_tenants; k++)
+                for (size_t i = 0; i < a->n_states; i++)
+                        if (a->states[i].cgroup_id == p->targets[k].cgroup_id) {
+                                p->states[k] = &a->states[i];
+                                break;
+                        }
+        return 0;
+}
+
+static int period_plan(Agent *a, Period *p, uint64_t now) {
+        PlanInput in = {
+                .tenants = NULL,
+                .budget = &a->budget,
+                .now_ms = now,
+                .hysteresis_ms = a->config->mover.hysteresis_ms,
+                .hysteresis = &a->hyst,
+        };
+        bool byte_only = strcmp(a->ops->name, "lru_gen") == 0;
+
+        in.n_tiers = p->topo->n_tiers < PLAN_MAX_TIERS ? p->topo->n_tiers : PLAN_MAX_TIERS;
+        for (int t = 0; t < in.n_tiers; t++) {
+                const TopologyTier *tt = &p->topo->tiers[t];
+                uint64_t h = tt->total_bytes / 1000 * HEADROOM_PERMILLE;
+
+                in.tiers[t] = (PlanTier) {
+                        .nodes = tt->nodes, .capacity = tt->total_bytes, .free = tt->free_bytes,
+                        .headroom = h > HEADROOM_MIN ? h : HEADROOM_MIN,
+                };
+                for (int n = 0; n < p->topo->n_nodes; n++) {
+                        const TopologyNode *node = &p->topo->nodes[n];
+
+                        if (node->tier == t && node->id >= 0 && node->id < PLAN_MAX_NODES)
+                                in.tiers[t].node_free[node->id] = node->free_bytes;
+                }
+        }
+        p->plan_tenants = calloc(p->n_tenants ? p->n_tenants : 1, sizeof(*p->plan_tenants));
+        if (!p->plan_tenants)
+                return -ENOMEM;
+        for (size_t k = 0; k < p->n_tenants; k++) {
+                size_t idx = p->tenant_index[k];
+                const EffectivePolicy *pol = &p->pol[idx];
+                const CgroupInfo *ci = &p->tree->cgroups[idx];
+                PlanTenant *pt = &p->plan_tenants[k];
+
+                *pt = (PlanTenant) {
+                        .cgroup_id = ci->id,
+                        .path = ci->path,
+                        .mode = pol->mode,
+                        .class_rank = pol->class_index,
+                        .weight = a->config->classes[pol->class_index].weight,
+                        .heat = &p->heat[k],
+                        .byte_only = byte_only,
+                        .promote_quota = &p->states[k]->promote,
+                        .demote_quota = &p->states[k]->demote,
+                };
+                for (int t = 0; t < PLAN_MAX_TIERS; t++) {
+                        pt->tier_max[t] = t < POLICY_MAX_TIERS ? pol->tier_max[t].bytes : UINT64_MAX;
+                        pt->tier_low[t] = t < POLICY_MAX_TIERS ? pol->tier_low[t].bytes : 0;
+                        pt->current[t] = t < CGROUP_MAX_TIERS ? ci->tier_anon[t] + ci->tier_file[t] : 0;
+                }
+        }
+        in.tenants = p->plan_tenants;
+        in.n_tenants = p->n_tenants;
+        if (plan_compute(&in, &p->plan) < 0)
+                return -ENOMEM;
+        p->planned = true;
+        return 0;
+}
+
+typedef struct Moved {
+        uint64_t promoted, demoted, failed;
+} Moved;
+
+/* Carries out one tenant's plan; refunds what did not move. */
+static int tenant_move(Agent *a, Period *p, size_t k, Moved *ret) {
+        const PlanTenantResult *res = &p->plan.tenants[k];
+        TenantState *st = p->states[k];
+        Moved m = { 0 };
+        int r;
+
+        for (size_t i = 0; i < res->n_moves; i++) {
+                const PlanMove *mv = &res->moves[i];
+                bool demote = mv->direction == PLAN_DEMOTE;
+                uint64_t moved = 0;
+
+                if (!mv->has_range) {
+                        ReclaimResult rr;
+
+                        if (!demote || a->probe->demotion_enabled != 1) {
+                                if (!a->warned_reclaim)
+                                        log_warning("demotion_enabled is not true: byte-only demotions (%s has no "
+                                                    "addresses) would evict through memory.reclaim, not demote; "
+                                                    "skipped", a->ops->name);
+                                a->warned_reclaim = true;
+                        } else {
+                                r = mover_reclaim(a->probe->cgroup_mount, res->path, mv->bytes, a->sysfs_root, &rr);
+                                if (r == -ENOMEM)
+                                        return r;
+                                if (r < 0)
+                                        log_debug("%s: memory.reclaim of %" PRIu64 " bytes failed: %s", res->path,
+                                                  mv->bytes, strerror(-r));
+                                else
+                                        moved = rr.diff.moved_bytes < mv->bytes ? rr.diff.moved_bytes : mv->bytes;
+                        }
+                } else if (mv->range.kind != SCAN_RANGE_VADDR) {
+                        if (!a->warned_paddr)
+                                log_warning("physical-address candidates need the DAMOS mover, which the agent does "
+                                            "not drive yet: skipped");
+                        a->warned_paddr = true;
+                } else {
+                        MovePagesOptions o = {
+                                .node = mv->to_node,
+                                .batch = a->config->mover.batch_pages,
+                                .max_bytes = mv->bytes,
+                                .procfs_root = a->procfs_root,
+                        };
+                        MovePagesResult mr;
+
+                        r = mover_move_pages(mv->range.pid, &mv->range, 1, &o, &mr);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0)
+                                log_debug("%s: move_pages of pid %d failed: %s", res->path, (int) mv->range.pid,
+                                          strerror(-r));
+                        moved = mr.bytes_moved < mv->bytes ? mr.bytes_moved : mv->bytes;
+                        if (moved > 0)
+                                hysteresis_record(&a->hyst, &mv->range, (PlanDirection) mv->direction,
+                                                  now_ms(), a->config->mover.hysteresis_ms);
+                        log_debug("%s: %s pid %d %#" PRIx64 "-%#" PRIx64 " to node %d (%s): %" PRIu64
+                                  " of %" PRIu64 " bytes", res->path, demote ? "demote" : "promote",
+                                  (int) mv->range.pid, mv->range.start, mv->range.end, mv->to_node,
+                                  plan_reason_to_string((PlanReason) mv->reason), moved, mv->bytes);
+                }
+                if (moved < mv->bytes) {
+                        quota_refund(demote ? &st->demote : &st->promote, &a->budget, mv->bytes - moved);
+                        m.failed += mv->bytes - moved;
+                }
+                if (demote)
+                        m.demoted += moved;
+                else
+                        m.promoted += moved;
+        }
+        st->promoted += m.promoted;
+        st->demoted += m.demoted;
+        st->failed += m.failed;
+        *ret = m;
+        return 0;
+}
+
+static json_object *held_json(const PlanHeld *h) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "no_candidates", json_object_new_uint64(h->no_candidates));
+        json_object_object_add(o, "hysteresis", json_object_new_uint64(h->hysteresis));
+        json_object_object_add(o, "limit", json_object_new_uint64(h->limit));
+        json_object_object_add(o, "low", json_object_new_uint64(h->low));
+        json_object_object_add(o, "quota", json_object_new_uint64(h->quota));
+        json_object_object_add(o, "budget", json_object_new_uint64(h->budget));
+        json_object_object_add(o, "headroom", json_object_new_uint64(h->headroom));
+        json_object_object_add(o, "contention", json_object_new_uint64(h->contention));
+        return o;
+}
+
+/* One period; PLAN false: scan only (the arming period). */
+static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_ms) {
+        _cleanup_(period_done) Period p = { 0 };
+        uint64_t t0 = now_ms(), t1;
+        Moved total = { 0 };
+        json_object *o = NULL, *ta = NULL;
+        int r;
+
+        r = period_tenants(a, &p, t0);
+        if (r < 0)
+                return r;
+        r = a->ops->scan(a->scanner, p.targets, p.n_tenants, p.heat);
+        if (r < 0)
+                return log_error_errno(r, "scanner %s failed: %m", a->ops->name);
+        t1 = now_ms();
+        *ret_scan_ms = (double) (t1 - t0);
+        if (!plan) {
+                log_debug("period %u: armed %s for %zu tenant(s)", number, a->ops->name, p.n_tenants);
+                return 0;
+        }
+        r = period_plan(a, &p, t1);
+        if (r < 0)
+                return r;
+        if (a->args->json) {
+                o = json_object_new_object();
+                ta = json_object_new_array();
+        }
+        for (size_t k = 0; k < p.n_tenants; k++) {
+                const PlanTenantResult *res = &p.plan.tenants[k];
+                const EffectivePolicy *pol = &p.pol[p.tenant_index[k]];
+                const CgroupInfo *ci = &p.tree->cgroups[p.tenant_index[k]];
+                Moved m = { 0 };
+                uint64_t hot = 0, cold = 0;
+
+                if (!res->ignored && !res->observe_only) {
+                        r = tenant_move(a, &p, k, &m);
+                        if (r < 0) {
+                                json_object_put(o);
+                                json_object_put(ta);
+                                return r;
+                        }
+                }
+                total.promoted += m.promoted;
+                total.demoted += m.demoted;
+                total.failed += m.failed;
+                for (int t = 0; t < HEAT_MAX_TIERS; t++)
+                        for (int g = 0; g <= HEAT_MAX_AGE; g++)
+                                *(g ? &cold : &hot) += p.heat[k].heat.bytes[t][g];
+                log_debug("%s (%s, %s): hot %" PRIu64 " cold %" PRIu64 "; plan demote %" PRIu64 " promote %" PRIu64
+                          "%s; moved demoted %" PRIu64 " promoted %" PRIu64 " failed %" PRIu64,
+                          res->path, a->config->classes[pol->class_index].name, policy_mode_to_string(pol->mode), hot,
+                          cold, res->demote_bytes, res->promote_bytes, res->observe_only ? " (observe: not moved)" : "",
+                          m.demoted, m.promoted, m.failed);
+                if (ta) {
+                        json_object *x = json_object_new_object(), *tiers = json_object_new_array(),
+                                    *pl = json_object_new_object(), *mo = json_object_new_object();
+
+                        json_object_object_add(x, "cgroup", json_object_new_string(ci->path));
+                        json_object_object_add(x, "class",
+                                               json_object_new_string(a->config->classes[pol->class_index].name));
+                        json_object_object_add(x, "mode", json_object_new_string(policy_mode_to_string(pol->mode)));
+                        for (int t = 0; t < p.tree->n_tiers; t++)
+                                json_object_array_add(tiers, json_object_new_uint64(ci->tier_anon[t] + ci->tier_file[t]));
+                        json_object_object_add(x, "tier_bytes", tiers);
+                        json_object_object_add(x, "pids", json_object_new_uint64(p.targets[k].n_pids));
+                        json_object_object_add(x, "tracked_bytes", json_object_new_uint64(p.heat[k].tracked_bytes));
+                        json_object_object_add(x, "hot_bytes", json_object_new_uint64(hot));
+                        json_object_object_add(x, "cold_bytes", json_object_new_uint64(cold));
+                        json_object_object_add(pl, "demote_bytes", json_object_new_uint64(res->demote_bytes));
+                        json_object_object_add(pl, "promote_bytes", json_object_new_uint64(res->promote_bytes));
+                        json_object_object_add(pl, "over_max_bytes",
+                                               json_object_new_uint64(res->by_reason[PLAN_REASON_OVER_MAX]));
+                        json_object_object_add(pl, "contention_bytes",
+                                               json_object_new_uint64(res->by_reason[PLAN_REASON_CONTENTION]));
+                        json_object_object_add(pl, "observe_only", json_object_new_boolean(res->observe_only));
+                        json_object_object_add(pl, "held_demote", held_json(&res->held_demote));
+                        json_object_object_add(pl, "held_promote", held_json(&res->held_promote));
+                        json_object_object_add(x, "plan", pl);
+                        json_object_object_add(mo, "demoted_bytes", json_object_new_uint64(m.demoted));
+                        json_object_object_add(mo, "promoted_bytes", json_object_new_uint64(m.promoted));
+                        json_object_object_add(mo, "failed_bytes", json_object_new_uint64(m.failed));
+                        json_object_object_add(mo, "total_demoted_bytes", json_object_new_uint64(p.states[k]->demoted));
+                        json_object_object_add(mo, "total_promoted_bytes", json_object_new_uint64(p.states[k]->promoted));
+                        json_object_object_add(x, "moved", mo);
+                        json_object_array_add(ta, x);
+                }
+        }
+        a->promoted += total.promoted;
+        a->demoted += total.demoted;
+        a->failed += total.failed;
+        log_info("period %u: %zu tenant(s), %s scan %.0f ms; promoted %" PRIu64 " KiB, demoted %" PRIu64
+                 " KiB, failed %" PRIu64 " KiB (since start: %" PRIu64 " / %" PRIu64 " / %" PRIu64 " KiB)",
+                 number, p.n_tenants, a->ops->name, *ret_scan_ms, total.promoted >> 10, total.demoted >> 10,
+                 total.failed >> 10, a->promoted >> 10, a->demoted >> 10, a->failed >> 10);
+        if (o) {
+                json_object_object_add(o, "period", json_object_new_int((int) number));
+                json_object_object_add(o, "time_ms", json_object_new_uint64(t1));
+                json_object_object_add(o, "backend", json_object_new_string(a->ops->name));
+                json_object_object_add(o, "scan_ms", json_object_new_double(*ret_scan_ms));
+                json_object_object_add(o, "tenants", ta);
+                json_object_object_add(o, "promoted_bytes", json_object_new_uint64(total.promoted));
+                json_object_object_add(o, "demoted_bytes", json_object_new_uint64(total.demoted));
+                json_object_object_add(o, "failed_bytes", json_object_new_uint64(total.failed));
+                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                fflush(stdout);
+                json_object_put(o);
+        }
+        return 0;
+}
+
+static void agent_done(Agent *a) {
+        if (a->ops && a->scanner)
+                a->ops->close(a->scanner);
+        for (size_t i = 0; i < a->n_states; i++)
+                free(a->states[i].path);
+        free(a->states);
+        free(a->hyst_storage);
+        config_free(a->config);
+        probe_free(a->probe);
+}
+
+int daemon_run(const DaemonArgs *args) {
+        _cleanup_free_ char *error = NULL;
+        Agent a = { .args = args };
+        ProbeRoots roots = { .sysfs = args->sysfs_root, .procfs = args->procfs_root };
+        sigset_t mask, old;
+        int r, status = 0;
+
+        a.sysfs_root = args->sysfs_root ? args->sysfs_root : "/sys";
+        a.procfs_root = args->procfs_root ? args->procfs_root : "/proc";
+
+        r = config_load(args->config_path, NULL, &a.config, &error);
+        if (r < 0) {
+                log_error("%s", error ? error : strerror(-r));
+                return 1;
+        }
+        r = probe_run(&roots, &a.probe);
+        if (r < 0) {
+                log_error_errno(r, "probe failed: %m");
+                status = 1;
+                goto out;
+        }
+        if (!a.probe->cgroup_mount || !a.probe->topology) {
+                log_error("%s", !a.probe->cgroup_mount ? "no cgroup2 file system is mounted: no tenants to manage"
+                                                       : "cannot read the NUMA topology");
+                status = 1;
+                goto out;
+        }
+        if (a.probe->topology->n_tiers < 2)
+                log_warning("only one memory tier: tierd observes and plans, but there is nowhere to move pages");
+        a.period_ms = args->period_ms ? args->period_ms : a.config->scanner.period_ms;
+        a.hyst_storage = calloc(HYSTERESIS_ENTRIES, sizeof(*a.hyst_storage));
+        if (!a.hyst_storage) {
+                status = 1;
+                goto out;
+        }
+        hysteresis_init(&a.hyst, a.hyst_storage, HYSTERESIS_ENTRIES);
+        token_bucket_init_quantity(&a.budget, &a.config->budget_rate, &a.config->budget_burst, now_ms());
+
+        ScanOptions so = {
+                .sysfs_root = a.sysfs_root,
+                .procfs_root = a.procfs_root,
+                .cgroup_mount = a.probe->cgroup_mount,
+                .topology = a.probe->topology,
+                .period_ms = a.period_ms,
+                .cpu_budget_permille = a.config->scanner.cpu_budget_permille,
+                .max_candidates = MAX_CANDIDATES,
+        };
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigprocmask(SIG_BLOCK, &mask, &old);
+
+        r = scan_open_backend(a.probe, args->backend ? args->backend : a.config->scanner.backend, &so, &a.ops,
+                              &a.scanner);
+        if (r < 0) {
+                status = 1;
+                goto out_sig;
+        }
+        log_info("tierd %s: %d tier(s), scanner %s, period %" PRIu64 " ms, configuration %s", TIERD_VERSION,
+                 a.probe->topology->n_tiers, a.ops->name, a.period_ms, args->config_path);
+
+        for (unsigned n = 0; args->periods == 0 || n <= args->periods; n++) {
+                uint64_t start = now_ms();
+                struct timespec wait;
+                double scan_ms = 0, left;
+                siginfo_t si;
+
+                r = agent_period(&a, n, n > 0, &scan_ms);
+                if (r < 0) {
+                        status = 1;
+                        break;
+                }
+                if (args->periods && n == args->periods)
+                        break;
+                left = (double) a.period_ms - (double) (now_ms() - start);
+                if (left < 0)
+                        left = 0;
+                wait.tv_sec = (time_t) (left / 1e3);
+                wait.tv_nsec = (long) ((left - (double) wait.tv_sec * 1e3) * 1e6);
+                if (sigtimedwait(&mask, &si, &wait) > 0) {
+                        log_info("signal %d: stopping", si.si_signo);
+                        break;
+                }
+        }
+out_sig:
+        sigprocmask(SIG_SETMASK, &old, NULL);
+out:
+        agent_done(&a);
+        return status;
+}
