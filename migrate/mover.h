@@ -1,8 +1,270 @@
 /* SPDX-License-Identifier: MIT */
-/* Page movers. At this stage: the move_pages(2) capability check. */
+/* Page movers: the kernel mechanisms tierd uses to move a tenant's memory
+ * between tiers. Each reports bytes moved and failures; none decides what
+ * to move (the planner does) or how fast overall (quota.c does).
+ *
+ *  - move_pages (migrate/move_pages.c): move_pages(2) on virtual ranges of
+ *    one process, in batches, THP-aware, per-page outcome by errno.
+ *  - reclaim (migrate/reclaim.c): demotion as a side effect of cgroup v2
+ *    memory.reclaim when /sys/kernel/mm/numa/demotion_enabled is true;
+ *    bytes moved measured from memory.numa_stat.
+ *  - damos (migrate/damos.c): DAMOS migrate_hot / migrate_cold schemes on
+ *    a paddr kdamond of tierd's own (Linux 6.11+), per tenant with a memcg
+ *    filter and a quota; bytes moved from the schemes' stats.
+ *
+ * Pure helpers are exposed (and unit tested in test/unit/test-movers.c):
+ * batching and THP head selection, errno accounting, numa_stat diffing,
+ * DAMOS quota conversion. */
 #pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "heat.h"
 
 /* Asks move_pages(2) where one page of our own memory lives, moving
  * nothing. Returns 0 and the node id, or -errno: -ENOSYS when the kernel
  * has no NUMA migration, -EPERM when the call is refused. */
 int move_pages_query_self(int *ret_node);
+
+/* ---- move_pages(2) ------------------------------------------------------
+ *
+ * mover_move_pages() moves the pages of VADDR ranges of one process to a
+ * node. Per batch of at most opts->batch entries it makes two calls: a
+ * status query (nodes NULL) that tells "already there" and "not present"
+ * apart, then the move of the rest. A PMD-mapped THP (2 MiB, aligned; found
+ * with the PAGEMAP_SCAN ioctl, Linux 6.7+) is one entry, its head, and
+ * counts 512 pages: passing its tail pages too would make the kernel answer
+ * -EBUSY for each (the folio is already isolated). A THP that overlaps a
+ * range moves whole, even the part outside the range (at most 2 MiB at
+ * each end of a range); a THP that would pass the byte cap is not moved.
+ * Without PAGEMAP_SCAN every page is its own entry (logged once).
+ *
+ * A process that exits (ESRCH, or EINVAL from a zombie without an mm)
+ * stops the move: ret->exited, and 0 is returned with what was done so
+ * far. -EPERM (no right to move the process's pages), -ENODEV (node
+ * offline), -ENOMEM and other failures of the call itself are returned;
+ * *ret then holds what was done before. */
+
+#define MOVER_PAGE_SIZE 4096u
+#define MOVER_HUGE_SIZE (2u << 20)
+#define MOVER_HUGE_PAGES (MOVER_HUGE_SIZE / MOVER_PAGE_SIZE)
+
+typedef enum MoveOutcome {
+        MOVE_MOVED,             /* on the target node now, was elsewhere */
+        MOVE_ALREADY,           /* was on the target node already */
+        MOVE_BUSY,              /* -EBUSY: pinned, under I/O, isolated by someone else */
+        MOVE_ACCES,             /* -EACCES: mapped by several processes (no MPOL_MF_MOVE_ALL) */
+        MOVE_NOENT,             /* -ENOENT: not present (never touched, swapped out) */
+        MOVE_FAULT,             /* -EFAULT: no mapping, zero page, special mapping */
+        MOVE_NOMEM,             /* -ENOMEM: the target node had no room */
+        MOVE_OTHER,             /* anything else (-EIO, -EINVAL, aborted batch, ...) */
+        _MOVE_OUTCOME_MAX,
+} MoveOutcome;
+
+typedef struct MovePagesOptions {
+        int node;               /* target node */
+        size_t batch;           /* entries per move_pages(2) call; 0: MOVER_DEFAULT_BATCH */
+        uint64_t max_bytes;     /* cap on bytes moved (not counting "already"); 0: none */
+        bool no_thp;            /* do not look for THPs: every 4 KiB page is an entry */
+        bool move_all;          /* MPOL_MF_MOVE_ALL (also pages shared with others; CAP_SYS_NICE) */
+        uint32_t batch_pause_us;/* sleep between batches (lets the process and others at the mmap lock) */
+        const char *procfs_root;/* "/proc" */
+} MovePagesOptions;
+
+#define MOVER_DEFAULT_BATCH 1024
+
+typedef struct MovePagesResult {
+        uint64_t pages[_MOVE_OUTCOME_MAX]; /* 4 KiB pages by outcome; a THP counts 512 */
+        uint64_t thp_moved;     /* THPs moved whole */
+        uint64_t bytes_moved;   /* pages[MOVE_MOVED] in bytes */
+        uint64_t bytes_failed;  /* busy + acces + fault + nomem + other, in bytes (not noent) */
+        uint64_t calls;         /* move_pages(2) calls, queries included */
+        uint64_t batches;
+        bool exited;            /* the process went away: stopped early */
+        bool capped;            /* stopped at max_bytes */
+} MovePagesResult;
+
+int mover_move_pages(pid_t pid, const ScanRange *ranges, size_t n, const MovePagesOptions *opts,
+                     MovePagesResult *ret);
+
+const char *move_outcome_to_string(MoveOutcome o);
+
+/* Pure: the outcome of one status entry. QUERY: the entry comes from a
+ * status query (a node id means "where it is": the target is "already",
+ * elsewhere is MOVE_OTHER and not to be counted); otherwise from a move
+ * (the target node means moved). */
+MoveOutcome move_outcome_of(int status, int node, bool query);
+
+/* One move_pages(2) entry: an address and the 4 KiB pages it stands for. */
+typedef struct MoveUnit {
+        uint64_t addr;
+        uint32_t pages;         /* 1, or MOVER_HUGE_PAGES for a THP head */
+        uint32_t pad;
+} MoveUnit;
+
+/* A span of address space mapped by PMD THPs, 2 MiB aligned, end exclusive. */
+typedef struct MoveSpan {
+        uint64_t start, end;
+} MoveSpan;
+
+/* Pure: the next units of [*pos, end) into out (at most max), *pos
+ * advancing. HUGE (sorted by start, may be NULL) marks THP spans: an
+ * address inside one yields its 2 MiB head once; elsewhere each 4 KiB page
+ * is a unit. *budget_pages (UINT64_MAX: none) is the cap left: a unit that
+ * does not fit it stops the fill with *ret_capped set and is not taken.
+ * LAST_HEAD (in/out, may be NULL) is the last THP head emitted, so a THP
+ * that two adjacent ranges share is moved once. Returns the number of
+ * units. */
+size_t move_units_fill(uint64_t *pos, uint64_t end, const MoveSpan *huge, size_t n_huge, uint64_t *budget_pages,
+                       uint64_t *last_head, MoveUnit *out, size_t max, bool *ret_capped);
+
+/* Pure: adds a batch's outcomes to R (pages weighted by unit size). A
+ * status of INT_MIN (an entry the kernel did not report) is MOVE_OTHER. */
+void move_account(MovePagesResult *r, const MoveUnit *units, const int *status, size_t n, int node, bool query);
+
+/* ---- memory.reclaim ------------------------------------------------------
+ *
+ * mover_reclaim() writes BYTES to the tenant's memory.reclaim. With
+ * /sys/kernel/mm/numa/demotion_enabled true the kernel demotes the pages
+ * reclaim picks on a node with a lower tier to that tier instead of
+ * evicting them (anonymous memory without swap can then be reclaimed at
+ * all); with it false it evicts (file pages dropped or written back,
+ * anonymous ones swapped, if there is swap). The kernel says neither what
+ * it demoted nor where: the bytes moved come from memory.numa_stat read
+ * before and after (reclaim_numa_diff()); concurrent allocation or freeing
+ * by the tenant is indistinguishable from reclaim. -EAGAIN from the write
+ * (the kernel could not reclaim all BYTES) is a partial result, not an
+ * error. On 6.12 demoted pages count as reclaimed: 32 MiB asked of a
+ * tenant with anonymous memory and no swap demoted 32.2 MiB and the write
+ * succeeded; with demotion off the same write failed with -EAGAIN at once,
+ * nothing moved or freed (test/vm/test-movers.py). Reclaim picks pages by
+ * its LRU, not by tierd's heat: hot pages get demoted too (there, 2572 of
+ * a 4096-page hot set), so this is the fallback mover.
+ *
+ * tierd never writes demotion_enabled: it is a global setting of the
+ * host, owned by its administrator; it is read and reported here. */
+
+typedef struct ReclaimDiff {
+        int64_t delta[CGROUP_MAX_NODES];        /* anon+file after - before, per node */
+        uint64_t nodes;                         /* nodes listed before or after */
+        uint64_t moved_bytes;   /* bytes that left some nodes and arrived on others */
+        uint64_t freed_bytes;   /* bytes that left and did not arrive anywhere (evicted) */
+        uint64_t grown_bytes;   /* bytes that arrived beyond those that left (new allocations) */
+} ReclaimDiff;
+
+/* Pure. */
+void reclaim_numa_diff(const CgroupNumaStat *before, const CgroupNumaStat *after, ReclaimDiff *ret);
+
+typedef struct ReclaimResult {
+        uint64_t requested;
+        bool partial;           /* -EAGAIN: the kernel stopped short of BYTES */
+        bool vanished;          /* the cgroup went away */
+        int demotion_enabled;   /* 1, 0, -1 unknown */
+        double seconds;         /* the write took */
+        CgroupNumaStat before, after;
+        ReclaimDiff diff;
+} ReclaimResult;
+
+/* CGROUP is relative to MOUNT ("" is refused: the root has no
+ * memory.reclaim). SYSFS_ROOT ("/sys") is where demotion_enabled is read. */
+int mover_reclaim(const char *mount, const char *cgroup, uint64_t bytes, const char *sysfs_root,
+                  ReclaimResult *ret);
+
+/* Reads <sysfs_root>/kernel/mm/numa/demotion_enabled: 1 true, 0 false. */
+int demotion_enabled_read(const char *sysfs_root);
+
+/* ---- DAMOS migrate_hot / migrate_cold -----------------------------------
+ *
+ * One kdamond of tierd's own with one paddr context whose target covers
+ * every "System RAM" range of /proc/iomem (cut into min_regions initial
+ * regions), and per tenant up to two
+ * schemes: migrate_hot with target_nid = the fast node (promotion) and
+ * migrate_cold with target_nid = the slow node (demotion). Each scheme has
+ * one memcg filter that drops every page not charged to the tenant (in
+ * 6.12 filters exclude: type memcg, matching N), a quota of bytes per
+ * reset interval from the tenant's rate, and an access pattern whose
+ * maxima are all set (sysfs defaults them to 0, which matches nothing
+ * but idle, zero-sized regions).
+ *
+ * The kernel's vmstat does not count DAMON migrations as promotions or
+ * demotions; per-tenant accounting is the schemes' stats, refreshed with
+ * "update_schemes_stats": sz_applied is what was migrated (pages already
+ * on the target node are skipped and not counted), sz_tried what the
+ * scheme was applied to (and what the quota charges, filtered-out pages
+ * of other cgroups included).
+ *
+ * Ownership as in scanner/damon.c: the kdamond is created only when
+ * nr_kdamonds reads 0 (-EBUSY otherwise: someone else's DAMON setup is
+ * never touched), and removed (state off, nr_kdamonds 0) by damos_close()
+ * and on every error after creation. Constraint: DAMON sysfs refuses to
+ * change nr_kdamonds while any kdamond runs (-EBUSY), and tierd only ever
+ * uses kdamonds/0; so this mover cannot start while the damon/bpf scanner
+ * backend's kdamond runs, and the other way round. Running both needs one
+ * kdamond with two contexts (or the scanner's vaddr context and these
+ * schemes in one kdamond), which is not done here. */
+
+#define DAMOS_RATE_UNLIMITED UINT64_MAX
+
+typedef struct DamosTenant {
+        const char *cgroup;     /* relative to the cgroup mount; "a/b" or "/a/b" */
+        uint64_t promote_rate;  /* bytes/s; 0: no migrate_hot scheme */
+        uint64_t demote_rate;   /* bytes/s; 0: no migrate_cold scheme */
+} DamosTenant;
+
+typedef struct DamosOptions {
+        const char *sysfs_root;         /* "/sys" */
+        const char *procfs_root;        /* "/proc" */
+        const char *cgroup_mount;       /* "/sys/fs/cgroup" */
+        int fast_node;                  /* migrate_hot target */
+        int slow_node;                  /* migrate_cold target */
+        uint64_t sample_us, aggr_us, update_us; /* 0: 20 ms, 400 ms, 4 s */
+        uint64_t reset_interval_ms;     /* quota window; 0: 1000 */
+        uint32_t hot_min_accesses;      /* migrate_hot: nr_accesses per aggregation, at least;
+                                         * 0: half the samples (aggr_us / sample_us / 2, >= 1) */
+        uint64_t cold_min_age_us;       /* migrate_cold: idle for at least; 0: 10 s */
+        uint32_t min_regions, max_regions; /* 0: 200, 2000 */
+} DamosOptions;
+
+typedef struct DamosStats {
+        uint64_t nr_tried, sz_tried, nr_applied, sz_applied, qt_exceeds;
+} DamosStats;
+
+typedef struct DamosTenantStats {
+        bool has_promote, has_demote;
+        DamosStats promote, demote;     /* cumulative since damos_open() */
+} DamosTenantStats;
+
+typedef struct DamosMover DamosMover;
+
+/* Creates and starts the kdamond for TENANTS (copied). -EBUSY when DAMON
+ * is in use (nr_kdamonds > 0), -EOPNOTSUPP when the kernel lacks paddr
+ * operations or the migrate actions, -ENOENT when a tenant's cgroup does
+ * not exist (the kernel refuses an unknown memcg_path). */
+int damos_open(const DamosOptions *opts, const DamosTenant *tenants, size_t n, DamosMover **ret);
+/* Refreshes the stats and reads them, ret[i] for tenant i (n entries). */
+int damos_read_stats(DamosMover *m, DamosTenantStats *ret, size_t n);
+/* The kdamond's pid, 0 before start. */
+pid_t damos_kdamond_pid(const DamosMover *m);
+/* Stops and removes the kdamond (when this process created it); NULL ok. */
+void damos_close(DamosMover *m);
+static inline void damos_closep(DamosMover **m) { damos_close(*m); }
+
+/* Pure: a rate (bytes/s) as a DAMOS quota of *ret_sz bytes per
+ * *ret_reset_ms. DAMOS moves nothing with a quota below one page (it
+ * trims the region to the quota, page aligned): a rate below a page per
+ * RESET_MS gets a longer window holding one page. DAMOS_RATE_UNLIMITED
+ * gives 0 (no quota). 0 is -EINVAL (no scheme instead). */
+int damos_quota_for_rate(uint64_t rate, uint64_t reset_ms, uint64_t *ret_sz, uint64_t *ret_reset_ms);
+
+/* Pure: RANGES cut into about PIECES equal page-aligned regions (a short
+ * tail joins the region before it), at most MAX: DAMON paddr starts from
+ * the regions it is given. Returns their number, -E2BIG past MAX. */
+int damos_split_ranges(const MoveSpan *ranges, size_t n, size_t pieces, MoveSpan *out, size_t max);
+
+/* Pure: "System RAM" ranges at the top level of /proc/iomem text, as
+ * [start, end) byte ranges, at most max. Returns their number. */
+int damos_parse_iomem(const char *text, MoveSpan *out, size_t max);

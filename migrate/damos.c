@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: MIT */
+/* The DAMOS mover: migrate_hot / migrate_cold schemes on a paddr kdamond
+ * of tierd's own (see mover.h for the model, the ownership rules and the
+ * one-kdamond constraint shared with scanner/damon.c). */
+#include "mover.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define MAX_RAM_RANGES 64
+#define DEF_SAMPLE_US 20000
+#define DEF_AGGR_US 400000
+#define DEF_UPDATE_US 4000000
+#define DEF_RESET_MS 1000
+#define DEF_COLD_AGE_US 10000000
+#define DEF_MIN_REGIONS 200
+#define DEF_MAX_REGIONS 2000
+
+/* ---- pure helpers ------------------------------------------------------ */
+
+int damos_quota_for_rate(uint64_t rate, uint64_t reset_ms, uint64_t *ret_sz, uint64_t *ret_reset_ms) {
+        uint64_t sz;
+
+        if (rate == 0)
+                return -EINVAL;
+        if (reset_ms == 0)
+                reset_ms = DEF_RESET_MS;
+        if (rate == DAMOS_RATE_UNLIMITED) {
+                *ret_sz = 0;
+                *ret_reset_ms = reset_ms;
+                return 0;
+        }
+        if (rate / 1000 > UINT64_MAX / reset_ms)
+                sz = UINT64_MAX; /* saturated */
+        else if (rate > UINT64_MAX / reset_ms)
+                sz = rate / 1000 * reset_ms; /* no overflow, slightly rounded */
+        else
+                sz = rate * reset_ms / 1000;
+        if (sz < MOVER_PAGE_SIZE) {
+                /* the window that holds one page at this rate, rounded up */
+                reset_ms = ((uint64_t) MOVER_PAGE_SIZE * 1000 + rate - 1) / rate;
+                sz = MOVER_PAGE_SIZE;
+        }
+        *ret_sz = sz;
+        *ret_reset_ms = reset_ms;
+        return 0;
+}
+
+int damos_parse_iomem(const char *text, MoveSpan *out, size_t max) {
+        size_t n = 0;
+
+        for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+                unsigned long long s, e;
+                int name_at = -1;
+
+                if (*l == ' ' || *l == '\n')
+                        continue; /* nested resources (Kernel code, ...) */
+                if (sscanf(l, "%llx-%llx : %n", &s, &e, &name_at) < 2 || name_at < 0)
+                        continue;
+                if (strncmp(l + name_at, "System RAM", 10) != 0 || (l[name_at + 10] != '\n' && l[name_at + 10] != '\0'))
+                        continue;
+                if (e < s || (s == 0 && e == 0))
+                        continue; /* addresses hidden from non-root readers read as 0 */
+                if (n == max)
+                        return -E2BIG;
+                out[n++] = (MoveSpan) { (uint64_t) s, (uint64_t) e + 1 };
+        }
+        return (int) n;
+}
+
+int damos_split_ranges(const MoveSpan *ram, size_t n, size_t pieces, MoveSpan *out, size_t max) {
+        uint64_t total = 0, piece;
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++)
+                total += ram[i].end - ram[i].start;
+        if (pieces == 0)
+                pieces = 1;
+        piece = (total / pieces + MOVER_PAGE_SIZE - 1) & ~(uint64_t) (MOVER_PAGE_SIZE - 1);
+        if (piece < MOVER_PAGE_SIZE)
+                piece = MOVER_PAGE_SIZE;
+        for (size_t i = 0; i < n; i++)
+                for (uint64_t s = ram[i].start; s < ram[i].end;) {
+                        uint64_t e = ram[i].end - s > piece ? s + piece : ram[i].end;
+
+                        /* a short tail joins the piece before it */
+                        if (ram[i].end - e < piece / 2)
+                                e = ram[i].end;
+                        if (k == max)
+                                return -E2BIG;
+                        out[k++] = (MoveSpan) { s, e };
+                        s = e;
+                }
+        return (int) k;
+}
+
+/* ---- sysfs -------------------------------------------------------------- */
+
+struct DamosMover {
+        DamosOptions opts;
+        char *admin;            /* <sysfs>/kernel/mm/damon/admin */
+        char *kd;               /* <admin>/kdamonds/0 */
+        char *ctx;              /* <kd>/contexts/0 */
+        bool created;
+        bool running;
+        pid_t pid;
+        size_t n_tenants;
+        int *promote_idx;       /* scheme index per tenant, -1 none */
+        int *demote_idx;
+        size_t n_schemes;
+};
+
+static int vwrite_at(const char *value, const char *fmt, va_list ap) {
+        _cleanup_free_ char *path = NULL;
+        size_t len = strlen(value);
+
+        if (vasprintf(&path, fmt, ap) < 0)
+                return -ENOMEM;
+        /* DAMON sysfs answers -EBUSY while another command holds its lock */
+        for (int tries = 0;; tries++) {
+                _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+                ssize_t n;
+
+                if (fd < 0)
+                        return -errno;
+                n = write(fd, value, len);
+                if (n == (ssize_t) len)
+                        return 0;
+                if (n >= 0)
+                        return -EIO;
+                if (errno != EBUSY || tries >= 200)
+                        return -errno;
+                nanosleep(&(struct timespec) { .tv_nsec = 10 * 1000 * 1000 }, NULL);
+        }
+}
+
+_printf_(2, 3) static int put_str(const char *value, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vwrite_at(value, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+_printf_(2, 3) static int put_u64(uint64_t v, const char *fmt, ...) {
+        char buf[32];
+        va_list ap;
+        int r;
+
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long) v);
+        va_start(ap, fmt);
+        r = vwrite_at(buf, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+static int get_line(const char *dir, const char *name, char **ret) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        for (int tries = 0;; tries++) {
+                int r = read_one_line(NULL, path, ret);
+
+                if (r != -EBUSY || tries >= 200)
+                        return r;
+                nanosleep(&(struct timespec) { .tv_nsec = 10 * 1000 * 1000 }, NULL);
+        }
+}
+
+static int get_u64(const char *dir, const char *name, uint64_t *ret) {
+        _cleanup_free_ char *s = NULL;
+        int r = get_line(dir, name, &s);
+
+        return r < 0 ? r : parse_u64(s, ret);
+}
+
+/* Stops and removes the kdamond when this process created it. */
+static void kdamond_remove(DamosMover *m) {
+        _cleanup_free_ char *st = NULL;
+        int r;
+
+        if (!m->created)
+                return;
+        if (get_line(m->kd, "state", &st) >= 0 && strcmp(st, "on") == 0) {
+                r = put_str("off", "%s/state", m->kd);
+                if (r < 0 && r != -EINVAL)
+                        log_warning_errno(r, "damos: cannot stop tierd's kdamond, ignoring: %m");
+        }
+        r = put_str("0", "%s/kdamonds/nr_kdamonds", m->admin);
+        if (r < 0)
+                log_warning_errno(r, "damos: cannot remove tierd's kdamond (nr_kdamonds 0): %m");
+        else
+                m->created = false;
+        m->running = false;
+        m->pid = 0;
+}
+
+static int write_scheme(DamosMover *m, size_t i, bool hot, const char *memcg, uint64_t rate) {
+        const DamosOptions *o = &m->opts;
+        _cleanup_free_ char *S = NULL;
+        uint64_t sz, reset_ms, age_min;
+        int r;
+
+        if (asprintf(&S, "%s/schemes/%zu", m->ctx, i) < 0)
+                return -ENOMEM;
+        r = damos_quota_for_rate(rate, o->reset_interval_ms, &sz, &reset_ms);
+        if (r < 0)
+                return r;
+        r = put_str(hot ? "migrate_hot" : "migrate_cold", "%s/action", S);
+        if (r == -EINVAL) {
+                log_error("damos: this kernel has no DAMOS action %s (Linux 6.11+)", hot ? "migrate_hot" : "migrate_cold");
+                return -EOPNOTSUPP;
+        }
+        if (r >= 0) {
+                r = put_u64((uint64_t) (hot ? o->fast_node : o->slow_node), "%s/target_nid", S);
+                if (r == -ENOENT) {
+                        log_error("damos: the DAMOS schemes of this kernel have no target_nid (Linux 6.11+)");
+                        return -EOPNOTSUPP;
+                }
+        }
+        /* Every maximum: sysfs starts them at 0. */
+        if (r >= 0)
+                r = put_str("0", "%s/access_pattern/sz/min", S);
+        if (r >= 0)
+                r = put_str("18446744073709551615", "%s/access_pattern/sz/max", S);
+        if (hot) {
+                if (r >= 0)
+                        r = put_u64(o->hot_min_accesses, "%s/access_pattern/nr_accesses/min", S);
+                if (r >= 0)
+                        r = put_str("4294967295", "%s/access_pattern/nr_accesses/max", S);
+                age_min = 0;
+        } else {
+                if (r >= 0)
+                        r = put_str("0", "%s/access_pattern/nr_accesses/min", S);
+                if (r >= 0)
+                        r = put_str("0", "%s/access_pattern/nr_accesses/max", S);
+                age_min = o->cold_min_age_us / o->aggr_us;
+        }
+        if (r >= 0)
+                r = put_u64(age_min, "%s/access_pattern/age/min", S);
+        if (r >= 0)
+                r = put_str("4294967295", "%s/access_pattern/age/max", S);
+        /* The quota: bytes per reset interval; no time quota. */
+        if (r >= 0)
+                r = put_str("0", "%s/quotas/ms", S);
+        if (r >= 0)
+                r = put_u64(sz, "%s/quotas/bytes", S);
+        if (r >= 0)
+                r = put_u64(reset_ms, "%s/quotas/reset_interval_ms", S);
+        /* Only the tenant's pages: drop those NOT charged to its memcg. */
+        if (r >= 0)
+                r = put_str("1", "%s/filters/nr_filters", S);
+        if (r >= 0)
+                r = put_str("memcg", "%s/filters/0/type", S);
+        if (r >= 0)
+                r = put_str(memcg, "%s/filters/0/memcg_path", S);
+        if (r >= 0)
+                r = put_str("N", "%s/filters/0/matching", S);
+        return r;
+}
+
+static int load_ram_ranges(const char *procfs_root, MoveSpan *out, size_t max) {
+        _cleanup_free_ char *text = NULL;
+        int r = read_full_file(procfs_root ? procfs_root : "/proc", "/iomem", &text, NULL);
+
+        if (r < 0)
+                return log_error_errno(r, "damos: cannot read %s/iomem: %m", procfs_root ? procfs_root : "/proc");
+        r = damos_parse_iomem(text, out, max);
+        if (r == 0)
+                return log_error_errno(-EPERM, "damos: no System RAM ranges in %s/iomem (addresses are shown "
+                                               "to root only)", procfs_root ? procfs_root : "/proc");
+        return r;
+}
+
+static int kdamond_setup(DamosMover *m, const DamosTenant *tenants, size_t n) {
+        const DamosOptions *o = &m->opts;
+        _cleanup_free_ MoveSpan *regions = NULL;
+        MoveSpan ram[MAX_RAM_RANGES];
+        size_t k = 0, max_regions = o->min_regions + 2 * MAX_RAM_RANGES;
+        uint64_t nr;
+        int r, nram, nreg;
+
+        nram = load_ram_ranges(o->procfs_root, ram, ELEMENTSOF(ram));
+        if (nram < 0)
+                return nram;
+        /* paddr has no initial split (vaddr's init makes min_nr_regions
+         * regions; paddr starts from what it is given and splits by 2-3
+         * per aggregation): given one region per RAM range, the first
+         * aggregations see regions of gigabytes, any access anywhere makes
+         * one "hot", and migrate_hot moves every page of the tenant in it. */
+        regions = malloc(max_regions * sizeof(*regions));
+        if (!regions)
+                return -ENOMEM;
+        nreg = damos_split_ranges(ram, (size_t) nram, o->min_regions, regions, max_regions);
+        if (nreg < 0)
+                return nreg;
+
+        r = get_u64(m->admin, "kdamonds/nr_kdamonds", &nr);
+        if (r < 0)
+                return log_error_errno(r, "damos: cannot read %s/kdamonds/nr_kdamonds: %m", m->admin);
+        if (nr > 0) {
+                log_error("damos: DAMON is in use: %s/kdamonds/nr_kdamonds is %llu; tierd creates its own kdamond "
+                          "only when there is none (the damon/bpf scanner backend's kdamond counts too)",
+                          m->admin, (unsigned long long) nr);
+                return -EBUSY;
+        }
+        r = put_str("1", "%s/kdamonds/nr_kdamonds", m->admin);
+        if (r < 0)
+                return log_error_errno(r, "damos: cannot create a kdamond (%s/kdamonds/nr_kdamonds): %m", m->admin);
+        m->created = true;
+
+        r = put_str("1", "%s/contexts/nr_contexts", m->kd);
+        if (r >= 0) {
+                r = put_str("paddr", "%s/operations", m->ctx);
+                if (r == -EINVAL)
+                        return log_error_errno(-EOPNOTSUPP, "damos: DAMON has no paddr operations in this kernel "
+                                                            "(CONFIG_DAMON_PADDR)");
+        }
+        if (r >= 0)
+                r = put_u64(o->sample_us, "%s/monitoring_attrs/intervals/sample_us", m->ctx);
+        if (r >= 0)
+                r = put_u64(o->aggr_us, "%s/monitoring_attrs/intervals/aggr_us", m->ctx);
+        if (r >= 0)
+                r = put_u64(o->update_us, "%s/monitoring_attrs/intervals/update_us", m->ctx);
+        if (r >= 0)
+                r = put_u64(o->min_regions, "%s/monitoring_attrs/nr_regions/min", m->ctx);
+        if (r >= 0)
+                r = put_u64(o->max_regions, "%s/monitoring_attrs/nr_regions/max", m->ctx);
+        /* One target: physical memory, the System RAM ranges. */
+        if (r >= 0)
+                r = put_str("1", "%s/targets/nr_targets", m->ctx);
+        if (r >= 0)
+                r = put_u64((uint64_t) nreg, "%s/targets/0/regions/nr_regions", m->ctx);
+        for (int i = 0; r >= 0 && i < nreg; i++) {
+                r = put_u64(regions[i].start, "%s/targets/0/regions/%d/start", m->ctx, i);
+                if (r >= 0)
+                        r = put_u64(regions[i].end, "%s/targets/0/regions/%d/end", m->ctx, i);
+        }
+        if (r < 0)
+                return log_error_errno(r, "damos: cannot set up the paddr context under %s: %m", m->ctx);
+
+        for (size_t t = 0; t < n; t++) {
+                m->promote_idx[t] = tenants[t].promote_rate ? (int) k++ : -1;
+                m->demote_idx[t] = tenants[t].demote_rate ? (int) k++ : -1;
+        }
+        m->n_schemes = k;
+        r = put_u64(k, "%s/schemes/nr_schemes", m->ctx);
+        for (size_t t = 0; r >= 0 && t < n; t++) {
+                _cleanup_free_ char *memcg = NULL;
+                const char *c = tenants[t].cgroup;
+
+                while (*c == '/')
+                        c++;
+                if (asprintf(&memcg, "/%s", c) < 0)
+                        return -ENOMEM;
+                if (m->promote_idx[t] >= 0)
+                        r = write_scheme(m, (size_t) m->promote_idx[t], true, memcg, tenants[t].promote_rate);
+                if (r >= 0 && m->demote_idx[t] >= 0)
+                        r = write_scheme(m, (size_t) m->demote_idx[t], false, memcg, tenants[t].demote_rate);
+        }
+        if (r == -EOPNOTSUPP)
+                return r;
+        if (r < 0)
+                return log_error_errno(r, "damos: cannot write the schemes under %s: %m", m->ctx);
+
+        r = put_str("on", "%s/state", m->kd);
+        if (r < 0)
+                return log_error_errno(r, "damos: cannot start tierd's kdamond: %m");
+        m->running = true;
+        r = get_u64(m->kd, "pid", &nr);
+        if (r < 0)
+                return log_error_errno(r, "damos: cannot read the pid of tierd's kdamond: %m");
+        m->pid = (pid_t) nr;
+        log_debug("damos: kdamond %d started: %zu scheme(s) for %zu tenant(s) over %d RAM range(s) in %d regions",
+                  (int) m->pid, k, n, nram, nreg);
+        return 0;
+}
+
+int damos_open(const DamosOptions *opts, const DamosTenant *tenants, size_t n, DamosMover **ret) {
+        _cleanup_(damos_closep) DamosMover *m = NULL;
+        const char *sysfs = opts->sysfs_root ? opts->sysfs_root : "/sys";
+        int r;
+
+        if (opts->fast_node < 0 || opts->slow_node < 0 || n == 0)
+                return -EINVAL;
+        if (geteuid() != 0)
+                return log_error_errno(-EPERM, "damos: driving DAMON through sysfs needs root");
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->opts = *opts;
+        if (!m->opts.sample_us)
+                m->opts.sample_us = DEF_SAMPLE_US;
+        if (!m->opts.aggr_us)
+                m->opts.aggr_us = DEF_AGGR_US;
+        if (m->opts.aggr_us < m->opts.sample_us)
+                m->opts.aggr_us = m->opts.sample_us;
+        if (!m->opts.update_us)
+                m->opts.update_us = DEF_UPDATE_US;
+        if (!m->opts.reset_interval_ms)
+                m->opts.reset_interval_ms = DEF_RESET_MS;
+        if (!m->opts.hot_min_accesses) {
+                /* half the samples of an aggregation, as DAMON_LRU_SORT's
+                 * hot_thres_access_freq (50%): with 1 (any access) a
+                 * region where a few pages are hot moves whole */
+                uint64_t a = m->opts.aggr_us / m->opts.sample_us / 2;
+
+                m->opts.hot_min_accesses = a < 1 ? 1 : a > UINT32_MAX ? UINT32_MAX : (uint32_t) a;
+        }
+        if (!m->opts.cold_min_age_us)
+                m->opts.cold_min_age_us = DEF_COLD_AGE_US;
+        if (!m->opts.min_regions)
+                m->opts.min_regions = DEF_MIN_REGIONS;
+        if (!m->opts.max_regions)
+                m->opts.max_regions = DEF_MAX_REGIONS;
+        if (m->opts.max_regions < m->opts.min_regions)
+                m->opts.max_regions = m->opts.min_regions;
+        m->n_tenants = n;
+        m->promote_idx = calloc(n, sizeof(int));
+        m->demote_idx = calloc(n, sizeof(int));
+        if (!m->promote_idx || !m->demote_idx)
+                return -ENOMEM;
+        if (asprintf(&m->admin, "%s/kernel/mm/damon/admin", sysfs) < 0 ||
+            asprintf(&m->kd, "%s/kdamonds/0", m->admin) < 0 || asprintf(&m->ctx, "%s/contexts/0", m->kd) < 0)
+                return -ENOMEM;
+        if (access(m->admin, F_OK) < 0)
+                return log_error_errno(-EOPNOTSUPP, "damos: DAMON's sysfs interface (%s) is not available", m->admin);
+
+        /* The kernel refuses an unknown memcg_path only at "on", with a
+         * bare -EINVAL: tell a missing cgroup apart first. */
+        for (size_t t = 0; t < n; t++) {
+                _cleanup_free_ char *dir = NULL;
+                const char *c = tenants[t].cgroup;
+
+                if (!c)
+                        return -EINVAL;
+                while (*c == '/')
+                        c++;
+                if (asprintf(&dir, "%s/%s", m->opts.cgroup_mount ? m->opts.cgroup_mount : "/sys/fs/cgroup", c) < 0)
+                        return -ENOMEM;
+                if (access(dir, F_OK) < 0)
+                        return log_error_errno(-ENOENT, "damos: tenant cgroup %s does not exist", dir);
+                if (tenants[t].promote_rate == 0 && tenants[t].demote_rate == 0)
+                        log_debug("damos: tenant %s has neither a promotion nor a demotion rate: no scheme", c);
+        }
+
+        r = kdamond_setup(m, tenants, n);
+        if (r < 0) {
+                kdamond_remove(m);
+                return r;
+        }
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+pid_t damos_kdamond_pid(const DamosMover *m) {
+        return m ? m->pid : 0;
+}
+
+static int read_stats(const char *dir, DamosStats *ret) {
+        int r;
+
+        r = get_u64(dir, "nr_tried", &ret->nr_tried);
+        if (r >= 0)
+                r = get_u64(dir, "sz_tried", &ret->sz_tried);
+        if (r >= 0)
+                r = get_u64(dir, "nr_applied", &ret->nr_applied);
+        if (r >= 0)
+                r = get_u64(dir, "sz_applied", &ret->sz_applied);
+        if (r >= 0)
+                r = get_u64(dir, "qt_exceeds", &ret->qt_exceeds);
+        return r;
+}
+
+int damos_read_stats(DamosMover *m, DamosTenantStats *ret, size_t n) {
+        _cleanup_free_ char *st = NULL;
+        int r;
+
+        if (!m->running)
+                return -ESRCH;
+        r = get_line(m->kd, "state", &st);
+        if (r >= 0 && strcmp(st, "on") != 0) {
+                log_error("damos: tierd's kdamond stopped by itself");
+                kdamond_remove(m);
+                return -ESRCH;
+        }
+        r = put_str("update_schemes_stats", "%s/state", m->kd);
+        if (r < 0)
+                goto fail;
+        for (size_t t = 0; t < n && t < m->n_tenants; t++) {
+                ret[t] = (DamosTenantStats) { .has_promote = m->promote_idx[t] >= 0, .has_demote = m->demote_idx[t] >= 0 };
+                for (int d = 0; d < 2; d++) {
+                        _cleanup_free_ char *dir = NULL;
+                        int idx = d == 0 ? m->promote_idx[t] : m->demote_idx[t];
+
+                        if (idx < 0)
+                                continue;
+                        if (asprintf(&dir, "%s/schemes/%d/stats", m->ctx, idx) < 0) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        r = read_stats(dir, d == 0 ? &ret[t].promote : &ret[t].demote);
+                        if (r < 0)
+                                goto fail;
+                }
+        }
+        return 0;
+fail:
+        log_error_errno(r, "damos: cannot read the scheme stats of tierd's kdamond: %m");
+        kdamond_remove(m);
+        return r;
+}
+
+void damos_close(DamosMover *m) {
+        if (!m)
+                return;
+        kdamond_remove(m);
+        free(m->promote_idx);
+        free(m->demote_idx);
+        free(m->admin);
+        free(m->kd);
+        free(m->ctx);
+        free(m);
+}
