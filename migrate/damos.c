@@ -3,6 +3,7 @@
  * of tierd's own (see mover.h for the model, the ownership rules and the
  * one-kdamond constraint shared with scanner/damon.c). */
 #include "mover.h"
+#include "damon_sysfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,73 +117,6 @@ struct DamosMover {
         size_t n_schemes;
 };
 
-static int vwrite_at(const char *value, const char *fmt, va_list ap) {
-        _cleanup_free_ char *path = NULL;
-        size_t len = strlen(value);
-
-        if (vasprintf(&path, fmt, ap) < 0)
-                return -ENOMEM;
-        /* DAMON sysfs answers -EBUSY while another command holds its lock */
-        for (int tries = 0;; tries++) {
-                _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-                ssize_t n;
-
-                if (fd < 0)
-                        return -errno;
-                n = write(fd, value, len);
-                if (n == (ssize_t) len)
-                        return 0;
-                if (n >= 0)
-                        return -EIO;
-                if (errno != EBUSY || tries >= 200)
-                        return -errno;
-                nanosleep(&(struct timespec) { .tv_nsec = 10 * 1000 * 1000 }, NULL);
-        }
-}
-
-_printf_(2, 3) static int put_str(const char *value, const char *fmt, ...) {
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vwrite_at(value, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
-_printf_(2, 3) static int put_u64(uint64_t v, const char *fmt, ...) {
-        char buf[32];
-        va_list ap;
-        int r;
-
-        snprintf(buf, sizeof(buf), "%llu", (unsigned long long) v);
-        va_start(ap, fmt);
-        r = vwrite_at(buf, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
-static int get_line(const char *dir, const char *name, char **ret) {
-        _cleanup_free_ char *path = NULL;
-
-        if (asprintf(&path, "%s/%s", dir, name) < 0)
-                return -ENOMEM;
-        for (int tries = 0;; tries++) {
-                int r = read_one_line(NULL, path, ret);
-
-                if (r != -EBUSY || tries >= 200)
-                        return r;
-                nanosleep(&(struct timespec) { .tv_nsec = 10 * 1000 * 1000 }, NULL);
-        }
-}
-
-static int get_u64(const char *dir, const char *name, uint64_t *ret) {
-        _cleanup_free_ char *s = NULL;
-        int r = get_line(dir, name, &s);
-
-        return r < 0 ? r : parse_u64(s, ret);
-}
-
 /* Stops and removes the kdamond when this process created it. */
 static void kdamond_remove(DamosMover *m) {
         _cleanup_free_ char *st = NULL;
@@ -190,12 +124,12 @@ static void kdamond_remove(DamosMover *m) {
 
         if (!m->created)
                 return;
-        if (get_line(m->kd, "state", &st) >= 0 && strcmp(st, "on") == 0) {
-                r = put_str("off", "%s/state", m->kd);
+        if (damon_sysfs_read_line(m->kd, "state", &st) >= 0 && strcmp(st, "on") == 0) {
+                r = damon_sysfs_write("off", "%s/state", m->kd);
                 if (r < 0 && r != -EINVAL)
                         log_warning_errno(r, "damos: cannot stop tierd's kdamond, ignoring: %m");
         }
-        r = put_str("0", "%s/kdamonds/nr_kdamonds", m->admin);
+        r = damon_sysfs_write("0", "%s/kdamonds/nr_kdamonds", m->admin);
         if (r < 0)
                 log_warning_errno(r, "damos: cannot remove tierd's kdamond (nr_kdamonds 0): %m");
         else
@@ -215,13 +149,13 @@ static int write_scheme(DamosMover *m, size_t i, bool hot, const char *memcg, ui
         r = damos_quota_for_rate(rate, o->reset_interval_ms, &sz, &reset_ms);
         if (r < 0)
                 return r;
-        r = put_str(hot ? "migrate_hot" : "migrate_cold", "%s/action", S);
+        r = damon_sysfs_write(hot ? "migrate_hot" : "migrate_cold", "%s/action", S);
         if (r == -EINVAL) {
                 log_error("damos: this kernel has no DAMOS action %s (Linux 6.11+)", hot ? "migrate_hot" : "migrate_cold");
                 return -EOPNOTSUPP;
         }
         if (r >= 0) {
-                r = put_u64((uint64_t) (hot ? o->fast_node : o->slow_node), "%s/target_nid", S);
+                r = damon_sysfs_write_u64((uint64_t) (hot ? o->fast_node : o->slow_node), "%s/target_nid", S);
                 if (r == -ENOENT) {
                         log_error("damos: the DAMOS schemes of this kernel have no target_nid (Linux 6.11+)");
                         return -EOPNOTSUPP;
@@ -229,42 +163,42 @@ static int write_scheme(DamosMover *m, size_t i, bool hot, const char *memcg, ui
         }
         /* Every maximum: sysfs starts them at 0. */
         if (r >= 0)
-                r = put_str("0", "%s/access_pattern/sz/min", S);
+                r = damon_sysfs_write("0", "%s/access_pattern/sz/min", S);
         if (r >= 0)
-                r = put_str("18446744073709551615", "%s/access_pattern/sz/max", S);
+                r = damon_sysfs_write("18446744073709551615", "%s/access_pattern/sz/max", S);
         if (hot) {
                 if (r >= 0)
-                        r = put_u64(o->hot_min_accesses, "%s/access_pattern/nr_accesses/min", S);
+                        r = damon_sysfs_write_u64(o->hot_min_accesses, "%s/access_pattern/nr_accesses/min", S);
                 if (r >= 0)
-                        r = put_str("4294967295", "%s/access_pattern/nr_accesses/max", S);
+                        r = damon_sysfs_write("4294967295", "%s/access_pattern/nr_accesses/max", S);
                 age_min = 0;
         } else {
                 if (r >= 0)
-                        r = put_str("0", "%s/access_pattern/nr_accesses/min", S);
+                        r = damon_sysfs_write("0", "%s/access_pattern/nr_accesses/min", S);
                 if (r >= 0)
-                        r = put_str("0", "%s/access_pattern/nr_accesses/max", S);
+                        r = damon_sysfs_write("0", "%s/access_pattern/nr_accesses/max", S);
                 age_min = o->cold_min_age_us / o->aggr_us;
         }
         if (r >= 0)
-                r = put_u64(age_min, "%s/access_pattern/age/min", S);
+                r = damon_sysfs_write_u64(age_min, "%s/access_pattern/age/min", S);
         if (r >= 0)
-                r = put_str("4294967295", "%s/access_pattern/age/max", S);
+                r = damon_sysfs_write("4294967295", "%s/access_pattern/age/max", S);
         /* The quota: bytes per reset interval; no time quota. */
         if (r >= 0)
-                r = put_str("0", "%s/quotas/ms", S);
+                r = damon_sysfs_write("0", "%s/quotas/ms", S);
         if (r >= 0)
-                r = put_u64(sz, "%s/quotas/bytes", S);
+                r = damon_sysfs_write_u64(sz, "%s/quotas/bytes", S);
         if (r >= 0)
-                r = put_u64(reset_ms, "%s/quotas/reset_interval_ms", S);
+                r = damon_sysfs_write_u64(reset_ms, "%s/quotas/reset_interval_ms", S);
         /* Only the tenant's pages: drop those NOT charged to its memcg. */
         if (r >= 0)
-                r = put_str("1", "%s/filters/nr_filters", S);
+                r = damon_sysfs_write("1", "%s/filters/nr_filters", S);
         if (r >= 0)
-                r = put_str("memcg", "%s/filters/0/type", S);
+                r = damon_sysfs_write("memcg", "%s/filters/0/type", S);
         if (r >= 0)
-                r = put_str(memcg, "%s/filters/0/memcg_path", S);
+                r = damon_sysfs_write(memcg, "%s/filters/0/memcg_path", S);
         if (r >= 0)
-                r = put_str("N", "%s/filters/0/matching", S);
+                r = damon_sysfs_write("N", "%s/filters/0/matching", S);
         return r;
 }
 
@@ -304,7 +238,7 @@ static int kdamond_setup(DamosMover *m, const DamosTenant *tenants, size_t n) {
         if (nreg < 0)
                 return nreg;
 
-        r = get_u64(m->admin, "kdamonds/nr_kdamonds", &nr);
+        r = damon_sysfs_read_u64(m->admin, "kdamonds/nr_kdamonds", &nr);
         if (r < 0)
                 return log_error_errno(r, "damos: cannot read %s/kdamonds/nr_kdamonds: %m", m->admin);
         if (nr > 0) {
@@ -313,37 +247,37 @@ static int kdamond_setup(DamosMover *m, const DamosTenant *tenants, size_t n) {
                           m->admin, (unsigned long long) nr);
                 return -EBUSY;
         }
-        r = put_str("1", "%s/kdamonds/nr_kdamonds", m->admin);
+        r = damon_sysfs_write("1", "%s/kdamonds/nr_kdamonds", m->admin);
         if (r < 0)
                 return log_error_errno(r, "damos: cannot create a kdamond (%s/kdamonds/nr_kdamonds): %m", m->admin);
         m->created = true;
 
-        r = put_str("1", "%s/contexts/nr_contexts", m->kd);
+        r = damon_sysfs_write("1", "%s/contexts/nr_contexts", m->kd);
         if (r >= 0) {
-                r = put_str("paddr", "%s/operations", m->ctx);
+                r = damon_sysfs_write("paddr", "%s/operations", m->ctx);
                 if (r == -EINVAL)
                         return log_error_errno(-EOPNOTSUPP, "damos: DAMON has no paddr operations in this kernel "
                                                             "(CONFIG_DAMON_PADDR)");
         }
         if (r >= 0)
-                r = put_u64(o->sample_us, "%s/monitoring_attrs/intervals/sample_us", m->ctx);
+                r = damon_sysfs_write_u64(o->sample_us, "%s/monitoring_attrs/intervals/sample_us", m->ctx);
         if (r >= 0)
-                r = put_u64(o->aggr_us, "%s/monitoring_attrs/intervals/aggr_us", m->ctx);
+                r = damon_sysfs_write_u64(o->aggr_us, "%s/monitoring_attrs/intervals/aggr_us", m->ctx);
         if (r >= 0)
-                r = put_u64(o->update_us, "%s/monitoring_attrs/intervals/update_us", m->ctx);
+                r = damon_sysfs_write_u64(o->update_us, "%s/monitoring_attrs/intervals/update_us", m->ctx);
         if (r >= 0)
-                r = put_u64(o->min_regions, "%s/monitoring_attrs/nr_regions/min", m->ctx);
+                r = damon_sysfs_write_u64(o->min_regions, "%s/monitoring_attrs/nr_regions/min", m->ctx);
         if (r >= 0)
-                r = put_u64(o->max_regions, "%s/monitoring_attrs/nr_regions/max", m->ctx);
+                r = damon_sysfs_write_u64(o->max_regions, "%s/monitoring_attrs/nr_regions/max", m->ctx);
         /* One target: physical memory, the System RAM ranges. */
         if (r >= 0)
-                r = put_str("1", "%s/targets/nr_targets", m->ctx);
+                r = damon_sysfs_write("1", "%s/targets/nr_targets", m->ctx);
         if (r >= 0)
-                r = put_u64((uint64_t) nreg, "%s/targets/0/regions/nr_regions", m->ctx);
+                r = damon_sysfs_write_u64((uint64_t) nreg, "%s/targets/0/regions/nr_regions", m->ctx);
         for (int i = 0; r >= 0 && i < nreg; i++) {
-                r = put_u64(regions[i].start, "%s/targets/0/regions/%d/start", m->ctx, i);
+                r = damon_sysfs_write_u64(regions[i].start, "%s/targets/0/regions/%d/start", m->ctx, i);
                 if (r >= 0)
-                        r = put_u64(regions[i].end, "%s/targets/0/regions/%d/end", m->ctx, i);
+                        r = damon_sysfs_write_u64(regions[i].end, "%s/targets/0/regions/%d/end", m->ctx, i);
         }
         if (r < 0)
                 return log_error_errno(r, "damos: cannot set up the paddr context under %s: %m", m->ctx);
@@ -353,7 +287,7 @@ static int kdamond_setup(DamosMover *m, const DamosTenant *tenants, size_t n) {
                 m->demote_idx[t] = tenants[t].demote_rate ? (int) k++ : -1;
         }
         m->n_schemes = k;
-        r = put_u64(k, "%s/schemes/nr_schemes", m->ctx);
+        r = damon_sysfs_write_u64(k, "%s/schemes/nr_schemes", m->ctx);
         for (size_t t = 0; r >= 0 && t < n; t++) {
                 _cleanup_free_ char *memcg = NULL;
                 const char *c = tenants[t].cgroup;
@@ -372,11 +306,11 @@ static int kdamond_setup(DamosMover *m, const DamosTenant *tenants, size_t n) {
         if (r < 0)
                 return log_error_errno(r, "damos: cannot write the schemes under %s: %m", m->ctx);
 
-        r = put_str("on", "%s/state", m->kd);
+        r = damon_sysfs_write("on", "%s/state", m->kd);
         if (r < 0)
                 return log_error_errno(r, "damos: cannot start tierd's kdamond: %m");
         m->running = true;
-        r = get_u64(m->kd, "pid", &nr);
+        r = damon_sysfs_read_u64(m->kd, "pid", &nr);
         if (r < 0)
                 return log_error_errno(r, "damos: cannot read the pid of tierd's kdamond: %m");
         m->pid = (pid_t) nr;
@@ -469,15 +403,15 @@ pid_t damos_kdamond_pid(const DamosMover *m) {
 static int read_stats(const char *dir, DamosStats *ret) {
         int r;
 
-        r = get_u64(dir, "nr_tried", &ret->nr_tried);
+        r = damon_sysfs_read_u64(dir, "nr_tried", &ret->nr_tried);
         if (r >= 0)
-                r = get_u64(dir, "sz_tried", &ret->sz_tried);
+                r = damon_sysfs_read_u64(dir, "sz_tried", &ret->sz_tried);
         if (r >= 0)
-                r = get_u64(dir, "nr_applied", &ret->nr_applied);
+                r = damon_sysfs_read_u64(dir, "nr_applied", &ret->nr_applied);
         if (r >= 0)
-                r = get_u64(dir, "sz_applied", &ret->sz_applied);
+                r = damon_sysfs_read_u64(dir, "sz_applied", &ret->sz_applied);
         if (r >= 0)
-                r = get_u64(dir, "qt_exceeds", &ret->qt_exceeds);
+                r = damon_sysfs_read_u64(dir, "qt_exceeds", &ret->qt_exceeds);
         return r;
 }
 
@@ -487,13 +421,13 @@ int damos_read_stats(DamosMover *m, DamosTenantStats *ret, size_t n) {
 
         if (!m->running)
                 return -ESRCH;
-        r = get_line(m->kd, "state", &st);
+        r = damon_sysfs_read_line(m->kd, "state", &st);
         if (r >= 0 && strcmp(st, "on") != 0) {
                 log_error("damos: tierd's kdamond stopped by itself");
                 kdamond_remove(m);
                 return -ESRCH;
         }
-        r = put_str("update_schemes_stats", "%s/state", m->kd);
+        r = damon_sysfs_write("update_schemes_stats", "%s/state", m->kd);
         if (r < 0)
                 goto fail;
         for (size_t t = 0; t < n && t < m->n_tenants; t++) {

@@ -42,6 +42,7 @@
  * after creates it again if there are processes. close() and every error
  * after creation remove it (state off, nr_kdamonds 0). */
 #include "damon.h"
+#include "damon_sysfs.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -354,78 +355,9 @@ struct Scanner {
         uint64_t last_span;
 };
 
-static int vwrite_file(const char *value, const char *fmt, va_list ap) {
-        _cleanup_free_ char *path = NULL;
-        size_t len = strlen(value);
-
-        if (vasprintf(&path, fmt, ap) < 0)
-                return -ENOMEM;
-        /* DAMON's sysfs takes a trylock on its global lock and answers
-         * -EBUSY when another command is in flight: retry for ~2 s. */
-        for (int tries = 0;; tries++) {
-                _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-                ssize_t n;
-
-                if (fd < 0)
-                        return -errno;
-                n = write(fd, value, len);
-                if (n == (ssize_t) len)
-                        return 0;
-                if (n >= 0)
-                        return -EIO;
-                if (errno != EBUSY || tries >= 200)
-                        return -errno;
-                nanosleep(&(struct timespec) { .tv_nsec = 10 * 1000 * 1000 }, NULL);
-        }
-}
-
-_printf_(2, 3) static int write_file(const char *value, const char *fmt, ...) {
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vwrite_file(value, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
-_printf_(2, 3) static int write_u64(uint64_t v, const char *fmt, ...) {
-        char buf[32];
-        va_list ap;
-        int r;
-
-        snprintf(buf, sizeof(buf), "%llu", (unsigned long long) v);
-        va_start(ap, fmt);
-        r = vwrite_file(buf, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
-static int read_line(const char *dir, const char *name, char **ret) {
-        _cleanup_free_ char *path = NULL;
-
-        if (asprintf(&path, "%s/%s", dir, name) < 0)
-                return -ENOMEM;
-        /* Some DAMON files (pid) answer -EBUSY while a command is in flight. */
-        for (int tries = 0;; tries++) {
-                int r = read_one_line(NULL, path, ret);
-
-                if (r != -EBUSY || tries >= 200)
-                        return r;
-                nanosleep(&(struct timespec) { .tv_nsec = 10 * 1000 * 1000 }, NULL);
-        }
-}
-
-static int read_u64_file(const char *dir, const char *name, uint64_t *ret) {
-        _cleanup_free_ char *s = NULL;
-        int r = read_line(dir, name, &s);
-
-        return r < 0 ? r : parse_u64(s, ret);
-}
-
 static int kdamond_state(Scanner *s, bool *ret_on) {
         _cleanup_free_ char *st = NULL;
-        int r = read_line(s->kd, "state", &st);
+        int r = damon_sysfs_read_line(s->kd, "state", &st);
 
         if (r < 0)
                 return r;
@@ -456,11 +388,11 @@ static void kdamond_remove(Scanner *s) {
         if (!s->created)
                 return;
         if (kdamond_state(s, &on) >= 0 && on) {
-                r = write_file("off", "%s/state", s->kd);
+                r = damon_sysfs_write("off", "%s/state", s->kd);
                 if (r < 0 && r != -EINVAL)
                         log_warning_errno(r, "cannot stop tierd's kdamond, ignoring: %m");
         }
-        r = write_file("0", "%s/kdamonds/nr_kdamonds", s->admin);
+        r = damon_sysfs_write("0", "%s/kdamonds/nr_kdamonds", s->admin);
         if (r < 0)
                 log_warning_errno(r, "cannot remove tierd's kdamond (nr_kdamonds 0): %m");
         else
@@ -492,14 +424,14 @@ static int kdamond_create(Scanner *s) {
                 if (asprintf(&dir, "%s/module/%s/parameters", s->opts.sysfs_root ? s->opts.sysfs_root : "/sys",
                              mods[i]) < 0)
                         return -ENOMEM;
-                if (read_line(dir, "enabled", &on) >= 0 && strcmp(on, "Y") == 0) {
+                if (damon_sysfs_read_line(dir, "enabled", &on) >= 0 && strcmp(on, "Y") == 0) {
                         log_error("DAMON is in use by someone else: %s is enabled (%s/enabled), and its kdamond is "
                                   "exclusive, so the kernel starts no other kdamond while it runs",
                                   mods[i], dir);
                         return -EBUSY;
                 }
         }
-        r = read_u64_file(s->admin, "kdamonds/nr_kdamonds", &nr);
+        r = damon_sysfs_read_u64(s->admin, "kdamonds/nr_kdamonds", &nr);
         if (r < 0)
                 return log_error_errno(r, "cannot read %s/kdamonds/nr_kdamonds: %m", s->admin);
         if (nr > 0) {
@@ -508,29 +440,29 @@ static int kdamond_create(Scanner *s) {
                           s->admin, (unsigned long long) nr);
                 return -EBUSY;
         }
-        r = write_file("1", "%s/kdamonds/nr_kdamonds", s->admin);
+        r = damon_sysfs_write("1", "%s/kdamonds/nr_kdamonds", s->admin);
         if (r < 0)
                 return log_error_errno(r, "cannot create a kdamond (%s/kdamonds/nr_kdamonds): %m", s->admin);
         s->created = true;
 
-        r = write_file("1", "%s/contexts/nr_contexts", s->kd);
+        r = damon_sysfs_write("1", "%s/contexts/nr_contexts", s->kd);
         if (r >= 0) {
-                r = write_file("vaddr", "%s/%s/operations", s->kd, C);
+                r = damon_sysfs_write("vaddr", "%s/%s/operations", s->kd, C);
                 if (r == -EINVAL) {
                         log_error("DAMON has no vaddr operations in this kernel (CONFIG_DAMON_VADDR)");
                         goto fail;
                 }
         }
         if (r >= 0)
-                r = write_u64(s->iv.sample_us, "%s/%s/monitoring_attrs/intervals/sample_us", s->kd, C);
+                r = damon_sysfs_write_u64(s->iv.sample_us, "%s/%s/monitoring_attrs/intervals/sample_us", s->kd, C);
         if (r >= 0)
-                r = write_u64(s->iv.aggr_us, "%s/%s/monitoring_attrs/intervals/aggr_us", s->kd, C);
+                r = damon_sysfs_write_u64(s->iv.aggr_us, "%s/%s/monitoring_attrs/intervals/aggr_us", s->kd, C);
         if (r >= 0)
-                r = write_u64(s->iv.update_us, "%s/%s/monitoring_attrs/intervals/update_us", s->kd, C);
+                r = damon_sysfs_write_u64(s->iv.update_us, "%s/%s/monitoring_attrs/intervals/update_us", s->kd, C);
         if (r >= 0)
-                r = write_file("300", "%s/%s/monitoring_attrs/nr_regions/min", s->kd, C);
+                r = damon_sysfs_write("300", "%s/%s/monitoring_attrs/nr_regions/min", s->kd, C);
         if (r >= 0)
-                r = write_file("3000", "%s/%s/monitoring_attrs/nr_regions/max", s->kd, C);
+                r = damon_sysfs_write("3000", "%s/%s/monitoring_attrs/nr_regions/max", s->kd, C);
         if (r < 0) {
                 log_error_errno(r, "cannot set up tierd's kdamond context under %s: %m", s->kd);
                 goto fail;
@@ -547,34 +479,34 @@ static int write_targets(Scanner *s, const DamonTargets *t) {
         const char *C = "contexts/0";
         int r;
 
-        r = write_u64(t->n, "%s/%s/targets/nr_targets", s->kd, C);
+        r = damon_sysfs_write_u64(t->n, "%s/%s/targets/nr_targets", s->kd, C);
         for (size_t i = 0; r >= 0 && i < t->n; i++)
-                r = write_u64((uint64_t) t->pids[i], "%s/%s/targets/%zu/pid_target", s->kd, C, i);
+                r = damon_sysfs_write_u64((uint64_t) t->pids[i], "%s/%s/targets/%zu/pid_target", s->kd, C, i);
         if (r < 0 || s->bpf)
                 return r;
 
-        r = write_u64(t->n, "%s/%s/schemes/nr_schemes", s->kd, C);
+        r = damon_sysfs_write_u64(t->n, "%s/%s/schemes/nr_schemes", s->kd, C);
         for (size_t i = 0; r >= 0 && i < t->n; i++) {
                 const char *S = "schemes";
 
                 /* The access pattern defaults to 0-0 everywhere, which
                  * matches nothing: open every maximum. */
-                r = write_file("stat", "%s/%s/%s/%zu/action", s->kd, C, S, i);
+                r = damon_sysfs_write("stat", "%s/%s/%s/%zu/action", s->kd, C, S, i);
                 if (r >= 0)
-                        r = write_file("18446744073709551615", "%s/%s/%s/%zu/access_pattern/sz/max", s->kd, C, S, i);
+                        r = damon_sysfs_write("18446744073709551615", "%s/%s/%s/%zu/access_pattern/sz/max", s->kd, C, S, i);
                 if (r >= 0)
-                        r = write_file("4294967295", "%s/%s/%s/%zu/access_pattern/nr_accesses/max", s->kd, C, S, i);
+                        r = damon_sysfs_write("4294967295", "%s/%s/%s/%zu/access_pattern/nr_accesses/max", s->kd, C, S, i);
                 if (r >= 0)
-                        r = write_file("4294967295", "%s/%s/%s/%zu/access_pattern/age/max", s->kd, C, S, i);
+                        r = damon_sysfs_write("4294967295", "%s/%s/%s/%zu/access_pattern/age/max", s->kd, C, S, i);
                 if (r >= 0)
-                        r = write_file("1", "%s/%s/%s/%zu/filters/nr_filters", s->kd, C, S, i);
+                        r = damon_sysfs_write("1", "%s/%s/%s/%zu/filters/nr_filters", s->kd, C, S, i);
                 if (r >= 0)
-                        r = write_file("target", "%s/%s/%s/%zu/filters/0/type", s->kd, C, S, i);
+                        r = damon_sysfs_write("target", "%s/%s/%s/%zu/filters/0/type", s->kd, C, S, i);
                 if (r >= 0)
-                        r = write_u64(i, "%s/%s/%s/%zu/filters/0/damon_target_idx", s->kd, C, S, i);
+                        r = damon_sysfs_write_u64(i, "%s/%s/%s/%zu/filters/0/damon_target_idx", s->kd, C, S, i);
                 /* matching N: filter out what is NOT target i */
                 if (r >= 0)
-                        r = write_file("N", "%s/%s/%s/%zu/filters/0/matching", s->kd, C, S, i);
+                        r = damon_sysfs_write("N", "%s/%s/%s/%zu/filters/0/matching", s->kd, C, S, i);
         }
         return r;
 }
@@ -632,7 +564,7 @@ static int kdamond_apply(Scanner *s, DamonTargets *next) {
                         return 0;
                 r = write_targets(s, next);
                 if (r >= 0)
-                        r = write_file(cmd, "%s/state", s->kd);
+                        r = damon_sysfs_write(cmd, "%s/state", s->kd);
                 if (r != -EINVAL)
                         break;
                 log_debug("kdamond %s refused the targets (a process exited?), retrying", cmd);
@@ -643,7 +575,7 @@ static int kdamond_apply(Scanner *s, DamonTargets *next) {
         if (!s->running) {
                 uint64_t pid;
 
-                r = read_u64_file(s->kd, "pid", &pid);
+                r = damon_sysfs_read_u64(s->kd, "pid", &pid);
                 if (r < 0)
                         return log_error_errno(r, "cannot read the pid of tierd's kdamond: %m");
                 s->kdamond = (pid_t) pid;
@@ -848,7 +780,7 @@ static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHea
                         log_debug("%llu DAMON region records dropped (ring buffer full)",
                                   (unsigned long long) kscan_dropped(s->kscan));
         } else {
-                r = write_file("update_schemes_tried_regions", "%s/state", s->kd);
+                r = damon_sysfs_write("update_schemes_tried_regions", "%s/state", s->kd);
                 if (r < 0) {
                         if (kdamond_state(s, &on) >= 0 && !on) {
                                 log_debug("tierd's kdamond stopped during the scan: removing it");
