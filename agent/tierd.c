@@ -241,13 +241,13 @@ static void print_config(const Config *c) {
         }
 }
 
-/* --check-config: load and validate; print the effective configuration. */
-static int check_config(const Args *a) {
-        _cleanup_(config_freep) Config *c = NULL;
+/* Loads the configuration; a failure is said on stderr, and as JSON on
+ * stdout with --json. */
+static int load_config(const Args *a, Config **ret) {
         _cleanup_free_ char *error = NULL;
         int r;
 
-        r = config_load(a->config_path, NULL, &c, &error);
+        r = config_load(a->config_path, NULL, ret, &error);
         if (r < 0) {
                 const char *msg = error ? error : strerror(-r);
 
@@ -259,8 +259,18 @@ static int check_config(const Args *a) {
                         json_object_put(o);
                 }
                 log_error("%s", msg);
-                return 1;
         }
+        return r;
+}
+
+/* --check-config: load and validate; print the effective configuration. */
+static int check_config(const Args *a) {
+        _cleanup_(config_freep) Config *c = NULL;
+        int r;
+
+        r = load_config(a, &c);
+        if (r < 0)
+                return 1;
         if (a->json) {
                 json_object *o = config_to_json(c);
 
@@ -277,24 +287,12 @@ static int check_config(const Args *a) {
  * configuration's scanner section. */
 static int verb_scan(const Args *a) {
         _cleanup_(config_freep) Config *c = NULL;
-        _cleanup_free_ char *error = NULL;
         ScanCmd cmd = a->scan;
         int r;
 
-        r = config_load(a->config_path, NULL, &c, &error);
-        if (r < 0) {
-                const char *msg = error ? error : strerror(-r);
-
-                if (a->json) {
-                        json_object *o = json_object_new_object();
-
-                        json_object_object_add(o, "error", json_object_new_string(msg));
-                        print_json(o);
-                        json_object_put(o);
-                }
-                log_error("%s", msg);
+        r = load_config(a, &c);
+        if (r < 0)
                 return 1;
-        }
         if (!cmd.backend)
                 cmd.backend = c->scanner.backend;
         if (!cmd.period_ms)
