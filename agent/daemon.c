@@ -353,8 +353,9 @@ typedef struct Moved {
         uint64_t promoted, demoted, failed;
 } Moved;
 
-/* Carries out one tenant's plan; refunds what did not move. */
-static int tenant_move(Agent *a, Period *p, size_t k, Moved *ret) {
+/* Carries out the moves of one tenant's plan in DIRECTION, adds what
+ * moved to *ret; refunds what did not move. */
+static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, Moved *ret) {
         const PlanTenantResult *res = &p->plan.tenants[k];
         TenantState *st = p->states[k];
         Moved m = { 0 };
@@ -365,6 +366,8 @@ static int tenant_move(Agent *a, Period *p, size_t k, Moved *ret) {
                 bool demote = mv->direction == PLAN_DEMOTE;
                 uint64_t moved = 0;
 
+                if (mv->direction != direction)
+                        continue;
                 if (!mv->has_range) {
                         ReclaimResult rr;
 
@@ -398,9 +401,12 @@ static int tenant_move(Agent *a, Period *p, size_t k, Moved *ret) {
                         };
                         MovePagesResult mr;
 
+                        /* -ENOMEM here is the kernel's: migrate_pages()
+                         * found no free page on the target node (a full
+                         * fast tier), and move_pages(2) then fails as a
+                         * whole. A failed move, refunded below, not the
+                         * agent out of memory. */
                         r = mover_move_pages(mv->range.pid, &mv->range, 1, &o, &mr);
-                        if (r == -ENOMEM)
-                                return r;
                         if (r < 0)
                                 log_debug("%s: move_pages of pid %d failed: %s", res->path, (int) mv->range.pid,
                                           strerror(-r));
@@ -425,7 +431,45 @@ static int tenant_move(Agent *a, Period *p, size_t k, Moved *ret) {
         st->promoted += m.promoted;
         st->demoted += m.demoted;
         st->failed += m.failed;
-        *ret = m;
+        ret->promoted += m.promoted;
+        ret->demoted += m.demoted;
+        ret->failed += m.failed;
+        return 0;
+}
+
+/* Carries out the plan: every tenant's demotions first (they free the
+ * room promotions fill), then the promotions by class, highest priority
+ * first. When a tier holds less than the planner counted on (the kernel
+ * refuses to allocate on a nearly full node), the lower classes come up
+ * short, not the higher ones. RET: per tenant, in plan order. */
+static int plan_move(Agent *a, Period *p, Moved *ret) {
+        _cleanup_free_ size_t *order = calloc(p->n_tenants ? p->n_tenants : 1, sizeof(*order));
+        size_t n = 0;
+        int r;
+
+        if (!order)
+                return -ENOMEM;
+        for (size_t k = 0; k < p->n_tenants; k++) {
+                const PlanTenantResult *res = &p->plan.tenants[k];
+                size_t j = n++;
+
+                if (res->ignored || res->observe_only) {
+                        n--;
+                        continue;
+                }
+                r = tenant_move(a, p, k, PLAN_DEMOTE, &ret[k]);
+                if (r < 0)
+                        return r;
+                /* insertion sort by class rank, stable */
+                for (; j > 0 && p->plan_tenants[order[j - 1]].class_rank > p->plan_tenants[k].class_rank; j--)
+                        order[j] = order[j - 1];
+                order[j] = k;
+        }
+        for (size_t i = 0; i < n; i++) {
+                r = tenant_move(a, p, order[i], PLAN_PROMOTE, &ret[order[i]]);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -446,6 +490,7 @@ static json_object *held_json(const PlanHeld *h) {
 /* One period; PLAN false: scan only (the arming period). */
 static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_ms) {
         _cleanup_(period_done) Period p = { 0 };
+        _cleanup_free_ Moved *moved = NULL;
         uint64_t t0 = now_ms(), t1;
         Moved total = { 0 };
         json_object *o = NULL, *ta = NULL;
@@ -466,6 +511,12 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
         r = period_plan(a, &p, t1);
         if (r < 0)
                 return r;
+        moved = calloc(p.n_tenants ? p.n_tenants : 1, sizeof(*moved));
+        if (!moved)
+                return -ENOMEM;
+        r = plan_move(a, &p, moved);
+        if (r < 0)
+                return r;
         if (a->args->json) {
                 o = json_object_new_object();
                 ta = json_object_new_array();
@@ -474,17 +525,9 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
                 const PlanTenantResult *res = &p.plan.tenants[k];
                 const EffectivePolicy *pol = &p.pol[p.tenant_index[k]];
                 const CgroupInfo *ci = &p.tree->cgroups[p.tenant_index[k]];
-                Moved m = { 0 };
+                Moved m = moved[k];
                 uint64_t hot = 0, cold = 0;
 
-                if (!res->ignored && !res->observe_only) {
-                        r = tenant_move(a, &p, k, &m);
-                        if (r < 0) {
-                                json_object_put(o);
-                                json_object_put(ta);
-                                return r;
-                        }
-                }
                 total.promoted += m.promoted;
                 total.demoted += m.demoted;
                 total.failed += m.failed;
@@ -634,6 +677,8 @@ int daemon_run(const DaemonArgs *args) {
 
                 r = agent_period(&a, n, n > 0, &scan_ms);
                 if (r < 0) {
+                        if (r == -ENOMEM) /* the only error not logged where it happens */
+                                log_error("period %u: out of memory", n);
                         status = 1;
                         break;
                 }

@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+"""vm suite: enforcement by the agent loop (`tierd` without a command), one
+boot per kernel (idle: --backend idle_page; stock: --backend bpf), with a
+512 MiB fast node 0 and kernel.numa_balancing=0 set explicitly, several
+scenarios in turn (each in its own tenant cgroup, removed before the next
+one). Every daemon run uses 1 s periods and the built-in defaults (classes
+critical, latency, standard, batch, scavenger; 60 s hysteresis; 1% or
+16 MiB of headroom) but for the scanner's CPU budget: a configuration file
+sets it to 100% of one CPU, because the built-in 5% covers only a few MiB
+per 1 s period under TCG (a pass over a 256 MiB workload would take tens
+of periods, and the tenants would be planned on partial heat):
+
+  limit     a 256 MiB workload (48 MiB hot) on node 0, tier0.max=64M:
+            within 6 periods the tenant's tier-0 bytes (memory.numa_stat,
+            anon + file on N0) are <= 64 MiB + 2%, >= 95% of its 48 MiB hot
+            set is still on node 0 and >= 95% of the bytes it had to shed
+            (256 - 64 MiB) were cold pages (the coldest went first)
+  promote   a 64 MiB workload (16 MiB hot) placed on node 1 with --node 1
+            (the helper binds it with mbind(MPOL_BIND): move_pages(2)
+            migrates regardless of the VMA policy, and nothing faults the
+            pages again), tenant annotated class=standard: >= 95% of the hot
+            set on node 0 within 10 periods; its cold pages stay on node 1
+  quota     a 128 MiB workload (16 MiB hot) on node 0, tier0.max=16M,
+            demote.rate=8M demote.burst=8M, 8 periods: for every window of
+            periods i..j the demoted bytes (JSON moved.demoted_bytes) are
+            <= burst + rate * (time_ms[j] - time_ms[i]) (the token bucket's
+            own bound: it is refilled at each plan time and starts full),
+            likewise the growth of tier_bytes[1] (memory.numa_stat); and the
+            rate over the whole run <= 8 MiB/s + one burst; it demoted
+            something in most periods (the quota, not the scanner, limits)
+  arbit     two tenants, latency and batch, each with a 112 MiB hot set
+            (+8 MiB cold) placed on node 1, while a filler process outside
+            any tenant leaves ~185 MiB of room on node 0 (free minus the
+            16 MiB headroom): both hot sets (224 MiB) cannot fit. Within 10
+            periods latency has >= 95% of its hot set on node 0; batch has
+            what is left: its hot bytes on node 0 <= the room left by latency
+            + 8 MiB, and > 0; node 0 keeps >= headroom - 4 MiB free. (The
+            kernel refuses the last promotions with ENOMEM before the
+            planner's headroom is reached: node 0's DMA32 min watermark is
+            22 MiB and its DMA zone's ~15 MiB count in MemFree but are
+            reserved; the count of those failures is printed.)
+  observe   a 64 MiB workload on node 0, mode=observe tier0.max=16M, 3
+            periods: memory.numa_stat's N1 bytes unchanged and the workload
+            all on node 0, moved bytes 0 in every period, the plan says
+            demote_bytes > 0 and observe_only true
+  integrity a 32 MiB workload (16 MiB hot, 20 reads/s) with its hot set
+            flipped between the two halves (SIGUSR1) while tier0.max toggles
+            between 16M (demote the half that went cold) and max (promote
+            the half that became hot), for 18 periods with a 1 s hysteresis
+            (in the configuration file: the built-in 60 s would block the
+            moves back); >= 2000 pages migrated (moved bytes / 4096), >= 1000
+            each way, and the
+            workload's checksums intact
+
+The workloads run on CPU 1 next to a "ticker" (see test-scan-idle.py: the
+TCG soft TLB otherwise hides the accesses of the hot set from idle page
+tracking).
+
+usage: test-enforce.py idle|stock BUILD_DIR
+(TEST_ENFORCE_DUMP=FILE also writes the guest's whole output to FILE)"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
+from tap import Tap, parse_json, run_vm, sections  # noqa: E402
+
+kernel, build = sys.argv[1], sys.argv[2]
+t = Tap()
+if os.geteuid() != 0:
+    t.skip_all('needs root to install the testbed packages and cache kernels')
+BACKEND = {'idle': 'idle_page', 'stock': 'bpf'}.get(kernel)
+if not BACKEND:
+    t.skip_all(f'no enforcement backend chosen for kernel {kernel}')
+
+GUEST = r'''
+B=@BACKEND@
+CG=/sys/fs/cgroup
+sysctl -w kernel.numa_balancing=0 > /dev/null
+echo "=== BEGIN numa_balancing"; cat /proc/sys/kernel/numa_balancing; echo "=== END numa_balancing"
+# start CGROUP ARGS...: a workload in CGROUP (created), pid in $w
+start() {
+    c=$1; shift
+    mkdir -p $CG/$c
+    rm -f /tmp/$c.ready /tmp/$c.json
+    sh -c "echo \$\$ > $CG/$c/cgroup.procs; exec numactl -C 1 workload $* --report /tmp/$c.json --ready /tmp/$c.ready" &
+    w=$!
+    while [ ! -e /tmp/$c.ready ]; do sleep 0.2; done
+}
+rep() {
+    rm -f /tmp/$2.json; kill -USR2 $1
+    while [ ! -e /tmp/$2.json ]; do sleep 0.2; done
+    echo "=== BEGIN $3"; cat /tmp/$2.json; echo; echo "=== END $3"
+}
+numa() { echo "=== BEGIN $2"; cat $CG/$1/memory.numa_stat; echo "=== END $2"; }
+free0() { echo "=== BEGIN $1"; cat /sys/devices/system/node/node0/meminfo; echo "=== END $1"; }
+# agent NAME ARGS...: tierd's JSON lines in NAME, stderr in NAME-err, status in NAME-rc
+agent() {
+    n=$1; shift
+    tierd --backend $B --period 1 --json "$@" > /tmp/$n.out 2> /tmp/$n.err
+    rc=$?
+    out $n $rc
+}
+out() {
+    echo "=== BEGIN $1-rc"; echo $2; echo "=== END $1-rc"
+    echo "=== BEGIN $1"; cat /tmp/$1.out; echo "=== END $1"
+    echo "=== BEGIN $1-err"; tail -c 3000 /tmp/$1.err; echo "=== END $1-err"
+}
+stop() { kill -TERM $1; wait $1; rmdir $CG/$2; }
+# the built-in defaults, but for the scanner's CPU budget: 5% of one CPU
+# covers a few MiB per 1 s period under TCG, so a pass over a workload
+# would take tens of periods; 100% lets a pass finish within a period
+mkdir -p /tmp/cfg /tmp/cfg6
+echo '{ "scanner": { "cpu_budget": "100%" } }' > /tmp/cfg/tierd.json
+echo '{ "scanner": { "cpu_budget": "100%" }, "mover": { "hysteresis": "1s" } }' > /tmp/cfg6/tierd.json
+chmod 644 /tmp/cfg/tierd.json /tmp/cfg6/tierd.json
+D="--config /tmp/cfg/tierd.json"
+numactl -C 1 sh -c 'while :; do sleep 0.05; done' &
+free0 mem-boot
+
+# 1. limit
+start lim --size 256 --hot 48 --rate 20
+tierctl --config /nonexistent annotate lim tier0.max=64M
+rep $w lim lim-before
+numa lim lim-numa-before
+agent lim $D --periods 6
+numa lim lim-numa-after
+rep $w lim lim-after
+stop $w lim
+
+# 2. promotion
+start pro --size 64 --hot 16 --rate 20 --node 1
+tierctl --config /nonexistent annotate pro class=standard
+rep $w pro pro-before
+agent pro $D --periods 10
+rep $w pro pro-after
+stop $w pro
+
+# 3. quota
+start quo --size 128 --hot 16 --rate 20
+tierctl --config /nonexistent annotate quo tier0.max=16M demote.rate=8M demote.burst=8M
+numa quo quo-numa-before
+agent quo $D --periods 8
+numa quo quo-numa-after
+rep $w quo quo-after
+stop $w quo
+
+# 4. arbitration: a filler outside the tenants leaves ~160 MiB of room
+f=$(awk '/MemFree/ {print int($4 / 1024)}' /sys/devices/system/node/node0/meminfo)
+fill=$((f - 16 - 160 - 24))
+echo "=== BEGIN arb-fill"; echo $f $fill; echo "=== END arb-fill"
+numactl -C 1 workload --size $fill --hot 0 --rate 1 --ready /tmp/fill.ready &
+fw=$!
+while [ ! -e /tmp/fill.ready ]; do sleep 0.2; done
+start arl --size 120 --hot 112 --rate 20 --node 1
+start arb --size 120 --hot 112 --rate 20 --node 1
+wl=$(cat $CG/arl/cgroup.procs); wb=$w
+tierctl --config /nonexistent annotate arl class=latency
+tierctl --config /nonexistent annotate arb class=batch
+free0 arb-mem-before
+agent arb $D --periods 10 -v
+echo "=== BEGIN arb-fail"; grep -c "move_pages of pid .* failed: Cannot allocate memory" /tmp/arb.err; echo "=== END arb-fail"
+free0 arb-mem-after
+rep $wl arl arl-after
+rep $wb arb arb-after
+stop $wl arl
+stop $wb arb
+kill -TERM $fw; wait $fw
+
+# 5. observe
+start obs --size 64 --hot 16 --rate 20
+tierctl --config /nonexistent annotate obs mode=observe tier0.max=16M
+numa obs obs-numa-before
+agent obs $D --periods 3
+numa obs obs-numa-after
+rep $w obs obs-after
+stop $w obs
+
+# 6. integrity: ping-pong between the halves of a 32 MiB workload
+start int --size 32 --hot 16 --rate 20
+tierctl --config /tmp/cfg6/tierd.json annotate int tier0.max=16M
+tierd --backend $B --period 1 --json --config /tmp/cfg6/tierd.json --periods 18 > /tmp/int.out 2> /tmp/int.err &
+a=$!
+sleep 3
+for i in 1 2 3 4 5; do
+    kill -USR1 $w
+    tierctl --config /tmp/cfg6/tierd.json annotate int tier0.max=max
+    sleep 2
+    tierctl --config /tmp/cfg6/tierd.json annotate int tier0.max=16M
+    sleep 1.5
+done
+wait $a
+out int $?
+rep $w int int-after
+stop $w int
+'''.replace('@BACKEND@', BACKEND)
+
+MIB = 1 << 20
+PAGE = 4096
+status, out = run_vm(kernel, GUEST, build, timeout=600, extra=('--fast', '512M'))
+if os.environ.get('TEST_ENFORCE_DUMP'):
+    with open(os.environ['TEST_ENFORCE_DUMP'], 'w') as f:
+        f.write(out)
+if not t.ok(status == 0, f'{kernel}: VM booted and the guest script ran', f'status {status}\n{out[-3000:]}'):
+    t.done()
+s = sections(out)
+t.eq((s.get('numa_balancing') or '').strip(), '0', 'kernel.numa_balancing is 0')
+
+
+def agent(name):
+    """The JSON lines of agent run NAME, after checking it exited 0 without an error."""
+    rc = (s.get(f'{name}-rc') or '').strip()
+    err = s.get(f'{name}-err') or ''
+    t.ok(rc == '0' and 'error' not in err.lower(), f'{name}: tierd exit 0, no error on stderr',
+         f'rc {rc!r}\n{err[-2000:]}\n{(s.get(name) or "")[-1000:]}')
+    lines = []
+    for ln in (s.get(name) or '').splitlines():
+        try:
+            lines.append(json.loads(ln))
+        except ValueError:
+            t.ok(False, f'{name}: a JSON line', ln[:500])
+    return lines
+
+
+def tenant(line, cg):
+    return next((x for x in line['tenants'] if x['cgroup'] == cg), None)
+
+
+def numa_stat(text):
+    """{(kind, node): bytes} of memory.numa_stat's anon and file lines."""
+    r = {}
+    for ln in (text or '').splitlines():
+        f = ln.split()
+        if f and f[0] in ('anon', 'file'):
+            for kv in f[1:]:
+                k, v = kv.split('=')
+                r[(f[0], int(k[1:]))] = int(v)
+    return r
+
+
+def node_bytes(ns, node):
+    return ns.get(('anon', node), 0) + ns.get(('file', node), 0)
+
+
+def memfree(text):
+    for ln in (text or '').splitlines():
+        if 'MemFree' in ln:
+            return int(ln.split()[3]) * 1024
+    return None
+
+
+def hot_on(rep, node):
+    return rep['hot_pages_by_node'].get(str(node), 0)
+
+
+def cold_on(rep, node):
+    return rep['cold_pages_by_node'].get(str(node), 0)
+
+
+def hot_pages(rep):
+    return sum(h['end'] - h['start'] for h in rep['hot']) // PAGE
+
+
+def summary(name, lines, cg):
+    for ln in lines:
+        x = tenant(ln, cg)
+        if x:
+            print(f'# {name} p{ln["period"]} t={ln["time_ms"]} scan {ln["scan_ms"]:.0f}ms tiers '
+                  f'{[b >> 20 for b in x["tier_bytes"]]} MiB hot {x["hot_bytes"] >> 20} cold {x["cold_bytes"] >> 20} '
+                  f'plan -{x["plan"]["demote_bytes"] >> 20}/+{x["plan"]["promote_bytes"] >> 20} '
+                  f'moved -{x["moved"]["demoted_bytes"] >> 20}/+{x["moved"]["promoted_bytes"] >> 20} '
+                  f'failed {x["moved"]["failed_bytes"] >> 10} KiB held_p {x["plan"]["held_promote"]} '
+                  f'held_d {x["plan"]["held_demote"]}')
+
+
+# --- 1. limit
+lines = agent('lim')
+summary('lim', lines, 'lim')
+a = parse_json(t, s.get('lim-after'), 'lim: workload report after')
+b = parse_json(t, s.get('lim-before'), 'lim: workload report before')
+na = numa_stat(s.get('lim-numa-after'))
+nb = numa_stat(s.get('lim-numa-before'))
+if a and b:
+    t.ok(cold_on(b, 0) + hot_on(b, 0) == 256 * MIB // PAGE, 'lim: the workload starts all on node 0',
+         b['cold_pages_by_node'])
+    t0 = node_bytes(na, 0)
+    t.ok(t0 <= 64 * MIB * 1.02, f'lim: tier-0 bytes after 6 periods {t0 / MIB:.1f} MiB <= 64 MiB + 2% '
+         f'(before {node_bytes(nb, 0) / MIB:.1f} MiB)', na)
+    hp = hot_pages(a)
+    t.ok(hot_on(a, 0) >= 0.95 * hp, f'lim: {hot_on(a, 0)} of {hp} hot pages still on node 0 (>= 95%)',
+         a['hot_pages_by_node'])
+    shed = (256 - 64) * MIB // PAGE
+    t.ok(cold_on(a, 1) >= 0.95 * shed, f'lim: {cold_on(a, 1)} cold pages demoted to node 1 (>= 95% of the {shed} '
+         'pages to shed: the coldest went)', a['cold_pages_by_node'])
+    t.ok(a['intact'], 'lim: workload intact')
+    done = next((ln['period'] for ln in lines if tenant(ln, 'lim') and
+                 sum(tenant(ln, 'lim')['tier_bytes'][:1]) <= 64 * MIB * 1.02), None)
+    print(f'# lim: tier_bytes[0] first <= 64 MiB + 2% at the walk of period {done}')
+
+# --- 2. promotion
+lines = agent('pro')
+summary('pro', lines, 'pro')
+b = parse_json(t, s.get('pro-before'), 'pro: workload report before')
+a = parse_json(t, s.get('pro-after'), 'pro: workload report after')
+if a and b:
+    hp = hot_pages(a)
+    t.ok(hot_on(b, 1) == hp, f'pro: the hot set starts on node 1 ({hot_on(b, 1)} of {hp} pages)', b['hot_pages_by_node'])
+    t.ok(hot_on(a, 0) >= 0.95 * hp, f'pro: {hot_on(a, 0)} of {hp} hot pages on node 0 after 10 periods (>= 95%)',
+         a['hot_pages_by_node'])
+    t.ok(cold_on(a, 0) <= 0.05 * (64 * MIB // PAGE - hp), f'pro: cold pages stay on node 1 ({cold_on(a, 0)} on node 0)',
+         a['cold_pages_by_node'])
+    t.ok(a['intact'], 'pro: workload intact')
+
+# --- 3. quota
+RATE, BURST = 8 * MIB, 8 * MIB
+lines = agent('quo')
+summary('quo', lines, 'quo')
+pts = [(ln['time_ms'], tenant(ln, 'quo')) for ln in lines if tenant(ln, 'quo')]
+if pts:
+    worst, worst_tb = (0, None), (0, None)
+    for i in range(len(pts)):
+        acc = 0
+        for j in range(i, len(pts)):
+            acc += pts[j][1]['moved']['demoted_bytes']
+            bound = BURST + RATE * (pts[j][0] - pts[i][0]) / 1000 + PAGE
+            if acc - bound > worst[0] or worst[1] is None:
+                worst = (acc - bound, (i, j, acc, bound))
+            grow = pts[j][1]['tier_bytes'][1] - pts[i][1]['tier_bytes'][1]
+            if grow - bound > worst_tb[0] or worst_tb[1] is None:
+                worst_tb = (grow - bound, (i, j, grow, bound))
+    t.ok(worst[0] <= 0, 'quo: for every window of periods, demoted bytes <= burst + 8 MiB/s * elapsed '
+         f'(closest/worst: periods {worst[1][0]}..{worst[1][1]}: {worst[1][2]} vs {worst[1][3]:.0f})')
+    t.ok(worst_tb[0] <= 0, 'quo: for every window of periods, tier_bytes[1] growth <= burst + 8 MiB/s * elapsed '
+         f'(closest/worst: periods {worst_tb[1][0]}..{worst_tb[1][1]}: {worst_tb[1][2]} vs {worst_tb[1][3]:.0f})')
+    total = sum(p[1]['moved']['demoted_bytes'] for p in pts)
+    secs = (pts[-1][0] - pts[0][0]) / 1000
+    print(f'# quo: demoted {total / MIB:.1f} MiB over {secs:.2f} s between the first and the last plan '
+          f'({(total - BURST) / MIB / secs if secs else 0:.2f} MiB/s after one burst)')
+    t.ok(total <= BURST + RATE * secs + PAGE, f'quo: total demoted {total / MIB:.1f} MiB <= 8 MiB burst + 8 MiB/s * {secs:.2f} s')
+    busy = sum(1 for p in pts if p[1]['moved']['demoted_bytes'] > 0)
+    t.ok(busy >= len(pts) - 2 and total >= RATE * secs * 0.5,
+         f'quo: it demoted in {busy} of {len(pts)} periods, {total / MIB:.1f} MiB (the quota is what limits)')
+    nb, na = numa_stat(s.get('quo-numa-before')), numa_stat(s.get('quo-numa-after'))
+    g = node_bytes(na, 1) - node_bytes(nb, 1)
+    print(f'# quo: numa_stat N1 grew {g / MIB:.1f} MiB over the whole run')
+    t.ok(abs(g - total) <= 2 * MIB, f'quo: numa_stat N1 growth {g / MIB:.1f} MiB matches the moved bytes '
+         f'{total / MIB:.1f} MiB (+-2 MiB)')
+
+# --- 4. arbitration
+lines = agent('arb')
+summary('arb latency', lines, 'arl')
+summary('arb batch', lines, 'arb')
+fill = (s.get('arb-fill') or '').split()
+print(f'# arb: {(s.get("arb-fail") or "").strip()} move_pages calls failed with ENOMEM (target node full)')
+fb, fa = memfree(s.get('arb-mem-before')), memfree(s.get('arb-mem-after'))
+al = parse_json(t, s.get('arl-after'), 'arb: latency workload report after')
+ab = parse_json(t, s.get('arb-after'), 'arb: batch workload report after')
+if al and ab and fb and fa:
+    HEAD = 16 * MIB
+    room = fb - HEAD
+    hl, hb = hot_pages(al), hot_pages(ab)
+    print(f'# arb: node 0 free {fill[0] if fill else "?"} MiB at the start, filler {fill[1] if fill else "?"} MiB; '
+          f'free before {fb / MIB:.1f} MiB (room {room / MIB:.1f} MiB), after {fa / MIB:.1f} MiB; '
+          f'latency hot on node 0 {hot_on(al, 0)}/{hl}, batch {hot_on(ab, 0)}/{hb}')
+    t.ok((hl + hb) * PAGE > room, f'arb: the hot sets ({(hl + hb) * PAGE / MIB:.0f} MiB) cannot both fit the room '
+         f'({room / MIB:.1f} MiB)')
+    t.ok(hot_on(al, 0) >= 0.95 * hl, f'arb: latency has {hot_on(al, 0)} of {hl} hot pages on node 0 (>= 95%)',
+         al['hot_pages_by_node'])
+    left = room - hot_on(al, 0) * PAGE
+    got = (hot_on(ab, 0) + cold_on(ab, 0)) * PAGE
+    t.ok(0 < got <= left + 8 * MIB, f'arb: batch got {got / MIB:.1f} MiB on node 0, what is left '
+         f'({left / MIB:.1f} MiB + 8 MiB)', ab['hot_pages_by_node'])
+    t.ok(fa >= HEAD - 4 * MIB, f'arb: node 0 keeps {fa / MIB:.1f} MiB free (>= headroom 16 MiB - 4 MiB)')
+    t.ok(al['intact'] and ab['intact'], 'arb: workloads intact')
+
+# --- 5. observe
+lines = agent('obs')
+summary('obs', lines, 'obs')
+nb, na = numa_stat(s.get('obs-numa-before')), numa_stat(s.get('obs-numa-after'))
+a = parse_json(t, s.get('obs-after'), 'obs: workload report after')
+xs = [tenant(ln, 'obs') for ln in lines]
+if a and xs and all(xs):
+    t.ok(node_bytes(na, 1) == node_bytes(nb, 1) and node_bytes(nb, 1) == 0 and cold_on(a, 1) + hot_on(a, 1) == 0,
+         f'obs: numa_stat N1 unchanged ({node_bytes(nb, 1)} -> {node_bytes(na, 1)}) and the workload all on node 0')
+    t.ok(all(x['moved']['demoted_bytes'] == 0 and x['moved']['promoted_bytes'] == 0 for x in xs) and
+         all(ln['demoted_bytes'] == 0 and ln['promoted_bytes'] == 0 for ln in lines),
+         'obs: moved bytes 0 in every period')
+    t.ok(all(x['plan']['observe_only'] for x in xs), 'obs: plan observe_only true in every period')
+    d = max(x['plan']['demote_bytes'] for x in xs)
+    t.ok(d >= 40 * MIB, f'obs: the plan reports what it would have demoted ({d / MIB:.1f} MiB, >= 40 MiB of the '
+         '48 MiB over tier0.max)')
+    t.ok(xs[-1]['mode'] == 'observe', 'obs: the tenant is reported in mode observe')
+
+# --- 6. integrity
+lines = agent('int')
+summary('int', lines, 'int')
+a = parse_json(t, s.get('int-after'), 'int: workload report after')
+moved = sum(ln['demoted_bytes'] + ln['promoted_bytes'] for ln in lines)
+dem = sum(ln['demoted_bytes'] for ln in lines)
+pro = sum(ln['promoted_bytes'] for ln in lines)
+print(f'# int: demoted {dem // PAGE} pages, promoted {pro // PAGE} pages')
+t.ok(moved // PAGE >= 2000, f'int: {moved // PAGE} pages migrated (>= 2000)')
+t.ok(pro // PAGE >= 1000 and dem // PAGE >= 1000, f'int: both ways ({dem // PAGE} down, {pro // PAGE} up, >= 1000 each)')
+if a:
+    t.ok(a['intact'] and a['bad_pages'] == 0 and a['phase'] == 5,
+         f'int: workload intact after the migrations (bad pages {a["bad_pages"]}, phase {a["phase"]})')
+t.done()
