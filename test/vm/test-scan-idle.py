@@ -30,9 +30,10 @@ idle_page`, one boot of the idle kernel, several scenarios:
             on stderr says "error", the tenant is reported empty
   rmdir     the workload is killed and its cgroup removed during a virtual
             and a physical scan: the same
-  budget    a 128 MiB workload, --cpu-budget 50 (5% of one CPU): the scan's
-            CPU time over the measured wall time stays <= 6.5% in both modes
-            while an unbudgeted scan of the same workload needs more, and
+  budget    a 128 MiB workload, --cpu-budget 50 (5% of one CPU; 10% for
+            physical mode, which visits every PFN): the scan's CPU time
+            over the measured wall time stays within the budget + 1.5
+            points while an unbudgeted virtual scan needs more, and
             the paced scan still classifies the workload once its pass,
             resumed period after period from where the budget stopped it,
             comes around (a page is classified from its second visit).
@@ -150,7 +151,7 @@ done
 start t7 --size 128 --hot 16 --rate 20
 sec budget-free $S --cgroup t7 --periods 2 --period-ms 1000 --cpu-budget 0
 sec budget-virt $S --cgroup t7 --periods 6 --period-ms 1000 --cpu-budget 50
-sec budget-phys $S --physical --cgroup t7 --periods 10 --period-ms 1000 --cpu-budget 50
+sec budget-phys $S --physical --cgroup t7 --periods 14 --period-ms 1000 --cpu-budget 100
 stop $w
 '''
 
@@ -348,20 +349,27 @@ free = scan('budget-free')
 if free:
     f_ratio = (free['cpu']['user_seconds'] + free['cpu']['system_seconds']) / (free['periods'] * free['period_ms'] / 1000)
     print(f'# budget: unbudgeted virtual scan of 128 MiB: {100 * f_ratio:.2f}% of a CPU')
+# Physical mode visits every PFN of the machine: at 5% a pass (two are
+# needed to classify) took 3 periods on a quiet host and more than 10 with
+# other VMs sharing its 2 cores, so it gets 10% and 14 periods.
+BUDGET = {'budget-virt': 0.05, 'budget-phys': 0.10}
 for name in ('budget-virt', 'budget-phys'):
     j = scan(name)
+    budget = BUDGET[name]
     if j:
         cpu = j['cpu']['user_seconds'] + j['cpu']['system_seconds']
         wall = j['periods'] * j['period_ms'] / 1000
         ratio = cpu / wall
-        print(f'# {name}: cpu {cpu:.3f} s over {wall:.1f} s = {100 * ratio:.2f}% (budget 5%), '
+        print(f'# {name}: cpu {cpu:.3f} s over {wall:.1f} s = {100 * ratio:.2f}% (budget {100 * budget:.0f}%), '
               f'tracked per period {[h["tenants"][0]["tracked_bytes"] for h in j["history"]]}')
         covered = [h['tenants'][0]['tracked_bytes'] for h in j['history']]
         hot = sum(h['tenants'][0]['hot_bytes'] for h in j['history'])
         if SAN:
             t.skip(f'{name}: CPU budget and paced coverage', 'CPU-time bounds do not apply to a sanitizer build')
             continue
-        t.ok(ratio <= 0.065, f'{name}: scan CPU {100 * ratio:.2f}% of the wall time <= 6.5% (budget 5%)', j['cpu'])
+        t.ok(ratio <= budget + 0.015,
+             f'{name}: scan CPU {100 * ratio:.2f}% of the wall time <= {100 * budget + 1.5:.1f}% (budget {100 * budget:.0f}%)',
+             j['cpu'])
         t.ok(any(covered) and any(c < 128 * MIB for c in covered) and hot >= 0.95 * 16 * MIB,
              f'{name}: paced periods classified part of the workload at a time ({covered}), '
              f'its 16 MiB hot set seen hot ({hot} age-0 bytes over the periods)', j['history'])
