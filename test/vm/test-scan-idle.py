@@ -150,7 +150,7 @@ done
 
 start t7 --size 128 --hot 16 --rate 20
 sec budget-free $S --cgroup t7 --periods 2 --period-ms 1000 --cpu-budget 0
-sec budget-virt $S --cgroup t7 --periods 6 --period-ms 1000 --cpu-budget 50
+sec budget-virt $S --cgroup t7 --periods 9 --period-ms 1000 --cpu-budget 50
 sec budget-phys $S --physical --cgroup t7 --periods 14 --period-ms 1000 --cpu-budget 100
 stop $w
 '''
