@@ -11,13 +11,23 @@
  * nested tenants (each process is scanned and moved for one tenant); its
  * usage per tier is its memory.numa_stat, which counts the whole subtree.
  *
- * Movers: VADDR candidates move with move_pages(2); byte-only demotions
- * (MGLRU, which has no addresses) go through memory.reclaim when the
- * administrator enabled demotion (/sys/kernel/mm/numa/demotion_enabled),
- * and are skipped with one warning otherwise (reclaim would evict, not
- * demote). PADDR candidates (idle_page physical mode) would need the DAMOS
- * mover, which the loop does not drive yet: skipped with one warning.
- * What a mover fails to move is refunded to the quotas. */
+ * Movers, by the configuration's mover.backend:
+ *  auto        VADDR candidates move with move_pages(2); byte-only
+ *              demotions (MGLRU, which has no addresses) go through
+ *              memory.reclaim when the administrator enabled demotion
+ *              (/sys/kernel/mm/numa/demotion_enabled), and are skipped with
+ *              one warning otherwise (reclaim would evict, not demote);
+ *  move_pages  ranges only: byte-only demotions skipped with one warning;
+ *  reclaim     every demotion of a tenant as one byte amount through
+ *              memory.reclaim (refused at startup unless demotion is
+ *              enabled); promotions with move_pages(2);
+ *  damos       the plan's bytes per tenant become its migrate_hot /
+ *              migrate_cold scheme quotas for the next period on a kdamond
+ *              of tierd's own (see the DAMOS section below); refused with
+ *              the damon and bpf scanners (one tierd kdamond at a time).
+ * PADDR candidates (idle_page physical mode) are moved only by damos:
+ * skipped with one warning otherwise. What a mover fails to move is
+ * refunded to the quotas. */
 #include "daemon.h"
 
 #include <inttypes.h>
@@ -51,8 +61,27 @@ typedef struct TenantState {
         char *path;
         TokenBucket promote, demote;
         bool seen;              /* a tenant in the current period */
+        /* DAMOS mover: bytes set as this tenant's scheme quotas for the
+         * current period (charged to the buckets; what does not move is
+         * refunded at the next period) and the schemes' cumulative
+         * sz_applied at the last reading */
+        uint64_t damos_promote, damos_demote;
+        uint64_t damos_base_promote, damos_base_demote;
         uint64_t promoted, demoted, failed; /* bytes, since start */
 } TenantState;
+
+typedef enum MoverBackend {
+        MOVER_AUTO,             /* ranges: move_pages; byte-only demotions: memory.reclaim */
+        MOVER_MOVE_PAGES,       /* ranges only */
+        MOVER_RECLAIM,          /* demotions: memory.reclaim; promotions: move_pages */
+        MOVER_DAMOS,            /* per-tenant migrate_hot/migrate_cold quotas */
+        _MOVER_BACKEND_MAX,
+        _MOVER_BACKEND_INVALID = -1,
+} MoverBackend;
+
+static const char *const mover_backend_names[] = {
+        [MOVER_AUTO] = "auto", [MOVER_MOVE_PAGES] = "move_pages", [MOVER_RECLAIM] = "reclaim", [MOVER_DAMOS] = "damos",
+};
 
 typedef struct Agent {
         const DaemonArgs *args;
@@ -67,9 +96,21 @@ typedef struct Agent {
         TokenBucket budget;
         HysteresisTable hyst;
         HysteresisEntry *hyst_storage;
-        bool warned_reclaim, warned_paddr;
+        bool warned_reclaim, warned_paddr, warned_byte_only;
+        MoverBackend mover;
+        DamosMover *damos;
+        uint64_t *damos_ids;    /* cgroup id of the DAMOS mover's tenant i */
+        size_t n_damos_ids;
         uint64_t promoted, demoted, failed;
 } Agent;
+
+static uint64_t min_u64(uint64_t x, uint64_t y) {
+        return x < y ? x : y;
+}
+
+static uint64_t max_u64(uint64_t x, uint64_t y) {
+        return x > y ? x : y;
+}
 
 static uint64_t now_ms(void) {
         struct timespec ts;
@@ -361,6 +402,36 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
         Moved m = { 0 };
         int r;
 
+        if (direction == PLAN_DEMOTE && a->mover == MOVER_RECLAIM) {
+                /* every demotion of the tenant as one byte amount */
+                uint64_t want = 0, moved = 0;
+                ReclaimResult rr;
+
+                for (size_t i = 0; i < res->n_moves; i++)
+                        if (res->moves[i].direction == PLAN_DEMOTE)
+                                want += res->moves[i].bytes;
+                if (want == 0)
+                        return 0;
+                r = mover_reclaim(a->probe->cgroup_mount, res->path, want, a->sysfs_root, &rr);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        log_debug("%s: memory.reclaim of %" PRIu64 " bytes failed: %s", res->path, want, strerror(-r));
+                else
+                        moved = rr.diff.moved_bytes < want ? rr.diff.moved_bytes : want;
+                log_debug("%s: memory.reclaim demoted %" PRIu64 " of %" PRIu64 " bytes", res->path, moved, want);
+                if (moved < want) {
+                        quota_refund(&st->demote, &a->budget, want - moved);
+                        m.failed = want - moved;
+                }
+                m.demoted = moved;
+                st->demoted += m.demoted;
+                st->failed += m.failed;
+                ret->demoted += m.demoted;
+                ret->failed += m.failed;
+                return 0;
+        }
+
         for (size_t i = 0; i < res->n_moves; i++) {
                 const PlanMove *mv = &res->moves[i];
                 bool demote = mv->direction == PLAN_DEMOTE;
@@ -368,7 +439,12 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
 
                 if (mv->direction != direction)
                         continue;
-                if (!mv->has_range) {
+                if (!mv->has_range && a->mover == MOVER_MOVE_PAGES) {
+                        if (!a->warned_byte_only)
+                                log_warning("mover.backend is move_pages: byte-only demotions (%s has no addresses) "
+                                            "are skipped", a->ops->name);
+                        a->warned_byte_only = true;
+                } else if (!mv->has_range) {
                         ReclaimResult rr;
 
                         if (!demote || a->probe->demotion_enabled != 1) {
@@ -473,6 +549,231 @@ static int plan_move(Agent *a, Period *p, Moved *ret) {
         return 0;
 }
 
+/* ---- the DAMOS mover ----------------------------------------------------
+ *
+ * The planner decides per tenant how many bytes to promote and demote this
+ * period (charged to the buckets); those bytes become the tenant's
+ * migrate_hot / migrate_cold quotas for the next period (a reset interval
+ * of one period), re-committed to the running kdamond. At the next period
+ * the schemes' sz_applied deltas are what moved; the rest of the quota is
+ * refunded. Ranges in the plan are not used (DAMON finds the pages). */
+
+/* At most this many times the planned bytes as a scheme's quota (see
+ * damos_quota_scale()). */
+#define DAMOS_MAX_QUOTA_SCALE 64
+
+static TenantState *state_find(Agent *a, uint64_t id) {
+        for (size_t i = 0; i < a->n_states; i++)
+                if (a->states[i].cgroup_id == id)
+                        return &a->states[i];
+        return NULL;
+}
+
+static void damos_drop(Agent *a) {
+        damos_close(a->damos);
+        a->damos = NULL;
+        free(a->damos_ids);
+        a->damos_ids = NULL;
+        a->n_damos_ids = 0;
+}
+
+/* Refunds what a tenant's quotas of the last period did not move. */
+static void damos_refund(Agent *a, TenantState *st, uint64_t moved_p, uint64_t moved_d) {
+        if (moved_p < st->damos_promote)
+                quota_refund(&st->promote, &a->budget, st->damos_promote - moved_p);
+        if (moved_d < st->damos_demote)
+                quota_refund(&st->demote, &a->budget, st->damos_demote - moved_d);
+        st->damos_promote = st->damos_demote = 0;
+}
+
+/* What the schemes moved since the last reading, into ret[k] of this
+ * period's tenants; refunds the unused quotas. */
+static int damos_account(Agent *a, Period *p, Moved *ret, uint64_t now) {
+        _cleanup_free_ DamosTenantStats *stats = NULL;
+        int r;
+
+        if (!a->damos || a->n_damos_ids == 0)
+                return 0;
+        stats = calloc(a->n_damos_ids, sizeof(*stats));
+        if (!stats)
+                return -ENOMEM;
+        r = damos_read_stats(a->damos, stats, a->n_damos_ids);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                /* logged; the kdamond is gone: reopened next period */
+                for (size_t i = 0; i < a->n_damos_ids; i++) {
+                        TenantState *st = state_find(a, a->damos_ids[i]);
+
+                        if (st)
+                                damos_refund(a, st, 0, 0);
+                }
+                damos_drop(a);
+                return 0;
+        }
+        for (size_t i = 0; i < a->n_damos_ids; i++) {
+                TenantState *st = state_find(a, a->damos_ids[i]);
+                uint64_t dp, dd;
+
+                if (!st)
+                        continue; /* gone: nothing to refund to */
+                dp = stats[i].promote.sz_applied - st->damos_base_promote;
+                dd = stats[i].demote.sz_applied - st->damos_base_demote;
+                st->damos_base_promote = stats[i].promote.sz_applied;
+                st->damos_base_demote = stats[i].demote.sz_applied;
+                log_debug("%s: damos moved promote %" PRIu64 " of %" PRIu64 ", demote %" PRIu64 " of %" PRIu64
+                          " bytes (sz_tried %" PRIu64 " / %" PRIu64 ")", st->path, dp, st->damos_promote, dd,
+                          st->damos_demote, stats[i].promote.sz_tried, stats[i].demote.sz_tried);
+                st->failed += (dp < st->damos_promote ? st->damos_promote - dp : 0) +
+                              (dd < st->damos_demote ? st->damos_demote - dd : 0);
+                for (size_t k = 0; k < p->n_tenants; k++)
+                        if (p->states[k] == st) {
+                                ret[k].promoted += dp;
+                                ret[k].demoted += dd;
+                                ret[k].failed += (dp < st->damos_promote ? st->damos_promote - dp : 0) +
+                                                 (dd < st->damos_demote ? st->damos_demote - dd : 0);
+                        }
+                st->promoted += dp;
+                st->demoted += dd;
+                /* the scaled quota may move more than planned: charged
+                 * afterwards, as far as the buckets hold */
+                if (dp > st->damos_promote)
+                        quota_take(&st->promote, &a->budget, dp - st->damos_promote, 1, now);
+                if (dd > st->damos_demote)
+                        quota_take(&st->demote, &a->budget, dd - st->damos_demote, 1, now);
+                damos_refund(a, st, dp, dd);
+        }
+        return 0;
+}
+
+static int lowest_node(uint64_t mask) {
+        for (int n = 0; n < 64; n++)
+                if (mask & (UINT64_C(1) << n))
+                        return n;
+        return -1;
+}
+
+/* The plan's bytes as the tenants' quotas for the next period. */
+static int damos_commit(Agent *a, Period *p, uint64_t now) {
+        _cleanup_free_ DamosTenant *dt = NULL;
+        _cleanup_free_ uint64_t *ids = NULL;
+        uint64_t room = p->plan.room_after[0], ram = 0, slow, qp, qd;
+        size_t n = 0;
+        int r;
+
+        if (p->topo->n_tiers < 2)
+                return 0;
+        for (int t = 0; t < p->topo->n_tiers; t++)
+                ram += p->topo->tiers[t].total_bytes;
+        dt = calloc(p->n_tenants ? p->n_tenants : 1, sizeof(*dt));
+        ids = calloc(p->n_tenants ? p->n_tenants : 1, sizeof(*ids));
+        if (!dt || !ids)
+                return -ENOMEM;
+        for (size_t k = 0; k < p->n_tenants; k++) {
+                const PlanTenantResult *res = &p->plan.tenants[k];
+                const PlanTenant *pt = &p->plan_tenants[k];
+                TenantState *st = p->states[k];
+                uint64_t promote = 0, demote = 0;
+
+                if (!res->ignored && !res->observe_only) {
+                        promote = res->promote_bytes;
+                        demote = res->demote_bytes;
+                        /* byte-only heat (lru_gen): the planner has no
+                         * candidates to promote and holds the hot bytes
+                         * on slower tiers back; DAMOS needs none, so
+                         * they are promoted within the tenant's
+                         * tier-0 limit, the tier's room and the quotas */
+                        if (pt->byte_only && res->held_promote.no_candidates > 0) {
+                                uint64_t want = res->held_promote.no_candidates, cur = pt->current[0] + promote;
+
+                                if (pt->tier_max[0] != UINT64_MAX)
+                                        want = cur >= pt->tier_max[0] ? 0 : min_u64(want, pt->tier_max[0] - cur);
+                                want = min_u64(want, room) / PLAN_PAGE * PLAN_PAGE;
+                                want = quota_take(&st->promote, &a->budget, want, PLAN_PAGE, now);
+                                room -= want;
+                                promote += want;
+                        }
+                }
+                st->damos_promote = promote;
+                st->damos_demote = demote;
+                /* scaled by the tenant's share of the pages the scheme
+                 * looks at: the source tier's (what is already on the
+                 * target is tried and charged too, but sparse there) */
+                slow = 0;
+                for (int t = 1; t < PLAN_MAX_TIERS; t++)
+                        slow += pt->current[t];
+                qp = damos_quota_scale(promote, slow, ram, DAMOS_MAX_QUOTA_SCALE);
+                qd = damos_quota_scale(demote, pt->current[0], ram, DAMOS_MAX_QUOTA_SCALE);
+                dt[n] = (DamosTenant) {
+                        .cgroup = res->path,
+                        .promote_rate = qp ? max_u64(qp / a->period_ms * 1000, 1) : 0,
+                        .demote_rate = qd ? max_u64(qd / a->period_ms * 1000, 1) : 0,
+                };
+                ids[n++] = st->cgroup_id;
+                log_debug("%s: damos quotas for the next period: promote %" PRIu64 ", demote %" PRIu64 " bytes",
+                          res->path, promote, demote);
+        }
+        if (!a->damos && n > 0) {
+                DamosOptions o = {
+                        .sysfs_root = a->sysfs_root,
+                        .procfs_root = a->procfs_root,
+                        .cgroup_mount = a->probe->cgroup_mount,
+                        .fast_node = lowest_node(p->topo->tiers[0].nodes),
+                        .slow_node = lowest_node(p->topo->tiers[1].nodes),
+                        .reset_interval_ms = a->period_ms,
+                        .cold_min_age_us = max_u64(2 * a->period_ms, UINT64_C(2000)) * 1000,
+                        /* a fifth of the samples: the hot sets tierd
+                         * sees hot are often read less than every
+                         * other sample (half, the default, missed a
+                         * 20 Hz hot set under TCG; a tenth promoted
+                         * 28-62% of the cold pages with it) */
+                        .hot_min_accesses = 4,
+                        .keep_slots = true,
+                };
+
+                r = damos_open(&o, dt, n, &a->damos);
+                if (r < 0)
+                        return log_error_errno(r, "cannot start the DAMOS mover: %m");
+                log_info("DAMOS mover: kdamond %d, migrate_hot to node %d, migrate_cold to node %d",
+                         (int) damos_kdamond_pid(a->damos), o.fast_node, o.slow_node);
+                r = 1;
+        } else if (a->damos) {
+                r = damos_update(a->damos, dt, n);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        log_warning_errno(r, "DAMOS mover: cannot update the schemes, restarting it next period: %m");
+                        for (size_t k = 0; k < p->n_tenants; k++)
+                                damos_refund(a, p->states[k], 0, 0);
+                        damos_drop(a);
+                        return 0;
+                }
+        } else
+                return 0;
+        free(a->damos_ids);
+        a->damos_ids = TAKE_PTR(ids);
+        a->n_damos_ids = n;
+        if (r > 0) {
+                /* a new layout: the schemes' stats start again */
+                _cleanup_free_ DamosTenantStats *stats = calloc(n ? n : 1, sizeof(*stats));
+
+                if (!stats)
+                        return -ENOMEM;
+                r = n ? damos_read_stats(a->damos, stats, n) : 0;
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        damos_drop(a);
+                        return 0;
+                }
+                for (size_t k = 0; k < n; k++) {
+                        p->states[k]->damos_base_promote = stats[k].promote.sz_applied;
+                        p->states[k]->damos_base_demote = stats[k].demote.sz_applied;
+                }
+        }
+        return 0;
+}
+
 static json_object *held_json(const PlanHeld *h) {
         json_object *o = json_object_new_object();
 
@@ -508,15 +809,26 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
                 log_debug("period %u: armed %s for %zu tenant(s)", number, a->ops->name, p.n_tenants);
                 return 0;
         }
-        r = period_plan(a, &p, t1);
-        if (r < 0)
-                return r;
         moved = calloc(p.n_tenants ? p.n_tenants : 1, sizeof(*moved));
         if (!moved)
                 return -ENOMEM;
-        r = plan_move(a, &p, moved);
+        /* DAMOS: what the last period's quotas moved, before the plan
+         * (the refunds go back into the buckets it draws from) */
+        r = damos_account(a, &p, moved, t1);
         if (r < 0)
                 return r;
+        r = period_plan(a, &p, t1);
+        if (r < 0)
+                return r;
+        if (a->mover == MOVER_DAMOS) {
+                r = damos_commit(a, &p, t1);
+                if (r < 0)
+                        return r;
+        } else {
+                r = plan_move(a, &p, moved);
+                if (r < 0)
+                        return r;
+        }
         if (a->args->json) {
                 o = json_object_new_object();
                 ta = json_object_new_array();
@@ -597,6 +909,7 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
 }
 
 static void agent_done(Agent *a) {
+        damos_drop(a);
         if (a->ops && a->scanner)
                 a->ops->close(a->scanner);
         for (size_t i = 0; i < a->n_states; i++)
@@ -666,8 +979,33 @@ int daemon_run(const DaemonArgs *args) {
                 status = 1;
                 goto out_sig;
         }
-        log_info("tierd %s: %d tier(s), scanner %s, period %" PRIu64 " ms, configuration %s", TIERD_VERSION,
-                 a.probe->topology->n_tiers, a.ops->name, a.period_ms, args->config_path);
+        a.mover = _MOVER_BACKEND_INVALID;
+        for (size_t i = 0; i < ELEMENTSOF(mover_backend_names); i++)
+                if (strcmp(a.config->mover.backend, mover_backend_names[i]) == 0)
+                        a.mover = (MoverBackend) i;
+        if (a.mover == _MOVER_BACKEND_INVALID) {
+                log_error("unknown mover.backend \"%s\" (auto, move_pages, reclaim or damos)", a.config->mover.backend);
+                status = 1;
+                goto out_sig;
+        }
+        if (a.mover == MOVER_RECLAIM && a.probe->demotion_enabled != 1) {
+                log_error("mover.backend reclaim demotes through memory.reclaim, which evicts instead unless "
+                          "%s/kernel/mm/numa/demotion_enabled is true (it reads %s); tierd does not change it: "
+                          "enable it or choose another mover.backend", a.sysfs_root,
+                          a.probe->demotion_enabled == 0 ? "false" : "as unknown");
+                status = 1;
+                goto out_sig;
+        }
+        if (a.mover == MOVER_DAMOS && (strcmp(a.ops->name, "damon") == 0 || strcmp(a.ops->name, "bpf") == 0)) {
+                log_error("mover.backend damos cannot run with the %s scanner: both need a kdamond of their own "
+                          "and tierd runs one at a time; choose the idle_page or lru_gen scanner, or another "
+                          "mover.backend", a.ops->name);
+                status = 1;
+                goto out_sig;
+        }
+        log_info("tierd %s: %d tier(s), scanner %s, mover %s, period %" PRIu64 " ms, configuration %s", TIERD_VERSION,
+                 a.probe->topology->n_tiers, a.ops->name, mover_backend_names[a.mover], a.period_ms,
+                 args->config_path);
 
         for (unsigned n = 0; args->periods == 0 || n <= args->periods; n++) {
                 uint64_t start = now_ms();

@@ -53,6 +53,23 @@ int damos_quota_for_rate(uint64_t rate, uint64_t reset_ms, uint64_t *ret_sz, uin
         return 0;
 }
 
+uint64_t damos_quota_scale(uint64_t bytes, uint64_t tenant_bytes, uint64_t ram_bytes, uint64_t max_scale) {
+        uint64_t scale;
+
+        if (bytes == 0)
+                return 0;
+        if (tenant_bytes < MOVER_PAGE_SIZE)
+                tenant_bytes = MOVER_PAGE_SIZE;
+        scale = ram_bytes / tenant_bytes;
+        if (scale > max_scale)
+                scale = max_scale;
+        if (scale < 1)
+                scale = 1;
+        if (bytes > UINT64_MAX / scale)
+                return UINT64_MAX;
+        return bytes * scale;
+}
+
 int damos_parse_iomem(const char *text, MoveSpan *out, size_t max) {
         size_t n = 0;
 
@@ -115,7 +132,47 @@ struct DamosMover {
         int *promote_idx;       /* scheme index per tenant, -1 none */
         int *demote_idx;
         size_t n_schemes;
+        char **cgroups;         /* keep_slots: the tenants' cgroups, for damos_update() */
 };
+
+static void cgroups_free(DamosMover *m) {
+        for (size_t t = 0; m->cgroups && t < m->n_tenants; t++)
+                free(m->cgroups[t]);
+        free(m->cgroups);
+        m->cgroups = NULL;
+}
+
+static int cgroups_copy(DamosMover *m, const DamosTenant *tenants, size_t n) {
+        cgroups_free(m);
+        m->n_tenants = n;
+        m->cgroups = calloc(n ? n : 1, sizeof(char *));
+        if (!m->cgroups)
+                return -ENOMEM;
+        for (size_t t = 0; t < n; t++) {
+                const char *c = tenants[t].cgroup;
+
+                while (*c == '/')
+                        c++;
+                m->cgroups[t] = strdup(c);
+                if (!m->cgroups[t])
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static bool same_tenants(const DamosMover *m, const DamosTenant *tenants, size_t n) {
+        if (!m->cgroups || n != m->n_tenants)
+                return false;
+        for (size_t t = 0; t < n; t++) {
+                const char *c = tenants[t].cgroup;
+
+                while (*c == '/')
+                        c++;
+                if (strcmp(c, m->cgroups[t]) != 0)
+                        return false;
+        }
+        return true;
+}
 
 /* Stops and removes the kdamond when this process created it. */
 static void kdamond_remove(DamosMover *m) {
@@ -146,7 +203,10 @@ static int write_scheme(DamosMover *m, size_t i, bool hot, const char *memcg, ui
 
         if (asprintf(&S, "%s/schemes/%zu", m->ctx, i) < 0)
                 return -ENOMEM;
-        r = damos_quota_for_rate(rate, o->reset_interval_ms, &sz, &reset_ms);
+        /* Rate 0 (a kept slot with nothing to move): a quota of 0 would
+         * mean "no quota", so the scheme matches no region instead (sz max
+         * 0: no region is empty). */
+        r = damos_quota_for_rate(rate ? rate : MOVER_PAGE_SIZE, o->reset_interval_ms, &sz, &reset_ms);
         if (r < 0)
                 return r;
         r = damon_sysfs_write(hot ? "migrate_hot" : "migrate_cold", "%s/action", S);
@@ -165,7 +225,7 @@ static int write_scheme(DamosMover *m, size_t i, bool hot, const char *memcg, ui
         if (r >= 0)
                 r = damon_sysfs_write("0", "%s/access_pattern/sz/min", S);
         if (r >= 0)
-                r = damon_sysfs_write("18446744073709551615", "%s/access_pattern/sz/max", S);
+                r = damon_sysfs_write(rate ? "18446744073709551615" : "0", "%s/access_pattern/sz/max", S);
         if (hot) {
                 if (r >= 0)
                         r = damon_sysfs_write_u64(o->hot_min_accesses, "%s/access_pattern/nr_accesses/min", S);
@@ -213,6 +273,40 @@ static int load_ram_ranges(const char *procfs_root, MoveSpan *out, size_t max) {
                 return log_error_errno(-EPERM, "damos: no System RAM ranges in %s/iomem (addresses are shown "
                                                "to root only)", procfs_root ? procfs_root : "/proc");
         return r;
+}
+
+/* Lays out and writes the schemes of TENANTS (sets the index arrays,
+ * which hold N entries). With keep_slots every tenant has both schemes,
+ * a rate of 0 disabling one; otherwise only those with a rate. */
+static int write_schemes(DamosMover *m, const DamosTenant *tenants, size_t n, size_t *ret_k) {
+        size_t k = 0;
+        int r;
+
+        for (size_t t = 0; t < n; t++) {
+                m->promote_idx[t] = tenants[t].promote_rate || m->opts.keep_slots ? (int) k++ : -1;
+                m->demote_idx[t] = tenants[t].demote_rate || m->opts.keep_slots ? (int) k++ : -1;
+        }
+        m->n_schemes = k;
+        r = damon_sysfs_write_u64(k, "%s/schemes/nr_schemes", m->ctx);
+        for (size_t t = 0; r >= 0 && t < n; t++) {
+                _cleanup_free_ char *memcg = NULL;
+                const char *c = tenants[t].cgroup;
+
+                while (*c == '/')
+                        c++;
+                if (asprintf(&memcg, "/%s", c) < 0)
+                        return -ENOMEM;
+                if (m->promote_idx[t] >= 0)
+                        r = write_scheme(m, (size_t) m->promote_idx[t], true, memcg, tenants[t].promote_rate);
+                if (r >= 0 && m->demote_idx[t] >= 0)
+                        r = write_scheme(m, (size_t) m->demote_idx[t], false, memcg, tenants[t].demote_rate);
+        }
+        if (r == -EOPNOTSUPP)
+                return r;
+        if (r < 0)
+                return log_error_errno(r, "damos: cannot write the schemes under %s: %m", m->ctx);
+        *ret_k = k;
+        return 0;
 }
 
 static int kdamond_setup(DamosMover *m, const DamosTenant *tenants, size_t n) {
@@ -282,29 +376,9 @@ static int kdamond_setup(DamosMover *m, const DamosTenant *tenants, size_t n) {
         if (r < 0)
                 return log_error_errno(r, "damos: cannot set up the paddr context under %s: %m", m->ctx);
 
-        for (size_t t = 0; t < n; t++) {
-                m->promote_idx[t] = tenants[t].promote_rate ? (int) k++ : -1;
-                m->demote_idx[t] = tenants[t].demote_rate ? (int) k++ : -1;
-        }
-        m->n_schemes = k;
-        r = damon_sysfs_write_u64(k, "%s/schemes/nr_schemes", m->ctx);
-        for (size_t t = 0; r >= 0 && t < n; t++) {
-                _cleanup_free_ char *memcg = NULL;
-                const char *c = tenants[t].cgroup;
-
-                while (*c == '/')
-                        c++;
-                if (asprintf(&memcg, "/%s", c) < 0)
-                        return -ENOMEM;
-                if (m->promote_idx[t] >= 0)
-                        r = write_scheme(m, (size_t) m->promote_idx[t], true, memcg, tenants[t].promote_rate);
-                if (r >= 0 && m->demote_idx[t] >= 0)
-                        r = write_scheme(m, (size_t) m->demote_idx[t], false, memcg, tenants[t].demote_rate);
-        }
-        if (r == -EOPNOTSUPP)
-                return r;
+        r = write_schemes(m, tenants, n, &k);
         if (r < 0)
-                return log_error_errno(r, "damos: cannot write the schemes under %s: %m", m->ctx);
+                return r;
 
         r = damon_sysfs_write("on", "%s/state", m->kd);
         if (r < 0)
@@ -387,6 +461,11 @@ int damos_open(const DamosOptions *opts, const DamosTenant *tenants, size_t n, D
                         log_debug("damos: tenant %s has neither a promotion nor a demotion rate: no scheme", c);
         }
 
+        if (m->opts.keep_slots) {
+                r = cgroups_copy(m, tenants, n);
+                if (r < 0)
+                        return r;
+        }
         r = kdamond_setup(m, tenants, n);
         if (r < 0) {
                 kdamond_remove(m);
@@ -454,10 +533,60 @@ fail:
         return r;
 }
 
+int damos_update(DamosMover *m, const DamosTenant *tenants, size_t n) {
+        bool same;
+        size_t k;
+        int r;
+
+        if (!m->running || !m->opts.keep_slots)
+                return -ESRCH;
+        same = same_tenants(m, tenants, n);
+        if (!same) {
+                int *pi = realloc(m->promote_idx, (n ? n : 1) * sizeof(int)),
+                    *di = pi ? realloc(m->demote_idx, (n ? n : 1) * sizeof(int)) : NULL;
+
+                if (pi)
+                        m->promote_idx = pi;
+                if (di)
+                        m->demote_idx = di;
+                if (!pi || !di)
+                        return -ENOMEM;
+                /* until the new layout is written, no tenant has a
+                 * scheme (n_tenants is what damos_read_stats() walks) */
+                cgroups_free(m);
+                m->n_tenants = 0;
+                r = write_schemes(m, tenants, n, &k);
+                if (r >= 0)
+                        r = cgroups_copy(m, tenants, n);
+        } else {
+                r = 0;
+                for (size_t t = 0; r >= 0 && t < n; t++) {
+                        _cleanup_free_ char *memcg = NULL;
+
+                        if (asprintf(&memcg, "/%s", m->cgroups[t]) < 0)
+                                return -ENOMEM;
+                        r = write_scheme(m, (size_t) m->promote_idx[t], true, memcg, tenants[t].promote_rate);
+                        if (r >= 0)
+                                r = write_scheme(m, (size_t) m->demote_idx[t], false, memcg,
+                                                 tenants[t].demote_rate);
+                }
+                if (r < 0 && r != -ENOMEM)
+                        log_error_errno(r, "damos: cannot write the schemes under %s: %m", m->ctx);
+        }
+        if (r < 0)
+                return r;
+        r = damon_sysfs_write("commit", "%s/state", m->kd);
+        if (r < 0)
+                return log_error_errno(r, "damos: cannot commit the schemes of tierd's kdamond (a tenant's "
+                                          "cgroup gone?): %m");
+        return same ? 0 : 1;
+}
+
 void damos_close(DamosMover *m) {
         if (!m)
                 return;
         kdamond_remove(m);
+        cgroups_free(m);
         free(m->promote_idx);
         free(m->demote_idx);
         free(m->admin);

@@ -227,6 +227,8 @@ typedef struct DamosOptions {
                                          * 0: half the samples (aggr_us / sample_us / 2, >= 1) */
         uint64_t cold_min_age_us;       /* migrate_cold: idle for at least; 0: 10 s */
         uint32_t min_regions, max_regions; /* 0: 200, 2000 */
+        bool keep_slots;                /* every tenant gets both schemes, a rate of 0 disabling one
+                                         * (it matches no region); needed by damos_update() */
 } DamosOptions;
 
 typedef struct DamosStats {
@@ -247,6 +249,16 @@ typedef struct DamosMover DamosMover;
 int damos_open(const DamosOptions *opts, const DamosTenant *tenants, size_t n, DamosMover **ret);
 /* Refreshes the stats and reads them, ret[i] for tenant i (n entries). */
 int damos_read_stats(DamosMover *m, DamosTenantStats *ret, size_t n);
+/* With opts->keep_slots: sets the rates (per reset interval, as
+ * damos_open()) and tenant set of the running kdamond and commits them
+ * ("commit" to its state file): the kdamond keeps running. Returns 0 when
+ * the tenant set (cgroups, in order) is unchanged, and the schemes keep
+ * their cumulative stats; 1 when it changed and the schemes were laid out
+ * again (stats of a scheme slot then belong to another tenant: take a new
+ * baseline); -ESRCH when not running or not keep_slots; -EINVAL from
+ * the kernel, e.g. a tenant's cgroup gone (the kdamond keeps its previous
+ * schemes). */
+int damos_update(DamosMover *m, const DamosTenant *tenants, size_t n);
 /* The kdamond's pid, 0 before start. */
 pid_t damos_kdamond_pid(const DamosMover *m);
 /* Stops and removes the kdamond (when this process created it); NULL ok. */
@@ -264,6 +276,14 @@ int damos_quota_for_rate(uint64_t rate, uint64_t reset_ms, uint64_t *ret_sz, uin
  * tail joins the region before it), at most MAX: DAMON paddr starts from
  * the regions it is given. Returns their number, -E2BIG past MAX. */
 int damos_split_ranges(const MoveSpan *ranges, size_t n, size_t pieces, MoveSpan *out, size_t max);
+
+/* Pure: the quota that lets a scheme move about BYTES of one tenant. On
+ * 6.12 a scheme's quota is charged with sz_tried, which includes the pages
+ * of other cgroups that its memcg filter then drops (filters apply per
+ * folio, after the quota): a quota of BYTES moves about BYTES * TENANT /
+ * RAM of the tenant's memory. So BYTES is scaled by RAM / TENANT (TENANT 0
+ * counts as one page), at most MAX_SCALE times, saturating; 0 stays 0. */
+uint64_t damos_quota_scale(uint64_t bytes, uint64_t tenant_bytes, uint64_t ram_bytes, uint64_t max_scale);
 
 /* Pure: "System RAM" ranges at the top level of /proc/iomem text, as
  * [start, end) byte ranges, at most max. Returns their number. */

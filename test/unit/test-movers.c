@@ -271,6 +271,19 @@ START_TEST(test_quota_plain) {
 }
 END_TEST
 
+START_TEST(test_quota_scale) {
+        /* 256 MiB of 2 GiB: the quota is charged by the whole RAM, 8x */
+        ck_assert_uint_eq(damos_quota_scale(1 << 20, 256 << 20, UINT64_C(2) << 30, 64), UINT64_C(8) << 20);
+        ck_assert_uint_eq(damos_quota_scale(0, 256 << 20, UINT64_C(2) << 30, 64), 0);
+        /* an empty tenant counts as one page: capped */
+        ck_assert_uint_eq(damos_quota_scale(4096, 0, UINT64_C(2) << 30, 64), 64 * 4096);
+        /* a tenant larger than RAM (counted over several tiers): 1x */
+        ck_assert_uint_eq(damos_quota_scale(4096, UINT64_C(4) << 30, UINT64_C(2) << 30, 64), 4096);
+        /* saturates */
+        ck_assert_uint_eq(damos_quota_scale(UINT64_MAX / 2, 4096, UINT64_C(1) << 30, 64), UINT64_MAX);
+}
+END_TEST
+
 START_TEST(test_quota_below_a_page_widens_window) {
         uint64_t sz, ms;
 
@@ -378,6 +391,7 @@ static Suite *movers_suite(void) {
         tcase_add_test(tc, test_quota_plain);
         tcase_add_test(tc, test_quota_below_a_page_widens_window);
         tcase_add_test(tc, test_quota_unlimited_zero_huge);
+        tcase_add_test(tc, test_quota_scale);
         tcase_add_test(tc, test_iomem_system_ram);
         tcase_add_test(tc, test_split_ranges);
         suite_add_tcase(s, tc);
