@@ -838,14 +838,12 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
                 const EffectivePolicy *pol = &p.pol[p.tenant_index[k]];
                 const CgroupInfo *ci = &p.tree->cgroups[p.tenant_index[k]];
                 Moved m = moved[k];
-                uint64_t hot = 0, cold = 0;
+                uint64_t hot, cold;
 
                 total.promoted += m.promoted;
                 total.demoted += m.demoted;
                 total.failed += m.failed;
-                for (int t = 0; t < HEAT_MAX_TIERS; t++)
-                        for (int g = 0; g <= HEAT_MAX_AGE; g++)
-                                *(g ? &cold : &hot) += p.heat[k].heat.bytes[t][g];
+                heat_summary_totals(&p.heat[k].heat, &hot, &cold);
                 log_debug("%s (%s, %s): hot %" PRIu64 " cold %" PRIu64 "; plan demote %" PRIu64 " promote %" PRIu64
                           "%s; moved demoted %" PRIu64 " promoted %" PRIu64 " failed %" PRIu64,
                           res->path, a->config->classes[pol->class_index].name, policy_mode_to_string(pol->mode), hot,

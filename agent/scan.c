@@ -165,20 +165,6 @@ static int targets_refresh(Targets *ts, const char *mount, const Topology *topo,
         return 0;
 }
 
-static void heat_totals(const HeatSummary *h, uint64_t *ret_hot, uint64_t *ret_cold) {
-        uint64_t hot = 0, cold = 0;
-
-        for (int t = 0; t < HEAT_MAX_TIERS; t++)
-                for (int a = 0; a <= HEAT_MAX_AGE; a++) {
-                        if (a == 0)
-                                hot += h->bytes[t][a];
-                        else
-                                cold += h->bytes[t][a];
-                }
-        *ret_hot = hot;
-        *ret_cold = cold;
-}
-
 static json_object *range_json(const ScanRange *r) {
         json_object *o = json_object_new_object();
 
@@ -206,7 +192,7 @@ static json_object *tenant_json(const ScanTarget *t, const TenantHeat *h, bool r
         json_object *o = json_object_new_object(), *heat = json_object_new_array(), *cand = json_object_new_object();
         uint64_t hot, cold;
 
-        heat_totals(&h->heat, &hot, &cold);
+        heat_summary_totals(&h->heat, &hot, &cold);
         json_object_object_add(o, "cgroup", json_object_new_string(t->cgroup_path));
         json_object_object_add(o, "id", json_object_new_uint64(t->cgroup_id));
         json_object_object_add(o, "pids", json_object_new_uint64(t->n_pids));
@@ -238,7 +224,7 @@ static void tenant_print(const ScanTarget *t, const TenantHeat *h, int n_tiers) 
         char a[32], b[32], c[32];
         uint64_t hot, cold;
 
-        heat_totals(&h->heat, &hot, &cold);
+        heat_summary_totals(&h->heat, &hot, &cold);
         printf("%s (%zu processes): tracked %s, hot %s, cold %s; candidates %zu cold, %zu hot\n", t->cgroup_path,
                t->n_pids, format_bytes(h->tracked_bytes, a, sizeof(a)), format_bytes(hot, b, sizeof(b)),
                format_bytes(cold, c, sizeof(c)), h->n_cold, h->n_hot);
@@ -443,7 +429,7 @@ int scan_command(const ScanCmd *c) {
                         for (size_t i = 0; i < c->n_cgroups; i++) {
                                 uint64_t *hc = &hist[((size_t) p * c->n_cgroups + i) * 3];
 
-                                heat_totals(&heat[i].heat, &hc[0], &hc[1]);
+                                heat_summary_totals(&heat[i].heat, &hc[0], &hc[1]);
                                 hc[2] = heat[i].tracked_bytes;
                         }
                         done = p;

@@ -42,6 +42,18 @@ const ScannerOps *const *scanner_backends(void) {
         return backends;
 }
 
+void heat_summary_totals(const HeatSummary *h, uint64_t *ret_hot, uint64_t *ret_cold) {
+        uint64_t hot = 0, cold = 0;
+
+        for (int t = 0; t < HEAT_MAX_TIERS; t++) {
+                hot += h->bytes[t][0];
+                for (int a = 1; a <= HEAT_MAX_AGE; a++)
+                        cold += h->bytes[t][a];
+        }
+        *ret_hot = hot;
+        *ret_cold = cold;
+}
+
 void tenant_heat_clear(TenantHeat *h) {
         uint64_t id = h->cgroup_id;
 

@@ -19,6 +19,9 @@ const ScannerOps *scanner_find(const char *name);
 /* NULL-terminated table of every backend in this build. */
 const ScannerOps *const *scanner_backends(void);
 
+/* Bytes at age 0 (accessed in the last period) and at age >= 1, over all tiers. */
+void heat_summary_totals(const HeatSummary *h, uint64_t *ret_hot, uint64_t *ret_cold);
+
 /* Helpers for backends: append to h->ranges (alloc is the capacity, kept by
  * the caller); pick at most MAX cold candidates (age > 0, tiers faster than
  * the slowest, oldest first) and hot ones (age 0, tiers below the fastest,

@@ -87,6 +87,20 @@ START_TEST(test_pick_candidates_bounded_and_single_tier) {
 }
 END_TEST
 
+START_TEST(test_heat_summary_totals) {
+        HeatSummary h = { 0 };
+        uint64_t hot, cold;
+
+        h.bytes[0][0] = 100;
+        h.bytes[1][0] = 20;
+        h.bytes[0][1] = 7;
+        h.bytes[3][HEAT_MAX_AGE] = 5000;
+        heat_summary_totals(&h, &hot, &cold);
+        ck_assert_uint_eq(hot, 120);
+        ck_assert_uint_eq(cold, 5007);
+}
+END_TEST
+
 static void probe_all(Probe *p, bool usable) {
         memset(p, 0, sizeof(*p));
         for (int i = 0; i < _BACKEND_MAX; i++)
@@ -165,6 +179,7 @@ int main(void) {
 
         tcase_add_test(tc, test_heat_add_range_grows);
         tcase_add_test(tc, test_pick_candidates_two_tiers);
+        tcase_add_test(tc, test_heat_summary_totals);
         tcase_add_test(tc, test_pick_candidates_bounded_and_single_tier);
         tcase_add_test(tc, test_candidates_auto_order);
         tcase_add_test(tc, test_candidates_follow_the_probe);
