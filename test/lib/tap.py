@@ -80,6 +80,26 @@ def run_vm(kernel, script, build, timeout=600, extra=()):
     return p.returncode, p.stdout
 
 
+# Guest shell helpers for workloads in tenant cgroups (needs CG set):
+#   start CGROUP ARGS...   a workload on CPU 1 in CGROUP (created), its pid in $w
+#   rep PID NAME SECTION   its JSON report (SIGUSR2) as section SECTION
+WORKLOAD_SH = r'''# start CGROUP ARGS...: a workload in CGROUP (created), pid in $w
+start() {
+    c=$1; shift
+    mkdir -p $CG/$c
+    rm -f /tmp/$c.ready /tmp/$c.json
+    sh -c "echo \$\$ > $CG/$c/cgroup.procs; exec numactl -C 1 workload $* --report /tmp/$c.json --ready /tmp/$c.ready" &
+    w=$!
+    while [ ! -e /tmp/$c.ready ]; do sleep 0.2; done
+}
+rep() {
+    rm -f /tmp/$2.json; kill -USR2 $1
+    while [ ! -e /tmp/$2.json ]; do sleep 0.2; done
+    echo "=== BEGIN $3"; cat /tmp/$2.json; echo; echo "=== END $3"
+}
+'''
+
+
 def sanitized(build):
     """Whether BUILD was configured with a sanitizer (b_sanitize): its
     programs run several times slower, so CPU-time bounds do not apply."""

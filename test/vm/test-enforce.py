@@ -83,7 +83,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
-from tap import Tap, parse_json, run_vm, sections  # noqa: E402
+from tap import WORKLOAD_SH, Tap, parse_json, run_vm, sections  # noqa: E402
 
 kernel, build = sys.argv[1], sys.argv[2]
 t = Tap()
@@ -101,20 +101,7 @@ B=@BACKEND@
 CG=/sys/fs/cgroup
 sysctl -w kernel.numa_balancing=0 > /dev/null
 echo "=== BEGIN numa_balancing"; cat /proc/sys/kernel/numa_balancing; echo "=== END numa_balancing"
-# start CGROUP ARGS...: a workload in CGROUP (created), pid in $w
-start() {
-    c=$1; shift
-    mkdir -p $CG/$c
-    rm -f /tmp/$c.ready /tmp/$c.json
-    sh -c "echo \$\$ > $CG/$c/cgroup.procs; exec numactl -C 1 workload $* --report /tmp/$c.json --ready /tmp/$c.ready" &
-    w=$!
-    while [ ! -e /tmp/$c.ready ]; do sleep 0.2; done
-}
-rep() {
-    rm -f /tmp/$2.json; kill -USR2 $1
-    while [ ! -e /tmp/$2.json ]; do sleep 0.2; done
-    echo "=== BEGIN $3"; cat /tmp/$2.json; echo; echo "=== END $3"
-}
+@WORKLOAD_SH@
 numa() { echo "=== BEGIN $2"; cat $CG/$1/memory.numa_stat; echo "=== END $2"; }
 free0() { echo "=== BEGIN $1"; cat /sys/devices/system/node/node0/meminfo; echo "=== END $1"; }
 # agent NAME ARGS...: tierd's JSON lines in NAME, stderr in NAME-err, status in NAME-rc
@@ -256,7 +243,7 @@ numa rf rf-numa-before
 agent2 rf lru_gen /tmp/cfg/tierd.json 3
 numa rf rf-numa-after
 stop $w rf
-'''.replace('@BACKEND@', BACKEND).replace('@DSCAN@', DSCAN).replace('@DLP@', str(DLP))
+'''.replace('@WORKLOAD_SH@', WORKLOAD_SH).replace('@BACKEND@', BACKEND).replace('@DSCAN@', DSCAN).replace('@DLP@', str(DLP))
 
 MIB = 1 << 20
 PAGE = 4096

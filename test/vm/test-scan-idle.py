@@ -58,7 +58,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
-from tap import Tap, parse_json, run_vm, sanitized, sections  # noqa: E402
+from tap import WORKLOAD_SH, Tap, parse_json, run_vm, sanitized, sections  # noqa: E402
 
 kernel, build = sys.argv[1], sys.argv[2]
 t = Tap()
@@ -69,20 +69,7 @@ if kernel != 'idle':
 
 GUEST = r'''
 CG=/sys/fs/cgroup
-# start CGROUP ARGS...: a workload in CGROUP (created), pid in $w
-start() {
-    c=$1; shift
-    mkdir -p $CG/$c
-    rm -f /tmp/$c.ready /tmp/$c.json
-    sh -c "echo \$\$ > $CG/$c/cgroup.procs; exec numactl -C 1 workload $* --report /tmp/$c.json --ready /tmp/$c.ready" &
-    w=$!
-    while [ ! -e /tmp/$c.ready ]; do sleep 0.2; done
-}
-rep() {
-    rm -f /tmp/$2.json; kill -USR2 $1
-    while [ ! -e /tmp/$2.json ]; do sleep 0.2; done
-    echo "=== BEGIN $3"; cat /tmp/$2.json; echo; echo "=== END $3"
-}
+@WORKLOAD_SH@
 # sec NAME CMD...: CMD's stdout in section NAME, stderr in NAME-err, status in NAME-rc
 sec() {
     n=$1; shift
@@ -153,7 +140,7 @@ sec budget-free $S --cgroup t7 --periods 2 --period-ms 1000 --cpu-budget 0
 sec budget-virt $S --cgroup t7 --periods 9 --period-ms 1000 --cpu-budget 50
 sec budget-phys $S --physical --cgroup t7 --periods 14 --period-ms 1000 --cpu-budget 100
 stop $w
-'''
+'''.replace('@WORKLOAD_SH@', WORKLOAD_SH)
 
 MIB = 1 << 20
 status, out = run_vm(kernel, GUEST, build, timeout=900)
