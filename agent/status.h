@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* The agent's state as the outside sees it: one snapshot per period, built
+ * by the daemon after accounting and read by the control socket (tierctl
+ * status/top), the metrics endpoint and the systemd STATUS= line.
+ *
+ * A snapshot owns all its memory (no pointers into the agent), so a reader
+ * on another thread (the metrics server) can hold a copy while the daemon
+ * builds the next one. Counters ending in _total are cumulative since the
+ * daemon started (they survive reloads); the others describe the last
+ * period. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heat.h"
+
+#define STATUS_MAX_TIERS HEAT_MAX_TIERS
+
+typedef struct StatusTier {
+        int index;              /* 0 = fastest */
+        char nodes[64];         /* nodelist, e.g. "0" or "1-2" */
+        uint64_t capacity;      /* bytes */
+        uint64_t free;          /* bytes */
+        uint64_t headroom;      /* bytes the planner keeps free */
+} StatusTier;
+
+typedef struct StatusTenant {
+        char *cgroup;           /* path relative to the cgroup mount, e.g. "web.slice/app" */
+        char class_name[32];
+        char mode[16];          /* enforce | observe */
+        uint64_t tier_max[STATUS_MAX_TIERS]; /* effective, UINT64_MAX: none */
+        uint64_t tier_low[STATUS_MAX_TIERS]; /* effective, 0: none */
+        uint64_t tier_bytes[STATUS_MAX_TIERS]; /* resident (memory.numa_stat, anon + file) */
+        uint64_t hot_bytes;     /* age 0 in the last scan */
+        uint64_t cold_bytes;    /* age >= 1 */
+        uint64_t promote_tokens, demote_tokens; /* bytes left in the quota buckets */
+        uint64_t promote_rate, demote_rate;     /* bytes/s, UINT64_MAX: unlimited */
+        uint64_t planned_promote, planned_demote; /* last period's plan */
+        uint64_t promoted_total, demoted_total, failed_total; /* bytes */
+        uint64_t errors_total;  /* mover failures (calls, not bytes) */
+} StatusTenant;
+
+typedef struct StatusSnapshot {
+        char version[32];
+        char scanner[32];       /* backend name */
+        char mover[32];         /* move_pages | reclaim | damos */
+        char config_path[256];
+        uint64_t period_ms;
+        uint64_t periods_total; /* periods run */
+        uint64_t time_ms;       /* CLOCK_MONOTONIC of the snapshot */
+        uint64_t started_realtime_s;
+        double scan_cpu_seconds_total; /* user + system CPU of the scans */
+        double last_scan_ms;
+        uint64_t reloads_total, reload_failures_total;
+        char last_error[256];   /* "" when none; e.g. the last rejected reload */
+        int n_tiers;
+        StatusTier tiers[STATUS_MAX_TIERS];
+        size_t n_tenants;
+        StatusTenant *tenants;
+        uint64_t promoted_total, demoted_total, failed_total; /* bytes, all tenants */
+} StatusSnapshot;
+
+void status_snapshot_done(StatusSnapshot *s);                  /* frees the tenants */
+int status_snapshot_copy(const StatusSnapshot *s, StatusSnapshot *ret); /* deep copy; -ENOMEM */
