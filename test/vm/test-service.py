@@ -21,14 +21,15 @@ the scenarios rewrite between reloads. One tenant, svc (a 64 MiB workload,
   sighup    the same by SIGHUP: a bad configuration (reload_failures_total
             2, class kept), then a good one (class latency, last_error
             cleared, reloads_total 2)
-  perms     uid 1234 (test/helpers/as-user): not in the socket's group ->
+  perms     uid 1234 (test/helpers/as-groups): not in the socket's group ->
             status refused (the socket is 0660 root:4242: connect fails with
             EACCES, tierctl says permission denied); in group 4242 as a
             supplementary group -> status answered; reload refused by the
             daemon ("permission denied: only root ..."), reloads_total
             unchanged
-  top       `tierctl top` in tmux inside the guest (tmux, its libraries and
-            the screen terminfo added with --add), a 90x30 pane: the frame
+  top       `tierctl top` in tmux inside the guest (tmux, its libraries,
+            the screen terminfo and glibc's C.utf8 locale, which tmux
+            insists on, added with --add), a 90x30 pane: the frame
             shows the header and the tenant, `capture-pane -J` (wrapped
             lines joined) has no line longer than 90 columns, `q` ends it;
             and without a terminal (COLUMNS=60 LINES=12, --count 3): three
@@ -106,24 +107,25 @@ n=$(lines); wl $((n + 2))
 cmd st5 tierctl status --json
 
 # permissions (read_group 4242 since the good reloads)
-cmd pu1 as-user 1234 1234 - -- tierctl status --json --socket $S
-cmd pu2 as-user 1234 1234 4242 -- tierctl status --json --socket $S
-cmd pu3 as-user 1234 1234 4242 -- tierctl reload --json --socket $S
+cmd pu1 as-groups 1234 1234 - -- tierctl status --json --socket $S
+cmd pu2 as-groups 1234 1234 4242 -- tierctl status --json --socket $S
+cmd pu3 as-groups 1234 1234 4242 -- tierctl reload --json --socket $S
 cmd st6 tierctl status --json
 
 # top: in tmux, then without a terminal
 mkdir -p /dev/pts; mount -t devpts devpts /dev/pts 2>/dev/null
 export TERM=screen TERMINFO=/extra/terminfo HOME=/root
+tm() { LC_ALL=C.UTF-8 tmux "$@"; }
 if command -v tmux > /dev/null; then
-    tmux -f /dev/null new-session -d -s top -x 90 -y 30 "tierctl top --interval 1 --socket $S; echo exited > /tmp/top.done; sleep 30"
+    tm -f /dev/null new-session -d -s top -x 90 -y 30 "tierctl top --interval 1 --socket $S; echo exited > /tmp/top.done; sleep 30"
     sleep 5
-    tmux capture-pane -t top -p -J > /tmp/top1.txt
+    tm capture-pane -t top -p -J > /tmp/top1.txt
     sec top1 /tmp/top1.txt
-    echo "=== BEGIN topsize"; tmux display -p -t top '#{pane_width}x#{pane_height}'; echo "=== END topsize"
-    tmux send-keys -t top q
+    echo "=== BEGIN topsize"; tm display -p -t top '#{pane_width}x#{pane_height}'; echo "=== END topsize"
+    tm send-keys -t top q
     i=0; while [ ! -e /tmp/top.done ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i+1)); done
     echo "=== BEGIN topq"; cat /tmp/top.done 2>/dev/null; echo "=== END topq"
-    tmux kill-server 2>/dev/null
+    tm kill-server 2>/dev/null
 else
     echo "=== BEGIN notmux"; echo no tmux; echo "=== END notmux"
 fi
@@ -150,8 +152,10 @@ kill -TERM $w; wait $w
 
 extra = ['--fast', '512M']
 tmux = shutil.which('tmux')
-if tmux and os.path.isdir('/lib/terminfo/s'):
-    extra += ['--add', f'{tmux}:/usr/bin/tmux', '--add', '/lib/terminfo:/extra/terminfo']
+# tmux wants a UTF-8 locale: glibc's C.utf8 goes along
+if tmux and os.path.isdir('/lib/terminfo/s') and os.path.isdir('/usr/lib/locale/C.utf8'):
+    extra += ['--add', f'{tmux}:/usr/bin/tmux', '--add', '/lib/terminfo:/extra/terminfo',
+              '--add', '/usr/lib/locale/C.utf8:/usr/lib/locale/C.utf8']
 status, out = run_vm(kernel, GUEST, build, timeout=900, extra=tuple(extra))
 if os.environ.get('TEST_SERVICE_DUMP'):
     with open(os.environ['TEST_SERVICE_DUMP'], 'w') as f:

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* as-user: run a command as another (numeric) user, for tests in the VM
- * testbed, whose busybox has no users to name.
+/* as-groups: run a command as another (numeric) user with supplementary
+ * groups, for tests in the VM testbed, whose busybox has no users to name
+ * (test/tools/as-user sets no supplementary groups).
  *
- *   as-user UID GID [SUPPLEMENTARY,GIDS|-] -- CMD [ARG...]
+ *   as-groups UID GID [SUPPLEMENTARY,GIDS|-] -- CMD [ARG...]
  *
  * Sets the supplementary groups (none with "-"), then the gid, then the
  * uid, and executes CMD. Exit status 127 if that fails. */
@@ -32,7 +33,7 @@ int main(int argc, char **argv) {
         int cmd = 3;
 
         if (argc < 5 || parse_id(argv[1], &uid) < 0 || parse_id(argv[2], &gid) < 0) {
-                fprintf(stderr, "usage: as-user UID GID [GID,GID...|-] -- CMD [ARG...]\n");
+                fprintf(stderr, "usage: as-groups UID GID [GID,GID...|-] -- CMD [ARG...]\n");
                 return 2;
         }
         if (strcmp(argv[3], "--") != 0) {
@@ -43,7 +44,7 @@ int main(int argc, char **argv) {
                                 unsigned g;
 
                                 if (parse_id(t, &g) < 0) {
-                                        fprintf(stderr, "as-user: '%s' is not a group id\n", t);
+                                        fprintf(stderr, "as-groups: '%s' is not a group id\n", t);
                                         return 2;
                                 }
                                 groups[n++] = (gid_t) g;
@@ -53,14 +54,14 @@ int main(int argc, char **argv) {
                 cmd = 4;
         }
         if (cmd >= argc || strcmp(argv[cmd], "--") != 0 || cmd + 1 >= argc) {
-                fprintf(stderr, "usage: as-user UID GID [GID,GID...|-] -- CMD [ARG...]\n");
+                fprintf(stderr, "usage: as-groups UID GID [GID,GID...|-] -- CMD [ARG...]\n");
                 return 2;
         }
         if (setgroups(n, groups) < 0 || setgid((gid_t) gid) < 0 || setuid((uid_t) uid) < 0) {
-                fprintf(stderr, "as-user: cannot become %u:%u: %s\n", uid, gid, strerror(errno));
+                fprintf(stderr, "as-groups: cannot become %u:%u: %s\n", uid, gid, strerror(errno));
                 return 127;
         }
         execvp(argv[cmd + 1], argv + cmd + 1);
-        fprintf(stderr, "as-user: cannot run %s: %s\n", argv[cmd + 1], strerror(errno));
+        fprintf(stderr, "as-groups: cannot run %s: %s\n", argv[cmd + 1], strerror(errno));
         return 127;
 }
