@@ -235,6 +235,24 @@ START_TEST(test_control_server) {
         ck_assert_uint_eq(handled[CONTROL_STATUS], 1);
         ck_assert_uint_eq(handled[CONTROL_RELOAD], 1);
 
+        /* a client that connects and sends nothing does not hold up the
+         * next one (served in well under the 5 s connection timeout) */
+        {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                int slow = socket(AF_UNIX, SOCK_STREAM, 0);
+                struct timespec t0, t1;
+
+                snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+                ck_assert_int_eq(connect(slow, (struct sockaddr *) &sa, sizeof(sa)), 0);
+                ck_assert_int_eq(write(slow, "{\"comm", 6), 6);
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                ck_assert_int_eq(request(e, path, REQ("{\"command\":\"status\"}\n"), "{\"ok\":true,\"status\":\"fine\"}\n",
+                                         0, 0, 0), 0);
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                ck_assert_int_lt((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000, 2000);
+                close(slow);
+        }
+
         /* the client from a library call */
         {
                 pid_t pid = fork();

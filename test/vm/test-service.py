@@ -20,7 +20,9 @@ the scenarios rewrite between reloads. One tenant, svc (a 64 MiB workload,
             reload_failures_total 1
   sighup    the same by SIGHUP: a bad configuration (reload_failures_total
             2, class kept), then a good one (class latency, last_error
-            cleared, reloads_total 2)
+            cleared, reloads_total 2; its new scanner.cpu_budget reopens the
+            scanner: the log says so, and the daemon holds as many BPF
+            links and kdamonds as before)
   perms     uid 1234 (test/helpers/as-groups): not in the socket's group ->
             status refused (the socket is 0660 root:4242: connect fails with
             EACCES, tierctl says permission denied); in group 4242 as a
@@ -84,6 +86,7 @@ echo "=== BEGIN sock"; ls -ln $S; ls -ldn /run/tierd; echo "=== END sock"
 cmd st1 tierctl status --json
 sec d1 /tmp/d.out
 cmd sth tierctl status
+echo "=== BEGIN links0"; for f in /proc/$D/fd/*; do readlink $f; done | grep -c bpf_link; echo "=== END links0"
 
 # reload: good, then bad
 cfg "{ $BASE, \"rules\": [ { \"match\": \"svc\", \"policy\": { \"class\": \"batch\" } } ], \"control\": { \"read_group\": \"4242\" } }"
@@ -101,7 +104,8 @@ echo "=== BEGIN alive3"; kill -0 $D && echo alive; echo "=== END alive3"
 kill -HUP $D
 n=$(lines); wl $((n + 2))
 cmd st4 tierctl status --json
-cfg "{ $BASE, \"rules\": [ { \"match\": \"svc\", \"policy\": { \"class\": \"latency\" } } ], \"control\": { \"read_group\": \"4242\" } }"
+# a new CPU budget: the scanner is closed and opened again
+cfg "{ \"scanner\": { \"cpu_budget\": \"90%\" }, \"rules\": [ { \"match\": \"svc\", \"policy\": { \"class\": \"latency\" } } ], \"control\": { \"read_group\": \"4242\" } }"
 kill -HUP $D
 n=$(lines); wl $((n + 2))
 cmd st5 tierctl status --json
@@ -257,6 +261,7 @@ st5 = status_of('st5')
 t.eq((st5.get('reloads_total'), st5.get('reload_failures_total'), st5.get('last_error')), (2, 2, ''),
      'sighup: a good configuration is applied, the error cleared')
 t.eq(tenant(st5).get('class'), 'latency', 'sighup: the new rule is in effect (class latency)')
+t.ok('scanner bpf (reopened)' in derr, 'sighup: a new scanner.cpu_budget reopened the scanner', derr[-2000:])
 
 # --- permissions
 t.eq(rc('pu1'), '1', 'perms: a uid outside read_group cannot read the status')
@@ -300,7 +305,9 @@ t.ok(frames and all(len(f.replace('\r\n', '\n').rstrip('\n').split('\n')) <= 12 
 # --- SIGTERM
 t.ok(int((s.get('links-before') or '0').strip() or 0) > 0, 'term: the daemon held BPF links before SIGTERM',
      s.get('links-before'))
-t.ok((s.get('kd-before') or '').strip() not in ('', '0'), 'term: the bpf scanner had a kdamond', s.get('kd-before'))
+t.eq((s.get('links-before') or '').strip(), (s.get('links0') or '').strip(),
+     'term: as many BPF links as before the scanner was reopened (the old ones detached)')
+t.eq((s.get('kd-before') or '').strip(), '1', 'term: the bpf scanner had one kdamond (the reopened one; the old one removed)')
 t.eq(rc('term'), '0', 'term: SIGTERM: exit status 0')
 t.eq((s.get('links-after') or '').strip(), '0', 'term: no process holds a BPF link afterwards')
 t.eq((s.get('kd-after') or '').split(), ['0', '0'], 'term: nr_kdamonds 0 and no kdamond thread')
