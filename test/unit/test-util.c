@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <sys/stat.h>
 #include <check.h>
 
 #include "unit.h"
@@ -102,6 +103,37 @@ START_TEST(test_format_bytes_units) {
 }
 END_TEST
 
+START_TEST(test_journal_stream_matches) {
+        struct stat st;
+        char env[64];
+        FILE *f = tmpfile();
+
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(fstat(fileno(f), &st), 0);
+        snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long) st.st_dev, (unsigned long long) st.st_ino);
+        ck_assert(journal_stream_matches(env, fileno(f)));
+        snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long) st.st_dev, (unsigned long long) st.st_ino + 1);
+        ck_assert(!journal_stream_matches(env, fileno(f)));
+        snprintf(env, sizeof(env), "%llu:%llux", (unsigned long long) st.st_dev, (unsigned long long) st.st_ino);
+        ck_assert(!journal_stream_matches(env, fileno(f)));
+        ck_assert(!journal_stream_matches(NULL, fileno(f)));
+        ck_assert(!journal_stream_matches("", fileno(f)));
+        ck_assert(!journal_stream_matches("12", fileno(f)));
+        fclose(f);
+        ck_assert_int_eq(log_target_from_string("journal"), LOG_TARGET_JOURNAL);
+        ck_assert_int_eq(log_target_from_string("stderr"), LOG_TARGET_STDERR);
+        ck_assert_int_eq(log_target_from_string("auto"), LOG_TARGET_AUTO);
+        ck_assert_int_eq(log_target_from_string("syslog"), _LOG_TARGET_INVALID);
+        /* auto with no journal stream: stderr */
+        unsetenv("JOURNAL_STREAM");
+        log_set_target(LOG_TARGET_AUTO);
+        ck_assert(!log_to_journal());
+        log_set_target(LOG_TARGET_JOURNAL);
+        ck_assert(log_to_journal());
+        log_set_target(LOG_TARGET_STDERR);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("util");
         TCase *tc = tcase_create("core");
@@ -113,6 +145,7 @@ int main(void) {
         tcase_add_test(tc, test_path_join_root);
         tcase_add_test(tc, test_read_one_line_strips_newline);
         tcase_add_test(tc, test_format_bytes_units);
+        tcase_add_test(tc, test_journal_stream_matches);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }
