@@ -2,11 +2,16 @@
 """vm suite: tierd as a systemd service, one boot of the systemd guest
 (test/vm/run-systemd: Debian 12, systemd as PID 1, the build's unit).
 
-In the guest: a tenant service with a workload; `systemctl enable --now
-tierd` with the shipped configuration (scanner bpf, control.read_group); its state, status
-line and journal; a reload with a good and then with a bad configuration;
-a restart with scanner.backend damon and a stop: no kdamond, no BPF link
-left behind; `systemd-analyze security tierd` at or below MAX_EXPOSURE.
+In the guest (kernel.numa_balancing 0): two tenant services, a root one and
+a delegated one of uid 1000; `systemctl enable --now tierd` with the shipped
+configuration plus scanner.backend bpf and control.read_group: its state,
+status line, control socket, BPF links and journal; a reload with a good and
+then with a bad configuration; a restart with scanner.backend damon held
+past WatchdogSec=, and a stop: no kdamond, no BPF link left behind. Then the
+unit's sandbox case by case: each capability of its CapabilityBoundingSet=
+is needed (a case that works in the sandbox fails without it), and the
+scanners and DAMOS work in it. Last, `systemd-analyze security tierd` at or
+below MAX_EXPOSURE.
 
 usage: test-systemd.py stock BUILD_DIR"""
 import json
@@ -88,6 +93,9 @@ sec restart systemctl restart tierd
 wait_prop ActiveState 120 '=active$'
 wait_prop StatusText 60 'scanner damon'
 show damon
+# Longer than WatchdogSec=: the pings must keep it alive, and show.
+echo "=== BEGIN watchdog"; systemctl show tierd -p WatchdogUSec,WatchdogTimestampMonotonic; sleep 40
+systemctl show tierd -p WatchdogTimestampMonotonic,NRestarts,ActiveState,MainPID; echo "=== END watchdog"
 sec kdamonds-running sh -c "echo nr_kdamonds \$(cat /sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds) threads $(kdamonds)"
 sec stop systemctl stop tierd
 show stopped
@@ -139,7 +147,7 @@ op damos "$caps" "$T/mover-cli damos --cgroup system.slice/tenant-a.service --fa
 '''
 
 cmd = [os.path.join(TOP, 'test', 'vm', 'run-systemd'), '--kernel', kernel, '--build', build,
-       '--timeout', '1200', '--', 'sh', '-c', GUEST]
+       '--numa-balancing', '0', '--timeout', '1200', '--', 'sh', '-c', GUEST]
 p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=1500)
 sys.stderr.write(p.stderr)
 out = p.stdout
@@ -226,6 +234,12 @@ t.ok(before is not None and running is not None and ours,
 dm = props('damon')
 t.eq((dm.get('ActiveState'), dm.get('SubState')), ('active', 'running'), 'with scanner.backend damon: active/running')
 t.ok('damon' in dm.get('StatusText', ''), f'with scanner.backend damon: StatusText names it ("{dm.get("StatusText")}")', dm)
+wd = (s.get('watchdog') or '').splitlines()
+wts = [int(x.split('=', 1)[1]) for x in wd if x.startswith('WatchdogTimestampMonotonic=')]
+wrest = dict(x.split('=', 1) for x in wd if '=' in x)
+t.ok(wrest.get('WatchdogUSec') == '30s', 'WatchdogUSec=30s', wd)
+t.ok(len(wts) == 2 and wts[1] > wts[0] > 0 and wrest.get('NRestarts') == '0' and wrest.get('MainPID') == dm.get('MainPID'),
+     'watchdog pings arrive: the timestamp advances over 40 s, same process, no restart', wd)
 kr = s.get('kdamonds-running') or ''
 m = re.search(r'nr_kdamonds (\d+) threads (\d+)', kr)
 t.ok(m and int(m.group(1)) >= 1 and int(m.group(2)) >= 1, 'with scanner.backend damon: a kdamond runs', kr)
