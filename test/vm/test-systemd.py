@@ -65,6 +65,12 @@ echo "=== BEGIN tenants"; echo "$pa $pu"; echo "=== END tenants"
 [ "$pa" -gt 0 ] && kill -USR2 $pa
 [ "$pu" -gt 0 ] && kill -USR2 $pu
 
+# systemd ignores a setting it does not know with a mere warning: a
+# mistyped hardening line would go unnoticed.
+sec verify systemd-analyze verify tierd.service
+# A trusted.* annotation (tierctl's default) on the root tenant: tierd must
+# see it from inside its sandbox.
+sec annotate tierctl annotate system.slice/tenant-a.service class=batch
 sec links-before bpftool -j link list
 sec enable systemctl enable --now tierd
 wait_prop ActiveState 120 '=active$'
@@ -96,7 +102,16 @@ show damon
 # Longer than WatchdogSec=: the pings must keep it alive, and show.
 echo "=== BEGIN watchdog"; systemctl show tierd -p WatchdogUSec,WatchdogTimestampMonotonic; sleep 40
 systemctl show tierd -p WatchdogTimestampMonotonic,NRestarts,ActiveState,MainPID; echo "=== END watchdog"
-sec kdamonds-running sh -c "echo nr_kdamonds \$(cat /sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds) threads $(kdamonds)"
+# tierd's kdamond comes and goes (it is removed after a scan error, e.g.
+# a target process that exited meanwhile, and made again at the next
+# scan): wait up to 30 s for one, then stop tierd while it runs.
+echo "=== BEGIN kdamonds-running"; i=0
+while [ $i -lt 30 ]; do
+	n=$(cat /sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds); k=$(kdamonds)
+	[ "$n" -ge 1 ] && [ "$k" -ge 1 ] && break
+	sleep 1; i=$((i+1))
+done
+echo "nr_kdamonds $n threads $k after $i s"; echo "=== END kdamonds-running"
 sec stop systemctl stop tierd
 show stopped
 echo "=== BEGIN kdamonds-stopped"; echo nr_kdamonds $(cat /sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds) threads $(kdamonds); echo "=== END kdamonds-stopped"
@@ -132,6 +147,9 @@ i=0; while [ ! -S /run/tierd/op.sock ] && kill -0 \$p 2>/dev/null && [ \$i -lt 6
 stat -c 'socket group %g' /run/tierd/op.sock; wait \$p"
 op probe "$caps" "$PROBE"
 op probe-CAP_SYS_ADMIN "$(without CAP_SYS_ADMIN)" "$PROBE"
+EXPLAIN="$T/tierctl explain system.slice/tenant-a.service"
+op explain "$caps" "$EXPLAIN"
+op explain-CAP_SYS_ADMIN "$(without CAP_SYS_ADMIN)" "$EXPLAIN"
 op trace "$caps" "$TRACE"
 op trace-CAP_SYS_ADMIN "$(without CAP_SYS_ADMIN)" "$TRACE"
 op move "$caps" "$MOVE1"
@@ -173,6 +191,9 @@ def rc(name):
 
 
 print(f'# configuration: {s.get("config-path", "").strip()}')
+vf = s.get('verify') or ''
+t.ok(rc('verify') == 0 and not re.search(r'(?i)unknown|ignoring|failed|invalid|not executable', vf),
+     'systemd-analyze verify tierd.service: no warning', vf)
 t.eq(rc('enable'), 0, 'systemctl enable --now tierd succeeded')
 st = props('started')
 t.eq((st.get('ActiveState'), st.get('SubState')), ('active', 'running'), 'started: active/running')
@@ -212,6 +233,10 @@ t.ok(any(x.get('TIERD_EVENT') == 'started' and x.get('TIERD_BACKEND') for x in j
      'the started entry names the backend (TIERD_BACKEND=)', [x for x in journal if x.get('TIERD_EVENT') == 'started'])
 
 t.ok('scanner bpf' in text, 'started: the configured scanner, bpf', st)
+t.eq(rc('annotate'), 0, 'tierctl annotate tenant-a class=batch (trusted.tierd.class)')
+ts = s.get('tierctl-status') or ''
+t.ok(rc('tierctl-status') == 0 and re.search(r'^system\.slice/tenant-a\.service\s+batch\s', ts, re.M),
+     'tierctl status: the running tierd gives tenant-a its annotated class, batch', ts)
 
 
 def links(name):
@@ -242,7 +267,8 @@ t.ok(len(wts) == 2 and wts[1] > wts[0] > 0 and wrest.get('NRestarts') == '0' and
      'watchdog pings arrive: the timestamp advances over 40 s, same process, no restart', wd)
 kr = s.get('kdamonds-running') or ''
 m = re.search(r'nr_kdamonds (\d+) threads (\d+)', kr)
-t.ok(m and int(m.group(1)) >= 1 and int(m.group(2)) >= 1, 'with scanner.backend damon: a kdamond runs', kr)
+t.ok(m and int(m.group(1)) >= 1 and int(m.group(2)) >= 1, 'with scanner.backend damon: a kdamond runs', kr + '\n' +
+     '\n'.join(x.get('MESSAGE', '') for x in journal if int(x.get('PRIORITY', 6)) <= 4))
 
 t.eq(rc('stop'), 0, 'systemctl stop tierd succeeded')
 sp = props('stopped')
@@ -286,6 +312,9 @@ def needs(cap, case, works, fails, what):
 needs('CAP_SYS_ADMIN', 'probe', lambda rc, j: rc == 0 and j and j['idle_page_tracking']['pagemap_pfn'],
       lambda rc, j, o: rc == 0 and j and not j['idle_page_tracking']['pagemap_pfn'],
       'pagemap shows page frame numbers (tierd probe)')
+needs('CAP_SYS_ADMIN', 'explain', lambda rc, j: rc == 0 and 'batch' in (ops.get('explain') or ''),
+      lambda rc, j, o: rc == 0 and 'batch' not in o and 'standard' in o,
+      'the trusted.tierd.class annotation is seen (tierctl explain)')
 needs('CAP_SYS_ADMIN', 'trace', lambda rc, j: rc == 0 and j and all(j['attached'].values()),
       lambda rc, j, o: rc != 0, 'BPF programs load and attach (tierd trace)')
 needs('CAP_SYS_PTRACE', 'move', lambda rc, j: rc == 0 and j and j['bytes_moved'] > 0,
