@@ -49,8 +49,10 @@
 #include "topology.h"
 #include "util.h"
 
-/* Kept free on every tier: 1% of its capacity, at least 16 MiB (what the
- * kernel needs for its own allocations there without reclaim). */
+/* Kept free on every tier: 1% of its capacity, at least 16 MiB, and never
+ * less than what the kernel keeps from page allocations on the tier's
+ * nodes (high watermarks plus lowmem reserves, topology_load_reserves()):
+ * below that its migrations fail with ENOMEM or start reclaim. */
 #define HEADROOM_PERMILLE 10
 #define HEADROOM_MIN (UINT64_C(16) << 20)
 #define HYSTERESIS_ENTRIES 4096
@@ -96,7 +98,7 @@ typedef struct Agent {
         TokenBucket budget;
         HysteresisTable hyst;
         HysteresisEntry *hyst_storage;
-        bool warned_reclaim, warned_paddr, warned_byte_only;
+        bool warned_reclaim, warned_paddr, warned_byte_only, warned_zoneinfo;
         MoverBackend mover;
         DamosMover *damos;
         uint64_t *damos_ids;    /* cgroup id of the DAMOS mover's tenant i */
@@ -202,6 +204,8 @@ typedef struct Period {
         TenantHeat *heat;
         TenantState **states;
         PlanTenant *plan_tenants;
+        PlanTier tiers[PLAN_MAX_TIERS]; /* the plan's view: capacity, free, headroom */
+        int n_tiers;
         Plan plan;
         bool planned;
 } Period;
@@ -238,6 +242,14 @@ static int period_tenants(Agent *a, Period *p, uint64_t now) {
         r = topology_load(a->sysfs_root, &p->topo);
         if (r < 0)
                 return log_error_errno(r, "cannot read the NUMA topology: %m");
+        r = topology_load_reserves(a->procfs_root, p->topo);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && !a->warned_zoneinfo) {
+                log_warning_errno(r, "cannot read %s/zoneinfo, the headroom ignores the kernel's watermarks: %m",
+                                  a->procfs_root);
+                a->warned_zoneinfo = true;
+        }
         r = cgroup_walk(mount, p->topo, CGROUP_WALK_SKIP_MEMORY_STAT, &p->tree);
         if (r < 0)
                 return log_error_errno(r, "cannot walk the cgroup tree at %s: %m", mount);
@@ -343,11 +355,11 @@ static int period_plan(Agent *a, Period *p, uint64_t now) {
         in.n_tiers = p->topo->n_tiers < PLAN_MAX_TIERS ? p->topo->n_tiers : PLAN_MAX_TIERS;
         for (int t = 0; t < in.n_tiers; t++) {
                 const TopologyTier *tt = &p->topo->tiers[t];
-                uint64_t h = tt->total_bytes / 1000 * HEADROOM_PERMILLE;
+                uint64_t h = max_u64(tt->total_bytes / 1000 * HEADROOM_PERMILLE, HEADROOM_MIN);
 
                 in.tiers[t] = (PlanTier) {
                         .nodes = tt->nodes, .capacity = tt->total_bytes, .free = tt->free_bytes,
-                        .headroom = h > HEADROOM_MIN ? h : HEADROOM_MIN,
+                        .headroom = max_u64(h, tt->reserved_bytes),
                 };
                 for (int n = 0; n < p->topo->n_nodes; n++) {
                         const TopologyNode *node = &p->topo->nodes[n];
@@ -384,6 +396,8 @@ static int period_plan(Agent *a, Period *p, uint64_t now) {
         }
         in.tenants = p->plan_tenants;
         in.n_tenants = p->n_tenants;
+        memcpy(p->tiers, in.tiers, sizeof(p->tiers));
+        p->n_tiers = in.n_tiers;
         if (plan_compute(&in, &p->plan) < 0)
                 return -ENOMEM;
         p->planned = true;
@@ -794,7 +808,7 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
         _cleanup_free_ Moved *moved = NULL;
         uint64_t t0 = now_ms(), t1;
         Moved total = { 0 };
-        json_object *o = NULL, *ta = NULL;
+        json_object *o = NULL, *ta = NULL, *tj;
         int r;
 
         r = period_tenants(a, &p, t0);
@@ -896,6 +910,17 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
                 json_object_object_add(o, "backend", json_object_new_string(a->ops->name));
                 json_object_object_add(o, "scan_ms", json_object_new_double(*ret_scan_ms));
                 json_object_object_add(o, "tenants", ta);
+                tj = json_object_new_array();
+                for (int t = 0; t < p.n_tiers; t++) {
+                        json_object *x = json_object_new_object();
+
+                        json_object_object_add(x, "nodes", json_object_new_uint64(p.tiers[t].nodes));
+                        json_object_object_add(x, "capacity_bytes", json_object_new_uint64(p.tiers[t].capacity));
+                        json_object_object_add(x, "free_bytes", json_object_new_uint64(p.tiers[t].free));
+                        json_object_object_add(x, "headroom_bytes", json_object_new_uint64(p.tiers[t].headroom));
+                        json_object_array_add(tj, x);
+                }
+                json_object_object_add(o, "tiers", tj);
                 json_object_object_add(o, "promoted_bytes", json_object_new_uint64(total.promoted));
                 json_object_object_add(o, "demoted_bytes", json_object_new_uint64(total.demoted));
                 json_object_object_add(o, "failed_bytes", json_object_new_uint64(total.failed));
