@@ -871,12 +871,10 @@ static void status_header(Agent *a, StatusSnapshot *s) {
         s->failed_total = a->failed;
 }
 
-/* Replaces a->status with this period's: MOVED NULL for the arming
- * period (nothing planned). */
-static int status_build(Agent *a, const Period *p, const Moved *moved, uint64_t now, double scan_ms) {
+/* Replaces a->status with this period's (the arming period has no plan). */
+static int status_build(Agent *a, const Period *p, uint64_t now, double scan_ms) {
         StatusSnapshot s = { 0 };
 
-        (void) moved;
         status_header(a, &s);
         s.periods_total = (uint64_t) a->number + 1;
         s.time_ms = now;
@@ -958,7 +956,7 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
         *ret_scan_ms = (double) (t1 - t0);
         if (!plan) {
                 log_debug("period %u: armed %s for %zu tenant(s)", number, a->ops->name, p.n_tenants);
-                return status_build(a, &p, NULL, t1, *ret_scan_ms);
+                return status_build(a, &p, t1, *ret_scan_ms);
         }
         moved = calloc(p.n_tenants ? p.n_tenants : 1, sizeof(*moved));
         if (!moved)
@@ -1069,7 +1067,7 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
                 fflush(stdout);
                 json_object_put(o);
         }
-        return status_build(a, &p, moved, t1, *ret_scan_ms);
+        return status_build(a, &p, t1, *ret_scan_ms);
 }
 
 static void agent_done(Agent *a) {
