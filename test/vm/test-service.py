@@ -74,7 +74,7 @@ echo "=== BEGIN numa_balancing"; cat /proc/sys/kernel/numa_balancing; echo "=== 
 @WORKLOAD_SH@
 sec() { echo "=== BEGIN $1"; cat "$2"; echo; echo "=== END $1"; }
 cmd() { n=$1; shift; "$@" > /tmp/$n.out 2> /tmp/$n.err; echo $? > /tmp/$n.rc; sec $n /tmp/$n.out; sec $n-err /tmp/$n.err; sec $n-rc /tmp/$n.rc; }
-lines() { wc -l < /tmp/d.out; }
+lines() { cat /tmp/d.out 2> /dev/null | wc -l; }
 # wait until the daemon printed N lines (at most 120 s)
 wl() { i=0; while [ $(lines) -lt $1 ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i+1)); done; }
 cfg() { echo "$1" > /tmp/cfg/tierd.json; chmod 644 /tmp/cfg/tierd.json; }
@@ -87,6 +87,8 @@ tierctl --config /nonexistent annotate svc tier0.max=32M
 # sd_notify's datagrams to a sink standing in for systemd
 sink() { dgram-sink $1 $2 & while [ ! -S $1 ]; do sleep 0.1; done; }
 sink /run/notify.sock /tmp/notify.txt; NS=$!
+# created here: the background job below opens it when it gets to it
+: > /tmp/d.out
 NOTIFY_SOCKET=/run/notify.sock tierd --backend bpf --period 2 --json --config /tmp/cfg/tierd.json --control-socket $S > /tmp/d.out 2> /tmp/d.err &
 D=$!
 echo "=== BEGIN pid"; echo $D; echo "=== END pid"
