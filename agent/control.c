@@ -505,12 +505,22 @@ int control_server_new(sd_event *e, const char *path, bool have_read_group, gid_
                 return set_error(ret_error, "control socket %s: cannot create its directory: %s", path,
                                  strerror(-r)) < 0 ? -ENOMEM : r;
         }
-        /* a stale socket of an earlier run is replaced; anything else is not ours */
+        /* a stale socket of an earlier run is replaced; a live one (another
+         * tierd answers) or anything else is not ours */
+        memcpy(sa.sun_path, path, strlen(path) + 1);
         if (lstat(path, &st) == 0) {
+                _cleanup_close_ int probe = -1;
+
                 if (!S_ISSOCK(st.st_mode)) {
                         control_server_free(s);
                         return set_error(ret_error, "control socket %s: exists and is not a socket, not replaced",
                                          path) < 0 ? -ENOMEM : -EEXIST;
+                }
+                probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (probe >= 0 && connect(probe, (struct sockaddr *) &sa, sizeof(sa)) == 0) {
+                        control_server_free(s);
+                        return set_error(ret_error, "control socket %s: another tierd is running and answers on it",
+                                         path) < 0 ? -ENOMEM : -EADDRINUSE;
                 }
                 (void) unlink(path);
         }
@@ -520,7 +530,6 @@ int control_server_new(sd_event *e, const char *path, bool have_read_group, gid_
                 control_server_free(s);
                 return set_error(ret_error, "control socket: socket() failed: %s", strerror(-r)) < 0 ? -ENOMEM : r;
         }
-        memcpy(sa.sun_path, path, strlen(path) + 1);
         old = umask(0117); /* never a moment with wider permissions than 0660 */
         r = bind(s->fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ? -errno : 0;
         umask(old);

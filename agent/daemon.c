@@ -58,8 +58,10 @@
 #include "metrics.h"
 #endif
 
-/* Kept free on every tier: 1% of its capacity, at least 16 MiB (what the
- * kernel needs for its own allocations there without reclaim). */
+/* Kept free on every tier: 1% of its capacity, at least 16 MiB, and never
+ * less than what the kernel keeps from page allocations on the tier's
+ * nodes (high watermarks plus lowmem reserves, topology_load_reserves()):
+ * below that its migrations fail with ENOMEM or start reclaim. */
 #define HEADROOM_PERMILLE 10
 #define HEADROOM_MIN (UINT64_C(16) << 20)
 #define HYSTERESIS_ENTRIES 4096
@@ -126,7 +128,7 @@ typedef struct Agent {
         TokenBucket budget;
         HysteresisTable hyst;
         HysteresisEntry *hyst_storage;
-        bool warned_reclaim, warned_paddr, warned_byte_only;
+        bool warned_reclaim, warned_paddr, warned_byte_only, warned_zoneinfo;
         MoverBackend mover;
         DamosMover *damos;
         uint64_t *damos_ids;    /* cgroup id of the DAMOS mover's tenant i */
@@ -142,11 +144,12 @@ static uint64_t max_u64(uint64_t x, uint64_t y) {
         return x > y ? x : y;
 }
 
-/* Kept free on tier T of TOTAL bytes (see HEADROOM_*). */
-static uint64_t tier_headroom(uint64_t total) {
-        uint64_t h = total / 1000 * HEADROOM_PERMILLE;
+/* Kept free on tier TT (see HEADROOM_*). */
+static uint64_t tier_headroom(const TopologyTier *tt) {
+        uint64_t h = tt->total_bytes / 1000 * HEADROOM_PERMILLE;
 
-        return h > HEADROOM_MIN ? h : HEADROOM_MIN;
+        h = h > HEADROOM_MIN ? h : HEADROOM_MIN;
+        return h > tt->reserved_bytes ? h : tt->reserved_bytes;
 }
 
 static uint64_t now_ms(void) {
@@ -240,6 +243,8 @@ typedef struct Period {
         TenantHeat *heat;
         TenantState **states;
         PlanTenant *plan_tenants;
+        PlanTier tiers[PLAN_MAX_TIERS]; /* the plan's view: capacity, free, headroom */
+        int n_tiers;
         Plan plan;
         bool planned;
 } Period;
@@ -276,6 +281,14 @@ static int period_tenants(Agent *a, Period *p, uint64_t now) {
         r = topology_load(a->sysfs_root, &p->topo);
         if (r < 0)
                 return log_error_errno(r, "cannot read the NUMA topology: %m");
+        r = topology_load_reserves(a->procfs_root, p->topo);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && !a->warned_zoneinfo) {
+                log_warning_errno(r, "cannot read %s/zoneinfo, the headroom ignores the kernel's watermarks: %m",
+                                  a->procfs_root);
+                a->warned_zoneinfo = true;
+        }
         r = cgroup_walk(mount, p->topo, CGROUP_WALK_SKIP_MEMORY_STAT, &p->tree);
         if (r < 0)
                 return log_error_errno(r, "cannot walk the cgroup tree at %s: %m", mount);
@@ -384,7 +397,7 @@ static int period_plan(Agent *a, Period *p, uint64_t now) {
 
                 in.tiers[t] = (PlanTier) {
                         .nodes = tt->nodes, .capacity = tt->total_bytes, .free = tt->free_bytes,
-                        .headroom = tier_headroom(tt->total_bytes),
+                        .headroom = tier_headroom(tt),
                 };
                 for (int n = 0; n < p->topo->n_nodes; n++) {
                         const TopologyNode *node = &p->topo->nodes[n];
@@ -421,6 +434,8 @@ static int period_plan(Agent *a, Period *p, uint64_t now) {
         }
         in.tenants = p->plan_tenants;
         in.n_tenants = p->n_tenants;
+        memcpy(p->tiers, in.tiers, sizeof(p->tiers));
+        p->n_tiers = in.n_tiers;
         if (plan_compute(&in, &p->plan) < 0)
                 return -ENOMEM;
         p->planned = true;
@@ -856,12 +871,10 @@ static void status_header(Agent *a, StatusSnapshot *s) {
         s->failed_total = a->failed;
 }
 
-/* Replaces a->status with this period's: MOVED NULL for the arming
- * period (nothing planned). */
-static int status_build(Agent *a, const Period *p, const Moved *moved, uint64_t now, double scan_ms) {
+/* Replaces a->status with this period's (the arming period has no plan). */
+static int status_build(Agent *a, const Period *p, uint64_t now, double scan_ms) {
         StatusSnapshot s = { 0 };
 
-        (void) moved;
         status_header(a, &s);
         s.periods_total = (uint64_t) a->number + 1;
         s.time_ms = now;
@@ -872,7 +885,7 @@ static int status_build(Agent *a, const Period *p, const Moved *moved, uint64_t 
 
                 s.tiers[t] = (StatusTier) {
                         .index = t, .capacity = tt->total_bytes, .free = tt->free_bytes,
-                        .headroom = tier_headroom(tt->total_bytes),
+                        .headroom = tier_headroom(tt),
                 };
                 (void) format_id_list(tt->nodes, s.tiers[t].nodes, sizeof(s.tiers[t].nodes));
         }
@@ -927,7 +940,7 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
         _cleanup_free_ Moved *moved = NULL;
         uint64_t t0 = now_ms(), t1;
         Moved total = { 0 };
-        json_object *o = NULL, *ta = NULL;
+        json_object *o = NULL, *ta = NULL, *tj;
         double cpu0;
         int r;
 
@@ -943,7 +956,7 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
         *ret_scan_ms = (double) (t1 - t0);
         if (!plan) {
                 log_debug("period %u: armed %s for %zu tenant(s)", number, a->ops->name, p.n_tenants);
-                return status_build(a, &p, NULL, t1, *ret_scan_ms);
+                return status_build(a, &p, t1, *ret_scan_ms);
         }
         moved = calloc(p.n_tenants ? p.n_tenants : 1, sizeof(*moved));
         if (!moved)
@@ -1036,6 +1049,17 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
                 json_object_object_add(o, "backend", json_object_new_string(a->ops->name));
                 json_object_object_add(o, "scan_ms", json_object_new_double(*ret_scan_ms));
                 json_object_object_add(o, "tenants", ta);
+                tj = json_object_new_array();
+                for (int t = 0; t < p.n_tiers; t++) {
+                        json_object *x = json_object_new_object();
+
+                        json_object_object_add(x, "nodes", json_object_new_uint64(p.tiers[t].nodes));
+                        json_object_object_add(x, "capacity_bytes", json_object_new_uint64(p.tiers[t].capacity));
+                        json_object_object_add(x, "free_bytes", json_object_new_uint64(p.tiers[t].free));
+                        json_object_object_add(x, "headroom_bytes", json_object_new_uint64(p.tiers[t].headroom));
+                        json_object_array_add(tj, x);
+                }
+                json_object_object_add(o, "tiers", tj);
                 json_object_object_add(o, "promoted_bytes", json_object_new_uint64(total.promoted));
                 json_object_object_add(o, "demoted_bytes", json_object_new_uint64(total.demoted));
                 json_object_object_add(o, "failed_bytes", json_object_new_uint64(total.failed));
@@ -1043,7 +1067,7 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
                 fflush(stdout);
                 json_object_put(o);
         }
-        return status_build(a, &p, moved, t1, *ret_scan_ms);
+        return status_build(a, &p, t1, *ret_scan_ms);
 }
 
 static void agent_done(Agent *a) {

@@ -117,11 +117,16 @@ typedef struct Work {
         bool active;
         uint64_t cur[PLAN_MAX_TIERS];
         TokenBucket pq, dq;
+        /* demotion pieces: the cold candidates (coldest first), then the
+         * warm ones (accessed, on faster tiers; least accessed first) */
         Piece *cold, *hot;      /* coldest / hottest first */
         size_t n_cold, n_hot;
         uint64_t cold_raw[PLAN_MAX_TIERS], cold_elig[PLAN_MAX_TIERS]; /* left, by source tier */
+        uint64_t warm_raw[PLAN_MAX_TIERS], warm_elig[PLAN_MAX_TIERS];
         uint64_t hot_raw[PLAN_MAX_TIERS], hot_elig[PLAN_MAX_TIERS];
-        uint64_t byte_cold[PLAN_MAX_TIERS], byte_hot[PLAN_MAX_TIERS]; /* byte-only, from the heat */
+        /* byte-only, from the heat: cold = age >= 1, warm = age 0 (both on
+         * tiers with a slower one), hot = age 0 on tiers > 0 */
+        uint64_t byte_cold[PLAN_MAX_TIERS], byte_warm[PLAN_MAX_TIERS], byte_hot[PLAN_MAX_TIERS];
         PlanTenantResult res;
         size_t moves_alloc;
 } Work;
@@ -272,9 +277,12 @@ static int64_t take_pieces(Run *run, Work *w, PlanDirection dir, PlanReason reas
                         if (dir == PLAN_PROMOTE) {
                                 w->hot_raw[src] -= min_u64(chunk, w->hot_raw[src]);
                                 w->hot_elig[src] -= min_u64(chunk, w->hot_elig[src]);
-                        } else {
+                        } else if (p[i].r.age > 0) {
                                 w->cold_raw[src] -= min_u64(chunk, w->cold_raw[src]);
                                 w->cold_elig[src] -= min_u64(chunk, w->cold_elig[src]);
+                        } else {
+                                w->warm_raw[src] -= min_u64(chunk, w->warm_raw[src]);
+                                w->warm_elig[src] -= min_u64(chunk, w->warm_elig[src]);
                         }
                         account(run, w, dir, reason, src, target, chunk);
                 }
@@ -306,7 +314,12 @@ static int take_bytes(Run *run, Work *w, PlanReason reason, int from, uint64_t b
                 r = push_move(w, &m);
                 if (r < 0)
                         return r;
-                w->byte_cold[from] -= min_u64(chunk, w->byte_cold[from]);
+                if (w->byte_cold[from] >= chunk)
+                        w->byte_cold[from] -= chunk;
+                else {
+                        w->byte_warm[from] -= min_u64(chunk - w->byte_cold[from], w->byte_warm[from]);
+                        w->byte_cold[from] = 0;
+                }
                 account(run, w, PLAN_DEMOTE, reason, from, u, chunk);
                 left -= chunk;
         }
@@ -389,8 +402,10 @@ static int plan_over_max(Run *run, int t) {
                         if (!w->active || w->t->class_rank != run->ranks[k] || w->cur[t] <= w->t->tier_max[t])
                                 continue;
                         need = page_up(w->cur[t] - w->t->tier_max[t]);
-                        cand = w->t->byte_only ? need : min_u64(need, w->cold_raw[t]);
-                        elig = w->t->byte_only ? need : min_u64(need, w->cold_elig[t]);
+                        /* a limit is a limit: the warm pages go too once the
+                         * cold ones are gone */
+                        cand = w->t->byte_only ? need : min_u64(need, w->cold_raw[t] + w->warm_raw[t]);
+                        elig = w->t->byte_only ? need : min_u64(need, w->cold_elig[t] + w->warm_elig[t]);
                         h->no_candidates += need - cand;
                         h->hysteresis += cand - elig;
                         q = bucket_avail(run, &w->dq);
@@ -424,10 +439,11 @@ static int plan_over_max(Run *run, int t) {
         return 0;
 }
 
-/* Step 3 for destination tier D: demotes up to X bytes of the classes
- * below RANK (lowest first) from D. */
-static int make_room(Run *run, int d, int rank, uint64_t x) {
-        for (size_t k = run->n_ranks; k-- > 0 && run->ranks[k] > rank && x > 0;) {
+/* Step 3 for destination tier D: demotes up to *X bytes of the classes
+ * below RANK (lowest first) from D, their cold pages only, or with WARM
+ * their warm ones; *X is decreased by what was planned. */
+static int make_room_pass(Run *run, int d, int rank, bool warm, uint64_t *x) {
+        for (size_t k = run->n_ranks; k-- > 0 && run->ranks[k] > rank && *x > 0;) {
                 size_t *idx = run->idx, m = 0;
                 uint64_t pool, budget, slower, total = 0;
 
@@ -438,8 +454,12 @@ static int make_room(Run *run, int d, int rank, uint64_t x) {
 
                         if (!w->active || w->t->class_rank != run->ranks[k])
                                 continue;
-                        cand = w->t->byte_only ? w->byte_cold[d] : w->cold_raw[d];
-                        elig = w->t->byte_only ? w->byte_cold[d] : w->cold_elig[d];
+                        if (w->t->byte_only)
+                                cand = elig = warm ? w->byte_warm[d] : w->byte_cold[d];
+                        else {
+                                cand = warm ? w->warm_raw[d] : w->cold_raw[d];
+                                elig = warm ? w->warm_elig[d] : w->cold_elig[d];
+                        }
                         if (cand == 0)
                                 continue;
                         h->hysteresis += cand - elig;
@@ -459,17 +479,28 @@ static int make_room(Run *run, int d, int rank, uint64_t x) {
                         continue;
                 budget = budget_avail(run);
                 slower = slower_room(run, d);
-                pool = min_u64(min_u64(x, budget), slower);
+                pool = min_u64(min_u64(*x, budget), slower);
                 water_fill(pool, run->want, run->share, m, run->grant);
                 for (size_t j = 0; j < m; j++) {
                         int r = demote(run, &run->w[idx[j]], PLAN_REASON_CONTENTION, d, run->grant[j]);
 
                         if (r < 0)
                                 return r;
-                        x -= min_u64(x, run->grant[j]);
+                        *x -= min_u64(*x, run->grant[j]);
                 }
         }
         return 0;
+}
+
+/* Step 3: the lower classes' cold pages first (lowest class first), then,
+ * if that was not enough, their warm ones (a higher class's hot set beats
+ * a lower class's). */
+static int make_room(Run *run, int d, int rank, uint64_t x) {
+        int r = make_room_pass(run, d, rank, false, &x);
+
+        if (r < 0 || x == 0)
+                return r;
+        return make_room_pass(run, d, rank, true, &x);
 }
 
 /* Steps 2 and 3, for destination tier D. */
@@ -582,8 +613,8 @@ static int add_pieces(Run *run, Work *w, const ScanRange *r, PlanDirection dir, 
         const PlanInput *in = run->in;
         const HysteresisTable *t = in->hysteresis;
         uint64_t s = page_up(r->start), e = page_down(r->end), at;
-        uint64_t *raw = dir == PLAN_PROMOTE ? w->hot_raw : w->cold_raw;
-        uint64_t *elig = dir == PLAN_PROMOTE ? w->hot_elig : w->cold_elig;
+        uint64_t *raw = dir == PLAN_PROMOTE ? w->hot_raw : r->age > 0 ? w->cold_raw : w->warm_raw;
+        uint64_t *elig = dir == PLAN_PROMOTE ? w->hot_elig : r->age > 0 ? w->cold_elig : w->warm_elig;
         size_t nb = 0;
         ScanRange a = *r;
         int k;
@@ -630,13 +661,14 @@ static int add_pieces(Run *run, Work *w, const ScanRange *r, PlanDirection dir, 
         return 0;
 }
 
-static int build_pieces(Run *run, Work *w, const ScanRange *c, size_t nc, PlanDirection dir, Piece **ret,
-                        size_t *ret_n) {
+/* The pieces of C, then of C2 (may be NULL), in order. */
+static int build_pieces(Run *run, Work *w, const ScanRange *c, size_t nc, const ScanRange *c2, size_t nc2,
+                        PlanDirection dir, Piece **ret, size_t *ret_n) {
         PieceVec v = {};
         int r;
 
-        for (size_t i = 0; i < nc; i++) {
-                r = add_pieces(run, w, &c[i], dir, &v);
+        for (size_t i = 0; i < nc + nc2; i++) {
+                r = add_pieces(run, w, i < nc ? &c[i] : &c2[i - nc], dir, &v);
                 if (r < 0) {
                         free(v.p);
                         return r;
@@ -745,14 +777,19 @@ static int run_plan(const PlanInput *in, bool shadow, Run *run) {
                                 for (int age = 1; age <= HEAT_MAX_AGE; age++)
                                         cold += t->heat->heat.bytes[tier][age];
                                 w->byte_cold[tier] = tier < in->n_tiers - 1 ? page_down(cold) : 0;
+                                w->byte_warm[tier] =
+                                        tier < in->n_tiers - 1 ? page_down(t->heat->heat.bytes[tier][0]) : 0;
                                 w->byte_hot[tier] = tier > 0 ? page_down(t->heat->heat.bytes[tier][0]) : 0;
                         }
                         continue;
                 }
-                r = build_pieces(run, w, t->heat->cold, t->heat->n_cold, PLAN_DEMOTE, &w->cold, &w->n_cold);
+                /* warm candidates are accessed pages: age 0 whatever a
+                 * backend put there */
+                r = build_pieces(run, w, t->heat->cold, t->heat->n_cold, t->heat->warm, t->heat->n_warm,
+                                 PLAN_DEMOTE, &w->cold, &w->n_cold);
                 if (r < 0)
                         return r;
-                r = build_pieces(run, w, t->heat->hot, t->heat->n_hot, PLAN_PROMOTE, &w->hot, &w->n_hot);
+                r = build_pieces(run, w, t->heat->hot, t->heat->n_hot, NULL, 0, PLAN_PROMOTE, &w->hot, &w->n_hot);
                 if (r < 0)
                         return r;
         }

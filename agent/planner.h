@@ -5,7 +5,8 @@
  * Rules, in the order the planner applies them:
  *  1. over_max: a tenant above tierN.max on a tier that has a slower one
  *     demotes its coldest pages of that tier until it is at or under the
- *     limit, to the next slower tier with room (then the next). Tier by
+ *     limit (its cold candidates, then, if the limit is below its hot set,
+ *     its warm ones), to the next slower tier with room (then the next). Tier by
  *     tier, fastest first; tenants by class, lowest priority first; within
  *     a class the global budget is shared in proportion to weight.
  *  2. promote_hot: for each destination tier D, fastest first, a tenant's
@@ -17,8 +18,11 @@
  *  3. contention: when a class's promotions do not fit D's room, tenants
  *     of strictly lower classes (lowest first; within a class in inverse
  *     proportion to weight) demote their coldest pages of D, never below
- *     their tierD.low, to make room. Tenants of one class never demote
- *     each other: they share by weight.
+ *     their tierD.low, to make room; when their cold pages are not enough,
+ *     a second round takes their warm pages (accessed, on D; least
+ *     accessed first, lowest class first): a higher class's hot set
+ *     displaces a lower class's. Tenants of one class never demote each
+ *     other: they share by weight.
  * Everywhere: bytes in multiples of PLAN_PAGE (ranges are split at page
  * boundaries to fit a byte budget exactly); every move is charged to the
  * tenant's bucket for its direction and to the global budget, and a plan
@@ -35,7 +39,8 @@
  * Byte-only tenants (region-level backends without addresses, e.g. MGLRU):
  * their demotions are byte amounts with no range (the mover uses
  * memory.reclaim); over_max needs no heat for that, contention takes at
- * most their cold (age >= 1) bytes of the tier from the heat summary.
+ * most their cold (age >= 1) bytes of the tier from the heat summary in
+ * its first round and their age-0 bytes in the second.
  * Without addresses nothing can be promoted: their hot bytes on slower
  * tiers are reported as held back (no_candidates). */
 #pragma once

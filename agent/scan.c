@@ -214,6 +214,7 @@ static json_object *tenant_json(const ScanTarget *t, const TenantHeat *h, bool r
         json_object_object_add(o, "heat", heat);
         json_object_object_add(cand, "cold", ranges_json(h->cold, h->n_cold));
         json_object_object_add(cand, "hot", ranges_json(h->hot, h->n_hot));
+        json_object_object_add(cand, "warm", ranges_json(h->warm, h->n_warm));
         json_object_object_add(o, "candidates", cand);
         if (ranges)
                 json_object_object_add(o, "ranges", ranges_json(h->ranges, h->n_ranges));
@@ -225,9 +226,9 @@ static void tenant_print(const ScanTarget *t, const TenantHeat *h, int n_tiers) 
         uint64_t hot, cold;
 
         heat_summary_totals(&h->heat, &hot, &cold);
-        printf("%s (%zu processes): tracked %s, hot %s, cold %s; candidates %zu cold, %zu hot\n", t->cgroup_path,
+        printf("%s (%zu processes): tracked %s, hot %s, cold %s; candidates %zu cold, %zu hot, %zu warm\n", t->cgroup_path,
                t->n_pids, format_bytes(h->tracked_bytes, a, sizeof(a)), format_bytes(hot, b, sizeof(b)),
-               format_bytes(cold, c, sizeof(c)), h->n_cold, h->n_hot);
+               format_bytes(cold, c, sizeof(c)), h->n_cold, h->n_hot, h->n_warm);
         for (int tier = 0; tier < n_tiers && tier < HEAT_MAX_TIERS; tier++) {
                 printf("  tier %d by age:", tier);
                 for (int g = 0; g <= HEAT_MAX_AGE; g++)

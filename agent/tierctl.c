@@ -683,10 +683,15 @@ static void render_status(const StatusSnapshot *s, FILE *f) {
 
                 fprintf(f, "%-28s %-10s %-8s", t->cgroup, t->class_name, t->mode);
                 for (int k = 0; k < s->n_tiers; k++) {
-                        char cell[48];
+                        char cell[80];
 
                         snprintf(cell, sizeof(cell), "%s/%s", format_bytes(t->tier_bytes[k], a, sizeof(a)),
                                  fmt_limit(t->tier_max[k], b, sizeof(b)));
+                        if (t->tier_low[k] > 0 && t->tier_low[k] != UINT64_MAX) {
+                                size_t l = strlen(cell);
+
+                                snprintf(cell + l, sizeof(cell) - l, ">%s", format_bytes(t->tier_low[k], d, sizeof(d)));
+                        }
                         fprintf(f, " %-21s", cell);
                 }
                 fprintf(f, " %10s %10s", format_bytes(t->hot_bytes, a, sizeof(a)), format_bytes(t->cold_bytes, b, sizeof(b)));
@@ -700,7 +705,7 @@ static void render_status(const StatusSnapshot *s, FILE *f) {
                         format_bytes(t->demoted_total, b, sizeof(b)), format_bytes(t->failed_total, d, sizeof(d)),
                         t->errors_total);
         }
-        fprintf(f, "(QUOTA: tokens left@rate; TIERn: resident/limit; totals since start)\n");
+        fprintf(f, "(TIERn: resident/max[>low]; QUOTA: tokens left@rate; PROMOTED..ERRORS: since the start)\n");
 }
 
 static int fetch_status(Ctl *c, json_object **ret_resp, json_object **ret_status, StatusSnapshot *ret,

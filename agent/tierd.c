@@ -343,6 +343,14 @@ static void usage(FILE *f) {
                 "  --check-config    validate the configuration, print the effective one, exit\n"
                 "  --seconds S       how long `trace` listens (default 5)\n"
                 "\n"
+                "agent options (tierd without a command):\n"
+                "  --period S        length of a period in seconds (default: scanner.period)\n"
+                "  --once            one arming period and one working period, then exit\n"
+                "  --periods N       N working periods after the arming one, then exit\n"
+                "  --control-socket PATH  the control socket (default: control.socket,\n"
+                "                    " CONTROL_SOCKET_DEFAULT "); '' for none\n"
+                "  --log-target T    auto (the journal when stderr is its stream), journal, stderr\n"
+                "\n"
                 "scan options (defaults from the configuration's scanner section):\n"
                 "  --cgroup PATH     a tenant (repeatable): relative to the cgroup mount, or absolute\n"
                 "  --backend NAME    idle_page, damon, bpf, lru_gen or auto (the best usable one)\n"
@@ -355,14 +363,7 @@ static void usage(FILE *f) {
                 "  --sysfs-root DIR  read sysfs from DIR instead of /sys (probe)\n"
                 "  --procfs-root DIR read procfs from DIR instead of /proc (probe)\n"
                 "  -v, --verbose     debug logging\n"
-                "\n"
-                "agent options (tierd without a command):\n"
-                "  --period S        length of a period in seconds (default: scanner.period)\n"
-                "  --once            one arming period and one working period, then exit\n"
-                "  --periods N       N working periods after the arming one, then exit\n"
-                "  --control-socket PATH  the control socket (default: control.socket,\n"
-                "                    " CONTROL_SOCKET_DEFAULT "); '' for none\n"
-                "  --log-target T    auto (the journal when stderr is its stream), journal, stderr\n"
+
                 "  --version, -h, --help\n");
 }
 

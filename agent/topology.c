@@ -3,7 +3,9 @@
 
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -280,4 +282,85 @@ const char *topology_source_to_string(TopologySource s) {
                 return "node-distance";
         }
         return "unknown";
+}
+
+/* one zone of /proc/zoneinfo, while it is read */
+typedef struct ZoneReserve {
+        int node;
+        uint64_t high, managed, protection;
+} ZoneReserve;
+
+static void zone_reserve_add(const ZoneReserve *z, uint64_t page_size, uint64_t *bytes) {
+        uint64_t pages = z->high + z->protection;
+
+        if (z->node < 0 || z->node >= TOPOLOGY_MAX_NODES)
+                return;
+        bytes[z->node] += (pages < z->managed ? pages : z->managed) * page_size;
+}
+
+int topology_parse_zone_reserves(const char *zoneinfo, uint64_t page_size, uint64_t ret_bytes[TOPOLOGY_MAX_NODES]) {
+        ZoneReserve z = { .node = -1 };
+        bool any = false;
+
+        memset(ret_bytes, 0, TOPOLOGY_MAX_NODES * sizeof(*ret_bytes));
+        for (const char *l = zoneinfo; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                unsigned long long v;
+                int node;
+
+                while (*l == ' ' || *l == '\t')
+                        l++;
+                if (sscanf(l, "Node %d, zone", &node) == 1) {
+                        if (z.node >= 0)
+                                zone_reserve_add(&z, page_size, ret_bytes);
+                        z = (ZoneReserve) { .node = node };
+                        any = true;
+                } else if (z.node < 0)
+                        continue;
+                else if (sscanf(l, "high %llu", &v) == 1) /* not the per-cpu "high:" */
+                        z.high = v;
+                else if (sscanf(l, "managed %llu", &v) == 1)
+                        z.managed = v;
+                else if (strncmp(l, "protection: (", 13) == 0) {
+                        const char *c = l + 13;
+                        char *end;
+
+                        for (;;) {
+                                v = strtoull(c, &end, 10);
+                                if (end == c)
+                                        break;
+                                if (v > z.protection)
+                                        z.protection = v;
+                                c = end;
+                                while (*c == ',' || *c == ' ')
+                                        c++;
+                        }
+                }
+        }
+        if (z.node >= 0)
+                zone_reserve_add(&z, page_size, ret_bytes);
+        return any ? 0 : -ENODATA;
+}
+
+int topology_load_reserves(const char *procfs_root, Topology *t) {
+        _cleanup_free_ char *text = NULL;
+        uint64_t bytes[TOPOLOGY_MAX_NODES];
+        long ps = sysconf(_SC_PAGESIZE);
+        int r;
+
+        r = read_full_file(procfs_root, "/zoneinfo", &text, NULL);
+        if (r < 0)
+                return r;
+        r = topology_parse_zone_reserves(text, ps > 0 ? (uint64_t) ps : 4096, bytes);
+        if (r < 0)
+                return r;
+        for (int k = 0; k < t->n_tiers; k++)
+                t->tiers[k].reserved_bytes = 0;
+        for (int i = 0; i < t->n_nodes; i++) {
+                TopologyNode *n = &t->nodes[i];
+
+                n->reserved_bytes = n->id >= 0 && n->id < TOPOLOGY_MAX_NODES ? bytes[n->id] : 0;
+                if (n->tier >= 0 && n->tier < t->n_tiers)
+                        t->tiers[n->tier].reserved_bytes += n->reserved_bytes;
+        }
+        return 0;
 }

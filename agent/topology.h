@@ -29,6 +29,8 @@ typedef struct TopologyNode {
         bool has_memory;
         uint64_t total_bytes;
         uint64_t free_bytes;
+        uint64_t reserved_bytes; /* free memory a page allocation cannot take
+                                  * (topology_load_reserves(); 0 if unread) */
         int tier;               /* tierd tier index, 0 = fastest */
         int distance[TOPOLOGY_MAX_NODES]; /* to node j, -1 unknown */
 } TopologyNode;
@@ -39,6 +41,7 @@ typedef struct TopologyTier {
         uint64_t nodes;         /* bitmask of node ids */
         uint64_t total_bytes;
         uint64_t free_bytes;
+        uint64_t reserved_bytes; /* sum of the nodes' */
 } TopologyTier;
 
 typedef struct Topology {
@@ -53,6 +56,20 @@ typedef struct Topology {
 int topology_load(const char *sysfs_root, Topology **ret);
 Topology *topology_free(Topology *t);
 static inline void topology_freep(Topology **t) { topology_free(*t); }
+
+/* The free memory of each node that the kernel keeps from a movable page
+ * allocation (a migration target, a promotion), from /proc/zoneinfo: per
+ * zone, its high watermark plus its largest lowmem reserve ("protection",
+ * which keeps low zones such as DMA for their own allocations), at most
+ * the zone's managed pages. Below that a migration fails with ENOMEM or
+ * wakes kswapd, so the planner's headroom is never smaller.
+ * topology_parse_zone_reserves() is the pure parser (zoneinfo counts
+ * pages of PAGE_SIZE bytes; ret_bytes is indexed by node id);
+ * topology_load_reserves() reads PROCFS_ROOT/zoneinfo into T's nodes and
+ * tiers. Both return -ENODATA when the text has no zone. */
+int topology_parse_zone_reserves(const char *zoneinfo, uint64_t page_size,
+                                 uint64_t ret_bytes[TOPOLOGY_MAX_NODES]);
+int topology_load_reserves(const char *procfs_root, Topology *t);
 
 const TopologyNode *topology_node(const Topology *t, int id);
 const char *topology_source_to_string(TopologySource s);

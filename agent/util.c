@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+/* no CODE_FILE=/CODE_LINE= of this file on every entry */
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-journal.h>
 
 int path_join_root(const char *root, const char *path, char **ret) {

@@ -8,7 +8,10 @@
  *  - bounded candidate sets for the movers: the coldest pages or regions on
  *    fast tiers (tier < the slowest) and the hottest on slow tiers (tier >
  *    0), each with what a mover needs: pid and virtual range (VADDR), or a
- *    physical range (PADDR).
+ *    physical range (PADDR); and the "warm" set, the pages accessed in the
+ *    last period that sit on fast tiers, least accessed first: what a
+ *    tenant gives up last, when a higher class needs the room (or its
+ *    tierN.max is below its hot set).
  *  - optionally (HEAT_WANT_RANGES), every classified range, for tests and
  *    `tierd scan --ranges`.
  *
@@ -54,6 +57,8 @@ typedef struct TenantHeat {
         size_t n_cold;
         ScanRange *hot;         /* hottest first, on tiers > 0; at most max_candidates */
         size_t n_hot;
+        ScanRange *warm;        /* age 0 on tiers < slowest, least accessed first; at most max_candidates */
+        size_t n_warm;
         ScanRange *ranges;      /* with HEAT_WANT_RANGES: everything classified */
         size_t n_ranges;
 } TenantHeat;

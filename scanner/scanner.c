@@ -59,6 +59,7 @@ void tenant_heat_clear(TenantHeat *h) {
 
         free(h->cold);
         free(h->hot);
+        free(h->warm);
         free(h->ranges);
         *h = (TenantHeat) { .cgroup_id = id };
 }
@@ -95,16 +96,26 @@ static int cmp_hot(const void *a, const void *b) {
         return (x->start > y->start) - (x->start < y->start);
 }
 
+static int cmp_warm(const void *a, const void *b) {
+        const ScanRange *x = a, *y = b;
+
+        if (x->nr_accesses != y->nr_accesses)
+                return x->nr_accesses < y->nr_accesses ? -1 : 1; /* least accessed first */
+        return (x->start > y->start) - (x->start < y->start);
+}
+
 int heat_pick_candidates(TenantHeat *h, const ScanRange *all, size_t n, int n_tiers, size_t max) {
-        ScanRange *cold = NULL, *hot = NULL;
-        size_t nc = 0, nh = 0;
+        ScanRange *cold = NULL, *hot = NULL, *warm = NULL;
+        size_t nc = 0, nh = 0, nw = 0;
 
         if (n > 0) {
                 cold = malloc(n * sizeof(*cold));
                 hot = malloc(n * sizeof(*hot));
-                if (!cold || !hot) {
+                warm = malloc(n * sizeof(*warm));
+                if (!cold || !hot || !warm) {
                         free(cold);
                         free(hot);
+                        free(warm);
                         return -ENOMEM;
                 }
         }
@@ -115,16 +126,22 @@ int heat_pick_candidates(TenantHeat *h, const ScanRange *all, size_t n, int n_ti
                         continue; /* unknown, or a tier the topology does not have */
                 if (r->tier < n_tiers - 1 && r->age > 0)
                         cold[nc++] = *r;
+                if (r->tier < n_tiers - 1 && r->age == 0)
+                        warm[nw++] = *r;
                 if (r->tier > 0 && r->age == 0)
                         hot[nh++] = *r;
         }
         qsort_safe(cold, nc, sizeof(*cold), cmp_cold);
         qsort_safe(hot, nh, sizeof(*hot), cmp_hot);
+        qsort_safe(warm, nw, sizeof(*warm), cmp_warm);
         free(h->cold);
         free(h->hot);
+        free(h->warm);
         h->cold = cold;
         h->n_cold = nc < max ? nc : max;
         h->hot = hot;
         h->n_hot = nh < max ? nh : max;
+        h->warm = warm;
+        h->n_warm = nw < max ? nw : max;
         return 0;
 }

@@ -24,8 +24,10 @@ void heat_summary_totals(const HeatSummary *h, uint64_t *ret_hot, uint64_t *ret_
 
 /* Helpers for backends: append to h->ranges (alloc is the capacity, kept by
  * the caller); pick at most MAX cold candidates (age > 0, tiers faster than
- * the slowest, oldest first) and hot ones (age 0, tiers below the fastest,
- * most accessed first) out of ALL into h->cold and h->hot. */
+ * the slowest, oldest first), hot ones (age 0, tiers below the fastest,
+ * most accessed first) and warm ones (age 0, tiers faster than the
+ * slowest, least accessed first) out of ALL into h->cold, h->hot and
+ * h->warm. */
 int heat_add_range(TenantHeat *h, const ScanRange *r, size_t *alloc);
 int heat_pick_candidates(TenantHeat *h, const ScanRange *all, size_t n, int n_tiers, size_t max);
 

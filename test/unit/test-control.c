@@ -286,8 +286,30 @@ START_TEST(test_control_server) {
                 ck_assert_uint_eq(handled[CONTROL_RELOAD], 1);
         }
 
+        /* a second server on a live socket is refused, the first kept */
+        {
+                ControlServer *s2 = NULL;
+                _cleanup_free_ char *err2 = NULL;
+
+                ck_assert_int_eq(control_server_new(e, path, false, 0, "/proc", handler, NULL, &s2, &err2), -EADDRINUSE);
+                ck_assert_msg(strstr(err2, "another tierd is running"), "%s", err2);
+                ck_assert_int_eq(lstat(path, &st), 0);
+        }
         s = control_server_free(s);
         ck_assert_int_eq(lstat(path, &st), -1); /* removed */
+        /* a stale socket file (nobody listening) is replaced */
+        {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+                snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+                ck_assert_int_eq(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+                close(fd);
+                free(error);
+                error = NULL;
+                ck_assert_int_eq(control_server_new(e, path, false, 0, "/proc", handler, NULL, &s, &error), 0);
+                s = control_server_free(s);
+        }
         sd_event_unref(e);
 }
 END_TEST

@@ -750,11 +750,14 @@ START_TEST(test_plan_byte_only_tenant) {
         in.tenants = t;
         in.n_tenants = 2;
         ck_assert_int_eq(plan_compute(&in, &p), 0);
-        /* 20 over the limit, then the 10 cold pages left for contention */
-        ck_assert_uint_eq(p.tenants[0].demote_bytes, 30 * P);
+        /* 20 over the limit (the room H finds), then for H's other 30: the
+         * 10 cold pages left, then 20 of its 70 age-0 bytes (second round) */
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 50 * P);
         ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_OVER_MAX], 20 * P);
-        ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_CONTENTION], 10 * P);
-        ck_assert_uint_eq(p.tenants[0].n_moves, 2);
+        ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_CONTENTION], 30 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 3);
+        ck_assert_uint_eq(move(&p, 0, 1)->bytes, 10 * P);
+        ck_assert_uint_eq(move(&p, 0, 2)->bytes, 20 * P);
         ck_assert(!move(&p, 0, 0)->has_range);
         ck_assert_uint_eq(move(&p, 0, 0)->bytes, 20 * P);
         ck_assert_int_eq(move(&p, 0, 0)->from_tier, 0);
@@ -763,7 +766,110 @@ START_TEST(test_plan_byte_only_tenant) {
         ck_assert(!move(&p, 0, 1)->has_range);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 0);
         ck_assert_uint_eq(p.tenants[0].held_promote.no_candidates, 10 * P);
-        ck_assert_uint_eq(p.tenants[1].promote_bytes, 30 * P);
+        ck_assert_uint_eq(p.tenants[1].promote_bytes, 50 * P);
+        plan_done(&p);
+}
+END_TEST
+
+static ScanRange W(int tier, pid_t pid, uint64_t start, uint64_t pages, uint32_t accesses) {
+        ScanRange r = R(tier, 0, pid, start, pages);
+
+        r.nr_accesses = accesses;
+        return r;
+}
+
+START_TEST(test_plan_contention_displaces_lower_class_hot_set) {
+        /* The fast tier has 40 pages of room. L (class 1) wants its 100 hot
+         * pages from tier 1. B (class 3) holds 120 pages on tier 0: 10
+         * cold, then a hot set (warm candidates, least accessed first).
+         * B's cold pages go first, then 50 of its warm ones, in order. */
+        ScanRange hl[] = { R(1, 0, 1, T1, 100) };
+        ScanRange cb[] = { R(0, 4, 2, T0, 10) };
+        ScanRange wb[] = { W(0, 2, T0 + 0x100000, 60, 1), W(0, 2, T0 + 0x200000, 50, 5) };
+        TenantHeat h[2] = { { .hot = hl, .n_hot = 1 }, { .cold = cb, .n_cold = 1, .warm = wb, .n_warm = 2 } };
+        PlanTenant t[2];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        in.tiers[0].free = 40 * P;
+        tenant_init(&t[0], 1, 1, 100, &h[0]);
+        t[0].current[1] = 100 * P;
+        tenant_init(&t[1], 2, 3, 100, &h[1]);
+        t[1].current[0] = 120 * P;
+        in.tenants = t;
+        in.n_tenants = 2;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 100 * P);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 60 * P);
+        ck_assert_uint_eq(p.tenants[1].by_reason[PLAN_REASON_CONTENTION], 60 * P);
+        ck_assert_uint_eq(p.tenants[1].n_moves, 2);
+        assert_move(move(&p, 1, 0), PLAN_DEMOTE, PLAN_REASON_CONTENTION, 0, 1, T0, 10);
+        assert_move(move(&p, 1, 1), PLAN_DEMOTE, PLAN_REASON_CONTENTION, 0, 1, T0 + 0x100000, 50);
+        ck_assert_int_eq(move(&p, 1, 1)->range.age, 0);
+        ck_assert_uint_eq(p.room_after[0], 0);
+        plan_done(&p);
+
+        /* tier0.low 100 protects B's last 100 pages: 10 cold + 10 warm go,
+         * L gets 40 + 20 */
+        t[1].tier_low[0] = 100 * P;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 20 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 60 * P);
+        ck_assert_uint_eq(p.tenants[1].held_demote.low, 100 * P);
+        plan_done(&p);
+
+        /* a peer of the same class is never displaced: L gets the room */
+        t[1].tier_low[0] = 0;
+        t[1].class_rank = 1;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 40 * P);
+        plan_done(&p);
+
+        /* hysteresis: B's first warm range was just promoted; the cold
+         * pages and the second warm range go instead */
+        {
+                HysteresisEntry st[4];
+                HysteresisTable ht;
+
+                t[1].class_rank = 3;
+                hysteresis_init(&ht, st, 4);
+                hysteresis_record(&ht, &wb[0], PLAN_PROMOTE, in.now_ms - 1000, 60000);
+                in.hysteresis = &ht;
+                in.hysteresis_ms = 60000;
+                ck_assert_int_eq(plan_compute(&in, &p), 0);
+                ck_assert_uint_eq(p.tenants[1].demote_bytes, 60 * P);
+                assert_move(move(&p, 1, 1), PLAN_DEMOTE, PLAN_REASON_CONTENTION, 0, 1, T0 + 0x200000, 50);
+                ck_assert_uint_eq(p.tenants[1].held_demote.hysteresis, 60 * P);
+                plan_done(&p);
+                in.hysteresis = NULL;
+        }
+}
+END_TEST
+
+START_TEST(test_plan_over_max_below_hot_set) {
+        /* tier0.max 30 for a tenant with 100 pages on tier 0, 20 of them
+         * cold: the cold go first, then 50 of the warm ones */
+        ScanRange cold[] = { R(0, 2, 7, T0, 20) };
+        ScanRange warm[] = { W(0, 7, T0 + 0x100000, 80, 3) };
+        TenantHeat h = { .cold = cold, .n_cold = 1, .warm = warm, .n_warm = 1 };
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        tenant_init(&t, 1, 2, 100, &h);
+        t.current[0] = 100 * P;
+        t.tier_max[0] = 30 * P;
+        in.tenants = &t;
+        in.n_tenants = 1;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 70 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 2);
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 20);
+        assert_move(move(&p, 0, 1), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 0x100000, 50);
+        ck_assert(held_zero(&p.tenants[0].held_demote));
         plan_done(&p);
 }
 END_TEST
@@ -839,6 +945,8 @@ int main(void) {
         tcase_add_test(tc, test_plan_three_tiers);
         tcase_add_test(tc, test_plan_three_tiers_contention_on_middle_and_move_order);
         tcase_add_test(tc, test_plan_byte_only_tenant);
+        tcase_add_test(tc, test_plan_contention_displaces_lower_class_hot_set);
+        tcase_add_test(tc, test_plan_over_max_below_hot_set);
         tcase_add_test(tc, test_plan_node_choice_and_bad_input);
         suite_add_tcase(s, tc);
         return unit_run(s);

@@ -47,6 +47,7 @@ START_TEST(test_pick_candidates_two_tiers) {
                 R(1, 7, 0x6000, 0),  /* cold on slow(est): neither */
                 R(-1, 9, 0x7000, 0), /* unknown tier: neither */
                 R(0, 3, 0x0000, 0),  /* same age as 0x2000, lower address first */
+                R(0, 0, 0x8000, 9),  /* hot on fast, accessed more than 0x1000: warm #2 */
         };
         TenantHeat h = { 0 };
 
@@ -58,7 +59,13 @@ START_TEST(test_pick_candidates_two_tiers) {
         ck_assert_uint_eq(h.n_hot, 2);
         ck_assert_uint_eq(h.hot[0].start, 0x5000);
         ck_assert_uint_eq(h.hot[1].start, 0x4000);
+        /* warm: accessed on the fast tier, least accessed first (what a
+         * lower class gives up last) */
+        ck_assert_uint_eq(h.n_warm, 2);
+        ck_assert_uint_eq(h.warm[0].start, 0x1000);
+        ck_assert_uint_eq(h.warm[1].start, 0x8000);
         tenant_heat_clear(&h);
+        ck_assert_ptr_null(h.warm);
 }
 END_TEST
 
@@ -71,6 +78,7 @@ START_TEST(test_pick_candidates_bounded_and_single_tier) {
         ck_assert_int_eq(heat_pick_candidates(&h, all, 64, 2, 5), 0);
         ck_assert_uint_eq(h.n_cold, 5);
         ck_assert_uint_eq(h.n_hot, 5);
+        ck_assert_uint_eq(h.n_warm, 0); /* tier 0 ranges are all aged here */
         for (size_t i = 1; i < h.n_cold; i++)
                 ck_assert_uint_ge(h.cold[i - 1].age, h.cold[i].age);
         for (size_t i = 1; i < h.n_hot; i++)
@@ -80,6 +88,7 @@ START_TEST(test_pick_candidates_bounded_and_single_tier) {
         ck_assert_int_eq(heat_pick_candidates(&h, all, 64, 1, 5), 0);
         ck_assert_uint_eq(h.n_cold, 0);
         ck_assert_uint_eq(h.n_hot, 0);
+        ck_assert_uint_eq(h.n_warm, 0);
         /* Nothing scanned: empty, not an error. */
         ck_assert_int_eq(heat_pick_candidates(&h, NULL, 0, 2, 5), 0);
         ck_assert_uint_eq(h.n_cold + h.n_hot, 0);

@@ -171,6 +171,61 @@ START_TEST(test_topology_errors) {
 }
 END_TEST
 
+START_TEST(test_topology_zone_reserves_vm_capture) {
+        /* /proc/zoneinfo of the stock testbed kernel, 512 MiB node 0 and
+         * 1 GiB node 1 (test/vm/run --fast 512M --slow 1G): node 0 keeps
+         * its DMA zone's high 259 + protection 487 (of 3840 managed) and its
+         * DMA32 zone's high 8467; the empty Movable zones (high 32, managed
+         * 0) add nothing; node 1 keeps its DMA32 high 16614. */
+        _cleanup_(topology_freep) Topology *t = NULL;
+        _cleanup_free_ char *text = NULL;
+        uint64_t b[TOPOLOGY_MAX_NODES];
+        char root[512];
+
+        ck_assert_int_eq(read_full_file(FIXTURES, "/zoneinfo/stock-fast512M-slow1G", &text, NULL), 0);
+        ck_assert_int_eq(topology_parse_zone_reserves(text, 4096, b), 0);
+        ck_assert_uint_eq(b[0], (259 + 487 + 8467) * UINT64_C(4096));
+        ck_assert_uint_eq(b[1], 16614 * UINT64_C(4096));
+        ck_assert_uint_eq(b[2], 0);
+
+        /* into a topology: nodes and tier sums */
+        snprintf(root, sizeof(root), "%s/vm-stock/sys", FIXTURES);
+        ck_assert_int_eq(topology_load(root, &t), 0);
+        ck_assert_int_eq(topology_load_reserves(FIXTURES "/zoneinfo-root", t), -ENOENT);
+        unit_write_file("/zoneinfo", text);
+        ck_assert_int_eq(topology_load_reserves(unit_tmproot(), t), 0);
+        ck_assert_uint_eq(t->nodes[0].reserved_bytes, b[0]);
+        ck_assert_uint_eq(t->tiers[0].reserved_bytes, b[0]);
+        ck_assert_uint_eq(t->tiers[1].reserved_bytes, b[1]);
+}
+END_TEST
+
+START_TEST(test_topology_zone_reserves_synthetic) {
+        uint64_t b[TOPOLOGY_MAX_NODES];
+
+        /* a reserve larger than the zone counts the zone only; the
+         * per-cpu "high:" lines are not the watermark; node ids sparse */
+        ck_assert_int_eq(topology_parse_zone_reserves("Node 3, zone      DMA\n"
+                                                      "        high     100\n"
+                                                      "        managed  300\n"
+                                                      "        protection: (0, 1000, 1000)\n"
+                                                      "              high:  99999\n"
+                                                      "Node 3, zone    DMA32\n"
+                                                      "        high     10\n"
+                                                      "        managed  5000\n"
+                                                      "        protection: (0, 0, 0)\n"
+                                                      "Node 70, zone   Normal\n"
+                                                      "        high     10\n"
+                                                      "        managed  5000\n",
+                                                      4096, b),
+                         0);
+        ck_assert_uint_eq(b[3], (300 + 10) * UINT64_C(4096));
+        ck_assert_uint_eq(b[0], 0);
+        ck_assert_int_eq(topology_parse_zone_reserves("", 4096, b), -ENODATA);
+        ck_assert_int_eq(topology_parse_zone_reserves("nr_free_pages 12\n", 4096, b), -ENODATA);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("topology");
         TCase *fx = tcase_create("fixtures"), *syn = tcase_create("synthetic");
@@ -184,6 +239,8 @@ int main(void) {
         tcase_add_test(syn, test_topology_sparse_node_ids_map_distance_columns);
         tcase_add_test(syn, test_topology_memory_tiers_sorted_by_kernel_id);
         tcase_add_test(syn, test_topology_errors);
+        tcase_add_test(syn, test_topology_zone_reserves_vm_capture);
+        tcase_add_test(syn, test_topology_zone_reserves_synthetic);
         suite_add_tcase(s, fx);
         suite_add_tcase(s, syn);
         return unit_run(s);

@@ -31,15 +31,25 @@ of periods, and the tenants would be planned on partial heat):
             something in most periods (the quota, not the scanner, limits)
   arbit     two tenants, latency and batch, each with a 112 MiB hot set
             (+8 MiB cold) placed on node 1, while a filler process outside
-            any tenant leaves ~185 MiB of room on node 0 (free minus the
-            16 MiB headroom): both hot sets (224 MiB) cannot fit. Within 10
-            periods latency has >= 95% of its hot set on node 0; batch has
-            what is left: its hot bytes on node 0 <= the room left by latency
-            + 16 MiB, and > 0; node 0 keeps >= headroom - 4 MiB free. (The
-            kernel refuses the last promotions with ENOMEM before the
-            planner's headroom is reached: node 0's DMA32 min watermark is
-            22 MiB and its DMA zone's ~15 MiB count in MemFree but are
-            reserved; the count of those failures is printed.)
+            any tenant leaves ~165 MiB of room on node 0 (free minus the
+            headroom, ~36 MiB: node 0's high watermarks and lowmem reserves
+            are above the 16 MiB rule): both hot sets (224 MiB) cannot fit.
+            Within 10 periods latency has >= 95% of its hot set on node 0;
+            batch has what is left: its hot bytes on node 0 <= the room left
+            by latency + 16 MiB, and > 0; node 0 keeps >= headroom - 4 MiB
+            free; no move_pages call failed with ENOMEM (with the old fixed
+            16 MiB headroom the kernel refused the last promotions every
+            period: the planner filled node 0 below its watermarks)
+  dis       displacement: a batch tenant's 112 MiB hot set (+8 MiB cold)
+            is on node 0 first, then a latency tenant's 112 MiB hot set
+            starts on node 1, with ~40 MiB of room left: within 10 periods
+            latency has >= 95% of its hot set on node 0, batch's hot pages
+            were demoted for it (contention plan > its 8 MiB of cold pages,
+            hot pages of batch on node 1), batch keeps what is left (> 0,
+            <= the room left + 16 MiB); the headroom of tier 0 (JSON tiers)
+            equals max(16 MiB, 1%, node 0's high watermarks + lowmem
+            reserves computed here from /proc/zoneinfo); node 0 keeps >=
+            headroom - 4 MiB free; workloads intact
   observe   a 64 MiB workload on node 0, mode=observe tier0.max=16M, 3
             periods: memory.numa_stat's N1 bytes unchanged and the workload
             all on node 0, moved bytes 0 in every period, the plan says
@@ -68,6 +78,15 @@ of periods, and the tenants would be planned on partial heat):
             the guest): the limit scenario through memory.reclaim in 6
             periods (reclaim picks by LRU: where the hot set ends is a TAP
             comment)
+  xr        mover.backend reclaim named in the configuration, with the
+            kernel's page scanner (idle_page / bpf), demotion_enabled=true:
+            a 128 MiB workload with tier0.max=32M is <= 32 MiB + 2% on node 0
+            after 5 periods and the bytes tierd counts as demoted are
+            numa_stat's N1 growth (+-4 MiB); xrf: the same configuration
+            with demotion_enabled=false is refused at start (exit 1, says
+            why)
+  xm        mover.backend move_pages named: the same limit, <= 32 MiB + 2%,
+            and the hot set stays on node 0
   rf        lru_gen, auto mover, demotion_enabled=false, a 128 MiB workload
             with tier0.max=32M for 3 periods: the warning once, nothing
             demoted or evicted (numa_stat unchanged within 1 MiB)
@@ -127,6 +146,7 @@ chmod 644 /tmp/cfg/tierd.json /tmp/cfg6/tierd.json
 D="--config /tmp/cfg/tierd.json"
 numactl -C 1 sh -c 'while :; do sleep 0.05; done' &
 free0 mem-boot
+echo "=== BEGIN zoneinfo"; cat /proc/zoneinfo; echo "=== END zoneinfo"
 
 # 1. limit
 start lim --size 256 --hot 48 --rate 20
@@ -175,6 +195,31 @@ rep $wl arl arl-after
 rep $wb arb arb-after
 stop $wl arl
 stop $wb arb
+kill -TERM $fw; wait $fw
+rm -f /tmp/fill.ready
+
+# 4b. displacement: batch's hot set is already on node 0 when latency's,
+# on node 1, needs the room
+f=$(awk '/MemFree/ {print int($4 / 1024)}' /sys/devices/system/node/node0/meminfo)
+fill=$((f - 40 - 160 - 24))
+echo "=== BEGIN dis-fill"; echo $f $fill; echo "=== END dis-fill"
+numactl -C 1 workload --size $fill --hot 0 --rate 1 --ready /tmp/fill.ready &
+fw=$!
+while [ ! -e /tmp/fill.ready ]; do sleep 0.2; done
+start dib --size 120 --hot 112 --rate 20
+tierctl --config /nonexistent annotate dib class=batch
+rep $w dib dib-before
+wb=$w
+start dil --size 120 --hot 112 --rate 20 --node 1
+wl=$w
+tierctl --config /nonexistent annotate dil class=latency
+free0 dis-mem-before
+agent dis $D --periods 10 -v
+free0 dis-mem-after
+rep $wl dil dil-after
+rep $wb dib dib-after
+stop $wl dil
+stop $wb dib
 kill -TERM $fw; wait $fw
 
 # 5. observe
@@ -236,7 +281,26 @@ agent2 rl lru_gen /tmp/cfg/tierd.json 6
 numa rl rl-numa-after
 rep $w rl rl-after
 stop $w rl
+# 9. mover.backend named explicitly, with this kernel's page scanner
+mkdir -p /tmp/cfgr /tmp/cfgm
+echo '{ "scanner": { "cpu_budget": "100%" }, "mover": { "backend": "reclaim" } }' > /tmp/cfgr/tierd.json
+echo '{ "scanner": { "cpu_budget": "100%" }, "mover": { "backend": "move_pages" } }' > /tmp/cfgm/tierd.json
+chmod 644 /tmp/cfgr/tierd.json /tmp/cfgm/tierd.json
+start xr --size 128 --hot 16 --rate 20
+tierctl --config /nonexistent annotate xr tier0.max=32M
+numa xr xr-numa-before
+agent2 xr $B /tmp/cfgr/tierd.json 5
+numa xr xr-numa-after
+rep $w xr xr-after
+stop $w xr
 echo false > $DE
+agent2 xrf $B /tmp/cfgr/tierd.json 1
+start xm --size 128 --hot 16 --rate 20
+tierctl --config /nonexistent annotate xm tier0.max=32M
+agent2 xm $B /tmp/cfgm/tierd.json 5
+numa xm xm-numa-after
+rep $w xm xm-after
+stop $w xm
 start rf --size 128 --hot 16 --rate 20
 tierctl --config /nonexistent annotate rf tier0.max=32M
 numa rf rf-numa-before
@@ -297,6 +361,28 @@ def memfree(text):
         if 'MemFree' in ln:
             return int(ln.split()[3]) * 1024
     return None
+
+
+def zone_reserve(text, node):
+    """What tierd's headroom must cover on NODE: per zone of /proc/zoneinfo,
+    min(managed, high + the largest protection), in bytes (computed here on
+    its own, not with tierd's parser)."""
+    total, cur, z = 0, None, {}
+
+    def flush():
+        if cur == node and z:
+            return min(z.get('managed', 0), z.get('high', 0) + z.get('prot', 0)) * PAGE
+        return 0
+    for ln in (text or '').splitlines():
+        f = ln.split()
+        if ln.startswith('Node '):
+            total += flush()
+            cur, z = int(f[1].rstrip(',')), {}
+        elif len(f) == 2 and f[0] in ('high', 'managed'):
+            z[f[0]] = int(f[1])
+        elif f and f[0] == 'protection:':
+            z['prot'] = max(int(v.strip('(),')) for v in f[1:])
+    return total + flush()
 
 
 def hot_on(rep, node):
@@ -407,8 +493,8 @@ print(f'# arb: {(s.get("arb-fail") or "").strip()} move_pages calls failed with 
 fb, fa = memfree(s.get('arb-mem-before')), memfree(s.get('arb-mem-after'))
 al = parse_json(t, s.get('arl-after'), 'arb: latency workload report after')
 ab = parse_json(t, s.get('arb-after'), 'arb: batch workload report after')
-if al and ab and fb and fa:
-    HEAD = 16 * MIB
+if al and ab and fb and fa and lines:
+    HEAD = lines[-1]['tiers'][0]['headroom_bytes']
     room = fb - HEAD
     hl, hb = hot_pages(al), hot_pages(ab)
     print(f'# arb: node 0 free {fill[0] if fill else "?"} MiB at the start, filler {fill[1] if fill else "?"} MiB; '
@@ -424,8 +510,49 @@ if al and ab and fb and fa:
     # move it by some MiB during the run (79.5 for 71.3 + 8 seen once)
     t.ok(0 < got <= left + 16 * MIB, f'arb: batch got {got / MIB:.1f} MiB on node 0, what is left '
          f'({left / MIB:.1f} MiB + 16 MiB)', ab['hot_pages_by_node'])
-    t.ok(fa >= HEAD - 4 * MIB, f'arb: node 0 keeps {fa / MIB:.1f} MiB free (>= headroom 16 MiB - 4 MiB)')
+    t.ok(fa >= HEAD - 4 * MIB, f'arb: node 0 keeps {fa / MIB:.1f} MiB free (>= headroom {HEAD / MIB:.1f} MiB '
+         '- 4 MiB)')
     t.ok(al['intact'] and ab['intact'], 'arb: workloads intact')
+    nfail = (s.get('arb-fail') or '').strip()
+    t.ok(nfail == '0', f'arb: no promotion refused by the kernel for lack of memory ({nfail} ENOMEM failures)')
+
+# --- 4b. displacement
+lines = agent('dis')
+summary('dis latency', lines, 'dil')
+summary('dis batch', lines, 'dib')
+fill = (s.get('dis-fill') or '').split()
+fb, fa = memfree(s.get('dis-mem-before')), memfree(s.get('dis-mem-after'))
+bb = parse_json(t, s.get('dib-before'), 'dis: batch workload report before')
+dl = parse_json(t, s.get('dil-after'), 'dis: latency workload report after')
+db = parse_json(t, s.get('dib-after'), 'dis: batch workload report after')
+if lines and bb and dl and db and fb and fa:
+    head = lines[-1]['tiers'][0]['headroom_bytes']
+    room = fb - head
+    hl, hb = hot_pages(dl), hot_pages(db)
+    xs = [tenant(ln, 'dib') for ln in lines]
+    cont = sum(x['plan']['contention_bytes'] for x in xs if x)
+    print(f'# dis: node 0 free {fill[0] if fill else "?"} MiB at the start, filler {fill[1] if fill else "?"} MiB; '
+          f'headroom {head / MIB:.1f} MiB; free before {fb / MIB:.1f} MiB (room {room / MIB:.1f} MiB), '
+          f'after {fa / MIB:.1f} MiB; batch hot on node 0 before {hot_on(bb, 0)}/{hot_pages(bb)}; after: '
+          f'latency {hot_on(dl, 0)}/{hl}, batch {hot_on(db, 0)}/{hb}; batch contention plan {cont / MIB:.1f} MiB')
+    t.ok(hot_on(bb, 0) >= 0.95 * hot_pages(bb), f'dis: batch\'s hot set starts on node 0 ({hot_on(bb, 0)} pages)')
+    want = max(16 * MIB, lines[-1]['tiers'][0]['capacity_bytes'] // 1000 * 10, zone_reserve(s.get('zoneinfo'), 0))
+    t.ok(head == want, f'dis: the headroom of tier 0 is {head / MIB:.1f} MiB = max(16 MiB, 1%, node 0\'s high '
+         f'watermarks + lowmem reserves from /proc/zoneinfo: {zone_reserve(s.get("zoneinfo"), 0) / MIB:.1f} MiB)')
+    t.ok((hl * PAGE) > room, f'dis: latency\'s hot set ({hl * PAGE / MIB:.0f} MiB) does not fit the room '
+         f'({room / MIB:.1f} MiB) without displacing batch')
+    t.ok(hot_on(dl, 0) >= 0.95 * hl, f'dis: latency has {hot_on(dl, 0)} of {hl} hot pages on node 0 (>= 95%)',
+         dl['hot_pages_by_node'])
+    t.ok(hot_on(db, 1) > 0 and cont > 8 * MIB, f'dis: batch\'s hot pages were displaced ({hot_on(db, 1)} hot pages '
+         f'on node 1, {cont / MIB:.1f} MiB planned for contention, more than its 8 MiB of cold pages)')
+    # what is left for batch: the room plus what batch held on node 0 at
+    # the start, minus what latency took
+    left = room + (hot_on(bb, 0) + cold_on(bb, 0) - hot_on(dl, 0) - cold_on(dl, 0)) * PAGE
+    got = (hot_on(db, 0) + cold_on(db, 0)) * PAGE
+    t.ok(0 < got <= left + 16 * MIB, f'dis: batch keeps {got / MIB:.1f} MiB on node 0, what is left '
+         f'({left / MIB:.1f} MiB + 16 MiB)', db['hot_pages_by_node'])
+    t.ok(fa >= head - 4 * MIB, f'dis: node 0 keeps {fa / MIB:.1f} MiB free (>= headroom {head / MIB:.1f} MiB - 4 MiB)')
+    t.ok(dl['intact'] and db['intact'], 'dis: workloads intact')
 
 # --- 5. observe
 lines = agent('obs')
@@ -522,6 +649,33 @@ a = parse_json(t, s.get('rl-after'), 'rl: workload report after')
 if a:
     print(f'# rl: {hot_on(a, 0)} of {hot_pages(a)} hot pages still on node 0 (reclaim picks by LRU)')
     t.ok(a['intact'], 'rl: workload intact')
+# --- 9. explicit mover.backend
+lines = agent('xr')
+summary('xr', lines, 'xr')
+nb, na = numa_stat(s.get('xr-numa-before')), numa_stat(s.get('xr-numa-after'))
+t0 = node_bytes(na, 0)
+mv = sum(x['moved']['demoted_bytes'] for x in (tenant(ln, 'xr') for ln in lines) if x)
+g = node_bytes(na, 1) - node_bytes(nb, 1)
+t.ok(t0 <= 32 * MIB * 1.02, f'xr ({BACKEND}, mover.backend reclaim): tier-0 bytes after 5 periods '
+     f'{t0 / MIB:.1f} MiB <= 32 MiB + 2%', na)
+t.ok(g > 0 and abs(g - mv) <= 4 * MIB, f'xr: the demoted bytes tierd counts ({mv / MIB:.1f} MiB) went to node 1 '
+     f'(numa_stat N1 grew {g / MIB:.1f} MiB, +-4 MiB): demoted, not evicted')
+a = parse_json(t, s.get('xr-after'), 'xr: workload report after')
+if a:
+    t.ok(a['intact'], 'xr: workload intact')
+rc, err = (s.get('xrf-rc') or '').strip(), s.get('xrf-err') or ''
+t.ok(rc == '1' and 'mover.backend reclaim' in err and 'demotion_enabled' in err,
+     f'xrf: mover.backend reclaim with demotion_enabled false is refused at start (exit {rc})', err[-800:])
+lines = agent('xm')
+summary('xm', lines, 'xm')
+na = numa_stat(s.get('xm-numa-after'))
+t0 = node_bytes(na, 0)
+t.ok(t0 <= 32 * MIB * 1.02, f'xm ({BACKEND}, mover.backend move_pages): tier-0 bytes after 5 periods '
+     f'{t0 / MIB:.1f} MiB <= 32 MiB + 2%', na)
+a = parse_json(t, s.get('xm-after'), 'xm: workload report after')
+if a:
+    t.ok(hot_on(a, 0) >= 0.95 * hot_pages(a), f'xm: the hot set stayed on node 0 ({hot_on(a, 0)}/{hot_pages(a)})')
+    t.ok(a['intact'], 'xm: workload intact')
 lines = agent('rf')
 err = s.get('rf-err') or ''
 n = err.count('demotion_enabled is not true')

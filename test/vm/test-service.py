@@ -37,6 +37,14 @@ the scenarios rewrite between reloads. One tenant, svc (a 64 MiB workload,
             and without a terminal (COLUMNS=60 LINES=12, --count 3): three
             frames, each starting with the clear sequence, no line longer
             than 60 columns, at most 12 lines each
+  notify    (the daemon's $NOTIFY_SOCKET is a datagram sink,
+            test/helpers/dgram-sink) READY=1 first, STATUS= lines, for each
+            reload RELOADING=1 + MONOTONIC_USEC= then READY=1, the failed
+            reload's STATUS=, STOPPING=1 last
+  journal   tierd --once with $JOURNAL_STREAM naming its stderr and a sink
+            at /run/systemd/journal/socket: nothing on stderr; started,
+            period and stopping entries with PRIORITY, TIERD_BACKEND=bpf,
+            SYSLOG_IDENTIFIER; moved entries with TIERD_CGROUP=svc
   term      SIGTERM: exit status 0; before it, the daemon held bpf_link
             fds (counted in /proc/PID/fd); after it no process holds one,
             nr_kdamonds is 0 and no kdamond thread is left, the socket file
@@ -66,7 +74,7 @@ echo "=== BEGIN numa_balancing"; cat /proc/sys/kernel/numa_balancing; echo "=== 
 @WORKLOAD_SH@
 sec() { echo "=== BEGIN $1"; cat "$2"; echo; echo "=== END $1"; }
 cmd() { n=$1; shift; "$@" > /tmp/$n.out 2> /tmp/$n.err; echo $? > /tmp/$n.rc; sec $n /tmp/$n.out; sec $n-err /tmp/$n.err; sec $n-rc /tmp/$n.rc; }
-lines() { wc -l < /tmp/d.out; }
+lines() { cat /tmp/d.out 2> /dev/null | wc -l; }
 # wait until the daemon printed N lines (at most 120 s)
 wl() { i=0; while [ $(lines) -lt $1 ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i+1)); done; }
 cfg() { echo "$1" > /tmp/cfg/tierd.json; chmod 644 /tmp/cfg/tierd.json; }
@@ -76,7 +84,12 @@ cfg "{ $BASE }"
 numactl -C 1 sh -c 'while :; do sleep 0.05; done' &
 start svc --size 64 --hot 16 --rate 20
 tierctl --config /nonexistent annotate svc tier0.max=32M
-tierd --backend bpf --period 2 --json --config /tmp/cfg/tierd.json --control-socket $S > /tmp/d.out 2> /tmp/d.err &
+# sd_notify's datagrams to a sink standing in for systemd
+sink() { dgram-sink $1 $2 & while [ ! -S $1 ]; do sleep 0.1; done; }
+sink /run/notify.sock /tmp/notify.txt; NS=$!
+# created here: the background job below opens it when it gets to it
+: > /tmp/d.out
+NOTIFY_SOCKET=/run/notify.sock tierd --backend bpf --period 2 --json --config /tmp/cfg/tierd.json --control-socket $S > /tmp/d.out 2> /tmp/d.err &
 D=$!
 echo "=== BEGIN pid"; echo $D; echo "=== END pid"
 
@@ -151,6 +164,19 @@ echo "=== BEGIN sock-after"; ls $S 2>&1; echo "=== END sock-after"
 cmd st7 tierctl status --json --socket $S
 sec d /tmp/d.out
 echo "=== BEGIN derr"; tail -c 6000 /tmp/d.err; echo "=== END derr"
+kill $NS
+sec notify /tmp/notify.txt
+
+# the journal: stderr is the journal's stream ($JOURNAL_STREAM), journald's
+# socket a sink; a tighter limit so that the planned period moves
+tierctl --config /nonexistent annotate svc tier0.max=16M
+sink /run/systemd/journal/socket /tmp/journal.txt; JS=$!
+: > /tmp/j.err
+JOURNAL_STREAM=$(stat -c '%d:%i' /tmp/j.err) tierd --backend bpf --period 1 --once --control-socket '' --config /tmp/cfg/tierd.json > /tmp/j.out 2>> /tmp/j.err
+echo "=== BEGIN j-rc"; echo $?; echo "=== END j-rc"
+sec j-err /tmp/j.err
+kill $JS
+sec journal /tmp/journal.txt
 kill -TERM $w; wait $w
 '''.replace('@WORKLOAD_SH@', WORKLOAD_SH)
 
@@ -314,6 +340,34 @@ t.eq((s.get('kd-after') or '').split(), ['0', '0'], 'term: nr_kdamonds 0 and no 
 t.ok('No such file' in s.get('sock-after', ''), 'term: the socket file is removed', s.get('sock-after'))
 t.eq(rc('st7'), '1', 'term: tierctl status after the daemon stopped exits 1')
 t.ok('tierd is not running' in s.get('st7', ''), 'term: and says tierd is not running', s.get('st7'))
+# --- sd_notify
+notes = [x.strip('\n') for x in s.get('notify', '').split('--\n') if x.strip()]
+t.ok(notes and notes[0].startswith('READY=1\nSTATUS=0 tenants, promoted 0 B, demoted 0 B, scanner bpf, mover auto'),
+     'notify: READY=1 first, with the status line', notes[:2])
+t.ok(any(x.startswith('STATUS=1 tenant, promoted ') and x.endswith(', scanner bpf, mover auto') for x in notes),
+     'notify: STATUS= each period names the tenants, moved bytes, scanner and mover', notes[:4])
+rel = [i for i, x in enumerate(notes) if x.startswith('RELOADING=1\nMONOTONIC_USEC=')]
+t.eq(len(rel), 4, 'notify: RELOADING=1 with MONOTONIC_USEC= for each of the 4 reloads (2 tierctl, 2 SIGHUP)')
+t.ok(rel and all(i + 1 < len(notes) and notes[i + 1].startswith('READY=1\n') for i in rel),
+     'notify: each reload ends with READY=1', [notes[i + 1] if i + 1 < len(notes) else None for i in rel])
+t.ok(any('STATUS=reload failed: tierd.json: scanner.backend' in x and '; kept the running configuration; 1 tenant' in x
+         for x in notes), 'notify: a failed reload in STATUS=', [x for x in notes if 'failed' in x][:2])
+t.eq(notes[-1] if notes else None, 'STOPPING=1', 'notify: STOPPING=1 last')
+
+# --- journal
+t.eq(rc('j'), '0', 'journal: tierd --once under $JOURNAL_STREAM exits 0')
+t.eq(s.get('j-err', '').strip(), '', 'journal: nothing on stderr (all to the journal)')
+ents = [dict(ln.split('=', 1) for ln in x.strip('\n').split('\n') if '=' in ln)
+        for x in s.get('journal', '').split('--\n') if x.strip()]
+ev = {e.get('TIERD_EVENT') for e in ents}
+t.ok({'started', 'period', 'stopping'} <= ev, 'journal: started, period and stopping events', sorted(e for e in ev if e))
+st_ent = [e for e in ents if e.get('TIERD_EVENT') == 'started']
+t.ok(st_ent and st_ent[0].get('PRIORITY') == '6' and st_ent[0].get('TIERD_BACKEND') == 'bpf' and
+     st_ent[0].get('SYSLOG_IDENTIFIER') == 'tierd' and st_ent[0].get('MESSAGE', '').startswith('tierd 0.1.0: 2 tier(s)'),
+     'journal: the started entry has MESSAGE, PRIORITY=6, TIERD_BACKEND=bpf', st_ent)
+mv = [e for e in ents if e.get('TIERD_EVENT') == 'moved']
+t.ok(mv and all(e.get('TIERD_CGROUP') == 'svc' for e in mv), 'journal: moved entries carry TIERD_CGROUP=svc', mv or ents)
+
 for ev in ('tierd 0.1.0: 2 tier(s), scanner bpf', 'reloaded /tmp/cfg/tierd.json',
            'reload failed, keeping the running configuration', 'signal SIGTERM: stopping'):
     t.ok(ev in derr, f'log: "{ev}"', derr[-3000:])
