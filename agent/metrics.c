@@ -83,8 +83,14 @@ static void sample_double(FILE *f, const char *name, const char *const *labels, 
                 fputs(" NaN\n", f);
         else if (isinf(v))
                 fputs(v > 0 ? " +Inf\n" : " -Inf\n", f);
-        else
-                fprintf(f, " %.17g\n", v);
+        else {
+                /* the shortest of 15 or 17 digits that reads back as V */
+                char buf[32];
+                snprintf(buf, sizeof(buf), "%.15g", v);
+                if (strtod(buf, NULL) != v)
+                        snprintf(buf, sizeof(buf), "%.17g", v);
+                fprintf(f, " %s\n", buf);
+        }
 }
 
 static const char *tenant_name(const StatusTenant *t) {
