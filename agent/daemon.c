@@ -33,12 +33,17 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
 #include <time.h>
 
 #include "annotations.h"
 #include "cgroup.h"
 #include "config.h"
+#include "control.h"
 #include "mover.h"
 #include "planner.h"
 #include "probe.h"
@@ -46,8 +51,12 @@
 #include "resolve.h"
 #include "scan.h"
 #include "scanner.h"
+#include "status.h"
 #include "topology.h"
 #include "util.h"
+#ifdef HAVE_METRICS
+#include "metrics.h"
+#endif
 
 /* Kept free on every tier: 1% of its capacity, at least 16 MiB (what the
  * kernel needs for its own allocations there without reclaim). */
@@ -68,6 +77,7 @@ typedef struct TenantState {
         uint64_t damos_promote, damos_demote;
         uint64_t damos_base_promote, damos_base_demote;
         uint64_t promoted, demoted, failed; /* bytes, since start */
+        uint64_t errors;        /* failed mover calls, since start */
 } TenantState;
 
 typedef enum MoverBackend {
@@ -86,11 +96,31 @@ static const char *const mover_backend_names[] = {
 typedef struct Agent {
         const DaemonArgs *args;
         const char *sysfs_root, *procfs_root;
-        Probe *probe;
+        Probe *probe;           /* the latest (a reload probes again) */
+        Probe *scan_probe;      /* the one the scanner was opened with (it keeps
+                                 * pointers into it); may be probe */
         Config *config;
         const ScannerOps *ops;
         Scanner *scanner;
+        ScanOptions so;         /* what the scanner was opened with */
+        char scanner_wanted[32];/* the backend asked for ("auto" ...) */
         uint64_t period_ms;
+        /* the service */
+        sd_event *event;
+        sd_event_source *timer;
+        unsigned number;        /* of the next period */
+        bool armed;             /* false: the next period only arms the scanner */
+        ControlServer *control;
+        bool have_read_group;
+        gid_t read_group;
+        StatusSnapshot status;  /* as of the last period */
+        uint64_t reloads, reload_failures;
+        char last_error[256];
+        double scan_cpu_s;
+        uint64_t started_realtime_s;
+#ifdef HAVE_METRICS
+        MetricsServer *metrics;
+#endif
         TenantState *states;
         size_t n_states, alloc_states;
         TokenBucket budget;
@@ -110,6 +140,13 @@ static uint64_t min_u64(uint64_t x, uint64_t y) {
 
 static uint64_t max_u64(uint64_t x, uint64_t y) {
         return x > y ? x : y;
+}
+
+/* Kept free on tier T of TOTAL bytes (see HEADROOM_*). */
+static uint64_t tier_headroom(uint64_t total) {
+        uint64_t h = total / 1000 * HEADROOM_PERMILLE;
+
+        return h > HEADROOM_MIN ? h : HEADROOM_MIN;
 }
 
 static uint64_t now_ms(void) {
@@ -181,7 +218,8 @@ static void states_prune(Agent *a) {
                         a->states[i].seen = false;
                         a->states[j++] = a->states[i];
                 } else {
-                        log_debug("tenant %s is gone", a->states[i].path);
+                        log_event(LOG_LVL_INFO, "vanished", a->states[i].path,
+                                  "tenant %s is gone (its cgroup was removed or lost its policy)", a->states[i].path);
                         free(a->states[i].path);
                 }
         }
@@ -343,11 +381,10 @@ static int period_plan(Agent *a, Period *p, uint64_t now) {
         in.n_tiers = p->topo->n_tiers < PLAN_MAX_TIERS ? p->topo->n_tiers : PLAN_MAX_TIERS;
         for (int t = 0; t < in.n_tiers; t++) {
                 const TopologyTier *tt = &p->topo->tiers[t];
-                uint64_t h = tt->total_bytes / 1000 * HEADROOM_PERMILLE;
 
                 in.tiers[t] = (PlanTier) {
                         .nodes = tt->nodes, .capacity = tt->total_bytes, .free = tt->free_bytes,
-                        .headroom = h > HEADROOM_MIN ? h : HEADROOM_MIN,
+                        .headroom = tier_headroom(tt->total_bytes),
                 };
                 for (int n = 0; n < p->topo->n_nodes; n++) {
                         const TopologyNode *node = &p->topo->nodes[n];
@@ -415,9 +452,10 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
                 r = mover_reclaim(a->probe->cgroup_mount, res->path, want, a->sysfs_root, &rr);
                 if (r == -ENOMEM)
                         return r;
-                if (r < 0)
+                if (r < 0) {
                         log_debug("%s: memory.reclaim of %" PRIu64 " bytes failed: %s", res->path, want, strerror(-r));
-                else
+                        st->errors++;
+                } else
                         moved = rr.diff.moved_bytes < want ? rr.diff.moved_bytes : want;
                 log_debug("%s: memory.reclaim demoted %" PRIu64 " of %" PRIu64 " bytes", res->path, moved, want);
                 if (moved < want) {
@@ -457,10 +495,11 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
                                 r = mover_reclaim(a->probe->cgroup_mount, res->path, mv->bytes, a->sysfs_root, &rr);
                                 if (r == -ENOMEM)
                                         return r;
-                                if (r < 0)
+                                if (r < 0) {
                                         log_debug("%s: memory.reclaim of %" PRIu64 " bytes failed: %s", res->path,
                                                   mv->bytes, strerror(-r));
-                                else
+                                        st->errors++;
+                                } else
                                         moved = rr.diff.moved_bytes < mv->bytes ? rr.diff.moved_bytes : mv->bytes;
                         }
                 } else if (mv->range.kind != SCAN_RANGE_VADDR) {
@@ -483,9 +522,11 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
                          * whole. A failed move, refunded below, not the
                          * agent out of memory. */
                         r = mover_move_pages(mv->range.pid, &mv->range, 1, &o, &mr);
-                        if (r < 0)
+                        if (r < 0) {
                                 log_debug("%s: move_pages of pid %d failed: %s", res->path, (int) mv->range.pid,
                                           strerror(-r));
+                                st->errors++;
+                        }
                         moved = mr.bytes_moved < mv->bytes ? mr.bytes_moved : mv->bytes;
                         if (moved > 0)
                                 hysteresis_record(&a->hyst, &mv->range, (PlanDirection) mv->direction,
@@ -788,6 +829,98 @@ static json_object *held_json(const PlanHeld *h) {
         return o;
 }
 
+static double rusage_s(void) {
+        struct rusage ru;
+
+        if (getrusage(RUSAGE_SELF, &ru) < 0)
+                return 0;
+        return (double) ru.ru_utime.tv_sec + (double) ru.ru_utime.tv_usec / 1e6 + (double) ru.ru_stime.tv_sec +
+               (double) ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The snapshot header: what does not depend on a period. */
+static void status_header(Agent *a, StatusSnapshot *s) {
+        snprintf(s->version, sizeof(s->version), "%s", TIERD_VERSION);
+        snprintf(s->scanner, sizeof(s->scanner), "%s", a->ops ? a->ops->name : "");
+        snprintf(s->mover, sizeof(s->mover), "%s",
+                 a->mover >= 0 && a->mover < _MOVER_BACKEND_MAX ? mover_backend_names[a->mover] : "");
+        snprintf(s->config_path, sizeof(s->config_path), "%s", a->args->config_path);
+        s->period_ms = a->period_ms;
+        s->started_realtime_s = a->started_realtime_s;
+        s->scan_cpu_seconds_total = a->scan_cpu_s;
+        s->reloads_total = a->reloads;
+        s->reload_failures_total = a->reload_failures;
+        snprintf(s->last_error, sizeof(s->last_error), "%s", a->last_error);
+        s->promoted_total = a->promoted;
+        s->demoted_total = a->demoted;
+        s->failed_total = a->failed;
+}
+
+/* Replaces a->status with this period's: MOVED NULL for the arming
+ * period (nothing planned). */
+static int status_build(Agent *a, const Period *p, const Moved *moved, uint64_t now, double scan_ms) {
+        StatusSnapshot s = { 0 };
+
+        (void) moved;
+        status_header(a, &s);
+        s.periods_total = (uint64_t) a->number + 1;
+        s.time_ms = now;
+        s.last_scan_ms = scan_ms;
+        s.n_tiers = p->topo->n_tiers < STATUS_MAX_TIERS ? p->topo->n_tiers : STATUS_MAX_TIERS;
+        for (int t = 0; t < s.n_tiers; t++) {
+                const TopologyTier *tt = &p->topo->tiers[t];
+
+                s.tiers[t] = (StatusTier) {
+                        .index = t, .capacity = tt->total_bytes, .free = tt->free_bytes,
+                        .headroom = tier_headroom(tt->total_bytes),
+                };
+                (void) format_id_list(tt->nodes, s.tiers[t].nodes, sizeof(s.tiers[t].nodes));
+        }
+        if (p->n_tenants > 0) {
+                s.tenants = calloc(p->n_tenants, sizeof(*s.tenants));
+                if (!s.tenants)
+                        return -ENOMEM;
+        }
+        for (size_t k = 0; k < p->n_tenants; k++) {
+                const EffectivePolicy *pol = &p->pol[p->tenant_index[k]];
+                const CgroupInfo *ci = &p->tree->cgroups[p->tenant_index[k]];
+                const TenantState *st = p->states[k];
+                StatusTenant *t = &s.tenants[k];
+
+                t->cgroup = strdup(ci->path);
+                if (!t->cgroup) {
+                        status_snapshot_done(&s);
+                        return -ENOMEM;
+                }
+                s.n_tenants = k + 1;
+                snprintf(t->class_name, sizeof(t->class_name), "%s", a->config->classes[pol->class_index].name);
+                snprintf(t->mode, sizeof(t->mode), "%s", policy_mode_to_string(pol->mode));
+                for (int i = 0; i < STATUS_MAX_TIERS; i++) {
+                        t->tier_max[i] = i < POLICY_MAX_TIERS ? pol->tier_max[i].bytes : UINT64_MAX;
+                        t->tier_low[i] = i < POLICY_MAX_TIERS && pol->tier_low[i].bytes != UINT64_MAX
+                                                 ? pol->tier_low[i].bytes : 0;
+                        t->tier_bytes[i] = i < p->tree->n_tiers && i < CGROUP_MAX_TIERS
+                                                   ? ci->tier_anon[i] + ci->tier_file[i] : 0;
+                }
+                heat_summary_totals(&p->heat[k].heat, &t->hot_bytes, &t->cold_bytes);
+                t->promote_tokens = token_bucket_peek(&st->promote, now);
+                t->demote_tokens = token_bucket_peek(&st->demote, now);
+                t->promote_rate = st->promote.unlimited ? UINT64_MAX : st->promote.rate;
+                t->demote_rate = st->demote.unlimited ? UINT64_MAX : st->demote.rate;
+                if (p->planned) {
+                        t->planned_promote = p->plan.tenants[k].promote_bytes;
+                        t->planned_demote = p->plan.tenants[k].demote_bytes;
+                }
+                t->promoted_total = st->promoted;
+                t->demoted_total = st->demoted;
+                t->failed_total = st->failed;
+                t->errors_total = st->errors;
+        }
+        status_snapshot_done(&a->status);
+        a->status = s;
+        return 0;
+}
+
 /* One period; PLAN false: scan only (the arming period). */
 static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_ms) {
         _cleanup_(period_done) Period p = { 0 };
@@ -795,19 +928,22 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
         uint64_t t0 = now_ms(), t1;
         Moved total = { 0 };
         json_object *o = NULL, *ta = NULL;
+        double cpu0;
         int r;
 
         r = period_tenants(a, &p, t0);
         if (r < 0)
                 return r;
+        cpu0 = rusage_s();
         r = a->ops->scan(a->scanner, p.targets, p.n_tenants, p.heat);
+        a->scan_cpu_s += rusage_s() - cpu0;
         if (r < 0)
                 return log_error_errno(r, "scanner %s failed: %m", a->ops->name);
         t1 = now_ms();
         *ret_scan_ms = (double) (t1 - t0);
         if (!plan) {
                 log_debug("period %u: armed %s for %zu tenant(s)", number, a->ops->name, p.n_tenants);
-                return 0;
+                return status_build(a, &p, NULL, t1, *ret_scan_ms);
         }
         moved = calloc(p.n_tenants ? p.n_tenants : 1, sizeof(*moved));
         if (!moved)
@@ -843,6 +979,10 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
                 total.promoted += m.promoted;
                 total.demoted += m.demoted;
                 total.failed += m.failed;
+                if (m.promoted || m.demoted || m.failed)
+                        log_event(LOG_LVL_INFO, "moved", res->path,
+                                  "%s: promoted %" PRIu64 " KiB, demoted %" PRIu64 " KiB, failed %" PRIu64 " KiB",
+                                  res->path, m.promoted >> 10, m.demoted >> 10, m.failed >> 10);
                 heat_summary_totals(&p.heat[k].heat, &hot, &cold);
                 log_debug("%s (%s, %s): hot %" PRIu64 " cold %" PRIu64 "; plan demote %" PRIu64 " promote %" PRIu64
                           "%s; moved demoted %" PRIu64 " promoted %" PRIu64 " failed %" PRIu64,
@@ -886,7 +1026,7 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
         a->promoted += total.promoted;
         a->demoted += total.demoted;
         a->failed += total.failed;
-        log_info("period %u: %zu tenant(s), %s scan %.0f ms; promoted %" PRIu64 " KiB, demoted %" PRIu64
+        log_event(LOG_LVL_INFO, "period", NULL, "period %u: %zu tenant(s), %s scan %.0f ms; promoted %" PRIu64 " KiB, demoted %" PRIu64
                  " KiB, failed %" PRIu64 " KiB (since start: %" PRIu64 " / %" PRIu64 " / %" PRIu64 " KiB)",
                  number, p.n_tenants, a->ops->name, *ret_scan_ms, total.promoted >> 10, total.demoted >> 10,
                  total.failed >> 10, a->promoted >> 10, a->demoted >> 10, a->failed >> 10);
@@ -903,60 +1043,398 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
                 fflush(stdout);
                 json_object_put(o);
         }
-        return 0;
+        return status_build(a, &p, moved, t1, *ret_scan_ms);
 }
 
 static void agent_done(Agent *a) {
+#ifdef HAVE_METRICS
+        a->metrics = metrics_server_stop(a->metrics);
+#endif
+        a->control = control_server_free(a->control);
+        a->timer = sd_event_source_disable_unref(a->timer);
         damos_drop(a);
         if (a->ops && a->scanner)
                 a->ops->close(a->scanner);
+        a->scanner = NULL;
         for (size_t i = 0; i < a->n_states; i++)
                 free(a->states[i].path);
         free(a->states);
         free(a->hyst_storage);
         config_free(a->config);
+        if (a->scan_probe != a->probe)
+                probe_free(a->scan_probe);
         probe_free(a->probe);
+        status_snapshot_done(&a->status);
+        a->event = sd_event_unref(a->event);
+}
+
+static int set_error(char **ret_error, const char *fmt, ...) _printf_(2, 3);
+static int set_error(char **ret_error, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(ret_error, fmt, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return *ret_error ? -EINVAL : -ENOMEM;
+}
+
+/* The mover the configuration asks for, checked against the probe and the
+ * scanner. -EINVAL with a message. */
+static int mover_check(const Agent *a, const Probe *probe, const Config *c, const char *scanner,
+                       MoverBackend *ret, char **ret_error) {
+        MoverBackend m = _MOVER_BACKEND_INVALID;
+
+        for (size_t i = 0; i < ELEMENTSOF(mover_backend_names); i++)
+                if (strcmp(c->mover.backend, mover_backend_names[i]) == 0)
+                        m = (MoverBackend) i;
+        if (m == _MOVER_BACKEND_INVALID)
+                return set_error(ret_error, "unknown mover.backend \"%s\" (auto, move_pages, reclaim or damos)",
+                                 c->mover.backend);
+        if (m == MOVER_RECLAIM && probe->demotion_enabled != 1)
+                return set_error(ret_error,
+                                 "mover.backend reclaim demotes through memory.reclaim, which evicts instead unless "
+                                 "%s/kernel/mm/numa/demotion_enabled is true (it reads %s); tierd does not change it: "
+                                 "enable it or choose another mover.backend", a->sysfs_root,
+                                 probe->demotion_enabled == 0 ? "false" : "as unknown");
+        if (m == MOVER_DAMOS && (strcmp(scanner, "damon") == 0 || strcmp(scanner, "bpf") == 0))
+                return set_error(ret_error,
+                                 "mover.backend damos cannot run with the %s scanner: both need a kdamond of their "
+                                 "own and tierd runs one at a time; choose the idle_page or lru_gen scanner, or "
+                                 "another mover.backend", scanner);
+        *ret = m;
+        return 0;
+}
+
+/* Probes and checks what the agent needs of the kernel. */
+static int probe_check(const Agent *a, Probe **ret, char **ret_error) {
+        ProbeRoots roots = { .sysfs = a->args->sysfs_root, .procfs = a->args->procfs_root };
+        Probe *p = NULL;
+        int r;
+
+        r = probe_run(&roots, &p);
+        if (r < 0)
+                return set_error(ret_error, "probe failed: %s", strerror(-r));
+        if (!p->cgroup_mount || !p->topology) {
+                probe_free(p);
+                return set_error(ret_error, "%s", !p->cgroup_mount
+                                                          ? "no cgroup2 file system is mounted: no tenants to manage"
+                                                          : "cannot read the NUMA topology");
+        }
+        *ret = p;
+        return 0;
+}
+
+/* The configuration's service settings that a reload cannot change here
+ * and that are checked before anything starts. */
+static int service_check(const Config *c, bool *ret_have_group, gid_t *ret_gid, char **ret_error) {
+        int r;
+
+        r = control_resolve_group(c->control.read_group, ret_have_group, ret_gid, ret_error);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EINVAL;
+#ifndef HAVE_METRICS
+        if (c->metrics.listen[0])
+                return set_error(ret_error, "metrics.listen is \"%s\", but tierd was built without metrics support "
+                                 "(agent/metrics.c and libmicrohttpd); set it to \"\"", c->metrics.listen);
+#endif
+        return 0;
+}
+
+/* The one-line summary of STATUS= (without a reload error). */
+static void status_summary(const Agent *a, char *buf, size_t size) {
+        char p[32], d[32];
+
+        snprintf(buf, size, "%zu tenant%s, promoted %s, demoted %s, scanner %s, mover %s", a->status.n_tenants,
+                 a->status.n_tenants == 1 ? "" : "s", format_bytes(a->promoted, p, sizeof(p)),
+                 format_bytes(a->demoted, d, sizeof(d)), a->ops ? a->ops->name : "none",
+                 a->mover >= 0 && a->mover < _MOVER_BACKEND_MAX ? mover_backend_names[a->mover] : "none");
+}
+
+static void notify_status(const Agent *a, const char *extra) {
+        char sum[256];
+
+        status_summary(a, sum, sizeof(sum));
+        if (a->last_error[0])
+                (void) sd_notifyf(false, "%sSTATUS=%s; kept the running configuration; %s", extra ? extra : "",
+                                  a->last_error, sum);
+        else
+                (void) sd_notifyf(false, "%sSTATUS=%s", extra ? extra : "", sum);
+}
+
+static void publish(Agent *a) {
+        status_header(a, &a->status);
+#ifdef HAVE_METRICS
+        if (a->metrics) {
+                int r = metrics_server_publish(a->metrics, &a->status);
+
+                if (r < 0)
+                        log_warning_errno(r, "cannot publish the metrics, ignoring: %m");
+        }
+#endif
+}
+
+/* Re-reads the configuration and probes again; applies what changed or,
+ * on any error, keeps everything as it was. */
+static int agent_reload(Agent *a, char **ret_error) {
+        _cleanup_free_ char *error = NULL;
+        _cleanup_(config_freep) Config *nc = NULL;
+        Probe *np = NULL;
+        const ScannerOps *nops = NULL;
+        Scanner *nsc = NULL;
+        ScanOptions nso;
+        MoverBackend nm;
+        bool have_group, reopen;
+        gid_t gid;
+        const char *wanted;
+        uint64_t period;
+        struct timespec ts;
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=reloading %s",
+                          (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000, a->args->config_path);
+        log_event(LOG_LVL_INFO, "reloading", NULL, "reloading the configuration %s", a->args->config_path);
+
+        r = config_load(a->args->config_path, NULL, &nc, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                goto fail;
+        r = service_check(nc, &have_group, &gid, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                goto fail;
+        r = probe_check(a, &np, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                goto fail;
+        wanted = a->args->backend ? a->args->backend : nc->scanner.backend;
+        period = a->args->period_ms ? a->args->period_ms : nc->scanner.period_ms;
+        nso = a->so;
+        nso.cgroup_mount = np->cgroup_mount;
+        nso.topology = np->topology;
+        nso.period_ms = period;
+        nso.cpu_budget_permille = nc->scanner.cpu_budget_permille;
+        /* the scanner keeps its options: a new backend, period or budget
+         * means a new scanner (and an arming period) */
+        reopen = strcmp(wanted, a->scanner_wanted) != 0 || period != a->so.period_ms ||
+                 nso.cpu_budget_permille != a->so.cpu_budget_permille;
+        if (reopen) {
+                /* the old one first: two kdamonds or BPF attachments of
+                 * tierd's own at once are not wanted */
+                damos_drop(a);
+                a->ops->close(a->scanner);
+                a->scanner = NULL;
+                r = scan_open_backend(np, wanted, &nso, &nops, &nsc);
+                if (r < 0) {
+                        int q;
+
+                        /* back to the running one */
+                        q = scan_open_backend(a->scan_probe, a->scanner_wanted, &a->so, &a->ops, &a->scanner);
+                        if (q < 0) {
+                                log_error_errno(q, "cannot reopen the running scanner %s either: %m",
+                                                a->scanner_wanted);
+                                probe_free(np);
+                                return q;
+                        }
+                        a->armed = false;
+                        r = set_error(&error, "scanner.backend %s: cannot open it (%s)", wanted, strerror(-r));
+                        goto fail;
+                }
+        }
+        r = mover_check(a, np, nc, reopen ? nops->name : a->ops->name, &nm, &error);
+        if (r < 0) {
+                if (reopen) {
+                        nops->close(nsc);
+                        r = scan_open_backend(a->scan_probe, a->scanner_wanted, &a->so, &a->ops, &a->scanner);
+                        if (r < 0) {
+                                log_error_errno(r, "cannot reopen the running scanner %s: %m", a->scanner_wanted);
+                                probe_free(np);
+                                return r;
+                        }
+                        a->armed = false;
+                }
+                r = -EINVAL;
+                goto fail;
+        }
+        if (a->control && (a->have_read_group != have_group || a->read_group != gid)) {
+                r = control_server_set_group(a->control, have_group, gid);
+                if (r < 0)
+                        log_warning_errno(r, "cannot give the control socket to group %u, ignoring: %m",
+                                          (unsigned) gid);
+        }
+        if (strcmp(nc->control.socket, a->config->control.socket) != 0 && !a->args->control_socket)
+                log_warning("control.socket changed to \"%s\": takes effect when tierd restarts", nc->control.socket);
+        if (strcmp(nc->metrics.listen, a->config->metrics.listen) != 0)
+                log_warning("metrics.listen changed to \"%s\": takes effect when tierd restarts", nc->metrics.listen);
+
+        /* commit */
+        if (nm != a->mover || period != a->period_ms)
+                damos_drop(a); /* restarted next period with the new settings */
+        if (reopen) {
+                if (a->scan_probe != a->probe)
+                        probe_free(a->scan_probe);
+                a->scan_probe = np;
+                a->ops = nops;
+                a->scanner = nsc;
+                a->so = nso;
+                snprintf(a->scanner_wanted, sizeof(a->scanner_wanted), "%s", wanted);
+                a->armed = false;
+                log_set_backend(a->ops->name);
+        }
+        if (a->probe != a->scan_probe)
+                probe_free(a->probe);
+        a->probe = np;
+        config_free(a->config);
+        a->config = TAKE_PTR(nc);
+        a->mover = nm;
+        a->period_ms = period;
+        a->have_read_group = have_group;
+        a->read_group = gid;
+        token_bucket_reconfigure(&a->budget, &a->config->budget_rate, &a->config->budget_burst, now_ms());
+        a->reloads++;
+        a->last_error[0] = '\0';
+        log_event(LOG_LVL_INFO, "reloaded", NULL, "reloaded %s: scanner %s%s, mover %s, period %" PRIu64 " ms",
+                  a->args->config_path, a->ops->name, reopen ? " (reopened)" : "", mover_backend_names[a->mover],
+                  a->period_ms);
+        publish(a);
+        notify_status(a, "READY=1\n");
+        return 0;
+
+fail:
+        if (!error && set_error(&error, "%s", strerror(-r)) == -ENOMEM)
+                return -ENOMEM;
+        probe_free(np);
+        a->reload_failures++;
+        snprintf(a->last_error, sizeof(a->last_error), "reload failed: %s", error);
+        log_event(LOG_LVL_ERR, "reload_failed", NULL, "reload failed, keeping the running configuration: %s", error);
+        publish(a);
+        notify_status(a, "READY=1\n");
+        *ret_error = TAKE_PTR(error);
+        return -EINVAL;
+}
+
+static int on_control(ControlCommand cmd, void *userdata, json_object **ret) {
+        Agent *a = userdata;
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return -ENOMEM;
+        if (cmd == CONTROL_STATUS) {
+                json_object_object_add(o, "ok", json_object_new_boolean(true));
+                json_object_object_add(o, "status", status_snapshot_to_json(&a->status));
+        } else if (cmd == CONTROL_RELOAD) {
+                _cleanup_free_ char *error = NULL;
+                int r;
+
+                r = agent_reload(a, &error);
+                if (r == -ENOMEM) {
+                        json_object_put(o);
+                        return r;
+                }
+                json_object_object_add(o, "ok", json_object_new_boolean(r >= 0));
+                if (r < 0)
+                        json_object_object_add(o, "error", json_object_new_string(error ? error : strerror(-r)));
+        } else {
+                json_object_put(o);
+                return -EINVAL;
+        }
+        *ret = o;
+        return 0;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Agent *a = userdata;
+
+        (void) s;
+        if (si->ssi_signo == SIGHUP) {
+                _cleanup_free_ char *error = NULL;
+                int r = agent_reload(a, &error);
+
+                if (r == -ENOMEM) {
+                        log_error("reload: out of memory");
+                        return sd_event_exit(a->event, 1);
+                }
+                return 0;
+        }
+        log_event(LOG_LVL_INFO, "stopping", NULL, "signal %s: stopping", si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+        return sd_event_exit(a->event, 0);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Agent *a = userdata;
+        uint64_t start;
+        double scan_ms = 0;
+        int r;
+
+        (void) usec;
+        (void) sd_event_now(a->event, CLOCK_MONOTONIC, &start);
+        r = agent_period(a, a->number, a->armed, &scan_ms);
+        if (r < 0) {
+                if (r == -ENOMEM) /* the only error not logged where it happens */
+                        log_error("period %u: out of memory", a->number);
+                snprintf(a->last_error, sizeof(a->last_error), "period %u failed: %s", a->number, strerror(-r));
+                return sd_event_exit(a->event, 1);
+        }
+        a->armed = true;
+        publish(a);
+        notify_status(a, NULL);
+        if (a->args->periods && a->number >= a->args->periods) {
+                log_event(LOG_LVL_INFO, "stopping", NULL, "%u period(s) done: stopping", a->args->periods);
+                return sd_event_exit(a->event, 0);
+        }
+        a->number++;
+        r = sd_event_source_set_time(s, start + a->period_ms * 1000);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        if (r < 0) {
+                log_error_errno(r, "cannot re-arm the period timer: %m");
+                return sd_event_exit(a->event, 1);
+        }
+        return 0;
 }
 
 int daemon_run(const DaemonArgs *args) {
         _cleanup_free_ char *error = NULL;
-        Agent a = { .args = args };
-        ProbeRoots roots = { .sysfs = args->sysfs_root, .procfs = args->procfs_root };
+        Agent a = { .args = args, .mover = _MOVER_BACKEND_INVALID };
+        const char *sock;
         sigset_t mask, old;
-        int r, status = 0;
+        bool blocked = false;
+        int r, status = 1;
 
         a.sysfs_root = args->sysfs_root ? args->sysfs_root : "/sys";
         a.procfs_root = args->procfs_root ? args->procfs_root : "/proc";
+        a.started_realtime_s = (uint64_t) time(NULL);
 
         r = config_load(args->config_path, NULL, &a.config, &error);
         if (r < 0) {
                 log_error("%s", error ? error : strerror(-r));
-                return 1;
+                goto out;
         }
-        r = probe_run(&roots, &a.probe);
+        r = service_check(a.config, &a.have_read_group, &a.read_group, &error);
         if (r < 0) {
-                log_error_errno(r, "probe failed: %m");
-                status = 1;
+                log_error("%s", error ? error : strerror(-r));
                 goto out;
         }
-        if (!a.probe->cgroup_mount || !a.probe->topology) {
-                log_error("%s", !a.probe->cgroup_mount ? "no cgroup2 file system is mounted: no tenants to manage"
-                                                       : "cannot read the NUMA topology");
-                status = 1;
+        r = probe_check(&a, &a.probe, &error);
+        if (r < 0) {
+                log_error("%s", error ? error : strerror(-r));
                 goto out;
         }
+        a.scan_probe = a.probe;
         if (a.probe->topology->n_tiers < 2)
                 log_warning("only one memory tier: tierd observes and plans, but there is nowhere to move pages");
         a.period_ms = args->period_ms ? args->period_ms : a.config->scanner.period_ms;
         a.hyst_storage = calloc(HYSTERESIS_ENTRIES, sizeof(*a.hyst_storage));
-        if (!a.hyst_storage) {
-                status = 1;
+        if (!a.hyst_storage)
                 goto out;
-        }
         hysteresis_init(&a.hyst, a.hyst_storage, HYSTERESIS_ENTRIES);
         token_bucket_init_quantity(&a.budget, &a.config->budget_rate, &a.config->budget_burst, now_ms());
 
-        ScanOptions so = {
+        a.so = (ScanOptions) {
                 .sysfs_root = a.sysfs_root,
                 .procfs_root = a.procfs_root,
                 .cgroup_mount = a.probe->cgroup_mount,
@@ -966,73 +1444,80 @@ int daemon_run(const DaemonArgs *args) {
                 .max_candidates = MAX_CANDIDATES,
         };
 
+        /* before the scanner opens: a signal from now on stops the agent
+         * through the event loop, after the scanner is closed */
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, &old);
+        blocked = true;
 
-        r = scan_open_backend(a.probe, args->backend ? args->backend : a.config->scanner.backend, &so, &a.ops,
-                              &a.scanner);
+        snprintf(a.scanner_wanted, sizeof(a.scanner_wanted), "%s", args->backend ? args->backend : a.config->scanner.backend);
+        r = scan_open_backend(a.probe, a.scanner_wanted, &a.so, &a.ops, &a.scanner);
+        if (r < 0)
+                goto out;
+        log_set_backend(a.ops->name);
+        r = mover_check(&a, a.probe, a.config, a.ops->name, &a.mover, &error);
         if (r < 0) {
-                status = 1;
-                goto out_sig;
+                log_error("%s", error ? error : strerror(-r));
+                goto out;
         }
-        a.mover = _MOVER_BACKEND_INVALID;
-        for (size_t i = 0; i < ELEMENTSOF(mover_backend_names); i++)
-                if (strcmp(a.config->mover.backend, mover_backend_names[i]) == 0)
-                        a.mover = (MoverBackend) i;
-        if (a.mover == _MOVER_BACKEND_INVALID) {
-                log_error("unknown mover.backend \"%s\" (auto, move_pages, reclaim or damos)", a.config->mover.backend);
-                status = 1;
-                goto out_sig;
-        }
-        if (a.mover == MOVER_RECLAIM && a.probe->demotion_enabled != 1) {
-                log_error("mover.backend reclaim demotes through memory.reclaim, which evicts instead unless "
-                          "%s/kernel/mm/numa/demotion_enabled is true (it reads %s); tierd does not change it: "
-                          "enable it or choose another mover.backend", a.sysfs_root,
-                          a.probe->demotion_enabled == 0 ? "false" : "as unknown");
-                status = 1;
-                goto out_sig;
-        }
-        if (a.mover == MOVER_DAMOS && (strcmp(a.ops->name, "damon") == 0 || strcmp(a.ops->name, "bpf") == 0)) {
-                log_error("mover.backend damos cannot run with the %s scanner: both need a kdamond of their own "
-                          "and tierd runs one at a time; choose the idle_page or lru_gen scanner, or another "
-                          "mover.backend", a.ops->name);
-                status = 1;
-                goto out_sig;
-        }
-        log_info("tierd %s: %d tier(s), scanner %s, mover %s, period %" PRIu64 " ms, configuration %s", TIERD_VERSION,
-                 a.probe->topology->n_tiers, a.ops->name, mover_backend_names[a.mover], a.period_ms,
-                 args->config_path);
 
-        for (unsigned n = 0; args->periods == 0 || n <= args->periods; n++) {
-                uint64_t start = now_ms();
-                struct timespec wait;
-                double scan_ms = 0, left;
-                siginfo_t si;
+        r = sd_event_new(&a.event);
+        if (r >= 0)
+                r = sd_event_set_watchdog(a.event, true);
+        if (r >= 0)
+                r = sd_event_add_signal(a.event, NULL, SIGTERM, on_signal, &a);
+        if (r >= 0)
+                r = sd_event_add_signal(a.event, NULL, SIGINT, on_signal, &a);
+        if (r >= 0)
+                r = sd_event_add_signal(a.event, NULL, SIGHUP, on_signal, &a);
+        if (r >= 0)
+                r = sd_event_add_time(a.event, &a.timer, CLOCK_MONOTONIC, 0, 0, on_timer, &a);
+        if (r < 0) {
+                log_error_errno(r, "cannot set up the event loop: %m");
+                goto out;
+        }
 
-                r = agent_period(&a, n, n > 0, &scan_ms);
+        sock = args->control_socket ? args->control_socket : a.config->control.socket;
+        if (sock[0]) {
+                free(error);
+                error = NULL;
+                r = control_server_new(a.event, sock, a.have_read_group, a.read_group, a.procfs_root, on_control, &a,
+                                       &a.control, &error);
                 if (r < 0) {
-                        if (r == -ENOMEM) /* the only error not logged where it happens */
-                                log_error("period %u: out of memory", n);
-                        status = 1;
-                        break;
-                }
-                if (args->periods && n == args->periods)
-                        break;
-                left = (double) a.period_ms - (double) (now_ms() - start);
-                if (left < 0)
-                        left = 0;
-                wait.tv_sec = (time_t) (left / 1e3);
-                wait.tv_nsec = (long) ((left - (double) wait.tv_sec * 1e3) * 1e6);
-                if (sigtimedwait(&mask, &si, &wait) > 0) {
-                        log_info("signal %d: stopping", si.si_signo);
-                        break;
+                        log_error("%s", error ? error : strerror(-r));
+                        goto out;
                 }
         }
-out_sig:
-        sigprocmask(SIG_SETMASK, &old, NULL);
+#ifdef HAVE_METRICS
+        if (a.config->metrics.listen[0]) {
+                free(error);
+                error = NULL;
+                r = metrics_server_start(a.config->metrics.listen, &a.metrics, &error);
+                if (r < 0) {
+                        log_error("metrics.listen %s: %s", a.config->metrics.listen, error ? error : strerror(-r));
+                        goto out;
+                }
+        }
+#endif
+
+        status_header(&a, &a.status);
+        log_event(LOG_LVL_INFO, "started", NULL,
+                  "tierd %s: %d tier(s), scanner %s, mover %s, period %" PRIu64 " ms, configuration %s, control %s",
+                  TIERD_VERSION, a.probe->topology->n_tiers, a.ops->name, mover_backend_names[a.mover], a.period_ms,
+                  args->config_path, a.control ? control_server_path(a.control) : "off");
+        notify_status(&a, "READY=1\n");
+
+        r = sd_event_loop(a.event);
+        status = r < 0 ? 1 : r;
+        if (r < 0)
+                log_error_errno(r, "event loop failed: %m");
 out:
+        (void) sd_notify(false, "STOPPING=1");
         agent_done(&a);
+        if (blocked)
+                sigprocmask(SIG_SETMASK, &old, NULL);
         return status;
 }

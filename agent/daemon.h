@@ -14,9 +14,12 @@ typedef struct DaemonArgs {
         const char *backend;            /* NULL: the configuration's scanner.backend */
         unsigned periods;               /* 0: until SIGTERM/SIGINT; --once is 1 */
         bool json;                      /* one JSON object per period on stdout */
+        const char *control_socket;     /* NULL: the configuration's control.socket; "": none */
 } DaemonArgs;
 
-/* Runs the agent in the foreground; returns the process exit status. The
- * first period only arms the scanner (nothing is known yet); planning and
- * moving start with the second. */
+/* Runs the agent in the foreground on an sd-event loop; returns the
+ * process exit status. The first period only arms the scanner (nothing is
+ * known yet); planning and moving start with the second. SIGTERM/SIGINT
+ * stop it (0), SIGHUP reloads the configuration; sd_notify READY=1 once
+ * the scanner is open, STATUS= each period, STOPPING=1 on the way out. */
 int daemon_run(const DaemonArgs *a);

@@ -64,3 +64,11 @@ typedef struct StatusSnapshot {
 
 void status_snapshot_done(StatusSnapshot *s);                  /* frees the tenants */
 int status_snapshot_copy(const StatusSnapshot *s, StatusSnapshot *ret); /* deep copy; -ENOMEM */
+
+#include <json-c/json.h>
+
+/* The snapshot as JSON ("none" values as null); the caller puts it. */
+json_object *status_snapshot_to_json(const StatusSnapshot *s);
+/* Back from status_snapshot_to_json()'s form: 0, -EINVAL with a message
+ * naming the field in *RET_ERROR (caller frees), or -ENOMEM. */
+int status_snapshot_from_json(json_object *o, StatusSnapshot *ret, char **ret_error);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "control.h"
 #include "daemon.h"
 #include "probe.h"
 #include "scan.h"
@@ -33,6 +34,8 @@ typedef struct Args {
         bool periods_given;
         bool once;
         uint64_t period_ms;
+        const char *control_socket;
+        LogTarget log_target;
 } Args;
 
 static void print_json(json_object *o) {
@@ -352,6 +355,14 @@ static void usage(FILE *f) {
                 "  --sysfs-root DIR  read sysfs from DIR instead of /sys (probe)\n"
                 "  --procfs-root DIR read procfs from DIR instead of /proc (probe)\n"
                 "  -v, --verbose     debug logging\n"
+                "\n"
+                "agent options (tierd without a command):\n"
+                "  --period S        length of a period in seconds (default: scanner.period)\n"
+                "  --once            one arming period and one working period, then exit\n"
+                "  --periods N       N working periods after the arming one, then exit\n"
+                "  --control-socket PATH  the control socket (default: control.socket,\n"
+                "                    " CONTROL_SOCKET_DEFAULT "); '' for none\n"
+                "  --log-target T    auto (the journal when stderr is its stream), journal, stderr\n"
                 "  --version, -h, --help\n");
 }
 
@@ -373,6 +384,8 @@ int main(int argc, char **argv) {
                 { "period", required_argument, NULL, 'T' },
                 { "once", no_argument, NULL, 'O' },
                 { "ranges", no_argument, NULL, 'r' },
+                { "control-socket", required_argument, NULL, 'K' },
+                { "log-target", required_argument, NULL, 'L' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "version", no_argument, NULL, 'V' },
                 { "help", no_argument, NULL, 'h' },
@@ -469,6 +482,20 @@ int main(int argc, char **argv) {
                 case 'r':
                         a.scan.ranges = true;
                         break;
+                case 'K':
+                        a.control_socket = optarg;
+                        if (optarg[0] && optarg[0] != '/') {
+                                log_error("--control-socket: '%s' is not an absolute path (or '' for none)", optarg);
+                                return 2;
+                        }
+                        break;
+                case 'L':
+                        a.log_target = log_target_from_string(optarg);
+                        if (a.log_target == _LOG_TARGET_INVALID) {
+                                log_error("--log-target: '%s' is not one of auto, journal, stderr", optarg);
+                                return 2;
+                        }
+                        break;
                 case 'C':
                         a.check_config = true;
                         break;
@@ -492,6 +519,7 @@ int main(int argc, char **argv) {
                         return 2;
                 }
 
+        log_set_target(a.log_target);
         if (a.check_config) {
                 if (optind < argc) {
                         log_error("--check-config: unexpected argument '%s'", argv[optind]);
@@ -508,6 +536,7 @@ int main(int argc, char **argv) {
                         .backend = a.scan.backend,
                         .periods = a.once ? 1 : a.periods_given ? a.scan.periods : 0,
                         .json = a.json,
+                        .control_socket = a.control_socket,
                 };
 
                 if (a.once && a.periods_given) {

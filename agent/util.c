@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
 
 int path_join_root(const char *root, const char *path, char **ret) {
         char *p;
@@ -188,27 +190,128 @@ const char *format_bytes(uint64_t bytes, char *buf, size_t size) {
 }
 
 static int log_max_level = LOG_LVL_INFO;
+static bool log_journal;
+static char log_backend[32];
 
 void log_set_max_level(int level) { log_max_level = level; }
 int log_get_max_level(void) { return log_max_level; }
 
-int log_internal(int level, int error, const char *fmt, ...) {
+LogTarget log_target_from_string(const char *s) {
+        if (strcmp(s, "auto") == 0)
+                return LOG_TARGET_AUTO;
+        if (strcmp(s, "stderr") == 0 || strcmp(s, "console") == 0)
+                return LOG_TARGET_STDERR;
+        if (strcmp(s, "journal") == 0)
+                return LOG_TARGET_JOURNAL;
+        return _LOG_TARGET_INVALID;
+}
+
+bool journal_stream_matches(const char *env, int fd) {
+        unsigned long long dev, ino;
+        struct stat st;
+        int n = 0;
+
+        if (!env || sscanf(env, "%llu:%llu%n", &dev, &ino, &n) != 2 || env[n] != '\0')
+                return false;
+        if (fstat(fd, &st) < 0)
+                return false;
+        return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
+}
+
+void log_set_target(LogTarget t) {
+        if (t == LOG_TARGET_AUTO)
+                log_journal = journal_stream_matches(getenv("JOURNAL_STREAM"), STDERR_FILENO);
+        else
+                log_journal = t == LOG_TARGET_JOURNAL;
+}
+
+bool log_to_journal(void) { return log_journal; }
+
+void log_set_backend(const char *name) {
+        snprintf(log_backend, sizeof(log_backend), "%s", name ? name : "");
+}
+
+static int log_vemit(int level, int error, const char *event, const char *cgroup, const char *fmt, va_list ap) {
         int saved = errno;
-        va_list ap;
 
         if (error < 0)
                 error = -error;
-        if (level <= log_max_level) {
+        if (level > log_max_level) {
+                errno = saved;
+                return -error;
+        }
+        if (log_journal) {
+                _cleanup_free_ char *msg = NULL;
+                char prio[16], ev[64], be[64];
+                _cleanup_free_ char *cg = NULL;
+                struct iovec iov[6];
+                int n = 0;
+
+                va_list aq;
+
+                errno = error;
+                va_copy(aq, ap);
+                if (vasprintf(&msg, fmt, aq) < 0)
+                        msg = NULL;
+                va_end(aq);
+                if (msg) {
+                        _cleanup_free_ char *m = NULL;
+
+                        if (asprintf(&m, "MESSAGE=%s", msg) >= 0) {
+                                free(msg);
+                                msg = TAKE_PTR(m);
+                        }
+                }
+                snprintf(prio, sizeof(prio), "PRIORITY=%d", level);
+                iov[n++] = (struct iovec) { .iov_base = msg ? msg : (char *) "MESSAGE=(out of memory)",
+                                            .iov_len = strlen(msg ? msg : "MESSAGE=(out of memory)") };
+                iov[n++] = (struct iovec) { .iov_base = prio, .iov_len = strlen(prio) };
+                iov[n++] = (struct iovec) { .iov_base = (char *) "SYSLOG_IDENTIFIER=tierd", .iov_len = 23 };
+                if (event) {
+                        snprintf(ev, sizeof(ev), "TIERD_EVENT=%s", event);
+                        iov[n++] = (struct iovec) { .iov_base = ev, .iov_len = strlen(ev) };
+                }
+                if (cgroup && asprintf(&cg, "TIERD_CGROUP=%s", cgroup) >= 0)
+                        iov[n++] = (struct iovec) { .iov_base = cg, .iov_len = strlen(cg) };
+                if (log_backend[0]) {
+                        snprintf(be, sizeof(be), "TIERD_BACKEND=%s", log_backend);
+                        iov[n++] = (struct iovec) { .iov_base = be, .iov_len = strlen(be) };
+                }
+                if (sd_journal_sendv(iov, n) >= 0) {
+                        errno = saved;
+                        return -error;
+                }
+                /* the journal is gone: fall back to stderr */
+        }
+        {
                 const char *prefix = level <= LOG_LVL_ERR ? "error: " :
                                      level == LOG_LVL_WARNING ? "warning: " :
                                      level >= LOG_LVL_DEBUG ? "debug: " : "";
                 fprintf(stderr, "tierd: %s", prefix);
                 errno = error;
-                va_start(ap, fmt);
                 vfprintf(stderr, fmt, ap);
-                va_end(ap);
                 fputc('\n', stderr);
         }
         errno = saved;
         return -error;
+}
+
+int log_internal(int level, int error, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = log_vemit(level, error, NULL, NULL, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int log_event_internal(int level, int error, const char *event, const char *cgroup, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = log_vemit(level, error, event, cgroup, fmt, ap);
+        va_end(ap);
+        return r;
 }

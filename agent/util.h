@@ -63,12 +63,33 @@ int format_id_list(uint64_t mask, char *buf, size_t size);
 /* Human-readable binary size ("1.5 GiB") into buf. */
 const char *format_bytes(uint64_t bytes, char *buf, size_t size);
 
-/* Logging: to stderr with a level prefix; debug only when enabled. */
+/* Logging: to stderr with a level prefix, or to the journal with
+ * structured fields (MESSAGE, PRIORITY, TIERD_EVENT, TIERD_CGROUP,
+ * TIERD_BACKEND); debug only when enabled. */
 enum { LOG_LVL_ERR = 3, LOG_LVL_WARNING = 4, LOG_LVL_INFO = 6, LOG_LVL_DEBUG = 7 };
 void log_set_max_level(int level);
 int log_get_max_level(void);
+typedef enum LogTarget {
+        LOG_TARGET_AUTO,        /* the journal when stderr is its stream ($JOURNAL_STREAM) */
+        LOG_TARGET_STDERR,
+        LOG_TARGET_JOURNAL,
+        _LOG_TARGET_INVALID = -1,
+} LogTarget;
+LogTarget log_target_from_string(const char *s);
+/* Resolves AUTO by comparing $JOURNAL_STREAM ("DEV:INO") with stderr. */
+void log_set_target(LogTarget t);
+bool log_to_journal(void);
+/* TIERD_BACKEND= of the journal entries that follow (NULL: none). */
+void log_set_backend(const char *name);
+/* Whether $JOURNAL_STREAM ("DEV:INO") names the file FD is open on. */
+bool journal_stream_matches(const char *env, int fd);
 /* Logs and returns -abs(error) so callers can `return log_error_errno(r, ...)`. */
 int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
+/* The same with the journal fields TIERD_EVENT= (EVENT) and TIERD_CGROUP=
+ * (CGROUP, may be NULL). */
+int log_event_internal(int level, int error, const char *event, const char *cgroup, const char *fmt, ...)
+        _printf_(5, 6);
+#define log_event(level, event, cgroup, ...) log_event_internal((level), 0, (event), (cgroup), __VA_ARGS__)
 #define log_error(...) log_internal(LOG_LVL_ERR, 0, __VA_ARGS__)
 #define log_warning(...) log_internal(LOG_LVL_WARNING, 0, __VA_ARGS__)
 #define log_info(...) log_internal(LOG_LVL_INFO, 0, __VA_ARGS__)

@@ -4,6 +4,7 @@
  * schema is documented in config/README.md. */
 #include "config.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -61,6 +62,8 @@ int config_new_default(Config **ret) {
 
         c->scanner = (ConfigScanner) { .backend = "auto", .period_ms = 10000, .cpu_budget_permille = 50 };
         c->mover = (ConfigMover) { .backend = "auto", .batch_pages = 512, .hysteresis_ms = 60000 };
+        c->control = (ConfigControl) { .socket = "/run/tierd/control.sock", .read_group = "" };
+        c->metrics = (ConfigMetrics) { .listen = "" };
         c->budget_rate = bytes_quantity(UINT64_C(512) << 20);
         c->budget_burst = bytes_quantity(UINT64_C(2) << 30);
         *ret = c;
@@ -688,6 +691,145 @@ static int apply_mover(Ctx *x, json_object *o) {
         return 0;
 }
 
+int config_check_listen(const char *s, const char **ret_why) {
+        const char *colon, *host_end;
+        uint64_t port;
+
+        if (s[0] == '[') {
+                host_end = strchr(s, ']');
+                if (!host_end) {
+                        *ret_why = "has a '[' without its ']' (an IPv6 address is written [::1]:9464)";
+                        return -EINVAL;
+                }
+                if (host_end == s + 1) {
+                        *ret_why = "has an empty IPv6 address between [ and ]";
+                        return -EINVAL;
+                }
+                for (const char *c = s + 1; c < host_end; c++)
+                        if (!isxdigit((unsigned char) *c) && *c != ':' && *c != '.' && *c != '%') {
+                                *ret_why = "has a character that is not part of an IPv6 address between [ and ]";
+                                return -EINVAL;
+                        }
+                if (host_end[1] != ':') {
+                        *ret_why = "needs :PORT after the ] of the IPv6 address";
+                        return -EINVAL;
+                }
+                colon = host_end + 1;
+        } else {
+                colon = strrchr(s, ':');
+                if (!colon) {
+                        *ret_why = "needs a port: HOST:PORT, [IPV6]:PORT or :PORT";
+                        return -EINVAL;
+                }
+                if (memchr(s, ':', (size_t) (colon - s))) {
+                        *ret_why = "has more than one ':' (an IPv6 address is written in brackets, [::1]:9464)";
+                        return -EINVAL;
+                }
+                for (const char *c = s; c < colon; c++)
+                        if (!isalnum((unsigned char) *c) && *c != '.' && *c != '-') {
+                                *ret_why = "has a host that is not a name or an IPv4 address";
+                                return -EINVAL;
+                        }
+        }
+        if (!colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) || parse_u64(colon + 1, &port) < 0 ||
+            port < 1 || port > 65535) {
+                *ret_why = "has a port that is not a number between 1 and 65535";
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int get_string(Ctx *x, const char *path, json_object *v, char *buf, size_t size) {
+        const char *s;
+        int r;
+
+        r = expect_type(x, path, v, json_type_string);
+        if (r < 0)
+                return r;
+        s = json_object_get_string(v);
+        if (strlen(s) >= size)
+                return fail(x, path, "too long (at most %zu bytes)", size - 1);
+        snprintf(buf, size, "%s", s);
+        return 0;
+}
+
+static int apply_control(Ctx *x, json_object *o) {
+        ConfigControl *c = &x->cfg->control;
+        int r;
+
+        r = expect_type(x, "control", o, json_type_object);
+        if (r < 0)
+                return r;
+        json_object_object_foreach(o, key, v) {
+                _cleanup_free_ char *kp = path_key("control", key);
+
+                if (!kp)
+                        return -ENOMEM;
+                if (strcmp(key, "socket") == 0) {
+                        char buf[sizeof(c->socket)];
+
+                        r = get_string(x, kp, v, buf, sizeof(buf));
+                        if (r < 0)
+                                return r;
+                        if (buf[0] && buf[0] != '/')
+                                return fail_value(x, kp, buf, "is not an absolute path (or \"\" for no socket)");
+                        if (buf[0] && buf[strlen(buf) - 1] == '/')
+                                return fail_value(x, kp, buf, "names a directory, not a socket file");
+                        memcpy(c->socket, buf, sizeof(buf));
+                } else if (strcmp(key, "read_group") == 0) {
+                        char buf[sizeof(c->read_group)];
+
+                        r = get_string(x, kp, v, buf, sizeof(buf));
+                        if (r < 0)
+                                return r;
+                        for (const char *p = buf; *p; p++)
+                                if (!isalnum((unsigned char) *p) && *p != '_' && *p != '-' && *p != '.')
+                                        return fail_value(x, kp, buf, "is not a group name or number");
+                        if (buf[0] == '-')
+                                return fail_value(x, kp, buf, "is not a group name or number");
+                        memcpy(c->read_group, buf, sizeof(buf));
+                } else if (strcmp(key, "comment") == 0)
+                        r = expect_type(x, kp, v, json_type_string);
+                else
+                        r = fail(x, kp, "unknown key");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int apply_metrics(Ctx *x, json_object *o) {
+        ConfigMetrics *m = &x->cfg->metrics;
+        int r;
+
+        r = expect_type(x, "metrics", o, json_type_object);
+        if (r < 0)
+                return r;
+        json_object_object_foreach(o, key, v) {
+                _cleanup_free_ char *kp = path_key("metrics", key);
+
+                if (!kp)
+                        return -ENOMEM;
+                if (strcmp(key, "listen") == 0) {
+                        char buf[sizeof(m->listen)];
+                        const char *why;
+
+                        r = get_string(x, kp, v, buf, sizeof(buf));
+                        if (r < 0)
+                                return r;
+                        if (buf[0] && config_check_listen(buf, &why) < 0)
+                                return fail_value(x, kp, buf, why);
+                        memcpy(m->listen, buf, sizeof(buf));
+                } else if (strcmp(key, "comment") == 0)
+                        r = expect_type(x, kp, v, json_type_string);
+                else
+                        r = fail(x, kp, "unknown key");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int apply_budget(Ctx *x, json_object *o) {
         int r;
 
@@ -793,6 +935,10 @@ static int apply_root(Ctx *x, json_object *root) {
                         r = apply_mover(x, v);
                 else if (strcmp(key, "migration_budget") == 0)
                         r = apply_budget(x, v);
+                else if (strcmp(key, "control") == 0)
+                        r = apply_control(x, v);
+                else if (strcmp(key, "metrics") == 0)
+                        r = apply_metrics(x, v);
                 else if (strcmp(key, "tiers") == 0)
                         r = apply_tiers(x, v);
                 else {
@@ -1181,6 +1327,15 @@ json_object *config_to_json(const Config *c) {
         json_object_object_add(x, "hysteresis",
                                json_object_new_string(format_duration(c->mover.hysteresis_ms, buf, sizeof(buf))));
         json_object_object_add(o, "mover", x);
+
+        x = json_object_new_object();
+        json_object_object_add(x, "socket", json_object_new_string(c->control.socket));
+        json_object_object_add(x, "read_group", json_object_new_string(c->control.read_group));
+        json_object_object_add(o, "control", x);
+
+        x = json_object_new_object();
+        json_object_object_add(x, "listen", json_object_new_string(c->metrics.listen));
+        json_object_object_add(o, "metrics", x);
 
         x = json_object_new_object();
         json_object_object_add(x, "rate", json_object_new_string(quantity_to_string(&c->budget_rate, buf, sizeof(buf))));

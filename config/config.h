@@ -11,7 +11,8 @@
  *                      given replaced, keeping its place in the order
  *   default            keys merged
  *   rules              appended
- *   scanner, mover     keys merged
+ *   scanner, mover,    keys merged
+ *   control, metrics
  *   migration_budget   keys merged
  *   tiers              replaced as a whole */
 #pragma once
@@ -54,6 +55,15 @@ typedef struct ConfigMover {
         uint64_t hysteresis_ms; /* a moved page is not moved back within this */
 } ConfigMover;
 
+typedef struct ConfigControl {
+        char socket[108];       /* Unix socket path; "": no control socket */
+        char read_group[64];    /* group allowed to read the status; "": root only */
+} ConfigControl;
+
+typedef struct ConfigMetrics {
+        char listen[128];       /* "host:port", "[v6]:port", ":port"; "": off */
+} ConfigMetrics;
+
 typedef struct Config {
         int n_classes;          /* in priority order: [0] is the highest */
         ConfigClass classes[CONFIG_MAX_CLASSES];
@@ -62,6 +72,8 @@ typedef struct Config {
         ConfigRule rules[CONFIG_MAX_RULES];
         ConfigScanner scanner;
         ConfigMover mover;
+        ConfigControl control;
+        ConfigMetrics metrics;
         Quantity budget_rate, budget_burst; /* global migration budget */
         int n_tiers;            /* 0: no override; else tiers[k] node masks */
         uint64_t tiers[CONFIG_MAX_TIERS];
@@ -96,6 +108,10 @@ int config_class_index(const Config *c, const char *name);
 
 /* Whether glob PATTERN matches cgroup PATH (both relative, no leading '/'). */
 bool config_glob_match(const char *pattern, const char *path);
+
+/* A metrics.listen value: "HOST:PORT", "[V6]:PORT" or ":PORT" (every
+ * address), PORT 1..65535. 0, or -EINVAL with a static reason. */
+int config_check_listen(const char *s, const char **ret_why);
 
 /* The effective configuration, for `tierd --check-config --json`. */
 json_object *config_to_json(const Config *c);
