@@ -123,7 +123,7 @@ typedef struct Parse {
 } Parse;
 
 static int perr(Parse *p, const char *what, const char *why) {
-        if (!p->error && asprintf(&p->error, "status.%s: %s", what, why) < 0)
+        if (!p->error && asprintf(&p->error, "status%s%s: %s", *what ? "." : "", what, why) < 0)
                 p->error = NULL;
         return -EINVAL;
 }

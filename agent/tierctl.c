@@ -8,13 +8,20 @@
 #include <stdarg.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
 
 #include "annotations.h"
 #include "cgroup.h"
 #include "config.h"
+#include "control.h"
 #include "resolve.h"
+#include "status.h"
 #include "topology.h"
 #include "util.h"
 
@@ -25,6 +32,9 @@ typedef struct Ctl {
         const char *cgroup_root;
         char *mount;            /* resolved cgroup2 mount */
         Config *config;
+        const char *socket;     /* status/top/reload: the daemon's control socket */
+        double interval;        /* top: seconds between frames */
+        unsigned count;         /* top: frames before exiting, 0: until q */
 } Ctl;
 
 static void print_json(json_object *o) {
@@ -564,6 +574,327 @@ static int verb_show(Ctl *c, int argc, char **argv) {
         return 0;
 }
 
+/* ---- status, top, reload: the daemon's control socket ------------------ */
+
+/* --socket, else the configuration's control.socket when it loads, else
+ * the default. */
+static const char *socket_path(Ctl *c) {
+        _cleanup_free_ char *err = NULL;
+
+        if (c->socket)
+                return c->socket;
+        if (!c->config && config_load(c->config_path, NULL, &c->config, &err) < 0)
+                return CONTROL_SOCKET_DEFAULT;
+        return c->config->control.socket[0] ? c->config->control.socket : CONTROL_SOCKET_DEFAULT;
+}
+
+/* Sends COMMAND; *RET the response object with "ok" true. Otherwise a
+ * message in *RET_ERROR (the daemon's or the connection's). */
+static int ask(Ctl *c, const char *command, json_object **ret, char **ret_error) {
+        _cleanup_free_ char *req = NULL, *resp = NULL;
+        json_object *o, *ok, *err;
+        int r;
+
+        if (asprintf(&req, "{\"command\":\"%s\"}", command) < 0)
+                return -ENOMEM;
+        r = control_call(socket_path(c), req, 30000, &resp, ret_error);
+        if (r < 0)
+                return r;
+        o = json_tokener_parse(resp);
+        if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "ok", &ok)) {
+                json_object_put(o);
+                if (asprintf(ret_error, "the daemon's answer is not a response: %.200s", resp) < 0)
+                        return -ENOMEM;
+                return -EBADMSG;
+        }
+        if (!json_object_get_boolean(ok)) {
+                const char *m = json_object_object_get_ex(o, "error", &err) ? json_object_get_string(err) : "failed";
+
+                *ret_error = strdup(m ? m : "failed");
+                json_object_put(o);
+                return *ret_error ? -EPERM : -ENOMEM;
+        }
+        *ret = o;
+        return 0;
+}
+
+static const char *fmt_limit(uint64_t v, char *buf, size_t size) {
+        return v == UINT64_MAX ? "max" : format_bytes(v, buf, size);
+}
+
+static const char *fmt_rate(uint64_t v, char *buf, size_t size) {
+        char b[32];
+
+        if (v == UINT64_MAX)
+                return "unlimited";
+        snprintf(buf, size, "%s/s", format_bytes(v, b, sizeof(b)));
+        return buf;
+}
+
+static void fmt_duration(uint64_t s, char *buf, size_t size) {
+        if (s >= 86400)
+                snprintf(buf, size, "%" PRIu64 "d%" PRIu64 "h", s / 86400, s % 86400 / 3600);
+        else if (s >= 3600)
+                snprintf(buf, size, "%" PRIu64 "h%" PRIu64 "m", s / 3600, s % 3600 / 60);
+        else if (s >= 60)
+                snprintf(buf, size, "%" PRIu64 "m%" PRIu64 "s", s / 60, s % 60);
+        else
+                snprintf(buf, size, "%" PRIu64 "s", s);
+}
+
+/* The human form of a status snapshot. */
+static void render_status(const StatusSnapshot *s, FILE *f) {
+        char a[32], b[32], d[32], e[32], up[32];
+        uint64_t now = (uint64_t) time(NULL);
+
+        fmt_duration(now > s->started_realtime_s ? now - s->started_realtime_s : 0, up, sizeof(up));
+        fprintf(f, "tierd %s: scanner %s, mover %s, period %" PRIu64 " ms, %" PRIu64 " periods, up %s\n", s->version,
+                s->scanner, s->mover, s->period_ms, s->periods_total, up);
+        fprintf(f, "since start: promoted %s, demoted %s, failed %s; scan CPU %.2f s (last scan %.0f ms); reloads %"
+                PRIu64 " (%" PRIu64 " failed)\n", format_bytes(s->promoted_total, a, sizeof(a)),
+                format_bytes(s->demoted_total, b, sizeof(b)), format_bytes(s->failed_total, d, sizeof(d)),
+                s->scan_cpu_seconds_total, s->last_scan_ms, s->reloads_total, s->reload_failures_total);
+        fprintf(f, "configuration: %s\n", s->config_path);
+        if (s->last_error[0])
+                fprintf(f, "last error: %s\n", s->last_error);
+        fprintf(f, "\n%-5s %-8s %12s %12s %12s %12s\n", "TIER", "NODES", "CAPACITY", "USED", "FREE", "HEADROOM");
+        for (int t = 0; t < s->n_tiers; t++) {
+                const StatusTier *x = &s->tiers[t];
+
+                fprintf(f, "%-5d %-8s %12s %12s %12s %12s\n", x->index, x->nodes, format_bytes(x->capacity, a, sizeof(a)),
+                        format_bytes(x->capacity > x->free ? x->capacity - x->free : 0, b, sizeof(b)),
+                        format_bytes(x->free, d, sizeof(d)), format_bytes(x->headroom, e, sizeof(e)));
+        }
+        fprintf(f, "\n%zu tenant%s\n", s->n_tenants, s->n_tenants == 1 ? "" : "s");
+        if (s->n_tenants == 0)
+                return;
+        fprintf(f, "%-28s %-10s %-8s", "TENANT", "CLASS", "MODE");
+        for (int t = 0; t < s->n_tiers; t++) {
+                char h[24];
+
+                snprintf(h, sizeof(h), "TIER%d/MAX", t);
+                fprintf(f, " %-21s", h);
+        }
+        fprintf(f, " %10s %10s %21s %21s %10s %10s %10s %6s\n", "HOT", "COLD", "PROMOTE QUOTA", "DEMOTE QUOTA",
+                "PROMOTED", "DEMOTED", "FAILED", "ERRORS");
+        for (size_t i = 0; i < s->n_tenants; i++) {
+                const StatusTenant *t = &s->tenants[i];
+                char q[64];
+
+                fprintf(f, "%-28s %-10s %-8s", t->cgroup, t->class_name, t->mode);
+                for (int k = 0; k < s->n_tiers; k++) {
+                        char cell[48];
+
+                        snprintf(cell, sizeof(cell), "%s/%s", format_bytes(t->tier_bytes[k], a, sizeof(a)),
+                                 fmt_limit(t->tier_max[k], b, sizeof(b)));
+                        fprintf(f, " %-21s", cell);
+                }
+                fprintf(f, " %10s %10s", format_bytes(t->hot_bytes, a, sizeof(a)), format_bytes(t->cold_bytes, b, sizeof(b)));
+                snprintf(q, sizeof(q), "%s@%s", t->promote_tokens == UINT64_MAX ? "-" : format_bytes(t->promote_tokens, a, sizeof(a)),
+                         fmt_rate(t->promote_rate, b, sizeof(b)));
+                fprintf(f, " %21s", q);
+                snprintf(q, sizeof(q), "%s@%s", t->demote_tokens == UINT64_MAX ? "-" : format_bytes(t->demote_tokens, a, sizeof(a)),
+                         fmt_rate(t->demote_rate, b, sizeof(b)));
+                fprintf(f, " %21s", q);
+                fprintf(f, " %10s %10s %10s %6" PRIu64 "\n", format_bytes(t->promoted_total, a, sizeof(a)),
+                        format_bytes(t->demoted_total, b, sizeof(b)), format_bytes(t->failed_total, d, sizeof(d)),
+                        t->errors_total);
+        }
+        fprintf(f, "(QUOTA: tokens left@rate; TIERn: resident/limit; totals since start)\n");
+}
+
+static int fetch_status(Ctl *c, json_object **ret_resp, json_object **ret_status, StatusSnapshot *ret,
+                        char **ret_error) {
+        json_object *resp = NULL, *st;
+        int r;
+
+        r = ask(c, "status", &resp, ret_error);
+        if (r < 0)
+                return r;
+        if (!json_object_object_get_ex(resp, "status", &st)) {
+                json_object_put(resp);
+                *ret_error = strdup("the daemon's answer has no \"status\"");
+                return -EBADMSG;
+        }
+        r = status_snapshot_from_json(st, ret, ret_error);
+        if (r < 0) {
+                json_object_put(resp);
+                return r;
+        }
+        *ret_resp = resp;
+        *ret_status = st;
+        return 0;
+}
+
+static int verb_status(Ctl *c, int argc, char **argv) {
+        _cleanup_free_ char *error = NULL;
+        StatusSnapshot s;
+        json_object *resp, *st;
+        int r;
+
+        (void) argv;
+        if (argc > 0)
+                return fail(c, "status: usage: tierctl status [--json] [--socket PATH]");
+        r = fetch_status(c, &resp, &st, &s, &error);
+        if (r < 0)
+                return fail(c, "%s", error ? error : strerror(-r));
+        if (c->json)
+                print_json(st);
+        else
+                render_status(&s, stdout);
+        json_object_put(resp);
+        status_snapshot_done(&s);
+        return 0;
+}
+
+static int verb_reload(Ctl *c, int argc, char **argv) {
+        _cleanup_free_ char *error = NULL;
+        json_object *resp;
+        int r;
+
+        (void) argv;
+        if (argc > 0)
+                return fail(c, "reload: usage: tierctl reload [--json] [--socket PATH]");
+        r = ask(c, "reload", &resp, &error);
+        if (r < 0)
+                return fail(c, "reload: %s", error ? error : strerror(-r));
+        if (c->json)
+                print_json(resp);
+        else
+                printf("reloaded\n");
+        json_object_put(resp);
+        return 0;
+}
+
+static volatile sig_atomic_t top_quit;
+
+static void top_signal(int sig) {
+        (void) sig;
+        top_quit = 1;
+}
+
+/* Writes TEXT's lines to stdout, each cut to COLS columns, at most ROWS. */
+static void put_frame(const char *text, int cols, int rows) {
+        int row = 0;
+
+        fputs("\033[H\033[2J", stdout);
+        for (const char *p = text; *p && row < rows; row++) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t) (nl - p) : strlen(p);
+
+                if (len > (size_t) cols)
+                        len = (size_t) cols;
+                fwrite(p, 1, len, stdout);
+                /* no newline after the last row: the screen must not scroll */
+                if (row + 1 < rows && nl && nl[1])
+                        fputs("\r\n", stdout);
+                if (!nl)
+                        break;
+                p = nl + 1;
+        }
+        fflush(stdout);
+}
+
+static void term_size(int *ret_cols, int *ret_rows) {
+        struct winsize ws = { 0 };
+        const char *e;
+
+        *ret_cols = 80;
+        *ret_rows = 24;
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
+                *ret_cols = ws.ws_col;
+                *ret_rows = ws.ws_row;
+                return;
+        }
+        if ((e = getenv("COLUMNS")) && atoi(e) > 0)
+                *ret_cols = atoi(e);
+        if ((e = getenv("LINES")) && atoi(e) > 0)
+                *ret_rows = atoi(e);
+}
+
+static int verb_top(Ctl *c, int argc, char **argv) {
+        struct termios saved, raw;
+        bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+        struct sigaction sa = { .sa_handler = top_signal };
+        unsigned frames = 0;
+        bool keys = tty;
+
+        (void) argv;
+        if (argc > 0)
+                return fail(c, "top: usage: tierctl top [--interval S] [--socket PATH]");
+        if (c->json)
+                return fail(c, "top: no --json (use tierctl status --json)");
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        if (tty) {
+                raw = saved;
+                raw.c_lflag &= ~(tcflag_t) (ICANON | ECHO);
+                raw.c_cc[VMIN] = 0;
+                raw.c_cc[VTIME] = 0;
+                tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+        }
+        fputs("\033[?25l", stdout); /* hide the cursor */
+        while (!top_quit) {
+                _cleanup_free_ char *error = NULL, *text = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&text, &len);
+                StatusSnapshot s;
+                json_object *resp, *st;
+                struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+                int cols, rows, r;
+
+                if (!f)
+                        break;
+                r = fetch_status(c, &resp, &st, &s, &error);
+                if (r < 0)
+                        fprintf(f, "tierctl top: %s\n", error ? error : strerror(-r));
+                else {
+                        render_status(&s, f);
+                        status_snapshot_done(&s);
+                        json_object_put(resp);
+                }
+                fprintf(f, "\n(refresh every %.1f s; q quits)\n", c->interval);
+                fclose(f);
+                term_size(&cols, &rows);
+                put_frame(text ? text : "", cols, rows);
+                if (c->count && ++frames >= c->count)
+                        break;
+                /* wait for the interval, or a key */
+                for (uint64_t end = (uint64_t) (c->interval * 1000);;) {
+                        struct timespec t0, t1;
+                        uint64_t el;
+
+                        clock_gettime(CLOCK_MONOTONIC, &t0);
+                        r = poll(&pfd, keys ? 1 : 0, (int) end);
+                        if (r < 0 && errno != EINTR)
+                                break;
+                        if (top_quit)
+                                break;
+                        if (r > 0) {
+                                char ch;
+                                ssize_t n = read(STDIN_FILENO, &ch, 1);
+
+                                if (n == 1 && (ch == 'q' || ch == 'Q' || ch == 3)) {
+                                        top_quit = 1;
+                                        break;
+                                }
+                                if (n <= 0)
+                                        keys = false; /* end of input: only the timer from now on */
+                        }
+                        clock_gettime(CLOCK_MONOTONIC, &t1);
+                        el = (uint64_t) ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+                        if (r == 0 || el >= end)
+                                break;
+                        end -= el;
+                }
+        }
+        fputs("\033[?25h\r\n", stdout); /* the cursor back */
+        fflush(stdout);
+        if (tty)
+                tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+        return 0;
+}
+
 typedef struct Verb {
         const char *name;
         int (*run)(Ctl *c, int argc, char **argv);
@@ -574,6 +905,9 @@ static const Verb verbs[] = {
         { "annotate", verb_annotate, "CGROUP KEY=VALUE...  validate, then set trusted.tierd.KEY (--user: user.tierd.KEY); KEY= removes" },
         { "show", verb_show, "[CGROUP]             effective policy and per-tier usage of every cgroup (or one subtree)" },
         { "explain", verb_explain, "CGROUP               each effective value of CGROUP and where it came from" },
+        { "status", verb_status, "                     the running daemon's status: tiers, tenants, quotas, moves" },
+        { "top", verb_top, "                     the status as a live view (q or Ctrl-C quits)" },
+        { "reload", verb_reload, "                     make the daemon re-read its configuration (as SIGHUP)" },
 };
 
 static void usage(FILE *f) {
@@ -586,6 +920,10 @@ static void usage(FILE *f) {
                 "  --user              annotate: write user.tierd.* (delegated subtrees)\n"
                 "  --config PATH       configuration file (default /etc/tierd/tierd.json)\n"
                 "  --cgroup-root DIR   cgroup v2 mount (default: found in /proc/self/mountinfo)\n"
+                "  --socket PATH       status/top/reload: the daemon's control socket (default:\n"
+                "                      the configuration's control.socket, " CONTROL_SOCKET_DEFAULT ")\n"
+                "  --interval S        top: seconds between refreshes (default 2)\n"
+                "  --count N           top: exit after N frames (default: until q)\n"
                 "  -h, --help\n");
 }
 
@@ -594,6 +932,9 @@ static const struct option ctl_options[] = {
         { "user", no_argument, NULL, 'u' },
         { "config", required_argument, NULL, 'c' },
         { "cgroup-root", required_argument, NULL, 'r' },
+        { "socket", required_argument, NULL, 'S' },
+        { "interval", required_argument, NULL, 'i' },
+        { "count", required_argument, NULL, 'n' },
         { "help", no_argument, NULL, 'h' },
         {},
 };
@@ -609,6 +950,27 @@ static int parse_options(Ctl *c, int argc, char **argv, const char *shortopts) {
                 case 'u': c->user = true; break;
                 case 'c': c->config_path = optarg; break;
                 case 'r': c->cgroup_root = optarg; break;
+                case 'S': c->socket = optarg; break;
+                case 'i': {
+                        char *end;
+
+                        c->interval = strtod(optarg, &end);
+                        if (*end || !(c->interval >= 0.1 && c->interval <= 3600)) {
+                                fprintf(stderr, "tierctl: --interval: '%s' is not a number of seconds between 0.1 and 3600\n", optarg);
+                                return 2;
+                        }
+                        break;
+                }
+                case 'n': {
+                        uint64_t v;
+
+                        if (parse_u64(optarg, &v) < 0 || v < 1 || v > 1000000) {
+                                fprintf(stderr, "tierctl: --count: '%s' is not a whole number between 1 and 1000000\n", optarg);
+                                return 2;
+                        }
+                        c->count = (unsigned) v;
+                        break;
+                }
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
@@ -616,7 +978,7 @@ static int parse_options(Ctl *c, int argc, char **argv, const char *shortopts) {
 }
 
 int main(int argc, char **argv) {
-        Ctl c = { .config_path = "/etc/tierd/tierd.json" };
+        Ctl c = { .config_path = "/etc/tierd/tierd.json", .interval = 2 };
         int r = 2;
 
         r = parse_options(&c, argc, argv, "+h");

@@ -36,7 +36,10 @@ static bool config_eq(const Config *a, const Config *b) {
                a->scanner.cpu_budget_permille == b->scanner.cpu_budget_permille &&
                strcmp(a->mover.backend, b->mover.backend) == 0 && a->mover.batch_pages == b->mover.batch_pages &&
                a->mover.hysteresis_ms == b->mover.hysteresis_ms && unit_quantity_eq(&a->budget_rate, &b->budget_rate) &&
-               unit_quantity_eq(&a->budget_burst, &b->budget_burst);
+               unit_quantity_eq(&a->budget_burst, &b->budget_burst) &&
+               strcmp(a->control.socket, b->control.socket) == 0 &&
+               strcmp(a->control.read_group, b->control.read_group) == 0 &&
+               strcmp(a->metrics.listen, b->metrics.listen) == 0;
 }
 
 static Config *new_default(void) {
@@ -910,7 +913,9 @@ START_TEST(test_config_to_json_round_trip) {
                  " \"default\": {\"mode\": \"observe\"},"
                  " \"rules\": [{\"match\": \"a/**\", \"policy\": {\"class\": \"gold\", \"promote.rate\": \"max\"}}],"
                  " \"scanner\": {\"period\": \"1500ms\", \"cpu_budget\": \"0.5%\"}, \"mover\": {\"hysteresis\": \"90s\"},"
-                 " \"migration_budget\": {\"rate\": \"4097\"}, \"tiers\": [[1, 2, 3], [0]]}");
+                 " \"migration_budget\": {\"rate\": \"4097\"}, \"tiers\": [[1, 2, 3], [0]],"
+                 " \"control\": {\"socket\": \"/run/x/c.sock\", \"read_group\": \"adm\"},"
+                 " \"metrics\": {\"listen\": \"[::1]:9464\"}}");
         o = config_to_json(c);
         ck_assert_ptr_nonnull(o);
         ck_assert(json_object_object_get_ex(o, "files", &a));
@@ -929,6 +934,79 @@ START_TEST(test_config_to_json_round_trip) {
         apply_ok(again, "effective.json", text);
         ck_assert(config_eq(c, again));
         json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_config_service_keys) {
+        _cleanup_(config_freep) Config *c = new_default();
+
+        /* defaults */
+        ck_assert_str_eq(c->control.socket, "/run/tierd/control.sock");
+        ck_assert_str_eq(c->control.read_group, "");
+        ck_assert_str_eq(c->metrics.listen, "");
+        apply_ok(c, "tierd.json", "{\"control\": {\"socket\": \"/tmp/t.sock\", \"read_group\": \"tierd-read\"},"
+                                  " \"metrics\": {\"listen\": \"127.0.0.1:9464\"}}");
+        ck_assert_str_eq(c->control.socket, "/tmp/t.sock");
+        ck_assert_str_eq(c->control.read_group, "tierd-read");
+        ck_assert_str_eq(c->metrics.listen, "127.0.0.1:9464");
+        /* keys merged: a drop-in changing one keeps the others */
+        apply_ok(c, "tierd.d/10-a.json", "{\"control\": {\"read_group\": \"1234\"}, \"metrics\": {\"listen\": \":9100\"}}");
+        ck_assert_str_eq(c->control.socket, "/tmp/t.sock");
+        ck_assert_str_eq(c->control.read_group, "1234");
+        ck_assert_str_eq(c->metrics.listen, ":9100");
+        apply_ok(c, "tierd.d/20-b.json", "{\"control\": {\"socket\": \"\"}, \"metrics\": {\"listen\": \"\"}}");
+        ck_assert_str_eq(c->control.socket, "");
+        ck_assert_str_eq(c->metrics.listen, "");
+        apply_ok(c, "tierd.d/30-c.json", "{\"metrics\": {\"listen\": \"[fe80::1%2]:65535\"}}");
+        apply_ok(c, "tierd.d/40-d.json", "{\"metrics\": {\"listen\": \"metrics.example-host:1\"}}");
+}
+END_TEST
+
+START_TEST(test_config_check_listen) {
+        static const struct { const char *s; const char *why; } bad[] = {
+                { "9464", "needs a port: HOST:PORT, [IPV6]:PORT or :PORT" },
+                { "localhost", "needs a port: HOST:PORT, [IPV6]:PORT or :PORT" },
+                { ":", "has a port that is not a number between 1 and 65535" },
+                { ":0", "has a port that is not a number between 1 and 65535" },
+                { ":65536", "has a port that is not a number between 1 and 65535" },
+                { "host:12x", "has a port that is not a number between 1 and 65535" },
+                { "host: 80", "has a port that is not a number between 1 and 65535" },
+                { "::1:9464", "has more than one ':' (an IPv6 address is written in brackets, [::1]:9464)" },
+                { "[::1:9464", "has a '[' without its ']' (an IPv6 address is written [::1]:9464)" },
+                { "[::1]9464", "needs :PORT after the ] of the IPv6 address" },
+                { "[]:80", "has an empty IPv6 address between [ and ]" },
+                { "[zz::1]:80", "has a character that is not part of an IPv6 address between [ and ]" },
+                { "ho st:80", "has a host that is not a name or an IPv4 address" },
+                { "http://x:80", "has more than one ':' (an IPv6 address is written in brackets, [::1]:9464)" },
+        };
+        static const char *const good[] = { ":9464", "0.0.0.0:80", "127.0.0.1:9464", "[::]:9464", "[::1]:1", "node-1.lan:65535" };
+        const char *why;
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                ck_assert_msg(config_check_listen(good[i], &why) == 0, "%s refused", good[i]);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                why = NULL;
+                ck_assert_msg(config_check_listen(bad[i].s, &why) == -EINVAL, "%s accepted", bad[i].s);
+                ck_assert_str_eq(why, bad[i].why);
+        }
+}
+END_TEST
+
+START_TEST(test_config_error_service_keys) {
+        expect_error("{\"metrics\": {\"listen\": \"9464\"}}",
+                     "tierd.json: metrics.listen: \"9464\" needs a port: HOST:PORT, [IPV6]:PORT or :PORT");
+        expect_error("{\"metrics\": {\"listen\": 9464}}", "tierd.json: metrics.listen: expected a string");
+        expect_error("{\"metrics\": {\"port\": \"1\"}}", "tierd.json: metrics.port: unknown key");
+        expect_error("{\"control\": {\"socket\": \"run/c.sock\"}}",
+                     "tierd.json: control.socket: \"run/c.sock\" is not an absolute path (or \"\" for no socket)");
+        expect_error("{\"control\": {\"socket\": \"/run/tierd/\"}}",
+                     "tierd.json: control.socket: \"/run/tierd/\" names a directory, not a socket file");
+        expect_error("{\"control\": {\"read_group\": \"a b\"}}",
+                     "tierd.json: control.read_group: \"a b\" is not a group name or number");
+        expect_error("{\"control\": {\"read_group\": \"-x\"}}",
+                     "tierd.json: control.read_group: \"-x\" is not a group name or number");
+        expect_error("{\"control\": {\"group\": \"x\"}}", "tierd.json: control.group: unknown key");
+        expect_error("{\"control\": \"/run/x\"}", "tierd.json: control: expected an object");
 }
 END_TEST
 
@@ -965,6 +1043,9 @@ int main(void) {
         tcase_add_test(tc, test_config_shipped_rules_systemd);
         tcase_add_test(tc, test_config_shipped_rules_cgroupfs);
         tcase_add_test(tc, test_config_to_json_round_trip);
+        tcase_add_test(tc, test_config_service_keys);
+        tcase_add_test(tc, test_config_check_listen);
+        tcase_add_test(tc, test_config_error_service_keys);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }
