@@ -316,13 +316,16 @@ static void conn_send_line(Conn *c, char *line) {
                 conn_free(c);
                 return;
         }
-        c->out_len = strlen(line);
-        c->out = realloc(line, c->out_len + 2);
-        if (!c->out) {
+        size_t len = strlen(line);
+        char *out = realloc(line, len + 2);
+
+        if (!out) {
                 free(line);
                 conn_free(c);
                 return;
         }
+        c->out = out;
+        c->out_len = len;
         c->out[c->out_len++] = '\n';
         c->out[c->out_len] = '\0';
         shutdown(c->fd, SHUT_RD);

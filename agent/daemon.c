@@ -853,12 +853,21 @@ static double rusage_s(void) {
                (double) ru.ru_stime.tv_usec / 1e6;
 }
 
+/* The mover that really moves: auto is move_pages for ranges, or
+ * memory.reclaim for a byte-only scanner (MGLRU) */
+static const char *mover_effective_name(const Agent *a) {
+        if (a->mover < 0 || a->mover >= _MOVER_BACKEND_MAX)
+                return "";
+        if (a->mover == MOVER_AUTO)
+                return a->ops && strcmp(a->ops->name, "lru_gen") == 0 ? "reclaim" : "move_pages";
+        return mover_backend_names[a->mover];
+}
+
 /* The snapshot header: what does not depend on a period. */
 static void status_header(Agent *a, StatusSnapshot *s) {
         snprintf(s->version, sizeof(s->version), "%s", TIERD_VERSION);
         snprintf(s->scanner, sizeof(s->scanner), "%s", a->ops ? a->ops->name : "");
-        snprintf(s->mover, sizeof(s->mover), "%s",
-                 a->mover >= 0 && a->mover < _MOVER_BACKEND_MAX ? mover_backend_names[a->mover] : "");
+        snprintf(s->mover, sizeof(s->mover), "%s", mover_effective_name(a));
         snprintf(s->config_path, sizeof(s->config_path), "%s", a->args->config_path);
         s->period_ms = a->period_ms;
         s->started_realtime_s = a->started_realtime_s;
@@ -1172,7 +1181,7 @@ static void status_summary(const Agent *a, char *buf, size_t size) {
         snprintf(buf, size, "%zu tenant%s, promoted %s, demoted %s, scanner %s, mover %s", a->status.n_tenants,
                  a->status.n_tenants == 1 ? "" : "s", format_bytes(a->promoted, p, sizeof(p)),
                  format_bytes(a->demoted, d, sizeof(d)), a->ops ? a->ops->name : "none",
-                 a->mover >= 0 && a->mover < _MOVER_BACKEND_MAX ? mover_backend_names[a->mover] : "none");
+                 mover_effective_name(a)[0] ? mover_effective_name(a) : "none");
 }
 
 static void notify_status(const Agent *a, const char *extra) {
@@ -1521,7 +1530,10 @@ int daemon_run(const DaemonArgs *args) {
                 error = NULL;
                 r = metrics_server_start(a.config->metrics.listen, &a.metrics, &error);
                 if (r < 0) {
-                        log_error("metrics.listen %s: %s", a.config->metrics.listen, error ? error : strerror(-r));
+                        if (error)
+                                log_error("%s", error); /* names metrics.listen and the address */
+                        else
+                                log_error_errno(r, "metrics.listen \"%s\": %m", a.config->metrics.listen);
                         goto out;
                 }
         }

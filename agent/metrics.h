@@ -8,6 +8,7 @@
  * scraper. */
 #pragma once
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "status.h"
@@ -24,5 +25,7 @@ int metrics_render(const StatusSnapshot *s, FILE *f);
 int metrics_server_start(const char *listen, MetricsServer **ret, char **ret_error);
 /* Replaces the served snapshot with a deep copy of S. 0 or -ENOMEM. */
 int metrics_server_publish(MetricsServer *m, const StatusSnapshot *s);
+/* The port the server listens on (the one the kernel chose for port 0). */
+uint16_t metrics_server_port(const MetricsServer *m);
 /* Stops the server (waits for its thread); accepts NULL; returns NULL. */
 MetricsServer *metrics_server_stop(MetricsServer *m);

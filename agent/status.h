@@ -28,7 +28,7 @@ typedef struct StatusTier {
 
 typedef struct StatusTenant {
         char *cgroup;           /* path relative to the cgroup mount, e.g. "web.slice/app" */
-        char class_name[32];
+        char class_name[64];    /* POLICY_NAME_MAX */
         char mode[16];          /* enforce | observe */
         uint64_t tier_max[STATUS_MAX_TIERS]; /* effective, UINT64_MAX: none */
         uint64_t tier_low[STATUS_MAX_TIERS]; /* effective, 0: none */

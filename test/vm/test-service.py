@@ -342,9 +342,9 @@ t.eq(rc('st7'), '1', 'term: tierctl status after the daemon stopped exits 1')
 t.ok('tierd is not running' in s.get('st7', ''), 'term: and says tierd is not running', s.get('st7'))
 # --- sd_notify
 notes = [x.strip('\n') for x in s.get('notify', '').split('--\n') if x.strip()]
-t.ok(notes and notes[0].startswith('READY=1\nSTATUS=0 tenants, promoted 0 B, demoted 0 B, scanner bpf, mover auto'),
+t.ok(notes and notes[0].startswith('READY=1\nSTATUS=0 tenants, promoted 0 B, demoted 0 B, scanner bpf, mover move_pages'),
      'notify: READY=1 first, with the status line', notes[:2])
-t.ok(any(x.startswith('STATUS=1 tenant, promoted ') and x.endswith(', scanner bpf, mover auto') for x in notes),
+t.ok(any(x.startswith('STATUS=1 tenant, promoted ') and x.endswith(', scanner bpf, mover move_pages') for x in notes),
      'notify: STATUS= each period names the tenants, moved bytes, scanner and mover', notes[:4])
 rel = [i for i, x in enumerate(notes) if x.startswith('RELOADING=1\nMONOTONIC_USEC=')]
 t.eq(len(rel), 4, 'notify: RELOADING=1 with MONOTONIC_USEC= for each of the 4 reloads (2 tierctl, 2 SIGHUP)')

@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: MIT */
+/* The Prometheus endpoint: metrics_render() writes the text exposition
+ * format 0.0.4 of a StatusSnapshot; the server (libmicrohttpd, its own
+ * polling thread) answers GET /metrics from a copy of the last published
+ * snapshot.
+ *
+ * Names follow Prometheus' naming practices: the tierd_ prefix, base units
+ * in the name (_bytes, _seconds), _total on counters, an _info pseudo-metric
+ * with value 1 for metadata. Labels stay bounded: tiers, tenant cgroups (the
+ * tenants the configuration selects), never pids or regions. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "metrics.h"
+#include "util.h"
+
+#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* ---- rendering ---- */
+
+static void family(FILE *f, const char *name, const char *type, const char *help) {
+        /* HELP texts are constants here without '\\' or newlines, which
+         * are the two characters the format would want escaped. */
+        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value with '\\', '"' and newline escaped as the format asks. */
+static void label_value(FILE *f, const char *v) {
+        for (const char *p = v ? v : ""; *p; p++) {
+                switch (*p) {
+                case '\\':
+                        fputs("\\\\", f);
+                        break;
+                case '"':
+                        fputs("\\\"", f);
+                        break;
+                case '\n':
+                        fputs("\\n", f);
+                        break;
+                default:
+                        fputc(*p, f);
+                }
+        }
+}
+
+/* name{k1="v1",k2="v2",...}: LABELS is a NULL-terminated list of key,
+ * value pairs. */
+static void series_start(FILE *f, const char *name, const char *const *labels) {
+        fputs(name, f);
+        if (!labels || !labels[0])
+                return;
+        fputc('{', f);
+        for (size_t i = 0; labels[i]; i += 2) {
+                fprintf(f, "%s%s=\"", i > 0 ? "," : "", labels[i]);
+                label_value(f, labels[i + 1]);
+                fputc('"', f);
+        }
+        fputc('}', f);
+}
+
+static void sample_u64(FILE *f, const char *name, const char *const *labels, uint64_t v) {
+        series_start(f, name, labels);
+        fprintf(f, " %" PRIu64 "\n", v);
+}
+
+static void sample_double(FILE *f, const char *name, const char *const *labels, double v) {
+        series_start(f, name, labels);
+        if (isnan(v))
+                fputs(" NaN\n", f);
+        else if (isinf(v))
+                fputs(v > 0 ? " +Inf\n" : " -Inf\n", f);
+        else {
+                /* the shortest of 15 or 17 digits that reads back as V */
+                char buf[32];
+                snprintf(buf, sizeof(buf), "%.15g", v);
+                if (strtod(buf, NULL) != v)
+                        snprintf(buf, sizeof(buf), "%.17g", v);
+                fprintf(f, " %s\n", buf);
+        }
+}
+
+static const char *tenant_name(const StatusTenant *t) {
+        return t->cgroup ? t->cgroup : "";
+}
+
+int metrics_render(const StatusSnapshot *s, FILE *f) {
+        int n_tiers = s->n_tiers < 0 ? 0 : s->n_tiers > STATUS_MAX_TIERS ? STATUS_MAX_TIERS : s->n_tiers;
+        size_t nt = s->tenants ? s->n_tenants : 0;
+
+        family(f, "tierd_build_info", "gauge",
+               "Always 1; the labels name the tierd version and the scanner and mover backends in use.");
+        sample_u64(f, "tierd_build_info",
+                   (const char *const[]) { "version", s->version, "scanner", s->scanner, "mover", s->mover, NULL },
+                   1);
+
+        family(f, "tierd_start_time_seconds", "gauge", "Start time of the daemon since the Unix epoch in seconds.");
+        sample_u64(f, "tierd_start_time_seconds", NULL, s->started_realtime_s);
+
+        family(f, "tierd_period_seconds", "gauge", "Length of the control period in seconds.");
+        sample_double(f, "tierd_period_seconds", NULL, (double) s->period_ms / 1000.0);
+
+        family(f, "tierd_periods_total", "counter", "Control periods run since the daemon started.");
+        sample_u64(f, "tierd_periods_total", NULL, s->periods_total);
+
+        family(f, "tierd_reloads_total", "counter", "Configuration reloads applied since the daemon started.");
+        sample_u64(f, "tierd_reloads_total", NULL, s->reloads_total);
+
+        family(f, "tierd_reload_failures_total", "counter",
+               "Configuration reloads rejected since the daemon started (the previous configuration stays).");
+        sample_u64(f, "tierd_reload_failures_total", NULL, s->reload_failures_total);
+
+        family(f, "tierd_scan_cpu_seconds_total", "counter", "User and system CPU time spent in scans, by scanner backend.");
+        sample_double(f, "tierd_scan_cpu_seconds_total", (const char *const[]) { "backend", s->scanner, NULL },
+                      s->scan_cpu_seconds_total);
+
+        family(f, "tierd_last_scan_duration_seconds", "gauge", "Wall-clock duration of the last scan in seconds.");
+        sample_double(f, "tierd_last_scan_duration_seconds", NULL, s->last_scan_ms / 1000.0);
+
+        /* tiers: one series per tier index (0 = fastest) */
+        char idx[STATUS_MAX_TIERS][12];
+        for (int t = 0; t < n_tiers; t++)
+                snprintf(idx[t], sizeof(idx[t]), "%d", s->tiers[t].index);
+
+        family(f, "tierd_tier_capacity_bytes", "gauge", "Memory of the tier's NUMA nodes in bytes.");
+        for (int t = 0; t < n_tiers; t++)
+                sample_u64(f, "tierd_tier_capacity_bytes",
+                           (const char *const[]) { "tier", idx[t], "nodes", s->tiers[t].nodes, NULL },
+                           s->tiers[t].capacity);
+        family(f, "tierd_tier_free_bytes", "gauge", "Free memory of the tier's NUMA nodes in bytes.");
+        for (int t = 0; t < n_tiers; t++)
+                sample_u64(f, "tierd_tier_free_bytes", (const char *const[]) { "tier", idx[t], NULL }, s->tiers[t].free);
+        family(f, "tierd_tier_headroom_bytes", "gauge", "Free memory the planner keeps on the tier in bytes.");
+        for (int t = 0; t < n_tiers; t++)
+                sample_u64(f, "tierd_tier_headroom_bytes", (const char *const[]) { "tier", idx[t], NULL },
+                           s->tiers[t].headroom);
+
+        /* tenants: every family grouped, as the format requires */
+        family(f, "tierd_tenant_info", "gauge",
+               "Always 1; the labels name the tenant's resolved class and mode.");
+        for (size_t i = 0; i < nt; i++) {
+                const StatusTenant *t = &s->tenants[i];
+                sample_u64(f, "tierd_tenant_info",
+                           (const char *const[]) { "cgroup", tenant_name(t), "class", t->class_name, "mode", t->mode, NULL },
+                           1);
+        }
+        family(f, "tierd_tenant_tier_bytes", "gauge", "Memory of the tenant resident on the tier in bytes (anon and file).");
+        for (size_t i = 0; i < nt; i++)
+                for (int k = 0; k < n_tiers; k++)
+                        sample_u64(f, "tierd_tenant_tier_bytes",
+                                   (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "tier", idx[k], NULL },
+                                   s->tenants[i].tier_bytes[k]);
+        family(f, "tierd_tenant_tier_max_bytes", "gauge",
+               "Effective limit of the tenant's residency on the tier in bytes; absent when unlimited.");
+        for (size_t i = 0; i < nt; i++)
+                for (int k = 0; k < n_tiers; k++)
+                        if (s->tenants[i].tier_max[k] != UINT64_MAX)
+                                sample_u64(f, "tierd_tenant_tier_max_bytes",
+                                           (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "tier", idx[k], NULL },
+                                           s->tenants[i].tier_max[k]);
+        family(f, "tierd_tenant_tier_low_bytes", "gauge",
+               "Effective protection of the tenant's residency on the tier in bytes; absent when none.");
+        for (size_t i = 0; i < nt; i++)
+                for (int k = 0; k < n_tiers; k++)
+                        if (s->tenants[i].tier_low[k] != 0)
+                                sample_u64(f, "tierd_tenant_tier_low_bytes",
+                                           (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "tier", idx[k], NULL },
+                                           s->tenants[i].tier_low[k]);
+        family(f, "tierd_tenant_hot_bytes", "gauge", "Memory of the tenant accessed in the last scan in bytes.");
+        for (size_t i = 0; i < nt; i++)
+                sample_u64(f, "tierd_tenant_hot_bytes", (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), NULL },
+                           s->tenants[i].hot_bytes);
+        family(f, "tierd_tenant_cold_bytes", "gauge", "Memory of the tenant not accessed in the last scan in bytes.");
+        for (size_t i = 0; i < nt; i++)
+                sample_u64(f, "tierd_tenant_cold_bytes", (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), NULL },
+                           s->tenants[i].cold_bytes);
+        family(f, "tierd_tenant_planned_bytes", "gauge", "Bytes the last period's plan moves for the tenant, by direction.");
+        for (size_t i = 0; i < nt; i++) {
+                const char *cg = tenant_name(&s->tenants[i]);
+                sample_u64(f, "tierd_tenant_planned_bytes", (const char *const[]) { "cgroup", cg, "direction", "promote", NULL },
+                           s->tenants[i].planned_promote);
+                sample_u64(f, "tierd_tenant_planned_bytes", (const char *const[]) { "cgroup", cg, "direction", "demote", NULL },
+                           s->tenants[i].planned_demote);
+        }
+        family(f, "tierd_migrated_bytes_total", "counter",
+               "Bytes of the tenant moved to a faster (promote) or slower (demote) tier since the daemon started.");
+        for (size_t i = 0; i < nt; i++) {
+                const char *cg = tenant_name(&s->tenants[i]);
+                sample_u64(f, "tierd_migrated_bytes_total",
+                           (const char *const[]) { "cgroup", cg, "direction", "promote", "mover", s->mover, NULL },
+                           s->tenants[i].promoted_total);
+                sample_u64(f, "tierd_migrated_bytes_total",
+                           (const char *const[]) { "cgroup", cg, "direction", "demote", "mover", s->mover, NULL },
+                           s->tenants[i].demoted_total);
+        }
+        family(f, "tierd_migration_failed_bytes_total", "counter",
+               "Bytes of the tenant the mover was asked to move and did not, since the daemon started.");
+        for (size_t i = 0; i < nt; i++)
+                sample_u64(f, "tierd_migration_failed_bytes_total",
+                           (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "mover", s->mover, NULL },
+                           s->tenants[i].failed_total);
+        family(f, "tierd_migration_errors_total", "counter", "Failed mover calls for the tenant since the daemon started.");
+        for (size_t i = 0; i < nt; i++)
+                sample_u64(f, "tierd_migration_errors_total",
+                           (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "mover", s->mover, NULL },
+                           s->tenants[i].errors_total);
+
+        if (fflush(f) != 0 || ferror(f))
+                return errno > 0 ? -errno : -EIO;
+        return 0;
+}
+
+/* ---- the listen address ---- */
+
+/* "HOST:PORT", "[V6]:PORT" or ":PORT" (every address) into a socket
+ * address; ret_error says what is wrong with which part. */
+static int parse_listen(const char *address, struct sockaddr_storage *ret, socklen_t *ret_len, bool *ret_any,
+                        char **ret_error) {
+        _cleanup_free_ char *host = NULL;
+        const char *colon, *port_s;
+        uint64_t port;
+        int r;
+
+        if (!address || !*address) {
+                r = asprintf(ret_error, "metrics.listen \"\": empty address (want HOST:PORT, [IPV6]:PORT or :PORT)");
+                return r < 0 ? -ENOMEM : -EINVAL;
+        }
+        if (address[0] == '[') {
+                const char *close = strchr(address, ']');
+                if (!close || close[1] != ':') {
+                        r = asprintf(ret_error, "metrics.listen \"%s\": want [IPV6]:PORT", address);
+                        return r < 0 ? -ENOMEM : -EINVAL;
+                }
+                host = strndup(address + 1, (size_t) (close - address - 1));
+                port_s = close + 2;
+        } else {
+                colon = strrchr(address, ':');
+                if (!colon) {
+                        r = asprintf(ret_error, "metrics.listen \"%s\": no port (want HOST:PORT, [IPV6]:PORT or :PORT)",
+                                     address);
+                        return r < 0 ? -ENOMEM : -EINVAL;
+                }
+                if (memchr(address, ':', (size_t) (colon - address))) {
+                        r = asprintf(ret_error, "metrics.listen \"%s\": an IPv6 address needs brackets, as in [::1]:9464",
+                                     address);
+                        return r < 0 ? -ENOMEM : -EINVAL;
+                }
+                host = strndup(address, (size_t) (colon - address));
+                port_s = colon + 1;
+        }
+        if (!host)
+                return -ENOMEM;
+        /* digits only: parse_u64() would take surrounding blanks */
+        if (!*port_s || strspn(port_s, "0123456789") != strlen(port_s) || parse_u64(port_s, &port) < 0 ||
+            port > 65535) {
+                r = asprintf(ret_error, "metrics.listen \"%s\": port \"%s\" is not a number from 0 to 65535", address,
+                             port_s);
+                return r < 0 ? -ENOMEM : -EINVAL;
+        }
+
+        memset(ret, 0, sizeof(*ret));
+        *ret_any = false;
+        if (!*host && address[0] != '[') {
+                struct sockaddr_in6 *a6 = (struct sockaddr_in6 *) ret;
+                a6->sin6_family = AF_INET6;
+                a6->sin6_addr = in6addr_any;
+                a6->sin6_port = htons((uint16_t) port);
+                *ret_len = sizeof(*a6);
+                *ret_any = true;
+                return 0;
+        }
+        if (address[0] == '[') {
+                struct sockaddr_in6 *a6 = (struct sockaddr_in6 *) ret;
+                if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1) {
+                        r = asprintf(ret_error, "metrics.listen \"%s\": \"%s\" is not an IPv6 address", address, host);
+                        return r < 0 ? -ENOMEM : -EINVAL;
+                }
+                a6->sin6_family = AF_INET6;
+                a6->sin6_port = htons((uint16_t) port);
+                *ret_len = sizeof(*a6);
+                return 0;
+        }
+        struct sockaddr_in *a4 = (struct sockaddr_in *) ret;
+        if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
+                r = asprintf(ret_error,
+                             "metrics.listen \"%s\": \"%s\" is not an IPv4 address (host names are not resolved; "
+                             "IPv6 goes in brackets)",
+                             address, host);
+                return r < 0 ? -ENOMEM : -EINVAL;
+        }
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t) port);
+        *ret_len = sizeof(*a4);
+        return 0;
+}
+
+/* A listening TCP socket on LISTEN; ret_error names the address. */
+static int listen_socket(const char *address, int *ret_fd, uint16_t *ret_port, char **ret_error) {
+        struct sockaddr_storage sa, bound;
+        socklen_t len, blen = sizeof(bound);
+        bool any;
+        int r, one = 1, zero = 0;
+
+        r = parse_listen(address, &sa, &len, &any, ret_error);
+        if (r < 0)
+                return r;
+
+        const char *what = "socket";
+        _cleanup_close_ int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 && any && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT)) {
+                /* ":PORT" on a host without IPv6: every IPv4 address */
+                struct sockaddr_in *a4 = (struct sockaddr_in *) &sa;
+                uint16_t port = ((struct sockaddr_in6 *) &sa)->sin6_port;
+                memset(&sa, 0, sizeof(sa));
+                a4->sin_family = AF_INET;
+                a4->sin_addr.s_addr = htonl(INADDR_ANY);
+                a4->sin_port = port;
+                len = sizeof(*a4);
+                fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        }
+        if (fd < 0)
+                goto fail;
+        what = "setsockopt";
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+                goto fail;
+        /* ":PORT" is every address, IPv4 included */
+        if (any && sa.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0)
+                goto fail;
+        what = "bind";
+        if (bind(fd, (struct sockaddr *) &sa, len) < 0)
+                goto fail;
+        what = "listen";
+        if (listen(fd, 64) < 0)
+                goto fail;
+        what = "getsockname";
+        if (getsockname(fd, (struct sockaddr *) &bound, &blen) < 0)
+                goto fail;
+        *ret_port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &bound)->sin6_port
+                                                      : ((struct sockaddr_in *) &bound)->sin_port);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+fail:
+        r = -errno;
+        if (asprintf(ret_error, "metrics.listen \"%s\": %s failed: %s", address, what, strerror(-r)) < 0)
+                return -ENOMEM;
+        return r;
+}
+
+/* ---- the server ---- */
+
+struct MetricsServer {
+        struct MHD_Daemon *daemon;
+        pthread_mutex_t lock;
+        bool published;         /* under lock */
+        StatusSnapshot snap;    /* under lock */
+        uint16_t port;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, char *body, size_t size, bool must_free,
+                             const char *allow) {
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+
+        resp = MHD_create_response_from_buffer(size, body, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        if (!resp) {
+                if (must_free)
+                        free(body);
+                return MHD_NO;
+        }
+        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    status == MHD_HTTP_OK ? CONTENT_TYPE : "text/plain; charset=utf-8") != MHD_YES ||
+            (allow && MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow) != MHD_YES)) {
+                MHD_destroy_response(resp);
+                return MHD_NO;
+        }
+        ret = MHD_queue_response(c, status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *text, const char *allow) {
+        return reply(c, status, (char *) text, strlen(text), false, allow);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version _unused_, const char *upload_data _unused_,
+                              size_t *upload_data_size, void **con_cls _unused_) {
+        MetricsServer *m = cls;
+        StatusSnapshot copy;
+        char *body = NULL;
+        size_t size = 0;
+        bool have;
+        int r;
+
+        if (strcmp(url, "/metrics") != 0)
+                return reply_text(c, MHD_HTTP_NOT_FOUND, "not found: tierd serves /metrics only\n", NULL);
+        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
+                *upload_data_size = 0; /* a request body is not read */
+                return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed: use GET\n", MHD_HTTP_METHOD_GET);
+        }
+
+        pthread_mutex_lock(&m->lock);
+        have = m->published;
+        r = have ? status_snapshot_copy(&m->snap, &copy) : 0;
+        pthread_mutex_unlock(&m->lock);
+        if (!have)
+                return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no snapshot yet: the first control period has not ended\n",
+                                  NULL);
+        if (r < 0)
+                return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n", NULL);
+
+        FILE *f = open_memstream(&body, &size);
+        if (!f) {
+                status_snapshot_done(&copy);
+                return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n", NULL);
+        }
+        r = metrics_render(&copy, f);
+        status_snapshot_done(&copy);
+        if (fclose(f) != 0 && r >= 0)
+                r = -errno;
+        if (r < 0) {
+                free(body);
+                return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "rendering the metrics failed\n", NULL);
+        }
+        return reply(c, MHD_HTTP_OK, body, size, true, NULL);
+}
+
+static void mhd_log(void *cls _unused_, const char *fmt, va_list ap) {
+        char buf[512];
+
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        buf[strcspn(buf, "\n")] = '\0';
+        log_debug("metrics: %s", buf);
+}
+
+int metrics_server_start(const char *address, MetricsServer **ret, char **ret_error) {
+        _cleanup_close_ int fd = -1;
+        MetricsServer *m;
+        uint16_t port;
+        int r;
+
+        *ret_error = NULL;
+        r = listen_socket(address, &fd, &port, ret_error);
+        if (r < 0)
+                return r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        r = pthread_mutex_init(&m->lock, NULL);
+        if (r != 0) {
+                free(m);
+                return -r;
+        }
+        m->port = port;
+        m->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                                     handle, m,
+                                     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                                     MHD_OPTION_LISTEN_SOCKET, fd,
+                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned) 16,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 10,
+                                     MHD_OPTION_END);
+        if (!m->daemon) {
+                pthread_mutex_destroy(&m->lock);
+                free(m);
+                if (asprintf(ret_error, "metrics.listen \"%s\": libmicrohttpd did not start", address) < 0)
+                        return -ENOMEM;
+                return -EIO;
+        }
+        fd = -1; /* the daemon owns it now and closes it on stop */
+        *ret = m;
+        return 0;
+}
+
+int metrics_server_publish(MetricsServer *m, const StatusSnapshot *s) {
+        StatusSnapshot copy, old = {};
+        int r;
+
+        r = status_snapshot_copy(s, &copy);
+        if (r < 0)
+                return r;
+        pthread_mutex_lock(&m->lock);
+        if (m->published)
+                old = m->snap;
+        m->snap = copy;
+        m->published = true;
+        pthread_mutex_unlock(&m->lock);
+        status_snapshot_done(&old);
+        return 0;
+}
+
+uint16_t metrics_server_port(const MetricsServer *m) {
+        return m->port;
+}
+
+MetricsServer *metrics_server_stop(MetricsServer *m) {
+        if (!m)
+                return NULL;
+        MHD_stop_daemon(m->daemon);
+        if (m->published)
+                status_snapshot_done(&m->snap);
+        pthread_mutex_destroy(&m->lock);
+        free(m);
+        return NULL;
+}
