@@ -35,7 +35,7 @@ MANIFESTS = [os.path.join(DEPLOY, 'daemonset.yaml'), os.path.join(DEPLOY, 'confi
 # The DaemonSet's capabilities, each for a documented operation (the
 # comments in daemonset.yaml and README.md); changing the set means
 # changing this list, on purpose.
-CAPABILITIES = {'SYS_ADMIN', 'SYS_NICE', 'SYS_PTRACE', 'DAC_READ_SEARCH', 'BPF', 'PERFMON'}
+CAPABILITIES = {'SYS_ADMIN', 'SYS_PTRACE', 'DAC_READ_SEARCH'}
 
 
 def run(cmd, **kw):
