@@ -453,7 +453,7 @@ typedef struct Moved {
  * period). -errno R of the call as a whole: as MOVE_OTHER. */
 static void move_failure_note(TenantState *st, const char *path, int r, const MovePagesResult *mr) {
         static const char *const why[_MOVE_OUTCOME_MAX] = {
-                [MOVE_BUSY] = "busy: pinned (io_uring or DMA buffers, vmsplice) or held by someone else",
+                [MOVE_BUSY] = "pinned (io_uring or DMA buffers, vmsplice) or held by someone else",
                 [MOVE_ACCES] = "mapped by several processes",
                 [MOVE_FAULT] = "not movable memory (zero page, special mapping)",
                 [MOVE_NOMEM] = "the target node had no free page",
@@ -579,12 +579,13 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
                                 hysteresis_record(&a->hyst, &mv->range, (PlanDirection) mv->direction,
                                                   now_ms(), a->config->mover.hysteresis_ms);
                         move_failure_note(st, res->path, r, &mr);
-                        /* back off: a range with pages the kernel refused
-                         * is not tried again in this direction within the
-                         * hysteresis window (recorded as if moved the
-                         * other way), else every period would retry the
-                         * same pinned pages */
-                        if (r < 0 || mr.bytes_failed > 0)
+                        /* back off: a range that did not all move (pages
+                         * the kernel refused, or absent) is not tried
+                         * again in this direction within the hysteresis
+                         * window (recorded as if moved the other way),
+                         * else every period would retry the same pinned
+                         * pages */
+                        if (r < 0 || moved < mv->bytes)
                                 hysteresis_record(&a->hyst, &mv->range, demote ? PLAN_PROMOTE : PLAN_DEMOTE,
                                                   now_ms(), a->config->mover.hysteresis_ms);
                         log_debug("%s: %s pid %d %#" PRIx64 "-%#" PRIx64 " to node %d (%s): %" PRIu64

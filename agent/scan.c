@@ -14,15 +14,26 @@
 #include "topology.h"
 #include "util.h"
 
+/* Whether the probe found the tracepoint NAME in the kernel's BTF. */
+static bool tracepoint_present(const Probe *p, const char *name) {
+        for (int i = 0; i < p->n_tracepoints; i++)
+                if (strcmp(p->tracepoints[i].name, name) == 0)
+                        return p->tracepoints[i].present;
+        return false;
+}
+
 /* The probe's verdict for a scanner backend: the bpf backend drives DAMON
- * and reads it through the tracepoint collector, so it needs both. */
+ * and reads it through the tracepoint collector, so it needs both, and
+ * the damon:damon_aggregated tracepoint (optional for the collector's
+ * migration counters, which is all the probe's "bpf" verdict covers). */
 static bool backend_usable(const Probe *p, const char *name) {
         if (strcmp(name, "idle_page") == 0)
                 return p->backends[BACKEND_IDLE_PAGE].usable;
         if (strcmp(name, "damon") == 0)
                 return p->backends[BACKEND_DAMON].usable;
         if (strcmp(name, "bpf") == 0)
-                return p->backends[BACKEND_DAMON].usable && p->backends[BACKEND_BPF].usable;
+                return p->backends[BACKEND_DAMON].usable && p->backends[BACKEND_BPF].usable &&
+                       tracepoint_present(p, "damon:damon_aggregated");
         if (strcmp(name, "lru_gen") == 0)
                 return p->backends[BACKEND_LRU_GEN].usable;
         return false;
@@ -268,8 +279,9 @@ static const char *unusable_reason(const Probe *p, const char *name) {
         else if (strcmp(name, "damon") == 0)
                 r = p->backends[BACKEND_DAMON].reason;
         else if (strcmp(name, "bpf") == 0)
-                r = !p->backends[BACKEND_BPF].usable ? p->backends[BACKEND_BPF].reason :
-                                                       p->backends[BACKEND_DAMON].reason;
+                r = !p->backends[BACKEND_BPF].usable   ? p->backends[BACKEND_BPF].reason :
+                    !p->backends[BACKEND_DAMON].usable ? p->backends[BACKEND_DAMON].reason :
+                                                         "the kernel has no damon:damon_aggregated tracepoint";
         else if (strcmp(name, "lru_gen") == 0)
                 r = p->backends[BACKEND_LRU_GEN].reason;
         return r ? r : "not usable";

@@ -253,6 +253,8 @@ static int log_vemit(int level, int error, const char *event, const char *cgroup
                 errno = saved;
                 return -error;
         }
+        if (level == LOG_LVL_WARNING && log_capture_buf)
+                level = LOG_LVL_DEBUG;
         if (level > log_max_level) {
                 errno = saved;
                 return -error;
