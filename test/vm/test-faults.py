@@ -87,7 +87,7 @@ numa() { echo "=== BEGIN $2"; cat $CG/$1/memory.numa_stat; echo "=== END $2"; }
 out() {
     echo "=== BEGIN $1-rc"; echo $2; echo "=== END $1-rc"
     echo "=== BEGIN $1"; cat /tmp/$1.out; echo "=== END $1"
-    echo "=== BEGIN $1-err"; tail -c 6000 /tmp/$1.err; echo "=== END $1-err"
+    echo "=== BEGIN $1-err"; tail -c 20000 /tmp/$1.err; echo "=== END $1-err"
 }
 # agent NAME ARGS...: tierd's JSON lines, stderr and status as sections
 agent() { n=$1; shift; "$@" > /tmp/$n.out 2> /tmp/$n.err; out $n $?; }
@@ -132,7 +132,8 @@ kill $u; wait $u; rmdir $CG/unm
 # or after 20000 polls; the next one starts
 mkdir $CG/race
 tierctl --config /nonexistent annotate race tier0.max=8M
-$T --backend bpf --periods 12 -v > /tmp/race.out 2> /tmp/race.err &
+: > /tmp/race.out
+$T --backend bpf --periods 12 -v >> /tmp/race.out 2> /tmp/race.err &
 a=$!
 i=0; hits=0
 while [ $(wc -l < /tmp/race.out) -lt 12 ] && [ $i -lt 100 ]; do
@@ -149,6 +150,10 @@ done
 wait $a
 out race $?
 echo "=== BEGIN race-n"; echo "$i $hits"; echo "=== END race-n"
+echo "=== BEGIN race-notes"; grep -E '^tierd: (error|warning):' /tmp/race.err; echo "=== END race-notes"
+echo "=== BEGIN race-exits"
+grep -c 'exited during the move' /tmp/race.err; grep -c 'move_pages: process [0-9]* is gone' /tmp/race.err
+echo "=== END race-exits"
 rmdir $CG/race
 
 # busy: someone else's kdamond, and a forged record naming a dead tierd
@@ -214,7 +219,8 @@ out k1 137
 numa big big-numa-kill
 kd kill-after
 rep $w big big-kill
-$T --backend damon --periods 8 > /tmp/k2.out 2> /tmp/k2.err &
+: > /tmp/k2.out
+$T --backend damon --periods 8 >> /tmp/k2.out 2> /tmp/k2.err &
 k2=$!
 n=0; while [ $(wc -l < /tmp/k2.out) -lt 3 ] && [ $n -lt 600 ]; do sleep 0.2; n=$((n + 1)); done
 echo "=== BEGIN k2-pid"; echo $k2; echo "=== END k2-pid"
@@ -327,13 +333,14 @@ t.eq(errors(err), [], 'unm: no error-level line')
 
 # --- race
 lines = jlines(s.get('race'), 'race')
-err = s.get('race-err', '')
+err = s.get('race-notes', '')
 t.eq((s.get('race-rc') or '').strip(), '0', 'race: tierd exits 0')
 t.eq(errors(err), [], 'race: no error-level line')
 rn = (s.get('race-n') or '0 0').split()
-ex = err.count('exited during the move')
+ex, gone = ((s.get('race-exits') or '0\n0').split() + ['0', '0'])[:2]
+ex = int(ex)
 print(f'# race: {rn[0]} processes killed, {rn[1]} of them while tierd was in move_pages(2); moves that saw '
-      f'the process exit: {ex}, gone before the move: {err.count("is gone")}')
+      f'the process exit: {ex}, gone before the move: {gone}')
 t.ok(int(rn[1]) >= 1, f'race: processes were killed during tierd\'s move_pages(2) ({rn[1]} times)')
 t.ok(ex >= 1, f'race: the mover saw a process exit during a move ({ex} times) and went on')
 t.eq(len(lines), 12, 'race: 12 periods')
