@@ -472,9 +472,10 @@ static void move_failure_note(TenantState *st, const char *path, int r, const Mo
                                   strerror(-r));
                 else
                         log_event(LOG_LVL_INFO, "move-failed", path, "%s: %" PRIu64 " KiB could not be moved (%s: %s); "
-                                  "counted in failed_bytes, such ranges wait a hysteresis window before the next try, "
-                                  "not said again for this tenant", path, pages * 4, move_outcome_to_string(o),
-                                  why[o]);
+                                  "counted in failed_bytes%s, not said again for this tenant", path, pages * 4,
+                                  move_outcome_to_string(o), why[o],
+                                  o == MOVE_NOMEM || o == MOVE_OTHER ? "" :
+                                  ", such ranges wait a hysteresis window before the next try");
         }
 }
 
@@ -579,13 +580,15 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
                                 hysteresis_record(&a->hyst, &mv->range, (PlanDirection) mv->direction,
                                                   now_ms(), a->config->mover.hysteresis_ms);
                         move_failure_note(st, res->path, r, &mr);
-                        /* back off: a range that did not all move (pages
-                         * the kernel refused, or absent) is not tried
-                         * again in this direction within the hysteresis
-                         * window (recorded as if moved the other way),
-                         * else every period would retry the same pinned
-                         * pages */
-                        if (r < 0 || moved < mv->bytes)
+                        /* back off: a range with pages the kernel refuses
+                         * to move for what they are (pinned, shared, not
+                         * movable) or a call refused as a whole (not a
+                         * full node: -ENOMEM passes) is not tried again in
+                         * this direction within the hysteresis window
+                         * (recorded as if moved the other way), else
+                         * every period would retry the same pinned pages */
+                        if ((r < 0 && r != -ENOMEM) ||
+                            mr.pages[MOVE_BUSY] + mr.pages[MOVE_ACCES] + mr.pages[MOVE_FAULT] > 0)
                                 hysteresis_record(&a->hyst, &mv->range, demote ? PLAN_PROMOTE : PLAN_DEMOTE,
                                                   now_ms(), a->config->mover.hysteresis_ms);
                         log_debug("%s: %s pid %d %#" PRIx64 "-%#" PRIx64 " to node %d (%s): %" PRIu64

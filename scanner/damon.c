@@ -8,6 +8,20 @@
  * directory, so another user's DAMON setup would be destroyed; when
  * someone else has one, open() fails with -EBUSY.
  *
+ * A tierd killed by SIGKILL (or crashing) cannot remove its kdamond, and
+ * the next one would then find DAMON "in use" forever. So tierd keeps a
+ * record, <run_dir>/kdamond (/run/tierd/kdamond: a tmpfs, gone at
+ * reboot): its pid, its start time, the boot id and its kdamond's pid,
+ * written before it sets nr_kdamonds to 1, rewritten with the kdamond's
+ * pid once it runs, removed with the kdamond. At open, with nr_kdamonds
+ * not 0, the kdamond is removed only when it is provably that record's
+ * (damon_leftover_is_ours(): same boot, the recorded tierd no longer
+ * runs (pid and start time), exactly one kdamond, and running with the
+ * recorded pid, or stopped with tierd's context shape); anything else
+ * is someone else's and left alone (-EBUSY, saying why). A record that
+ * cannot be written is a warning: tierd runs, only a later cleanup after
+ * a kill is lost.
+ *
  *  - "damon" reads the regions: one DAMOS "stat" scheme per target whose
  *    access pattern matches everything and whose "target" filter keeps only
  *    that target's regions; state "update_schemes_tried_regions" fills the
