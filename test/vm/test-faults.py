@@ -5,7 +5,7 @@ set explicitly, a 1 GiB fast node 0. Every daemon run uses 1 s periods
 and a configuration file that gives the scanner 100% of one CPU (see
 test-enforce.py).
 
-  unm   pages that cannot move: a tenant (tier0.max=16M) whose process
+  unm   pages that cannot move: a tenant (tier0.max=8M) whose process
         (test/helpers/pinner) has 96 MiB of cold pages: 16 MiB mlocked,
         16 MiB pinned as io_uring fixed buffers (FOLL_LONGTERM), 64 MiB
         plain; 10 periods with the bpf scanner and the move_pages mover.
@@ -119,7 +119,7 @@ mkdir $CG/unm
 sh -c "echo \$\$ > $CG/unm/cgroup.procs; exec numactl -C 1 pinner --size 96 --mlock 16 --pin 16 --ready /tmp/unm.ready --report /tmp/unm.json" &
 u=$!
 n=0; while [ ! -e /tmp/unm.ready ] && [ $n -lt 600 ]; do sleep 0.2; n=$((n + 1)); done
-tierctl --config /nonexistent annotate unm tier0.max=16M
+tierctl --config /nonexistent annotate unm tier0.max=8M
 rep $u unm unm-before
 agent unm $T --backend bpf --periods 10 -v
 echo "=== BEGIN unm-moves"; grep -E '(demote|promote) pid .* bytes$' /tmp/unm.err; echo "=== END unm-moves"
