@@ -16,7 +16,8 @@ test-enforce.py).
         they are expected on node 1 like the plain ones (checked: >= 90%);
         no retry loop: from period 3 on <= 2 MiB fail per period
         and the whole run <= 2x the pinned bytes (without the backoff
-        tierd retried the same pinned 16 MiB every period), and no range
+        tierd retried 8 MiB of the pinned pages, what is over tier0.max,
+        every period: 88 MiB failed in 10 periods), and no range
         that failed is tried again (-v: the mover's debug lines, ranges
         that did not move entirely never overlap); the failure reason
         ("busy") is logged once for the tenant at info level; no
