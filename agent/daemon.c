@@ -474,7 +474,7 @@ static void move_failure_note(TenantState *st, const char *path, int r, const Mo
                         log_event(LOG_LVL_INFO, "move-failed", path, "%s: %" PRIu64 " KiB could not be moved (%s: %s); "
                                   "counted in failed_bytes%s, not said again for this tenant", path, pages * 4,
                                   move_outcome_to_string(o), why[o],
-                                  o == MOVE_NOMEM || o == MOVE_OTHER ? "" :
+                                  o == MOVE_NOMEM ? "" :
                                   ", such ranges wait a hysteresis window before the next try");
         }
 }
@@ -581,16 +581,22 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
                                                   now_ms(), a->config->mover.hysteresis_ms);
                         move_failure_note(st, res->path, r, &mr);
                         /* back off: a range with pages the kernel refuses
-                         * to move for what they are (pinned, shared, not
-                         * movable) or a call refused as a whole (not a
-                         * full node: -ENOMEM passes) is not tried again in
-                         * this direction within the hysteresis window
-                         * (recorded as if moved the other way), else
-                         * every period would retry the same pinned pages */
+                         * to move (pinned, shared, not movable), or that
+                         * are absent, or a call refused as a whole (not
+                         * for a full node: -ENOMEM passes) is not tried
+                         * again in this direction within the hysteresis
+                         * window (recorded as if moved the other way),
+                         * else every period would retry the same pinned
+                         * pages */
                         if ((r < 0 && r != -ENOMEM) ||
-                            mr.pages[MOVE_BUSY] + mr.pages[MOVE_ACCES] + mr.pages[MOVE_FAULT] > 0)
+                            mr.pages[MOVE_BUSY] + mr.pages[MOVE_ACCES] + mr.pages[MOVE_FAULT] +
+                            mr.pages[MOVE_NOENT] + mr.pages[MOVE_OTHER] > 0) {
                                 hysteresis_record(&a->hyst, &mv->range, demote ? PLAN_PROMOTE : PLAN_DEMOTE,
                                                   now_ms(), a->config->mover.hysteresis_ms);
+                                log_debug("%s: pid %d %#" PRIx64 "-%#" PRIx64 " backs off for %" PRIu64 " ms "
+                                          "(pages refused or absent)", res->path, (int) mv->range.pid,
+                                          mv->range.start, mv->range.end, a->config->mover.hysteresis_ms);
+                        }
                         log_debug("%s: %s pid %d %#" PRIx64 "-%#" PRIx64 " to node %d (%s): %" PRIu64
                                   " of %" PRIu64 " bytes", res->path, demote ? "demote" : "promote",
                                   (int) mv->range.pid, mv->range.start, mv->range.end, mv->to_node,

@@ -17,9 +17,9 @@ test-enforce.py).
         no retry loop: from period 3 on <= 2 MiB fail per period
         and the whole run <= 2x the pinned bytes (without the backoff
         tierd retried 8 MiB of the pinned pages, what is over tier0.max,
-        every period: 88 MiB failed in 10 periods), and no range
-        that failed is tried again (-v: the mover's debug lines, ranges
-        that did not move entirely never overlap); the failure reason
+        every period: 88 MiB failed in 10 periods), and no range that
+        backed off (-v: its debug line) is tried again (no later move of
+        that process overlaps it); the failure reason
         ("busy") is logged once for the tenant at info level; no
         error-level line
   race  processes exiting during move_pages: 64 MiB workloads in a
@@ -123,7 +123,7 @@ n=0; while [ ! -e /tmp/unm.ready ] && [ $n -lt 600 ]; do sleep 0.2; n=$((n + 1))
 tierctl --config /nonexistent annotate unm tier0.max=8M
 rep $u unm unm-before
 agent unm $T --backend bpf --periods 10 -v
-echo "=== BEGIN unm-moves"; grep -E '(demote|promote) pid .* bytes$' /tmp/unm.err; echo "=== END unm-moves"
+echo "=== BEGIN unm-moves"; grep -E '(demote|promote) pid .* bytes$| backs off for ' /tmp/unm.err; echo "=== END unm-moves"
 echo "=== BEGIN unm-notes"; grep -E 'could not be moved|move_pages failed|^tierd: (error|warning):' /tmp/unm.err; echo "=== END unm-notes"
 rep $u unm unm-after
 kill $u; wait $u; rmdir $CG/unm
@@ -313,17 +313,24 @@ t.ok(sum(fails) >= 16 * MIB, 'unm: the pinned 16 MiB were counted as failed (fai
 t.ok(len(fails) == 10 and max(fails[2:]) <= 2 * MIB,
      'unm: from period 3 on, <= 2 MiB failed per period (the pinned 16 MiB are not tried again)', fails)
 t.ok(sum(fails) <= 2 * 16 * MIB, f'unm: failed {sum(fails) / MIB:.1f} MiB over the run <= 2 x the 16 MiB pinned', fails)
-# every range that did not move entirely: none is tried again (no overlap)
-failed = []
+# every range that backed off (-v: "backs off for") is not tried again
+# within the run (10 periods, well within the 60 s window): no later move
+# of that process overlaps it
+events = []
 for ln in (s.get('unm-moves') or '').splitlines():
-    m = re.search(r'pid (\d+) 0x([0-9a-f]+)-0x([0-9a-f]+) .*: (\d+) of (\d+) bytes$', ln)
-    if m and int(m.group(4)) < int(m.group(5)):
-        failed.append((int(m.group(1)), int(m.group(2), 16), int(m.group(3), 16)))
-again = [(x, y) for i, x in enumerate(failed) for y in failed[i + 1:]
-         if x[0] == y[0] and x[1] < y[2] and y[1] < x[2]]
-print(f'# unm: {len(failed)} ranges did not move entirely')
-t.ok(len(failed) > 0 and not again, 'unm: no range that failed was tried again (backoff)',
-     '\n'.join(f'{x[1]:#x}-{x[2]:#x} and {y[1]:#x}-{y[2]:#x}' for x, y in again[:10]))
+    m = re.search(r'pid (\d+) 0x([0-9a-f]+)-0x([0-9a-f]+)', ln)
+    if m:
+        events.append(('off' if 'backs off' in ln else 'move', int(m.group(1)), int(m.group(2), 16),
+                       int(m.group(3), 16)))
+offs = [(i, e) for i, e in enumerate(events) if e[0] == 'off']
+# (a backoff's line comes just before its own move's line: skipped)
+again = [(b, e) for i, b in offs for e in events[i + 2:]
+         if e[0] == 'move' and e[1] == b[1] and e[2] < b[3] and b[2] < e[3]]
+t.ok(all(i + 1 < len(events) and events[i + 1][0] == 'move' and events[i + 1][1:] == b[1:] for i, b in offs),
+     'unm: each backoff line is followed by its own move\'s line')
+print(f'# unm: {len(offs)} ranges backed off, {sum(1 for e in events if e[0] == "move")} moves')
+t.ok(len(offs) > 0 and not again, 'unm: no range that backed off was tried again (backoff)',
+     '\n'.join(f'{b[2]:#x}-{b[3]:#x} then {e[2]:#x}-{e[3]:#x}' for b, e in again[:10]))
 notes = [ln for ln in err.splitlines() if 'could not be moved' in ln]
 print('\n'.join(f'# {ln}' for ln in notes))
 busy = [ln for ln in notes if '(busy:' in ln and 'unm' in ln]
