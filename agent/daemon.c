@@ -80,6 +80,7 @@ typedef struct TenantState {
         uint64_t damos_base_promote, damos_base_demote;
         uint64_t promoted, demoted, failed; /* bytes, since start */
         uint64_t errors;        /* failed mover calls, since start */
+        unsigned said_failures; /* move_failure_note(): reasons already logged, 1 << MoveOutcome */
 } TenantState;
 
 typedef enum MoverBackend {
@@ -446,6 +447,38 @@ typedef struct Moved {
         uint64_t promoted, demoted, failed;
 } Moved;
 
+/* Pages of one move_pages range that did not move, by reason: said once
+ * per tenant and reason at info level (pinned or shared pages are the
+ * tenant's business, not tierd's fault; failed_bytes counts them every
+ * period). -errno R of the call as a whole: as MOVE_OTHER. */
+static void move_failure_note(TenantState *st, const char *path, int r, const MovePagesResult *mr) {
+        static const char *const why[_MOVE_OUTCOME_MAX] = {
+                [MOVE_BUSY] = "pinned (io_uring or DMA buffers, vmsplice) or held by someone else",
+                [MOVE_ACCES] = "mapped by several processes",
+                [MOVE_FAULT] = "not movable memory (zero page, special mapping)",
+                [MOVE_NOMEM] = "the target node had no free page",
+                [MOVE_OTHER] = "refused",
+        };
+
+        for (int o = MOVE_BUSY; o < _MOVE_OUTCOME_MAX; o++) {
+                uint64_t pages = o == MOVE_NOENT ? 0 : mr->pages[o];
+
+                if ((pages == 0 && !(o == MOVE_OTHER && r < 0)) || (st->said_failures & (1u << o)))
+                        continue;
+                st->said_failures |= 1u << o;
+                if (o == MOVE_OTHER && r < 0)
+                        log_event(LOG_LVL_INFO, "move-failed", path, "%s: move_pages failed: %s; counted in "
+                                  "failed_bytes and the tenant's errors, not said again for this tenant", path,
+                                  strerror(-r));
+                else
+                        log_event(LOG_LVL_INFO, "move-failed", path, "%s: %" PRIu64 " KiB could not be moved (%s: %s); "
+                                  "counted in failed_bytes%s, not said again for this tenant", path, pages * 4,
+                                  move_outcome_to_string(o), why[o],
+                                  o == MOVE_NOMEM ? "" :
+                                  ", such ranges wait a hysteresis window before the next try");
+        }
+}
+
 /* Carries out the moves of one tenant's plan in DIRECTION, adds what
  * moved to *ret; refunds what did not move. */
 static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, Moved *ret) {
@@ -546,6 +579,24 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
                         if (moved > 0)
                                 hysteresis_record(&a->hyst, &mv->range, (PlanDirection) mv->direction,
                                                   now_ms(), a->config->mover.hysteresis_ms);
+                        move_failure_note(st, res->path, r, &mr);
+                        /* back off: a range with pages the kernel refuses
+                         * to move (pinned, shared, not movable), or that
+                         * are absent, or a call refused as a whole (not
+                         * for a full node: -ENOMEM passes) is not tried
+                         * again in this direction within the hysteresis
+                         * window (recorded as if moved the other way),
+                         * else every period would retry the same pinned
+                         * pages */
+                        if ((r < 0 && r != -ENOMEM) ||
+                            mr.pages[MOVE_BUSY] + mr.pages[MOVE_ACCES] + mr.pages[MOVE_FAULT] +
+                            mr.pages[MOVE_NOENT] + mr.pages[MOVE_OTHER] > 0) {
+                                hysteresis_record(&a->hyst, &mv->range, demote ? PLAN_PROMOTE : PLAN_DEMOTE,
+                                                  now_ms(), a->config->mover.hysteresis_ms);
+                                log_debug("%s: pid %d %#" PRIx64 "-%#" PRIx64 " backs off for %" PRIu64 " ms "
+                                          "(pages refused or absent)", res->path, (int) mv->range.pid,
+                                          mv->range.start, mv->range.end, a->config->mover.hysteresis_ms);
+                        }
                         log_debug("%s: %s pid %d %#" PRIx64 "-%#" PRIx64 " to node %d (%s): %" PRIu64
                                   " of %" PRIu64 " bytes", res->path, demote ? "demote" : "promote",
                                   (int) mv->range.pid, mv->range.start, mv->range.end, mv->to_node,

@@ -14,15 +14,26 @@
 #include "topology.h"
 #include "util.h"
 
+/* Whether the probe found the tracepoint NAME in the kernel's BTF. */
+static bool tracepoint_present(const Probe *p, const char *name) {
+        for (int i = 0; i < p->n_tracepoints; i++)
+                if (strcmp(p->tracepoints[i].name, name) == 0)
+                        return p->tracepoints[i].present;
+        return false;
+}
+
 /* The probe's verdict for a scanner backend: the bpf backend drives DAMON
- * and reads it through the tracepoint collector, so it needs both. */
+ * and reads it through the tracepoint collector, so it needs both, and
+ * the damon:damon_aggregated tracepoint (optional for the collector's
+ * migration counters, which is all the probe's "bpf" verdict covers). */
 static bool backend_usable(const Probe *p, const char *name) {
         if (strcmp(name, "idle_page") == 0)
                 return p->backends[BACKEND_IDLE_PAGE].usable;
         if (strcmp(name, "damon") == 0)
                 return p->backends[BACKEND_DAMON].usable;
         if (strcmp(name, "bpf") == 0)
-                return p->backends[BACKEND_DAMON].usable && p->backends[BACKEND_BPF].usable;
+                return p->backends[BACKEND_DAMON].usable && p->backends[BACKEND_BPF].usable &&
+                       tracepoint_present(p, "damon:damon_aggregated");
         if (strcmp(name, "lru_gen") == 0)
                 return p->backends[BACKEND_LRU_GEN].usable;
         return false;
@@ -259,8 +270,36 @@ static int fail(const ScanCmd *c, int error, const char *what) {
         return 1;
 }
 
+/* Why auto passes over NAME (unusable per the probe). */
+static const char *unusable_reason(const Probe *p, const char *name) {
+        const char *r = NULL;
+
+        if (strcmp(name, "idle_page") == 0)
+                r = p->backends[BACKEND_IDLE_PAGE].reason;
+        else if (strcmp(name, "damon") == 0)
+                r = p->backends[BACKEND_DAMON].reason;
+        else if (strcmp(name, "bpf") == 0)
+                r = !p->backends[BACKEND_BPF].usable   ? p->backends[BACKEND_BPF].reason :
+                    !p->backends[BACKEND_DAMON].usable ? p->backends[BACKEND_DAMON].reason :
+                                                         "the kernel has no damon:damon_aggregated tracepoint";
+        else if (strcmp(name, "lru_gen") == 0)
+                r = p->backends[BACKEND_LRU_GEN].reason;
+        return r ? r : "not usable";
+}
+
+/* bpf and damon both run a kdamond of tierd's own: when one finds DAMON
+ * in use by someone else (-EBUSY), the other would too. */
+static bool same_kernel_facility(const char *a, const char *b) {
+        bool da = strcmp(a, "bpf") == 0 || strcmp(a, "damon") == 0;
+        bool db = strcmp(b, "bpf") == 0 || strcmp(b, "damon") == 0;
+
+        return da && db;
+}
+
 int scan_open_backend(const Probe *p, const char *wanted, const ScanOptions *opts, const ScannerOps **ret_ops,
                       Scanner **ret) {
+        static const char *const order[] = { "idle_page", "bpf", "damon", "lru_gen" };
+        bool is_auto = !wanted || strcmp(wanted, "auto") == 0;
         const ScannerOps *cand[8];
         size_t n;
         int r;
@@ -280,19 +319,52 @@ int scan_open_backend(const Probe *p, const char *wanted, const ScanOptions *opt
                 log_error("no scanner backend is usable here (see `tierd probe`)");
                 return -EOPNOTSUPP;
         }
+        /* auto: the better backends the probe ruled out, said once (a
+         * kernel without page_idle, BTF or a tracepoint is a fact of the
+         * kernel, not a fault) */
+        if (is_auto) {
+                char skipped[1024] = "";
+
+                for (size_t i = 0; i < ELEMENTSOF(order) && strcmp(order[i], cand[0]->name) != 0; i++)
+                        if (scanner_find(order[i]))
+                                snprintf(skipped + strlen(skipped), sizeof(skipped) - strlen(skipped), "%s%s (%s)",
+                                         skipped[0] ? "; " : "", order[i], unusable_reason(p, order[i]));
+                if (skipped[0])
+                        log_info("scanner backend auto: not usable here: %s", skipped);
+        }
         for (size_t i = 0; i < n; i++) {
+                /* auto with a next candidate: the backend's own error is
+                 * the reason of the one warning said below, not an error */
+                char reason[512] = "";
+                bool fallback = is_auto && i + 1 < n;
+                size_t j;
+
+                if (fallback)
+                        log_capture_errors(reason, sizeof(reason));
                 r = cand[i]->open(opts, ret);
+                if (fallback)
+                        log_capture_errors(NULL, 0);
                 if (r >= 0) {
                         *ret_ops = cand[i];
                         return 0;
                 }
                 if (r == -ENOMEM)
                         return r;
-                if (i + 1 < n)
-                        log_warning_errno(r, "scanner backend %s cannot be used, trying %s: %m", cand[i]->name,
-                                          cand[i + 1]->name);
-                else if (n > 1)
-                        log_error_errno(r, "scanner backend %s cannot be used either: %m", cand[i]->name);
+                if (!fallback) {
+                        if (n > 1)
+                                log_error_errno(r, "scanner backend %s cannot be used either: %m", cand[i]->name);
+                        return r;
+                }
+                for (j = i + 1; j < n && r == -EBUSY && same_kernel_facility(cand[i]->name, cand[j]->name); j++)
+                        ;
+                if (j == n) {
+                        log_error_errno(r, "scanner backend %s cannot be used (%s), and %s needs the same: %m",
+                                        cand[i]->name, reason[0] ? reason : "no reason given", cand[j - 1]->name);
+                        return r;
+                }
+                log_warning_errno(r, "scanner backend %s cannot be used, using %s instead: %s", cand[i]->name,
+                                  cand[j]->name, reason[0] ? reason : strerror(-r));
+                i = j - 1;
         }
         return r;
 }

@@ -30,8 +30,12 @@ typedef struct ScanCmd {
  * names no backend of this build. */
 int scan_backend_candidates(const Probe *p, const char *wanted, const ScannerOps **ret, size_t max, size_t *ret_n);
 
-/* Opens the first of the candidates (above) that opens, saying once why
- * each earlier one did not. -EINVAL when WANTED names no backend of this
+/* Opens the first of the candidates (above) that opens. With auto: one
+ * info line names the better backends the probe ruled out and why; a
+ * candidate that fails to open is one warning naming the reason (its own
+ * error message, captured) and the backend used instead; after -EBUSY
+ * (DAMON in use by someone else) bpf and damon are passed over together.
+ * A backend named explicitly fails with its own error. -EINVAL when WANTED names no backend of this
  * build, -EOPNOTSUPP when none is usable, else the last open()'s error. */
 int scan_open_backend(const Probe *p, const char *wanted, const ScanOptions *opts, const ScannerOps **ret_ops,
                       Scanner **ret);

@@ -194,6 +194,15 @@ const char *format_bytes(uint64_t bytes, char *buf, size_t size) {
 static int log_max_level = LOG_LVL_INFO;
 static bool log_journal;
 static char log_backend[32];
+static char *log_capture_buf;
+static size_t log_capture_size;
+
+void log_capture_errors(char *buf, size_t size) {
+        log_capture_buf = size > 0 ? buf : NULL;
+        log_capture_size = size;
+        if (log_capture_buf)
+                log_capture_buf[0] = '\0';
+}
 
 void log_set_max_level(int level) { log_max_level = level; }
 int log_get_max_level(void) { return log_max_level; }
@@ -238,6 +247,14 @@ static int log_vemit(int level, int error, const char *event, const char *cgroup
 
         if (error < 0)
                 error = -error;
+        if (level <= LOG_LVL_ERR && log_capture_buf) {
+                errno = error;
+                vsnprintf(log_capture_buf, log_capture_size, fmt, ap);
+                errno = saved;
+                return -error;
+        }
+        if (level == LOG_LVL_WARNING && log_capture_buf)
+                level = LOG_LVL_DEBUG;
         if (level > log_max_level) {
                 errno = saved;
                 return -error;

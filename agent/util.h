@@ -83,6 +83,13 @@ bool log_to_journal(void);
 void log_set_backend(const char *name);
 /* Whether $JOURNAL_STREAM ("DEV:INO") names the file FD is open on. */
 bool journal_stream_matches(const char *env, int fd);
+/* While BUF is set (log_capture_errors(buf, size); NULL to end), error-level
+ * messages are not emitted: the last one is kept in BUF (formatted, empty
+ * when none came), and warnings are demoted to debug (libbpf's details).
+ * For an attempt whose failure the caller survives and reports itself
+ * once, at its own level, with the reason (a scanner backend that auto
+ * falls back from). Info and debug are emitted as usual. */
+void log_capture_errors(char *buf, size_t size);
 /* Logs and returns -abs(error) so callers can `return log_error_errno(r, ...)`. */
 int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
 /* The same with the journal fields TIERD_EVENT= (EVENT) and TIERD_CGROUP=

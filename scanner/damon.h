@@ -78,3 +78,39 @@ uint64_t damon_region_sample_addr(const DamonRegion *r, size_t n_samples, size_t
  * holds at least N_SAMPLES entries. */
 size_t damon_region_ranges(const DamonRegion *r, pid_t pid, uint8_t age, const int *nodes, size_t n_samples,
                            const struct Topology *topo, ScanRange *out);
+
+/* The record of the kdamond a tierd process created (<run_dir>/kdamond),
+ * so that the next tierd can tell a kdamond left by one that was killed
+ * (SIGKILL, a crash: close() never ran) from someone else's. Written
+ * before nr_kdamonds goes to 1 (kdamond_pid 0), rewritten with the
+ * kdamond's pid once it runs, removed when tierd removes its kdamond. One
+ * line of key=value words (damon_owner_format()). */
+typedef struct DamonOwner {
+        pid_t tierd_pid;
+        uint64_t tierd_start;   /* its start time (/proc/PID/stat field 22): tells a reused pid */
+        char boot_id[40];       /* /proc/sys/kernel/random/boot_id: the record is of this boot */
+        pid_t kdamond_pid;      /* 0: created, not started */
+} DamonOwner;
+
+/* What DAMON and /proc show now, for damon_leftover_is_ours(). */
+typedef struct DamonSeen {
+        const char *boot_id;
+        bool owner_alive;       /* the recorded tierd (same pid and start time) still runs */
+        uint64_t nr_kdamonds;
+        bool on;                /* kdamonds/0/state */
+        pid_t kdamond_pid;      /* kdamonds/0/pid when on */
+        bool shape_ours;        /* kdamonds/0 has tierd's context: one, vaddr, nr_regions 300..3000 */
+} DamonSeen;
+
+/* "tierd_pid=P tierd_start=T boot_id=B kdamond_pid=K\n" into BUF;
+ * -ENOBUFS when it does not fit. */
+int damon_owner_format(const DamonOwner *o, char *buf, size_t size);
+/* The reverse; -EINVAL when a word is missing, unknown or malformed. */
+int damon_owner_parse(const char *s, DamonOwner *ret);
+/* Whether the kdamond DAMON shows is the one the tierd of O created and
+ * left behind: the same boot; that tierd no longer runs; exactly one
+ * kdamond (tierd never creates more); and running with the recorded pid,
+ * or stopped (it stops by itself when its processes exit; tierd may also
+ * have died before starting it) with tierd's context shape. Anything else
+ * is someone else's, left alone. *RET_WHY says why not (or "ours"). */
+bool damon_leftover_is_ours(const DamonOwner *o, const DamonSeen *seen, const char **ret_why);

@@ -89,6 +89,7 @@ typedef struct ScanOptions {
         uint32_t cpu_budget_permille;   /* scan CPU budget, per mille of one CPU (0: unlimited) */
         size_t max_candidates;          /* per tenant and direction */
         unsigned flags;                 /* HEAT_WANT_* */
+        const char *run_dir;            /* "/run/tierd" (NULL): the DAMON backends' kdamond record */
 } ScanOptions;
 
 typedef struct Scanner Scanner;

@@ -350,6 +350,95 @@ START_TEST(test_ranges_unknown_node_no_tier) {
 }
 END_TEST
 
+
+/* ---- the kdamond record ------------------------------------------------ */
+
+static const DamonOwner OWNER = { .tierd_pid = 321, .tierd_start = 4567, .boot_id = "0a1b-2c", .kdamond_pid = 99 };
+
+START_TEST(test_owner_round_trip) {
+        char buf[256];
+        DamonOwner o;
+
+        ck_assert_int_eq(damon_owner_format(&OWNER, buf, sizeof(buf)), 0);
+        ck_assert_str_eq(buf, "tierd_pid=321 tierd_start=4567 boot_id=0a1b-2c kdamond_pid=99\n");
+        ck_assert_int_eq(damon_owner_parse(buf, &o), 0);
+        ck_assert_int_eq(o.tierd_pid, 321);
+        ck_assert_uint_eq(o.tierd_start, 4567);
+        ck_assert_str_eq(o.boot_id, "0a1b-2c");
+        ck_assert_int_eq(o.kdamond_pid, 99);
+        /* too small a buffer is said, not truncated silently */
+        ck_assert_int_eq(damon_owner_format(&OWNER, buf, 20), -ENOBUFS);
+}
+END_TEST
+
+START_TEST(test_owner_parse_rejects) {
+        static const char *const bad[] = {
+                "",                                                             /* nothing */
+                "tierd_pid=1 tierd_start=2 boot_id=x",                          /* kdamond_pid missing */
+                "tierd_pid=1 tierd_start=2 boot_id=x kdamond_pid=3 extra=4",    /* unknown word */
+                "tierd_pid=0 tierd_start=2 boot_id=x kdamond_pid=3",            /* pid 0 */
+                "tierd_pid=-1 tierd_start=2 boot_id=x kdamond_pid=3",           /* negative */
+                "tierd_pid=1 tierd_start=2x boot_id=x kdamond_pid=3",           /* not a number */
+                "tierd_pid=1 tierd_start=2 boot_id= kdamond_pid=3",             /* empty value */
+                "tierd_pid=1 tierd_start=2 boot_id kdamond_pid=3",              /* no '=' */
+                "tierd_pid=1 tierd_start=2 boot_id=0123456789012345678901234567890123456789 kdamond_pid=3",
+        };
+        DamonOwner o;
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                ck_assert_msg(damon_owner_parse(bad[i], &o) == -EINVAL, "accepted: '%s'", bad[i]);
+        /* kdamond_pid 0: created, not started */
+        ck_assert_int_eq(damon_owner_parse("kdamond_pid=0 boot_id=b tierd_start=0 tierd_pid=7\n", &o), 0);
+        ck_assert_int_eq(o.kdamond_pid, 0);
+}
+END_TEST
+
+START_TEST(test_leftover_ours) {
+        DamonSeen on = { .boot_id = "0a1b-2c", .nr_kdamonds = 1, .on = true, .kdamond_pid = 99 };
+        DamonSeen off = { .boot_id = "0a1b-2c", .nr_kdamonds = 1, .on = false, .shape_ours = true };
+        DamonOwner unstarted = OWNER;
+        const char *why = NULL;
+
+        ck_assert(damon_leftover_is_ours(&OWNER, &on, &why));
+        ck_assert_str_eq(why, "ours");
+        /* stopped by itself after its processes exited, or never started */
+        ck_assert(damon_leftover_is_ours(&OWNER, &off, NULL));
+        unstarted.kdamond_pid = 0;
+        ck_assert(damon_leftover_is_ours(&unstarted, &off, NULL));
+}
+END_TEST
+
+START_TEST(test_leftover_not_ours) {
+        const DamonSeen base = { .boot_id = "0a1b-2c", .nr_kdamonds = 1, .on = true, .kdamond_pid = 99 };
+        DamonOwner unstarted = OWNER;
+        DamonSeen s;
+        const char *why;
+
+        s = base, s.boot_id = "other-boot";
+        ck_assert(!damon_leftover_is_ours(&OWNER, &s, &why));
+        ck_assert_str_eq(why, "the record is of another boot");
+        s = base, s.boot_id = NULL;
+        ck_assert(!damon_leftover_is_ours(&OWNER, &s, &why));
+        s = base, s.owner_alive = true;
+        ck_assert(!damon_leftover_is_ours(&OWNER, &s, &why));
+        ck_assert_str_eq(why, "the tierd that created it still runs");
+        s = base, s.nr_kdamonds = 2;
+        ck_assert(!damon_leftover_is_ours(&OWNER, &s, &why));
+        ck_assert_str_eq(why, "there is not exactly one kdamond");
+        /* someone else's kdamond, running, after tierd's went away */
+        s = base, s.kdamond_pid = 100;
+        ck_assert(!damon_leftover_is_ours(&OWNER, &s, &why));
+        ck_assert_str_eq(why, "the running kdamond is not the recorded one");
+        /* running, but the record says tierd never started one */
+        unstarted.kdamond_pid = 0;
+        ck_assert(!damon_leftover_is_ours(&unstarted, &base, &why));
+        /* stopped, with a context that is not tierd's */
+        s = base, s.on = false, s.kdamond_pid = 0, s.shape_ours = false;
+        ck_assert(!damon_leftover_is_ours(&OWNER, &s, &why));
+        ck_assert_str_eq(why, "the stopped kdamond's context is not tierd's");
+}
+END_TEST
+
 static Suite *damon_suite(void) {
         Suite *s = suite_create("damon");
         TCase *tc = tcase_create("pure");
@@ -371,6 +460,10 @@ static Suite *damon_suite(void) {
         tcase_add_test(tc, test_ranges_not_resident);
         tcase_add_test(tc, test_ranges_split_mixed);
         tcase_add_test(tc, test_ranges_unknown_node_no_tier);
+        tcase_add_test(tc, test_owner_round_trip);
+        tcase_add_test(tc, test_owner_parse_rejects);
+        tcase_add_test(tc, test_leftover_ours);
+        tcase_add_test(tc, test_leftover_not_ours);
         suite_add_tcase(s, tc);
 
         tcase_add_checked_fixture(fs, unit_tmp_setup, unit_tmp_teardown);

@@ -114,6 +114,9 @@ static void probe_all(Probe *p, bool usable) {
         memset(p, 0, sizeof(*p));
         for (int i = 0; i < _BACKEND_MAX; i++)
                 p->backends[i].usable = usable;
+        /* the bpf scanner also needs the damon:damon_aggregated tracepoint */
+        p->n_tracepoints = 1;
+        p->tracepoints[0] = (ProbeTracepoint) { .name = "damon:damon_aggregated", .present = usable };
 }
 
 START_TEST(test_candidates_auto_order) {
@@ -151,6 +154,7 @@ START_TEST(test_candidates_follow_the_probe) {
         ck_assert_int_eq(scan_backend_candidates(&p, "auto", got, ELEMENTSOF(got), &n), 0);
         ck_assert_uint_eq(n, 0);
         p.backends[BACKEND_DAMON].usable = true;
+        p.tracepoints[0].present = true;
         ck_assert_int_eq(scan_backend_candidates(&p, "auto", got, ELEMENTSOF(got), &n), 0);
         if (scanner_find("damon")) {
                 ck_assert_uint_eq(n, 2);
@@ -161,6 +165,15 @@ START_TEST(test_candidates_follow_the_probe) {
         /* MAX bounds the list. */
         ck_assert_int_eq(scan_backend_candidates(&p, "auto", got, 1, &n), 0);
         ck_assert_uint_le(n, 1);
+        /* BPF and DAMON usable, but no damon:damon_aggregated tracepoint
+         * (the BPF collector's migration counters do not need it; the bpf
+         * scanner does): damon alone */
+        p.tracepoints[0].present = false;
+        ck_assert_int_eq(scan_backend_candidates(&p, "auto", got, ELEMENTSOF(got), &n), 0);
+        if (scanner_find("damon")) {
+                ck_assert_uint_eq(n, 1);
+                ck_assert_str_eq(got[0]->name, "damon");
+        }
 }
 END_TEST
 
