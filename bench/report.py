@@ -55,10 +55,14 @@ def plots(res, out):
         if not lines:
             continue
         png = f'residency-{s}.png'
-        script = (f"set terminal pngcairo size 800,480\nset output '{os.path.join(out, png)}'\n"
+        marks = [v['scenarios'][s].get('phase_change_s') for v in res['contenders'].values()]
+        marks = [x for x in marks if x is not None]
+        arrow = (f"set arrow from {sum(marks) / len(marks):.1f},0 to {sum(marks) / len(marks):.1f},100 nohead dt 2\n"
+                 f"set label 'hot set moves' at {sum(marks) / len(marks):.1f},102 center\n") if marks else ''
+        script = (f"set terminal pngcairo size 800,480 noenhanced\nset output '{os.path.join(out, png)}'\n"
                   f"set title \"{TITLE[s]} ({res['unit_mib']} MiB hot)\"\n"
                   "set xlabel 'seconds'\nset ylabel 'hot set on the fast node (%)'\n"
-                  "set yrange [0:105]\nset key bottom right\nset grid\n"
+"set yrange [0:105]\nset key bottom right\nset grid\n" + arrow +
                   "plot " + ', '.join(lines) + "\n")
         if subprocess.run([gp], input=script, text=True).returncode == 0:
             made.append(png)
@@ -69,7 +73,7 @@ def plots(res, out):
             for x in m['move_pages']:
                 f.write(f"{x['batch']} {x['to_slow_mib_s']} {x['to_fast_mib_s']}\n")
         mc = m['memcpy_mib_s']
-        script = (f"set terminal pngcairo size 800,480\nset output '{os.path.join(out, 'micro.png')}'\n"
+        script = (f"set terminal pngcairo size 800,480 noenhanced\nset output '{os.path.join(out, 'micro.png')}'\n"
                   "set title 'move_pages(2) throughput by batch size vs memcpy between the nodes'\n"
                   "set xlabel 'pages per move_pages call'\nset ylabel 'MiB/s'\nset logscale x 2\n"
                   "set logscale y 10\nset key outside right\nset grid\n"
@@ -80,6 +84,54 @@ def plots(res, out):
         if subprocess.run([gp], input=script, text=True).returncode == 0:
             made.append('micro.png')
     return made
+
+
+HELD_WHY = {
+    'no_candidates': 'the scanner named no pages to move',
+    'limit': 'the tenant is at its tier0.max: promotions wait for room on its fast tier',
+    'hysteresis': 'the pages moved recently (hysteresis)',
+    'headroom': "the fast node's free memory is at the headroom",
+    'quota': "the tenant's class rate quota",
+    'budget': 'the global migration budget',
+    'contention': 'a higher class wanted the room',
+    'low': 'tier0.low protection',
+}
+
+
+def loss_notes(res):
+    """A note for every scenario tierd lost (every backend), and for every
+    tierd backend that missed a goal another one met: where it ended, and
+    what its planner held back in its last period."""
+    notes = []
+    for s, w in res['winners'].items():
+        if not w:
+            continue
+        lost = not w['contender'].startswith('tierd-')
+        tds = {c: v['scenarios'][s] for c, v in res['contenders'].items()
+               if c.startswith('tierd-') and 'error' not in v['scenarios'][s] and
+               (lost or not v['scenarios'][s]['goal_held_at_end'])}
+        if not tds:
+            continue
+        why = []
+        for c, r in sorted(tds.items()):
+            fin = r['final_hot_fast'].get(GOAL_CG[s])
+            held = []
+            for cg, h in (r.get('tierd') or {}).get('held_last_period', {}).items():
+                for d, rs in h.items():
+                    if d in ('promote', 'demote'):
+                        for reason, b in rs.items():
+                            held.append(f"{cg}: {b / MIB:.1f} MiB of {d}s held ({HELD_WHY.get(reason, reason)})")
+                if 'limit' in (h.get('promote') or {}) and not h.get('planned_demote_bytes'):
+                    held.append(f'{cg}: no demotion of its colder fast pages planned to make that room')
+            lv = r.get('limit_violations')
+            extra = f", over tier0.max at the end by {lv['max_excess_bytes'] / MIB:.1f} MiB" if lv and lv['over_at_end'] else ''
+            why.append(f"{c} ended at {fin * 100 if fin is not None else 0:.0f}%{extra}"
+                       f"{'; ' + '; '.join(held) if held else ''}")
+        if lost:
+            notes.append(f"- **tierd loses {s}** to {w['contender']}: " + ' / '.join(why))
+        else:
+            notes.append(f"- {s}, won by {w['contender']}: missed by " + ' / '.join(why))
+    return notes
 
 
 def summary(res, pngs, out):
@@ -108,6 +160,10 @@ def summary(res, pngs, out):
         w = res['winners'].get(s) or {}
         L.append(f"| {s} | {w.get('contender', '-')} | {w.get('why', '-')} |")
     L.append('')
+    notes = loss_notes(res)
+    if notes:
+        L.extend(notes)
+        L.append('')
     for s in GOAL_CG:
         L.append(f'## {s}: {TITLE[s]}\n')
         first = next((v['scenarios'][s] for v in res['contenders'].values() if 'goal' in v['scenarios'][s]), None)
