@@ -187,7 +187,10 @@ def summary(res, pngs, out):
             cpu = f"{fmt(t['user_s'])} + {fmt(t['system_s'])}" if t else '-'
             rss = fmt(t['max_rss_kib'] / 1024, '', 1) if t and t['max_rss_kib'] else '-'
             k = r['counters']
-            act = [f"migrated {k.get('pgmigrate_success', 0)} pages"]
+            act = [f"migrated {k['pgmigrate_success']} pages" if 'pgmigrate_success' in k
+                   else 'no migration counters in /proc/vmstat (this kernel)']
+            if t and 'pgmigrate_success' not in k:
+                act.append(f"tierd moved {(t['promoted_bytes'] + t['demoted_bytes']) / MIB:.1f} MiB")
             if k.get('numa_hint_faults'):
                 act.append(f"hint faults {k['numa_hint_faults']}")
             if k.get('pgpromote_success'):
