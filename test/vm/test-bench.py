@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""vm suite: `scripts/bench --quick` end to end on a tiny size (U = 4 MiB,
+20 s per scenario: tierd's first period alone, loading the bpf backend
+under TCG on a loaded host, took over 8 s), so that the harness does not rot. Checks that
+it exits 0 and that its results carry every measure for every contender and
+scenario, that every contender was really active (kernel-nb: NUMA hint
+faults; kernel-damos: scheme regions applied; tierd: periods run, exit 0),
+that the unmanaged contender moved nothing, that DAMON was torn down after
+every scenario, that the workloads are intact, and that the summary and the
+plots were written. It checks no placement quality: 20 s is too short for
+that; scripts/bench itself reports it.
+
+usage: test-bench.py BUILD_DIR"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
+from tap import TOP, Tap  # noqa: E402
+
+build = sys.argv[1]
+t = Tap()
+if os.geteuid() != 0:
+    t.skip_all('needs root to install the testbed packages and cache kernels')
+QUICK = ['unmanaged', 'kernel-nb', 'kernel-damos', 'tierd-damon', 'tierd-bpf', 'tierd-lru_gen']
+SCEN = ['promote', 'demote', 'phase', 'contend']
+
+out = tempfile.mkdtemp(prefix='tierd-bench-')
+try:
+    p = subprocess.run([os.path.join(TOP, 'scripts', 'bench'), '--quick', '--no-build', '--build', build,
+                        '--out', out, '--unit', '4', '--duration', '20'],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1700)
+    if not t.ok(p.returncode == 0, 'scripts/bench --quick exits 0', p.stdout[-4000:]):
+        print('\n'.join('# ' + ln for ln in p.stdout[-1500:].splitlines()))
+    try:
+        with open(os.path.join(out, 'results.json')) as f:
+            res = json.load(f)
+    except (OSError, ValueError) as e:
+        t.ok(False, 'results.json is written and valid JSON', str(e))
+        t.done()
+    t.eq(sorted(res['contenders']), sorted(QUICK), 'every quick-mode contender has results')
+    for k in ('machine', 'vm', 'boots', 'unit_mib', 'duration_s', 'winners', 'micro',
+              'scan_cpu_ms_per_gib_period'):
+        t.ok(k in res, f'results carry {k}')
+    kernels = {b.get('guest_kernel') for b in res['boots']}
+    t.ok(all(kernels) and all(b['status'] == 0 for b in res['boots']),
+         f'every boot ran to the end and reported its kernel ({kernels})', res['boots'])
+    for c in QUICK:
+        sc = res['contenders'].get(c, {}).get('scenarios', {})
+        for s in SCEN:
+            r = sc.get(s, {'error': 'missing'})
+            if not t.ok('error' not in r, f'{c} {s}: ran', r.get('error')):
+                continue
+            need = ['time_to_goal_s', 'goal_held_at_end', 'final_hot_fast', 'migrated_bytes', 'must_move_bytes',
+                    'migrated_over_must', 'modeled_throughput_vs_all_fast', 'counters', 'series', 'active']
+            if s in ('demote', 'phase'):
+                need.append('limit_violations')
+            miss = [k for k in need if k not in r]
+            n = min(len(v) for v in r['series'].values()) if r['series'] else 0
+            t.ok(not miss and n >= 3, f'{c} {s}: every measure, {n} samples per tenant (>= 3)', f'missing {miss}')
+            t.ok(r['intact'] is True, f'{c} {s}: the workloads are intact after the run', r['intact'])
+            ka = r.get('kdamonds_after')
+            t.ok(ka == {'nr_kdamonds': 0, 'threads': 0} and 'leftover_kdamonds_before' not in r,
+                 f'{c} {s}: no kdamond before or after the scenario', (ka, r.get('leftover_kdamonds_before')))
+            k = r['counters']
+            if c == 'unmanaged':
+                t.ok(k.get('pgmigrate_success') == 0, f'{c} {s}: nothing migrated '
+                     f'(pgmigrate_success delta {k.get("pgmigrate_success")})')
+            elif c == 'kernel-damos':
+                d = r.get('damos') or []
+                t.ok(len(d) == 2 and all('kdamond_cpu_s' in x for x in d),
+                     f'{c} {s}: both schemes\' stats and kdamond CPU recorded', d)
+            elif c.startswith('tierd-'):
+                td = r.get('tierd') or {}
+                t.ok(td.get('exit') == '0' and td.get('periods', 0) >= 2,
+                     f'{c} {s}: tierd ran {td.get("periods")} periods and exited 0', td.get('errors'))
+                t.ok(all(td.get(x) is not None for x in ('user_s', 'system_s', 'max_rss_kib', 'cpu_ms_per_gib_period')),
+                     f'{c} {s}: tierd CPU user {td.get("user_s")} s, system {td.get("system_s")} s, '
+                     f'peak RSS {td.get("max_rss_kib")} KiB, {td.get("cpu_ms_per_gib_period")} ms/GiB/period')
+        # the contender was active at least where it had something to move
+        pro = sc.get('promote', {})
+        if c == 'kernel-nb':
+            hf = sum(x.get('counters', {}).get('numa_hint_faults', 0) for x in sc.values())
+            t.ok(hf > 0, f'{c}: NUMA balancing scanned ({hf} numa_hint_faults over the scenarios)')
+        elif c == 'kernel-damos':
+            na = sum(d['nr_applied'] for x in sc.values() for d in x.get('damos') or [])
+            t.ok(na > 0, f'{c}: the DAMOS schemes were applied ({na} regions over the scenarios)')
+        elif c.startswith('tierd-'):
+            mv = sum((x.get('tierd') or {}).get('promoted_bytes', 0) + (x.get('tierd') or {}).get('demoted_bytes', 0)
+                     for x in sc.values())
+            t.ok(mv > 0, f'{c}: tierd moved {mv >> 20} MiB over the scenarios')
+        elif c == 'unmanaged' and 'final_hot_fast' in pro:
+            t.eq(pro['final_hot_fast'].get('pro'), 0.0, f'{c}: the hot set placed on node 1 stays there')
+    for s in SCEN:
+        w = res['winners'].get(s)
+        t.ok(w and w.get('contender') in QUICK, f'winner of {s}: {w}')
+    m = res.get('micro') or {}
+    mp = m.get('move_pages') or []
+    t.ok(len(mp) == 4 and all(x['to_slow_mib_s'] > 0 and x['to_fast_mib_s'] > 0 for x in mp) and
+         all(v > 0 for v in (m.get('memcpy_mib_s') or {'x': 0}).values()),
+         'microbenchmark: move_pages by 4 batch sizes both ways and memcpy between the nodes', m)
+    try:
+        with open(os.path.join(out, 'summary.md')) as f:
+            md = f.read()
+    except OSError as e:
+        md = ''
+        t.ok(False, 'summary.md is written', str(e))
+    if md:
+        k0 = next(iter(kernels))
+        t.ok(k0 in md and 'machine:' in md and 'VM:' in md and '## Winners' in md and
+             all(f'| {s} | {res["winners"][s]["contender"]} |' in md for s in SCEN),
+             'summary.md states the machine, kernel, VM sizes and the winner of every scenario')
+    if shutil.which('gnuplot'):
+        pngs = [f'residency-{s}.png' for s in SCEN] + ['micro.png']
+        miss = [x for x in pngs if not os.path.exists(os.path.join(out, x)) or
+                os.path.getsize(os.path.join(out, x)) == 0]
+        t.ok(not miss, 'the plots are written (residency per scenario, micro)', miss)
+    else:
+        t.skip('the plots are written', 'gnuplot is not installed (scripts/deps installs gnuplot-nox)')
+finally:
+    shutil.rmtree(out, ignore_errors=True)
+t.done()
