@@ -23,12 +23,12 @@ explicitly).
               printed); no failed operation in churn (children
               exiting non-zero would mean a moved page lost its contents)
             - tierd still running at the end, exit 0 on SIGTERM, periods
-              kept coming (>= 80% of the seconds it ran); it moved pages
+              kept coming (>= 50% of the seconds it ran); it moved pages
               during the churn and kept scanning the steady tenant (tracked
               bytes > 0 in at least half the churn periods)
             - RSS flat: VmRSS sampled every 5 s; max over the last 3
-              minutes <= max over the first 2 minutes + RSS_SLACK (see
-              there for the measured values)
+              minutes <= max over the first 2 minutes + 1 MiB (RSS_SLACK:
+              see there for the measured values)
             - no log line at error level, and none containing "error" at
               all; no warning either. Vanishing cgroups and processes are
               expected: a tenant that disappears gets one info line
@@ -80,8 +80,14 @@ if kernel != 'stock':
 CHURN = int(os.environ.get('TEST_CHURN_SECONDS', '330'))
 FULL = CHURN >= 300
 MIB = 1 << 20
-# RSS: see the measured values at the check
-RSS_SLACK = 4096  # KiB
+# RSS: measured (5.5 min, 8176 mkdirs, 50625 forks, up to 177 tenants a
+# period): VmRSS 17456 KiB in all 67 samples, not one page of growth. 1 MiB
+# leaves room for a few steps of glibc's heap (it grows by 128 KiB+) and
+# still catches a leak of ~128 bytes per vanished cgroup (~8000 of them).
+# (When the guest fell behind and the live tenants grew from ~100 to 466,
+# RSS followed them, 17 -> 32 MiB: the bound needs a steady churn, which
+# churn's cap on live children keeps.)
+RSS_SLACK = 1024  # KiB
 VG_LIB = '/usr/libexec/valgrind'
 VG_FILES = ['memcheck-amd64-linux', 'vgpreload_core-amd64-linux.so', 'vgpreload_memcheck-amd64-linux.so',
             'default.supp']
@@ -311,8 +317,10 @@ t.ok(pl and all(p[0]['backend'] == 'bpf' for p in pl), 'tierd: the default scann
 tn = [n for _, n, _ in pl]
 print(f'# tierd: {len(pl)} periods, tenants per period up to {max(tn) if tn else 0}, scan_ms up to '
       f'{max(p[0]["scan_ms"] for p in pl) if pl else 0:.0f}')
-t.ok(len(pl) >= 0.8 * (end - start), f'tierd: {len(pl)} periods over the {end - start:.0f} s of churn and after '
-     '(>= 80% of the seconds: the 1 s periods kept coming)')
+# scans of ~180 tenants with hundreds of short-lived processes take up to
+# 3.2 s under TCG (measured), so periods run late: >= 50% of the seconds
+t.ok(len(pl) >= 0.5 * (end - start), f'tierd: {len(pl)} periods over the {end - start:.0f} s of churn and after '
+     '(>= 50% of the seconds: the 1 s periods kept coming, late when a scan took longer)')
 t.ok(max(tn or [0]) >= 20, f'tierd: saw the churn\'s tenants (up to {max(tn or [0])} tenants in a period, >= 20)')
 moved = [p[0]['demoted_bytes'] + p[0]['promoted_bytes'] for p in pl]
 # the first two periods (before the churn) demote the steady tenant to its limit
