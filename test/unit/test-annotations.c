@@ -4,6 +4,8 @@
  * VM tenants test's job). */
 #include <check.h>
 #include <errno.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
 #include "unit.h"
 
@@ -142,6 +144,32 @@ START_TEST(test_annotations_parse_unterminated_last_name) {
 }
 END_TEST
 
+/* annotations_read() on a real directory: the fgetxattr getter behind
+ * annotations_parse(). user.* xattrs need a file system that has them. */
+START_TEST(test_annotations_read_directory_xattrs) {
+        char dir[128];
+        Annotations a;
+
+        snprintf(dir, sizeof(dir), "%s/cg", unit_tmproot());
+        ck_assert_int_eq(mkdir(dir, 0755), 0);
+        if (setxattr(dir, "user.tierd.tier0.max", "1G\n", 3, 0) < 0 && (errno == ENOTSUP || errno == EPERM)) {
+                printf("skip: no user xattrs under %s: %m\n", unit_tmproot());
+                return;
+        }
+        ck_assert_int_eq(setxattr(dir, "user.other", "x", 1, 0), 0);
+        ck_assert_int_eq(annotation_write(dir, "mode", "observe", false), 0);
+        ck_assert_int_eq(annotations_read(dir, &a), 0);
+        ck_assert_int_eq(a.n, 2);
+        ck_assert_str_eq(annotations_get(&a, "tier0.max", false)->value, "1G");
+        ck_assert_str_eq(annotations_get(&a, "mode", false)->value, "observe");
+        ck_assert_uint_eq(a.owner, geteuid());
+        ck_assert_int_eq(annotation_write(dir, "mode", NULL, false), 0);
+        ck_assert_int_eq(annotations_read(dir, &a), 0);
+        ck_assert_int_eq(a.n, 1);
+        ck_assert_int_eq(annotations_read("/nonexistent/cg", &a), -ENOENT);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("annotations");
         TCase *tc = tcase_create("parse");
@@ -150,6 +178,10 @@ int main(void) {
         tcase_add_test(tc, test_annotations_parse_long_key_long_value_vanished);
         tcase_add_test(tc, test_annotations_parse_error_and_overflow);
         tcase_add_test(tc, test_annotations_parse_unterminated_last_name);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("read");
+        tcase_add_checked_fixture(tc, unit_tmp_setup, unit_tmp_teardown);
+        tcase_add_test(tc, test_annotations_read_directory_xattrs);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }
