@@ -52,7 +52,8 @@ typedef struct ControlPeer {
 int control_authorize(ControlCommand cmd, const ControlPeer *peer, bool have_read_group, gid_t read_group,
                       const char **ret_why);
 
-/* The "Groups:" line of a /proc/PID/status text. */
+/* The "Groups:" line of a /proc/PID/status text: -ENOENT without one,
+ * -EINVAL for a field that is not a gid, -ENOMEM. */
 int control_parse_groups(const char *status_text, gid_t **ret, size_t *ret_n);
 
 /* control.read_group: "" -> none (*RET_SET false); a number; or a group

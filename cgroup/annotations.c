@@ -11,18 +11,18 @@
 #define TRUSTED_PREFIX "trusted.tierd."
 #define USER_PREFIX "user.tierd."
 
-static int read_one(int fd, const char *attr, Annotation *out) {
+static int read_one(AnnotationGetFn get, void *userdata, const char *attr, Annotation *out) {
         char buf[ANNOTATION_VALUE_MAX];
         ssize_t n;
 
-        n = fgetxattr(fd, attr, buf, sizeof(buf) - 1);
+        n = get(attr, buf, sizeof(buf) - 1, userdata);
         if (n < 0) {
-                if (errno == ERANGE) {
+                if (n == -ERANGE) {
                         /* longer than any valid value: keep it visible as invalid */
                         out->truncated = true;
                         n = 0;
                 } else
-                        return -errno;
+                        return (int) n;
         }
         buf[n] = '\0';
         /* values written by `echo` style tools may end in a newline */
@@ -30,6 +30,49 @@ static int read_one(int fd, const char *attr, Annotation *out) {
                 buf[--n] = '\0';
         memcpy(out->value, buf, (size_t) n + 1);
         return 0;
+}
+
+int annotations_parse(const char *list, size_t size, AnnotationGetFn get, void *userdata, Annotations *ret) {
+        for (const char *p = list; p < list + size; p += strnlen(p, (size_t) (list + size - p)) + 1) {
+                bool trusted, user;
+                const char *key;
+                Annotation *a;
+                int r;
+
+                /* the kernel ends every name with a NUL; a last name
+                 * without one is not read past the list */
+                if (!memchr(p, '\0', (size_t) (list + size - p)))
+                        break;
+                trusted = strncmp(p, TRUSTED_PREFIX, strlen(TRUSTED_PREFIX)) == 0;
+                user = strncmp(p, USER_PREFIX, strlen(USER_PREFIX)) == 0;
+                if (!trusted && !user)
+                        continue;
+                key = p + (trusted ? strlen(TRUSTED_PREFIX) : strlen(USER_PREFIX));
+                if (ret->n >= ANNOTATIONS_MAX) {
+                        ret->dropped++;
+                        continue;
+                }
+                a = &ret->items[ret->n];
+                *a = (Annotation) { .trusted = trusted };
+                if (strlen(key) >= sizeof(a->key)) {
+                        a->truncated = true;
+                        snprintf(a->key, sizeof(a->key), "%.*s", (int) sizeof(a->key) - 1, key);
+                } else
+                        snprintf(a->key, sizeof(a->key), "%s", key);
+                r = read_one(get, userdata, p, a);
+                if (r == -ENODATA)
+                        continue; /* removed between list and get */
+                if (r < 0)
+                        return r;
+                ret->n++;
+        }
+        return 0;
+}
+
+static ssize_t get_fd(const char *attr, char *buf, size_t size, void *userdata) {
+        ssize_t n = fgetxattr(*(const int *) userdata, attr, buf, size);
+
+        return n < 0 ? -errno : n;
 }
 
 int annotations_read_at(int dir_fd, const char *name, Annotations *ret) {
@@ -63,35 +106,7 @@ int annotations_read_at(int dir_fd, const char *name, Annotations *ret) {
                         return -errno;
         }
 
-        for (const char *p = list; p < list + size; p += strlen(p) + 1) {
-                bool trusted = strncmp(p, TRUSTED_PREFIX, strlen(TRUSTED_PREFIX)) == 0;
-                bool user = strncmp(p, USER_PREFIX, strlen(USER_PREFIX)) == 0;
-                const char *key;
-                Annotation *a;
-                int r;
-
-                if (!trusted && !user)
-                        continue;
-                key = p + (trusted ? strlen(TRUSTED_PREFIX) : strlen(USER_PREFIX));
-                if (ret->n >= ANNOTATIONS_MAX) {
-                        ret->dropped++;
-                        continue;
-                }
-                a = &ret->items[ret->n];
-                *a = (Annotation) { .trusted = trusted };
-                if (strlen(key) >= sizeof(a->key)) {
-                        a->truncated = true;
-                        snprintf(a->key, sizeof(a->key), "%.*s", (int) sizeof(a->key) - 1, key);
-                } else
-                        snprintf(a->key, sizeof(a->key), "%s", key);
-                r = read_one(fd, p, a);
-                if (r == -ENODATA)
-                        continue; /* removed between list and get */
-                if (r < 0)
-                        return r;
-                ret->n++;
-        }
-        return 0;
+        return annotations_parse(list, (size_t) size, get_fd, &fd, ret);
 }
 
 int annotations_read(const char *path, Annotations *ret) {

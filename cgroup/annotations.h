@@ -32,6 +32,15 @@ typedef struct Annotations {
 int annotations_read_at(int dir_fd, const char *name, Annotations *ret);
 int annotations_read(const char *path, Annotations *ret);
 
+/* The pure part of annotations_read_at(), for tests and fuzzing: walks
+ * LIST, SIZE bytes of NUL-terminated attribute names as flistxattr()
+ * returns them, into RET (which the caller zeroes; owner is left alone).
+ * For each tierd.* name GET reads the value into BUF, at most SIZE bytes,
+ * returning its length or -errno: -ERANGE (longer) marks the annotation
+ * truncated, -ENODATA (gone) skips it, others are returned. */
+typedef ssize_t (*AnnotationGetFn)(const char *attr, char *buf, size_t size, void *userdata);
+int annotations_parse(const char *list, size_t size, AnnotationGetFn get, void *userdata, Annotations *ret);
+
 /* Value of KEY in one namespace, NULL if absent. */
 const Annotation *annotations_get(const Annotations *a, const char *key, bool trusted);
 

@@ -152,7 +152,8 @@ int cgroup_tree_find(const CgroupTree *t, const char *path, size_t *ret_index);
 const CgroupInfo *cgroup_tree_get(const CgroupTree *t, const char *path);
 
 /* Pure parsers (the walker's, exposed for tests). Each fills *ret from the
- * text of one file; -EINVAL on malformed input, *ret then unspecified. */
+ * text of one file; -EINVAL on malformed input (memory.stat and numa_stat:
+ * -ERANGE for a count beyond 64 bits), *ret then unspecified. */
 /* "anon N0=123 N1=456" and "file ..." lines; other lines ignored. Both
  * lines are required. */
 int cgroup_parse_numa_stat(const char *text, CgroupNumaStat *ret);
