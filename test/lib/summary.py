@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Prints each test's result with its Check or TAP counts, then one line
+"""Prints each test's result with its Check or TAP counts, then, for each
+failed test, its first failed checks with their details (what a CI log that
+keeps only its tail must still show), then one line
 'N passed, N failed, N skipped' over every check of every build given."""
 import json
 import os
@@ -7,6 +9,28 @@ import re
 import sys
 
 passed = failed = skipped = 0
+why_failed = []  # (name, lines)
+
+
+def failure_excerpt(out, err, limit=40):
+    """The first 'not ok' lines of a TAP or Check output with the
+    detail lines after them, or else the end of its output."""
+    lines = out.splitlines()
+    keep = []
+    for i, line in enumerate(lines):
+        if re.match(r'^not ok \d+', line) or re.search(r':[EF]:', line):
+            keep.append(line)
+            j = i + 1
+            while j < len(lines) and lines[j].startswith('#'):
+                keep.append(lines[j])
+                j += 1
+        if len(keep) >= limit:
+            break
+    if not keep:
+        keep = (out + '\n' + err).strip().splitlines()[-limit:]
+    return [line[:300] for line in keep[:limit]]
+
+
 for build in sys.argv[1:]:
     log = os.path.join(build, 'meson-logs', 'testlog.json')
     if not os.path.exists(log):
@@ -42,7 +66,13 @@ for build in sys.argv[1:]:
             x = 1  # crashed or timed out after its last check
         passed += p
         failed += x
+        if r['result'] != 'OK':
+            why_failed.append((name, failure_excerpt(out, r.get('stderr') or '')))
         print(f"{'PASS' if r['result'] == 'OK' else 'FAIL'} {name}: {detail}"
               f"{'' if r['result'] == 'OK' else ' (' + r['result'] + ')'}")
+for name, lines in why_failed:
+    print(f'--- why {name} failed:')
+    for line in lines:
+        print(f'    {line}')
 print(f'{passed} passed, {failed} failed, {skipped} skipped')
 sys.exit(1 if failed else 0)

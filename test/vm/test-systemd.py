@@ -170,7 +170,7 @@ p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=Tru
 sys.stderr.write(p.stderr)
 out = p.stdout
 if not t.ok(p.returncode == 0, f'{kernel}: systemd guest booted and the guest script ran',
-            f'status {p.returncode}\n{out[-3000:]}'):
+            f'status {p.returncode}\nstderr (end):\n{p.stderr[-1500:]}\nconsole (end):\n{out[-3000:]}'):
     t.done()
 s = sections(out)
 ten = (s.get('tenants') or '0 0').split()
