@@ -194,13 +194,56 @@ static ssize_t find_pid(const pid_t *pids, size_t n, pid_t pid) {
         return -1;
 }
 
+int damon_targets_assign(const DamonTargets *old, const pid_t *pids, const size_t *tenant, size_t n,
+                         DamonTargets *ret, bool *ret_changed) {
+        _cleanup_free_ pid_t *np = NULL;
+        _cleanup_free_ size_t *nt = NULL;
+        _cleanup_free_ bool *placed = NULL;
+        bool changed;
+
+        if (n > 0) {
+                np = calloc(n, sizeof(*np));
+                nt = calloc(n, sizeof(*nt));
+                placed = calloc(n, sizeof(*placed));
+                if (!np || !nt || !placed)
+                        return -ENOMEM;
+        }
+        /* Processes that stay keep their position when it still exists. */
+        for (size_t i = 0; i < old->n && i < n; i++) {
+                ssize_t c = find_pid(pids, n, old->pids[i]);
+
+                if (c < 0)
+                        continue;
+                np[i] = pids[c];
+                nt[i] = tenant[c];
+                placed[c] = true;
+        }
+        /* Free positions (of processes that exited, and past the old end)
+         * take the others in the given order: new processes, and those
+         * whose position is past the new end. */
+        for (size_t i = 0, c = 0; i < n; i++) {
+                if (np[i] != 0)
+                        continue;
+                while (placed[c])
+                        c++;
+                np[i] = pids[c];
+                nt[i] = tenant[c];
+                placed[c] = true;
+        }
+
+        changed = n != old->n;
+        for (size_t i = 0; !changed && i < n; i++)
+                changed = np[i] != old->pids[i];
+        *ret = (DamonTargets) { .pids = TAKE_PTR(np), .tenant = TAKE_PTR(nt), .n = n };
+        *ret_changed = changed;
+        return 0;
+}
+
 int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_t n, DamonTargets *ret,
                        bool *ret_changed) {
-        _cleanup_free_ pid_t *cur = NULL, *pids = NULL;
-        _cleanup_free_ size_t *cur_tenant = NULL, *tenant = NULL;
-        _cleanup_free_ bool *placed = NULL;
-        size_t total = 0, nc = 0, nn;
-        bool changed;
+        _cleanup_free_ pid_t *cur = NULL;
+        _cleanup_free_ size_t *cur_tenant = NULL;
+        size_t total = 0, nc = 0;
 
         for (size_t i = 0; i < n; i++)
                 total += targets[i].n_pids;
@@ -219,43 +262,55 @@ int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_
                         cur[nc] = p;
                         cur_tenant[nc++] = i;
                 }
+        return damon_targets_assign(old, cur, cur_tenant, nc, ret, ret_changed);
+}
 
-        nn = nc;
-        if (nn > 0) {
-                pids = calloc(nn, sizeof(*pids));
-                tenant = calloc(nn, sizeof(*tenant));
-                placed = calloc(nn, sizeof(*placed));
-                if (!pids || !tenant || !placed)
+int damon_targets_drop(const DamonTargets *old, DamonTargets *next, bool (*alive)(pid_t)) {
+        _cleanup_free_ pid_t *pids = NULL;
+        _cleanup_free_ size_t *tenant = NULL;
+        DamonTargets t;
+        size_t k = 0;
+        bool changed;
+        int r;
+
+        if (next->n > 0) {
+                pids = malloc(next->n * sizeof(*pids));
+                tenant = malloc(next->n * sizeof(*tenant));
+                if (!pids || !tenant)
                         return -ENOMEM;
         }
-        /* Processes that stay keep their index when it still exists. */
-        for (size_t i = 0; i < old->n && i < nn; i++) {
-                ssize_t c = find_pid(cur, nc, old->pids[i]);
-
-                if (c < 0)
-                        continue;
-                pids[i] = cur[c];
-                tenant[i] = cur_tenant[c];
-                placed[c] = true;
-        }
-        /* Holes take the others (new processes, and those whose index is
-         * past the end now), in tenant order. */
-        for (size_t i = 0, c = 0; i < nn; i++) {
-                if (pids[i] != 0)
-                        continue;
-                while (placed[c])
-                        c++;
-                pids[i] = cur[c];
-                tenant[i] = cur_tenant[c];
-                placed[c] = true;
-        }
-
-        changed = nn != old->n;
-        for (size_t i = 0; !changed && i < nn; i++)
-                changed = pids[i] != old->pids[i];
-        *ret = (DamonTargets) { .pids = TAKE_PTR(pids), .tenant = TAKE_PTR(tenant), .n = nn };
-        *ret_changed = changed;
+        for (size_t i = 0; i < next->n; i++)
+                if (alive(next->pids[i])) {
+                        pids[k] = next->pids[i];
+                        tenant[k++] = next->tenant[i];
+                }
+        r = damon_targets_assign(old, pids, tenant, k, &t, &changed);
+        if (r < 0)
+                return r;
+        damon_targets_done(next);
+        *next = t;
         return 0;
+}
+
+void damon_targets_map(const DamonTargets *old, const DamonTargets *next, size_t *map) {
+        for (size_t i = 0; i < next->n; i++) {
+                ssize_t o = find_pid(old->pids, old->n, next->pids[i]);
+
+                map[i] = o < 0 ? SIZE_MAX : (size_t) o;
+        }
+}
+
+uint32_t damon_age_clamp(uint32_t age, uint64_t held_us, uint64_t aggr_us) {
+        uint64_t most;
+
+        if (aggr_us == 0)
+                return age;
+        /* the aggregation that ends now is number held/aggr; a region of
+         * the process that has held the position for it has age at most
+         * that number minus one */
+        most = held_us / aggr_us;
+        most = most > 0 ? most - 1 : 0;
+        return age > most ? (uint32_t) most : age;
 }
 
 size_t damon_region_nr_samples(const DamonRegion *r) {
@@ -433,6 +488,7 @@ typedef struct Snapshot {
         DamonRegion *building;  /* bpf: the aggregation being received */
         size_t n_building, alloc_building;
         uint32_t expect;        /* nr_regions of the aggregation being received */
+        uint64_t placed_us;     /* CLOCK_MONOTONIC when the process took its position */
 } Snapshot;
 
 struct Scanner {
@@ -445,7 +501,7 @@ struct Scanner {
         bool running;
         pid_t kdamond;
         DamonTargets targets;   /* as committed */
-        Snapshot *snap;         /* bpf: per target index */
+        Snapshot *snap;         /* per target position (regions: bpf only) */
         size_t n_snap;
         KScan *kscan;
         /* for memory() */
@@ -766,94 +822,164 @@ static bool pid_alive(pid_t pid) {
         return kill(pid, 0) == 0 || errno == EPERM;
 }
 
-/* Drops the processes that have exited since the cgroup walk. */
-static void targets_prune(DamonTargets *t) {
-        size_t k = 0;
+static uint64_t now_us(void) {
+        struct timespec ts;
 
-        for (size_t i = 0; i < t->n; i++)
-                if (pid_alive(t->pids[i])) {
-                        t->pids[k] = t->pids[i];
-                        t->tenant[k++] = t->tenant[i];
-                }
-        t->n = k;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
-/* bpf: snapshots follow the new target list; a target whose index keeps
- * its process keeps its last aggregation. */
+/* Snapshots follow the processes (damon_targets_map()): a process keeps
+ * its last complete aggregation wherever it is placed; one that keeps its
+ * position also keeps its placement time, one placed anew (new, or moved)
+ * starts it now. Partial aggregations are dropped (their records are
+ * gone). */
 static int snapshots_remap(Scanner *s, const DamonTargets *next) {
+        _cleanup_free_ size_t *map = NULL;
+        uint64_t now = now_us();
         Snapshot *sn = NULL;
 
         if (next->n > 0) {
                 sn = calloc(next->n, sizeof(*sn));
-                if (!sn)
+                map = calloc(next->n, sizeof(*map));
+                if (!sn || !map) {
+                        free(sn);
                         return -ENOMEM;
-        }
-        for (size_t i = 0; i < next->n && i < s->n_snap && i < s->targets.n; i++)
-                if (s->targets.pids[i] == next->pids[i]) {
-                        sn[i] = s->snap[i];
-                        sn[i].n_building = 0; /* its records were discarded */
-                        s->snap[i] = (Snapshot) { 0 };
                 }
+                damon_targets_map(&s->targets, next, map);
+        }
+        for (size_t i = 0; i < next->n; i++) {
+                size_t o = map[i];
+
+                if (o < s->n_snap) {
+                        sn[i] = s->snap[o];
+                        sn[i].n_building = 0;
+                        s->snap[o] = (Snapshot) { 0 };
+                        if (o != i)
+                                sn[i].placed_us = now;
+                } else
+                        sn[i].placed_us = now;
+        }
         snapshots_free(s);
         s->snap = sn;
         s->n_snap = next->n;
         return 0;
 }
 
-/* Starts the kdamond (or commits a new target list to the running one).
- * Returns 0 with s->running, or 0 with no targets left (all exited), or
- * -errno. A process that exits between the walk and the write makes the
- * kernel refuse the pid (-EINVAL): retried once without the dead ones. */
-static int kdamond_apply(Scanner *s, DamonTargets *next) {
-        const char *cmd = s->running ? "commit" : "on";
+static int on_region(const struct kscan_damon_region *ev, void *userdata);
+
+/* Commits NEXT to the running kdamond. What the ring buffer holds then
+ * was aggregated under the old list: it goes into the old positions'
+ * snapshots first. 6.12 applies a commit in the kdamond at the end of the
+ * next aggregation (the sysfs write waits for it); a pid the kernel cannot
+ * find by then (a process reaped since the walk, which under churn is
+ * most commits with short-lived processes in them) fails the commit, and
+ * the failure ends the kdamond while the write still returns 0. So the
+ * state is read back: off means the commit ended it, and the caller
+ * starts it again (new regions, the same sysfs setup) rather than losing
+ * a period. */
+static int kdamond_commit(Scanner *s, const DamonTargets *next, bool *ret_ended) {
+        bool on = false;
+        int r;
+
+        *ret_ended = false;
+        if (s->kscan) {
+                r = kscan_consume(s->kscan, on_region, s);
+                if (r < 0)
+                        return log_error_errno(r, "cannot read DAMON regions from the BPF ring buffer: %m");
+        }
+        r = write_targets(s, next);
+        if (r >= 0)
+                r = damon_sysfs_write("commit", "%s/state", s->kd);
+        if (r < 0)
+                return log_error_errno(r, "cannot commit new targets to tierd's kdamond: %m");
+        r = kdamond_state(s, &on);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the state of tierd's kdamond: %m");
+        if (!on) {
+                log_debug("kdamond %d ended at the commit of %zu process(es) (one exited before the kernel "
+                          "applied it?): starting it again", (int) s->kdamond, next->n);
+                if (s->kscan && s->kdamond > 0)
+                        (void) kscan_damon_follow(s->kscan, s->kdamond, false);
+                s->running = false;
+                s->kdamond = 0;
+                *ret_ended = true;
+        }
+        return 0;
+}
+
+/* Starts the kdamond with NEXT. "on" checks the pids at once: a process
+ * that exited since the walk makes the kernel refuse the list (-EINVAL),
+ * retried without the processes gone (placed again after the old list,
+ * damon_targets_drop()). */
+static int kdamond_start(Scanner *s, DamonTargets *next) {
+        uint64_t pid;
         int r = 0;
 
-        for (int attempt = 0; attempt < 2; attempt++) {
-                if (attempt > 0)
-                        targets_prune(next);
+        for (int attempt = 0; attempt < 4; attempt++) {
+                if (attempt > 0) {
+                        r = damon_targets_drop(&s->targets, next, pid_alive);
+                        if (r < 0)
+                                return r;
+                }
                 if (next->n == 0)
                         return 0;
                 r = write_targets(s, next);
                 if (r >= 0)
-                        r = damon_sysfs_write(cmd, "%s/state", s->kd);
+                        r = damon_sysfs_write("on", "%s/state", s->kd);
                 if (r != -EINVAL)
                         break;
-                log_debug("kdamond %s refused the targets (a process exited?), retrying", cmd);
+                log_debug("the kernel refused the targets of tierd's kdamond (a process exited?), retrying");
         }
         if (r < 0)
-                return log_error_errno(r, "cannot %s tierd's kdamond: %m",
-                                       s->running ? "commit new targets to" : "start");
-        if (!s->running) {
-                uint64_t pid;
-
-                r = damon_sysfs_read_u64(s->kd, "pid", &pid);
-                if (r < 0)
-                        return log_error_errno(r, "cannot read the pid of tierd's kdamond: %m");
-                s->kdamond = (pid_t) pid;
-                s->running = true;
-                r = owner_write(s, s->kdamond);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0)
-                        log_warning_errno(r, "cannot record kdamond %d in %s/kdamond, ignoring: %m",
-                                          (int) s->kdamond, run_dir(s));
-                if (s->kscan) {
-                        r = kscan_damon_follow(s->kscan, s->kdamond, true);
-                        if (r < 0)
-                                return log_error_errno(r, "cannot add kdamond %d to the BPF filter: %m",
-                                                       (int) s->kdamond);
-                }
-                log_debug("kdamond %d started for %zu process(es): sample %llu us, aggregation %llu us",
-                          (int) s->kdamond, next->n, (unsigned long long) s->iv.sample_us,
-                          (unsigned long long) s->iv.aggr_us);
-        }
+                return log_error_errno(r, "cannot start tierd's kdamond: %m");
+        r = damon_sysfs_read_u64(s->kd, "pid", &pid);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the pid of tierd's kdamond: %m");
+        s->kdamond = (pid_t) pid;
+        s->running = true;
+        r = owner_write(s, s->kdamond);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                log_warning_errno(r, "cannot record kdamond %d in %s/kdamond, ignoring: %m", (int) s->kdamond,
+                                  run_dir(s));
         if (s->kscan) {
-                /* What the ring buffer holds belongs to the old list. */
-                (void) kscan_consume(s->kscan, discard_region, NULL);
-                r = snapshots_remap(s, next);
+                r = kscan_damon_follow(s->kscan, s->kdamond, true);
+                if (r < 0)
+                        return log_error_errno(r, "cannot add kdamond %d to the BPF filter: %m", (int) s->kdamond);
+        }
+        log_debug("kdamond %d started for %zu process(es): sample %llu us, aggregation %llu us", (int) s->kdamond,
+                  next->n, (unsigned long long) s->iv.sample_us, (unsigned long long) s->iv.aggr_us);
+        return 0;
+}
+
+/* Starts the kdamond (or commits a new target list to the running one).
+ * Returns 0 with s->running, or 0 with no targets left (all exited), or
+ * -errno. */
+static int kdamond_apply(Scanner *s, DamonTargets *next) {
+        bool ended = false;
+        int r;
+
+        if (s->running) {
+                r = kdamond_commit(s, next, &ended);
                 if (r < 0)
                         return r;
         }
+        if (!s->running) {
+                r = kdamond_start(s, next);
+                if (r < 0 || !s->running)
+                        return r;
+        }
+        /* Records still in the ring buffer were emitted while the commit
+         * was pending: aggregations of the old list, and the one the
+         * commit ended, which the kernel emits under the new positions
+         * but which holds the accesses of their old processes. */
+        if (s->kscan)
+                (void) kscan_consume(s->kscan, discard_region, NULL);
+        r = snapshots_remap(s, next);
+        if (r < 0)
+                return r;
         damon_targets_done(&s->targets);
         s->targets = *next;
         *next = (DamonTargets) { 0 };
@@ -907,6 +1033,7 @@ static int classify(Scanner *s, size_t i, const DamonRegion *regions, size_t n, 
         TenantHeat *h = &out[s->targets.tenant[i]];
         size_t *alloc = &allocs[s->targets.tenant[i]];
         uint64_t period_us = s->opts.period_ms * 1000;
+        uint64_t held_us = i < s->n_snap ? now_us() - s->snap[i].placed_us : UINT64_MAX;
         int r;
 
         if (n == 0)
@@ -942,7 +1069,8 @@ static int classify(Scanner *s, size_t i, const DamonRegion *regions, size_t n, 
                 const DamonRegion *reg = &regions[j];
                 size_t ns = damon_region_nr_samples(reg), nr;
                 ScanRange rr[DAMON_NODE_SAMPLES];
-                uint8_t age = damon_heat_age(reg->nr_accesses, reg->age, s->iv.aggr_us, period_us);
+                uint8_t age = damon_heat_age(reg->nr_accesses, damon_age_clamp(reg->age, held_us, s->iv.aggr_us),
+                                             s->iv.aggr_us, period_us);
 
                 nr = damon_region_ranges(reg, pid, age, status + k, ns, s->opts.topology, rr);
                 k += ns;

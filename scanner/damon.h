@@ -55,13 +55,53 @@ typedef struct DamonTargets {
 
 void damon_targets_done(DamonTargets *t);
 
-/* The next target list for the processes of TARGETS (a pid listed under
- * two tenants counts for the first): a process that stays keeps its index
- * where it can, so the kernel keeps its regions across a commit; freed
- * indexes take new processes, then the list is compacted from the end.
+/* Target positions. DAMON's commit (6.12 damon_commit_targets(), used
+ * by the sysfs "commit") pairs the running context's targets with the
+ * new list by position: target i takes the pid of new target i and keeps
+ * its regions (sysfs targets carry no initial regions, and then the
+ * running target's are kept), targets past the new count are destroyed
+ * and new ones past the old count start without regions (set up at the
+ * next ops update). So a process keeps its regions, their ages and the
+ * adaptive splits only while it keeps its position, and a process put
+ * where another was inherits that one's regions until the kdamond's next
+ * update (update_us: one period) reshapes them to its own mappings.
+ *
+ * The order therefore keeps every process that stays at its position;
+ * new processes fill the positions of exited ones first and are
+ * appended after; only when the list shrinks below a surviving process's
+ * position does it move (into a freed one). That moves exactly the
+ * survivors that must move (those at or past the new count): no other
+ * order moves fewer. Keeping the old order and appending new processes
+ * would shift every process after an exited one, i.e. under churn
+ * nearly every target at every commit. (Keeping a dead position is not
+ * possible: the kernel refuses a pid it cannot find.)
+ *
+ * damon_targets_assign(): the next list for PIDS (N distinct pids > 0,
+ * their tenants in TENANT, new ones placed in this order) after OLD;
  * *ret_changed: whether the pid list differs from OLD (a commit is due). */
+int damon_targets_assign(const DamonTargets *old, const pid_t *pids, const size_t *tenant, size_t n,
+                         DamonTargets *ret, bool *ret_changed);
+
+/* The same for the processes of TARGETS (a pid listed under two tenants
+ * counts for the first). */
 int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_t n, DamonTargets *ret,
                        bool *ret_changed);
+
+/* Replaces NEXT (a list made after OLD) by one without the processes
+ * ALIVE says have exited, placed again after OLD (not compacted: a
+ * survivor of OLD keeps its position). */
+int damon_targets_drop(const DamonTargets *old, DamonTargets *next, bool (*alive)(pid_t));
+
+/* For each target i of NEXT, the position of the same pid in OLD, or
+ * SIZE_MAX when it is new: what tierd keeps per process (the last
+ * aggregation received, since when it holds its position) follows the
+ * pid, not the position. */
+void damon_targets_map(const DamonTargets *old, const DamonTargets *next, size_t *map);
+
+/* A region's AGE (aggregations) as DAMON reports it, at most what the
+ * process can have accumulated at its position, held for HELD_US: a
+ * process placed where another was inherits that one's region ages. */
+uint32_t damon_age_clamp(uint32_t age, uint64_t held_us, uint64_t aggr_us);
 
 /* Up to this many pages of a region are looked up (move_pages status) to
  * place it on a node. */
