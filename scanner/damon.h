@@ -124,12 +124,24 @@ size_t damon_region_ranges(const DamonRegion *r, pid_t pid, uint8_t age, const i
  * (SIGKILL, a crash: close() never ran) from someone else's. Written
  * before nr_kdamonds goes to 1 (kdamond_pid 0), rewritten with the
  * kdamond's pid once it runs, removed when tierd removes its kdamond. One
- * line of key=value words (damon_owner_format()). */
+ * line of key=value words (damon_owner_format()). The scanner's kdamond
+ * (damon/bpf backends, a vaddr context) and the DAMOS mover's (a paddr
+ * context with migrate schemes) share the format and the file: both use
+ * kdamonds/0, so at most one exists; "user" says whose it is, and so
+ * which context shape to expect of it. */
+typedef enum DamonUser {
+        DAMON_USER_SCANNER,     /* "scanner" (also a record without "user": written before it existed) */
+        DAMON_USER_MOVER,       /* "mover" */
+} DamonUser;
+
+const char *damon_user_name(DamonUser u);
+
 typedef struct DamonOwner {
         pid_t tierd_pid;
         uint64_t tierd_start;   /* its start time (/proc/PID/stat field 22): tells a reused pid */
         char boot_id[40];       /* /proc/sys/kernel/random/boot_id: the record is of this boot */
         pid_t kdamond_pid;      /* 0: created, not started */
+        DamonUser user;
 } DamonOwner;
 
 /* What DAMON and /proc show now, for damon_leftover_is_ours(). */
@@ -139,10 +151,11 @@ typedef struct DamonSeen {
         uint64_t nr_kdamonds;
         bool on;                /* kdamonds/0/state */
         pid_t kdamond_pid;      /* kdamonds/0/pid when on */
-        bool shape_ours;        /* kdamonds/0 has tierd's context: one, vaddr, nr_regions 300..3000 */
+        bool shape_ours;        /* kdamonds/0 has the recorded user's context: one, vaddr with nr_regions
+                                 * 300..3000 (scanner), paddr with only migrate_hot/cold schemes (mover) */
 } DamonSeen;
 
-/* "tierd_pid=P tierd_start=T boot_id=B kdamond_pid=K\n" into BUF;
+/* "tierd_pid=P tierd_start=T boot_id=B kdamond_pid=K user=U\n" into BUF;
  * -ENOBUFS when it does not fit. */
 int damon_owner_format(const DamonOwner *o, char *buf, size_t size);
 /* The reverse; -EINVAL when a word is missing, unknown or malformed. */
@@ -154,3 +167,15 @@ int damon_owner_parse(const char *s, DamonOwner *ret);
  * have died before starting it) with tierd's context shape. Anything else
  * is someone else's, left alone. *RET_WHY says why not (or "ours"). */
 bool damon_leftover_is_ours(const DamonOwner *o, const DamonSeen *seen, const char **ret_why);
+
+/* The record's files, under RUN_DIR ("/run/tierd"); PROCFS_ROOT NULL is
+ * "/proc". damon_owner_write(): this process's record (atomically
+ * replaced). damon_owner_remove(): removes it (a failure is a warning). */
+int damon_owner_write(const char *run_dir, const char *procfs_root, DamonUser user, pid_t kdamond_pid);
+void damon_owner_remove(const char *run_dir);
+/* With NR kdamonds present under ADMIN (<sysfs>/kernel/mm/damon/admin):
+ * whether they are one left by a dead tierd, scanner's or mover's (the
+ * record says so, damon_leftover_is_ours()); if so, stops and removes it
+ * and its record and returns 1. 0: someone else's (*RET_WHY says why). */
+int damon_leftover_remove(const char *admin, const char *run_dir, const char *procfs_root, uint64_t nr,
+                          const char **ret_why);

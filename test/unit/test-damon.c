@@ -489,12 +489,23 @@ START_TEST(test_owner_round_trip) {
         DamonOwner o;
 
         ck_assert_int_eq(damon_owner_format(&OWNER, buf, sizeof(buf)), 0);
-        ck_assert_str_eq(buf, "tierd_pid=321 tierd_start=4567 boot_id=0a1b-2c kdamond_pid=99\n");
+        ck_assert_str_eq(buf, "tierd_pid=321 tierd_start=4567 boot_id=0a1b-2c kdamond_pid=99 user=scanner\n");
         ck_assert_int_eq(damon_owner_parse(buf, &o), 0);
         ck_assert_int_eq(o.tierd_pid, 321);
         ck_assert_uint_eq(o.tierd_start, 4567);
         ck_assert_str_eq(o.boot_id, "0a1b-2c");
         ck_assert_int_eq(o.kdamond_pid, 99);
+        ck_assert_int_eq(o.user, DAMON_USER_SCANNER);
+        /* the DAMOS mover's */
+        {
+                DamonOwner m = OWNER;
+
+                m.user = DAMON_USER_MOVER;
+                ck_assert_int_eq(damon_owner_format(&m, buf, sizeof(buf)), 0);
+                ck_assert_str_eq(buf, "tierd_pid=321 tierd_start=4567 boot_id=0a1b-2c kdamond_pid=99 user=mover\n");
+                ck_assert_int_eq(damon_owner_parse(buf, &o), 0);
+                ck_assert_int_eq(o.user, DAMON_USER_MOVER);
+        }
         /* too small a buffer is said, not truncated silently */
         ck_assert_int_eq(damon_owner_format(&OWNER, buf, 20), -ENOBUFS);
 }
@@ -511,6 +522,8 @@ START_TEST(test_owner_parse_rejects) {
                 "tierd_pid=1 tierd_start=2 boot_id= kdamond_pid=3",             /* empty value */
                 "tierd_pid=1 tierd_start=2 boot_id kdamond_pid=3",              /* no '=' */
                 "tierd_pid=1 tierd_start=2 boot_id=0123456789012345678901234567890123456789 kdamond_pid=3",
+                "tierd_pid=1 tierd_start=2 boot_id=x kdamond_pid=3 user=daemon",        /* unknown user */
+                "tierd_pid=1 tierd_start=2 boot_id=x kdamond_pid=3 user=",              /* empty user */
         };
         DamonOwner o;
 
@@ -519,6 +532,8 @@ START_TEST(test_owner_parse_rejects) {
         /* kdamond_pid 0: created, not started */
         ck_assert_int_eq(damon_owner_parse("kdamond_pid=0 boot_id=b tierd_start=0 tierd_pid=7\n", &o), 0);
         ck_assert_int_eq(o.kdamond_pid, 0);
+        /* no user: a record of a tierd before the mover had one, the scanner's */
+        ck_assert_int_eq(o.user, DAMON_USER_SCANNER);
 }
 END_TEST
 
