@@ -51,6 +51,17 @@
  * (refused with that reason), and while tierd's runs they cannot be
  * enabled (EBUSY).
  *
+ * Processes come and go: a new target list is committed to the running
+ * kdamond ("commit"), with every process that stays at its position
+ * (damon_targets_assign(): DAMON pairs targets by position and keeps a
+ * position's regions), what tierd keeps per process following its pid
+ * (the bpf backend's last complete aggregation, consumed from the ring
+ * buffer into the old positions before the commit), and region ages a
+ * process inherited at a position clamped to the time it has held it.
+ * A commit the kernel cannot apply (a pid reaped before the end of the
+ * aggregation that applies it) ends the kdamond: tierd sees it off and
+ * starts it again within the same scan (kdamond_commit()).
+ *
  * The kdamond stops by itself when every target process has exited: the
  * next scan sees state "off", removes it and reports nothing; the one
  * after creates it again if there are processes. close() and every error
