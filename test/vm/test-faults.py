@@ -23,7 +23,7 @@ test-enforce.py).
         ("busy") is logged once for the tenant at info level; no
         error-level line
   race  processes exiting during move_pages: 64 MiB workloads in a
-        tenant with tier0.max=8M, one after another, each SIGKILLed when
+        tenant with tier0.max=8M (mover.batch_pages 16), one after another, each SIGKILLed when
         tierd is seen inside move_pages(2) migrating (/proc/PID/syscall:
         279 with a nodes array, not a status query), while tierd
         runs 12 periods (-v): tierd exits 0 after 12 periods, no
@@ -144,8 +144,15 @@ kill $u; wait $u; rmdir $CG/unm
 # none, 0x0), or after 20000 polls; the next one starts
 mkdir $CG/race
 tierctl --config /nonexistent annotate race tier0.max=8M
+# 64 KiB batches: a range (DAMON region, 1-4 MiB) takes many move_pages(2)
+# calls, so the batches after a kill meet the dying process (with the
+# default 2 MiB a range is one or two calls, and whether the kill lands
+# before the last one was a matter of luck: 0 of 4 kills in two runs)
+mkdir -p /tmp/cfgr
+echo '{ "scanner": { "cpu_budget": "100%" }, "mover": { "batch_pages": 16 } }' > /tmp/cfgr/tierd.json
+chmod 644 /tmp/cfgr/tierd.json
 : > /tmp/race.out
-$T --backend bpf --periods 12 -v >> /tmp/race.out 2> /tmp/race.err &
+tierd --period 1 --json --config /tmp/cfgr/tierd.json --backend bpf --periods 12 -v >> /tmp/race.out 2> /tmp/race.err &
 a=$!
 i=0; hits=0
 while [ $(wc -l < /tmp/race.out) -lt 12 ] && [ $i -lt 100 ]; do
