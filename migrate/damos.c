@@ -3,6 +3,7 @@
  * of tierd's own (see mover.h for the model, the ownership rules and the
  * one-kdamond constraint shared with scanner/damon.c). */
 #include "mover.h"
+#include "damon.h"
 #include "damon_sysfs.h"
 
 #include <errno.h>
@@ -174,6 +175,10 @@ static bool same_tenants(const DamosMover *m, const DamosTenant *tenants, size_t
         return true;
 }
 
+static const char *run_dir(const DamosMover *m) {
+        return m->opts.run_dir ? m->opts.run_dir : "/run/tierd";
+}
+
 /* Stops and removes the kdamond when this process created it. */
 static void kdamond_remove(DamosMover *m) {
         _cleanup_free_ char *st = NULL;
@@ -189,8 +194,10 @@ static void kdamond_remove(DamosMover *m) {
         r = damon_sysfs_write("0", "%s/kdamonds/nr_kdamonds", m->admin);
         if (r < 0)
                 log_warning_errno(r, "damos: cannot remove tierd's kdamond (nr_kdamonds 0): %m");
-        else
+        else {
                 m->created = false;
+                damon_owner_remove(run_dir(m));
+        }
         m->running = false;
         m->pid = 0;
 }
@@ -336,11 +343,30 @@ static int kdamond_setup(DamosMover *m, const DamosTenant *tenants, size_t n) {
         if (r < 0)
                 return log_error_errno(r, "damos: cannot read %s/kdamonds/nr_kdamonds: %m", m->admin);
         if (nr > 0) {
-                log_error("damos: DAMON is in use: %s/kdamonds/nr_kdamonds is %llu; tierd creates its own kdamond "
-                          "only when there is none (the damon/bpf scanner backend's kdamond counts too)",
-                          m->admin, (unsigned long long) nr);
-                return -EBUSY;
+                const char *why;
+
+                /* a kdamond left by a killed tierd (its scanner's or its
+                 * mover's, per the record) is removed; anything else is
+                 * someone else's */
+                r = damon_leftover_remove(m->admin, run_dir(m), o->procfs_root, nr, &why);
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        log_error("damos: DAMON is in use: %s/kdamonds/nr_kdamonds is %llu (not a kdamond left by "
+                                  "tierd: %s); tierd creates its own kdamond only when there is none (the damon/bpf "
+                                  "scanner backend's kdamond counts too)",
+                                  m->admin, (unsigned long long) nr, why);
+                        return -EBUSY;
+                }
         }
+        /* the record first: a tierd killed from here on leaves a kdamond
+         * the next one can prove its own */
+        r = damon_owner_write(run_dir(m), o->procfs_root, DAMON_USER_MOVER, 0);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                log_warning_errno(r, "damos: cannot write %s/kdamond (a kdamond left by a killed tierd could not be "
+                                  "recognised and removed later), ignoring: %m", run_dir(m));
         r = damon_sysfs_write("1", "%s/kdamonds/nr_kdamonds", m->admin);
         if (r < 0)
                 return log_error_errno(r, "damos: cannot create a kdamond (%s/kdamonds/nr_kdamonds): %m", m->admin);
@@ -388,6 +414,12 @@ static int kdamond_setup(DamosMover *m, const DamosTenant *tenants, size_t n) {
         if (r < 0)
                 return log_error_errno(r, "damos: cannot read the pid of tierd's kdamond: %m");
         m->pid = (pid_t) nr;
+        r = damon_owner_write(run_dir(m), o->procfs_root, DAMON_USER_MOVER, m->pid);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                log_warning_errno(r, "damos: cannot record kdamond %d in %s/kdamond, ignoring: %m", (int) m->pid,
+                                  run_dir(m));
         log_debug("damos: kdamond %d started: %zu scheme(s) for %zu tenant(s) over %d RAM range(s) in %d regions",
                   (int) m->pid, k, n, nram, nreg);
         return 0;

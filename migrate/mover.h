@@ -219,6 +219,7 @@ typedef struct DamosOptions {
         const char *sysfs_root;         /* "/sys" */
         const char *procfs_root;        /* "/proc" */
         const char *cgroup_mount;       /* "/sys/fs/cgroup" */
+        const char *run_dir;            /* "/run/tierd" (NULL): the kdamond record (scanner/damon.h) */
         int fast_node;                  /* migrate_hot target */
         int slow_node;                  /* migrate_cold target */
         uint64_t sample_us, aggr_us, update_us; /* 0: 20 ms, 400 ms, 4 s */

@@ -51,6 +51,17 @@
  * (refused with that reason), and while tierd's runs they cannot be
  * enabled (EBUSY).
  *
+ * Processes come and go: a new target list is committed to the running
+ * kdamond ("commit"), with every process that stays at its position
+ * (damon_targets_assign(): DAMON pairs targets by position and keeps a
+ * position's regions), what tierd keeps per process following its pid
+ * (the bpf backend's last complete aggregation, consumed from the ring
+ * buffer into the old positions before the commit), and region ages a
+ * process inherited at a position clamped to the time it has held it.
+ * A commit the kernel cannot apply (a pid reaped before the end of the
+ * aggregation that applies it) ends the kdamond: tierd sees it off and
+ * starts it again within the same scan (kdamond_commit()).
+ *
  * The kdamond stops by itself when every target process has exited: the
  * next scan sees state "off", removes it and reports nothing; the one
  * after creates it again if there are processes. close() and every error
@@ -194,13 +205,56 @@ static ssize_t find_pid(const pid_t *pids, size_t n, pid_t pid) {
         return -1;
 }
 
+int damon_targets_assign(const DamonTargets *old, const pid_t *pids, const size_t *tenant, size_t n,
+                         DamonTargets *ret, bool *ret_changed) {
+        _cleanup_free_ pid_t *np = NULL;
+        _cleanup_free_ size_t *nt = NULL;
+        _cleanup_free_ bool *placed = NULL;
+        bool changed;
+
+        if (n > 0) {
+                np = calloc(n, sizeof(*np));
+                nt = calloc(n, sizeof(*nt));
+                placed = calloc(n, sizeof(*placed));
+                if (!np || !nt || !placed)
+                        return -ENOMEM;
+        }
+        /* Processes that stay keep their position when it still exists. */
+        for (size_t i = 0; i < old->n && i < n; i++) {
+                ssize_t c = find_pid(pids, n, old->pids[i]);
+
+                if (c < 0)
+                        continue;
+                np[i] = pids[c];
+                nt[i] = tenant[c];
+                placed[c] = true;
+        }
+        /* Free positions (of processes that exited, and past the old end)
+         * take the others in the given order: new processes, and those
+         * whose position is past the new end. */
+        for (size_t i = 0, c = 0; i < n; i++) {
+                if (np[i] != 0)
+                        continue;
+                while (placed[c])
+                        c++;
+                np[i] = pids[c];
+                nt[i] = tenant[c];
+                placed[c] = true;
+        }
+
+        changed = n != old->n;
+        for (size_t i = 0; !changed && i < n; i++)
+                changed = np[i] != old->pids[i];
+        *ret = (DamonTargets) { .pids = TAKE_PTR(np), .tenant = TAKE_PTR(nt), .n = n };
+        *ret_changed = changed;
+        return 0;
+}
+
 int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_t n, DamonTargets *ret,
                        bool *ret_changed) {
-        _cleanup_free_ pid_t *cur = NULL, *pids = NULL;
-        _cleanup_free_ size_t *cur_tenant = NULL, *tenant = NULL;
-        _cleanup_free_ bool *placed = NULL;
-        size_t total = 0, nc = 0, nn;
-        bool changed;
+        _cleanup_free_ pid_t *cur = NULL;
+        _cleanup_free_ size_t *cur_tenant = NULL;
+        size_t total = 0, nc = 0;
 
         for (size_t i = 0; i < n; i++)
                 total += targets[i].n_pids;
@@ -219,43 +273,55 @@ int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_
                         cur[nc] = p;
                         cur_tenant[nc++] = i;
                 }
+        return damon_targets_assign(old, cur, cur_tenant, nc, ret, ret_changed);
+}
 
-        nn = nc;
-        if (nn > 0) {
-                pids = calloc(nn, sizeof(*pids));
-                tenant = calloc(nn, sizeof(*tenant));
-                placed = calloc(nn, sizeof(*placed));
-                if (!pids || !tenant || !placed)
+int damon_targets_drop(const DamonTargets *old, DamonTargets *next, bool (*alive)(pid_t)) {
+        _cleanup_free_ pid_t *pids = NULL;
+        _cleanup_free_ size_t *tenant = NULL;
+        DamonTargets t;
+        size_t k = 0;
+        bool changed;
+        int r;
+
+        if (next->n > 0) {
+                pids = malloc(next->n * sizeof(*pids));
+                tenant = malloc(next->n * sizeof(*tenant));
+                if (!pids || !tenant)
                         return -ENOMEM;
         }
-        /* Processes that stay keep their index when it still exists. */
-        for (size_t i = 0; i < old->n && i < nn; i++) {
-                ssize_t c = find_pid(cur, nc, old->pids[i]);
-
-                if (c < 0)
-                        continue;
-                pids[i] = cur[c];
-                tenant[i] = cur_tenant[c];
-                placed[c] = true;
-        }
-        /* Holes take the others (new processes, and those whose index is
-         * past the end now), in tenant order. */
-        for (size_t i = 0, c = 0; i < nn; i++) {
-                if (pids[i] != 0)
-                        continue;
-                while (placed[c])
-                        c++;
-                pids[i] = cur[c];
-                tenant[i] = cur_tenant[c];
-                placed[c] = true;
-        }
-
-        changed = nn != old->n;
-        for (size_t i = 0; !changed && i < nn; i++)
-                changed = pids[i] != old->pids[i];
-        *ret = (DamonTargets) { .pids = TAKE_PTR(pids), .tenant = TAKE_PTR(tenant), .n = nn };
-        *ret_changed = changed;
+        for (size_t i = 0; i < next->n; i++)
+                if (alive(next->pids[i])) {
+                        pids[k] = next->pids[i];
+                        tenant[k++] = next->tenant[i];
+                }
+        r = damon_targets_assign(old, pids, tenant, k, &t, &changed);
+        if (r < 0)
+                return r;
+        damon_targets_done(next);
+        *next = t;
         return 0;
+}
+
+void damon_targets_map(const DamonTargets *old, const DamonTargets *next, size_t *map) {
+        for (size_t i = 0; i < next->n; i++) {
+                ssize_t o = find_pid(old->pids, old->n, next->pids[i]);
+
+                map[i] = o < 0 ? SIZE_MAX : (size_t) o;
+        }
+}
+
+uint32_t damon_age_clamp(uint32_t age, uint64_t held_us, uint64_t aggr_us) {
+        uint64_t most;
+
+        if (aggr_us == 0)
+                return age;
+        /* the aggregation that ends now is number held/aggr; a region of
+         * the process that has held the position for it has age at most
+         * that number minus one */
+        most = held_us / aggr_us;
+        most = most > 0 ? most - 1 : 0;
+        return age > most ? (uint32_t) most : age;
 }
 
 size_t damon_region_nr_samples(const DamonRegion *r) {
@@ -343,88 +409,6 @@ size_t damon_region_ranges(const DamonRegion *r, pid_t pid, uint8_t age, const i
 /* ---- the backend ------------------------------------------------------- */
 
 /* sizeof(struct damon_region) in 6.12: the kernel-side state per region. */
-/* ---- the kdamond record (pure) ------------------------------------------ */
-
-int damon_owner_format(const DamonOwner *o, char *buf, size_t size) {
-        int n = snprintf(buf, size, "tierd_pid=%d tierd_start=%llu boot_id=%s kdamond_pid=%d\n", (int) o->tierd_pid,
-                         (unsigned long long) o->tierd_start, o->boot_id, (int) o->kdamond_pid);
-
-        return n < 0 || (size_t) n >= size ? -ENOBUFS : 0;
-}
-
-int damon_owner_parse(const char *s, DamonOwner *ret) {
-        DamonOwner o = { 0 };
-        unsigned seen = 0;
-
-        while (*s) {
-                const char *w = s, *eq, *end;
-                size_t klen, vlen;
-                char val[64];
-                uint64_t v;
-
-                while (*w == ' ' || *w == '\n')
-                        w++;
-                if (!*w)
-                        break;
-                end = w + strcspn(w, " \n");
-                eq = memchr(w, '=', (size_t) (end - w));
-                if (!eq)
-                        return -EINVAL;
-                klen = (size_t) (eq - w);
-                vlen = (size_t) (end - eq - 1);
-                if (vlen == 0 || vlen >= sizeof(val))
-                        return -EINVAL;
-                memcpy(val, eq + 1, vlen);
-                val[vlen] = '\0';
-                if (klen == 7 && strncmp(w, "boot_id", 7) == 0) {
-                        if (vlen >= sizeof(o.boot_id))
-                                return -EINVAL;
-                        memcpy(o.boot_id, val, vlen + 1);
-                        seen |= 4;
-                } else {
-                        if (parse_u64(val, &v) < 0)
-                                return -EINVAL;
-                        if (klen == 9 && strncmp(w, "tierd_pid", 9) == 0 && v > 0 && v <= INT32_MAX) {
-                                o.tierd_pid = (pid_t) v;
-                                seen |= 1;
-                        } else if (klen == 11 && strncmp(w, "tierd_start", 11) == 0) {
-                                o.tierd_start = v;
-                                seen |= 2;
-                        } else if (klen == 11 && strncmp(w, "kdamond_pid", 11) == 0 && v <= INT32_MAX) {
-                                o.kdamond_pid = (pid_t) v;
-                                seen |= 8;
-                        } else
-                                return -EINVAL;
-                }
-                s = end;
-        }
-        if (seen != 15)
-                return -EINVAL;
-        *ret = o;
-        return 0;
-}
-
-bool damon_leftover_is_ours(const DamonOwner *o, const DamonSeen *seen, const char **ret_why) {
-        const char *why = "ours";
-        bool ours = false;
-
-        if (!seen->boot_id || strcmp(o->boot_id, seen->boot_id) != 0)
-                why = "the record is of another boot";
-        else if (seen->owner_alive)
-                why = "the tierd that created it still runs";
-        else if (seen->nr_kdamonds != 1)
-                why = "there is not exactly one kdamond";
-        else if (seen->on && (o->kdamond_pid <= 0 || seen->kdamond_pid != o->kdamond_pid))
-                why = "the running kdamond is not the recorded one";
-        else if (!seen->on && !seen->shape_ours)
-                why = "the stopped kdamond's context is not tierd's";
-        else
-                ours = true;
-        if (ret_why)
-                *ret_why = why;
-        return ours;
-}
-
 #define KERNEL_REGION_BYTES 56
 
 typedef struct Snapshot {
@@ -433,6 +417,7 @@ typedef struct Snapshot {
         DamonRegion *building;  /* bpf: the aggregation being received */
         size_t n_building, alloc_building;
         uint32_t expect;        /* nr_regions of the aggregation being received */
+        uint64_t placed_us;     /* CLOCK_MONOTONIC when the process took its position */
 } Snapshot;
 
 struct Scanner {
@@ -445,7 +430,7 @@ struct Scanner {
         bool running;
         pid_t kdamond;
         DamonTargets targets;   /* as committed */
-        Snapshot *snap;         /* bpf: per target index */
+        Snapshot *snap;         /* per target position (regions: bpf only) */
         size_t n_snap;
         KScan *kscan;
         /* for memory() */
@@ -510,137 +495,16 @@ static void kdamond_remove(Scanner *s) {
         snapshots_free(s);
 }
 
-/* ---- the kdamond record (files) ----------------------------------------- */
-
 static const char *run_dir(const Scanner *s) {
         return s->opts.run_dir ? s->opts.run_dir : "/run/tierd";
 }
 
-/* Field 22 of /proc/PID/stat: the start time, in clock ticks since boot. */
-static int proc_start_time(const char *procfs_root, pid_t pid, uint64_t *ret) {
-        _cleanup_free_ char *path = NULL, *line = NULL;
-        unsigned long long t;
-        const char *p;
-        int r;
-
-        if (asprintf(&path, "/%d/stat", (int) pid) < 0)
-                return -ENOMEM;
-        r = read_one_line(procfs_root ? procfs_root : "/proc", path, &line);
-        if (r < 0)
-                return r;
-        p = strrchr(line, ')');
-        /* ") state ppid pgrp session tty tpgid flags minflt cminflt majflt
-         * cmajflt utime stime cutime cstime priority nice threads itreal start" */
-        if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-                         &t) != 1)
-                return -EINVAL;
-        *ret = t;
-        return 0;
-}
-
-static int boot_id(const Scanner *s, char *buf, size_t size) {
-        _cleanup_free_ char *id = NULL;
-        int r = read_one_line(s->opts.procfs_root ? s->opts.procfs_root : "/proc", "/sys/kernel/random/boot_id", &id);
-
-        if (r < 0)
-                return r;
-        snprintf(buf, size, "%s", id);
-        return 0;
-}
-
-/* Writes the record (atomically: a temporary file renamed). */
 static int owner_write(Scanner *s, pid_t kdamond_pid) {
-        _cleanup_free_ char *path = NULL, *tmp = NULL;
-        DamonOwner o = { .tierd_pid = getpid(), .kdamond_pid = kdamond_pid };
-        char buf[256];
-        int r;
-
-        r = boot_id(s, o.boot_id, sizeof(o.boot_id));
-        if (r >= 0)
-                r = proc_start_time(s->opts.procfs_root, o.tierd_pid, &o.tierd_start);
-        if (r >= 0)
-                r = damon_owner_format(&o, buf, sizeof(buf));
-        if (r < 0)
-                return r;
-        if (asprintf(&path, "%s/kdamond", run_dir(s)) < 0 || asprintf(&tmp, "%s/.kdamond.tmp", run_dir(s)) < 0)
-                return -ENOMEM;
-        if (mkdir(run_dir(s), 0755) < 0 && errno != EEXIST)
-                return -errno;
-        {
-                _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-                size_t len = strlen(buf);
-
-                if (fd < 0)
-                        return -errno;
-                if (write(fd, buf, len) != (ssize_t) len)
-                        return -EIO;
-        }
-        if (rename(tmp, path) < 0)
-                return -errno;
-        return 0;
+        return damon_owner_write(run_dir(s), s->opts.procfs_root, DAMON_USER_SCANNER, kdamond_pid);
 }
 
 static void owner_remove(Scanner *s) {
-        _cleanup_free_ char *path = NULL;
-
-        if (asprintf(&path, "%s/kdamond", run_dir(s)) < 0)
-                return;
-        if (unlink(path) < 0 && errno != ENOENT)
-                log_warning("cannot remove %s, ignoring: %s", path, strerror(errno));
-}
-
-/* With NR kdamonds present: whether they are one left by a dead tierd
- * (the record says so, damon_leftover_is_ours()); if so, stops and
- * removes it and returns 1. 0: someone else's (*RET_WHY says why). */
-static int leftover_remove(Scanner *s, uint64_t nr, const char **ret_why) {
-        _cleanup_free_ char *path = NULL, *text = NULL, *ops = NULL;
-        DamonOwner o;
-        DamonSeen seen = { .nr_kdamonds = nr };
-        char bid[40];
-        uint64_t start, v, lo = 0, hi = 0, nctx = 0;
-        bool on = false;
-        int r;
-
-        *ret_why = "there is no record of a kdamond of tierd's";
-        if (asprintf(&path, "%s/kdamond", run_dir(s)) < 0)
-                return -ENOMEM;
-        r = read_one_line(NULL, path, &text);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return 0;
-        if (damon_owner_parse(text, &o) < 0) {
-                *ret_why = "the record of tierd's kdamond is malformed";
-                return 0;
-        }
-        if (boot_id(s, bid, sizeof(bid)) >= 0)
-                seen.boot_id = bid;
-        seen.owner_alive = proc_start_time(s->opts.procfs_root, o.tierd_pid, &start) >= 0 && start == o.tierd_start;
-        if (kdamond_state(s, &on) >= 0)
-                seen.on = on;
-        if (on && damon_sysfs_read_u64(s->kd, "pid", &v) >= 0)
-                seen.kdamond_pid = (pid_t) v;
-        seen.shape_ours = damon_sysfs_read_u64(s->kd, "contexts/nr_contexts", &nctx) >= 0 && nctx == 1 &&
-                          damon_sysfs_read_line(s->kd, "contexts/0/operations", &ops) >= 0 &&
-                          strcmp(ops, "vaddr") == 0 &&
-                          damon_sysfs_read_u64(s->kd, "contexts/0/monitoring_attrs/nr_regions/min", &lo) >= 0 &&
-                          damon_sysfs_read_u64(s->kd, "contexts/0/monitoring_attrs/nr_regions/max", &hi) >= 0 &&
-                          lo == 300 && hi == 3000;
-        if (!damon_leftover_is_ours(&o, &seen, ret_why))
-                return 0;
-        log_warning("removing the kdamond%s%.0d left by tierd %d, which ended without removing it (killed?)",
-                    seen.on ? " " : " (stopped)", seen.on ? (int) seen.kdamond_pid : 0, (int) o.tierd_pid);
-        if (seen.on) {
-                r = damon_sysfs_write("off", "%s/state", s->kd);
-                if (r < 0 && r != -EINVAL)
-                        return log_error_errno(r, "cannot stop the kdamond left by tierd %d: %m", (int) o.tierd_pid);
-        }
-        r = damon_sysfs_write("0", "%s/kdamonds/nr_kdamonds", s->admin);
-        if (r < 0)
-                return log_error_errno(r, "cannot remove the kdamond left by tierd %d (nr_kdamonds 0): %m",
-                                       (int) o.tierd_pid);
-        owner_remove(s);
-        return 1;
+        damon_owner_remove(run_dir(s));
 }
 
 /* Creates tierd's kdamond directory with one vaddr context, when nobody
@@ -672,7 +536,7 @@ static int kdamond_create(Scanner *s) {
         if (nr > 0) {
                 const char *why;
 
-                r = leftover_remove(s, nr, &why);
+                r = damon_leftover_remove(s->admin, run_dir(s), s->opts.procfs_root, nr, &why);
                 if (r < 0)
                         return r;
                 if (r == 0) {
@@ -766,94 +630,164 @@ static bool pid_alive(pid_t pid) {
         return kill(pid, 0) == 0 || errno == EPERM;
 }
 
-/* Drops the processes that have exited since the cgroup walk. */
-static void targets_prune(DamonTargets *t) {
-        size_t k = 0;
+static uint64_t now_us(void) {
+        struct timespec ts;
 
-        for (size_t i = 0; i < t->n; i++)
-                if (pid_alive(t->pids[i])) {
-                        t->pids[k] = t->pids[i];
-                        t->tenant[k++] = t->tenant[i];
-                }
-        t->n = k;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
-/* bpf: snapshots follow the new target list; a target whose index keeps
- * its process keeps its last aggregation. */
+/* Snapshots follow the processes (damon_targets_map()): a process keeps
+ * its last complete aggregation wherever it is placed; one that keeps its
+ * position also keeps its placement time, one placed anew (new, or moved)
+ * starts it now. Partial aggregations are dropped (their records are
+ * gone). */
 static int snapshots_remap(Scanner *s, const DamonTargets *next) {
+        _cleanup_free_ size_t *map = NULL;
+        uint64_t now = now_us();
         Snapshot *sn = NULL;
 
         if (next->n > 0) {
                 sn = calloc(next->n, sizeof(*sn));
-                if (!sn)
+                map = calloc(next->n, sizeof(*map));
+                if (!sn || !map) {
+                        free(sn);
                         return -ENOMEM;
-        }
-        for (size_t i = 0; i < next->n && i < s->n_snap && i < s->targets.n; i++)
-                if (s->targets.pids[i] == next->pids[i]) {
-                        sn[i] = s->snap[i];
-                        sn[i].n_building = 0; /* its records were discarded */
-                        s->snap[i] = (Snapshot) { 0 };
                 }
+                damon_targets_map(&s->targets, next, map);
+        }
+        for (size_t i = 0; i < next->n; i++) {
+                size_t o = map[i];
+
+                if (o < s->n_snap) {
+                        sn[i] = s->snap[o];
+                        sn[i].n_building = 0;
+                        s->snap[o] = (Snapshot) { 0 };
+                        if (o != i)
+                                sn[i].placed_us = now;
+                } else
+                        sn[i].placed_us = now;
+        }
         snapshots_free(s);
         s->snap = sn;
         s->n_snap = next->n;
         return 0;
 }
 
-/* Starts the kdamond (or commits a new target list to the running one).
- * Returns 0 with s->running, or 0 with no targets left (all exited), or
- * -errno. A process that exits between the walk and the write makes the
- * kernel refuse the pid (-EINVAL): retried once without the dead ones. */
-static int kdamond_apply(Scanner *s, DamonTargets *next) {
-        const char *cmd = s->running ? "commit" : "on";
+static int on_region(const struct kscan_damon_region *ev, void *userdata);
+
+/* Commits NEXT to the running kdamond. What the ring buffer holds then
+ * was aggregated under the old list: it goes into the old positions'
+ * snapshots first. 6.12 applies a commit in the kdamond at the end of the
+ * next aggregation (the sysfs write waits for it); a pid the kernel cannot
+ * find by then (a process reaped since the walk, which under churn is
+ * most commits with short-lived processes in them) fails the commit, and
+ * the failure ends the kdamond while the write still returns 0. So the
+ * state is read back: off means the commit ended it, and the caller
+ * starts it again (new regions, the same sysfs setup) rather than losing
+ * a period. */
+static int kdamond_commit(Scanner *s, const DamonTargets *next, bool *ret_ended) {
+        bool on = false;
+        int r;
+
+        *ret_ended = false;
+        if (s->kscan) {
+                r = kscan_consume(s->kscan, on_region, s);
+                if (r < 0)
+                        return log_error_errno(r, "cannot read DAMON regions from the BPF ring buffer: %m");
+        }
+        r = write_targets(s, next);
+        if (r >= 0)
+                r = damon_sysfs_write("commit", "%s/state", s->kd);
+        if (r < 0)
+                return log_error_errno(r, "cannot commit new targets to tierd's kdamond: %m");
+        r = kdamond_state(s, &on);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the state of tierd's kdamond: %m");
+        if (!on) {
+                log_debug("kdamond %d ended at the commit of %zu process(es) (one exited before the kernel "
+                          "applied it?): starting it again", (int) s->kdamond, next->n);
+                if (s->kscan && s->kdamond > 0)
+                        (void) kscan_damon_follow(s->kscan, s->kdamond, false);
+                s->running = false;
+                s->kdamond = 0;
+                *ret_ended = true;
+        }
+        return 0;
+}
+
+/* Starts the kdamond with NEXT. "on" checks the pids at once: a process
+ * that exited since the walk makes the kernel refuse the list (-EINVAL),
+ * retried without the processes gone (placed again after the old list,
+ * damon_targets_drop()). */
+static int kdamond_start(Scanner *s, DamonTargets *next) {
+        uint64_t pid;
         int r = 0;
 
-        for (int attempt = 0; attempt < 2; attempt++) {
-                if (attempt > 0)
-                        targets_prune(next);
+        for (int attempt = 0; attempt < 4; attempt++) {
+                if (attempt > 0) {
+                        r = damon_targets_drop(&s->targets, next, pid_alive);
+                        if (r < 0)
+                                return r;
+                }
                 if (next->n == 0)
                         return 0;
                 r = write_targets(s, next);
                 if (r >= 0)
-                        r = damon_sysfs_write(cmd, "%s/state", s->kd);
+                        r = damon_sysfs_write("on", "%s/state", s->kd);
                 if (r != -EINVAL)
                         break;
-                log_debug("kdamond %s refused the targets (a process exited?), retrying", cmd);
+                log_debug("the kernel refused the targets of tierd's kdamond (a process exited?), retrying");
         }
         if (r < 0)
-                return log_error_errno(r, "cannot %s tierd's kdamond: %m",
-                                       s->running ? "commit new targets to" : "start");
-        if (!s->running) {
-                uint64_t pid;
-
-                r = damon_sysfs_read_u64(s->kd, "pid", &pid);
-                if (r < 0)
-                        return log_error_errno(r, "cannot read the pid of tierd's kdamond: %m");
-                s->kdamond = (pid_t) pid;
-                s->running = true;
-                r = owner_write(s, s->kdamond);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0)
-                        log_warning_errno(r, "cannot record kdamond %d in %s/kdamond, ignoring: %m",
-                                          (int) s->kdamond, run_dir(s));
-                if (s->kscan) {
-                        r = kscan_damon_follow(s->kscan, s->kdamond, true);
-                        if (r < 0)
-                                return log_error_errno(r, "cannot add kdamond %d to the BPF filter: %m",
-                                                       (int) s->kdamond);
-                }
-                log_debug("kdamond %d started for %zu process(es): sample %llu us, aggregation %llu us",
-                          (int) s->kdamond, next->n, (unsigned long long) s->iv.sample_us,
-                          (unsigned long long) s->iv.aggr_us);
-        }
+                return log_error_errno(r, "cannot start tierd's kdamond: %m");
+        r = damon_sysfs_read_u64(s->kd, "pid", &pid);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the pid of tierd's kdamond: %m");
+        s->kdamond = (pid_t) pid;
+        s->running = true;
+        r = owner_write(s, s->kdamond);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                log_warning_errno(r, "cannot record kdamond %d in %s/kdamond, ignoring: %m", (int) s->kdamond,
+                                  run_dir(s));
         if (s->kscan) {
-                /* What the ring buffer holds belongs to the old list. */
-                (void) kscan_consume(s->kscan, discard_region, NULL);
-                r = snapshots_remap(s, next);
+                r = kscan_damon_follow(s->kscan, s->kdamond, true);
+                if (r < 0)
+                        return log_error_errno(r, "cannot add kdamond %d to the BPF filter: %m", (int) s->kdamond);
+        }
+        log_debug("kdamond %d started for %zu process(es): sample %llu us, aggregation %llu us", (int) s->kdamond,
+                  next->n, (unsigned long long) s->iv.sample_us, (unsigned long long) s->iv.aggr_us);
+        return 0;
+}
+
+/* Starts the kdamond (or commits a new target list to the running one).
+ * Returns 0 with s->running, or 0 with no targets left (all exited), or
+ * -errno. */
+static int kdamond_apply(Scanner *s, DamonTargets *next) {
+        bool ended = false;
+        int r;
+
+        if (s->running) {
+                r = kdamond_commit(s, next, &ended);
                 if (r < 0)
                         return r;
         }
+        if (!s->running) {
+                r = kdamond_start(s, next);
+                if (r < 0 || !s->running)
+                        return r;
+        }
+        /* Records still in the ring buffer were emitted while the commit
+         * was pending: aggregations of the old list, and the one the
+         * commit ended, which the kernel emits under the new positions
+         * but which holds the accesses of their old processes. */
+        if (s->kscan)
+                (void) kscan_consume(s->kscan, discard_region, NULL);
+        r = snapshots_remap(s, next);
+        if (r < 0)
+                return r;
         damon_targets_done(&s->targets);
         s->targets = *next;
         *next = (DamonTargets) { 0 };
@@ -907,6 +841,7 @@ static int classify(Scanner *s, size_t i, const DamonRegion *regions, size_t n, 
         TenantHeat *h = &out[s->targets.tenant[i]];
         size_t *alloc = &allocs[s->targets.tenant[i]];
         uint64_t period_us = s->opts.period_ms * 1000;
+        uint64_t held_us = i < s->n_snap ? now_us() - s->snap[i].placed_us : UINT64_MAX;
         int r;
 
         if (n == 0)
@@ -942,7 +877,8 @@ static int classify(Scanner *s, size_t i, const DamonRegion *regions, size_t n, 
                 const DamonRegion *reg = &regions[j];
                 size_t ns = damon_region_nr_samples(reg), nr;
                 ScanRange rr[DAMON_NODE_SAMPLES];
-                uint8_t age = damon_heat_age(reg->nr_accesses, reg->age, s->iv.aggr_us, period_us);
+                uint8_t age = damon_heat_age(reg->nr_accesses, damon_age_clamp(reg->age, held_us, s->iv.aggr_us),
+                                             s->iv.aggr_us, period_us);
 
                 nr = damon_region_ranges(reg, pid, age, status + k, ns, s->opts.topology, rr);
                 k += ns;

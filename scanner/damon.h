@@ -55,13 +55,53 @@ typedef struct DamonTargets {
 
 void damon_targets_done(DamonTargets *t);
 
-/* The next target list for the processes of TARGETS (a pid listed under
- * two tenants counts for the first): a process that stays keeps its index
- * where it can, so the kernel keeps its regions across a commit; freed
- * indexes take new processes, then the list is compacted from the end.
+/* Target positions. DAMON's commit (6.12 damon_commit_targets(), used
+ * by the sysfs "commit") pairs the running context's targets with the
+ * new list by position: target i takes the pid of new target i and keeps
+ * its regions (sysfs targets carry no initial regions, and then the
+ * running target's are kept), targets past the new count are destroyed
+ * and new ones past the old count start without regions (set up at the
+ * next ops update). So a process keeps its regions, their ages and the
+ * adaptive splits only while it keeps its position, and a process put
+ * where another was inherits that one's regions until the kdamond's next
+ * update (update_us: one period) reshapes them to its own mappings.
+ *
+ * The order therefore keeps every process that stays at its position;
+ * new processes fill the positions of exited ones first and are
+ * appended after; only when the list shrinks below a surviving process's
+ * position does it move (into a freed one). That moves exactly the
+ * survivors that must move (those at or past the new count): no other
+ * order moves fewer. Keeping the old order and appending new processes
+ * would shift every process after an exited one, i.e. under churn
+ * nearly every target at every commit. (Keeping a dead position is not
+ * possible: the kernel refuses a pid it cannot find.)
+ *
+ * damon_targets_assign(): the next list for PIDS (N distinct pids > 0,
+ * their tenants in TENANT, new ones placed in this order) after OLD;
  * *ret_changed: whether the pid list differs from OLD (a commit is due). */
+int damon_targets_assign(const DamonTargets *old, const pid_t *pids, const size_t *tenant, size_t n,
+                         DamonTargets *ret, bool *ret_changed);
+
+/* The same for the processes of TARGETS (a pid listed under two tenants
+ * counts for the first). */
 int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_t n, DamonTargets *ret,
                        bool *ret_changed);
+
+/* Replaces NEXT (a list made after OLD) by one without the processes
+ * ALIVE says have exited, placed again after OLD (not compacted: a
+ * survivor of OLD keeps its position). */
+int damon_targets_drop(const DamonTargets *old, DamonTargets *next, bool (*alive)(pid_t));
+
+/* For each target i of NEXT, the position of the same pid in OLD, or
+ * SIZE_MAX when it is new: what tierd keeps per process (the last
+ * aggregation received, since when it holds its position) follows the
+ * pid, not the position. */
+void damon_targets_map(const DamonTargets *old, const DamonTargets *next, size_t *map);
+
+/* A region's AGE (aggregations) as DAMON reports it, at most what the
+ * process can have accumulated at its position, held for HELD_US: a
+ * process placed where another was inherits that one's region ages. */
+uint32_t damon_age_clamp(uint32_t age, uint64_t held_us, uint64_t aggr_us);
 
 /* Up to this many pages of a region are looked up (move_pages status) to
  * place it on a node. */
@@ -84,12 +124,24 @@ size_t damon_region_ranges(const DamonRegion *r, pid_t pid, uint8_t age, const i
  * (SIGKILL, a crash: close() never ran) from someone else's. Written
  * before nr_kdamonds goes to 1 (kdamond_pid 0), rewritten with the
  * kdamond's pid once it runs, removed when tierd removes its kdamond. One
- * line of key=value words (damon_owner_format()). */
+ * line of key=value words (damon_owner_format()). The scanner's kdamond
+ * (damon/bpf backends, a vaddr context) and the DAMOS mover's (a paddr
+ * context with migrate schemes) share the format and the file: both use
+ * kdamonds/0, so at most one exists; "user" says whose it is, and so
+ * which context shape to expect of it. */
+typedef enum DamonUser {
+        DAMON_USER_SCANNER,     /* "scanner" (also a record without "user": written before it existed) */
+        DAMON_USER_MOVER,       /* "mover" */
+} DamonUser;
+
+const char *damon_user_name(DamonUser u);
+
 typedef struct DamonOwner {
         pid_t tierd_pid;
         uint64_t tierd_start;   /* its start time (/proc/PID/stat field 22): tells a reused pid */
         char boot_id[40];       /* /proc/sys/kernel/random/boot_id: the record is of this boot */
         pid_t kdamond_pid;      /* 0: created, not started */
+        DamonUser user;
 } DamonOwner;
 
 /* What DAMON and /proc show now, for damon_leftover_is_ours(). */
@@ -99,10 +151,11 @@ typedef struct DamonSeen {
         uint64_t nr_kdamonds;
         bool on;                /* kdamonds/0/state */
         pid_t kdamond_pid;      /* kdamonds/0/pid when on */
-        bool shape_ours;        /* kdamonds/0 has tierd's context: one, vaddr, nr_regions 300..3000 */
+        bool shape_ours;        /* kdamonds/0 has the recorded user's context: one, vaddr with nr_regions
+                                 * 300..3000 (scanner), paddr with only migrate_hot/cold schemes (mover) */
 } DamonSeen;
 
-/* "tierd_pid=P tierd_start=T boot_id=B kdamond_pid=K\n" into BUF;
+/* "tierd_pid=P tierd_start=T boot_id=B kdamond_pid=K user=U\n" into BUF;
  * -ENOBUFS when it does not fit. */
 int damon_owner_format(const DamonOwner *o, char *buf, size_t size);
 /* The reverse; -EINVAL when a word is missing, unknown or malformed. */
@@ -114,3 +167,15 @@ int damon_owner_parse(const char *s, DamonOwner *ret);
  * have died before starting it) with tierd's context shape. Anything else
  * is someone else's, left alone. *RET_WHY says why not (or "ours"). */
 bool damon_leftover_is_ours(const DamonOwner *o, const DamonSeen *seen, const char **ret_why);
+
+/* The record's files, under RUN_DIR ("/run/tierd"); PROCFS_ROOT NULL is
+ * "/proc". damon_owner_write(): this process's record (atomically
+ * replaced). damon_owner_remove(): removes it (a failure is a warning). */
+int damon_owner_write(const char *run_dir, const char *procfs_root, DamonUser user, pid_t kdamond_pid);
+void damon_owner_remove(const char *run_dir);
+/* With NR kdamonds present under ADMIN (<sysfs>/kernel/mm/damon/admin):
+ * whether they are one left by a dead tierd, scanner's or mover's (the
+ * record says so, damon_leftover_is_ours()); if so, stops and removes it
+ * and its record and returns 1. 0: someone else's (*RET_WHY says why). */
+int damon_leftover_remove(const char *admin, const char *run_dir, const char *procfs_root, uint64_t nr,
+                          const char **ret_why);

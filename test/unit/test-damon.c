@@ -263,6 +263,135 @@ static Topology *two_tiers(void) {
         return t;
 }
 
+/* A process that exited is dropped without shifting the survivors (the
+ * kernel pairs positions, damon_commit_targets()): the new process takes
+ * its position. The old retry compacted the list (12 and 13 moved down). */
+static pid_t dead_pid;
+static bool alive_but_dead_pid(pid_t p) {
+        return p != dead_pid;
+}
+START_TEST(test_targets_drop_keeps_positions) {
+        pid_t old_pids[] = { 10, 11, 12, 13 };
+        size_t old_tenant[] = { 0, 0, 1, 1 };
+        DamonTargets old = { .pids = old_pids, .tenant = old_tenant, .n = 4 }, next;
+        const pid_t a[] = { 10, 11 }, b[] = { 12, 13, 20 };
+        ScanTarget t[2] = {
+                { .cgroup_path = "t1", .pids = a, .n_pids = 2 },
+                { .cgroup_path = "t2", .pids = b, .n_pids = 3 },
+        };
+        bool changed;
+
+        ck_assert_int_eq(damon_targets_next(&old, t, 2, &next, &changed), 0);
+        ck_assert(changed);
+        ck_assert_uint_eq(next.n, 5);
+        ck_assert_int_eq(next.pids[4], 20); /* appended */
+        dead_pid = 11;
+        ck_assert_int_eq(damon_targets_drop(&old, &next, alive_but_dead_pid), 0);
+        ck_assert_uint_eq(next.n, 4);
+        ck_assert_int_eq(next.pids[0], 10);
+        ck_assert_int_eq(next.pids[1], 20); /* the freed position */
+        ck_assert_int_eq(next.pids[2], 12);
+        ck_assert_int_eq(next.pids[3], 13);
+        ck_assert_uint_eq(next.tenant[1], 1);
+        ck_assert_uint_eq(next.tenant[2], 1);
+        damon_targets_done(&next);
+}
+END_TEST
+/* Per-process state follows the pid: 11 moved from position 1 to 2, 10
+ * stayed, 14 is new. The old remap kept a snapshot only at the same
+ * position with the same pid (position 0 here). */
+START_TEST(test_targets_map_by_pid) {
+        pid_t old_pids[] = { 10, 11, 12 };
+        pid_t new_pids[] = { 10, 14, 11 };
+        size_t tn[] = { 0, 0, 0 };
+        DamonTargets old = { .pids = old_pids, .tenant = tn, .n = 3 }, next = { .pids = new_pids, .tenant = tn, .n = 3 };
+        size_t map[3];
+
+        damon_targets_map(&old, &next, map);
+        ck_assert_uint_eq(map[0], 0);
+        ck_assert_uint_eq(map[1], SIZE_MAX);
+        ck_assert_uint_eq(map[2], 1);
+        damon_targets_map(&(DamonTargets) { 0 }, &next, map);
+        ck_assert_uint_eq(map[0], SIZE_MAX);
+}
+END_TEST
+/* Churn around long-lived processes: over many rounds of processes
+ * coming and going, a survivor moves only when the list shrank below its
+ * position, and then the number of moves is the least possible (the
+ * survivors at or past the new count). Keeping the old order and
+ * appending new processes would move every survivor after an exited one. */
+START_TEST(test_targets_churn_positions) {
+        DamonTargets cur = { 0 };
+        uint64_t rng = 0x9e3779b97f4a7c15ULL;
+        pid_t next_pid = 100;
+        unsigned moves = 0, must = 0;
+
+        for (int round = 0; round < 500; round++) {
+                pid_t live[64];
+                size_t n = 0, ten[64] = { 0 };
+                DamonTargets next;
+                bool changed;
+
+                /* the long-lived ones (pids 1-3) always; each other one
+                 * survives with probability 1/2; 0-7 new ones */
+                for (size_t i = 0; i < cur.n; i++) {
+                        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+                        if (cur.pids[i] <= 3 || (rng & 1))
+                                live[n++] = cur.pids[i];
+                }
+                for (pid_t p = 1; p <= 3; p++)
+                        if (round == 0)
+                                live[n++] = p;
+                rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+                for (unsigned k = rng % 8; k > 0 && n < 64; k--)
+                        live[n++] = next_pid++;
+                ck_assert_int_eq(damon_targets_assign(&cur, live, ten, n, &next, &changed), 0);
+                ck_assert_uint_eq(next.n, n);
+                for (size_t i = 0; i < cur.n; i++) {
+                        bool stays = false;
+
+                        for (size_t j = 0; j < n; j++)
+                                stays = stays || live[j] == cur.pids[i];
+                        if (!stays)
+                                continue;
+                        if (i < n) {
+                                ck_assert_msg(next.pids[i] == cur.pids[i], "round %d: pid %d left position %zu",
+                                              round, (int) cur.pids[i], i);
+                        } else {
+                                must++;
+                                moves++;
+                        }
+                }
+                /* every listed process once */
+                for (size_t j = 0; j < n; j++) {
+                        unsigned seen = 0;
+
+                        for (size_t i = 0; i < next.n; i++)
+                                seen += next.pids[i] == live[j];
+                        ck_assert_uint_eq(seen, 1);
+                }
+                damon_targets_done(&cur);
+                cur = next;
+        }
+        ck_assert_uint_eq(moves, must);
+        /* the long-lived ones kept the positions they got in round 0 */
+        ck_assert_int_eq(cur.pids[0], 1);
+        ck_assert_int_eq(cur.pids[1], 2);
+        ck_assert_int_eq(cur.pids[2], 3);
+        damon_targets_done(&cur);
+}
+END_TEST
+START_TEST(test_age_clamp) {
+        /* 500 ms aggregations: a process placed 1.2 s ago has seen 2 end,
+         * its regions are at most 1 aggregation old */
+        ck_assert_uint_eq(damon_age_clamp(40, 1200000, 500000), 1);
+        ck_assert_uint_eq(damon_age_clamp(0, 1200000, 500000), 0);
+        ck_assert_uint_eq(damon_age_clamp(40, 100000, 500000), 0);
+        ck_assert_uint_eq(damon_age_clamp(40, 60000000, 500000), 40);
+        ck_assert_uint_eq(damon_age_clamp(7, UINT64_MAX, 500000), 7);
+        ck_assert_uint_eq(damon_age_clamp(7, 0, 0), 7);
+}
+END_TEST
 START_TEST(test_samples_spread) {
         DamonRegion r = { .start = 0x100000, .end = 0x100000 + 64 * 4096 };
         DamonRegion small = { .start = 0x1000, .end = 0x4000 };
@@ -360,12 +489,23 @@ START_TEST(test_owner_round_trip) {
         DamonOwner o;
 
         ck_assert_int_eq(damon_owner_format(&OWNER, buf, sizeof(buf)), 0);
-        ck_assert_str_eq(buf, "tierd_pid=321 tierd_start=4567 boot_id=0a1b-2c kdamond_pid=99\n");
+        ck_assert_str_eq(buf, "tierd_pid=321 tierd_start=4567 boot_id=0a1b-2c kdamond_pid=99 user=scanner\n");
         ck_assert_int_eq(damon_owner_parse(buf, &o), 0);
         ck_assert_int_eq(o.tierd_pid, 321);
         ck_assert_uint_eq(o.tierd_start, 4567);
         ck_assert_str_eq(o.boot_id, "0a1b-2c");
         ck_assert_int_eq(o.kdamond_pid, 99);
+        ck_assert_int_eq(o.user, DAMON_USER_SCANNER);
+        /* the DAMOS mover's */
+        {
+                DamonOwner m = OWNER;
+
+                m.user = DAMON_USER_MOVER;
+                ck_assert_int_eq(damon_owner_format(&m, buf, sizeof(buf)), 0);
+                ck_assert_str_eq(buf, "tierd_pid=321 tierd_start=4567 boot_id=0a1b-2c kdamond_pid=99 user=mover\n");
+                ck_assert_int_eq(damon_owner_parse(buf, &o), 0);
+                ck_assert_int_eq(o.user, DAMON_USER_MOVER);
+        }
         /* too small a buffer is said, not truncated silently */
         ck_assert_int_eq(damon_owner_format(&OWNER, buf, 20), -ENOBUFS);
 }
@@ -382,6 +522,8 @@ START_TEST(test_owner_parse_rejects) {
                 "tierd_pid=1 tierd_start=2 boot_id= kdamond_pid=3",             /* empty value */
                 "tierd_pid=1 tierd_start=2 boot_id kdamond_pid=3",              /* no '=' */
                 "tierd_pid=1 tierd_start=2 boot_id=0123456789012345678901234567890123456789 kdamond_pid=3",
+                "tierd_pid=1 tierd_start=2 boot_id=x kdamond_pid=3 user=daemon",        /* unknown user */
+                "tierd_pid=1 tierd_start=2 boot_id=x kdamond_pid=3 user=",              /* empty user */
         };
         DamonOwner o;
 
@@ -390,6 +532,8 @@ START_TEST(test_owner_parse_rejects) {
         /* kdamond_pid 0: created, not started */
         ck_assert_int_eq(damon_owner_parse("kdamond_pid=0 boot_id=b tierd_start=0 tierd_pid=7\n", &o), 0);
         ck_assert_int_eq(o.kdamond_pid, 0);
+        /* no user: a record of a tierd before the mover had one, the scanner's */
+        ck_assert_int_eq(o.user, DAMON_USER_SCANNER);
 }
 END_TEST
 
@@ -455,6 +599,10 @@ static Suite *damon_suite(void) {
         tcase_add_test(tc, test_targets_compact_from_end);
         tcase_add_test(tc, test_targets_tenant_change_only);
         tcase_add_test(tc, test_targets_all_gone);
+        tcase_add_test(tc, test_targets_drop_keeps_positions);
+        tcase_add_test(tc, test_targets_map_by_pid);
+        tcase_add_test(tc, test_targets_churn_positions);
+        tcase_add_test(tc, test_age_clamp);
         tcase_add_test(tc, test_samples_spread);
         tcase_add_test(tc, test_ranges_one_node);
         tcase_add_test(tc, test_ranges_not_resident);

@@ -23,8 +23,9 @@ test-enforce.py).
         ("busy") is logged once for the tenant at info level; no
         error-level line
   race  processes exiting during move_pages: 64 MiB workloads in a
-        tenant with tier0.max=8M, one after another, each SIGKILLed when
-        tierd is seen inside move_pages(2) (/proc/PID/syscall), while tierd
+        tenant with tier0.max=8M (mover.batch_pages 16), one after another, each SIGKILLed when
+        tierd is seen inside move_pages(2) migrating (/proc/PID/syscall:
+        279 with a nodes array, not a status query), while tierd
         runs 12 periods (-v): tierd exits 0 after 12 periods, no
         error-level line, at least one kill landed inside move_pages and
         at least one move saw its process exit (debug line) and went on
@@ -58,6 +59,15 @@ test-enforce.py).
         another pid, its own record), demotes again (moved bytes > 0, the
         tenant's node-1 bytes grew), exits 0; after it nr_kdamonds is 0, no
         kdamond thread, no record; checksums intact
+  dkill the same for the DAMOS mover's kdamond (mover.backend damos,
+        scanner lru_gen: one tierd kdamond at a time): tierd is SIGKILLed
+        once the mover's kdamond runs and a period passed; the kill left
+        that kdamond (nr_kdamonds 1, a kdamond thread) and a record naming
+        the dead tierd with user=mover; the restarted tierd (6 periods)
+        says once that it removes the DAMOS mover's kdamond left by that
+        pid, no error line, runs its own (one, on, another pid, a record
+        naming it with user=mover), exits 0; after it nr_kdamonds 0, no
+        kdamond thread, no record
 
 usage: test-faults.py stock BUILD_DIR
 (TEST_FAULTS_DUMP=FILE also writes the guest's whole output to FILE)"""
@@ -129,12 +139,20 @@ rep $u unm unm-after
 kill $u; wait $u; rmdir $CG/unm
 
 # race: processes killed during the moves: each workload is SIGKILLed
-# when tierd is seen inside move_pages(2) (/proc/PID/syscall reads 279),
-# or after 20000 polls; the next one starts
+# when tierd is seen inside move_pages(2) migrating (/proc/PID/syscall
+# reads 279 with a nodes argument: the scanners' status queries pass
+# none, 0x0), or after 20000 polls; the next one starts
 mkdir $CG/race
 tierctl --config /nonexistent annotate race tier0.max=8M
+# 64 KiB batches: a range (DAMON region, 1-4 MiB) takes many move_pages(2)
+# calls, so the batches after a kill meet the dying process (with the
+# default 2 MiB a range is one or two calls, and whether the kill lands
+# before the last one was a matter of luck: 0 of 4 kills in two runs)
+mkdir -p /tmp/cfgr
+echo '{ "scanner": { "cpu_budget": "100%" }, "mover": { "batch_pages": 16 } }' > /tmp/cfgr/tierd.json
+chmod 644 /tmp/cfgr/tierd.json
 : > /tmp/race.out
-$T --backend bpf --periods 12 -v >> /tmp/race.out 2> /tmp/race.err &
+tierd --period 1 --json --config /tmp/cfgr/tierd.json --backend bpf --periods 12 -v >> /tmp/race.out 2> /tmp/race.err &
 a=$!
 i=0; hits=0
 while [ $(wc -l < /tmp/race.out) -lt 12 ] && [ $i -lt 100 ]; do
@@ -142,8 +160,8 @@ while [ $(wc -l < /tmp/race.out) -lt 12 ] && [ $i -lt 100 ]; do
     p=$!
     n=0
     while [ $n -lt 20000 ]; do
-        read s x < /proc/$a/syscall 2>/dev/null
-        [ "$s" = 279 ] && { hits=$((hits + 1)); break; }
+        read s x1 x2 x3 x4 x < /proc/$a/syscall 2>/dev/null
+        [ "$s" = 279 ] && [ "$x4" != 0x0 ] && { hits=$((hits + 1)); break; }
         n=$((n + 1))
     done
     kill -9 $p; wait $p 2>/dev/null; i=$((i + 1))
@@ -232,6 +250,35 @@ kd k2-after
 numa big big-numa-end
 rep $w big big-end
 kill -TERM $w; wait $w; rmdir $CG/big
+
+# dkill: kill -9 while the DAMOS mover's kdamond runs, then a restart
+mkdir -p /tmp/cfgd
+echo '{ "scanner": { "cpu_budget": "100%" }, "mover": { "backend": "damos" } }' > /tmp/cfgd/tierd.json
+chmod 644 /tmp/cfgd/tierd.json
+TD="tierd --period 1 --json --config /tmp/cfgd/tierd.json --backend lru_gen"
+start dm --size 128 --hot 0 --rate 1
+tierctl --config /nonexistent annotate dm tier0.max=16M
+: > /tmp/d1.out
+$TD > /tmp/d1.out 2> /tmp/d1.err &
+k=$!
+n=0; while ! grep -q 'DAMOS mover: kdamond' /tmp/d1.err && [ $n -lt 600 ] && kill -0 $k; do sleep 0.2; n=$((n + 1)); done
+m=$(wc -l < /tmp/d1.out)
+n=0; while [ $(wc -l < /tmp/d1.out) -le $m ] && [ $n -lt 600 ] && kill -0 $k; do sleep 0.2; n=$((n + 1)); done
+kill -9 $k
+wait $k
+echo "=== BEGIN dkill"; echo "pid $k"; echo "=== END dkill"
+out d1 137
+kd dkill-after
+: > /tmp/d2.out
+$TD --periods 6 >> /tmp/d2.out 2> /tmp/d2.err &
+k2=$!
+n=0; while [ $(wc -l < /tmp/d2.out) -lt 3 ] && [ $n -lt 600 ]; do sleep 0.2; n=$((n + 1)); done
+echo "=== BEGIN d2-pid"; echo $k2; echo "=== END d2-pid"
+kd d2-during
+wait $k2
+out d2 $?
+kd d2-after
+kill -TERM $w; wait $w; rmdir $CG/dm
 '''
 
 
@@ -441,4 +488,30 @@ t.ok(k2a.get('nr') == '0' and k2a.get('threads') == '0' and 'record' not in k2a,
      'kill: after a clean stop: nr_kdamonds 0, no kdamond thread, no record', k2a)
 r2 = parse_json(t, s.get('big-end'), 'kill: report at the end')
 t.ok(bool(r2) and r2.get('intact') is True, 'kill: checksums intact at the end', (r2 or {}).get('bad_pages'))
+
+# --- dkill: the DAMOS mover's kdamond
+dk = kdinfo(s.get('dkill'))
+da, d2d, d2a = kdinfo(s.get('dkill-after')), kdinfo(s.get('d2-during')), kdinfo(s.get('d2-after'))
+print(f'# dkill {dk}\n# after kill {da}\n# d2 during {d2d}\n# d2 after {d2a}')
+d1err = s.get('d1-err', '')
+t.ok(any('DAMOS mover: kdamond' in ln for ln in d1err.splitlines()), 'dkill: the DAMOS mover ran before the kill',
+     d1err[-2000:])
+t.ok(da.get('nr') == '1' and int(da.get('threads') or 0) >= 1 and da.get('state') == 'on',
+     'dkill: the dead tierd left the mover\'s kdamond behind (one, on)', da)
+t.ok(f'tierd_pid={dk.get("pid")} ' in da.get('record', '') and
+     f'kdamond_pid={da.get("pid")} ' in da.get('record', '') and da.get('record', '').endswith('user=mover'),
+     'dkill: its record names the dead tierd, that kdamond and user=mover', da)
+err = s.get('d2-err', '')
+t.eq((s.get('d2-rc') or '').strip(), '0', 'dkill: the restarted tierd exits 0')
+rm = [ln for ln in err.splitlines() if 'removing the kdamond' in ln]
+print('\n'.join(f'# {ln}' for ln in rm))
+t.ok(len(rm) == 1 and f'left by tierd {dk.get("pid")}' in rm[0] and 'DAMOS mover' in rm[0],
+     'dkill: the restarted tierd says once that it removes the DAMOS mover\'s kdamond the dead one left', rm)
+t.eq(errors(err), [], 'dkill: no error-level line from the restarted tierd')
+t.ok(d2d.get('nr') == '1' and d2d.get('state') == 'on' and d2d.get('pid') and d2d.get('pid') != da.get('pid'),
+     'dkill: the restarted tierd runs its own kdamond (one, on, another pid)', d2d)
+t.ok(f'tierd_pid={(s.get("d2-pid") or "").strip()} ' in d2d.get('record', '') and
+     d2d.get('record', '').endswith('user=mover'), 'dkill: the record names the restarted tierd, user=mover', d2d)
+t.ok(d2a.get('nr') == '0' and d2a.get('threads') == '0' and 'record' not in d2a,
+     'dkill: after a clean stop: nr_kdamonds 0, no kdamond thread, no record', d2a)
 t.done()
