@@ -1083,6 +1083,9 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
                                                json_object_new_uint64(res->by_reason[PLAN_REASON_OVER_MAX]));
                         json_object_object_add(pl, "contention_bytes",
                                                json_object_new_uint64(res->by_reason[PLAN_REASON_CONTENTION]));
+                        /* both halves of self-swaps (demoted + promoted) */
+                        json_object_object_add(pl, "swap_bytes",
+                                               json_object_new_uint64(res->by_reason[PLAN_REASON_SWAP]));
                         json_object_object_add(pl, "observe_only", json_object_new_boolean(res->observe_only));
                         json_object_object_add(pl, "held_demote", held_json(&res->held_demote));
                         json_object_object_add(pl, "held_promote", held_json(&res->held_promote));

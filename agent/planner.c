@@ -96,6 +96,8 @@ const char *plan_reason_to_string(PlanReason r) {
                 return "contention";
         case PLAN_REASON_PROMOTE_HOT:
                 return "promote_hot";
+        case PLAN_REASON_SWAP:
+                return "swap";
         default:
                 return "unknown";
         }
@@ -228,11 +230,12 @@ static void account(Run *run, Work *w, PlanDirection dir, PlanReason reason, int
 }
 
 /* Takes up to BYTES from the pieces matching (tier == FROM, or for
- * promotions tier > TO), in order, into moves. Returns bytes taken or
- * -ENOMEM. TO < 0: demotion, the target is the next slower tier with
- * room, per piece chunk. */
+ * promotions tier > TO), in order, into moves; with COLD_ONLY a demotion
+ * takes no age-0 piece. Returns bytes taken or -ENOMEM. TO < 0:
+ * demotion, the target is the next slower tier with room, per piece
+ * chunk. */
 static int64_t take_pieces(Run *run, Work *w, PlanDirection dir, PlanReason reason, int from, int to,
-                           uint64_t bytes) {
+                           bool cold_only, uint64_t bytes) {
         Piece *p = dir == PLAN_PROMOTE ? w->hot : w->cold;
         size_t n = dir == PLAN_PROMOTE ? w->n_hot : w->n_cold;
         uint64_t left = bytes;
@@ -240,7 +243,7 @@ static int64_t take_pieces(Run *run, Work *w, PlanDirection dir, PlanReason reas
 
         for (size_t i = 0; i < n && left > 0; i++) {
                 int src = p[i].r.tier;
-                bool match = dir == PLAN_PROMOTE ? src > to : src == from;
+                bool match = dir == PLAN_PROMOTE ? src > to : src == from && (!cold_only || p[i].r.age > 0);
 
                 while (match && left > 0 && p[i].used < p[i].r.end - p[i].r.start) {
                         int target = to;
@@ -333,7 +336,7 @@ static int demote(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes
                 return 0;
         if (w->t->byte_only)
                 return take_bytes(run, w, reason, from, bytes);
-        n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, bytes);
+        n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, false, bytes);
         return n < 0 ? (int) n : 0;
 }
 
@@ -581,11 +584,97 @@ static int plan_promote(Run *run, int d) {
                                 w->res.held_promote.headroom += short_by;
                         if (run->grant[j] == 0)
                                 continue;
-                        n = take_pieces(run, w, PLAN_PROMOTE, PLAN_REASON_PROMOTE_HOT, -1, d, run->grant[j]);
+                        n = take_pieces(run, w, PLAN_PROMOTE, PLAN_REASON_PROMOTE_HOT, -1, d, false, run->grant[j]);
                         if (n < 0)
                                 return (int) n;
                 }
         }
+        return 0;
+}
+
+/* Whether slow page H is strictly hotter than fast page C: younger, or
+ * as young and more accessed. */
+static bool hotter(const ScanRange *h, const ScanRange *c) {
+        return h->age < c->age || (h->age == c->age && h->nr_accesses > c->nr_accesses);
+}
+
+static uint64_t piece_left(const Piece *p) {
+        return p->r.end - p->r.start - p->used;
+}
+
+/* Step 4's pairing: bytes, at most LIMIT, of W's cold pieces on D
+ * (coldest first) that meet a strictly hotter piece of W's hot ones on a
+ * slower tier (hottest first), walking both lists as take_pieces() will. */
+static uint64_t swap_pairable(const Work *w, int d, uint64_t limit) {
+        size_t i = 0, j = 0;
+        uint64_t ci = 0, hj = 0, total = 0; /* bytes already paired in piece i / j */
+
+        while (total < limit) {
+                uint64_t chunk;
+
+                while (i < w->n_cold &&
+                       (w->cold[i].r.tier != d || w->cold[i].r.age == 0 || ci >= piece_left(&w->cold[i]))) {
+                        i++;
+                        ci = 0;
+                }
+                while (j < w->n_hot && (w->hot[j].r.tier <= d || hj >= piece_left(&w->hot[j]))) {
+                        j++;
+                        hj = 0;
+                }
+                if (i >= w->n_cold || j >= w->n_hot || !hotter(&w->hot[j].r, &w->cold[i].r))
+                        break;
+                chunk = min_u64(limit - total, min_u64(piece_left(&w->cold[i]) - ci, piece_left(&w->hot[j]) - hj));
+                ci += chunk;
+                hj += chunk;
+                total += chunk;
+        }
+        return total;
+}
+
+/* Takes up to BYTES off what step 2 said it held back from promotion
+ * (limit, then headroom, then contention): a swap planned them after all. */
+static void unhold_promote(PlanHeld *h, uint64_t bytes) {
+        uint64_t *f[] = { &h->limit, &h->headroom, &h->contention };
+
+        for (size_t k = 0; k < ELEMENTSOF(f) && bytes > 0; k++) {
+                uint64_t x = min_u64(bytes, *f[k]);
+
+                *f[k] -= x;
+                bytes -= x;
+        }
+}
+
+/* Step 4, for destination tier D. */
+static int plan_swap(Run *run, int d) {
+        for (size_t k = 0; k < run->n_ranks; k++)
+                for (size_t i = 0; i < run->n; i++) {
+                        Work *w = &run->w[i];
+                        uint64_t x;
+                        int64_t out, in;
+
+                        if (!w->active || w->t->byte_only || w->t->class_rank != run->ranks[k])
+                                continue;
+                        x = min_u64(bucket_avail(run, &w->pq), bucket_avail(run, &w->dq));
+                        x = min_u64(x, page_down(budget_avail(run) / 2));
+                        x = min_u64(x, slower_room(run, d));
+                        x = min_u64(x, page_down(w->cur[d])); /* it cannot give more than it has */
+                        if (x == 0)
+                                continue;
+                        x = swap_pairable(w, d, x);
+                        if (x == 0)
+                                continue;
+                        out = take_pieces(run, w, PLAN_DEMOTE, PLAN_REASON_SWAP, d, -1, true, x);
+                        if (out <= 0) {
+                                if (out < 0)
+                                        return (int) out;
+                                continue;
+                        }
+                        /* never more in than out: the tenant does not grow on D */
+                        in = take_pieces(run, w, PLAN_PROMOTE, PLAN_REASON_SWAP, -1, d, false, (uint64_t) out);
+                        if (in < 0)
+                                return (int) in;
+                        unhold_promote(&w->res.held_promote, (uint64_t) in);
+                }
         return 0;
 }
 
@@ -813,6 +902,9 @@ static int run_plan(const PlanInput *in, bool shadow, Run *run) {
         }
         for (int d = 0; d + 1 < in->n_tiers; d++) {
                 r = plan_promote(run, d);
+                if (r < 0)
+                        return r;
+                r = plan_swap(run, d);
                 if (r < 0)
                         return r;
         }

@@ -23,6 +23,18 @@
  *     accessed first, lowest class first): a higher class's hot set
  *     displaces a lower class's. Tenants of one class never demote each
  *     other: they share by weight.
+ *  4. swap: after steps 2 and 3 for D, a tenant that still has hot pages
+ *     on slower tiers (held back by its tierD.max or by D's room) and cold
+ *     (age >= 1) pages on D demotes its coldest pages of D and promotes as
+ *     many bytes of its hottest pages, pair by pair (coldest of D against
+ *     hottest from below) while the slow page is strictly hotter (younger,
+ *     or as young and more accessed): never cold for cold, never a warm
+ *     page of D. Both halves are charged to their buckets and the global
+ *     budget (2 bytes per byte swapped), the demotions need room on the
+ *     slower tiers, and the promotions never exceed what was demoted, so
+ *     the tenant's bytes on D do not grow. Classes highest first. Without
+ *     it a tenant at its limit whose hot set moved to slow pages would
+ *     keep its stale fast pages for ever.
  * Everywhere: bytes in multiples of PLAN_PAGE (ranges are split at page
  * boundaries to fit a byte budget exactly); every move is charged to the
  * tenant's bucket for its direction and to the global budget, and a plan
@@ -67,6 +79,7 @@ typedef enum PlanReason {
         PLAN_REASON_OVER_MAX,   /* above tierN.max */
         PLAN_REASON_CONTENTION, /* demoted to make room for a higher class */
         PLAN_REASON_PROMOTE_HOT,/* hot on a slower tier */
+        PLAN_REASON_SWAP,       /* self-swap: own cold pages out for own hotter pages in */
         _PLAN_REASON_MAX,
 } PlanReason;
 
@@ -167,6 +180,8 @@ typedef struct PlanHeld {
         uint64_t headroom;      /* the target tier(s) had no room */
         uint64_t contention;    /* room shared with or taken by other tenants */
 } PlanHeld;
+/* (A promotion held by limit, headroom or contention in step 2 that a swap
+ * then planned is taken off those counts: held is what the plan left.) */
 
 typedef struct PlanTenantResult {
         uint64_t cgroup_id;

@@ -146,6 +146,9 @@ def summary(res, pngs, out):
     L.append(f"- guest kernel(s): {', '.join(kernels)}")
     L.append(f"- U = {res['unit_mib']} MiB hot set; {res['duration_s']} s per scenario, a sample every "
              f"{res['sample_s']} s (plus the time a sample takes)")
+    if res.get('tierd_config'):
+        L.append(f"- tierd's configuration (tierd-* contenders, `--period 1`): "
+                 f"`{json.dumps(res['tierd_config'], separators=(', ', ': '))}`")
     for b in res['boots']:
         L.append(f"- boot: {b['kernel']} kernel, numa_balancing {b['numa_balancing_at_boot']} at boot, "
                  f"status {b['status']}: {', '.join(b['contenders'])}")

@@ -164,18 +164,26 @@ START_TEST(test_plan_all_tenants_over_limit) {
         in.tenants = t;
         in.n_tenants = 3;
         ck_assert_int_eq(plan_compute(&in, &p), 0);
-        ck_assert_uint_eq(p.tenants[0].demote_bytes, 40 * P);
+        /* the first one, at its limit after the demotion, then swaps 8
+         * more of its cold pages for its 8 hot ones */
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 48 * P);
+        ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_OVER_MAX], 40 * P);
+        ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_SWAP], 16 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 8 * P);
         ck_assert_uint_eq(p.tenants[1].demote_bytes, 30 * P);
         ck_assert_uint_eq(p.tenants[2].demote_bytes, 20 * P);
         for (int i = 0; i < 3; i++) {
-                ck_assert_uint_eq(p.tenants[i].promote_bytes, 0);
-                ck_assert_uint_eq(p.tenants[i].n_moves, 1);
+                ck_assert_uint_eq(p.tenants[i].n_moves, i == 0 ? 3 : 1);
                 assert_move(move(&p, (size_t) i, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0,
                             (uint64_t) (40 - 10 * i));
                 ck_assert_int_eq(move(&p, (size_t) i, 0)->range.pid, 10 + i);
         }
-        ck_assert_uint_eq(p.tenants[0].held_promote.limit, 8 * P);
-        ck_assert_uint_eq(p.budget_used, 90 * P);
+        assert_move(move(&p, 0, 1), PLAN_DEMOTE, PLAN_REASON_SWAP, 0, 1, T0 + 40 * P, 8);
+        assert_move(move(&p, 0, 2), PLAN_PROMOTE, PLAN_REASON_SWAP, 1, 0, T1, 8);
+        ck_assert_uint_eq(p.tenants[1].promote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[2].promote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[0].held_promote.limit, 0);
+        ck_assert_uint_eq(p.budget_used, 106 * P);
         plan_done(&p);
 }
 END_TEST
@@ -483,9 +491,12 @@ START_TEST(test_plan_observe_and_off) {
         t[0].tier_max[0] = 70 * P;
         ck_assert_int_eq(plan_compute(&in, &p), 0);
         ck_assert(p.tenants[0].observe_only);
-        ck_assert_uint_eq(p.tenants[0].demote_bytes, 30 * P);
-        ck_assert_uint_eq(p.tenants[0].promote_bytes, 0);
-        ck_assert_uint_eq(p.tenants[0].held_promote.limit, 40 * P);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 40 * P);
+        ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_OVER_MAX], 30 * P);
+        /* then at its limit: its 10 cold pages left go for 10 hot ones */
+        ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_SWAP], 20 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 10 * P);
+        ck_assert_uint_eq(p.tenants[0].held_promote.limit, 30 * P);
         ck_assert_int_eq(move(&p, 0, 0)->direction, PLAN_DEMOTE);
         ck_assert_uint_eq(p.budget_used, 40 * P);
         plan_done(&p);
@@ -925,6 +936,243 @@ START_TEST(test_plan_node_choice_and_bad_input) {
 }
 END_TEST
 
+/* ---- step 4: the self-swap ---------------------------------------------- */
+
+/* A tenant at tier0.max = 100 pages (all of them on tier 0), COLD on tier 0
+ * and HOT on tier 1. */
+static void swap_setup(PlanInput *in, PlanTenant *t, TenantHeat *h) {
+        input_init(in, 2);
+        tenant_init(t, 1, 1, 100, h);
+        t->current[0] = 100 * P;
+        t->current[1] = 50 * P;
+        t->tier_max[0] = 100 * P;
+        in->tenants = t;
+        in->n_tenants = 1;
+}
+
+START_TEST(test_plan_swap_at_limit) {
+        /* the hot set moved: 20 hot pages on tier 1 (the more accessed
+         * ones first), 30 cold ones on tier 0 (the oldest first) */
+        ScanRange cold[] = { R(0, 9, 7, T0, 12), R(0, 2, 7, T0 + 0x100000, 18) };
+        ScanRange hot[] = { R(1, 0, 7, T1 + 0x100000, 5), R(1, 0, 7, T1, 15) };
+        TenantHeat h = { .cold = cold, .n_cold = 2, .hot = hot, .n_hot = 2 };
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        hot[0].nr_accesses = 9;
+        swap_setup(&in, &t, &h);
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 20 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 20 * P);
+        ck_assert_uint_eq(p.tenants[0].reasons, 1u << PLAN_REASON_SWAP);
+        ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_SWAP], 40 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 4);
+        /* demotions first: the oldest cold pages, then the next */
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_SWAP, 0, 1, T0, 12);
+        assert_move(move(&p, 0, 1), PLAN_DEMOTE, PLAN_REASON_SWAP, 0, 1, T0 + 0x100000, 8);
+        /* the most accessed hot pages first */
+        assert_move(move(&p, 0, 2), PLAN_PROMOTE, PLAN_REASON_SWAP, 1, 0, T1 + 0x100000, 5);
+        assert_move(move(&p, 0, 3), PLAN_PROMOTE, PLAN_REASON_SWAP, 1, 0, T1, 15);
+        /* what the plan left held: nothing (the swap took what the limit held) */
+        ck_assert(held_zero(&p.tenants[0].held_promote));
+        ck_assert_uint_eq(p.room_after[0], p.room_before[0]);
+        ck_assert_uint_eq(p.budget_used, 40 * P);
+        plan_done(&p);
+
+        /* within one page of its limit: one page promoted, then the rest swapped */
+        t.current[0] = 99 * P;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_PROMOTE_HOT], 1 * P);
+        ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_SWAP], 38 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 20 * P);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 19 * P);
+        plan_done(&p);
+
+        /* no limit, but no room on tier 0: the same swap */
+        t.current[0] = 100 * P;
+        t.tier_max[0] = NONE;
+        in.tiers[0].free = 0;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_SWAP], 40 * P);
+        ck_assert_uint_eq(p.tenants[0].held_promote.headroom, 0);
+        ck_assert_uint_eq(p.room_after[0], 0);
+        plan_done(&p);
+
+        /* nor room on tier 1 for the demotions: nothing */
+        in.tiers[1].free = 0;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 0);
+        ck_assert_uint_eq(p.tenants[0].held_promote.headroom, 20 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_swap_bounded_by_smaller_quota_and_budget) {
+        ScanRange cold[] = { R(0, 9, 7, T0, 30) };
+        ScanRange hot[] = { R(1, 0, 7, T1, 20) };
+        TenantHeat h = { .cold = cold, .n_cold = 1, .hot = hot, .n_hot = 1 };
+        TokenBucket pq, dq, budget;
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        /* promotion quota 5 pages, demotion 12: 5 each way */
+        swap_setup(&in, &t, &h);
+        token_bucket_init(&pq, P, 5 * P, in.now_ms);
+        token_bucket_init(&dq, P, 12 * P, in.now_ms);
+        t.promote_quota = &pq;
+        t.demote_quota = &dq;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 5 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 5 * P);
+        ck_assert_uint_eq(pq.tokens, 0);
+        ck_assert_uint_eq(dq.tokens, 7 * P);
+        plan_done(&p);
+
+        /* the other way round: demotion 3, promotion 12 */
+        token_bucket_init(&pq, P, 12 * P, in.now_ms);
+        token_bucket_init(&dq, P, 3 * P, in.now_ms);
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 3 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 3 * P);
+        ck_assert_uint_eq(pq.tokens, 9 * P);
+        ck_assert_uint_eq(dq.tokens, 0);
+        plan_done(&p);
+
+        /* a global budget of 9 pages: 4 each way (each swapped page costs 2) */
+        t.promote_quota = NULL;
+        t.demote_quota = NULL;
+        token_bucket_init(&budget, P, 9 * P, in.now_ms);
+        in.budget = &budget;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 4 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 4 * P);
+        ck_assert_uint_eq(p.budget_used, 8 * P);
+        ck_assert_uint_eq(budget.tokens, 1 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_swap_only_hotter_for_colder) {
+        ScanRange hot[] = { R(1, 0, 7, T1, 20) };
+        ScanRange warm[] = { R(0, 0, 7, T0, 30) };
+        TenantHeat h = { .warm = warm, .n_warm = 1, .hot = hot, .n_hot = 1 };
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        /* no cold page on tier 0, only pages accessed as much as the slow
+         * ones: they stay, nothing moves */
+        swap_setup(&in, &t, &h);
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 0);
+        ck_assert_uint_eq(p.tenants[0].held_promote.limit, 20 * P);
+        plan_done(&p);
+
+        /* even hotter slow pages never displace accessed ones */
+        hot[0].nr_accesses = 50;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 0);
+        plan_done(&p);
+
+        /* cold for cold: slow "hot" candidates as old as the fast cold
+         * ones are not swapped; pairing stops at the first pair that is
+         * not strictly hotter (hot age 0 against cold age 4: yes; hot age
+         * 4 against cold age 4: no) */
+        {
+                ScanRange cold2[] = { R(0, 4, 7, T0, 10), R(0, 4, 7, T0 + 0x100000, 10) };
+                ScanRange hot2[] = { R(1, 0, 7, T1, 6), R(1, 4, 7, T1 + 0x100000, 10) };
+                TenantHeat h2 = { .cold = cold2, .n_cold = 2, .hot = hot2, .n_hot = 2, .warm = warm, .n_warm = 1 };
+
+                t.heat = &h2;
+                ck_assert_int_eq(plan_compute(&in, &p), 0);
+                ck_assert_uint_eq(p.tenants[0].demote_bytes, 6 * P);
+                ck_assert_uint_eq(p.tenants[0].promote_bytes, 6 * P);
+                assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_SWAP, 0, 1, T0, 6);
+                assert_move(move(&p, 0, 1), PLAN_PROMOTE, PLAN_REASON_SWAP, 1, 0, T1, 6);
+                plan_done(&p);
+
+                /* same age, the slow one no more accessed: nothing */
+                hot2[0].age = 4;
+                hot2[0].nr_accesses = 0;
+                ck_assert_int_eq(plan_compute(&in, &p), 0);
+                ck_assert_uint_eq(p.tenants[0].n_moves, 0);
+                plan_done(&p);
+        }
+}
+END_TEST
+
+START_TEST(test_plan_swap_hysteresis) {
+        HysteresisEntry storage[4];
+        HysteresisTable tab;
+        ScanRange promoted = R(0, 0, 7, T0, 8); /* promoted at 1000: the oldest cold pages */
+        ScanRange demoted = R(1, 0, 7, T1, 4);  /* demoted at 1000: the hottest slow pages */
+        ScanRange cold[] = { R(0, 9, 7, T0, 8), R(0, 3, 7, T0 + 0x100000, 30) };
+        ScanRange hot[] = { R(1, 0, 7, T1, 4), R(1, 0, 7, T1 + 0x100000, 16) };
+        TenantHeat h = { .cold = cold, .n_cold = 2, .hot = hot, .n_hot = 2 };
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        hysteresis_init(&tab, storage, ELEMENTSOF(storage));
+        hysteresis_record(&tab, &promoted, PLAN_PROMOTE, 1000, 5000);
+        hysteresis_record(&tab, &demoted, PLAN_DEMOTE, 1000, 5000);
+        swap_setup(&in, &t, &h);
+        in.now_ms = 3000;
+        in.hysteresis_ms = 5000;
+        in.hysteresis = &tab;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        /* the just-promoted pages stay, the just-demoted ones stay down */
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 16 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 16 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 2);
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_SWAP, 0, 1, T0 + 0x100000, 16);
+        assert_move(move(&p, 0, 1), PLAN_PROMOTE, PLAN_REASON_SWAP, 1, 0, T1 + 0x100000, 16);
+        ck_assert_uint_eq(p.tenants[0].held_promote.hysteresis, 4 * P);
+        plan_done(&p);
+
+        /* after the window: all 20 */
+        in.now_ms = 6000;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 20 * P);
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_SWAP, 0, 1, T0, 8);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_swap_observe) {
+        ScanRange cold[] = { R(0, 9, 7, T0, 30) };
+        ScanRange hot[] = { R(1, 0, 7, T1, 20) };
+        TenantHeat h = { .cold = cold, .n_cold = 1, .hot = hot, .n_hot = 1 };
+        TokenBucket pq, dq, budget;
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        swap_setup(&in, &t, &h);
+        t.mode = MODE_OBSERVE;
+        token_bucket_init(&pq, P, 100 * P, in.now_ms);
+        token_bucket_init(&dq, P, 100 * P, in.now_ms);
+        token_bucket_init(&budget, P, 100 * P, in.now_ms);
+        t.promote_quota = &pq;
+        t.demote_quota = &dq;
+        in.budget = &budget;
+        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        /* planned as enforcing would, marked not to be moved, nothing charged */
+        ck_assert(p.tenants[0].observe_only);
+        ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_SWAP], 40 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 2);
+        ck_assert_uint_eq(p.budget_used, 0);
+        ck_assert_uint_eq(pq.tokens, 100 * P);
+        ck_assert_uint_eq(dq.tokens, 100 * P);
+        ck_assert_uint_eq(budget.tokens, 100 * P);
+        ck_assert_uint_eq(p.room_after[0], p.room_before[0]);
+        ck_assert_uint_eq(p.room_after[1], p.room_before[1]);
+        plan_done(&p);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("planner");
         TCase *tc = tcase_create("plan");
@@ -948,6 +1196,11 @@ int main(void) {
         tcase_add_test(tc, test_plan_contention_displaces_lower_class_hot_set);
         tcase_add_test(tc, test_plan_over_max_below_hot_set);
         tcase_add_test(tc, test_plan_node_choice_and_bad_input);
+        tcase_add_test(tc, test_plan_swap_at_limit);
+        tcase_add_test(tc, test_plan_swap_bounded_by_smaller_quota_and_budget);
+        tcase_add_test(tc, test_plan_swap_only_hotter_for_colder);
+        tcase_add_test(tc, test_plan_swap_hysteresis);
+        tcase_add_test(tc, test_plan_swap_observe);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }
