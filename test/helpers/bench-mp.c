@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "page-counts.h"
+
 #define PAGE 4096UL
 #define MIB (1024UL * 1024UL)
 
@@ -174,27 +176,6 @@ static int micro(unsigned long size, int fast, int slow) {
         return fflush(stdout) == 0 ? 0 : 1;
 }
 
-#define MAX_NODES 64
-
-typedef struct Counts {
-        unsigned long node[MAX_NODES];
-        unsigned long absent, error;
-} Counts;
-
-static json_object *counts_json(const Counts *c) {
-        json_object *o = json_object_new_object();
-        char key[16];
-
-        for (int i = 0; i < MAX_NODES; i++)
-                if (c->node[i]) {
-                        snprintf(key, sizeof(key), "%d", i);
-                        json_object_object_add(o, key, json_object_new_uint64(c->node[i]));
-                }
-        json_object_object_add(o, "absent", json_object_new_uint64(c->absent));
-        json_object_object_add(o, "error", json_object_new_uint64(c->error));
-        return o;
-}
-
 static int u64_field(json_object *o, const char *key, uint64_t *ret) {
         json_object *v;
 
@@ -209,7 +190,7 @@ static int where(long pid, const char *path, unsigned long phase) {
         uint64_t base, size, start, end, npages, hot_first, hot_pages, h;
         void **pages;
         int *status;
-        Counts hc = { 0 }, cc = { 0 };
+        PageCounts hc = { 0 }, cc = { 0 };
 
         if (!rep) {
                 fprintf(stderr, "bench-mp: cannot read the workload report %s: %s\n", path, json_util_get_last_err());
@@ -253,14 +234,8 @@ static int where(long pid, const char *path, unsigned long phase) {
                 for (uint64_t j = 0; j < k; j++) {
                         uint64_t p = i + j;
                         bool is_hot = (p + npages - h) % npages < hot_pages;
-                        Counts *c = is_hot ? &hc : &cc;
 
-                        if (status[j] >= 0 && status[j] < MAX_NODES)
-                                c->node[status[j]]++;
-                        else if (status[j] == -ENOENT)
-                                c->absent++;
-                        else
-                                c->error++;
+                        page_counts_add(is_hot ? &hc : &cc, status[j]);
                 }
         }
         out = json_object_new_object();
@@ -281,8 +256,8 @@ static int where(long pid, const char *path, unsigned long phase) {
         json_object_object_add(out, "pid", json_object_new_int64(pid));
         json_object_object_add(out, "phase", json_object_new_uint64(phase));
         json_object_object_add(out, "hot", ranges);
-        json_object_object_add(out, "hot_pages_by_node", counts_json(&hc));
-        json_object_object_add(out, "cold_pages_by_node", counts_json(&cc));
+        json_object_object_add(out, "hot_pages_by_node", page_counts_json(&hc));
+        json_object_object_add(out, "cold_pages_by_node", page_counts_json(&cc));
         puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
         json_object_put(out);
         free(pages);

@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "page-counts.h"
+
 #define PAGE 4096UL
 #define MIB (1024UL * 1024UL)
 #define MAX_NODES 64
@@ -57,12 +59,7 @@ static uint64_t pattern(uint64_t page, uint64_t word) {
         return x ^ (x >> 29);
 }
 
-typedef struct Counts {
-        uint64_t node[MAX_NODES];
-        uint64_t absent, other_error;
-} Counts;
-
-static void where(char *base, uint64_t first, uint64_t n, Counts *c) {
+static void where(char *base, uint64_t first, uint64_t n, PageCounts *c) {
         void *pages[1024];
         int status[1024];
 
@@ -72,32 +69,12 @@ static void where(char *base, uint64_t first, uint64_t n, Counts *c) {
                 for (uint64_t j = 0; j < k; j++)
                         pages[j] = base + (first + i + j) * PAGE;
                 if (move_pages(0, (unsigned long) k, pages, NULL, status, 0) < 0) {
-                        c->other_error += k;
+                        c->error += k;
                         continue;
                 }
-                for (uint64_t j = 0; j < k; j++) {
-                        if (status[j] >= 0 && status[j] < MAX_NODES)
-                                c->node[status[j]]++;
-                        else if (status[j] == -ENOENT)
-                                c->absent++;
-                        else
-                                c->other_error++;
-                }
+                for (uint64_t j = 0; j < k; j++)
+                        page_counts_add(c, status[j]);
         }
-}
-
-static json_object *counts_json(const Counts *c) {
-        json_object *o = json_object_new_object();
-        char key[16];
-
-        for (int i = 0; i < MAX_NODES; i++)
-                if (c->node[i]) {
-                        snprintf(key, sizeof(key), "%d", i);
-                        json_object_object_add(o, key, json_object_new_uint64(c->node[i]));
-                }
-        json_object_object_add(o, "absent", json_object_new_uint64(c->absent));
-        json_object_object_add(o, "error", json_object_new_uint64(c->other_error));
-        return o;
 }
 
 static char *reserve_base;
@@ -106,7 +83,7 @@ static uint64_t reserve_bytes;
 static int report(const char *path, char *base, uint64_t npages, uint64_t hot_first, uint64_t hot_pages,
                   unsigned phase) {
         json_object *o = json_object_new_object(), *ranges = json_object_new_array(), *r;
-        Counts hot = { 0 }, cold = { 0 };
+        PageCounts hot = { 0 }, cold = { 0 };
         uint64_t bad = 0, hot_end = hot_first + hot_pages;
 
         for (uint64_t p = 0; p < npages; p++) {
@@ -142,8 +119,8 @@ static int report(const char *path, char *base, uint64_t npages, uint64_t hot_fi
         json_object_object_add(o, "size_bytes", json_object_new_uint64(npages * PAGE));
         json_object_object_add(o, "phase", json_object_new_int((int) phase));
         json_object_object_add(o, "hot", ranges);
-        json_object_object_add(o, "hot_pages_by_node", counts_json(&hot));
-        json_object_object_add(o, "cold_pages_by_node", counts_json(&cold));
+        json_object_object_add(o, "hot_pages_by_node", page_counts_json(&hot));
+        json_object_object_add(o, "cold_pages_by_node", page_counts_json(&cold));
         json_object_object_add(o, "intact", json_object_new_boolean(bad == 0));
         json_object_object_add(o, "bad_pages", json_object_new_uint64(bad));
         if (reserve_bytes) {
