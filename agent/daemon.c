@@ -81,6 +81,11 @@ typedef struct TenantState {
         uint64_t promoted, demoted, failed; /* bytes, since start */
         uint64_t errors;        /* failed mover calls, since start */
         unsigned said_failures; /* move_failure_note(): reasons already logged, 1 << MoveOutcome */
+        /* this period: bytes the self-swap's demotions really moved, so
+         * what its promotions may bring in (the plan pairs them byte for
+         * byte; a demotion that moves less must not let the tenant grow
+         * on the fast tier, into its headroom) */
+        uint64_t swap_out;
 } TenantState;
 
 typedef enum MoverBackend {
@@ -248,6 +253,13 @@ typedef struct Period {
         int n_tiers;
         Plan plan;
         bool planned;
+        /* The moves of this period: bytes demotions really moved out of
+         * each tier, then what promotions may still bring into it. The plan
+         * counts a planned demotion's room for the promotions it admits; a
+         * demotion that moves less (pinned, absent pages) must not let the
+         * promotions fill the tier into its headroom. */
+        uint64_t tier_out[PLAN_MAX_TIERS];
+        uint64_t tier_in_left[PLAN_MAX_TIERS];
 } Period;
 
 static void period_done(Period *p) {
@@ -487,14 +499,19 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
         Moved m = { 0 };
         int r;
 
+        if (direction == PLAN_DEMOTE)
+                st->swap_out = 0;
         if (direction == PLAN_DEMOTE && a->mover == MOVER_RECLAIM) {
                 /* every demotion of the tenant as one byte amount */
-                uint64_t want = 0, moved = 0;
+                uint64_t want = 0, moved = 0, swap_want = 0;
                 ReclaimResult rr;
 
                 for (size_t i = 0; i < res->n_moves; i++)
-                        if (res->moves[i].direction == PLAN_DEMOTE)
+                        if (res->moves[i].direction == PLAN_DEMOTE) {
                                 want += res->moves[i].bytes;
+                                if (res->moves[i].reason == PLAN_REASON_SWAP)
+                                        swap_want += res->moves[i].bytes;
+                        }
                 if (want == 0)
                         return 0;
                 r = mover_reclaim(a->probe->cgroup_mount, res->path, want, a->sysfs_root, &rr);
@@ -511,6 +528,16 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
                         m.failed = want - moved;
                 }
                 m.demoted = moved;
+                /* the swap's share of what moved, and each tier's, in
+                 * proportion to what was asked */
+                st->swap_out = (uint64_t) ((double) moved * (double) swap_want / (double) want);
+                for (size_t i = 0; i < res->n_moves; i++) {
+                        const PlanMove *mv = &res->moves[i];
+
+                        if (mv->direction == PLAN_DEMOTE && mv->from_tier >= 0 && mv->from_tier < p->n_tiers)
+                                p->tier_out[mv->from_tier] +=
+                                        (uint64_t) ((double) moved * (double) mv->bytes / (double) want);
+                }
                 st->demoted += m.demoted;
                 st->failed += m.failed;
                 ret->demoted += m.demoted;
@@ -521,11 +548,25 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
         for (size_t i = 0; i < res->n_moves; i++) {
                 const PlanMove *mv = &res->moves[i];
                 bool demote = mv->direction == PLAN_DEMOTE;
-                uint64_t moved = 0;
+                bool swap_in = !demote && mv->reason == PLAN_REASON_SWAP;
+                bool tier_known = !demote && mv->to_tier >= 0 && mv->to_tier < p->n_tiers;
+                uint64_t moved = 0, cap = mv->bytes;
 
                 if (mv->direction != direction)
                         continue;
-                if (!mv->has_range && a->mover == MOVER_MOVE_PAGES) {
+                if (swap_in && st->swap_out < cap)
+                        cap = st->swap_out;
+                if (tier_known && p->tier_in_left[mv->to_tier] < cap)
+                        cap = p->tier_in_left[mv->to_tier];
+                if (!demote && cap == 0) {
+                        log_debug("%s: promotion of %" PRIu64 " bytes to tier %d skipped: %s", res->path, mv->bytes,
+                                  mv->to_tier,
+                                  swap_in && st->swap_out == 0 ? "the swap's demotions moved nothing more"
+                                                               : "demotions that failed left no room for it");
+                } else if (!mv->has_range && a->mover == MOVER_MOVE_PAGES) {
+                        log_debug("%s: swap promotion of %" PRIu64 " bytes skipped: the swap's demotions moved "
+                                  "nothing more this period", res->path, mv->bytes);
+                } else if (!mv->has_range && a->mover == MOVER_MOVE_PAGES) {
                         if (!a->warned_byte_only)
                                 log_warning("mover.backend is move_pages: byte-only demotions (%s has no addresses) "
                                             "are skipped", a->ops->name);
@@ -559,7 +600,7 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
                         MovePagesOptions o = {
                                 .node = mv->to_node,
                                 .batch = a->config->mover.batch_pages,
-                                .max_bytes = mv->bytes,
+                                .max_bytes = cap,
                                 .procfs_root = a->procfs_root,
                         };
                         MovePagesResult mr;
@@ -602,6 +643,16 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
                                   (int) mv->range.pid, mv->range.start, mv->range.end, mv->to_node,
                                   plan_reason_to_string((PlanReason) mv->reason), moved, mv->bytes);
                 }
+                if (demote && mv->reason == PLAN_REASON_SWAP)
+                        st->swap_out += moved;
+                else if (swap_in)
+                        st->swap_out -= moved < st->swap_out ? moved : st->swap_out;
+                if (demote && mv->from_tier >= 0 && mv->from_tier < p->n_tiers)
+                        p->tier_out[mv->from_tier] += moved;
+                else if (tier_known)
+                        p->tier_in_left[mv->to_tier] -= moved < p->tier_in_left[mv->to_tier]
+                                                                ? moved
+                                                                : p->tier_in_left[mv->to_tier];
                 if (moved < mv->bytes) {
                         quota_refund(demote ? &st->demote : &st->promote, &a->budget, mv->bytes - moved);
                         m.failed += mv->bytes - moved;
@@ -647,6 +698,26 @@ static int plan_move(Agent *a, Period *p, Moved *ret) {
                 for (; j > 0 && p->plan_tenants[order[j - 1]].class_rank > p->plan_tenants[k].class_rank; j--)
                         order[j] = order[j - 1];
                 order[j] = k;
+        }
+        /* what the promotions may bring into each tier: all the plan asks
+         * if its demotions moved (the plan's room), else less, taken from
+         * the last promotions (the lowest classes: order is by rank) */
+        for (int d = 0; d < p->n_tiers; d++) {
+                uint64_t planned = 0, room;
+
+                for (size_t i = 0; i < n; i++) {
+                        const PlanTenantResult *res = &p->plan.tenants[order[i]];
+
+                        for (size_t j = 0; j < res->n_moves; j++)
+                                if (res->moves[j].direction == PLAN_PROMOTE && res->moves[j].to_tier == d)
+                                        planned += res->moves[j].bytes;
+                }
+                room = p->tiers[d].free > p->tiers[d].headroom ? p->tiers[d].free - p->tiers[d].headroom : 0;
+                p->tier_in_left[d] = planned < room + p->tier_out[d] ? planned : room + p->tier_out[d];
+                if (p->tier_in_left[d] < planned)
+                        log_debug("tier %d: promotions cut from %" PRIu64 " to %" PRIu64 " bytes: the demotions "
+                                  "moved %" PRIu64 " bytes out, the room was %" PRIu64, d, planned,
+                                  p->tier_in_left[d], p->tier_out[d], room);
         }
         for (size_t i = 0; i < n; i++) {
                 r = tenant_move(a, p, order[i], PLAN_PROMOTE, &ret[order[i]]);

@@ -4,7 +4,8 @@
 under TCG on a loaded host, took over 8 s), so that the harness does not rot. Checks that
 it exits 0 and that its results carry every measure for every contender and
 scenario, that every contender was really active (kernel-nb: NUMA hint
-faults and promotions in the promote scenario's measured window;
+faults and promotions in a measured window that starts with the hot set on
+node 1, numa_balancing 2 in each;
 kernel-damos: scheme regions applied; tierd: periods run, exit 0), that
 tierd with the damon and bpf backends follows the phase scenario's new hot
 set (the planner's self-swap),
@@ -90,15 +91,21 @@ try:
         # the contender was active at least where it had something to move
         pro = sc.get('promote', {})
         if c == 'kernel-nb':
-            # active in the measured window itself (the counters are its
-            # deltas): hint faults and promotions where the hot set starts
-            # on node 1
-            kn = pro.get('kernel_nb') or {}
-            t.ok(kn.get('numa_balancing_in_window') == 2 and kn.get('numa_hint_faults', 0) > 0 and
-                 kn.get('pgpromote_success', 0) > 0,
-                 f'{c}: NUMA balancing active in the promote window (numa_balancing '
-                 f'{kn.get("numa_balancing_in_window")}, {kn.get("numa_hint_faults")} hint faults, '
-                 f'{kn.get("pgpromote_success")} pages promoted)', kn)
+            # active in the measured windows themselves (the counters are
+            # their deltas): numa_balancing 2 in every window, and hint
+            # faults and promotions in at least one of the windows whose
+            # hot set starts on node 1. Not in each: one CI run's promote
+            # window (20 s, numa_balancing set from 0 to 2 at its start)
+            # saw no PTE update at all while phase and contend did, the
+            # kernel behaviour the issue describes; the summary marks such
+            # a window inactive.
+            kns = {s: sc.get(s, {}).get('kernel_nb') or {} for s in ('promote', 'phase', 'contend')}
+            t.ok(all(kn.get('numa_balancing_in_window') == 2 for kn in kns.values()),
+                 f'{c}: numa_balancing 2 in every measured window', kns)
+            act = [s for s, kn in kns.items() if kn.get('numa_hint_faults', 0) > 0 and kn.get('pgpromote_success', 0) > 0]
+            t.ok(len(act) > 0, f'{c}: NUMA balancing active (hint faults and promotions) in {", ".join(act) or "no"} '
+                 f'window(s): ' + '; '.join(f'{s} {kn.get("numa_hint_faults")} faults, {kn.get("pgpromote_success")} '
+                                            f'promoted' for s, kn in kns.items()), kns)
         elif c == 'kernel-damos':
             na = sum(d['nr_applied'] for x in sc.values() for d in x.get('damos') or [])
             t.ok(na > 0, f'{c}: the DAMOS schemes were applied ({na} regions over the scenarios)')

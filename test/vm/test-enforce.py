@@ -36,7 +36,7 @@ of periods, and the tenants would be planned on partial heat):
             are above the 16 MiB rule): both hot sets (224 MiB) cannot fit.
             Within 10 periods latency has >= 95% of its hot set on node 0;
             batch has what is left: its hot bytes on node 0 <= the room left
-            by latency + 16 MiB, and > 0; node 0 keeps >= headroom - 4 MiB
+            by latency + 16 MiB, and > 0; node 0 keeps >= headroom - 6 MiB
             free; no move_pages call failed with ENOMEM (with the old fixed
             16 MiB headroom the kernel refused the last promotions every
             period: the planner filled node 0 below its watermarks)
@@ -551,7 +551,13 @@ if lines and bb and dl and db and fb and fa:
     got = (hot_on(db, 0) + cold_on(db, 0)) * PAGE
     t.ok(0 < got <= left + 16 * MIB, f'dis: batch keeps {got / MIB:.1f} MiB on node 0, what is left '
          f'({left / MIB:.1f} MiB + 16 MiB)', db['hot_pages_by_node'])
-    t.ok(fa >= head - 4 * MIB, f'dis: node 0 keeps {fa / MIB:.1f} MiB free (>= headroom {head / MIB:.1f} MiB - 4 MiB)')
+    # the slack: the kernel's own allocations while the periods run and
+    # the free memory the plan saw at its period's start (measured: 4.4
+    # MiB under the headroom on idle, 4.7 on stock in a CI run when the
+    # agent let promotions use the room of demotions that then failed,
+    # fixed since; agent/daemon.c tier_in_left); 6 MiB still fails a
+    # planner or mover that fills the headroom
+    t.ok(fa >= head - 6 * MIB, f'dis: node 0 keeps {fa / MIB:.1f} MiB free (>= headroom {head / MIB:.1f} MiB - 6 MiB)')
     t.ok(dl['intact'] and db['intact'], 'dis: workloads intact')
 
 # --- 5. observe
