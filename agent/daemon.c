@@ -564,9 +564,6 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
                                   swap_in && st->swap_out == 0 ? "the swap's demotions moved nothing more"
                                                                : "demotions that failed left no room for it");
                 } else if (!mv->has_range && a->mover == MOVER_MOVE_PAGES) {
-                        log_debug("%s: swap promotion of %" PRIu64 " bytes skipped: the swap's demotions moved "
-                                  "nothing more this period", res->path, mv->bytes);
-                } else if (!mv->has_range && a->mover == MOVER_MOVE_PAGES) {
                         if (!a->warned_byte_only)
                                 log_warning("mover.backend is move_pages: byte-only demotions (%s has no addresses) "
                                             "are skipped", a->ops->name);
