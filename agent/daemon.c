@@ -117,7 +117,8 @@ typedef struct Agent {
         sd_event *event;
         sd_event_source *timer;
         unsigned number;        /* of the next period */
-        bool armed;             /* false: the next period only arms the scanner */
+        unsigned arming;        /* periods that only scan before the first plan of this scanner */
+        unsigned worked;        /* periods planned (what --periods counts) */
         ControlServer *control;
         bool have_read_group;
         gid_t read_group;
@@ -999,7 +1000,7 @@ static void status_header(Agent *a, StatusSnapshot *s) {
         s->failed_total = a->failed;
 }
 
-/* Replaces a->status with this period's (the arming period has no plan). */
+/* Replaces a->status with this period's (an arming period has no plan). */
 static int status_build(Agent *a, const Period *p, uint64_t now, double scan_ms) {
         StatusSnapshot s = { 0 };
 
@@ -1062,7 +1063,7 @@ static int status_build(Agent *a, const Period *p, uint64_t now, double scan_ms)
         return 0;
 }
 
-/* One period; PLAN false: scan only (the arming period). */
+/* One period; PLAN false: scan only (an arming period). */
 static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_ms) {
         _cleanup_(period_done) Period p = { 0 };
         _cleanup_free_ Moved *moved = NULL;
@@ -1395,7 +1396,7 @@ static int agent_reload(Agent *a, char **ret_error) {
                                 probe_free(np);
                                 return q;
                         }
-                        a->armed = false;
+                        a->arming = a->ops->arming_periods;
                         r = set_error(&error, "scanner.backend %s: cannot open it (%s)", wanted, strerror(-r));
                         goto fail;
                 }
@@ -1410,7 +1411,7 @@ static int agent_reload(Agent *a, char **ret_error) {
                                 probe_free(np);
                                 return r;
                         }
-                        a->armed = false;
+                        a->arming = a->ops->arming_periods;
                 }
                 r = -EINVAL;
                 goto fail;
@@ -1437,7 +1438,7 @@ static int agent_reload(Agent *a, char **ret_error) {
                 a->scanner = nsc;
                 a->so = nso;
                 snprintf(a->scanner_wanted, sizeof(a->scanner_wanted), "%s", wanted);
-                a->armed = false;
+                a->arming = a->ops->arming_periods;
                 log_set_backend(a->ops->name);
         }
         if (a->probe != a->scan_probe)
@@ -1527,17 +1528,20 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
         (void) usec;
         (void) sd_event_now(a->event, CLOCK_MONOTONIC, &start);
-        r = agent_period(a, a->number, a->armed, &scan_ms);
+        r = agent_period(a, a->number, a->arming == 0, &scan_ms);
         if (r < 0) {
                 if (r == -ENOMEM) /* the only error not logged where it happens */
                         log_error("period %u: out of memory", a->number);
                 snprintf(a->last_error, sizeof(a->last_error), "period %u failed: %s", a->number, strerror(-r));
                 return sd_event_exit(a->event, 1);
         }
-        a->armed = true;
+        if (a->arming > 0)
+                a->arming--;
+        else
+                a->worked++;
         publish(a);
         notify_status(a, NULL);
-        if (a->args->periods && a->number >= a->args->periods) {
+        if (a->args->periods && a->worked >= a->args->periods) {
                 log_event(LOG_LVL_INFO, "stopping", NULL, "%u period(s) done: stopping", a->args->periods);
                 return sd_event_exit(a->event, 0);
         }
@@ -1612,6 +1616,7 @@ int daemon_run(const DaemonArgs *args) {
         r = scan_open_backend(a.probe, a.scanner_wanted, &a.so, &a.ops, &a.scanner);
         if (r < 0)
                 goto out;
+        a.arming = a.ops->arming_periods;
         log_set_backend(a.ops->name);
         r = mover_check(&a, a.probe, a.config, a.ops->name, &a.mover, &error);
         if (r < 0) {

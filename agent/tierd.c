@@ -328,8 +328,9 @@ static void usage(FILE *f) {
                 "\n"
                 "Without a command tierd runs the agent in the foreground: every period it walks the\n"
                 "cgroups, resolves their policies, samples the tenants, plans and moves pages. The first\n"
-                "period only arms the scanner. --once runs one planned period after it; --periods N, N;\n"
-                "--json prints one JSON object per period; SIGTERM or SIGINT stops it between periods.\n"
+                "period (two with damon and bpf) only arms the scanner. --once runs one planned period\n"
+                "after it; --periods N, N. --json prints one JSON object per period; SIGTERM or SIGINT\n"
+                "stops it between periods.\n"
                 "\n"
                 "commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
@@ -345,8 +346,8 @@ static void usage(FILE *f) {
                 "\n"
                 "agent options (tierd without a command):\n"
                 "  --period S        length of a period in seconds (default: scanner.period)\n"
-                "  --once            one arming period and one working period, then exit\n"
-                "  --periods N       N working periods after the arming one, then exit\n"
+                "  --once            the arming period(s) and one working period, then exit\n"
+                "  --periods N       N working periods after the arming one(s), then exit\n"
                 "  --control-socket PATH  the control socket (default: control.socket,\n"
                 "                    " CONTROL_SOCKET_DEFAULT "); '' for none\n"
                 "  --log-target T    auto (the journal when stderr is its stream), journal, stderr\n"

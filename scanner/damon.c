@@ -1125,6 +1125,7 @@ static void damon_memory(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pa
 
 const ScannerOps scanner_damon_ops = {
         .name = "damon",
+        .arming_periods = 2,
         .open = damon_open,
         .scan = damon_scan,
         .memory = damon_memory,
@@ -1133,6 +1134,7 @@ const ScannerOps scanner_damon_ops = {
 
 const ScannerOps scanner_bpf_ops = {
         .name = "bpf",
+        .arming_periods = 2,
         .open = bpf_open,
         .scan = damon_scan,
         .memory = damon_memory,

@@ -96,6 +96,13 @@ typedef struct Scanner Scanner;
 
 typedef struct ScannerOps {
         const char *name;               /* "idle_page", "damon", "bpf", "lru_gen" */
+        /* Periods the agent only scans before its first plan. 1 for a
+         * backend whose first scan sets the baseline and whose second is
+         * exact; 2 for the DAMON ones: a region idle in one aggregation
+         * may still hold hot pages DAMON's sampling missed, and it ties
+         * (age 1) with truly cold regions until those have aged a second
+         * period, so a plan after one period can demote hot pages. */
+        unsigned arming_periods;
         /* Sets the backend up (nothing is sampled yet). */
         int (*open)(const ScanOptions *opts, Scanner **ret);
         /* One period: samples the targets and fills out[i] for targets[i].

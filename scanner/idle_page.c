@@ -1695,6 +1695,7 @@ static void idle_memory(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pag
 
 const ScannerOps scanner_idle_page_ops = {
         .name = "idle_page",
+        .arming_periods = 1,
         .open = idle_open,
         .scan = idle_scan,
         .memory = idle_memory,
