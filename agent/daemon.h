@@ -20,7 +20,8 @@ typedef struct DaemonArgs {
 /* Runs the agent in the foreground on an sd-event loop; returns the
  * process exit status. The first period (two with the DAMON backends,
  * ScannerOps.arming_periods) only arms the scanner (nothing is known yet);
- * planning and moving start after it; --periods counts planned periods. SIGTERM/SIGINT
- * stop it (0), SIGHUP reloads the configuration; sd_notify READY=1 once
- * the scanner is open, STATUS= each period, STOPPING=1 on the way out. */
+ * planning and moving start after it; --periods counts planned periods.
+ * SIGTERM/SIGINT stop it (0), SIGHUP reloads the configuration; sd_notify
+ * READY=1 once the scanner is open, STATUS= each period, STOPPING=1 on the
+ * way out. */
 int daemon_run(const DaemonArgs *a);

@@ -339,37 +339,10 @@ static int kdamond_setup(DamosMover *m, const DamosTenant *tenants, size_t n) {
         if (nreg < 0)
                 return nreg;
 
-        r = damon_sysfs_read_u64(m->admin, "kdamonds/nr_kdamonds", &nr);
+        r = damon_owner_claim(m->admin, run_dir(m), o->procfs_root, DAMON_USER_MOVER, "damos: ",
+                              " (the damon/bpf scanner backend's kdamond counts too)");
         if (r < 0)
-                return log_error_errno(r, "damos: cannot read %s/kdamonds/nr_kdamonds: %m", m->admin);
-        if (nr > 0) {
-                const char *why;
-
-                /* a kdamond left by a killed tierd (its scanner's or its
-                 * mover's, per the record) is removed; anything else is
-                 * someone else's */
-                r = damon_leftover_remove(m->admin, run_dir(m), o->procfs_root, nr, &why);
-                if (r < 0)
-                        return r;
-                if (r == 0) {
-                        log_error("damos: DAMON is in use: %s/kdamonds/nr_kdamonds is %llu (not a kdamond left by "
-                                  "tierd: %s); tierd creates its own kdamond only when there is none (the damon/bpf "
-                                  "scanner backend's kdamond counts too)",
-                                  m->admin, (unsigned long long) nr, why);
-                        return -EBUSY;
-                }
-        }
-        /* the record first: a tierd killed from here on leaves a kdamond
-         * the next one can prove its own */
-        r = damon_owner_write(run_dir(m), o->procfs_root, DAMON_USER_MOVER, 0);
-        if (r == -ENOMEM)
                 return r;
-        if (r < 0)
-                log_warning_errno(r, "damos: cannot write %s/kdamond (a kdamond left by a killed tierd could not be "
-                                  "recognised and removed later), ignoring: %m", run_dir(m));
-        r = damon_sysfs_write("1", "%s/kdamonds/nr_kdamonds", m->admin);
-        if (r < 0)
-                return log_error_errno(r, "damos: cannot create a kdamond (%s/kdamonds/nr_kdamonds): %m", m->admin);
         m->created = true;
 
         r = damon_sysfs_write("1", "%s/contexts/nr_contexts", m->kd);

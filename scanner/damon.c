@@ -511,7 +511,6 @@ static void owner_remove(Scanner *s) {
  * else uses DAMON's sysfs interface. */
 static int kdamond_create(Scanner *s) {
         const char *C = "contexts/0";
-        uint64_t nr;
         int r;
 
         /* DAMON_RECLAIM and DAMON_LRU_SORT run exclusive kdamonds (not in
@@ -530,34 +529,10 @@ static int kdamond_create(Scanner *s) {
                         return -EBUSY;
                 }
         }
-        r = damon_sysfs_read_u64(s->admin, "kdamonds/nr_kdamonds", &nr);
+        r = damon_owner_claim(s->admin, run_dir(s), s->opts.procfs_root, DAMON_USER_SCANNER, "",
+                              ", and never touches other users' kdamonds");
         if (r < 0)
-                return log_error_errno(r, "cannot read %s/kdamonds/nr_kdamonds: %m", s->admin);
-        if (nr > 0) {
-                const char *why;
-
-                r = damon_leftover_remove(s->admin, run_dir(s), s->opts.procfs_root, nr, &why);
-                if (r < 0)
-                        return r;
-                if (r == 0) {
-                        log_error("DAMON is in use by someone else: %s/kdamonds/nr_kdamonds is %llu (not a kdamond "
-                                  "left by tierd: %s); tierd creates its own kdamond only when there is none, and "
-                                  "never touches other users' kdamonds",
-                                  s->admin, (unsigned long long) nr, why);
-                        return -EBUSY;
-                }
-        }
-        /* the record first: a tierd killed from here on leaves a kdamond
-         * the next one can prove its own */
-        r = owner_write(s, 0);
-        if (r == -ENOMEM)
                 return r;
-        if (r < 0)
-                log_warning_errno(r, "cannot write %s/kdamond (a kdamond left by a killed tierd could not be "
-                                  "recognised and removed later), ignoring: %m", run_dir(s));
-        r = damon_sysfs_write("1", "%s/kdamonds/nr_kdamonds", s->admin);
-        if (r < 0)
-                return log_error_errno(r, "cannot create a kdamond (%s/kdamonds/nr_kdamonds): %m", s->admin);
         s->created = true;
 
         r = damon_sysfs_write("1", "%s/contexts/nr_contexts", s->kd);

@@ -179,3 +179,10 @@ void damon_owner_remove(const char *run_dir);
  * and its record and returns 1. 0: someone else's (*RET_WHY says why). */
 int damon_leftover_remove(const char *admin, const char *run_dir, const char *procfs_root, uint64_t nr,
                           const char **ret_why);
+/* Creates kdamonds/0 for USER when DAMON's sysfs has no kdamond or only
+ * one a dead tierd left (removed first): writes the record, then
+ * nr_kdamonds 1. 0: created (the caller removes it); -EBUSY: someone
+ * else's kdamond is there. Every error is logged, each message starting
+ * with PREFIX ("" or "damos: "); BUSY_HINT ends the -EBUSY one. */
+int damon_owner_claim(const char *admin, const char *run_dir, const char *procfs_root, DamonUser user,
+                      const char *prefix, const char *busy_hint);

@@ -266,3 +266,38 @@ int damon_leftover_remove(const char *admin, const char *run_dir, const char *pr
         return 1;
 }
 
+
+int damon_owner_claim(const char *admin, const char *run_dir, const char *procfs_root, DamonUser user,
+                      const char *prefix, const char *busy_hint) {
+        uint64_t nr;
+        int r;
+
+        r = damon_sysfs_read_u64(admin, "kdamonds/nr_kdamonds", &nr);
+        if (r < 0)
+                return log_error_errno(r, "%scannot read %s/kdamonds/nr_kdamonds: %m", prefix, admin);
+        if (nr > 0) {
+                const char *why;
+
+                r = damon_leftover_remove(admin, run_dir, procfs_root, nr, &why);
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        log_error("%sDAMON is in use by someone else: %s/kdamonds/nr_kdamonds is %llu (not a kdamond "
+                                  "left by tierd: %s); tierd creates its own kdamond only when there is none%s",
+                                  prefix, admin, (unsigned long long) nr, why, busy_hint);
+                        return -EBUSY;
+                }
+        }
+        /* the record first: a tierd killed from here on leaves a kdamond
+         * the next one can prove its own */
+        r = damon_owner_write(run_dir, procfs_root, user, 0);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                log_warning_errno(r, "%scannot write %s/kdamond (a kdamond left by a killed tierd could not be "
+                                  "recognised and removed later), ignoring: %m", prefix, run_dir);
+        r = damon_sysfs_write("1", "%s/kdamonds/nr_kdamonds", admin);
+        if (r < 0)
+                return log_error_errno(r, "%scannot create a kdamond (%s/kdamonds/nr_kdamonds): %m", prefix, admin);
+        return 0;
+}

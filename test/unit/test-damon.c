@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the DAMON backends' pure parts (scanner/damon.h): the
  * intervals for a period, age conversion, the tried_regions reader on a
- * fixture tree, target diffing, and regions placed on nodes by samples. */
+ * fixture tree, target diffing, regions placed on nodes by samples, and
+ * the kdamond record and claim on a fake DAMON sysfs. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "damon.h"
 #include "topology.h"
@@ -583,6 +585,48 @@ START_TEST(test_leftover_not_ours) {
 }
 END_TEST
 
+/* the first line of REL under the temporary tree, "" when missing */
+static const char *tmp_line(const char *rel) {
+        static char buf[256];
+        char path[512];
+        FILE *f;
+
+        buf[0] = '\0';
+        snprintf(path, sizeof(path), "%s/%s", unit_tmproot(), rel);
+        f = fopen(path, "r");
+        if (!f)
+                return buf;
+        if (!fgets(buf, sizeof(buf), f))
+                buf[0] = '\0';
+        fclose(f);
+        buf[strcspn(buf, "\n")] = '\0';
+        return buf;
+}
+
+START_TEST(test_owner_claim_free_and_busy) {
+        char admin[256], run[256], record[300];
+
+        snprintf(admin, sizeof(admin), "%s/admin", unit_tmproot());
+        snprintf(run, sizeof(run), "%s/run", unit_tmproot());
+        snprintf(record, sizeof(record), "%s/kdamond", run);
+        unit_write_file("run/.keep", "");
+        /* no kdamond: the record (user=mover, no kdamond yet), then nr_kdamonds 1 */
+        unit_write_file("admin/kdamonds/nr_kdamonds", "0\n");
+        ck_assert_int_eq(damon_owner_claim(admin, run, NULL, DAMON_USER_MOVER, "damos: ", ""), 0);
+        ck_assert_str_eq(tmp_line("admin/kdamonds/nr_kdamonds"), "1");
+        ck_assert_ptr_nonnull(strstr(tmp_line("run/kdamond"), "user=mover"));
+        /* a kdamond and no record of tierd's: someone else's, left alone */
+        ck_assert_int_eq(unlink(record), 0);
+        unit_write_file("admin/kdamonds/nr_kdamonds", "1\n");
+        ck_assert_int_eq(damon_owner_claim(admin, run, NULL, DAMON_USER_SCANNER, "", ""), -EBUSY);
+        ck_assert_str_eq(tmp_line("admin/kdamonds/nr_kdamonds"), "1");
+        ck_assert_str_eq(tmp_line("run/kdamond"), "");
+        /* no DAMON sysfs at all */
+        snprintf(admin, sizeof(admin), "%s/none", unit_tmproot());
+        ck_assert_int_eq(damon_owner_claim(admin, run, NULL, DAMON_USER_SCANNER, "", ""), -ENOENT);
+}
+END_TEST
+
 static Suite *damon_suite(void) {
         Suite *s = suite_create("damon");
         TCase *tc = tcase_create("pure");
@@ -616,6 +660,7 @@ static Suite *damon_suite(void) {
 
         tcase_add_checked_fixture(fs, unit_tmp_setup, unit_tmp_teardown);
         tcase_add_test(fs, test_read_tried_regions_sorted);
+        tcase_add_test(fs, test_owner_claim_free_and_busy);
         tcase_add_test(fs, test_read_tried_regions_empty_and_missing);
         tcase_add_test(fs, test_read_tried_regions_skips_bad);
         tcase_add_test(fs, test_read_tried_regions_garbage);
