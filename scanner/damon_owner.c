@@ -266,7 +266,7 @@ int damon_leftover_remove(const char *admin, const char *run_dir, const char *pr
         return 1;
 }
 
-
+/* The claim both kdamond users make before creating kdamonds/0 (damon.h). */
 int damon_owner_claim(const char *admin, const char *run_dir, const char *procfs_root, DamonUser user,
                       const char *prefix, const char *busy_hint) {
         uint64_t nr;

@@ -85,7 +85,8 @@ def vm_tcg_race(status, *texts):
 def run_vm(kernel, script, build, timeout=600, extra=()):
     """Boots the testbed and runs a guest shell script; returns (status,
     output). A boot whose kernel died of the TCG code-patching race is run
-    once more from scratch (said on stderr as a TAP comment)."""
+    once more from scratch: a TAP comment on stdout says so, and the first
+    boot's tail goes to stderr."""
     # Sanitizer builds (build-asan) run some VM tests too: leaks and
     # undefined behaviour fail the program there as they do on the host.
     script = SANITIZER_ENV + script
