@@ -492,6 +492,11 @@ static void move_failure_note(TenantState *st, const char *path, int r, const Mo
         }
 }
 
+/* *X minus V, at least 0. */
+static void take(uint64_t *x, uint64_t v) {
+        *x -= v < *x ? v : *x;
+}
+
 /* Carries out the moves of one tenant's plan in DIRECTION, adds what
  * moved to *ret; refunds what did not move. */
 static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, Moved *ret) {
@@ -644,13 +649,11 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
                 if (demote && mv->reason == PLAN_REASON_SWAP)
                         st->swap_out += moved;
                 else if (swap_in)
-                        st->swap_out -= moved < st->swap_out ? moved : st->swap_out;
+                        take(&st->swap_out, moved);
                 if (demote && mv->from_tier >= 0 && mv->from_tier < p->n_tiers)
                         p->tier_out[mv->from_tier] += moved;
                 else if (tier_known)
-                        p->tier_in_left[mv->to_tier] -= moved < p->tier_in_left[mv->to_tier]
-                                                                ? moved
-                                                                : p->tier_in_left[mv->to_tier];
+                        take(&p->tier_in_left[mv->to_tier], moved);
                 if (moved < mv->bytes) {
                         quota_refund(demote ? &st->demote : &st->promote, &a->budget, mv->bytes - moved);
                         m.failed += mv->bytes - moved;
