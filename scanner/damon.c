@@ -411,10 +411,33 @@ size_t damon_region_ranges(const DamonRegion *r, pid_t pid, uint8_t age, const i
 /* sizeof(struct damon_region) in 6.12: the kernel-side state per region. */
 #define KERNEL_REGION_BYTES 56
 
+/* A tracepoint record claiming more regions than this (tierd configures
+ * at most 3000) is not from the kernel tierd configured: ignored. */
+#define SANE_NR_REGIONS (1u << 20)
+
+/* A region as the bpf backend keeps it between scans: 16 bytes where a
+ * DamonRegion takes 24. Two aggregations per target are held (the last
+ * complete one and the one being received), so this is most of tierd's
+ * own tracking state; DAMON's vaddr regions are page aligned. Counts
+ * beyond 16 bits saturate: nr_accesses is at most the samples per
+ * aggregation (10), and 65535 aggregations are far past the oldest heat
+ * age (HEAT_MAX_AGE periods of two aggregations each). */
+typedef struct SnapRegion {
+        uint64_t start;
+        uint32_t pages;
+        uint16_t nr_accesses;
+        uint16_t age;
+} SnapRegion;
+_Static_assert(sizeof(SnapRegion) == 16, "SnapRegion is meant to be 16 bytes");
+
+static uint64_t snap_end(const SnapRegion *r) {
+        return r->start + (uint64_t) r->pages * 4096;
+}
+
 typedef struct Snapshot {
-        DamonRegion *regions;   /* bpf: last complete aggregation */
+        SnapRegion *regions;    /* bpf: last complete aggregation */
         size_t n, alloc;
-        DamonRegion *building;  /* bpf: the aggregation being received */
+        SnapRegion *building;   /* bpf: the aggregation being received */
         size_t n_building, alloc_building;
         uint32_t expect;        /* nr_regions of the aggregation being received */
         uint64_t placed_us;     /* CLOCK_MONOTONIC when the process took its position */
@@ -769,6 +792,10 @@ static int kdamond_apply(Scanner *s, DamonTargets *next) {
         return 0;
 }
 
+static uint64_t sat(uint64_t v, uint64_t most) {
+        return v < most ? v : most;
+}
+
 /* bpf: one record; complete aggregations per target replace the last. */
 static int on_region(const struct kscan_damon_region *ev, void *userdata) {
         Scanner *s = userdata;
@@ -778,22 +805,29 @@ static int on_region(const struct kscan_damon_region *ev, void *userdata) {
                 return 0;
         sn = &s->snap[ev->target_id];
         if (sn->n_building > 0 &&
-            (ev->nr_regions != sn->expect || ev->start < sn->building[sn->n_building - 1].end))
+            (ev->nr_regions != sn->expect || ev->start < snap_end(&sn->building[sn->n_building - 1])))
                 sn->n_building = 0; /* a partial aggregation: start over */
-        if (sn->n_building == sn->alloc_building) {
-                size_t na = sn->alloc_building ? sn->alloc_building * 2 : 32;
-                DamonRegion *p = realloc(sn->building, na * sizeof(*p));
+        if (ev->nr_regions == 0 || ev->nr_regions > SANE_NR_REGIONS || ev->end <= ev->start)
+                return 0; /* not what the kernel sends: ignored */
+        /* Sized to the aggregation's own region count (no growth by
+         * doubling): this is the state memory() reports. */
+        if (sn->n_building == 0 && sn->alloc_building != ev->nr_regions) {
+                SnapRegion *p = realloc(sn->building, ev->nr_regions * sizeof(*p));
 
                 if (!p)
                         return -ENOMEM;
                 sn->building = p;
-                sn->alloc_building = na;
+                sn->alloc_building = ev->nr_regions;
         }
         sn->expect = ev->nr_regions;
-        sn->building[sn->n_building++] =
-                (DamonRegion) { ev->start, ev->end, ev->nr_accesses, ev->age };
+        sn->building[sn->n_building++] = (SnapRegion) {
+                .start = ev->start,
+                .pages = (uint32_t) sat(((uint64_t) ev->end - ev->start + 4095) / 4096, UINT32_MAX),
+                .nr_accesses = (uint16_t) sat(ev->nr_accesses, UINT16_MAX),
+                .age = (uint16_t) sat(ev->age, UINT16_MAX),
+        };
         if (sn->n_building >= sn->expect) {
-                DamonRegion *t = sn->regions;
+                SnapRegion *t = sn->regions;
                 size_t ta = sn->alloc;
 
                 sn->regions = sn->building;
@@ -870,6 +904,28 @@ static int classify(Scanner *s, size_t i, const DamonRegion *regions, size_t n, 
                                 return r;
                 }
         }
+        return 0;
+}
+
+/* bpf: the last complete aggregation of a target as DamonRegions, for
+ * the length of one scan. */
+static int snapshot_regions(const Snapshot *sn, DamonRegion **ret, size_t *ret_n) {
+        DamonRegion *v = NULL;
+
+        if (sn->n > 0) {
+                v = malloc(sn->n * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+        }
+        for (size_t j = 0; j < sn->n; j++)
+                v[j] = (DamonRegion) {
+                        .start = sn->regions[j].start,
+                        .end = snap_end(&sn->regions[j]),
+                        .nr_accesses = sn->regions[j].nr_accesses,
+                        .age = sn->regions[j].age,
+                };
+        *ret = v;
+        *ret_n = sn->n;
         return 0;
 }
 
@@ -971,18 +1027,17 @@ static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHea
 
                 if (s->targets.tenant[i] >= n)
                         continue;
-                if (s->bpf) {
-                        r = classify(s, i, s->snap[i].regions, s->snap[i].n, out, allocs, &span);
-                        nr = s->snap[i].n;
-                } else {
+                if (s->bpf)
+                        r = snapshot_regions(&s->snap[i], &regions, &nr);
+                else {
                         r = collect_tried_regions(s, i, &regions, &nr);
-                        if (r < 0) {
+                        if (r < 0)
                                 log_error_errno(r, "cannot read the tried regions of target %zu (process %d): %m",
                                                 i, (int) s->targets.pids[i]);
-                                goto fail;
-                        }
-                        r = classify(s, i, regions, nr, out, allocs, &span);
                 }
+                if (r < 0)
+                        goto fail;
+                r = classify(s, i, regions, nr, out, allocs, &span);
                 if (r < 0)
                         goto fail;
                 nregions += nr;
@@ -1093,7 +1148,7 @@ static void damon_memory(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pa
                          s->targets.n * (sizeof(pid_t) + sizeof(size_t));
 
         for (size_t i = 0; i < s->n_snap; i++)
-                bytes += (s->snap[i].alloc + s->snap[i].alloc_building) * sizeof(DamonRegion) + sizeof(Snapshot);
+                bytes += (s->snap[i].alloc + s->snap[i].alloc_building) * sizeof(SnapRegion) + sizeof(Snapshot);
         *ret_bytes = bytes;
         *ret_pages = s->last_span / 4096;
 }

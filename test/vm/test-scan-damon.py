@@ -290,9 +290,18 @@ for b in ('damon', 'bpf'):
          f'{hot_ok} of {he - hs}')
     t.ok(cold_ok >= 0.95 * cold_len, f'{b}: >= 95% of the cold bytes are in ranges of age >= 1',
          f'{cold_ok} of {cold_len}')
-    nodes = {r['node'] for r in rs if overlap(r['start'], r['end'], base, base + size)}
-    tiers = {r['tier'] for r in rs if overlap(r['start'], r['end'], base, base + size)}
-    t.eq((nodes, tiers), ({0}, {0}), f'{b}: the workload mapping is placed on node 0, tier 0 (move_pages samples)')
+    # A region that straddles an end of the mapping can have all of its
+    # samples outside it, on pages that are not resident (a gap, another
+    # mapping's untouched part): node -1, "not known". Its part inside the
+    # mapping is under half a sample chunk (1/16 of a region of at most a
+    # few MiB), so at most 2 x 128 KiB for the two ends.
+    known = [r for r in rs if overlap(r['start'], r['end'], base, base + size) and r['node'] >= 0]
+    unknown = sum(overlap(r['start'], r['end'], base, base + size) for r in rs if r['node'] < 0)
+    nodes, tiers = {r['node'] for r in known}, {r['tier'] for r in known}
+    print(f'# {b}: {unknown // 1024} KiB of the mapping in ranges whose samples were all non-resident')
+    t.ok((nodes, tiers) == ({0}, {0}) and unknown <= 256 * 1024,
+         f'{b}: the workload mapping is placed on node 0, tier 0 (move_pages samples; <= 256 KiB at its ends unknown)',
+         f'nodes {nodes}, tiers {tiers}, {unknown} bytes unknown')
     hot_heat = ten['hot_bytes']
     t.ok(hot_heat >= (he - hs) * 0.95 and ten['tracked_bytes'] >= size,
          f'{b}: heat summary: hot >= 95% of 16 MiB, tracked >= the 64 MiB mapping',
