@@ -81,11 +81,6 @@ typedef struct TenantState {
         uint64_t promoted, demoted, failed; /* bytes, since start */
         uint64_t errors;        /* failed mover calls, since start */
         unsigned said_failures; /* move_failure_note(): reasons already logged, 1 << MoveOutcome */
-        /* this period: bytes the self-swap's demotions really moved, so
-         * what its promotions may bring in (the plan pairs them byte for
-         * byte; a demotion that moves less must not let the tenant grow
-         * on the fast tier, into its headroom) */
-        uint64_t swap_out;
 } TenantState;
 
 typedef enum MoverBackend {
@@ -261,6 +256,12 @@ typedef struct Period {
          * promotions fill the tier into its headroom. */
         uint64_t tier_out[PLAN_MAX_TIERS];
         uint64_t tier_in_left[PLAN_MAX_TIERS];
+        /* Per tenant: bytes its self-swap's demotions really moved, so
+         * what the swap's promotions may bring in (the plan pairs them
+         * byte for byte; a demotion that moves less must not let the
+         * tenant grow on the fast tier, into its headroom). Zero at the
+         * start of every period (calloc), as Period is made anew. */
+        uint64_t *swap_out;
 } Period;
 
 static void period_done(Period *p) {
@@ -274,6 +275,7 @@ static void period_done(Period *p) {
         }
         free(p->plan_tenants);
         free(p->states);
+        free(p->swap_out);
         free(p->heat);
         free(p->pids);
         free(p->targets);
@@ -348,7 +350,8 @@ static int period_tenants(Agent *a, Period *p, uint64_t now) {
         p->pids = calloc(p->n_tenants ? p->n_tenants : 1, sizeof(*p->pids));
         p->heat = calloc(p->n_tenants ? p->n_tenants : 1, sizeof(*p->heat));
         p->states = calloc(p->n_tenants ? p->n_tenants : 1, sizeof(*p->states));
-        if (!p->targets || !p->pids || !p->heat || !p->states)
+        p->swap_out = calloc(p->n_tenants ? p->n_tenants : 1, sizeof(*p->swap_out));
+        if (!p->targets || !p->pids || !p->heat || !p->states || !p->swap_out)
                 return -ENOMEM;
         for (size_t k = 0; k < p->n_tenants; k++) {
                 size_t idx = p->tenant_index[k], end = p->tree->cgroups[idx].subtree_end, cnt = 0;
@@ -502,11 +505,10 @@ static void take(uint64_t *x, uint64_t v) {
 static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, Moved *ret) {
         const PlanTenantResult *res = &p->plan.tenants[k];
         TenantState *st = p->states[k];
+        uint64_t *swap_out = &p->swap_out[k];
         Moved m = { 0 };
         int r;
 
-        if (direction == PLAN_DEMOTE)
-                st->swap_out = 0;
         if (direction == PLAN_DEMOTE && a->mover == MOVER_RECLAIM) {
                 /* every demotion of the tenant as one byte amount */
                 uint64_t want = 0, moved = 0, swap_want = 0;
@@ -536,7 +538,7 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
                 m.demoted = moved;
                 /* the swap's share of what moved, and each tier's, in
                  * proportion to what was asked */
-                st->swap_out = (uint64_t) ((double) moved * (double) swap_want / (double) want);
+                *swap_out = (uint64_t) ((double) moved * (double) swap_want / (double) want);
                 for (size_t i = 0; i < res->n_moves; i++) {
                         const PlanMove *mv = &res->moves[i];
 
@@ -560,14 +562,14 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
 
                 if (mv->direction != direction)
                         continue;
-                if (swap_in && st->swap_out < cap)
-                        cap = st->swap_out;
+                if (swap_in && *swap_out < cap)
+                        cap = *swap_out;
                 if (tier_known && p->tier_in_left[mv->to_tier] < cap)
                         cap = p->tier_in_left[mv->to_tier];
                 if (!demote && cap == 0) {
                         log_debug("%s: promotion of %" PRIu64 " bytes to tier %d skipped: %s", res->path, mv->bytes,
                                   mv->to_tier,
-                                  swap_in && st->swap_out == 0 ? "the swap's demotions moved nothing more"
+                                  swap_in && *swap_out == 0 ? "the swap's demotions moved nothing more"
                                                                : "demotions that failed left no room for it");
                 } else if (!mv->has_range && a->mover == MOVER_MOVE_PAGES) {
                         if (!a->warned_byte_only)
@@ -647,9 +649,9 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
                                   plan_reason_to_string((PlanReason) mv->reason), moved, mv->bytes);
                 }
                 if (demote && mv->reason == PLAN_REASON_SWAP)
-                        st->swap_out += moved;
+                        *swap_out += moved;
                 else if (swap_in)
-                        take(&st->swap_out, moved);
+                        take(swap_out, moved);
                 if (demote && mv->from_tier >= 0 && mv->from_tier < p->n_tiers)
                         p->tier_out[mv->from_tier] += moved;
                 else if (tier_known)

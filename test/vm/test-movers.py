@@ -33,7 +33,8 @@ is the kernel's own):
             memory intact; nr_kdamonds 0 and no kdamond thread after
             mover-cli exits (SIGTERM)
   damos-cold a tenant's workload (64 MiB, 16 MiB hot) on node 0 and a
-            migrate_cold scheme only (target node 1, 16 MiB/s, idle >= 2 s):
+            migrate_cold scheme only (target node 1, 16 MiB/s, idle >= 2 s;
+            filters: the tenant's memcg, and young pages dropped):
             >= 1024 of the 12288 cold pages demoted within 30 s (runs gave
             1601 to 9017: DAMON's paddr regions converge at a varying
             pace under TCG), >= 95% of the hot pages stay on node 0,
@@ -155,7 +156,13 @@ kill -TERM $w; wait $w
 mkdir $CG/ct
 numactl --physcpubind=1 sh -c "echo \$\$ > $CG/ct/cgroup.procs; exec workload --size 64 --hot 16 --rate 50 --node 0 --report /tmp/k.json --ready /tmp/k.rdy" &
 w=$!; wait_ready /tmp/k.rdy
-mover-cli damos --cgroup ct --fast-node 0 --slow-node 1 --promote-rate 0 --demote-rate 16M --cold-age-ms 2000 --duration 30 > /tmp/o; echo "rc $?" >> /tmp/o
+mover-cli damos --cgroup ct --fast-node 0 --slow-node 1 --promote-rate 0 --demote-rate 16M --cold-age-ms 2000 --duration 30 > /tmp/o &
+mc=$!
+sleep 5
+echo "=== BEGIN cold-filters"
+for f in $A/kdamonds/0/contexts/0/schemes/0/filters/[0-9]*; do echo "$(cat $f/type) $(cat $f/matching)"; done
+echo "=== END cold-filters"
+wait $mc; echo "rc $?" >> /tmp/o
 sec cold-run /tmp/o
 report $w /tmp/k.json cold-damos-after
 val cold-nr-after "$(cat $A/kdamonds/nr_kdamonds)"
@@ -300,6 +307,8 @@ t.eq((s.get('damos-nr-after', '').strip(), s.get('damos-threads', '').strip()), 
      'damos: after mover-cli exits, nr_kdamonds 0 and no kdamond thread')
 
 # ---- damos-cold
+t.eq((s.get('cold-filters') or '').split('\n'), ['memcg N', 'young Y'],
+     "damos-cold: the migrate_cold scheme's filters: the tenant's memcg only, young pages dropped")
 rc, run = rc_and_json(s.get('cold-run'), 'damos-cold: mover-cli damos')
 a = parse_json(t, s.get('cold-damos-after'), 'damos-cold: report after')
 if run and a:
