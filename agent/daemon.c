@@ -570,7 +570,7 @@ static int tenant_move(Agent *a, Period *p, size_t k, PlanDirection direction, M
                         log_debug("%s: promotion of %" PRIu64 " bytes to tier %d skipped: %s", res->path, mv->bytes,
                                   mv->to_tier,
                                   swap_in && *swap_out == 0 ? "the swap's demotions moved nothing more"
-                                                               : "demotions that failed left no room for it");
+                                                            : "demotions that failed left no room for it");
                 } else if (!mv->has_range && a->mover == MOVER_MOVE_PAGES) {
                         if (!a->warned_byte_only)
                                 log_warning("mover.backend is move_pages: byte-only demotions (%s has no addresses) "

@@ -156,9 +156,9 @@ kill -TERM $w; wait $w
 mkdir $CG/ct
 numactl --physcpubind=1 sh -c "echo \$\$ > $CG/ct/cgroup.procs; exec workload --size 64 --hot 16 --rate 50 --node 0 --report /tmp/k.json --ready /tmp/k.rdy" &
 w=$!; wait_ready /tmp/k.rdy
-mover-cli damos --cgroup ct --fast-node 0 --slow-node 1 --promote-rate 0 --demote-rate 16M --cold-age-ms 2000 --duration 30 > /tmp/o &
+mover-cli damos --cgroup ct --fast-node 0 --slow-node 1 --promote-rate 0 --demote-rate 16M --cold-age-ms 2000 --duration 30 --ready /tmp/cold.rdy > /tmp/o &
 mc=$!
-sleep 5
+wait_ready_t /tmp/cold.rdy
 echo "=== BEGIN cold-filters"
 for f in $A/kdamonds/0/contexts/0/schemes/0/filters/[0-9]*; do echo "$(cat $f/type) $(cat $f/matching)"; done
 echo "=== END cold-filters"
