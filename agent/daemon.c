@@ -138,14 +138,6 @@ typedef struct Agent {
         uint64_t promoted, demoted, failed;
 } Agent;
 
-static uint64_t min_u64(uint64_t x, uint64_t y) {
-        return x < y ? x : y;
-}
-
-static uint64_t max_u64(uint64_t x, uint64_t y) {
-        return x > y ? x : y;
-}
-
 /* Kept free on tier TT (see HEADROOM_*). */
 static uint64_t tier_headroom(const TopologyTier *tt) {
         uint64_t h = tt->total_bytes / 1000 * HEADROOM_PERMILLE;
@@ -497,7 +489,7 @@ static void move_failure_note(TenantState *st, const char *path, int r, const Mo
 
 /* *X minus V, at least 0. */
 static void take(uint64_t *x, uint64_t v) {
-        *x -= v < *x ? v : *x;
+        *x -= min_u64(v, *x);
 }
 
 /* Carries out the moves of one tenant's plan in DIRECTION, adds what

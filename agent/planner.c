@@ -19,10 +19,6 @@
 
 #define PAGE PLAN_PAGE
 
-static uint64_t min_u64(uint64_t a, uint64_t b) {
-        return a < b ? a : b;
-}
-
 static uint64_t page_down(uint64_t x) {
         return x & ~(PAGE - 1);
 }

@@ -17,6 +17,9 @@
 #define _unused_ __attribute__((unused))
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
+static inline uint64_t min_u64(uint64_t x, uint64_t y) { return x < y ? x : y; }
+static inline uint64_t max_u64(uint64_t x, uint64_t y) { return x > y ? x : y; }
+
 static inline void freep(void *p) { free(*(void **)p); }
 static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
 static inline void fclosep(FILE **f) { if (*f) fclose(*f); }

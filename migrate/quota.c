@@ -2,9 +2,7 @@
 /* Token buckets for migration quotas (see quota.h). */
 #include "quota.h"
 
-static uint64_t min_u64(uint64_t a, uint64_t b) {
-        return a < b ? a : b;
-}
+#include "util.h"
 
 void token_bucket_init(TokenBucket *b, uint64_t rate, uint64_t burst, uint64_t now_ms) {
         *b = (TokenBucket) { .rate = rate, .burst = burst, .tokens = burst, .last_ms = now_ms };

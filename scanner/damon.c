@@ -792,10 +792,6 @@ static int kdamond_apply(Scanner *s, DamonTargets *next) {
         return 0;
 }
 
-static uint64_t sat(uint64_t v, uint64_t most) {
-        return v < most ? v : most;
-}
-
 /* bpf: one record; complete aggregations per target replace the last. */
 static int on_region(const struct kscan_damon_region *ev, void *userdata) {
         Scanner *s = userdata;
@@ -822,9 +818,9 @@ static int on_region(const struct kscan_damon_region *ev, void *userdata) {
         sn->expect = ev->nr_regions;
         sn->building[sn->n_building++] = (SnapRegion) {
                 .start = ev->start,
-                .pages = (uint32_t) sat(((uint64_t) ev->end - ev->start + 4095) / 4096, UINT32_MAX),
-                .nr_accesses = (uint16_t) sat(ev->nr_accesses, UINT16_MAX),
-                .age = (uint16_t) sat(ev->age, UINT16_MAX),
+                .pages = (uint32_t) min_u64(((uint64_t) ev->end - ev->start + 4095) / 4096, UINT32_MAX),
+                .nr_accesses = (uint16_t) min_u64(ev->nr_accesses, UINT16_MAX),
+                .age = (uint16_t) min_u64(ev->age, UINT16_MAX),
         };
         if (sn->n_building >= sn->expect) {
                 SnapRegion *t = sn->regions;
