@@ -78,6 +78,7 @@ typedef struct TenantState {
          * sz_applied at the last reading */
         uint64_t damos_promote, damos_demote;
         uint64_t damos_base_promote, damos_base_demote;
+        bool damos_checked;     /* had its window of young checks (check_only) in the running kdamond */
         uint64_t promoted, demoted, failed; /* bytes, since start */
         uint64_t errors;        /* failed mover calls, since start */
         unsigned said_failures; /* move_failure_note(): reasons already logged, 1 << MoveOutcome */
@@ -743,6 +744,8 @@ static TenantState *state_find(Agent *a, uint64_t id) {
 }
 
 static void damos_drop(Agent *a) {
+        for (size_t i = 0; i < a->n_states; i++)
+                a->states[i].damos_checked = false;
         damos_close(a->damos);
         a->damos = NULL;
         free(a->damos_ids);
@@ -867,6 +870,14 @@ static int damos_commit(Agent *a, Period *p, uint64_t now) {
                                 promote += want;
                         }
                 }
+                /* a tenant's first period in the kdamond: the young
+                 * check of its pages only, its migrate_hot off (a page
+                 * never checked reads young: see damos.c); the planned
+                 * promotion waits a period */
+                if (!st->damos_checked && promote) {
+                        quota_refund(&st->promote, &a->budget, promote);
+                        promote = 0;
+                }
                 st->damos_promote = promote;
                 st->damos_demote = demote;
                 /* scaled by the tenant's share of the pages the scheme
@@ -881,10 +892,12 @@ static int damos_commit(Agent *a, Period *p, uint64_t now) {
                         .cgroup = res->path,
                         .promote_rate = qp ? max_u64(qp / a->period_ms * 1000, 1) : 0,
                         .demote_rate = qd ? max_u64(qd / a->period_ms * 1000, 1) : 0,
+                        .check_only = !st->damos_checked,
                 };
                 ids[n++] = st->cgroup_id;
-                log_debug("%s: damos quotas for the next period: promote %" PRIu64 ", demote %" PRIu64 " bytes",
-                          res->path, promote, demote);
+                log_debug("%s: damos quotas for the next period: promote %" PRIu64 ", demote %" PRIu64 " bytes%s",
+                          res->path, promote, demote,
+                          st->damos_checked ? "" : " (its first: the young check of its pages, no promotion)");
         }
         if (!a->damos && n > 0) {
                 DamosOptions o = {
@@ -895,12 +908,6 @@ static int damos_commit(Agent *a, Period *p, uint64_t now) {
                         .slow_node = lowest_node(p->topo->tiers[1].nodes),
                         .reset_interval_ms = a->period_ms,
                         .cold_min_age_us = max_u64(2 * a->period_ms, UINT64_C(2000)) * 1000,
-                        /* a fifth of the samples: the hot sets tierd
-                         * sees hot are often read less than every
-                         * other sample (half, the default, missed a
-                         * 20 Hz hot set under TCG; a tenth promoted
-                         * 28-62% of the cold pages with it) */
-                        .hot_min_accesses = 4,
                         .keep_slots = true,
                 };
 
@@ -926,6 +933,8 @@ static int damos_commit(Agent *a, Period *p, uint64_t now) {
         free(a->damos_ids);
         a->damos_ids = TAKE_PTR(ids);
         a->n_damos_ids = n;
+        for (size_t k = 0; k < p->n_tenants; k++)
+                p->states[k]->damos_checked = true;
         if (r > 0) {
                 /* a new layout: the schemes' stats start again */
                 _cleanup_free_ DamosTenantStats *stats = calloc(n ? n : 1, sizeof(*stats));

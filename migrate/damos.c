@@ -202,20 +202,46 @@ static void kdamond_remove(DamosMover *m) {
         m->pid = 0;
 }
 
-static int write_scheme(DamosMover *m, size_t i, bool hot, const char *memcg, uint64_t rate) {
+/* The schemes of a tenant:
+ *  SCHEME_HOT    migrate_hot to the fast node: regions with a sampled
+ *                access; the tenant's pages that are young (accessed
+ *                since their last check) move.
+ *  SCHEME_CHECK  the young check alone, nothing moves: on while the
+ *                tenant's DamosTenant.check_only is set, the hot scheme
+ *                off then. A page never checked reads young (the kernel
+ *                counts a page without its idle flag as accessed), so a
+ *                hot scheme's first check of a region moved every page of
+ *                the tenant in it: 5959 of 12288 freshly written cold
+ *                pages in one test run. A window of this scheme first
+ *                checks every page of the tenant once, in regions of any
+ *                access count and age.
+ *  SCHEME_COLD   migrate_cold to the slow node: regions without accesses
+ *                for cold_min_age_us; the tenant's pages that are not
+ *                young. */
+typedef enum SchemeKind { SCHEME_HOT, SCHEME_CHECK, SCHEME_COLD } SchemeKind;
+
+static int write_scheme(DamosMover *m, size_t i, SchemeKind kind, const char *memcg, uint64_t rate) {
         const DamosOptions *o = &m->opts;
         _cleanup_free_ char *S = NULL;
-        uint64_t sz, reset_ms, age_min;
+        bool hot = kind != SCHEME_COLD;
+        uint64_t sz, reset_ms, age_min, age_max = UINT32_MAX;
         int r;
 
         if (asprintf(&S, "%s/schemes/%zu", m->ctx, i) < 0)
                 return -ENOMEM;
         /* Rate 0 (a kept slot with nothing to move): a quota of 0 would
          * mean "no quota", so the scheme matches no region instead (sz max
-         * 0: no region is empty). */
-        r = damos_quota_for_rate(rate ? rate : MOVER_PAGE_SIZE, o->reset_interval_ms, &sz, &reset_ms);
-        if (r < 0)
-                return r;
+         * 0: no region is empty). The check scheme moves nothing and has
+         * no quota. */
+        if (kind == SCHEME_CHECK) {
+                rate = rate ? DAMOS_RATE_UNLIMITED : 0;
+                sz = 0;
+                reset_ms = o->reset_interval_ms;
+        } else {
+                r = damos_quota_for_rate(rate ? rate : MOVER_PAGE_SIZE, o->reset_interval_ms, &sz, &reset_ms);
+                if (r < 0)
+                        return r;
+        }
         r = damon_sysfs_write(hot ? "migrate_hot" : "migrate_cold", "%s/action", S);
         if (r == -EINVAL) {
                 log_error("damos: this kernel has no DAMOS action %s (Linux 6.11+)", hot ? "migrate_hot" : "migrate_cold");
@@ -233,13 +259,22 @@ static int write_scheme(DamosMover *m, size_t i, bool hot, const char *memcg, ui
                 r = damon_sysfs_write("0", "%s/access_pattern/sz/min", S);
         if (r >= 0)
                 r = damon_sysfs_write(rate ? "18446744073709551615" : "0", "%s/access_pattern/sz/max", S);
-        if (hot) {
+        switch (kind) {
+        case SCHEME_HOT:
                 if (r >= 0)
                         r = damon_sysfs_write_u64(o->hot_min_accesses, "%s/access_pattern/nr_accesses/min", S);
                 if (r >= 0)
                         r = damon_sysfs_write("4294967295", "%s/access_pattern/nr_accesses/max", S);
                 age_min = 0;
-        } else {
+                break;
+        case SCHEME_CHECK:
+                if (r >= 0)
+                        r = damon_sysfs_write("0", "%s/access_pattern/nr_accesses/min", S);
+                if (r >= 0)
+                        r = damon_sysfs_write("4294967295", "%s/access_pattern/nr_accesses/max", S);
+                age_min = 0;
+                break;
+        default:
                 if (r >= 0)
                         r = damon_sysfs_write("0", "%s/access_pattern/nr_accesses/min", S);
                 if (r >= 0)
@@ -249,7 +284,7 @@ static int write_scheme(DamosMover *m, size_t i, bool hot, const char *memcg, ui
         if (r >= 0)
                 r = damon_sysfs_write_u64(age_min, "%s/access_pattern/age/min", S);
         if (r >= 0)
-                r = damon_sysfs_write("4294967295", "%s/access_pattern/age/max", S);
+                r = damon_sysfs_write_u64(age_max, "%s/access_pattern/age/max", S);
         /* The quota: bytes per reset interval; no time quota. */
         if (r >= 0)
                 r = damon_sysfs_write("0", "%s/quotas/ms", S);
@@ -258,26 +293,52 @@ static int write_scheme(DamosMover *m, size_t i, bool hot, const char *memcg, ui
         if (r >= 0)
                 r = damon_sysfs_write_u64(reset_ms, "%s/quotas/reset_interval_ms", S);
         /* Only the tenant's pages: drop those NOT charged to its memcg.
-         * migrate_cold also drops the pages accessed since their last
-         * check (filter type young, matching): a region DAMON found idle
-         * can still hold hot pages its samples missed (paddr regions mix
-         * pages of every kind), and without this it moved them with the
-         * rest (258 of a 4096-page hot set in one test run). The memcg
-         * filter comes first: the young check clears the accessed bits it
-         * reads, and 6.12 stops at the first filter that drops a page, so
-         * other cgroups' pages are not touched. */
+         * Then the young check (it clears the accessed bits it reads, and
+         * 6.12 stops at the first filter that drops a page, so other
+         * cgroups' pages are never touched): migrate_cold drops the pages
+         * accessed since their last check (young, matching): a region
+         * DAMON found idle can still hold hot pages its samples missed
+         * (paddr regions mix pages of every kind), and without this it
+         * moved them with the rest (258 of a 4096-page hot set in one test
+         * run). migrate_hot, the other way round, drops the pages NOT
+         * accessed since (young, not matching): a region with a few hot
+         * pages among cold ones has few sampled accesses, so the scheme
+         * takes regions with any (hot_min_accesses, see damos_open()) and
+         * this picks the hot pages out of them. The check scheme then
+         * drops every page (anonymous, and not anonymous). */
         if (r >= 0)
-                r = damon_sysfs_write(hot ? "1" : "2", "%s/filters/nr_filters", S);
+                r = damon_sysfs_write(kind == SCHEME_CHECK ? "4" : "2", "%s/filters/nr_filters", S);
         if (r >= 0)
                 r = damon_sysfs_write("memcg", "%s/filters/0/type", S);
         if (r >= 0)
                 r = damon_sysfs_write(memcg, "%s/filters/0/memcg_path", S);
         if (r >= 0)
                 r = damon_sysfs_write("N", "%s/filters/0/matching", S);
-        if (r >= 0 && !hot)
+        if (r >= 0)
                 r = damon_sysfs_write("young", "%s/filters/1/type", S);
-        if (r >= 0 && !hot)
-                r = damon_sysfs_write("Y", "%s/filters/1/matching", S);
+        if (r >= 0)
+                r = damon_sysfs_write(hot ? "N" : "Y", "%s/filters/1/matching", S);
+        for (int f = 2; r >= 0 && kind == SCHEME_CHECK && f < 4; f++) {
+                r = damon_sysfs_write("anon", "%s/filters/%d/type", S, f);
+                if (r >= 0)
+                        r = damon_sysfs_write(f == 2 ? "Y" : "N", "%s/filters/%d/matching", S, f);
+        }
+        return r;
+}
+
+/* Writes the schemes of tenant T at its indexes (the check scheme follows
+ * the hot one). */
+static int write_tenant(DamosMover *m, size_t t, const char *memcg, const DamosTenant *dt) {
+        int r = 0;
+
+        if (m->promote_idx[t] >= 0) {
+                r = write_scheme(m, (size_t) m->promote_idx[t], SCHEME_HOT, memcg,
+                                 dt->check_only ? 0 : dt->promote_rate);
+                if (r >= 0)
+                        r = write_scheme(m, (size_t) m->promote_idx[t] + 1, SCHEME_CHECK, memcg, dt->check_only);
+        }
+        if (r >= 0 && m->demote_idx[t] >= 0)
+                r = write_scheme(m, (size_t) m->demote_idx[t], SCHEME_COLD, memcg, dt->demote_rate);
         return r;
 }
 
@@ -302,7 +363,8 @@ static int write_schemes(DamosMover *m, const DamosTenant *tenants, size_t n, si
         int r;
 
         for (size_t t = 0; t < n; t++) {
-                m->promote_idx[t] = tenants[t].promote_rate || m->opts.keep_slots ? (int) k++ : -1;
+                m->promote_idx[t] = tenants[t].promote_rate || tenants[t].check_only || m->opts.keep_slots ? (int) k : -1;
+                k += m->promote_idx[t] >= 0 ? 2 : 0; /* and its check scheme */
                 m->demote_idx[t] = tenants[t].demote_rate || m->opts.keep_slots ? (int) k++ : -1;
         }
         m->n_schemes = k;
@@ -315,10 +377,7 @@ static int write_schemes(DamosMover *m, const DamosTenant *tenants, size_t n, si
                         c++;
                 if (asprintf(&memcg, "/%s", c) < 0)
                         return -ENOMEM;
-                if (m->promote_idx[t] >= 0)
-                        r = write_scheme(m, (size_t) m->promote_idx[t], true, memcg, tenants[t].promote_rate);
-                if (r >= 0 && m->demote_idx[t] >= 0)
-                        r = write_scheme(m, (size_t) m->demote_idx[t], false, memcg, tenants[t].demote_rate);
+                r = write_tenant(m, t, memcg, &tenants[t]);
         }
         if (r == -EOPNOTSUPP)
                 return r;
@@ -433,14 +492,10 @@ int damos_open(const DamosOptions *opts, const DamosTenant *tenants, size_t n, D
                 m->opts.update_us = DEF_UPDATE_US;
         if (!m->opts.reset_interval_ms)
                 m->opts.reset_interval_ms = DEF_RESET_MS;
-        if (!m->opts.hot_min_accesses) {
-                /* half the samples of an aggregation, as DAMON_LRU_SORT's
-                 * hot_thres_access_freq (50%): with 1 (any access) a
-                 * region where a few pages are hot moves whole */
-                uint64_t a = m->opts.aggr_us / m->opts.sample_us / 2;
-
-                m->opts.hot_min_accesses = a < 1 ? 1 : a > UINT32_MAX ? UINT32_MAX : (uint32_t) a;
-        }
+        /* any sampled access: the young filter (write_scheme()) picks
+         * the hot pages out of a region */
+        if (!m->opts.hot_min_accesses)
+                m->opts.hot_min_accesses = 1;
         if (!m->opts.cold_min_age_us)
                 m->opts.cold_min_age_us = DEF_COLD_AGE_US;
         if (!m->opts.min_regions)
@@ -582,10 +637,7 @@ int damos_update(DamosMover *m, const DamosTenant *tenants, size_t n) {
 
                         if (asprintf(&memcg, "/%s", m->cgroups[t]) < 0)
                                 return -ENOMEM;
-                        r = write_scheme(m, (size_t) m->promote_idx[t], true, memcg, tenants[t].promote_rate);
-                        if (r >= 0)
-                                r = write_scheme(m, (size_t) m->demote_idx[t], false, memcg,
-                                                 tenants[t].demote_rate);
+                        r = write_tenant(m, t, memcg, &tenants[t]);
                 }
                 if (r < 0 && r != -ENOMEM)
                         log_error_errno(r, "damos: cannot write the schemes under %s: %m", m->ctx);

@@ -213,6 +213,8 @@ typedef struct DamosTenant {
         const char *cgroup;     /* relative to the cgroup mount; "a/b" or "/a/b" */
         uint64_t promote_rate;  /* bytes/s; 0: no migrate_hot scheme */
         uint64_t demote_rate;   /* bytes/s; 0: no migrate_cold scheme */
+        bool check_only;        /* the young check of the tenant's pages alone, its
+                                 * migrate_hot off: for the first window (see damos.c) */
 } DamosTenant;
 
 typedef struct DamosOptions {
@@ -225,7 +227,7 @@ typedef struct DamosOptions {
         uint64_t sample_us, aggr_us, update_us; /* 0: 20 ms, 400 ms, 4 s */
         uint64_t reset_interval_ms;     /* quota window; 0: 1000 */
         uint32_t hot_min_accesses;      /* migrate_hot: nr_accesses per aggregation, at least;
-                                         * 0: half the samples (aggr_us / sample_us / 2, >= 1) */
+                                         * 0: 1 (young pages only, see damos.c) */
         uint64_t cold_min_age_us;       /* migrate_cold: idle for at least; 0: 10 s */
         uint32_t min_regions, max_regions; /* 0: 200, 2000 */
         bool keep_slots;                /* every tenant gets both schemes, a rate of 0 disabling one

@@ -20,14 +20,16 @@
  *   mover-cli damos --cgroup PATH [--cgroup PATH ...] --fast-node N
  *             --slow-node N [--promote-rate SIZE] [--demote-rate SIZE]
  *             [--duration S] [--interval-ms MS] [--sample-us US]
- *             [--aggr-us US] [--cold-age-ms MS] [--ready FILE]
- *       Runs the schemes until --duration (default 60 s) or SIGTERM/SIGINT,
+ *             [--aggr-us US] [--cold-age-ms MS] [--check-ms MS] [--ready FILE]
+ *       With --check-ms, first MS of the young check alone (check_only,
+ *       as tierd's first period of a tenant). Runs the schemes until --duration (default 60 s) or SIGTERM/SIGINT,
  *       reading the stats every --interval-ms (default 1000), then removes
  *       the kdamond and prints
  *       {"kdamond_pid", "seconds", "tenants": [{"cgroup", "promote": STATS,
  *        "demote": STATS}], "history": [{"t", "sz_applied": [[P, D], ...]}]}
  *       STATS = {"nr_tried", "sz_tried", "nr_applied", "sz_applied",
- *       "qt_exceeds"} or null. --ready FILE is created once it runs.
+ *       "qt_exceeds"} or null. --ready FILE is created once it runs (after
+ *       the check window), holding the kdamond's pid.
  *
  * SIZE: bytes, or with a K, M or G suffix (binary). Rates are per second.
  * Exit status: 0 ok, 1 failure, 2 bad usage. */
@@ -365,13 +367,14 @@ static int cmd_damos(int argc, char **argv) {
                 { "demote-rate", required_argument, NULL, 'D' },  { "duration", required_argument, NULL, 'd' },
                 { "interval-ms", required_argument, NULL, 'i' },  { "sample-us", required_argument, NULL, 'S' },
                 { "aggr-us", required_argument, NULL, 'A' },      { "cold-age-ms", required_argument, NULL, 'C' },
-                { "ready", required_argument, NULL, 'r' },        {},
+                { "ready", required_argument, NULL, 'r' },        { "check-ms", required_argument, NULL, 'K' },
+                {},
         };
         _cleanup_(damos_closep) DamosMover *m = NULL;
         _cleanup_free_ DamosTenant *tenants = NULL;
         _cleanup_free_ DamosTenantStats *st = NULL;
         DamosOptions o = { .fast_node = -1, .slow_node = -1 };
-        uint64_t promote = 64ULL << 20, demote = 0, duration = 60, interval_ms = 1000, v;
+        uint64_t promote = 64ULL << 20, demote = 0, duration = 60, interval_ms = 1000, check_ms = 0, v;
         const char *ready = NULL;
         json_object *j, *hist, *ts;
         size_t n = 0;
@@ -418,6 +421,10 @@ static int cmd_damos(int argc, char **argv) {
                                 return usage("--cold-age-ms: milliseconds");
                         o.cold_min_age_us = v * 1000;
                         break;
+                case 'K':
+                        if (parse_u64(optarg, &check_ms) < 0)
+                                return usage("--check-ms: milliseconds");
+                        break;
                 case 'r': ready = optarg; break;
                 default: return 2;
                 }
@@ -427,7 +434,9 @@ static int cmd_damos(int argc, char **argv) {
         for (size_t i = 0; i < n; i++) {
                 tenants[i].promote_rate = promote;
                 tenants[i].demote_rate = demote;
+                tenants[i].check_only = check_ms > 0;
         }
+        o.keep_slots = check_ms > 0; /* damos_update() ends the check window */
         st = calloc(n, sizeof(*st));
         if (!st)
                 return fail(-ENOMEM, "damos");
@@ -438,6 +447,16 @@ static int cmd_damos(int argc, char **argv) {
         if (r < 0)
                 return fail(r, "damos_open");
         kpid = damos_kdamond_pid(m);
+        if (check_ms > 0) {
+                nanosleep(&(struct timespec) { .tv_sec = (time_t) (check_ms / 1000),
+                                               .tv_nsec = (long) (check_ms % 1000) * 1000000 },
+                          NULL);
+                for (size_t i = 0; i < n; i++)
+                        tenants[i].check_only = false;
+                r = damos_update(m, tenants, n);
+                if (r < 0)
+                        return fail(r, "damos_update");
+        }
         if (ready) {
                 FILE *f = fopen(ready, "w");
 

@@ -37,7 +37,8 @@ of periods, and the tenants would be planned on partial heat):
             Within 10 periods latency has >= 95% of its hot set on node 0;
             batch has what is left: its hot bytes on node 0 <= the room left
             by latency + 16 MiB, and > 0; node 0 keeps >= headroom - 6 MiB
-            free; no move_pages call failed with ENOMEM (with the old fixed
+            free (counting what the guest's files, tierd's logs among them,
+            took of node 0 meanwhile as free); no move_pages call failed with ENOMEM (with the old fixed
             16 MiB headroom the kernel refused the last promotions every
             period: the planner filled node 0 below its watermarks)
   dis       displacement: a batch tenant's 112 MiB hot set (+8 MiB cold)
@@ -51,7 +52,8 @@ of periods, and the tenants would be planned on partial heat):
             reserves computed here from /proc/zoneinfo); no period promotes
             more than the room it saw (free - headroom, JSON tiers) plus
             what it demoted; node 0 keeps >= headroom - 6 MiB free (the
-            kernel's own allocations meanwhile); workloads intact
+            kernel's own allocations meanwhile; the guest's files as in
+            arb); workloads intact
   observe   a 64 MiB workload on node 0, mode=observe tier0.max=16M, 3
             periods: memory.numa_stat's N1 bytes unchanged and the workload
             all on node 0, moved bytes 0 in every period, the plan says
@@ -73,9 +75,9 @@ of periods, and the tenants would be planned on partial heat):
             bytes demoted by the schemes' sz_applied deltas match
             memory.numa_stat's N1 bytes (+-8 MiB); nr_kdamonds 0 and no
             kdamond thread after tierd exits
-  dp        (damos) the promotion scenario: >= 90% of the hot set on node 0
-            within 10 periods (94-99% measured; see the check) (the cold pages that come along are printed);
-            kdamond gone after
+  dp        (damos) the promotion scenario: >= 95% of the hot set on node 0
+            within 10 periods (the first is the young check alone), <= 10%
+            of the cold pages promoted with it; kdamond gone after
   rl        lru_gen scanner, auto mover, demotion_enabled=true (written in
             the guest): the limit scenario through memory.reclaim in 6
             periods (reclaim picks by LRU: where the hot set ends is a TAP
@@ -360,11 +362,21 @@ def node_bytes(ns, node):
     return ns.get(('anon', node), 0) + ns.get(('file', node), 0)
 
 
-def memfree(text):
+def memfree(text, key='MemFree'):
+    """A field of a node's meminfo, in bytes (None when missing)."""
     for ln in (text or '').splitlines():
-        if 'MemFree' in ln:
-            return int(ln.split()[3]) * 1024
+        f = ln.split()
+        if len(f) >= 4 and f[2] == key + ':':
+            return int(f[3]) * 1024
     return None
+
+
+def files_grew(before, after):
+    """What node 0's page cache grew by between two meminfo sections: the
+    guest's files (tierd's -v logs, the reports, all in the in-memory root
+    file system) are the test's own use of node 0, not tierd's."""
+    a, b = memfree(after, 'FilePages'), memfree(before, 'FilePages')
+    return max(0, a - b) if a is not None and b is not None else 0
 
 
 def zone_reserve(text, node):
@@ -539,8 +551,9 @@ if al and ab and fb and fa and lines:
          f'(period, promoted, room, demoted): {bad}')
     # the slack as in dis below (measured here: 5.6 MiB under the headroom
     # on idle in a CI run whose promotions filled exactly the room seen)
-    t.ok(fa >= HEAD - 6 * MIB, f'arb: node 0 keeps {fa / MIB:.1f} MiB free (>= headroom {HEAD / MIB:.1f} MiB '
-         '- 6 MiB)')
+    fg = files_grew(s.get('arb-mem-before'), s.get('arb-mem-after'))
+    t.ok(fa + fg >= HEAD - 6 * MIB, f'arb: node 0 keeps {fa / MIB:.1f} MiB free + {fg / MIB:.1f} MiB the guest\'s '
+         f'files grew (>= headroom {HEAD / MIB:.1f} MiB - 6 MiB)')
     t.ok(al['intact'] and ab['intact'], 'arb: workloads intact')
     nfail = (s.get('arb-fail') or '').strip()
     t.ok(nfail == '0', f'arb: no promotion refused by the kernel for lack of memory ({nfail} ENOMEM failures)')
@@ -586,7 +599,9 @@ if lines and bb and dl and db and fb and fa:
     # agent let promotions use the room of demotions that then failed,
     # fixed since; agent/daemon.c tier_in_left); 6 MiB still fails a
     # planner or mover that fills the headroom
-    t.ok(fa >= head - 6 * MIB, f'dis: node 0 keeps {fa / MIB:.1f} MiB free (>= headroom {head / MIB:.1f} MiB - 6 MiB)')
+    fg = files_grew(s.get('dis-mem-before'), s.get('dis-mem-after'))
+    t.ok(fa + fg >= head - 6 * MIB, f'dis: node 0 keeps {fa / MIB:.1f} MiB free + {fg / MIB:.1f} MiB the guest\'s '
+         f'files grew (>= headroom {head / MIB:.1f} MiB - 6 MiB)')
     bad = over_room(lines)
     t.ok(not bad, f'dis: no period promoted more than the room it saw plus its demotions ({len(lines)} periods)',
          f'(period, promoted, room, demoted): {bad}')
@@ -666,13 +681,16 @@ if a:
     hp = hot_pages(a)
     print(f'# dp: {hot_on(a, 0)} of {hp} hot pages on node 0 after 10 periods ({100 * hot_on(a, 0) / hp:.0f}%), '
           f'{cold_on(a, 0)} cold pages on node 0')
-    # measured with this code: idle 99% and 94%, stock 98% and 99% after 10 periods: >= 95% in 3
-    # of 4 runs; asserted >= 90%. The shortfall: DAMOS moves regions whose nr_accesses reach
-    # migrate_hot's minimum; hot pages in regions still mixed with cold ones under TCG wait for
-    # DAMON to split them. DAMOS moves regions, not pages: 17-28% of the cold pages
-    # (2141-3395 of 12288) come along (not asserted)
-    t.ok(hot_on(a, 0) >= 0.90 * hp, f'dp (damos, {DSCAN}): {hot_on(a, 0)} of {hp} hot pages on node 0 '
-         f'after 10 periods ({100 * hot_on(a, 0) / hp:.0f}%, >= 90%; the issue asks 95%)', a['hot_pages_by_node'])
+    # measured since migrate_hot takes regions with any access and only young pages, after a
+    # first period of the young check alone: idle 99.5-99.95% (4 runs), stock 97.7-99.95%
+    # (4 runs) after 10 periods, no cold page along. Before: 89-99% (DAMON had to split the
+    # regions mixing hot and cold pages until enough samples hit hot ones), 17-28% of the
+    # cold pages along.
+    t.ok(hot_on(a, 0) >= 0.95 * hp, f'dp (damos, {DSCAN}): {hot_on(a, 0)} of {hp} hot pages on node 0 '
+         f'after 10 periods ({100 * hot_on(a, 0) / hp:.0f}%, >= 95%)', a['hot_pages_by_node'])
+    cp = sum(a['cold_pages_by_node'].values())
+    t.ok(cold_on(a, 0) <= cp // 10, f'dp: migrate_hot is selective: {cold_on(a, 0)} of {cp} cold pages '
+         'promoted (<= 10%)', a['cold_pages_by_node'])
     t.ok(a['intact'], 'dp: workload intact')
 kd_gone('dp-kd')
 
