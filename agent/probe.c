@@ -290,10 +290,10 @@ static int decide_backends(Probe *p) {
                 r |= set_reason(p, BACKEND_DAMOS_MIGRATE, "%s",
                                 "DAMOS has no migrate_hot/migrate_cold actions: they need Linux 6.11 or later");
         else if (!names_has(&p->damos_filters, "memcg") || !names_has(&p->damos_filters, "young") ||
-                 !names_has(&p->damos_filters, "anon"))
+                 !names_has(&p->damos_filters, "anon") || !names_has(&p->damos_filters, "addr"))
                 r |= set_reason(p, BACKEND_DAMOS_MIGRATE, "%s",
-                                "DAMOS lacks the memcg, anon or young filter type (Linux 6.3, 6.3 and 6.10): "
-                                "the mover needs all three");
+                                "DAMOS lacks the anon, memcg, addr or young filter type (Linux 6.3 for the first "
+                                "three, 6.10): the mover needs all four");
         else if (tiers < 2)
                 r |= set_reason(p, BACKEND_DAMOS_MIGRATE, "%s",
                                 "only one memory tier: there is no other tier to migrate pages to");

@@ -106,3 +106,4 @@ int log_event_internal(int level, int error, const char *event, const char *cgro
 #define log_debug(...) log_internal(LOG_LVL_DEBUG, 0, __VA_ARGS__)
 #define log_error_errno(e, ...) log_internal(LOG_LVL_ERR, (e), __VA_ARGS__)
 #define log_warning_errno(e, ...) log_internal(LOG_LVL_WARNING, (e), __VA_ARGS__)
+#define log_debug_errno(e, ...) log_internal(LOG_LVL_DEBUG, (e), __VA_ARGS__)

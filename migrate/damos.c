@@ -5,6 +5,7 @@
 #include "mover.h"
 #include "damon.h"
 #include "damon_sysfs.h"
+#include "idle_page.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #define DEF_COLD_AGE_US 10000000
 #define DEF_MIN_REGIONS 200
 #define DEF_MAX_REGIONS 2000
+#define MAX_NODE_SPANS 8
 
 /* ---- pure helpers ------------------------------------------------------ */
 
@@ -134,6 +136,10 @@ struct DamosMover {
         int *demote_idx;
         size_t n_schemes;
         char **cgroups;         /* keep_slots: the tenants' cgroups, for damos_update() */
+        /* the physical ranges of the target nodes (from zoneinfo), which
+         * the hot / cold schemes skip: their pages are there already */
+        MoveSpan on_fast[MAX_NODE_SPANS], on_slow[MAX_NODE_SPANS];
+        size_t n_on_fast, n_on_slow;
 };
 
 static void cgroups_free(DamosMover *m) {
@@ -224,6 +230,8 @@ static int write_scheme(DamosMover *m, size_t i, SchemeKind kind, const char *me
         const DamosOptions *o = &m->opts;
         _cleanup_free_ char *S = NULL;
         bool hot = kind != SCHEME_COLD;
+        const MoveSpan *skip = kind == SCHEME_HOT ? m->on_fast : m->on_slow;
+        size_t n_skip = kind == SCHEME_HOT ? m->n_on_fast : kind == SCHEME_COLD ? m->n_on_slow : 0;
         uint64_t sz, reset_ms, age_min, age_max = UINT32_MAX;
         int r;
 
@@ -307,7 +315,7 @@ static int write_scheme(DamosMover *m, size_t i, SchemeKind kind, const char *me
          * this picks the hot pages out of them. The check scheme then
          * drops every page (anonymous, and not anonymous). */
         if (r >= 0)
-                r = damon_sysfs_write(kind == SCHEME_CHECK ? "4" : "2", "%s/filters/nr_filters", S);
+                r = damon_sysfs_write_u64(kind == SCHEME_CHECK ? 4 : 2 + n_skip, "%s/filters/nr_filters", S);
         if (r >= 0)
                 r = damon_sysfs_write("memcg", "%s/filters/0/type", S);
         if (r >= 0)
@@ -322,6 +330,21 @@ static int write_scheme(DamosMover *m, size_t i, SchemeKind kind, const char *me
                 r = damon_sysfs_write("anon", "%s/filters/%d/type", S, f);
                 if (r >= 0)
                         r = damon_sysfs_write(f == 2 ? "Y" : "N", "%s/filters/%d/matching", S, f);
+        }
+        /* Regions on the target node skipped whole (type addr, matching;
+         * DAMON checks these per region, before the quota is charged):
+         * otherwise the hot scheme tries the promoted hot pages again at
+         * every aggregation, and its quota goes there before the hot pages
+         * still on the slow node. Only matching: an addr filter that does
+         * not match drops every page at the page-level checks of 6.12. */
+        for (size_t k = 0; r >= 0 && k < n_skip; k++) {
+                r = damon_sysfs_write("addr", "%s/filters/%zu/type", S, 2 + k);
+                if (r >= 0)
+                        r = damon_sysfs_write_u64(skip[k].start, "%s/filters/%zu/addr_start", S, 2 + k);
+                if (r >= 0)
+                        r = damon_sysfs_write_u64(skip[k].end, "%s/filters/%zu/addr_end", S, 2 + k);
+                if (r >= 0)
+                        r = damon_sysfs_write("Y", "%s/filters/%zu/matching", S, 2 + k);
         }
         return r;
 }
@@ -353,6 +376,46 @@ static int load_ram_ranges(const char *procfs_root, MoveSpan *out, size_t max) {
                 return log_error_errno(-EPERM, "damos: no System RAM ranges in %s/iomem (addresses are shown "
                                                "to root only)", procfs_root ? procfs_root : "/proc");
         return r;
+}
+
+/* The physical address ranges of the fast and the slow node, from
+ * zoneinfo (ranges shared with another node are left out: their pages are
+ * not skipped). Without them (more ranges than MAX_NODE_SPANS, zoneinfo
+ * unreadable) the schemes skip nothing, which is correct but slower. */
+static void load_node_spans(DamosMover *m) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ IdleNodeSpan *spans = NULL;
+        const char *proc = m->opts.procfs_root ? m->opts.procfs_root : "/proc";
+        size_t n = 0, nf = 0, ns = 0;
+        int r;
+
+        m->n_on_fast = m->n_on_slow = 0;
+        r = read_full_file(proc, "/zoneinfo", &text, NULL);
+        if (r >= 0)
+                r = idle_zoneinfo_parse(text, &spans, &n);
+        if (r < 0) {
+                log_debug_errno(r, "damos: no node ranges from %s/zoneinfo (%m): the schemes skip no region", proc);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                MoveSpan a = { spans[i].start * MOVER_PAGE_SIZE, spans[i].end * MOVER_PAGE_SIZE };
+
+                if (spans[i].node == m->opts.fast_node && nf < MAX_NODE_SPANS)
+                        m->on_fast[nf] = a;
+                if (spans[i].node == m->opts.fast_node)
+                        nf++;
+                if (spans[i].node == m->opts.slow_node && ns < MAX_NODE_SPANS)
+                        m->on_slow[ns] = a;
+                if (spans[i].node == m->opts.slow_node)
+                        ns++;
+        }
+        if (nf > MAX_NODE_SPANS || ns > MAX_NODE_SPANS) {
+                log_debug("damos: node %d or %d has more than %d physical ranges: the schemes skip no region",
+                          m->opts.fast_node, m->opts.slow_node, MAX_NODE_SPANS);
+                return;
+        }
+        m->n_on_fast = nf;
+        m->n_on_slow = ns;
 }
 
 /* Lays out and writes the schemes of TENANTS (sets the index arrays,
@@ -410,6 +473,7 @@ static int kdamond_setup(DamosMover *m, const DamosTenant *tenants, size_t n) {
         if (nreg < 0)
                 return nreg;
 
+        load_node_spans(m);
         r = damon_owner_claim(m->admin, run_dir(m), o->procfs_root, DAMON_USER_MOVER, "damos: ",
                               " (the damon/bpf scanner backend's kdamond counts too)");
         if (r < 0)
