@@ -23,8 +23,10 @@
  *              enabled); promotions with move_pages(2);
  *  damos       the plan's bytes per tenant become its migrate_hot /
  *              migrate_cold scheme quotas for the next period on a kdamond
- *              of tierd's own (see the DAMOS section below); refused with
- *              the damon and bpf scanners (one tierd kdamond at a time).
+ *              of tierd's own (see the DAMOS section below; a tenant's
+ *              first period there checks its pages' accessed bits and
+ *              promotes nothing); refused with the damon and bpf scanners
+ *              (one tierd kdamond at a time).
  * PADDR candidates (idle_page physical mode) are moved only by damos:
  * skipped with one warning otherwise. What a mover fails to move is
  * refunded to the quotas. */
