@@ -73,6 +73,19 @@ uint64_t damos_quota_scale(uint64_t bytes, uint64_t tenant_bytes, uint64_t ram_b
         return bytes * scale;
 }
 
+int damos_node_ranges(const IdleNodeSpan *spans, size_t n, int node, MoveSpan *out, size_t max) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (spans[i].node != node || node < 0)
+                        continue;
+                if (k == max)
+                        return -E2BIG;
+                out[k++] = (MoveSpan) { spans[i].start * MOVER_PAGE_SIZE, spans[i].end * MOVER_PAGE_SIZE };
+        }
+        return (int) k;
+}
+
 int damos_parse_iomem(const char *text, MoveSpan *out, size_t max) {
         size_t n = 0;
 
@@ -386,8 +399,8 @@ static void load_node_spans(DamosMover *m) {
         _cleanup_free_ char *text = NULL;
         _cleanup_free_ IdleNodeSpan *spans = NULL;
         const char *proc = m->opts.procfs_root ? m->opts.procfs_root : "/proc";
-        size_t n = 0, nf = 0, ns = 0;
-        int r;
+        size_t n = 0;
+        int r, nf, ns;
 
         m->n_on_fast = m->n_on_slow = 0;
         r = read_full_file(proc, "/zoneinfo", &text, NULL);
@@ -397,25 +410,15 @@ static void load_node_spans(DamosMover *m) {
                 log_debug_errno(r, "damos: no node ranges from %s/zoneinfo (%m): the schemes skip no region", proc);
                 return;
         }
-        for (size_t i = 0; i < n; i++) {
-                MoveSpan a = { spans[i].start * MOVER_PAGE_SIZE, spans[i].end * MOVER_PAGE_SIZE };
-
-                if (spans[i].node == m->opts.fast_node && nf < MAX_NODE_SPANS)
-                        m->on_fast[nf] = a;
-                if (spans[i].node == m->opts.fast_node)
-                        nf++;
-                if (spans[i].node == m->opts.slow_node && ns < MAX_NODE_SPANS)
-                        m->on_slow[ns] = a;
-                if (spans[i].node == m->opts.slow_node)
-                        ns++;
-        }
-        if (nf > MAX_NODE_SPANS || ns > MAX_NODE_SPANS) {
+        nf = damos_node_ranges(spans, n, m->opts.fast_node, m->on_fast, MAX_NODE_SPANS);
+        ns = damos_node_ranges(spans, n, m->opts.slow_node, m->on_slow, MAX_NODE_SPANS);
+        if (nf < 0 || ns < 0) {
                 log_debug("damos: node %d or %d has more than %d physical ranges: the schemes skip no region",
                           m->opts.fast_node, m->opts.slow_node, MAX_NODE_SPANS);
                 return;
         }
-        m->n_on_fast = nf;
-        m->n_on_slow = ns;
+        m->n_on_fast = (size_t) nf;
+        m->n_on_slow = (size_t) ns;
 }
 
 /* Lays out and writes the schemes of TENANTS (sets the index arrays,

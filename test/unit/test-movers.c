@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idle_page.h"
 #include "mover.h"
 #include "unit.h"
+#include "util.h"
 
 #define P MOVER_PAGE_SIZE
 #define H MOVER_HUGE_SIZE
@@ -311,6 +313,32 @@ START_TEST(test_quota_unlimited_zero_huge) {
 }
 END_TEST
 
+START_TEST(test_node_ranges) {
+        /* node 0's Normal zone spans over node 1's memory: the overlap
+         * belongs to neither, so neither scheme skips it */
+        const char *text = "Node 0, zone      DMA\n        spanned  4095\n  start_pfn:           1\n"
+                           "Node 0, zone   Normal\n        spanned  3000\n  start_pfn:           4096\n"
+                           "Node 1, zone   Normal\n        spanned  2000\n  start_pfn:           6000\n"
+                           "Node 1, zone   Normal\n        spanned  100\n  start_pfn:           9000\n";
+        _cleanup_free_ IdleNodeSpan *spans = NULL;
+        MoveSpan out[2];
+        size_t n = 0;
+
+        ck_assert_int_eq(idle_zoneinfo_parse(text, &spans, &n), 0);
+        ck_assert_int_eq(damos_node_ranges(spans, n, 0, out, 2), 1);
+        ck_assert_uint_eq(out[0].start, 4096);
+        ck_assert_uint_eq(out[0].end, 6000 * 4096);
+        ck_assert_int_eq(damos_node_ranges(spans, n, 1, out, 2), 2);
+        ck_assert_uint_eq(out[0].start, 7096ULL * 4096);
+        ck_assert_uint_eq(out[0].end, 8000ULL * 4096);
+        ck_assert_uint_eq(out[1].start, 9000ULL * 4096);
+        ck_assert_uint_eq(out[1].end, 9100ULL * 4096);
+        ck_assert_int_eq(damos_node_ranges(spans, n, 1, out, 1), -E2BIG);
+        ck_assert_int_eq(damos_node_ranges(spans, n, 2, out, 2), 0);
+        ck_assert_int_eq(damos_node_ranges(spans, n, -1, out, 2), 0); /* "several nodes" is no node */
+}
+END_TEST
+
 START_TEST(test_iomem_system_ram) {
         const char *text =
                 "00000000-00000fff : Reserved\n"
@@ -392,6 +420,7 @@ static Suite *movers_suite(void) {
         tcase_add_test(tc, test_quota_below_a_page_widens_window);
         tcase_add_test(tc, test_quota_unlimited_zero_huge);
         tcase_add_test(tc, test_quota_scale);
+        tcase_add_test(tc, test_node_ranges);
         tcase_add_test(tc, test_iomem_system_ram);
         tcase_add_test(tc, test_split_ranges);
         suite_add_tcase(s, tc);
