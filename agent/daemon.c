@@ -80,7 +80,7 @@ typedef struct TenantState {
          * sz_applied at the last reading */
         uint64_t damos_promote, damos_demote;
         uint64_t damos_base_promote, damos_base_demote;
-        bool damos_checked;     /* had its window of young checks (check_only) in the running kdamond */
+        bool damos_checked;     /* had its period of young checks (check_only) in the running kdamond */
         uint64_t promoted, demoted, failed; /* bytes, since start */
         uint64_t errors;        /* failed mover calls, since start */
         unsigned said_failures; /* move_failure_note(): reasons already logged, 1 << MoveOutcome */
@@ -852,6 +852,7 @@ static int damos_commit(Agent *a, Period *p, uint64_t now) {
                 const PlanTenant *pt = &p->plan_tenants[k];
                 TenantState *st = p->states[k];
                 uint64_t promote = 0, demote = 0;
+                bool check;
 
                 if (!res->ignored && !res->observe_only) {
                         promote = res->promote_bytes;
@@ -875,8 +876,10 @@ static int damos_commit(Agent *a, Period *p, uint64_t now) {
                 /* a tenant's first period in the kdamond: the young
                  * check of its pages only, its migrate_hot off (a page
                  * never checked reads young: see damos.c); the planned
-                 * promotion waits a period */
-                if (!st->damos_checked && promote) {
+                 * promotion waits a period. Not for a tenant in mode
+                 * off or observe: tierd does not touch its pages. */
+                check = !res->ignored && !res->observe_only && !st->damos_checked;
+                if (check && promote) {
                         quota_refund(&st->promote, &a->budget, promote);
                         promote = 0;
                 }
@@ -894,12 +897,11 @@ static int damos_commit(Agent *a, Period *p, uint64_t now) {
                         .cgroup = res->path,
                         .promote_rate = qp ? max_u64(qp / a->period_ms * 1000, 1) : 0,
                         .demote_rate = qd ? max_u64(qd / a->period_ms * 1000, 1) : 0,
-                        .check_only = !st->damos_checked,
+                        .check_only = check,
                 };
                 ids[n++] = st->cgroup_id;
                 log_debug("%s: damos quotas for the next period: promote %" PRIu64 ", demote %" PRIu64 " bytes%s",
-                          res->path, promote, demote,
-                          st->damos_checked ? "" : " (its first: the young check of its pages, no promotion)");
+                          res->path, promote, demote, check ? " (its first: the young check of its pages, no promotion)" : "");
         }
         if (!a->damos && n > 0) {
                 DamosOptions o = {
@@ -935,8 +937,9 @@ static int damos_commit(Agent *a, Period *p, uint64_t now) {
         free(a->damos_ids);
         a->damos_ids = TAKE_PTR(ids);
         a->n_damos_ids = n;
-        for (size_t k = 0; k < p->n_tenants; k++)
-                p->states[k]->damos_checked = true;
+        for (size_t k = 0; k < n; k++)
+                if (dt[k].check_only)
+                        p->states[k]->damos_checked = true;
         if (r > 0) {
                 /* a new layout: the schemes' stats start again */
                 _cleanup_free_ DamosTenantStats *stats = calloc(n ? n : 1, sizeof(*stats));

@@ -245,7 +245,7 @@ static int write_scheme(DamosMover *m, size_t i, SchemeKind kind, const char *me
         bool hot = kind != SCHEME_COLD;
         const MoveSpan *skip = kind == SCHEME_HOT ? m->on_fast : m->on_slow;
         size_t n_skip = kind == SCHEME_HOT ? m->n_on_fast : kind == SCHEME_COLD ? m->n_on_slow : 0;
-        uint64_t sz, reset_ms, age_min, age_max = UINT32_MAX;
+        uint64_t sz, reset_ms, age_min;
         int r;
 
         if (asprintf(&S, "%s/schemes/%zu", m->ctx, i) < 0)
@@ -305,7 +305,7 @@ static int write_scheme(DamosMover *m, size_t i, SchemeKind kind, const char *me
         if (r >= 0)
                 r = damon_sysfs_write_u64(age_min, "%s/access_pattern/age/min", S);
         if (r >= 0)
-                r = damon_sysfs_write_u64(age_max, "%s/access_pattern/age/max", S);
+                r = damon_sysfs_write("4294967295", "%s/access_pattern/age/max", S);
         /* The quota: bytes per reset interval; no time quota. */
         if (r >= 0)
                 r = damon_sysfs_write("0", "%s/quotas/ms", S);

@@ -76,7 +76,8 @@ of periods, and the tenants would be planned on partial heat):
             memory.numa_stat's N1 bytes (+-8 MiB); nr_kdamonds 0 and no
             kdamond thread after tierd exits
   dp        (damos) the promotion scenario: >= 95% of the hot set on node 0
-            within 10 periods (the first is the young check alone), <= 10%
+            within 10 periods (the first is the young check alone: its
+            debug line once), <= 10%
             of the cold pages promoted with it; kdamond gone after
   rl        lru_gen scanner, auto mover, demotion_enabled=true (written in
             the guest): the limit scenario through memory.reclaim in 6
@@ -281,6 +282,7 @@ kd dl-kd
 start dp --size 64 --hot 16 --rate 20 --node 1
 tierctl --config /nonexistent annotate dp class=standard
 agent2 dp @DSCAN@ /tmp/cfgd/tierd.json 10
+echo "=== BEGIN dp-check"; grep -c "the young check of its pages, no promotion" /tmp/dp.err; echo "=== END dp-check"
 rep $w dp dp-after
 stop $w dp
 kd dp-kd
@@ -687,6 +689,7 @@ if a:
 kd_gone('dl-kd')
 lines = agent('dp')
 summary('dp', lines, 'dp')
+t.eq((s.get('dp-check') or '').strip(), '1', 'dp: one period of the young check alone (its debug line once)')
 a = parse_json(t, s.get('dp-after'), 'dp: workload report after')
 if a:
     hp = hot_pages(a)
