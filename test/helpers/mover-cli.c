@@ -21,10 +21,11 @@
  *             --slow-node N [--promote-rate SIZE] [--demote-rate SIZE]
  *             [--duration S] [--interval-ms MS] [--sample-us US]
  *             [--aggr-us US] [--cold-age-ms MS] [--check-ms MS] [--ready FILE]
- *       With --check-ms, first MS of the young check alone (check_only,
- *       as tierd's first period of a tenant). Runs the schemes until --duration (default 60 s) or SIGTERM/SIGINT,
- *       reading the stats every --interval-ms (default 1000), then removes
- *       the kdamond and prints
+ *       With --check-ms, the first MS run the young check alone (check_only,
+ *       as in tierd's first period of a tenant). Runs the schemes until
+ *       --duration (default 60 s) or SIGTERM/SIGINT, reading the stats
+ *       every --interval-ms (default 1000), then removes the kdamond and
+ *       prints
  *       {"kdamond_pid", "seconds", "tenants": [{"cgroup", "promote": STATS,
  *        "demote": STATS}], "history": [{"t", "sz_applied": [[P, D], ...]}]}
  *       STATS = {"nr_tried", "sz_tried", "nr_applied", "sz_applied",
