@@ -292,8 +292,8 @@ static int decide_backends(Probe *p) {
         else if (!names_has(&p->damos_filters, "memcg") || !names_has(&p->damos_filters, "young") ||
                  !names_has(&p->damos_filters, "anon") || !names_has(&p->damos_filters, "addr"))
                 r |= set_reason(p, BACKEND_DAMOS_MIGRATE, "%s",
-                                "DAMOS lacks the anon, memcg, addr or young filter type (Linux 6.3 for the first "
-                                "three, 6.10): the mover needs all four");
+                                "DAMOS lacks the anon, memcg, addr or young filter type (Linux 6.3 for anon and "
+                                "memcg, 6.6 for addr, 6.10 for young): the mover needs all four");
         else if (tiers < 2)
                 r |= set_reason(p, BACKEND_DAMOS_MIGRATE, "%s",
                                 "only one memory tier: there is no other tier to migrate pages to");

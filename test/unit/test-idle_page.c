@@ -9,7 +9,9 @@
 #include "unit.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -304,14 +306,35 @@ static size_t present_all(int fd, uint64_t start, uint64_t end, size_t max, Idle
         return n;
 }
 
+/* Whether the page at PAGE is the shared zero page. A read fault on
+ * private anonymous memory maps it on most kernels; some configurations
+ * (seen: a 6.18 host kernel) give the reader a page of its own, which
+ * idle_pagemap_present() must then report like any other. */
+static bool is_zero_page(int fd, uint64_t page) {
+        IdlePmRegion reg;
+        IdlePmScanArg a = {
+                .size = sizeof(a),
+                .start = page,
+                .end = page + IDLE_PAGE_SIZE,
+                .vec = (uint64_t) (uintptr_t) &reg,
+                .vec_len = 1,
+                .category_anyof_mask = IDLE_PAGE_IS_PFNZERO,
+                .return_mask = IDLE_PAGE_IS_PFNZERO,
+        };
+        int n = ioctl(fd, _IOWR('f', 16, IdlePmScanArg), &a);
+
+        ck_assert_int_ge(n, 0);
+        return n == 1;
+}
+
 START_TEST(test_pagemap_present_sparse_self) {
         const uint64_t pg = IDLE_PAGE_SIZE;
         uint64_t size = UINT64_C(1) << 40, base, next = 0;
-        IdlePmRegion got[16], one;
+        IdlePmRegion got[16], one, want[5];
         struct timespec t0, t1;
         volatile char *m;
         int fd, r, calls = 0;
-        size_t n;
+        size_t n, nw = 0;
         double ms;
 
         fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
@@ -337,33 +360,39 @@ START_TEST(test_pagemap_present_sparse_self) {
 
         m[0] = m[pg] = m[2 * pg] = 1;           /* pages 0-2 */
         m[100 * pg + 5] = 1;                    /* page 100 */
-        (void) m[200 * pg];                     /* page 200: read, so the zero page: not reported */
+        (void) m[200 * pg];                     /* page 200: read, so the zero page (mostly): not reported */
         m[(1u << 20) * pg] = 1;                 /* 4 GiB in */
         m[size - 1] = 1;                        /* the last page */
+        want[nw++] = (IdlePmRegion) { base, base + 3 * pg, 0 };
+        want[nw++] = (IdlePmRegion) { base + 100 * pg, base + 101 * pg, 0 };
+        if (!is_zero_page(fd, base + 200 * pg)) {
+                fprintf(stderr, "# this kernel gave the read fault a page of its own, not the zero page\n");
+                want[nw++] = (IdlePmRegion) { base + 200 * pg, base + 201 * pg, 0 };
+        }
+        want[nw++] = (IdlePmRegion) { base + (UINT64_C(1) << 20) * pg, base + ((UINT64_C(1) << 20) + 1) * pg, 0 };
+        want[nw++] = (IdlePmRegion) { base + size - pg, base + size, 0 };
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
         n = present_all(fd, base, base + size, 8, got, 16, &calls);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         ms = (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6;
-        ck_assert_uint_eq(n, 4);
+        ck_assert_uint_eq(n, nw);
         ck_assert_int_eq(calls, 1);
-        ck_assert_uint_eq(got[0].start, base);
-        ck_assert_uint_eq(got[0].end, base + 3 * pg);
-        ck_assert_uint_eq(got[1].start, base + 100 * pg);
-        ck_assert_uint_eq(got[1].end, base + 101 * pg);
-        ck_assert_uint_eq(got[2].start, base + (UINT64_C(1) << 20) * pg);
-        ck_assert_uint_eq(got[2].end, base + ((UINT64_C(1) << 20) + 1) * pg);
-        ck_assert_uint_eq(got[3].start, base + size - pg);
-        ck_assert_uint_eq(got[3].end, base + size);
+        for (size_t i = 0; i < nw; i++) {
+                ck_assert_uint_eq(got[i].start, want[i].start);
+                ck_assert_uint_eq(got[i].end, want[i].end);
+        }
         /* the page tables are walked, not 2^28 pagemap entries */
         ck_assert_msg(ms < 1000, "PAGEMAP_SCAN over %llu GiB took %.1f ms", (unsigned long long) (size >> 30), ms);
 
         /* a buffer of one range: several calls, same ranges */
         n = present_all(fd, base, base + size, 1, got, 16, &calls);
-        ck_assert_uint_eq(n, 4);
-        ck_assert_int_ge(calls, 4);
-        ck_assert_uint_eq(got[0].end, base + 3 * pg);
-        ck_assert_uint_eq(got[3].start, base + size - pg);
+        ck_assert_uint_eq(n, nw);
+        ck_assert_int_ge(calls, (int) nw);
+        for (size_t i = 0; i < nw; i++) {
+                ck_assert_uint_eq(got[i].start, want[i].start);
+                ck_assert_uint_eq(got[i].end, want[i].end);
+        }
 
         /* from the middle of a range */
         n = present_all(fd, base + pg, base + 101 * pg, 8, got, 16, &calls);
