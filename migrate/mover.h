@@ -228,7 +228,11 @@ typedef struct DamosOptions {
         uint64_t reset_interval_ms;     /* quota window; 0: 1000 */
         uint32_t hot_min_accesses;      /* migrate_hot: nr_accesses per aggregation, at least;
                                          * 0: 1 (young pages only, see damos.c) */
-        uint64_t cold_min_age_us;       /* migrate_cold: idle for at least; 0: 10 s */
+        uint32_t cold_max_accesses;     /* migrate_cold: nr_accesses per aggregation, at most
+                                         * (the young filter keeps such a region's accessed
+                                         * pages); 0: a tenth of the samples, >= 1 */
+        uint64_t cold_min_age_us;       /* migrate_cold: that long at most cold_max_accesses
+                                         * (DAMON's region age); 0: 10 s */
         uint32_t min_regions, max_regions; /* 0: 200, 2000 */
         bool keep_slots;                /* every tenant gets both schemes, a rate of 0 disabling one
                                          * (it matches no region); needed by damos_update() */

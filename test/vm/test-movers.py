@@ -37,9 +37,9 @@ is the kernel's own):
             memory intact; nr_kdamonds 0 and no kdamond thread after
             mover-cli exits (SIGTERM)
   damos-cold a tenant's workload (64 MiB, 16 MiB hot) on node 0 and a
-            migrate_cold scheme only (target node 1, 128 MiB/s, idle >= 2
-            s; filters: the tenant's memcg, young pages dropped, node 1's
-            ranges skipped): >= 4096 of the 12288 cold pages demoted within
+            migrate_cold scheme only (target node 1, 128 MiB/s, regions
+            with 0-2 of 20 samples accessed for >= 2 s; filters: the
+            tenant's memcg, young pages dropped, node 1's ranges skipped): >= 4096 of the 12288 cold pages demoted within
             30 s (see the check), >= 95% of the hot pages stay on node 0,
             sz_applied counts demotions and never more than moved (it can
             fall short: read while the kdamond still runs); kdamond
@@ -186,6 +186,8 @@ wait_ready_t /tmp/cold.rdy
 echo "=== BEGIN cold-filters"
 filters 0
 echo "=== END cold-filters"
+P=$A/kdamonds/0/contexts/0/schemes/0/access_pattern
+val cold-pattern "$(cat $P/nr_accesses/min) $(cat $P/nr_accesses/max) $(cat $P/age/min)"
 wait $mc; echo "rc $?" >> /tmp/o
 sec cold-run /tmp/o
 report $w /tmp/k.json cold-damos-after
@@ -379,6 +381,11 @@ t.eq((s.get('check-filters') or '').split('\n'), ['memcg N', 'young N', 'anon Y'
 t.eq((s.get('cold-filters') or '').split('\n'), ['memcg N', 'young Y'] + on1,
      "damos-cold: the migrate_cold scheme's filters: the tenant's memcg only, young pages dropped, regions on "
      "node 1 (its target) skipped")
+# the defaults: 20 samples (20 ms) per aggregation (400 ms), so at most 2 accessed (a tenth,
+# DAMON's merge threshold: regions holding a few hot pages among cold ones qualify, the young
+# filter keeps their hot pages); --cold-age-ms 2000 is 5 aggregations
+t.eq((s.get('cold-pattern') or '').strip(), '0 2 5',
+     'damos-cold: migrate_cold takes regions with 0-2 of 20 samples accessed, for 5 aggregations or more')
 rc, run = rc_and_json(s.get('cold-run'), 'damos-cold: mover-cli damos')
 a = parse_json(t, s.get('cold-damos-after'), 'damos-cold: report after')
 if run and a:
