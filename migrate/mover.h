@@ -181,14 +181,18 @@ int demotion_enabled_read(const char *sysfs_root);
  *
  * One kdamond of tierd's own with one paddr context whose target covers
  * every "System RAM" range of /proc/iomem (cut into min_regions initial
- * regions), and per tenant up to two
- * schemes: migrate_hot with target_nid = the fast node (promotion) and
- * migrate_cold with target_nid = the slow node (demotion). Each scheme has
- * one memcg filter that drops every page not charged to the tenant (in
- * 6.12 filters exclude: type memcg, matching N), a quota of bytes per
- * reset interval from the tenant's rate, and an access pattern whose
- * maxima are all set (sysfs defaults them to 0, which matches nothing
- * but idle, zero-sized regions).
+ * regions), and per tenant up to three
+ * schemes: migrate_hot with target_nid = the fast node (promotion), a
+ * check scheme that moves nothing (the young check of every page, for a
+ * tenant's first window: DamosTenant.check_only) and migrate_cold with
+ * target_nid = the slow node (demotion). Each scheme has a memcg filter
+ * that drops every page not charged to the tenant (in 6.12 filters
+ * exclude: type memcg, matching N), then a young filter (the accessed
+ * bit: migrate_hot keeps the young pages, migrate_cold the others) and
+ * addr filters for the target node's ranges (see damos.c), a quota of
+ * bytes per reset interval from the tenant's rate, and an access pattern
+ * whose maxima are all set (sysfs defaults them to 0, which matches
+ * nothing but idle, zero-sized regions).
  *
  * The kernel's vmstat does not count DAMON migrations as promotions or
  * demotions; per-tenant accounting is the schemes' stats, refreshed with
