@@ -306,8 +306,11 @@ def empty_tenant(name, j):
     t.ok(ten['tracked_bytes'] == 0 and ten['hot_bytes'] == 0 and ten['cold_bytes'] == 0 and not ten['ranges']
          and not ten['candidates']['cold'] and not ten['candidates']['hot'],
          f'{name}: the tenant is reported empty in the last period', ten)
-    t.ok(j['history'][0]['tenants'][0]['tracked_bytes'] > 0,
-         f'{name}: ... and was not empty in the first measured period', j['history'])
+    # the first or the second: a pass that the arming period did not finish within its deadline
+    # (90% of the period) ends in the first measured period, and a pass reports once it wraps
+    # (seen once for rmp in the ASan build, two scanners sharing the guest: 0 bytes, then 32 MiB)
+    t.ok(any(h['tenants'][0]['tracked_bytes'] > 0 for h in j['history'][:2]),
+         f'{name}: ... and was not empty in the first or second measured period', j['history'])
 
 
 # --- exit
