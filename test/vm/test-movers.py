@@ -39,8 +39,9 @@ is the kernel's own):
   damos-cold a tenant's workload (64 MiB, 16 MiB hot) on node 0 and a
             migrate_cold scheme only (target node 1, 128 MiB/s, regions
             with 0-2 of 20 samples accessed for >= 2 s; filters: the
-            tenant's memcg, young pages dropped, node 1's ranges skipped): >= 4096 of the 12288 cold pages demoted within
-            30 s (see the check), >= 95% of the hot pages stay on node 0,
+            tenant's memcg, young pages dropped, node 1's ranges
+            skipped): >= 4096 of the 12288 cold pages demoted within 30 s
+            (see the check), >= 95% of the hot pages stay on node 0,
             sz_applied counts demotions and never more than moved (it can
             fall short: read while the kdamond still runs); kdamond
             removed after --duration
