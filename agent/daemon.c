@@ -56,9 +56,7 @@
 #include "status.h"
 #include "topology.h"
 #include "util.h"
-#ifdef HAVE_METRICS
 #include "metrics.h"
-#endif
 
 /* Kept free on every tier: 1% of its capacity, at least 16 MiB, and never
  * less than what the kernel keeps from page allocations on the tier's
@@ -125,9 +123,7 @@ typedef struct Agent {
         char last_error[256];
         double scan_cpu_s;
         uint64_t started_realtime_s;
-#ifdef HAVE_METRICS
         MetricsServer *metrics;
-#endif
         TenantState *states;
         size_t n_states, alloc_states;
         TokenBucket budget;
@@ -1214,9 +1210,7 @@ static int agent_period(Agent *a, unsigned number, bool plan, double *ret_scan_m
 }
 
 static void agent_done(Agent *a) {
-#ifdef HAVE_METRICS
         a->metrics = metrics_server_stop(a->metrics);
-#endif
         a->control = control_server_free(a->control);
         a->timer = sd_event_source_disable_unref(a->timer);
         damos_drop(a);
@@ -1300,11 +1294,6 @@ static int service_check(const Config *c, bool *ret_have_group, gid_t *ret_gid, 
         r = control_resolve_group(c->control.read_group, ret_have_group, ret_gid, ret_error);
         if (r < 0)
                 return r == -ENOMEM ? r : -EINVAL;
-#ifndef HAVE_METRICS
-        if (c->metrics.listen[0])
-                return set_error(ret_error, "metrics.listen is \"%s\", but tierd was built without metrics support "
-                                 "(agent/metrics.c and libmicrohttpd); set it to \"\"", c->metrics.listen);
-#endif
         return 0;
 }
 
@@ -1331,14 +1320,12 @@ static void notify_status(const Agent *a, const char *extra) {
 
 static void publish(Agent *a) {
         status_header(a, &a->status);
-#ifdef HAVE_METRICS
         if (a->metrics) {
                 int r = metrics_server_publish(a->metrics, &a->status);
 
                 if (r < 0)
                         log_warning_errno(r, "cannot publish the metrics, ignoring: %m");
         }
-#endif
 }
 
 /* Re-reads the configuration and probes again; applies what changed or,
@@ -1662,7 +1649,6 @@ int daemon_run(const DaemonArgs *args) {
                         goto out;
                 }
         }
-#ifdef HAVE_METRICS
         if (a.config->metrics.listen[0]) {
                 free(error);
                 error = NULL;
@@ -1675,7 +1661,6 @@ int daemon_run(const DaemonArgs *args) {
                         goto out;
                 }
         }
-#endif
 
         status_header(&a, &a.status);
         log_event(LOG_LVL_INFO, "started", NULL,

@@ -3,9 +3,9 @@
  * of tierd's own (see mover.h for the model, the ownership rules and the
  * one-kdamond constraint shared with scanner/damon.c). */
 #include "mover.h"
-#include "damon.h"
+#include "damon_owner.h"
 #include "damon_sysfs.h"
-#include "idle_page.h"
+#include "zoneinfo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,7 +73,7 @@ uint64_t damos_quota_scale(uint64_t bytes, uint64_t tenant_bytes, uint64_t ram_b
         return bytes * scale;
 }
 
-int damos_node_ranges(const IdleNodeSpan *spans, size_t n, int node, MoveSpan *out, size_t max) {
+int damos_node_ranges(const NodeSpan *spans, size_t n, int node, MoveSpan *out, size_t max) {
         size_t k = 0;
 
         for (size_t i = 0; i < n; i++) {
@@ -401,7 +401,7 @@ static int load_ram_ranges(const char *procfs_root, MoveSpan *out, size_t max) {
  * unreadable) the schemes skip nothing, which is correct but slower. */
 static void load_node_spans(DamosMover *m) {
         _cleanup_free_ char *text = NULL;
-        _cleanup_free_ IdleNodeSpan *spans = NULL;
+        _cleanup_free_ NodeSpan *spans = NULL;
         const char *proc = m->opts.procfs_root ? m->opts.procfs_root : "/proc";
         size_t n = 0;
         int r, nf, ns;
@@ -409,7 +409,7 @@ static void load_node_spans(DamosMover *m) {
         m->n_on_fast = m->n_on_slow = 0;
         r = read_full_file(proc, "/zoneinfo", &text, NULL);
         if (r >= 0)
-                r = idle_zoneinfo_parse(text, &spans, &n);
+                r = zoneinfo_node_spans(text, &spans, &n);
         if (r < 0) {
                 log_debug_errno(r, "damos: no node ranges from %s/zoneinfo (%m): the schemes skip no region", proc);
                 return;

@@ -15,12 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "idle_page.h"  /* IdlePmScanArg, IdlePmRegion: PAGEMAP_SCAN for older headers */
+#include "pagemap.h"
 #include "util.h"
 
-#define MOVER_PAGEMAP_SCAN _IOWR('f', 16, IdlePmScanArg)
-#define MOVER_PAGE_IS_PRESENT (UINT64_C(1) << 3)
-#define MOVER_PAGE_IS_HUGE (UINT64_C(1) << 6)
 #define HUGE_SCAN_REGIONS 256
 /* Not a status the kernel writes: an entry the kernel did not get to. */
 #define STATUS_UNSET INT_MIN
@@ -197,7 +194,7 @@ typedef struct HugeMap {
 
 /* The THP spans of [start, end) widened to 2 MiB boundaries. */
 static int huge_map_load(HugeMap *h, pid_t pid, uint64_t start, uint64_t end) {
-        IdlePmRegion regions[HUGE_SCAN_REGIONS];
+        PagemapRegion regions[HUGE_SCAN_REGIONS];
         uint64_t s = start & ~(uint64_t) (MOVER_HUGE_SIZE - 1);
         uint64_t e = (end + MOVER_HUGE_SIZE - 1) & ~(uint64_t) (MOVER_HUGE_SIZE - 1);
 
@@ -205,19 +202,19 @@ static int huge_map_load(HugeMap *h, pid_t pid, uint64_t start, uint64_t end) {
         if (h->fd < 0 || h->broken)
                 return 0;
         while (s < e) {
-                IdlePmScanArg a = {
+                PagemapScanArg a = {
                         .size = sizeof(a),
                         .start = s,
                         .end = e,
                         .vec = (uint64_t) (uintptr_t) regions,
                         .vec_len = HUGE_SCAN_REGIONS,
-                        .category_mask = MOVER_PAGE_IS_HUGE | MOVER_PAGE_IS_PRESENT,
-                        .return_mask = MOVER_PAGE_IS_HUGE,
+                        .category_mask = PAGEMAP_IS_HUGE | PAGEMAP_IS_PRESENT,
+                        .return_mask = PAGEMAP_IS_HUGE,
                 };
                 int k;
 
                 do
-                        k = ioctl(h->fd, MOVER_PAGEMAP_SCAN, &a);
+                        k = ioctl(h->fd, PAGEMAP_SCAN_IOCTL, &a);
                 while (k < 0 && errno == EINTR);
                 if (k < 0) {
                         if (errno == ESRCH)

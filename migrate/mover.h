@@ -297,10 +297,10 @@ int damos_split_ranges(const MoveSpan *ranges, size_t n, size_t pieces, MoveSpan
 uint64_t damos_quota_scale(uint64_t bytes, uint64_t tenant_bytes, uint64_t ram_bytes, uint64_t max_scale);
 
 /* Pure: the physical address ranges of NODE among SPANS
- * (idle_zoneinfo_parse(): PFN spans; a span of several nodes has node -1
+ * (zoneinfo_node_spans(): PFN spans; a span of several nodes has node -1
  * and belongs to none) into OUT: their number, -E2BIG when more than MAX. */
-struct IdleNodeSpan;
-int damos_node_ranges(const struct IdleNodeSpan *spans, size_t n, int node, MoveSpan *out, size_t max);
+struct NodeSpan;
+int damos_node_ranges(const struct NodeSpan *spans, size_t n, int node, MoveSpan *out, size_t max);
 
 /* Pure: "System RAM" ranges at the top level of /proc/iomem text, as
  * [start, end) byte ranges, at most max. Returns their number. */

@@ -67,6 +67,7 @@
  * after creates it again if there are processes. close() and every error
  * after creation remove it (state off, nr_kdamonds 0). */
 #include "damon.h"
+#include "damon_owner.h"
 #include "damon_sysfs.h"
 
 #include <dirent.h>

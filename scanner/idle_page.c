@@ -76,9 +76,11 @@
 
 #include "heat.h"
 #include "idle_page.h"
+#include "pagemap.h"
 #include "scanner.h"
 #include "topology.h"
 #include "util.h"
+#include "zoneinfo.h"
 
 #define CHUNK_PAGES 64
 #define PIECE_PAGES IDLE_PIECE_PAGES    /* pagemap entries per pread */
@@ -91,9 +93,8 @@
 #define PM_REGIONS 256                  /* PAGEMAP_SCAN ranges per ioctl */
 #define QUIET_PIECES 256                /* pieces without a batch between two pacing checks */
 
-#define IDLE_PAGEMAP_SCAN _IOWR('f', 16, IdlePmScanArg)
-_Static_assert(sizeof(IdlePmScanArg) == 96, "struct pm_scan_arg is 12 u64");
-_Static_assert(sizeof(IdlePmRegion) == 24, "struct page_region is 3 u64");
+_Static_assert(sizeof(PagemapScanArg) == 96, "struct pm_scan_arg is 12 u64");
+_Static_assert(sizeof(PagemapRegion) == 24, "struct page_region is 3 u64");
 
 /* ---- pure helpers (idle_page.h) ---------------------------------------- */
 
@@ -133,48 +134,10 @@ int idle_maps_parse_line(const char *line, uint64_t *ret_start, uint64_t *ret_en
         return 1;
 }
 
-int idle_pagemap_present(int fd, uint64_t start, uint64_t end, IdlePmRegion *regions, size_t max,
-                         uint64_t *ret_next) {
-        /* present and, inverted, not the zero page: all the masked
-         * categories must match */
-        IdlePmScanArg a = {
-                .size = sizeof(a),
-                .start = start,
-                .end = end,
-                .vec = (uint64_t) (uintptr_t) regions,
-                .vec_len = max,
-                .category_inverted = IDLE_PAGE_IS_PFNZERO,
-                .category_mask = IDLE_PAGE_IS_PRESENT | IDLE_PAGE_IS_PFNZERO,
-                .return_mask = IDLE_PAGE_IS_PRESENT,
-        };
-        int n;
-
-        if (max == 0 || start >= end)
-                return -EINVAL;
-        do
-                n = ioctl(fd, IDLE_PAGEMAP_SCAN, &a);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        if ((size_t) n > max || a.walk_end > end || a.walk_end <= start)
-                return -EIO; /* no progress, or more than asked */
-        *ret_next = a.walk_end;
-        return n;
-}
-
 uint64_t idle_piece_end(uint64_t va, uint64_t end) {
         uint64_t e = (va + (uint64_t) PIECE_PAGES * IDLE_PAGE_SIZE) & ~(uint64_t) (HUGE_BYTES - 1);
 
         return e <= va || e > end ? end : e;
-}
-
-bool idle_pagemap_pfn(uint64_t entry, uint64_t *ret_pfn) {
-        uint64_t pfn = entry & IDLE_PM_PFN_MASK;
-
-        if (!(entry & IDLE_PM_PRESENT) || (entry & IDLE_PM_SWAPPED) || pfn == 0)
-                return false;
-        *ret_pfn = pfn;
-        return true;
 }
 
 size_t idle_bitmap_words(const uint64_t *sorted_pfns, size_t n, uint64_t *ret_words, uint64_t *ret_masks,
@@ -217,98 +180,6 @@ uint8_t idle_age_update(uint8_t old, bool idle, unsigned gap) {
                 old = 0;
         a = old + (gap ? gap : 1);
         return (uint8_t) (a > HEAT_MAX_AGE ? HEAT_MAX_AGE : a);
-}
-
-typedef struct ZoneSpan {
-        uint64_t start, end;
-        int node;
-} ZoneSpan;
-
-static int cmp_u64(const void *a, const void *b) {
-        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-
-        return (x > y) - (x < y);
-}
-
-int idle_zoneinfo_parse(const char *text, IdleNodeSpan **ret, size_t *ret_n) {
-        _cleanup_free_ ZoneSpan *z = NULL;
-        _cleanup_free_ uint64_t *pts = NULL;
-        _cleanup_free_ IdleNodeSpan *out = NULL;
-        size_t nz = 0, az = 0, np = 0, no = 0;
-        int node = -1;
-        uint64_t spanned = 0;
-
-        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-                unsigned long long v;
-                int nd;
-
-                while (*l == ' ' || *l == '\t')
-                        l++;
-                if (sscanf(l, "Node %d, zone", &nd) == 1) {
-                        node = nd;
-                        spanned = 0;
-                } else if (sscanf(l, "spanned %llu", &v) == 1)
-                        spanned = v;
-                else if (sscanf(l, "start_pfn: %llu", &v) == 1 && node >= 0 && spanned > 0) {
-                        if (nz == az) {
-                                ZoneSpan *nzp = realloc(z, (az = az ? az * 2 : 8) * sizeof(*z));
-
-                                if (!nzp)
-                                        return -ENOMEM;
-                                z = nzp;
-                        }
-                        z[nz++] = (ZoneSpan) { .start = v, .end = v + spanned, .node = node };
-                        spanned = 0;
-                }
-        }
-        if (nz == 0)
-                return -ENODATA;
-        /* elementary intervals between all boundaries; each gets the one
-         * node covering it, -1 for several, none for a hole */
-        pts = malloc(2 * nz * sizeof(*pts));
-        out = malloc(2 * nz * sizeof(*out));
-        if (!pts || !out)
-                return -ENOMEM;
-        for (size_t i = 0; i < nz; i++) {
-                pts[np++] = z[i].start;
-                pts[np++] = z[i].end;
-        }
-        qsort_safe(pts, np, sizeof(*pts), cmp_u64);
-        for (size_t i = 0; i + 1 < np; i++) {
-                uint64_t a = pts[i], b = pts[i + 1];
-                int nd = -2; /* -2: none yet */
-
-                if (a == b)
-                        continue;
-                for (size_t j = 0; j < nz; j++)
-                        if (z[j].start <= a && b <= z[j].end)
-                                nd = nd == -2 || nd == z[j].node ? z[j].node : -1;
-                if (nd == -2)
-                        continue;
-                if (no > 0 && out[no - 1].end == a && out[no - 1].node == nd)
-                        out[no - 1].end = b;
-                else
-                        out[no++] = (IdleNodeSpan) { .start = a, .end = b, .node = nd };
-        }
-        *ret = TAKE_PTR(out);
-        *ret_n = no;
-        return 0;
-}
-
-int idle_pfn_node(const IdleNodeSpan *spans, size_t n, uint64_t pfn) {
-        size_t lo = 0, hi = n;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (pfn < spans[mid].start)
-                        hi = mid;
-                else if (pfn >= spans[mid].end)
-                        lo = mid + 1;
-                else
-                        return spans[mid].node;
-        }
-        return -1;
 }
 
 /* ---- tracking state ---------------------------------------------------- */
@@ -474,8 +345,8 @@ struct Scanner {
         bool physical;
         int bitmap_fd, kpageflags_fd, kpagecgroup_fd;
         bool pm_scan;                   /* PAGEMAP_SCAN works: read pagemap over present ranges only */
-        IdlePmRegion *regions;          /* [PM_REGIONS] */
-        IdleNodeSpan *nodes;
+        PagemapRegion *regions;          /* [PM_REGIONS] */
+        NodeSpan *nodes;
         size_t n_nodes;
         uint32_t gen;
 
@@ -578,7 +449,7 @@ static int check_pagemap(const char *procfs, bool *ret_scan) {
         _cleanup_close_ int fd = -1;
         volatile uint64_t probe = 1;
         uint64_t e = 0, pfn, page = (uint64_t) (uintptr_t) &probe & ~(uint64_t) (IDLE_PAGE_SIZE - 1), next;
-        IdlePmRegion reg;
+        PagemapRegion reg;
         ssize_t n;
         int r;
 
@@ -589,11 +460,11 @@ static int check_pagemap(const char *procfs, bool *ret_scan) {
         n = pread_full(fd, &e, sizeof(e), page / IDLE_PAGE_SIZE * 8);
         if (n < 0)
                 return (int) n;
-        if (n != sizeof(e) || !(e & IDLE_PM_PRESENT))
+        if (n != sizeof(e) || !(e & PAGEMAP_PRESENT))
                 return -EIO;
-        if (!idle_pagemap_pfn(e, &pfn))
+        if (!pagemap_pfn(e, &pfn))
                 return -EPERM;
-        r = idle_pagemap_present(fd, page, page + IDLE_PAGE_SIZE, &reg, 1, &next);
+        r = pagemap_present(fd, page, page + IDLE_PAGE_SIZE, &reg, 1, &next);
         if (r == 1 && reg.start == page && reg.end == page + IDLE_PAGE_SIZE)
                 *ret_scan = true;
         else {
@@ -652,7 +523,7 @@ static int idle_open(const ScanOptions *opts, Scanner **ret) {
 
         r = read_full_file(opts->procfs_root, "/zoneinfo", &zoneinfo, NULL);
         if (r >= 0)
-                r = idle_zoneinfo_parse(zoneinfo, &s->nodes, &s->n_nodes);
+                r = zoneinfo_node_spans(zoneinfo, &s->nodes, &s->n_nodes);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
@@ -956,7 +827,7 @@ static int out_add(Out *o, const ScanRange *r) {
 
 static int classify(Scanner *s, const Unit *u, uint8_t age) {
         uint64_t bytes = (uint64_t) u->n_pages * IDLE_PAGE_SIZE;
-        int node = idle_pfn_node(s->nodes, s->n_nodes, u->pfn), tier = -1;
+        int node = node_span_find(s->nodes, s->n_nodes, u->pfn), tier = -1;
         TenantHeat *h = &s->heat[u->target];
         const TopologyNode *tn;
 
@@ -1170,7 +1041,7 @@ static int visit_pieces(Scanner *s, int fd, uint32_t target, pid_t pid, Vma *vma
                 for (uint64_t i = 0; i < np; i++) {
                         uint64_t pfn;
 
-                        if (idle_pagemap_pfn(s->buf[i], &pfn)) {
+                        if (pagemap_pfn(s->buf[i], &pfn)) {
                                 Unit u = { .span = &vma->span, .page = page0 + i, .addr = va + i * IDLE_PAGE_SIZE,
                                            .pfn = pfn, .n_pages = 1, .target = target, .pid = pid };
 
@@ -1217,7 +1088,7 @@ static int visit_present(Scanner *s, int fd, uint32_t target, pid_t pid, Vma *vm
 
         while (at < vma->end) {
                 uint64_t next = 0;
-                int n = idle_pagemap_present(fd, at, vma->end, s->regions, PM_REGIONS, &next);
+                int n = pagemap_present(fd, at, vma->end, s->regions, PM_REGIONS, &next);
 
                 if (n == -ENOMEM)
                         return n;

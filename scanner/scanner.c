@@ -6,28 +6,16 @@
 #include "scanner.h"
 #include "util.h"
 
-#if HAVE_SCANNER_IDLE_PAGE
 extern const ScannerOps scanner_idle_page_ops;
-#endif
-#if HAVE_SCANNER_DAMON
 extern const ScannerOps scanner_damon_ops;
 extern const ScannerOps scanner_bpf_ops;
-#endif
-#if HAVE_SCANNER_LRU_GEN
 extern const ScannerOps scanner_lru_gen_ops;
-#endif
 
 static const ScannerOps *const backends[] = {
-#if HAVE_SCANNER_IDLE_PAGE
         &scanner_idle_page_ops,
-#endif
-#if HAVE_SCANNER_DAMON
         &scanner_damon_ops,
         &scanner_bpf_ops,
-#endif
-#if HAVE_SCANNER_LRU_GEN
         &scanner_lru_gen_ops,
-#endif
         NULL,
 };
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "damon.h"
+#include "damon_owner.h"
 #include "topology.h"
 #include "unit.h"
 

@@ -18,6 +18,8 @@
 
 #include "heat.h"
 #include "idle_page.h"
+#include "pagemap.h"
+#include "zoneinfo.h"
 #include "util.h"
 
 START_TEST(test_maps_parse_line_sampled) {
@@ -80,19 +82,19 @@ END_TEST
 START_TEST(test_pagemap_pfn_decoding) {
         uint64_t pfn = 0;
 
-        ck_assert(idle_pagemap_pfn(IDLE_PM_PRESENT | 0x12345, &pfn));
+        ck_assert(pagemap_pfn(PAGEMAP_PRESENT | 0x12345, &pfn));
         ck_assert_uint_eq(pfn, 0x12345);
         /* soft-dirty (55), exclusive (56), file (61) bits are not part of the PFN */
-        ck_assert(idle_pagemap_pfn(IDLE_PM_PRESENT | (UINT64_C(1) << 55) | (UINT64_C(1) << 56) |
+        ck_assert(pagemap_pfn(PAGEMAP_PRESENT | (UINT64_C(1) << 55) | (UINT64_C(1) << 56) |
                                    (UINT64_C(1) << 61) | 0x7ffff, &pfn));
         ck_assert_uint_eq(pfn, 0x7ffff);
-        ck_assert(idle_pagemap_pfn(IDLE_PM_PRESENT | IDLE_PM_PFN_MASK, &pfn));
-        ck_assert_uint_eq(pfn, IDLE_PM_PFN_MASK);
+        ck_assert(pagemap_pfn(PAGEMAP_PRESENT | PAGEMAP_PFN_MASK, &pfn));
+        ck_assert_uint_eq(pfn, PAGEMAP_PFN_MASK);
         pfn = 99;
-        ck_assert(!idle_pagemap_pfn(0, &pfn));                          /* not present */
-        ck_assert(!idle_pagemap_pfn(0x12345, &pfn));                    /* PFN bits without present */
-        ck_assert(!idle_pagemap_pfn(IDLE_PM_SWAPPED | 0x1234, &pfn));   /* swap entry: type/offset, not a PFN */
-        ck_assert(!idle_pagemap_pfn(IDLE_PM_PRESENT, &pfn));            /* PFN hidden (no CAP_SYS_ADMIN) */
+        ck_assert(!pagemap_pfn(0, &pfn));                          /* not present */
+        ck_assert(!pagemap_pfn(0x12345, &pfn));                    /* PFN bits without present */
+        ck_assert(!pagemap_pfn(PAGEMAP_SWAPPED | 0x1234, &pfn));   /* swap entry: type/offset, not a PFN */
+        ck_assert(!pagemap_pfn(PAGEMAP_PRESENT, &pfn));            /* PFN hidden (no CAP_SYS_ADMIN) */
         ck_assert_uint_eq(pfn, 99);
 }
 END_TEST
@@ -185,11 +187,11 @@ END_TEST
 
 START_TEST(test_zoneinfo_testbed) {
         _cleanup_free_ char *text = NULL;
-        _cleanup_free_ IdleNodeSpan *spans = NULL;
+        _cleanup_free_ NodeSpan *spans = NULL;
         size_t n = 0;
 
         ck_assert_int_eq(read_full_file(FIXTURES, "idle_page/zoneinfo-idle", &text, NULL), 0);
-        ck_assert_int_eq(idle_zoneinfo_parse(text, &spans, &n), 0);
+        ck_assert_int_eq(zoneinfo_node_spans(text, &spans, &n), 0);
         /* node 0: DMA32 1..262144; node 1: DMA32 262144..524256; empty zones ignored */
         ck_assert_uint_eq(n, 2);
         ck_assert_uint_eq(spans[0].start, 1);
@@ -198,12 +200,12 @@ START_TEST(test_zoneinfo_testbed) {
         ck_assert_uint_eq(spans[1].start, 262144);
         ck_assert_uint_eq(spans[1].end, 262144 + 262112);
         ck_assert_int_eq(spans[1].node, 1);
-        ck_assert_int_eq(idle_pfn_node(spans, n, 0), -1);
-        ck_assert_int_eq(idle_pfn_node(spans, n, 1), 0);
-        ck_assert_int_eq(idle_pfn_node(spans, n, 262143), 0);
-        ck_assert_int_eq(idle_pfn_node(spans, n, 262144), 1);
-        ck_assert_int_eq(idle_pfn_node(spans, n, 524255), 1);
-        ck_assert_int_eq(idle_pfn_node(spans, n, 524256), -1);
+        ck_assert_int_eq(node_span_find(spans, n, 0), -1);
+        ck_assert_int_eq(node_span_find(spans, n, 1), 0);
+        ck_assert_int_eq(node_span_find(spans, n, 262143), 0);
+        ck_assert_int_eq(node_span_find(spans, n, 262144), 1);
+        ck_assert_int_eq(node_span_find(spans, n, 524255), 1);
+        ck_assert_int_eq(node_span_find(spans, n, 524256), -1);
 }
 END_TEST
 
@@ -215,10 +217,10 @@ START_TEST(test_zoneinfo_overlap_and_merge) {
                            "Node 1, zone   Normal\n        spanned  2000\n  start_pfn:           6000\n"
                            "Node 1, zone  Movable\n        spanned  0\n"
                            "Node 2, zone   Normal\n        spanned  100\n  start_pfn:           10000\n";
-        _cleanup_free_ IdleNodeSpan *spans = NULL;
+        _cleanup_free_ NodeSpan *spans = NULL;
         size_t n = 0;
 
-        ck_assert_int_eq(idle_zoneinfo_parse(text, &spans, &n), 0);
+        ck_assert_int_eq(zoneinfo_node_spans(text, &spans, &n), 0);
         ck_assert_uint_eq(n, 4);
         /* DMA and Normal of node 0 merge: 1..6000 */
         ck_assert_uint_eq(spans[0].start, 1);
@@ -231,12 +233,12 @@ START_TEST(test_zoneinfo_overlap_and_merge) {
         ck_assert_uint_eq(spans[2].end, 8000);
         ck_assert_int_eq(spans[2].node, 1);
         ck_assert_int_eq(spans[3].node, 2);
-        ck_assert_int_eq(idle_pfn_node(spans, n, 5999), 0);
-        ck_assert_int_eq(idle_pfn_node(spans, n, 6500), -1);
-        ck_assert_int_eq(idle_pfn_node(spans, n, 7500), 1);
-        ck_assert_int_eq(idle_pfn_node(spans, n, 9000), -1); /* hole */
-        ck_assert_int_eq(idle_pfn_node(spans, n, 10099), 2);
-        ck_assert_int_eq(idle_zoneinfo_parse("nothing here\n", &spans, &n), -ENODATA);
+        ck_assert_int_eq(node_span_find(spans, n, 5999), 0);
+        ck_assert_int_eq(node_span_find(spans, n, 6500), -1);
+        ck_assert_int_eq(node_span_find(spans, n, 7500), 1);
+        ck_assert_int_eq(node_span_find(spans, n, 9000), -1); /* hole */
+        ck_assert_int_eq(node_span_find(spans, n, 10099), 2);
+        ck_assert_int_eq(zoneinfo_node_spans("nothing here\n", &spans, &n), -ENODATA);
 }
 END_TEST
 
@@ -275,16 +277,16 @@ START_TEST(test_piece_end_bounded_and_thp_aligned) {
 END_TEST
 
 /* All the present ranges of [start, end), joined where a full buffer cut one. */
-static size_t present_all(int fd, uint64_t start, uint64_t end, size_t max, IdlePmRegion *out, size_t out_max,
+static size_t present_all(int fd, uint64_t start, uint64_t end, size_t max, PagemapRegion *out, size_t out_max,
                           int *ret_calls) {
-        IdlePmRegion vec[8];
+        PagemapRegion vec[8];
         uint64_t at = start, next = 0;
         size_t n = 0;
         int calls = 0;
 
         ck_assert_uint_le(max, 8);
         while (at < end) {
-                int r = idle_pagemap_present(fd, at, end, vec, max, &next);
+                int r = pagemap_present(fd, at, end, vec, max, &next);
 
                 ck_assert_int_ge(r, 0);
                 ck_assert_uint_gt(next, at);
@@ -309,19 +311,19 @@ static size_t present_all(int fd, uint64_t start, uint64_t end, size_t max, Idle
 /* Whether the page at PAGE is the shared zero page. A read fault on
  * private anonymous memory maps it on most kernels; some configurations
  * (seen: a 6.18 host kernel) give the reader a page of its own, which
- * idle_pagemap_present() must then report like any other. */
+ * pagemap_present() must then report like any other. */
 static bool is_zero_page(int fd, uint64_t page) {
-        IdlePmRegion reg;
-        IdlePmScanArg a = {
+        PagemapRegion reg;
+        PagemapScanArg a = {
                 .size = sizeof(a),
                 .start = page,
                 .end = page + IDLE_PAGE_SIZE,
                 .vec = (uint64_t) (uintptr_t) &reg,
                 .vec_len = 1,
-                .category_anyof_mask = IDLE_PAGE_IS_PFNZERO,
-                .return_mask = IDLE_PAGE_IS_PFNZERO,
+                .category_anyof_mask = PAGEMAP_IS_PFNZERO,
+                .return_mask = PAGEMAP_IS_PFNZERO,
         };
-        int n = ioctl(fd, _IOWR('f', 16, IdlePmScanArg), &a);
+        int n = ioctl(fd, _IOWR('f', 16, PagemapScanArg), &a);
 
         ck_assert_int_ge(n, 0);
         return n == 1;
@@ -330,7 +332,7 @@ static bool is_zero_page(int fd, uint64_t page) {
 START_TEST(test_pagemap_present_sparse_self) {
         const uint64_t pg = IDLE_PAGE_SIZE;
         uint64_t size = UINT64_C(1) << 40, base, next = 0;
-        IdlePmRegion got[16], one, want[5];
+        PagemapRegion got[16], one, want[5];
         struct timespec t0, t1;
         volatile char *m;
         int fd, r, calls = 0;
@@ -347,7 +349,7 @@ START_TEST(test_pagemap_present_sparse_self) {
         ck_assert(m != MAP_FAILED);
         base = (uint64_t) (uintptr_t) m;
         ck_assert_int_eq(madvise((void *) m, size, MADV_NOHUGEPAGE), 0);
-        r = idle_pagemap_present(fd, base, base + size, &one, 1, &next);
+        r = pagemap_present(fd, base, base + size, &one, 1, &next);
         if (r == -ENOTTY || r == -EINVAL) {
                 fprintf(stderr, "# skipped: no PAGEMAP_SCAN on this kernel (%s)\n", strerror(-r));
                 munmap((void *) m, size);
@@ -363,14 +365,14 @@ START_TEST(test_pagemap_present_sparse_self) {
         (void) m[200 * pg];                     /* page 200: read, so the zero page (mostly): not reported */
         m[(1u << 20) * pg] = 1;                 /* 4 GiB in */
         m[size - 1] = 1;                        /* the last page */
-        want[nw++] = (IdlePmRegion) { base, base + 3 * pg, 0 };
-        want[nw++] = (IdlePmRegion) { base + 100 * pg, base + 101 * pg, 0 };
+        want[nw++] = (PagemapRegion) { base, base + 3 * pg, 0 };
+        want[nw++] = (PagemapRegion) { base + 100 * pg, base + 101 * pg, 0 };
         if (!is_zero_page(fd, base + 200 * pg)) {
                 fprintf(stderr, "# this kernel gave the read fault a page of its own, not the zero page\n");
-                want[nw++] = (IdlePmRegion) { base + 200 * pg, base + 201 * pg, 0 };
+                want[nw++] = (PagemapRegion) { base + 200 * pg, base + 201 * pg, 0 };
         }
-        want[nw++] = (IdlePmRegion) { base + (UINT64_C(1) << 20) * pg, base + ((UINT64_C(1) << 20) + 1) * pg, 0 };
-        want[nw++] = (IdlePmRegion) { base + size - pg, base + size, 0 };
+        want[nw++] = (PagemapRegion) { base + (UINT64_C(1) << 20) * pg, base + ((UINT64_C(1) << 20) + 1) * pg, 0 };
+        want[nw++] = (PagemapRegion) { base + size - pg, base + size, 0 };
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
         n = present_all(fd, base, base + size, 8, got, 16, &calls);
@@ -401,7 +403,7 @@ START_TEST(test_pagemap_present_sparse_self) {
         ck_assert_uint_eq(got[0].end, base + 3 * pg);
         ck_assert_uint_eq(got[1].start, base + 100 * pg);
 
-        ck_assert_int_eq(idle_pagemap_present(fd, base, base, &one, 1, &next), -EINVAL);
+        ck_assert_int_eq(pagemap_present(fd, base, base, &one, 1, &next), -EINVAL);
         munmap((void *) m, size);
         close(fd);
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idle_page.h"
+#include "zoneinfo.h"
 #include "mover.h"
 #include "unit.h"
 #include "util.h"
@@ -320,11 +320,11 @@ START_TEST(test_node_ranges) {
                            "Node 0, zone   Normal\n        spanned  3000\n  start_pfn:           4096\n"
                            "Node 1, zone   Normal\n        spanned  2000\n  start_pfn:           6000\n"
                            "Node 1, zone   Normal\n        spanned  100\n  start_pfn:           9000\n";
-        _cleanup_free_ IdleNodeSpan *spans = NULL;
+        _cleanup_free_ NodeSpan *spans = NULL;
         MoveSpan out[2];
         size_t n = 0;
 
-        ck_assert_int_eq(idle_zoneinfo_parse(text, &spans, &n), 0);
+        ck_assert_int_eq(zoneinfo_node_spans(text, &spans, &n), 0);
         ck_assert_int_eq(damos_node_ranges(spans, n, 0, out, 2), 1);
         ck_assert_uint_eq(out[0].start, 4096);
         ck_assert_uint_eq(out[0].end, 6000 * 4096);

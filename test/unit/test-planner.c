@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The planner (agent/planner.c): every rule with exact expected bytes,
+/* The planner (core/planner.c): every rule with exact expected bytes,
  * ranges, targets, reasons and what held the rest back. Sizes are in
  * pages (P = 4 KiB) unless a case is about rounding. */
 #include <check.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* scanner.c's shared helpers (ranges, candidate picking) and the choice of
- * backend from a probe (agent/scan.c). */
+ * backend from a probe (core/scan.c). */
 #include <check.h>
 
 #include "unit.h"

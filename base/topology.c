@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "zoneinfo.h"
 
 #define NODE_DIR "/devices/system/node"
 #define TIER_DIR "/devices/virtual/memory_tiering"
@@ -284,61 +285,23 @@ const char *topology_source_to_string(TopologySource s) {
         return "unknown";
 }
 
-/* one zone of /proc/zoneinfo, while it is read */
-typedef struct ZoneReserve {
-        int node;
-        uint64_t high, managed, protection;
-} ZoneReserve;
-
-static void zone_reserve_add(const ZoneReserve *z, uint64_t page_size, uint64_t *bytes) {
-        uint64_t pages = z->high + z->protection;
-
-        if (z->node < 0 || z->node >= TOPOLOGY_MAX_NODES)
-                return;
-        bytes[z->node] += (pages < z->managed ? pages : z->managed) * page_size;
-}
-
 int topology_parse_zone_reserves(const char *zoneinfo, uint64_t page_size, uint64_t ret_bytes[TOPOLOGY_MAX_NODES]) {
-        ZoneReserve z = { .node = -1 };
-        bool any = false;
+        _cleanup_free_ ZoneInfo *z = NULL;
+        size_t n = 0;
+        int r;
 
         memset(ret_bytes, 0, TOPOLOGY_MAX_NODES * sizeof(*ret_bytes));
-        for (const char *l = zoneinfo; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-                unsigned long long v;
-                int node;
+        r = zoneinfo_parse(zoneinfo, &z, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                uint64_t pages = z[i].high + z[i].protection;
 
-                while (*l == ' ' || *l == '\t')
-                        l++;
-                if (sscanf(l, "Node %d, zone", &node) == 1) {
-                        if (z.node >= 0)
-                                zone_reserve_add(&z, page_size, ret_bytes);
-                        z = (ZoneReserve) { .node = node };
-                        any = true;
-                } else if (z.node < 0)
+                if (z[i].node < 0 || z[i].node >= TOPOLOGY_MAX_NODES)
                         continue;
-                else if (sscanf(l, "high %llu", &v) == 1) /* not the per-cpu "high:" */
-                        z.high = v;
-                else if (sscanf(l, "managed %llu", &v) == 1)
-                        z.managed = v;
-                else if (strncmp(l, "protection: (", 13) == 0) {
-                        const char *c = l + 13;
-                        char *end;
-
-                        for (;;) {
-                                v = strtoull(c, &end, 10);
-                                if (end == c)
-                                        break;
-                                if (v > z.protection)
-                                        z.protection = v;
-                                c = end;
-                                while (*c == ',' || *c == ' ')
-                                        c++;
-                        }
-                }
+                ret_bytes[z[i].node] += min_u64(pages, z[i].managed) * page_size;
         }
-        if (z.node >= 0)
-                zone_reserve_add(&z, page_size, ret_bytes);
-        return any ? 0 : -ENODATA;
+        return 0;
 }
 
 int topology_load_reserves(const char *procfs_root, Topology *t) {

@@ -2,8 +2,8 @@
 /* The record of the kdamond a tierd process created, shared by the DAMON
  * scanner backends (scanner/damon.c) and the DAMOS mover
  * (migrate/damos.c): both use kdamonds/0, at most one at a time, and the
- * record says whose it is (damon.h). */
-#include "damon.h"
+ * record says whose it is (damon_owner.h). */
+#include "damon_owner.h"
 #include "damon_sysfs.h"
 
 #include <fcntl.h>
