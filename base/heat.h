@@ -17,7 +17,8 @@
  *
  * Backends: idle_page (scanner/idle_page.c), damon and bpf
  * (scanner/damon.c), lru_gen (scanner/lru_gen.c). Each implements
- * ScannerOps; scanner.c picks one from the probe or the configuration. */
+ * ScannerOps (scanner/scanner.h). This header is the vocabulary the
+ * scanners, the movers and the planner share, so it sits in base/. */
 #pragma once
 
 #include <stdbool.h>
@@ -64,56 +65,3 @@ typedef struct TenantHeat {
 } TenantHeat;
 
 void tenant_heat_clear(TenantHeat *h); /* frees the arrays, keeps cgroup_id */
-
-typedef struct ScanTarget {
-        const char *cgroup_path;        /* relative to the cgroup mount */
-        uint64_t cgroup_id;             /* inode of the cgroup directory */
-        const pid_t *pids;              /* the tenant's processes (cgroup.procs, whole subtree) */
-        size_t n_pids;
-} ScanTarget;
-
-enum {
-        HEAT_WANT_RANGES = 1 << 0,
-        /* Physical mode (backends that have one, e.g. idle_page): attribute
-         * every LRU page by its memcg (cgroup_id), mapped or not; ranges
-         * are PADDR. Without it, backends sample the targets' processes. */
-        HEAT_PHYSICAL = 1 << 1,
-};
-
-typedef struct ScanOptions {
-        const char *sysfs_root;         /* "/sys" */
-        const char *procfs_root;        /* "/proc" */
-        const char *cgroup_mount;       /* "/sys/fs/cgroup" */
-        const struct Topology *topology;/* node -> tier */
-        uint64_t period_ms;             /* control period */
-        uint32_t cpu_budget_permille;   /* scan CPU budget, per mille of one CPU (0: unlimited) */
-        size_t max_candidates;          /* per tenant and direction */
-        unsigned flags;                 /* HEAT_WANT_* */
-        const char *run_dir;            /* "/run/tierd" (NULL): the DAMON backends' kdamond record */
-} ScanOptions;
-
-typedef struct Scanner Scanner;
-
-typedef struct ScannerOps {
-        const char *name;               /* "idle_page", "damon", "bpf", "lru_gen" */
-        /* Periods the agent only scans before its first plan. 1 for a
-         * backend whose first scan sets the baseline and whose second is
-         * exact; 2 for the DAMON ones: a region idle in one aggregation
-         * may still hold hot pages DAMON's sampling missed, and it ties
-         * (age 1) with truly cold regions until those have aged a second
-         * period, so a plan after one period can demote hot pages. */
-        unsigned arming_periods;
-        /* Sets the backend up (nothing is sampled yet). */
-        int (*open)(const ScanOptions *opts, Scanner **ret);
-        /* One period: samples the targets and fills out[i] for targets[i].
-         * Targets may change between calls (tenants come and go); a target
-         * whose processes exit or whose cgroup vanishes mid-scan yields an
-         * empty result, not an error. Blocks at most about one period. */
-        int (*scan)(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out);
-        /* Memory the backend holds for tracking state, in bytes, and how
-         * many 4 KiB pages that state covers (for the bytes/page bound). */
-        void (*memory)(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pages);
-        /* Releases everything; kernel state the backend created (kdamonds)
-         * is removed. Safe on a half-opened scanner. */
-        void (*close)(Scanner *s);
-} ScannerOps;

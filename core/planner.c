@@ -829,9 +829,10 @@ static int run_plan(const PlanInput *in, bool shadow, Run *run) {
                         if (pt->nodes & (UINT64_C(1) << id))
                                 run->node_free[id] = pt->node_free[id];
         }
-        if (in->budget)
+        if (in->budget) {
                 run->budget = *in->budget;
-        else
+                token_bucket_refill(&run->budget, in->now_ms);
+        } else
                 token_bucket_init_unlimited(&run->budget);
 
         for (size_t i = 0; i < in->n_tenants; i++) {
@@ -845,13 +846,15 @@ static int run_plan(const PlanInput *in, bool shadow, Run *run) {
                 w->res.observe_only = t->mode == MODE_OBSERVE;
                 w->active = tenant_enforced(t) || (shadow && t->mode == MODE_OBSERVE);
                 memcpy(w->cur, t->current, sizeof(w->cur));
-                if (t->promote_quota)
+                if (t->promote_quota) {
                         w->pq = *t->promote_quota;
-                else
+                        token_bucket_refill(&w->pq, in->now_ms);
+                } else
                         token_bucket_init_unlimited(&w->pq);
-                if (t->demote_quota)
+                if (t->demote_quota) {
                         w->dq = *t->demote_quota;
-                else
+                        token_bucket_refill(&w->dq, in->now_ms);
+                } else
                         token_bucket_init_unlimited(&w->dq);
                 if (!w->active || !t->heat)
                         continue;
@@ -953,6 +956,8 @@ static bool tenant_not_observed(const PlanTenant *t) {
         return t->mode != MODE_OBSERVE;
 }
 
+static void plan_byte_promotions(Run *run, Plan *p);
+
 int plan_compute(const PlanInput *in, Plan *ret) {
         Plan p = {};
         Run run = {};
@@ -966,16 +971,6 @@ int plan_compute(const PlanInput *in, Plan *ret) {
                         return -EINVAL;
                 any_observed = any_observed || tenant_observed(&in->tenants[i]);
         }
-
-        /* every bucket refilled to now: the passes work on copies */
-        for (size_t i = 0; i < in->n_tenants; i++) {
-                if (in->tenants[i].promote_quota)
-                        token_bucket_refill(in->tenants[i].promote_quota, in->now_ms);
-                if (in->tenants[i].demote_quota)
-                        token_bucket_refill(in->tenants[i].demote_quota, in->now_ms);
-        }
-        if (in->budget)
-                token_bucket_refill(in->budget, in->now_ms);
 
         p.n_tenants = in->n_tenants;
         p.tenants = calloc(in->n_tenants ? in->n_tenants : 1, sizeof(*p.tenants));
@@ -1005,20 +1000,15 @@ int plan_compute(const PlanInput *in, Plan *ret) {
                 p.room_before[t] = f > pt->headroom ? page_down(f - pt->headroom) : 0;
                 p.room_after[t] = room(&run, t);
         }
+        /* the real pass's charges, for the caller to commit */
+        for (size_t i = 0; i < in->n_tenants; i++)
+                if (tenant_enforced(&in->tenants[i])) {
+                        p.tenants[i].charge_promote = p.tenants[i].promote_bytes;
+                        p.tenants[i].charge_demote = p.tenants[i].demote_bytes;
+                }
+        if (in->byte_promotions)
+                plan_byte_promotions(&run, &p);
         p.budget_used = run.budget_used;
-        /* commit the real pass's charges */
-        for (size_t i = 0; i < in->n_tenants; i++) {
-                const PlanTenant *t = &in->tenants[i];
-
-                if (!tenant_enforced(t))
-                        continue;
-                if (t->promote_quota)
-                        *t->promote_quota = run.w[i].pq;
-                if (t->demote_quota)
-                        *t->demote_quota = run.w[i].dq;
-        }
-        if (in->budget)
-                *in->budget = run.budget;
         run_clear(&run);
         *ret = p;
         return 0;
@@ -1026,6 +1016,34 @@ int plan_compute(const PlanInput *in, Plan *ret) {
 fail:
         plan_done(&p);
         return r;
+}
+
+/* PlanInput.byte_promotions: byte-only tenants have no candidates to
+ * promote and their hot bytes on slower tiers are held back; a mover that
+ * finds the pages itself promotes them as bytes, within the tenant's
+ * tier-0 limit, tier 0's room after the plan and the quotas left, tenants
+ * in input order. */
+static void plan_byte_promotions(Run *run, Plan *p) {
+        const PlanInput *in = run->in;
+        uint64_t room = p->room_after[0];
+
+        for (size_t k = 0; k < in->n_tenants; k++) {
+                const PlanTenant *pt = &in->tenants[k];
+                PlanTenantResult *res = &p->tenants[k];
+                Work *w = &run->w[k];
+                uint64_t want = res->held_promote.no_candidates, cur = pt->current[0] + res->promote_bytes;
+
+                if (!tenant_enforced(pt) || !pt->byte_only || want == 0)
+                        continue;
+                if (pt->tier_max[0] != UINT64_MAX)
+                        want = cur >= pt->tier_max[0] ? 0 : min_u64(want, pt->tier_max[0] - cur);
+                want = min_u64(want, room) / PLAN_PAGE * PLAN_PAGE;
+                want = quota_take(&w->pq, &run->budget, want, PLAN_PAGE, in->now_ms);
+                room -= want;
+                run->budget_used += want;
+                res->byte_promote_bytes = want;
+                res->charge_promote += want;
+        }
 }
 
 void plan_done(Plan *p) {

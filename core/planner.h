@@ -139,8 +139,8 @@ typedef struct PlanTenant {
         uint64_t current[PLAN_MAX_TIERS];  /* resident bytes per tier (memory.numa_stat) */
         const TenantHeat *heat; /* NULL: nothing known (empty heat) */
         bool byte_only;         /* no addresses: byte amounts, no ranges */
-        TokenBucket *promote_quota; /* NULL: unlimited */
-        TokenBucket *demote_quota;  /* NULL: unlimited */
+        const TokenBucket *promote_quota; /* NULL: unlimited; the plan works on a copy */
+        const TokenBucket *demote_quota;  /* NULL: unlimited */
 } PlanTenant;
 
 typedef struct PlanInput {
@@ -148,10 +148,15 @@ typedef struct PlanInput {
         PlanTier tiers[PLAN_MAX_TIERS];
         const PlanTenant *tenants;
         size_t n_tenants;
-        TokenBucket *budget;    /* the global migration budget; NULL: unlimited */
+        const TokenBucket *budget; /* the global migration budget; NULL: unlimited */
         uint64_t now_ms;
         uint64_t hysteresis_ms;
         const HysteresisTable *hysteresis; /* NULL: nothing moved recently */
+        /* The mover promotes byte amounts (it finds the pages itself:
+         * DAMOS): byte-only tenants' hot bytes on slower tiers, which have
+         * no candidates, are then promoted as bytes (byte_promote_bytes)
+         * within their tier-0 limit, tier 0's room and the quotas. */
+        bool byte_promotions;
 } PlanInput;
 
 /* ---- output ------------------------------------------------------------ */
@@ -198,6 +203,13 @@ typedef struct PlanTenantResult {
         PlanHeld held_promote;
         PlanMove *moves;        /* demotions first (the mover frees room before it fills it) */
         size_t n_moves;
+        /* PlanInput.byte_promotions: bytes to promote without candidates
+         * (not in promote_bytes, moves or held: held_promote.no_candidates
+         * still says what had no candidates) */
+        uint64_t byte_promote_bytes;
+        /* What the plan charges to the tenant's buckets (and, summed, the
+         * budget): enforced tenants only; the ledger commits it. */
+        uint64_t charge_promote, charge_demote;
 } PlanTenantResult;
 
 typedef struct Plan {
@@ -208,10 +220,11 @@ typedef struct Plan {
         uint64_t room_after[PLAN_MAX_TIERS]; /* once the plan is carried out */
 } Plan;
 
-/* Computes the plan. Refills every bucket to now_ms and charges the
- * enforced tenants' planned bytes to their buckets and to the budget: a
- * mover refunds what it failed to move (quota_refund()). Returns 0,
- * -EINVAL for a bad input (n_tiers, a negative class rank), -ENOMEM. */
+/* Computes the plan on copies of the buckets, refilled to now_ms; the
+ * input is not written. The charges are in the result (charge_promote,
+ * charge_demote, budget_used): the caller commits them (core/ledger.h),
+ * and refunds what a mover failed to move. Returns 0, -EINVAL for a bad
+ * input (n_tiers, a negative class rank), -ENOMEM. */
 int plan_compute(const PlanInput *in, Plan *ret);
 void plan_done(Plan *p);
 

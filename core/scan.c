@@ -22,25 +22,39 @@ static bool tracepoint_present(const Probe *p, const char *name) {
         return false;
 }
 
-/* The probe's verdict for a scanner backend: the bpf backend drives DAMON
- * and reads it through the tracepoint collector, so it needs both, and
- * the damon:damon_aggregated tracepoint (optional for the collector's
- * migration counters, which is all the probe's "bpf" verdict covers). */
-static bool backend_usable(const Probe *p, const char *name) {
-        if (strcmp(name, "idle_page") == 0)
-                return p->backends[BACKEND_IDLE_PAGE].usable;
-        if (strcmp(name, "damon") == 0)
-                return p->backends[BACKEND_DAMON].usable;
-        if (strcmp(name, "bpf") == 0)
-                return p->backends[BACKEND_DAMON].usable && p->backends[BACKEND_BPF].usable &&
-                       tracepoint_present(p, "damon:damon_aggregated");
-        if (strcmp(name, "lru_gen") == 0)
-                return p->backends[BACKEND_LRU_GEN].usable;
-        return false;
+/* The probe's backend verdict behind each SCANNER_NEEDS_* bit (the bpf
+ * backend drives DAMON and reads it through the tracepoint collector, so
+ * it needs both, and the damon:damon_aggregated tracepoint, which is
+ * optional for the collector's migration counters, all the probe's "bpf"
+ * verdict covers). */
+static const struct {
+        unsigned need;
+        ProbeBackendId backend;       /* _BACKEND_MAX: the tracepoint */
+} needs_table[] = {
+        { SCANNER_NEEDS_IDLE_PAGE, BACKEND_IDLE_PAGE },
+        { SCANNER_NEEDS_BPF, BACKEND_BPF },
+        { SCANNER_NEEDS_DAMON, BACKEND_DAMON },
+        { SCANNER_NEEDS_DAMON_TRACEPOINT, _BACKEND_MAX },
+        { SCANNER_NEEDS_LRU_GEN, BACKEND_LRU_GEN },
+};
+
+/* Why OPS is not usable per the probe; NULL when it is. */
+static const char *unusable_reason(const Probe *p, const ScannerOps *ops) {
+        for (size_t i = 0; i < ELEMENTSOF(needs_table); i++) {
+                ProbeBackendId b = needs_table[i].backend;
+
+                if (!(ops->needs & needs_table[i].need))
+                        continue;
+                if (b == _BACKEND_MAX) {
+                        if (!tracepoint_present(p, "damon:damon_aggregated"))
+                                return "the kernel has no damon:damon_aggregated tracepoint";
+                } else if (!p->backends[b].usable)
+                        return p->backends[b].reason ? p->backends[b].reason : "not usable";
+        }
+        return NULL;
 }
 
 int scan_backend_candidates(const Probe *p, const char *wanted, const ScannerOps **ret, size_t max, size_t *ret_n) {
-        static const char *const order[] = { "idle_page", "bpf", "damon", "lru_gen" };
         size_t n = 0;
 
         *ret_n = 0;
@@ -54,12 +68,9 @@ int scan_backend_candidates(const Probe *p, const char *wanted, const ScannerOps
                 *ret_n = n;
                 return 0;
         }
-        for (size_t i = 0; i < ELEMENTSOF(order) && n < max; i++) {
-                const ScannerOps *ops = scanner_find(order[i]);
-
-                if (ops && backend_usable(p, order[i]))
-                        ret[n++] = ops;
-        }
+        for (const ScannerOps *const *b = scanner_backends(); *b && n < max; b++)
+                if (!unusable_reason(p, *b))
+                        ret[n++] = *b;
         *ret_n = n;
         return 0;
 }
@@ -270,35 +281,14 @@ static int fail(const ScanCmd *c, int error, const char *what) {
         return 1;
 }
 
-/* Why auto passes over NAME (unusable per the probe). */
-static const char *unusable_reason(const Probe *p, const char *name) {
-        const char *r = NULL;
-
-        if (strcmp(name, "idle_page") == 0)
-                r = p->backends[BACKEND_IDLE_PAGE].reason;
-        else if (strcmp(name, "damon") == 0)
-                r = p->backends[BACKEND_DAMON].reason;
-        else if (strcmp(name, "bpf") == 0)
-                r = !p->backends[BACKEND_BPF].usable   ? p->backends[BACKEND_BPF].reason :
-                    !p->backends[BACKEND_DAMON].usable ? p->backends[BACKEND_DAMON].reason :
-                                                         "the kernel has no damon:damon_aggregated tracepoint";
-        else if (strcmp(name, "lru_gen") == 0)
-                r = p->backends[BACKEND_LRU_GEN].reason;
-        return r ? r : "not usable";
-}
-
 /* bpf and damon both run a kdamond of tierd's own: when one finds DAMON
  * in use by someone else (-EBUSY), the other would too. */
-static bool same_kernel_facility(const char *a, const char *b) {
-        bool da = strcmp(a, "bpf") == 0 || strcmp(a, "damon") == 0;
-        bool db = strcmp(b, "bpf") == 0 || strcmp(b, "damon") == 0;
-
-        return da && db;
+static bool same_kernel_facility(const ScannerOps *a, const ScannerOps *b) {
+        return (a->caps & SCANNER_CAP_KDAMOND) && (b->caps & SCANNER_CAP_KDAMOND);
 }
 
 int scan_open_backend(const Probe *p, const char *wanted, const ScanOptions *opts, const ScannerOps **ret_ops,
                       Scanner **ret) {
-        static const char *const order[] = { "idle_page", "bpf", "damon", "lru_gen" };
         bool is_auto = !wanted || strcmp(wanted, "auto") == 0;
         const ScannerOps *cand[8];
         size_t n;
@@ -325,10 +315,10 @@ int scan_open_backend(const Probe *p, const char *wanted, const ScanOptions *opt
         if (is_auto) {
                 char skipped[1024] = "";
 
-                for (size_t i = 0; i < ELEMENTSOF(order) && strcmp(order[i], cand[0]->name) != 0; i++)
-                        if (scanner_find(order[i]))
-                                snprintf(skipped + strlen(skipped), sizeof(skipped) - strlen(skipped), "%s%s (%s)",
-                                         skipped[0] ? "; " : "", order[i], unusable_reason(p, order[i]));
+                for (const ScannerOps *const *b = scanner_backends(); *b && *b != cand[0]; b++)
+                        snprintf(skipped + strlen(skipped), sizeof(skipped) - strlen(skipped), "%s%s (%s)",
+                                 skipped[0] ? "; " : "", (*b)->name,
+                                 unusable_reason(p, *b) ? unusable_reason(p, *b) : "not usable");
                 if (skipped[0])
                         log_info("scanner backend auto: not usable here: %s", skipped);
         }
@@ -355,7 +345,7 @@ int scan_open_backend(const Probe *p, const char *wanted, const ScanOptions *opt
                                 log_error_errno(r, "scanner backend %s cannot be used either: %m", cand[i]->name);
                         return r;
                 }
-                for (j = i + 1; j < n && r == -EBUSY && same_kernel_facility(cand[i]->name, cand[j]->name); j++)
+                for (j = i + 1; j < n && r == -EBUSY && same_kernel_facility(cand[i], cand[j]); j++)
                         ;
                 if (j == n) {
                         log_error_errno(r, "scanner backend %s cannot be used (%s), and %s needs the same: %m",

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "heat.h"
+#include "scanner.h"
 #include "probe.h"
 
 typedef struct ScanCmd {

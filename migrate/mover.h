@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* Page movers: the kernel mechanisms tierd uses to move a tenant's memory
- * between tiers. Each reports bytes moved and failures; none decides what
- * to move (the planner does) or how fast overall (quota.c does).
+ * between tiers, behind one interface (MoverOps, beside the scanners'
+ * ScannerOps). Each reports bytes moved and failures; none decides what
+ * to move (the planner does) or how fast overall (quota.c and the ledger
+ * do).
  *
  *  - move_pages (migrate/move_pages.c): move_pages(2) on virtual ranges of
  *    one process, in batches, THP-aware, per-page outcome by errno.
  *  - reclaim (migrate/reclaim.c): demotion as a side effect of cgroup v2
  *    memory.reclaim when /sys/kernel/mm/numa/demotion_enabled is true;
  *    bytes moved measured from memory.numa_stat.
- *  - damos (migrate/damos.c): DAMOS migrate_hot / migrate_cold schemes on
- *    a paddr kdamond of tierd's own (Linux 6.11+), per tenant with a memcg
- *    filter and a quota; bytes moved from the schemes' stats.
+ *  - damos (migrate/damos.c, migrate/damos_mover.c): DAMOS migrate_hot /
+ *    migrate_cold schemes on a paddr kdamond of tierd's own (Linux 6.11+),
+ *    per tenant with a memcg filter and a quota; bytes moved from the
+ *    schemes' stats.
+ *
+ * The configuration's mover.backend names one entry of the table
+ * mover_backends() (migrate/movers.c), which says which mover takes which
+ * part of a plan.
  *
  * Pure helpers are exposed (and unit tested in test/unit/test-movers.c):
  * batching and THP head selection, errno accounting, numa_stat diffing,
@@ -305,3 +312,127 @@ int damos_node_ranges(const struct NodeSpan *spans, size_t n, int node, MoveSpan
 /* Pure: "System RAM" ranges at the top level of /proc/iomem text, as
  * [start, end) byte ranges, at most max. Returns their number. */
 int damos_parse_iomem(const char *text, MoveSpan *out, size_t max);
+
+/* ---- the mover interface ------------------------------------------------- */
+
+typedef enum MoverDirection {
+        MOVER_DEMOTE,           /* = PLAN_DEMOTE */
+        MOVER_PROMOTE,          /* = PLAN_PROMOTE */
+} MoverDirection;
+
+/* What a mover does (MoverOps.caps). */
+enum {
+        MOVER_CAP_RANGES = 1 << 0,      /* moves given address ranges */
+        MOVER_CAP_BYTES = 1 << 1,       /* moves a tenant's byte amounts: the kernel picks the pages */
+        MOVER_CAP_VIRTUAL = 1 << 2,     /* ranges of a process's address space (VADDR) */
+        MOVER_CAP_PHYSICAL = 1 << 3,    /* physical memory by memcg, mapped or not */
+        MOVER_CAP_KDAMOND = 1 << 4,     /* runs a kdamond of tierd's own (kdamonds/0) */
+        MOVER_CAP_DEFERRED = 1 << 5,    /* takes per-tenant bytes for the next period (commit) and
+                                         * says what moved at the next one (report) */
+        MOVER_CAP_PROMOTE = 1 << 6,
+        MOVER_CAP_DEMOTE = 1 << 7,
+        MOVER_CAP_NEEDS_DEMOTION = 1 << 8, /* demotes only with demotion_enabled true (else it evicts) */
+};
+
+typedef struct Mover Mover;
+
+typedef struct MoverEnv {
+        const char *sysfs_root;         /* "/sys" */
+        const char *procfs_root;        /* "/proc" */
+        const char *cgroup_mount;       /* "/sys/fs/cgroup" */
+        size_t batch_pages;             /* move_pages(2) entries per call; 0: MOVER_DEFAULT_BATCH */
+        uint64_t period_ms;             /* deferred movers: the quota window */
+} MoverEnv;
+
+/* One move, now (movers without MOVER_CAP_DEFERRED). */
+typedef struct MoverRequest {
+        const char *cgroup;             /* the tenant, relative to the cgroup mount */
+        uint8_t direction;              /* MoverDirection */
+        int to_node;                    /* range movers: the target node */
+        uint64_t bytes;                 /* at most this many */
+        bool has_range;                 /* RANGE (range movers), else a byte amount (byte movers) */
+        ScanRange range;
+} MoverRequest;
+
+typedef struct MoverResult {
+        uint64_t moved;                 /* bytes */
+        int error;                      /* -errno: the call failed as a whole (counted as an error) */
+        bool backoff;                   /* pages were refused or absent: not to be tried again soon */
+        MovePagesResult pages;          /* range movers: the per-page outcomes */
+} MoverResult;
+
+/* One tenant's bytes for the next period (deferred movers). */
+typedef struct MoverQuota {
+        uint64_t cgroup_id;
+        const char *cgroup;             /* relative to the cgroup mount */
+        uint64_t promote, demote;       /* bytes the plan gives it */
+        uint64_t slow_bytes;            /* its resident bytes on slower tiers (what promotion looks at) */
+        uint64_t fast_bytes;            /* on the fastest tier (what demotion looks at) */
+        bool managed;                   /* enforce (observe: its pages are not touched, no check) */
+        uint64_t ret_promote;           /* out: the promotion the mover takes on (less in a tenant's
+                                         * first period, which checks its pages: see damos_mover.c) */
+} MoverQuota;
+
+/* What a deferred mover moved for one tenant since the last commit. */
+typedef struct MoverMoved {
+        uint64_t cgroup_id;
+        uint64_t promoted, demoted;
+} MoverMoved;
+
+/* Where a deferred mover moves to. */
+typedef struct MoverTargets {
+        int fast_node, slow_node;
+        uint64_t ram_bytes;             /* all tiers: what a quota is scaled against */
+} MoverTargets;
+
+typedef struct MoverOps {
+        const char *name;               /* "move_pages", "reclaim", "damos" */
+        unsigned caps;                  /* MOVER_CAP_* */
+        /* Sets the mover up; kernel state (a kdamond) is created lazily. */
+        int (*open)(const MoverEnv *env, Mover **ret);
+        /* Movers without MOVER_CAP_DEFERRED: one move. Returns < 0 only
+         * when tierd itself fails (-ENOMEM); the kernel's refusals are in
+         * RET. */
+        int (*apply)(Mover *m, const MoverRequest *req, MoverResult *ret);
+        /* MOVER_CAP_DEFERRED: the bytes of each tenant (Q, N) for the next
+         * period. 0; or -ESTALE when the mover could not take them and
+         * stopped (nothing will move; it starts again at the next commit);
+         * -ENOMEM. */
+        int (*commit)(Mover *m, const MoverTargets *to, MoverQuota *q, size_t n);
+        /* MOVER_CAP_DEFERRED: what moved since the last commit, one entry
+         * per tenant of it (*RET_N 0 when nothing was committed). -ESTALE:
+         * the mover stopped, nothing is known to have moved. */
+        int (*report)(Mover *m, MoverMoved **ret, size_t *ret_n);
+        /* Undoes what open and commit set up in the kernel; NULL ok. */
+        void (*close)(Mover *m);
+} MoverOps;
+
+/* A copy of IN whose strings OUT owns (movers keep their environment
+ * across the owner's reloads); mover_env_done() frees them. */
+int mover_env_copy(const MoverEnv *in, MoverEnv *out);
+void mover_env_done(MoverEnv *e);
+
+extern const MoverOps mover_move_pages_ops;
+extern const MoverOps mover_reclaim_ops;
+extern const MoverOps mover_damos_ops;
+
+/* A value of mover.backend: which mover takes which part of a plan. */
+typedef struct MoverBackend {
+        const char *name;               /* "auto", "move_pages", "reclaim", "damos" */
+        const MoverOps *ranges;         /* the plan's address ranges */
+        const MoverOps *bytes;          /* byte-only demotions (no addresses: MGLRU) */
+        const MoverOps *deferred;       /* the whole plan as per-tenant bytes */
+        bool demotions_as_bytes;        /* every demotion of a tenant as one byte amount */
+        const char *help;               /* one line for messages */
+} MoverBackend;
+
+/* NULL-terminated: every mover.backend value. */
+const MoverBackend *const *mover_backends(void);
+/* The entry called NAME, NULL if none. */
+const MoverBackend *mover_backend_find(const char *name);
+/* The mover that really moves for a scanner with addresses (RANGES) or
+ * without: e.g. auto is move_pages, or reclaim for MGLRU. */
+const char *mover_backend_effective(const MoverBackend *b, bool ranges);
+/* Every capability of B's movers, ORed. */
+unsigned mover_backend_caps(const MoverBackend *b);
+

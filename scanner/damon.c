@@ -1152,6 +1152,8 @@ static void damon_memory(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pa
 
 const ScannerOps scanner_damon_ops = {
         .name = "damon",
+        .caps = SCANNER_CAP_RANGES | SCANNER_CAP_KDAMOND,
+        .needs = SCANNER_NEEDS_DAMON,
         .arming_periods = 2,
         .open = damon_open,
         .scan = damon_scan,
@@ -1161,6 +1163,8 @@ const ScannerOps scanner_damon_ops = {
 
 const ScannerOps scanner_bpf_ops = {
         .name = "bpf",
+        .caps = SCANNER_CAP_RANGES | SCANNER_CAP_KDAMOND,
+        .needs = SCANNER_NEEDS_DAMON | SCANNER_NEEDS_BPF | SCANNER_NEEDS_DAMON_TRACEPOINT,
         .arming_periods = 2,
         .open = bpf_open,
         .scan = damon_scan,

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "heat.h"
+#include "scanner.h"
 
 struct Topology;
 

@@ -590,6 +590,8 @@ static void lru_gen_memory(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_
 
 const ScannerOps scanner_lru_gen_ops = {
         .name = "lru_gen",
+        .caps = 0,
+        .needs = SCANNER_NEEDS_LRU_GEN,
         .arming_periods = 1,
         .open = lru_gen_open,
         .scan = lru_gen_scan,

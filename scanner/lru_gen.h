@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "heat.h"
+#include "scanner.h"
 
 struct Topology;
 

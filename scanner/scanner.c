@@ -11,10 +11,13 @@ extern const ScannerOps scanner_damon_ops;
 extern const ScannerOps scanner_bpf_ops;
 extern const ScannerOps scanner_lru_gen_ops;
 
+/* The one table of backends, in the order `auto` prefers them: exact
+ * per-page heat first, then DAMON read through BPF, DAMON through sysfs,
+ * and MGLRU's byte amounts last. */
 static const ScannerOps *const backends[] = {
         &scanner_idle_page_ops,
-        &scanner_damon_ops,
         &scanner_bpf_ops,
+        &scanner_damon_ops,
         &scanner_lru_gen_ops,
         NULL,
 };

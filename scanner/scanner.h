@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Access sampling. At this stage: the tracepoint collector (kscan), a
- * libbpf CO-RE skeleton on the kernel's migrate, vmscan and DAMON
- * tracepoints. */
+/* Access sampling: the backend interface (ScannerOps) and its table, the
+ * helpers backends share, and the tracepoint collector (kscan), a libbpf
+ * CO-RE skeleton on the kernel's migrate, vmscan and DAMON tracepoints. */
 #pragma once
 
 #include <stdbool.h>
@@ -14,9 +14,83 @@
 
 /* ---- backends (heat.h has the model) ---------------------------------- */
 
+typedef struct ScanTarget {
+        const char *cgroup_path;        /* relative to the cgroup mount */
+        uint64_t cgroup_id;             /* inode of the cgroup directory */
+        const pid_t *pids;              /* the tenant's processes (cgroup.procs, whole subtree) */
+        size_t n_pids;
+} ScanTarget;
+
+enum {
+        HEAT_WANT_RANGES = 1 << 0,
+        /* Physical mode (backends that have one, e.g. idle_page): attribute
+         * every LRU page by its memcg (cgroup_id), mapped or not; ranges
+         * are PADDR. Without it, backends sample the targets' processes. */
+        HEAT_PHYSICAL = 1 << 1,
+};
+
+typedef struct ScanOptions {
+        const char *sysfs_root;         /* "/sys" */
+        const char *procfs_root;        /* "/proc" */
+        const char *cgroup_mount;       /* "/sys/fs/cgroup" */
+        const struct Topology *topology;/* node -> tier */
+        uint64_t period_ms;             /* control period */
+        uint32_t cpu_budget_permille;   /* scan CPU budget, per mille of one CPU (0: unlimited) */
+        size_t max_candidates;          /* per tenant and direction */
+        unsigned flags;                 /* HEAT_WANT_* */
+        const char *run_dir;            /* "/run/tierd" (NULL): the DAMON backends' kdamond record */
+} ScanOptions;
+
+typedef struct Scanner Scanner;
+
+/* What a backend produces and owns (ScannerOps.caps). */
+enum {
+        SCANNER_CAP_RANGES = 1 << 0,    /* candidates carry addresses (else byte amounts only) */
+        SCANNER_CAP_PHYSICAL = 1 << 1,  /* has a physical mode (HEAT_PHYSICAL): PADDR ranges */
+        SCANNER_CAP_KDAMOND = 1 << 2,   /* runs a kdamond of tierd's own (kdamonds/0) */
+};
+
+/* What a backend needs of the kernel (ScannerOps.needs), as the probe
+ * reports it: a backend is usable when every need is met. */
+enum {
+        SCANNER_NEEDS_IDLE_PAGE = 1 << 0,       /* idle page tracking */
+        SCANNER_NEEDS_DAMON = 1 << 1,           /* DAMON vaddr through sysfs */
+        SCANNER_NEEDS_BPF = 1 << 2,             /* the BPF tracepoint collector */
+        SCANNER_NEEDS_DAMON_TRACEPOINT = 1 << 3,/* damon:damon_aggregated */
+        SCANNER_NEEDS_LRU_GEN = 1 << 4,         /* MGLRU's debugfs interface */
+};
+
+typedef struct ScannerOps {
+        const char *name;               /* "idle_page", "damon", "bpf", "lru_gen" */
+        unsigned caps;                  /* SCANNER_CAP_* */
+        unsigned needs;                 /* SCANNER_NEEDS_* */
+        /* Periods the agent only scans before its first plan. 1 for a
+         * backend whose first scan sets the baseline and whose second is
+         * exact; 2 for the DAMON ones: a region idle in one aggregation
+         * may still hold hot pages DAMON's sampling missed, and it ties
+         * (age 1) with truly cold regions until those have aged a second
+         * period, so a plan after one period can demote hot pages. */
+        unsigned arming_periods;
+        /* Sets the backend up (nothing is sampled yet). */
+        int (*open)(const ScanOptions *opts, Scanner **ret);
+        /* One period: samples the targets and fills out[i] for targets[i].
+         * Targets may change between calls (tenants come and go); a target
+         * whose processes exit or whose cgroup vanishes mid-scan yields an
+         * empty result, not an error. Blocks at most about one period. */
+        int (*scan)(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out);
+        /* Memory the backend holds for tracking state, in bytes, and how
+         * many 4 KiB pages that state covers (for the bytes/page bound). */
+        void (*memory)(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pages);
+        /* Releases everything; kernel state the backend created (kdamonds)
+         * is removed. Safe on a half-opened scanner. */
+        void (*close)(Scanner *s);
+} ScannerOps;
+
+
 /* The backend called NAME, NULL if this build has none by that name. */
 const ScannerOps *scanner_find(const char *name);
-/* NULL-terminated table of every backend in this build. */
+/* NULL-terminated table of every backend in this build, in auto's order
+ * of preference. */
 const ScannerOps *const *scanner_backends(void);
 
 /* Bytes at age 0 (accessed in the last period) and at age >= 1, over all tiers. */

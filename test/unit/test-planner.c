@@ -15,6 +15,32 @@
 #define T1 UINT64_C(0x20000000)  /* tier 1 */
 #define T2 UINT64_C(0x30000000)  /* tier 2 */
 
+/* plan_compute(), then what the ledger does with the plan's charges
+ * (core/ledger.c): each tenant's buckets and the budget refilled to now and
+ * charged. The tests hold the buckets themselves, as the ledger does. */
+static int plan_and_commit(const PlanInput *in, Plan *p) {
+        int r = plan_compute(in, p);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < in->n_tenants; i++) {
+                TokenBucket *pq = (TokenBucket *) in->tenants[i].promote_quota;
+                TokenBucket *dq = (TokenBucket *) in->tenants[i].demote_quota;
+
+                if (pq)
+                        (void) token_bucket_take(pq, p->tenants[i].charge_promote, in->now_ms);
+                if (dq)
+                        (void) token_bucket_take(dq, p->tenants[i].charge_demote, in->now_ms);
+                if (in->budget)
+                        (void) token_bucket_take((TokenBucket *) in->budget,
+                                                 p->tenants[i].charge_promote + p->tenants[i].charge_demote,
+                                                 in->now_ms);
+        }
+        if (in->budget)
+                token_bucket_refill((TokenBucket *) in->budget, in->now_ms);
+        return 0;
+}
+
 static ScanRange R(int tier, int age, pid_t pid, uint64_t start, uint64_t pages) {
         return (ScanRange) { .kind = SCAN_RANGE_VADDR, .age = (uint8_t) age, .tier = (int8_t) tier,
                              .node = (int8_t) tier, .pid = pid, .start = start, .end = start + pages * P,
@@ -75,7 +101,7 @@ START_TEST(test_plan_over_max_coldest_first_split) {
         t.tier_max[0] = 60 * P;
         in.tenants = &t;
         in.n_tenants = 1;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.n_tenants, 1);
         ck_assert_uint_eq(p.tenants[0].cgroup_id, 1);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 40 * P);
@@ -98,7 +124,7 @@ START_TEST(test_plan_over_max_coldest_first_split) {
         /* a limit that is not a page multiple: rounded up, so the tenant
          * ends at or under it */
         t.tier_max[0] = 60 * P - 100;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 41 * P);
         plan_done(&p);
 }
@@ -120,7 +146,7 @@ START_TEST(test_plan_zero_capacity) {
         t.current[1] = 10 * P;
         in.tenants = &t;
         in.n_tenants = 1;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.room_before[0], 0);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 0);
         ck_assert_uint_eq(p.tenants[0].n_moves, 0);
@@ -133,7 +159,7 @@ START_TEST(test_plan_zero_capacity) {
         in.n_tenants = 1;
         t.current[0] = 10 * P;
         t.tier_max[0] = 0;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 0);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 0);
         ck_assert_uint_eq(p.tenants[0].held_demote.headroom, 10 * P);
@@ -163,7 +189,7 @@ START_TEST(test_plan_all_tenants_over_limit) {
         }
         in.tenants = t;
         in.n_tenants = 3;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         /* the first one, at its limit after the demotion, then swaps 8
          * more of its cold pages for its 8 hot ones */
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 48 * P);
@@ -202,7 +228,7 @@ START_TEST(test_plan_equal_classes_share_by_weight) {
         in.tenants = t;
         in.n_tenants = 2;
         /* 80 pages of room, weights 1:3 */
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 20 * P);
         ck_assert_uint_eq(p.tenants[1].promote_bytes, 60 * P);
         ck_assert_uint_eq(p.tenants[0].held_promote.contention, 80 * P);
@@ -214,7 +240,7 @@ START_TEST(test_plan_equal_classes_share_by_weight) {
 
         /* what the heavier one cannot use goes to the other */
         h[1].hot[0].end = T1 + 10 * P;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 70 * P);
         ck_assert_uint_eq(p.tenants[1].promote_bytes, 10 * P);
         plan_done(&p);
@@ -223,7 +249,7 @@ START_TEST(test_plan_equal_classes_share_by_weight) {
         h[1].hot[0].end = T1 + 100 * P;
         t[1].weight = 100;
         in.tiers[0].free = 81 * P;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 41 * P);
         ck_assert_uint_eq(p.tenants[1].promote_bytes, 40 * P);
         plan_done(&p);
@@ -245,7 +271,7 @@ START_TEST(test_plan_empty_heat) {
         t[1].current[1] = 30 * P;
         in.tenants = t;
         in.n_tenants = 2;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].n_moves, 0);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 0);
         ck_assert_uint_eq(p.tenants[0].held_demote.no_candidates, 10 * P);
@@ -258,7 +284,7 @@ START_TEST(test_plan_empty_heat) {
 
         /* no tenants at all */
         in.n_tenants = 0;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.n_tenants, 0);
         ck_assert_uint_eq(p.room_after[0], 262144 * P);
         plan_done(&p);
@@ -282,7 +308,7 @@ START_TEST(test_plan_quota_exhausted_then_refilled) {
         t.demote_quota = &dq;
         in.tenants = &t;
         in.n_tenants = 1;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 20 * P);
         ck_assert_uint_eq(p.tenants[0].held_demote.quota, 30 * P);
         ck_assert_uint_eq(dq.tokens, 0); /* charged */
@@ -291,7 +317,7 @@ START_TEST(test_plan_quota_exhausted_then_refilled) {
         /* the mover did it; the same instant: nothing left */
         t.current[0] = 80 * P;
         cold[0].start += 20 * P;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 0);
         ck_assert_uint_eq(p.tenants[0].n_moves, 0);
         ck_assert_uint_eq(p.tenants[0].held_demote.quota, 30 * P);
@@ -299,7 +325,7 @@ START_TEST(test_plan_quota_exhausted_then_refilled) {
 
         /* 1.5 s later: 15 pages */
         in.now_ms = 2500;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 15 * P);
         ck_assert_uint_eq(p.tenants[0].held_demote.quota, 15 * P);
         assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 20 * P, 15);
@@ -308,7 +334,7 @@ START_TEST(test_plan_quota_exhausted_then_refilled) {
 
         /* the mover failed 5 pages and refunds them: planned again */
         quota_refund(&dq, NULL, 5 * P);
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 5 * P);
         plan_done(&p);
 }
@@ -337,7 +363,7 @@ START_TEST(test_plan_global_budget_below_tenant_quotas) {
         in.tenants = t;
         in.n_tenants = 3;
         in.budget = &budget;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[2].demote_bytes, 10 * P);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 50 * P);
         ck_assert_uint_eq(p.tenants[1].promote_bytes, 0);
@@ -353,7 +379,7 @@ START_TEST(test_plan_global_budget_below_tenant_quotas) {
         t[2].current[0] = 10 * P;
         t[0].current[0] = 50 * P;
         ha[0].end = ha[0].start + 30 * P; /* 30 more hot pages for tenant 1 */
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 25 * P);
         ck_assert_uint_eq(p.tenants[0].held_promote.budget, 5 * P);
         ck_assert_uint_eq(p.tenants[1].promote_bytes, 0);
@@ -393,7 +419,7 @@ START_TEST(test_plan_hysteresis_both_ways) {
         t.tier_max[0] = 64 * P; /* 36 pages over; 28 candidate pages, 8 of them just promoted */
         in.tenants = &t;
         in.n_tenants = 1;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 20 * P);
         ck_assert_uint_eq(p.tenants[0].held_demote.hysteresis, 8 * P);
         ck_assert_uint_eq(p.tenants[0].held_demote.no_candidates, 8 * P);
@@ -408,7 +434,7 @@ START_TEST(test_plan_hysteresis_both_ways) {
 
         t.current[0] = 0;
         t.tier_max[0] = NONE;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 4 * P);
         ck_assert_uint_eq(p.tenants[0].held_promote.hysteresis, 4 * P);
         ck_assert_uint_eq(p.tenants[0].n_moves, 1);
@@ -417,7 +443,7 @@ START_TEST(test_plan_hysteresis_both_ways) {
 
         /* once the window has passed, both ways are free again */
         in.now_ms = 6000;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 8 * P);
         ck_assert_uint_eq(p.tenants[0].held_promote.hysteresis, 0);
         plan_done(&p);
@@ -465,7 +491,7 @@ START_TEST(test_plan_observe_and_off) {
         in.tenants = t;
         in.n_tenants = 3;
         in.budget = &budget;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         /* A: what enforcing it would do now */
         ck_assert(p.tenants[0].observe_only);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 40 * P);
@@ -489,7 +515,7 @@ START_TEST(test_plan_observe_and_off) {
         /* an observed tenant over its limit reports its demotion */
         t[0].current[0] = 100 * P;
         t[0].tier_max[0] = 70 * P;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert(p.tenants[0].observe_only);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 40 * P);
         ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_OVER_MAX], 30 * P);
@@ -531,7 +557,7 @@ START_TEST(test_plan_contention_by_class_and_low) {
         t[2].tier_low[0] = 190 * P;
         in.tenants = t;
         in.n_tenants = 5;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[4].demote_bytes, 10 * P);
         ck_assert_uint_eq(p.tenants[4].by_reason[PLAN_REASON_CONTENTION], 10 * P);
         /* 50 pages at 3:1 would be 37/13; C's 10 above its low cap it */
@@ -549,7 +575,7 @@ START_TEST(test_plan_contention_by_class_and_low) {
         /* without C's protection: E 10, then 50 at 3:1 -> B 37 (+1 page
          * of rounding to the larger share: 38), C 12 */
         t[2].tier_low[0] = 0;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[4].demote_bytes, 10 * P);
         ck_assert_uint_eq(p.tenants[1].demote_bytes, 38 * P);
         ck_assert_uint_eq(p.tenants[2].demote_bytes, 12 * P);
@@ -559,7 +585,7 @@ START_TEST(test_plan_contention_by_class_and_low) {
         /* everyone protected: A gets nothing, nobody is demoted */
         for (int i = 1; i < 5; i++)
                 t[i].tier_low[0] = NONE;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         for (int i = 1; i < 5; i++)
                 ck_assert_uint_eq(p.tenants[i].demote_bytes, 0);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 0);
@@ -583,7 +609,7 @@ START_TEST(test_plan_unknown_tier_never_moved) {
         t.tier_max[0] = 20 * P;
         in.tenants = &t;
         in.n_tenants = 1;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].n_moves, 0);
         ck_assert_uint_eq(p.tenants[0].held_demote.no_candidates, 10 * P);
         ck_assert_uint_eq(p.budget_used, 0);
@@ -610,7 +636,7 @@ START_TEST(test_plan_headroom) {
         t[1].tier_max[0] = 50 * P;
         in.tenants = t;
         in.n_tenants = 2;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.room_before[0], 40 * P);
         ck_assert_uint_eq(p.room_before[1], 20 * P);
         /* B's demotion (20 of its 50 over the limit) frees 20 more pages
@@ -644,7 +670,7 @@ START_TEST(test_plan_ranges_split_to_budget) {
         t.demote_quota = &dq;
         in.tenants = &t;
         in.n_tenants = 1;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 10 * P);
         ck_assert_uint_eq(p.tenants[0].n_moves, 3);
         assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 4);
@@ -685,7 +711,7 @@ START_TEST(test_plan_three_tiers) {
         t[2].tier_max[1] = 5 * P;
         in.tenants = t;
         in.n_tenants = 3;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].n_moves, 2);
         assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 6);
         assert_move(move(&p, 0, 1), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 2, T0 + 6 * P, 4);
@@ -725,7 +751,7 @@ START_TEST(test_plan_three_tiers_contention_on_middle_and_move_order) {
         t[1].tier_max[0] = 0;
         in.tenants = t;
         in.n_tenants = 2;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].n_moves, 2);
         assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_CONTENTION, 1, 2, T1, 6);
         assert_move(move(&p, 0, 1), PLAN_PROMOTE, PLAN_REASON_PROMOTE_HOT, 2, 0, T2, 4);
@@ -760,7 +786,7 @@ START_TEST(test_plan_byte_only_tenant) {
         tenant_init(&t[1], 2, 1, 100, &hh);
         in.tenants = t;
         in.n_tenants = 2;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         /* 20 over the limit (the room H finds), then for H's other 30: the
          * 10 cold pages left, then 20 of its 70 age-0 bytes (second round) */
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 50 * P);
@@ -810,7 +836,7 @@ START_TEST(test_plan_contention_displaces_lower_class_hot_set) {
         t[1].current[0] = 120 * P;
         in.tenants = t;
         in.n_tenants = 2;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 100 * P);
         ck_assert_uint_eq(p.tenants[1].demote_bytes, 60 * P);
         ck_assert_uint_eq(p.tenants[1].by_reason[PLAN_REASON_CONTENTION], 60 * P);
@@ -824,7 +850,7 @@ START_TEST(test_plan_contention_displaces_lower_class_hot_set) {
         /* tier0.low 100 protects B's last 100 pages: 10 cold + 10 warm go,
          * L gets 40 + 20 */
         t[1].tier_low[0] = 100 * P;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[1].demote_bytes, 20 * P);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 60 * P);
         ck_assert_uint_eq(p.tenants[1].held_demote.low, 100 * P);
@@ -833,7 +859,7 @@ START_TEST(test_plan_contention_displaces_lower_class_hot_set) {
         /* a peer of the same class is never displaced: L gets the room */
         t[1].tier_low[0] = 0;
         t[1].class_rank = 1;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[1].demote_bytes, 0);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 40 * P);
         plan_done(&p);
@@ -849,7 +875,7 @@ START_TEST(test_plan_contention_displaces_lower_class_hot_set) {
                 hysteresis_record(&ht, &wb[0], PLAN_PROMOTE, in.now_ms - 1000, 60000);
                 in.hysteresis = &ht;
                 in.hysteresis_ms = 60000;
-                ck_assert_int_eq(plan_compute(&in, &p), 0);
+                ck_assert_int_eq(plan_and_commit(&in, &p), 0);
                 ck_assert_uint_eq(p.tenants[1].demote_bytes, 60 * P);
                 assert_move(move(&p, 1, 1), PLAN_DEMOTE, PLAN_REASON_CONTENTION, 0, 1, T0 + 0x200000, 50);
                 ck_assert_uint_eq(p.tenants[1].held_demote.hysteresis, 60 * P);
@@ -875,7 +901,7 @@ START_TEST(test_plan_over_max_below_hot_set) {
         t.tier_max[0] = 30 * P;
         in.tenants = &t;
         in.n_tenants = 1;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 70 * P);
         ck_assert_uint_eq(p.tenants[0].n_moves, 2);
         assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 20);
@@ -904,7 +930,7 @@ START_TEST(test_plan_node_choice_and_bad_input) {
         t.tier_max[0] = 0;
         in.tenants = &t;
         in.n_tenants = 1;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].n_moves, 3);
         ck_assert_int_eq(move(&p, 0, 0)->to_node, 1);
         ck_assert_int_eq(move(&p, 0, 1)->to_node, 2);
@@ -913,24 +939,24 @@ START_TEST(test_plan_node_choice_and_bad_input) {
 
         /* without node_free: the lowest node id */
         memset(in.tiers[1].node_free, 0, sizeof(in.tiers[1].node_free));
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         for (size_t i = 0; i < 3; i++)
                 ck_assert_int_eq(move(&p, 0, i)->to_node, 1);
         plan_done(&p);
 
         /* bad input */
         in.n_tiers = 0;
-        ck_assert_int_eq(plan_compute(&in, &p), -EINVAL);
+        ck_assert_int_eq(plan_and_commit(&in, &p), -EINVAL);
         in.n_tiers = PLAN_MAX_TIERS + 1;
-        ck_assert_int_eq(plan_compute(&in, &p), -EINVAL);
+        ck_assert_int_eq(plan_and_commit(&in, &p), -EINVAL);
         in.n_tiers = 2;
         tenant_init(&t2, 2, -1, 100, NULL);
         in.tenants = &t2;
-        ck_assert_int_eq(plan_compute(&in, &p), -EINVAL);
+        ck_assert_int_eq(plan_and_commit(&in, &p), -EINVAL);
         /* one tier: nothing can move */
         in.n_tiers = 1;
         in.tenants = &t;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].n_moves, 0);
         plan_done(&p);
 }
@@ -962,7 +988,7 @@ START_TEST(test_plan_swap_at_limit) {
 
         hot[0].nr_accesses = 9;
         swap_setup(&in, &t, &h);
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 20 * P);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 20 * P);
         ck_assert_uint_eq(p.tenants[0].reasons, 1u << PLAN_REASON_SWAP);
@@ -982,7 +1008,7 @@ START_TEST(test_plan_swap_at_limit) {
 
         /* within one page of its limit: one page promoted, then the rest swapped */
         t.current[0] = 99 * P;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_PROMOTE_HOT], 1 * P);
         ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_SWAP], 38 * P);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 20 * P);
@@ -993,7 +1019,7 @@ START_TEST(test_plan_swap_at_limit) {
         t.current[0] = 100 * P;
         t.tier_max[0] = NONE;
         in.tiers[0].free = 0;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_SWAP], 40 * P);
         ck_assert_uint_eq(p.tenants[0].held_promote.headroom, 0);
         ck_assert_uint_eq(p.room_after[0], 0);
@@ -1001,7 +1027,7 @@ START_TEST(test_plan_swap_at_limit) {
 
         /* nor room on tier 1 for the demotions: nothing */
         in.tiers[1].free = 0;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].n_moves, 0);
         ck_assert_uint_eq(p.tenants[0].held_promote.headroom, 20 * P);
         plan_done(&p);
@@ -1023,7 +1049,7 @@ START_TEST(test_plan_swap_bounded_by_smaller_quota_and_budget) {
         token_bucket_init(&dq, P, 12 * P, in.now_ms);
         t.promote_quota = &pq;
         t.demote_quota = &dq;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 5 * P);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 5 * P);
         ck_assert_uint_eq(pq.tokens, 0);
@@ -1033,7 +1059,7 @@ START_TEST(test_plan_swap_bounded_by_smaller_quota_and_budget) {
         /* the other way round: demotion 3, promotion 12 */
         token_bucket_init(&pq, P, 12 * P, in.now_ms);
         token_bucket_init(&dq, P, 3 * P, in.now_ms);
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 3 * P);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 3 * P);
         ck_assert_uint_eq(pq.tokens, 9 * P);
@@ -1045,7 +1071,7 @@ START_TEST(test_plan_swap_bounded_by_smaller_quota_and_budget) {
         t.demote_quota = NULL;
         token_bucket_init(&budget, P, 9 * P, in.now_ms);
         in.budget = &budget;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 4 * P);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 4 * P);
         ck_assert_uint_eq(p.budget_used, 8 * P);
@@ -1065,14 +1091,14 @@ START_TEST(test_plan_swap_only_hotter_for_colder) {
         /* no cold page on tier 0, only pages accessed as much as the slow
          * ones: they stay, nothing moves */
         swap_setup(&in, &t, &h);
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].n_moves, 0);
         ck_assert_uint_eq(p.tenants[0].held_promote.limit, 20 * P);
         plan_done(&p);
 
         /* even hotter slow pages never displace accessed ones */
         hot[0].nr_accesses = 50;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].n_moves, 0);
         plan_done(&p);
 
@@ -1086,7 +1112,7 @@ START_TEST(test_plan_swap_only_hotter_for_colder) {
                 TenantHeat h2 = { .cold = cold2, .n_cold = 2, .hot = hot2, .n_hot = 2, .warm = warm, .n_warm = 1 };
 
                 t.heat = &h2;
-                ck_assert_int_eq(plan_compute(&in, &p), 0);
+                ck_assert_int_eq(plan_and_commit(&in, &p), 0);
                 ck_assert_uint_eq(p.tenants[0].demote_bytes, 6 * P);
                 ck_assert_uint_eq(p.tenants[0].promote_bytes, 6 * P);
                 assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_SWAP, 0, 1, T0, 6);
@@ -1096,7 +1122,7 @@ START_TEST(test_plan_swap_only_hotter_for_colder) {
                 /* same age, the slow one no more accessed: nothing */
                 hot2[0].age = 4;
                 hot2[0].nr_accesses = 0;
-                ck_assert_int_eq(plan_compute(&in, &p), 0);
+                ck_assert_int_eq(plan_and_commit(&in, &p), 0);
                 ck_assert_uint_eq(p.tenants[0].n_moves, 0);
                 plan_done(&p);
         }
@@ -1122,7 +1148,7 @@ START_TEST(test_plan_swap_hysteresis) {
         in.now_ms = 3000;
         in.hysteresis_ms = 5000;
         in.hysteresis = &tab;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         /* the just-promoted pages stay, the just-demoted ones stay down */
         ck_assert_uint_eq(p.tenants[0].demote_bytes, 16 * P);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 16 * P);
@@ -1134,7 +1160,7 @@ START_TEST(test_plan_swap_hysteresis) {
 
         /* after the window: all 20 */
         in.now_ms = 6000;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         ck_assert_uint_eq(p.tenants[0].promote_bytes, 20 * P);
         assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_SWAP, 0, 1, T0, 8);
         plan_done(&p);
@@ -1158,7 +1184,7 @@ START_TEST(test_plan_swap_observe) {
         t.promote_quota = &pq;
         t.demote_quota = &dq;
         in.budget = &budget;
-        ck_assert_int_eq(plan_compute(&in, &p), 0);
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
         /* planned as enforcing would, marked not to be moved, nothing charged */
         ck_assert(p.tenants[0].observe_only);
         ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_SWAP], 40 * P);

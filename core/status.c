@@ -116,6 +116,77 @@ json_object *status_snapshot_to_json(const StatusSnapshot *s) {
         return o;
 }
 
+static json_object *held_json(const PlanHeld *h) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "no_candidates", json_object_new_uint64(h->no_candidates));
+        json_object_object_add(o, "hysteresis", json_object_new_uint64(h->hysteresis));
+        json_object_object_add(o, "limit", json_object_new_uint64(h->limit));
+        json_object_object_add(o, "low", json_object_new_uint64(h->low));
+        json_object_object_add(o, "quota", json_object_new_uint64(h->quota));
+        json_object_object_add(o, "budget", json_object_new_uint64(h->budget));
+        json_object_object_add(o, "headroom", json_object_new_uint64(h->headroom));
+        json_object_object_add(o, "contention", json_object_new_uint64(h->contention));
+        return o;
+}
+
+static json_object *period_tenant_json(const StatusTenant *t, int nt) {
+        json_object *x = json_object_new_object(), *pl = json_object_new_object(), *mo = json_object_new_object();
+
+        json_object_object_add(x, "cgroup", json_object_new_string(t->cgroup ? t->cgroup : ""));
+        json_object_object_add(x, "class", json_object_new_string(t->class_name));
+        json_object_object_add(x, "mode", json_object_new_string(t->mode));
+        json_object_object_add(x, "tier_bytes", u64_array(t->tier_bytes, nt));
+        json_object_object_add(x, "pids", json_object_new_uint64(t->pids));
+        json_object_object_add(x, "tracked_bytes", json_object_new_uint64(t->tracked_bytes));
+        json_object_object_add(x, "hot_bytes", json_object_new_uint64(t->hot_bytes));
+        json_object_object_add(x, "cold_bytes", json_object_new_uint64(t->cold_bytes));
+        json_object_object_add(pl, "demote_bytes", json_object_new_uint64(t->planned_demote));
+        json_object_object_add(pl, "promote_bytes", json_object_new_uint64(t->planned_promote));
+        json_object_object_add(pl, "over_max_bytes", json_object_new_uint64(t->over_max_bytes));
+        json_object_object_add(pl, "contention_bytes", json_object_new_uint64(t->contention_bytes));
+        /* both halves of self-swaps (demoted + promoted) */
+        json_object_object_add(pl, "swap_bytes", json_object_new_uint64(t->swap_bytes));
+        json_object_object_add(pl, "observe_only", json_object_new_boolean(t->observe_only));
+        json_object_object_add(pl, "held_demote", held_json(&t->held_demote));
+        json_object_object_add(pl, "held_promote", held_json(&t->held_promote));
+        json_object_object_add(x, "plan", pl);
+        json_object_object_add(mo, "demoted_bytes", json_object_new_uint64(t->demoted));
+        json_object_object_add(mo, "promoted_bytes", json_object_new_uint64(t->promoted));
+        json_object_object_add(mo, "failed_bytes", json_object_new_uint64(t->failed));
+        json_object_object_add(mo, "total_demoted_bytes", json_object_new_uint64(t->demoted_total));
+        json_object_object_add(mo, "total_promoted_bytes", json_object_new_uint64(t->promoted_total));
+        json_object_object_add(x, "moved", mo);
+        return x;
+}
+
+json_object *status_period_to_json(const StatusSnapshot *s) {
+        json_object *o = json_object_new_object(), *ta = json_object_new_array(), *tj = json_object_new_array();
+        int nt = s->n_tiers < STATUS_MAX_TIERS ? s->n_tiers : STATUS_MAX_TIERS;
+
+        for (size_t k = 0; k < s->n_tenants; k++)
+                json_object_array_add(ta, period_tenant_json(&s->tenants[k], nt));
+        json_object_object_add(o, "period", json_object_new_int((int) (s->periods_total ? s->periods_total - 1 : 0)));
+        json_object_object_add(o, "time_ms", json_object_new_uint64(s->time_ms));
+        json_object_object_add(o, "backend", json_object_new_string(s->scanner));
+        json_object_object_add(o, "scan_ms", json_object_new_double(s->last_scan_ms));
+        json_object_object_add(o, "tenants", ta);
+        for (int t = 0; t < nt; t++) {
+                json_object *x = json_object_new_object();
+
+                json_object_object_add(x, "nodes", json_object_new_uint64(s->tier_node_mask[t]));
+                json_object_object_add(x, "capacity_bytes", json_object_new_uint64(s->tiers[t].capacity));
+                json_object_object_add(x, "free_bytes", json_object_new_uint64(s->tiers[t].free));
+                json_object_object_add(x, "headroom_bytes", json_object_new_uint64(s->tiers[t].headroom));
+                json_object_array_add(tj, x);
+        }
+        json_object_object_add(o, "tiers", tj);
+        json_object_object_add(o, "promoted_bytes", json_object_new_uint64(s->promoted));
+        json_object_object_add(o, "demoted_bytes", json_object_new_uint64(s->demoted));
+        json_object_object_add(o, "failed_bytes", json_object_new_uint64(s->failed));
+        return o;
+}
+
 /* ---- parsing (tierctl, tests) ---- */
 
 typedef struct Parse {

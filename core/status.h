@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The agent's state as the outside sees it: one snapshot per period, built
- * by the daemon after accounting and read by the control socket (tierctl
- * status/top), the metrics endpoint and the systemd STATUS= line.
+ * by the period pipeline (core/period.c) after accounting and read by the
+ * control socket (tierctl status/top), the metrics endpoint, the systemd
+ * STATUS= line and `tierd --json`'s period objects (all from this one
+ * structure).
  *
  * A snapshot owns all its memory (no pointers into the agent), so a reader
  * on another thread (the metrics server) can hold a copy while the daemon
@@ -15,6 +17,7 @@
 #include <stdint.h>
 
 #include "heat.h"
+#include "planner.h"
 
 #define STATUS_MAX_TIERS HEAT_MAX_TIERS
 
@@ -40,6 +43,13 @@ typedef struct StatusTenant {
         uint64_t planned_promote, planned_demote; /* last period's plan */
         uint64_t promoted_total, demoted_total, failed_total; /* bytes */
         uint64_t errors_total;  /* mover failures (calls, not bytes) */
+        /* the last period only, for the period JSON (not in the status JSON) */
+        uint64_t pids;          /* processes scanned and moved for it */
+        uint64_t tracked_bytes; /* memory the scanner covered */
+        uint64_t over_max_bytes, contention_bytes, swap_bytes; /* planned, by reason */
+        bool observe_only;
+        PlanHeld held_demote, held_promote;
+        uint64_t promoted, demoted, failed; /* moved this period, bytes */
 } StatusTenant;
 
 typedef struct StatusSnapshot {
@@ -60,6 +70,10 @@ typedef struct StatusSnapshot {
         size_t n_tenants;
         StatusTenant *tenants;
         uint64_t promoted_total, demoted_total, failed_total; /* bytes, all tenants */
+        /* the last period only, for the period JSON */
+        bool planned;           /* a working period (not one that only armed the scanner) */
+        uint64_t tier_node_mask[STATUS_MAX_TIERS];
+        uint64_t promoted, demoted, failed;
 } StatusSnapshot;
 
 void status_snapshot_done(StatusSnapshot *s);                  /* frees the tenants */
@@ -72,3 +86,6 @@ json_object *status_snapshot_to_json(const StatusSnapshot *s);
 /* Back from status_snapshot_to_json()'s form: 0, -EINVAL with a message
  * naming the field in *RET_ERROR (caller frees), or -ENOMEM. */
 int status_snapshot_from_json(json_object *o, StatusSnapshot *ret, char **ret_error);
+/* The period object `tierd --json` prints for a working period: the
+ * tenants with their plan and what moved, the tiers, the period's totals. */
+json_object *status_period_to_json(const StatusSnapshot *s);

@@ -1,0 +1,825 @@
+/* SPDX-License-Identifier: MIT */
+#include "period.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "util.h"
+
+#define HEADROOM_PERMILLE 10
+#define HEADROOM_MIN (UINT64_C(16) << 20)
+#define HYSTERESIS_ENTRIES 4096
+
+_Static_assert((int) MOVER_DEMOTE == (int) PLAN_DEMOTE && (int) MOVER_PROMOTE == (int) PLAN_PROMOTE,
+               "mover and plan directions agree");
+
+uint64_t period_tier_headroom(const TopologyTier *tt) {
+        uint64_t h = tt->total_bytes / 1000 * HEADROOM_PERMILLE;
+
+        h = max_u64(h, HEADROOM_MIN);
+        return max_u64(h, tt->reserved_bytes);
+}
+
+static uint64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static double rusage_s(void) {
+        struct rusage ru;
+
+        if (getrusage(RUSAGE_SELF, &ru) < 0)
+                return 0;
+        return (double) ru.ru_utime.tv_sec + (double) ru.ru_utime.tv_usec / 1e6 + (double) ru.ru_stime.tv_sec +
+               (double) ru.ru_stime.tv_usec / 1e6;
+}
+
+static bool scanner_has_ranges(const Engine *e) {
+        return e->scanner_ops && (e->scanner_ops->caps & SCANNER_CAP_RANGES);
+}
+
+/* ---- the engine ---------------------------------------------------------- */
+
+int engine_init(Engine *e, uint64_t now) {
+        e->hyst_storage = calloc(HYSTERESIS_ENTRIES, sizeof(*e->hyst_storage));
+        if (!e->hyst_storage)
+                return -ENOMEM;
+        hysteresis_init(&e->hyst, e->hyst_storage, HYSTERESIS_ENTRIES);
+        ledger_init(&e->ledger, &e->config->budget_rate, &e->config->budget_burst, now);
+        return 0;
+}
+
+static void movers_close(Engine *e) {
+        if (e->mover) {
+                if (e->ranges)
+                        e->mover->ranges->close(e->ranges);
+                if (e->bytes)
+                        e->mover->bytes->close(e->bytes);
+                if (e->deferred)
+                        e->mover->deferred->close(e->deferred);
+        }
+        e->ranges = e->bytes = e->deferred = NULL;
+}
+
+int engine_set_mover(Engine *e, const MoverBackend *b) {
+        MoverEnv env = {
+                .sysfs_root = e->sysfs_root,
+                .procfs_root = e->procfs_root,
+                .cgroup_mount = e->cgroup_mount,
+                .batch_pages = e->config->mover.batch_pages,
+                .period_ms = e->period_ms,
+        };
+        int r = 0;
+
+        movers_close(e);
+        e->mover = b;
+        if (b->ranges)
+                r = b->ranges->open(&env, &e->ranges);
+        if (r >= 0 && b->bytes)
+                r = b->bytes->open(&env, &e->bytes);
+        if (r >= 0 && b->deferred)
+                r = b->deferred->open(&env, &e->deferred);
+        if (r < 0)
+                movers_close(e);
+        return r;
+}
+
+int engine_reset_movers(Engine *e) {
+        /* the deferred mover's state (a kdamond, the tenants it checked)
+         * goes; nothing is pending any more */
+        for (size_t i = 0; i < e->ledger.n; i++)
+                e->ledger.accounts[i].pending_promote = e->ledger.accounts[i].pending_demote = 0;
+        return e->mover ? engine_set_mover(e, e->mover) : 0;
+}
+
+void engine_done(Engine *e) {
+        movers_close(e);
+        ledger_done(&e->ledger);
+        free(e->hyst_storage);
+        e->hyst_storage = NULL;
+}
+
+static int set_error(char **ret_error, const char *fmt, ...) _printf_(2, 3);
+static int set_error(char **ret_error, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(ret_error, fmt, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return *ret_error ? -EINVAL : -ENOMEM;
+}
+
+int engine_check_mover(const char *name, int demotion_enabled, const char *sysfs_root, const ScannerOps *scanner,
+                       const MoverBackend **ret, char **ret_error) {
+        const MoverBackend *b = mover_backend_find(name);
+        char names[128] = "";
+
+        if (!b) {
+                for (const MoverBackend *const *m = mover_backends(); *m; m++)
+                        snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+                                 names[0] ? (m[1] ? ", " : " or ") : "", (*m)->name);
+                return set_error(ret_error, "unknown mover.backend \"%s\" (%s)", name, names);
+        }
+        if (b->demotions_as_bytes && b->bytes && (b->bytes->caps & MOVER_CAP_NEEDS_DEMOTION) && demotion_enabled != 1)
+                return set_error(ret_error,
+                                 "mover.backend %s demotes through memory.reclaim, which evicts instead unless "
+                                 "%s/kernel/mm/numa/demotion_enabled is true (it reads %s); tierd does not change it: "
+                                 "enable it or choose another mover.backend", b->name, sysfs_root,
+                                 demotion_enabled == 0 ? "false" : "as unknown");
+        if ((mover_backend_caps(b) & MOVER_CAP_KDAMOND) && (scanner->caps & SCANNER_CAP_KDAMOND))
+                return set_error(ret_error,
+                                 "mover.backend %s cannot run with the %s scanner: both need a kdamond of their "
+                                 "own and tierd runs one at a time; choose the idle_page or lru_gen scanner, or "
+                                 "another mover.backend", b->name, scanner->name);
+        *ret = b;
+        return 0;
+}
+
+/* ---- collect, scan ------------------------------------------------------- */
+
+void period_done(Period *p) {
+        if (p->planned)
+                plan_done(&p->plan);
+        for (size_t i = 0; p->heat && i < p->n; i++)
+                tenant_heat_clear(&p->heat[i]);
+        free(p->plan_tenants);
+        free(p->acct);
+        free(p->swap_out);
+        free(p->moved);
+        free(p->heat);
+        free(p->targets);
+        tenant_set_free(p->set);
+        topology_free(p->topo);
+        *p = (Period) {};
+}
+
+int period_collect(Engine *e, Period *p, uint64_t now) {
+        TenantSetOptions o = {
+                .cgroup_mount = e->cgroup_mount,
+                .walk_flags = CGROUP_WALK_SKIP_MEMORY_STAT,
+                .config = e->config,
+        };
+        size_t n;
+        int r;
+
+        r = topology_load(e->sysfs_root, &p->topo);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the NUMA topology: %m");
+        r = topology_load_reserves(e->procfs_root, p->topo);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && !e->warned_zoneinfo) {
+                log_warning_errno(r, "cannot read %s/zoneinfo, the headroom ignores the kernel's watermarks: %m",
+                                  e->procfs_root);
+                e->warned_zoneinfo = true;
+        }
+        o.topology = p->topo;
+        r = tenant_set_build(&o, &p->set, NULL);
+        if (r < 0)
+                return r;
+        p->n = n = p->set->n_tenants;
+        p->targets = calloc(n ? n : 1, sizeof(*p->targets));
+        p->heat = calloc(n ? n : 1, sizeof(*p->heat));
+        p->acct = calloc(n ? n : 1, sizeof(*p->acct));
+        p->swap_out = calloc(n ? n : 1, sizeof(*p->swap_out));
+        p->moved = calloc(n ? n : 1, sizeof(*p->moved));
+        if (!p->targets || !p->heat || !p->acct || !p->swap_out || !p->moved)
+                return -ENOMEM;
+        for (size_t k = 0; k < n; k++) {
+                const Tenant *t = &p->set->tenants[k];
+
+                p->targets[k] = (ScanTarget) {
+                        .cgroup_path = t->cgroup->path, .cgroup_id = t->cgroup->id, .pids = t->pids,
+                        .n_pids = t->n_pids,
+                };
+                p->heat[k].cgroup_id = t->cgroup->id;
+                if (!ledger_tenant(&e->ledger, t->cgroup->id, t->cgroup->path, t->policy, now))
+                        return -ENOMEM;
+        }
+        ledger_prune(&e->ledger);
+        /* ledger_tenant() may have moved the accounts: look them up now */
+        for (size_t k = 0; k < n; k++)
+                p->acct[k] = ledger_find(&e->ledger, p->targets[k].cgroup_id);
+        return 0;
+}
+
+int period_scan(Engine *e, Period *p) {
+        double cpu0 = rusage_s();
+        int r;
+
+        r = e->scanner_ops->scan(e->scanner, p->targets, p->n, p->heat);
+        e->scan_cpu_s += rusage_s() - cpu0;
+        if (r < 0)
+                return log_error_errno(r, "scanner %s failed: %m", e->scanner_ops->name);
+        return 0;
+}
+
+/* ---- settle: a deferred mover's last period ----------------------------- */
+
+int period_settle(Engine *e, Period *p, uint64_t now) {
+        _cleanup_free_ MoverMoved *mm = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!e->deferred)
+                return 0;
+        r = e->mover->deferred->report(e->deferred, &mm, &n);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                /* stopped: nothing is known to have moved */
+                for (size_t i = 0; i < e->ledger.n; i++) {
+                        Account *a = &e->ledger.accounts[i];
+
+                        ledger_refund(&e->ledger, a, true, a->pending_promote);
+                        ledger_refund(&e->ledger, a, false, a->pending_demote);
+                        a->pending_promote = a->pending_demote = 0;
+                }
+                return 0;
+        }
+        for (size_t i = 0; i < n; i++) {
+                Account *a = ledger_find(&e->ledger, mm[i].cgroup_id);
+                uint64_t dp = mm[i].promoted, dd = mm[i].demoted, failed;
+
+                if (!a)
+                        continue; /* gone: nothing to refund to */
+                failed = (dp < a->pending_promote ? a->pending_promote - dp : 0) +
+                         (dd < a->pending_demote ? a->pending_demote - dd : 0);
+                for (size_t k = 0; k < p->n; k++)
+                        if (p->acct[k] == a) {
+                                p->moved[k].promoted += dp;
+                                p->moved[k].demoted += dd;
+                                p->moved[k].failed += failed;
+                        }
+                /* the scaled quota may move more than planned: charged
+                 * afterwards, as far as the buckets hold */
+                if (dp > a->pending_promote)
+                        ledger_charge_extra(&e->ledger, a, true, dp - a->pending_promote, now);
+                if (dd > a->pending_demote)
+                        ledger_charge_extra(&e->ledger, a, false, dd - a->pending_demote, now);
+                ledger_refund(&e->ledger, a, true, dp < a->pending_promote ? a->pending_promote - dp : 0);
+                ledger_refund(&e->ledger, a, false, dd < a->pending_demote ? a->pending_demote - dd : 0);
+                a->pending_promote = a->pending_demote = 0;
+        }
+        return 0;
+}
+
+/* ---- plan ---------------------------------------------------------------- */
+
+static void plan_tiers(const Topology *topo, PlanInput *in) {
+        in->n_tiers = topo->n_tiers < PLAN_MAX_TIERS ? topo->n_tiers : PLAN_MAX_TIERS;
+        for (int t = 0; t < in->n_tiers; t++) {
+                const TopologyTier *tt = &topo->tiers[t];
+
+                in->tiers[t] = (PlanTier) {
+                        .nodes = tt->nodes, .capacity = tt->total_bytes, .free = tt->free_bytes,
+                        .headroom = period_tier_headroom(tt),
+                };
+                for (int n = 0; n < topo->n_nodes; n++) {
+                        const TopologyNode *node = &topo->nodes[n];
+
+                        if (node->tier == t && node->id >= 0 && node->id < PLAN_MAX_NODES)
+                                in->tiers[t].node_free[node->id] = node->free_bytes;
+                }
+        }
+}
+
+int period_plan(Engine *e, Period *p, uint64_t now) {
+        PlanInput in = {
+                .budget = &e->ledger.budget,
+                .now_ms = now,
+                .hysteresis_ms = e->config->mover.hysteresis_ms,
+                .hysteresis = &e->hyst,
+                .byte_promotions = e->mover && e->mover->deferred &&
+                                   (e->mover->deferred->caps & (MOVER_CAP_BYTES | MOVER_CAP_PROMOTE)) ==
+                                           (MOVER_CAP_BYTES | MOVER_CAP_PROMOTE),
+        };
+        bool byte_only = !scanner_has_ranges(e);
+        int r;
+
+        plan_tiers(p->topo, &in);
+        p->plan_tenants = calloc(p->n ? p->n : 1, sizeof(*p->plan_tenants));
+        if (!p->plan_tenants)
+                return -ENOMEM;
+        for (size_t k = 0; k < p->n; k++) {
+                const Tenant *t = &p->set->tenants[k];
+                const EffectivePolicy *pol = t->policy;
+                const CgroupInfo *ci = t->cgroup;
+                PlanTenant *pt = &p->plan_tenants[k];
+
+                *pt = (PlanTenant) {
+                        .cgroup_id = ci->id,
+                        .path = ci->path,
+                        .mode = pol->mode,
+                        .class_rank = pol->class_index,
+                        .weight = e->config->classes[pol->class_index].weight,
+                        .heat = &p->heat[k],
+                        .byte_only = byte_only,
+                        .promote_quota = &p->acct[k]->promote,
+                        .demote_quota = &p->acct[k]->demote,
+                };
+                for (int i = 0; i < PLAN_MAX_TIERS; i++) {
+                        pt->tier_max[i] = i < POLICY_MAX_TIERS ? pol->tier_max[i].bytes : UINT64_MAX;
+                        pt->tier_low[i] = i < POLICY_MAX_TIERS ? pol->tier_low[i].bytes : 0;
+                        pt->current[i] = i < CGROUP_MAX_TIERS ? ci->tier_anon[i] + ci->tier_file[i] : 0;
+                }
+        }
+        in.tenants = p->plan_tenants;
+        in.n_tenants = p->n;
+        memcpy(p->tiers, in.tiers, sizeof(p->tiers));
+        p->n_tiers = in.n_tiers;
+        r = plan_compute(&in, &p->plan);
+        if (r < 0)
+                return r;
+        p->planned = true;
+        /* the plan's charges, committed */
+        for (size_t k = 0; k < p->n; k++) {
+                ledger_refill(&e->ledger, p->acct[k], now);
+                ledger_charge(&e->ledger, p->acct[k], p->plan.tenants[k].charge_promote,
+                              p->plan.tenants[k].charge_demote, now);
+        }
+        return 0;
+}
+
+/* ---- apply --------------------------------------------------------------- */
+
+/* Pages of one range that did not move, by reason: said once per tenant
+ * and reason at info level (pinned or shared pages are the tenant's
+ * business, not tierd's fault; failed_bytes counts them every period).
+ * ERROR of the call as a whole: as MOVE_OTHER. */
+static void move_failure_note(Account *a, const char *path, int error, const MovePagesResult *mr) {
+        static const char *const why[_MOVE_OUTCOME_MAX] = {
+                [MOVE_BUSY] = "pinned (io_uring or DMA buffers, vmsplice) or held by someone else",
+                [MOVE_ACCES] = "mapped by several processes",
+                [MOVE_FAULT] = "not movable memory (zero page, special mapping)",
+                [MOVE_NOMEM] = "the target node had no free page",
+                [MOVE_OTHER] = "refused",
+        };
+
+        for (int o = MOVE_BUSY; o < _MOVE_OUTCOME_MAX; o++) {
+                uint64_t pages = o == MOVE_NOENT ? 0 : mr->pages[o];
+
+                if ((pages == 0 && !(o == MOVE_OTHER && error < 0)) || (a->said_failures & (1u << o)))
+                        continue;
+                a->said_failures |= 1u << o;
+                if (o == MOVE_OTHER && error < 0)
+                        log_event(LOG_LVL_INFO, "move-failed", path, "%s: move_pages failed: %s; counted in "
+                                  "failed_bytes and the tenant's errors, not said again for this tenant", path,
+                                  strerror(-error));
+                else
+                        log_event(LOG_LVL_INFO, "move-failed", path, "%s: %" PRIu64 " KiB could not be moved (%s: %s); "
+                                  "counted in failed_bytes%s, not said again for this tenant", path, pages * 4,
+                                  move_outcome_to_string(o), why[o],
+                                  o == MOVE_NOMEM ? "" :
+                                  ", such ranges wait a hysteresis window before the next try");
+        }
+}
+
+/* *X minus V, at least 0. */
+static void take(uint64_t *x, uint64_t v) {
+        *x -= min_u64(v, *x);
+}
+
+/* Every demotion of tenant K as one byte amount (demotions_as_bytes). */
+static int demote_as_bytes(Engine *e, Period *p, size_t k) {
+        const PlanTenantResult *res = &p->plan.tenants[k];
+        uint64_t want = 0, moved, swap_want = 0;
+        MoverRequest req = { .cgroup = res->path, .direction = MOVER_DEMOTE };
+        MoverResult mr;
+        int r;
+
+        for (size_t i = 0; i < res->n_moves; i++)
+                if (res->moves[i].direction == PLAN_DEMOTE) {
+                        want += res->moves[i].bytes;
+                        if (res->moves[i].reason == PLAN_REASON_SWAP)
+                                swap_want += res->moves[i].bytes;
+                }
+        if (want == 0)
+                return 0;
+        req.bytes = want;
+        r = e->mover->bytes->apply(e->bytes, &req, &mr);
+        if (r < 0)
+                return r;
+        if (mr.error)
+                p->acct[k]->errors++;
+        moved = min_u64(mr.moved, want);
+        log_debug("%s: %s demoted %" PRIu64 " of %" PRIu64 " bytes", res->path, e->mover->bytes->name, moved, want);
+        if (moved < want) {
+                ledger_refund(&e->ledger, p->acct[k], false, want - moved);
+                p->moved[k].failed += want - moved;
+        }
+        p->moved[k].demoted += moved;
+        /* the swap's share of what moved, and each tier's, in proportion
+         * to what was asked */
+        p->swap_out[k] = (uint64_t) ((double) moved * (double) swap_want / (double) want);
+        for (size_t i = 0; i < res->n_moves; i++) {
+                const PlanMove *mv = &res->moves[i];
+
+                if (mv->direction == PLAN_DEMOTE && mv->from_tier >= 0 && mv->from_tier < p->n_tiers)
+                        p->tier_out[mv->from_tier] += (uint64_t) ((double) moved * (double) mv->bytes / (double) want);
+        }
+        return 0;
+}
+
+/* A byte-only move (no addresses) with the bytes mover. */
+static int move_bytes(Engine *e, Period *p, size_t k, const PlanMove *mv, uint64_t *ret_moved) {
+        const MoverOps *ops = e->mover->bytes;
+        bool demote = mv->direction == PLAN_DEMOTE;
+        MoverRequest req = { .cgroup = p->plan.tenants[k].path, .direction = mv->direction, .bytes = mv->bytes };
+        MoverResult mr;
+        int r;
+
+        if (!ops) {
+                if (!e->warned_byte_only)
+                        log_warning("mover.backend is %s: byte-only demotions (%s has no addresses) are skipped",
+                                    e->mover->name, e->scanner_ops->name);
+                e->warned_byte_only = true;
+                return 0;
+        }
+        if (!(ops->caps & (demote ? MOVER_CAP_DEMOTE : MOVER_CAP_PROMOTE)) ||
+            ((ops->caps & MOVER_CAP_NEEDS_DEMOTION) && e->demotion_enabled != 1)) {
+                if (!e->warned_reclaim)
+                        log_warning("demotion_enabled is not true: byte-only demotions (%s has no addresses) would "
+                                    "evict through memory.reclaim, not demote; skipped", e->scanner_ops->name);
+                e->warned_reclaim = true;
+                return 0;
+        }
+        r = ops->apply(e->bytes, &req, &mr);
+        if (r < 0)
+                return r;
+        if (mr.error)
+                p->acct[k]->errors++;
+        *ret_moved = min_u64(mr.moved, mv->bytes);
+        return 0;
+}
+
+/* A range move with the ranges mover, at most CAP bytes. */
+static int move_range(Engine *e, Period *p, size_t k, const PlanMove *mv, uint64_t cap, uint64_t *ret_moved) {
+        const MoverOps *ops = e->mover->ranges;
+        const char *path = p->plan.tenants[k].path;
+        bool demote = mv->direction == PLAN_DEMOTE;
+        unsigned kind = mv->range.kind == SCAN_RANGE_VADDR ? MOVER_CAP_VIRTUAL : MOVER_CAP_PHYSICAL;
+        MoverRequest req = {
+                .cgroup = path, .direction = mv->direction, .to_node = mv->to_node, .bytes = cap,
+                .has_range = true, .range = mv->range,
+        };
+        uint64_t window = e->config->mover.hysteresis_ms;
+        MoverResult mr;
+        int r;
+
+        if (!ops || !(ops->caps & kind)) {
+                if (!e->warned_range)
+                        log_warning("mover.backend %s has no mover for %s candidates: skipped", e->mover->name,
+                                    kind == MOVER_CAP_VIRTUAL ? "virtual-address" : "physical-address");
+                e->warned_range = true;
+                return 0;
+        }
+        r = ops->apply(e->ranges, &req, &mr);
+        if (r < 0)
+                return r;
+        if (mr.error) {
+                log_debug("%s: %s of pid %d failed: %s", path, ops->name, (int) mv->range.pid, strerror(-mr.error));
+                p->acct[k]->errors++;
+        }
+        *ret_moved = min_u64(mr.moved, mv->bytes);
+        if (*ret_moved > 0)
+                hysteresis_record(&e->hyst, &mv->range, (PlanDirection) mv->direction, now_ms(), window);
+        move_failure_note(p->acct[k], path, mr.error, &mr.pages);
+        /* back off: a range with pages the kernel refuses to move, or that
+         * are absent, or a call refused as a whole is not tried again in
+         * this direction within the hysteresis window (recorded as if
+         * moved the other way), else every period would retry the same
+         * pinned pages */
+        if (mr.backoff) {
+                hysteresis_record(&e->hyst, &mv->range, demote ? PLAN_PROMOTE : PLAN_DEMOTE, now_ms(), window);
+                log_debug("%s: pid %d %#" PRIx64 "-%#" PRIx64 " backs off for %" PRIu64 " ms (pages refused or absent)",
+                          path, (int) mv->range.pid, mv->range.start, mv->range.end, window);
+        }
+        log_debug("%s: %s pid %d %#" PRIx64 "-%#" PRIx64 " to node %d (%s): %" PRIu64 " of %" PRIu64 " bytes", path,
+                  demote ? "demote" : "promote", (int) mv->range.pid, mv->range.start, mv->range.end, mv->to_node,
+                  plan_reason_to_string((PlanReason) mv->reason), *ret_moved, mv->bytes);
+        return 0;
+}
+
+/* Carries out tenant K's moves in DIRECTION; refunds what did not move. */
+static int tenant_move(Engine *e, Period *p, size_t k, PlanDirection direction) {
+        const PlanTenantResult *res = &p->plan.tenants[k];
+        PeriodMoved *m = &p->moved[k];
+        uint64_t *swap_out = &p->swap_out[k];
+        int r;
+
+        if (direction == PLAN_DEMOTE && e->mover->demotions_as_bytes)
+                return demote_as_bytes(e, p, k);
+        for (size_t i = 0; i < res->n_moves; i++) {
+                const PlanMove *mv = &res->moves[i];
+                bool demote = mv->direction == PLAN_DEMOTE;
+                bool swap_in = !demote && mv->reason == PLAN_REASON_SWAP;
+                bool tier_known = !demote && mv->to_tier >= 0 && mv->to_tier < p->n_tiers;
+                uint64_t moved = 0, cap = mv->bytes;
+
+                if (mv->direction != direction)
+                        continue;
+                if (swap_in && *swap_out < cap)
+                        cap = *swap_out;
+                if (tier_known && p->tier_in_left[mv->to_tier] < cap)
+                        cap = p->tier_in_left[mv->to_tier];
+                if (!demote && cap == 0)
+                        log_debug("%s: promotion of %" PRIu64 " bytes to tier %d skipped: %s", res->path, mv->bytes,
+                                  mv->to_tier,
+                                  swap_in && *swap_out == 0 ? "the swap's demotions moved nothing more"
+                                                            : "demotions that failed left no room for it");
+                else {
+                        r = mv->has_range ? move_range(e, p, k, mv, cap, &moved) : move_bytes(e, p, k, mv, &moved);
+                        if (r < 0)
+                                return r;
+                }
+                if (demote && mv->reason == PLAN_REASON_SWAP)
+                        *swap_out += moved;
+                else if (swap_in)
+                        take(swap_out, moved);
+                if (demote && mv->from_tier >= 0 && mv->from_tier < p->n_tiers)
+                        p->tier_out[mv->from_tier] += moved;
+                else if (tier_known)
+                        take(&p->tier_in_left[mv->to_tier], moved);
+                if (moved < mv->bytes) {
+                        ledger_refund(&e->ledger, p->acct[k], !demote, mv->bytes - moved);
+                        m->failed += mv->bytes - moved;
+                }
+                if (demote)
+                        m->demoted += moved;
+                else
+                        m->promoted += moved;
+        }
+        return 0;
+}
+
+/* What the promotions may bring into each tier: all the plan asks if its
+ * demotions moved (the plan's room), else less, taken from the last
+ * promotions (the lowest classes: ORDER is by rank). */
+static void promotion_room(Period *p, const size_t *order, size_t n) {
+        for (int d = 0; d < p->n_tiers; d++) {
+                uint64_t planned = 0, room;
+
+                for (size_t i = 0; i < n; i++) {
+                        const PlanTenantResult *res = &p->plan.tenants[order[i]];
+
+                        for (size_t j = 0; j < res->n_moves; j++)
+                                if (res->moves[j].direction == PLAN_PROMOTE && res->moves[j].to_tier == d)
+                                        planned += res->moves[j].bytes;
+                }
+                room = p->tiers[d].free > p->tiers[d].headroom ? p->tiers[d].free - p->tiers[d].headroom : 0;
+                p->tier_in_left[d] = min_u64(planned, room + p->tier_out[d]);
+                if (p->tier_in_left[d] < planned)
+                        log_debug("tier %d: promotions cut from %" PRIu64 " to %" PRIu64 " bytes: the demotions "
+                                  "moved %" PRIu64 " bytes out, the room was %" PRIu64, d, planned,
+                                  p->tier_in_left[d], p->tier_out[d], room);
+        }
+}
+
+/* Every tenant's demotions first (they free the room promotions fill),
+ * then the promotions by class, highest priority first: when a tier holds
+ * less than the planner counted on, the lower classes come up short. */
+static int apply_now(Engine *e, Period *p) {
+        _cleanup_free_ size_t *order = calloc(p->n ? p->n : 1, sizeof(*order));
+        size_t n = 0;
+        int r;
+
+        if (!order)
+                return -ENOMEM;
+        for (size_t k = 0; k < p->n; k++) {
+                const PlanTenantResult *res = &p->plan.tenants[k];
+                size_t j = n;
+
+                if (res->ignored || res->observe_only)
+                        continue;
+                n++;
+                r = tenant_move(e, p, k, PLAN_DEMOTE);
+                if (r < 0)
+                        return r;
+                /* insertion sort by class rank, stable */
+                for (; j > 0 && p->plan_tenants[order[j - 1]].class_rank > p->plan_tenants[k].class_rank; j--)
+                        order[j] = order[j - 1];
+                order[j] = k;
+        }
+        promotion_room(p, order, n);
+        for (size_t i = 0; i < n; i++) {
+                r = tenant_move(e, p, order[i], PLAN_PROMOTE);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int lowest_node(uint64_t mask) {
+        for (int n = 0; n < 64; n++)
+                if (mask & (UINT64_C(1) << n))
+                        return n;
+        return -1;
+}
+
+/* The plan's bytes per tenant to the deferred mover, for the next period. */
+static int apply_deferred(Engine *e, Period *p) {
+        _cleanup_free_ MoverQuota *q = calloc(p->n ? p->n : 1, sizeof(*q));
+        MoverTargets to = { 0 };
+        int r;
+
+        if (!q)
+                return -ENOMEM;
+        if (p->topo->n_tiers < 2)
+                return 0;
+        for (int t = 0; t < p->topo->n_tiers; t++)
+                to.ram_bytes += p->topo->tiers[t].total_bytes;
+        to.fast_node = lowest_node(p->topo->tiers[0].nodes);
+        to.slow_node = lowest_node(p->topo->tiers[1].nodes);
+        for (size_t k = 0; k < p->n; k++) {
+                const PlanTenantResult *res = &p->plan.tenants[k];
+                const PlanTenant *pt = &p->plan_tenants[k];
+                bool managed = !res->ignored && !res->observe_only;
+
+                q[k] = (MoverQuota) {
+                        .cgroup_id = pt->cgroup_id,
+                        .cgroup = res->path,
+                        .promote = managed ? res->promote_bytes + res->byte_promote_bytes : 0,
+                        .demote = managed ? res->demote_bytes : 0,
+                        .fast_bytes = pt->current[0],
+                        .managed = managed,
+                };
+                for (int t = 1; t < PLAN_MAX_TIERS; t++)
+                        q[k].slow_bytes += pt->current[t];
+        }
+        r = e->mover->deferred->commit(e->deferred, &to, q, p->n);
+        if (r == -ENOMEM)
+                return r;
+        for (size_t k = 0; k < p->n; k++) {
+                Account *a = p->acct[k];
+                /* stopped (-ESTALE): nothing will move, all back */
+                uint64_t promote = r < 0 ? 0 : q[k].ret_promote, demote = r < 0 ? 0 : q[k].demote;
+
+                ledger_refund(&e->ledger, a, true, q[k].promote - min_u64(promote, q[k].promote));
+                ledger_refund(&e->ledger, a, false, q[k].demote - demote);
+                a->pending_promote = promote;
+                a->pending_demote = demote;
+        }
+        return r == -ESTALE ? 0 : r;
+}
+
+int period_apply(Engine *e, Period *p) {
+        if (e->mover->deferred)
+                return apply_deferred(e, p);
+        return apply_now(e, p);
+}
+
+/* ---- account, report ----------------------------------------------------- */
+
+void period_account(Engine *e, Period *p, unsigned number) {
+        for (size_t k = 0; k < p->n; k++) {
+                const PlanTenantResult *res = &p->plan.tenants[k];
+                const EffectivePolicy *pol = p->set->tenants[k].policy;
+                const PeriodMoved *m = &p->moved[k];
+                uint64_t hot, cold;
+
+                ledger_moved(&e->ledger, p->acct[k], m->promoted, m->demoted, m->failed);
+                p->total.promoted += m->promoted;
+                p->total.demoted += m->demoted;
+                p->total.failed += m->failed;
+                if (m->promoted || m->demoted || m->failed)
+                        log_event(LOG_LVL_INFO, "moved", res->path,
+                                  "%s: promoted %" PRIu64 " KiB, demoted %" PRIu64 " KiB, failed %" PRIu64 " KiB",
+                                  res->path, m->promoted >> 10, m->demoted >> 10, m->failed >> 10);
+                heat_summary_totals(&p->heat[k].heat, &hot, &cold);
+                log_debug("%s (%s, %s): hot %" PRIu64 " cold %" PRIu64 "; plan demote %" PRIu64 " promote %" PRIu64
+                          "%s; moved demoted %" PRIu64 " promoted %" PRIu64 " failed %" PRIu64,
+                          res->path, e->config->classes[pol->class_index].name, policy_mode_to_string(pol->mode), hot,
+                          cold, res->demote_bytes, res->promote_bytes, res->observe_only ? " (observe: not moved)" : "",
+                          m->demoted, m->promoted, m->failed);
+        }
+        log_event(LOG_LVL_INFO, "period", NULL, "period %u: %zu tenant(s), %s scan %.0f ms; promoted %" PRIu64 " KiB, demoted %" PRIu64
+                 " KiB, failed %" PRIu64 " KiB (since start: %" PRIu64 " / %" PRIu64 " / %" PRIu64 " KiB)",
+                 number, p->n, e->scanner_ops->name, p->scan_ms, p->total.promoted >> 10, p->total.demoted >> 10,
+                 p->total.failed >> 10, e->ledger.promoted >> 10, e->ledger.demoted >> 10, e->ledger.failed >> 10);
+}
+
+static void report_tenant(const Engine *e, const Period *p, size_t k, StatusTenant *t) {
+        const EffectivePolicy *pol = p->set->tenants[k].policy;
+        const CgroupInfo *ci = p->set->tenants[k].cgroup;
+        const Account *a = p->acct[k];
+        uint64_t now = p->time_ms;
+
+        snprintf(t->class_name, sizeof(t->class_name), "%s", e->config->classes[pol->class_index].name);
+        snprintf(t->mode, sizeof(t->mode), "%s", policy_mode_to_string(pol->mode));
+        for (int i = 0; i < STATUS_MAX_TIERS; i++) {
+                t->tier_max[i] = i < POLICY_MAX_TIERS ? pol->tier_max[i].bytes : UINT64_MAX;
+                t->tier_low[i] = i < POLICY_MAX_TIERS && pol->tier_low[i].bytes != UINT64_MAX ? pol->tier_low[i].bytes
+                                                                                               : 0;
+                t->tier_bytes[i] = i < p->set->tree->n_tiers && i < CGROUP_MAX_TIERS
+                                           ? ci->tier_anon[i] + ci->tier_file[i] : 0;
+        }
+        heat_summary_totals(&p->heat[k].heat, &t->hot_bytes, &t->cold_bytes);
+        t->promote_tokens = token_bucket_peek(&a->promote, now);
+        t->demote_tokens = token_bucket_peek(&a->demote, now);
+        t->promote_rate = a->promote.unlimited ? UINT64_MAX : a->promote.rate;
+        t->demote_rate = a->demote.unlimited ? UINT64_MAX : a->demote.rate;
+        t->promoted_total = a->promoted;
+        t->demoted_total = a->demoted;
+        t->failed_total = a->failed;
+        t->errors_total = a->errors;
+        t->pids = p->targets[k].n_pids;
+        t->tracked_bytes = p->heat[k].tracked_bytes;
+        t->promoted = p->moved[k].promoted;
+        t->demoted = p->moved[k].demoted;
+        t->failed = p->moved[k].failed;
+        if (p->planned) {
+                const PlanTenantResult *res = &p->plan.tenants[k];
+
+                t->planned_promote = res->promote_bytes;
+                t->planned_demote = res->demote_bytes;
+                t->over_max_bytes = res->by_reason[PLAN_REASON_OVER_MAX];
+                t->contention_bytes = res->by_reason[PLAN_REASON_CONTENTION];
+                t->swap_bytes = res->by_reason[PLAN_REASON_SWAP];
+                t->observe_only = res->observe_only;
+                t->held_demote = res->held_demote;
+                t->held_promote = res->held_promote;
+        }
+}
+
+int period_report(Engine *e, const Period *p, unsigned number, StatusSnapshot *ret) {
+        StatusSnapshot s = { 0 };
+
+        s.periods_total = (uint64_t) number + 1;
+        s.time_ms = p->time_ms;
+        s.last_scan_ms = p->scan_ms;
+        s.scan_cpu_seconds_total = e->scan_cpu_s;
+        s.planned = p->planned;
+        s.n_tiers = p->topo->n_tiers < STATUS_MAX_TIERS ? p->topo->n_tiers : STATUS_MAX_TIERS;
+        for (int t = 0; t < s.n_tiers; t++) {
+                const TopologyTier *tt = &p->topo->tiers[t];
+
+                s.tiers[t] = (StatusTier) {
+                        .index = t, .capacity = tt->total_bytes, .free = tt->free_bytes,
+                        .headroom = period_tier_headroom(tt),
+                };
+                s.tier_node_mask[t] = tt->nodes;
+                (void) format_id_list(tt->nodes, s.tiers[t].nodes, sizeof(s.tiers[t].nodes));
+        }
+        if (p->n > 0) {
+                s.tenants = calloc(p->n, sizeof(*s.tenants));
+                if (!s.tenants)
+                        return -ENOMEM;
+        }
+        for (size_t k = 0; k < p->n; k++) {
+                s.tenants[k].cgroup = strdup(p->set->tenants[k].cgroup->path);
+                if (!s.tenants[k].cgroup) {
+                        status_snapshot_done(&s);
+                        return -ENOMEM;
+                }
+                s.n_tenants = k + 1;
+                report_tenant(e, p, k, &s.tenants[k]);
+        }
+        s.promoted_total = e->ledger.promoted;
+        s.demoted_total = e->ledger.demoted;
+        s.failed_total = e->ledger.failed;
+        s.promoted = p->total.promoted;
+        s.demoted = p->total.demoted;
+        s.failed = p->total.failed;
+        *ret = s;
+        return 0;
+}
+
+int period_run(Engine *e, unsigned number, bool plan, StatusSnapshot *ret) {
+        _cleanup_(period_done) Period p = { 0 };
+        uint64_t t0 = now_ms();
+        int r;
+
+        r = period_collect(e, &p, t0);
+        if (r < 0)
+                return r;
+        r = period_scan(e, &p);
+        if (r < 0)
+                return r;
+        p.time_ms = now_ms();
+        p.scan_ms = (double) (p.time_ms - t0);
+        if (!plan) {
+                log_debug("period %u: armed %s for %zu tenant(s)", number, e->scanner_ops->name, p.n);
+                return period_report(e, &p, number, ret);
+        }
+        /* a deferred mover's last period, before the plan: its refunds go
+         * back into the buckets the plan draws from */
+        r = period_settle(e, &p, p.time_ms);
+        if (r >= 0)
+                r = period_plan(e, &p, p.time_ms);
+        if (r >= 0)
+                r = period_apply(e, &p);
+        if (r < 0)
+                return r;
+        period_account(e, &p, number);
+        return period_report(e, &p, number, ret);
+}

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+#include "tenants.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static bool origin_is_own(const Origin *o) {
+        return o->kind == ORIGIN_RULE || o->kind == ORIGIN_TRUSTED || o->kind == ORIGIN_USER;
+}
+
+bool tenant_policy_is_own(const EffectivePolicy *p) {
+        if (origin_is_own(&p->class_origin) || origin_is_own(&p->mode_origin) ||
+            origin_is_own(&p->promote_rate.origin) || origin_is_own(&p->promote_burst.origin) ||
+            origin_is_own(&p->demote_rate.origin) || origin_is_own(&p->demote_burst.origin))
+                return true;
+        for (int t = 0; t < POLICY_MAX_TIERS; t++)
+                if (origin_is_own(&p->tier_max[t].origin) || origin_is_own(&p->tier_low[t].origin))
+                        return true;
+        return false;
+}
+
+TenantSet *tenant_set_free(TenantSet *s) {
+        if (!s)
+                return NULL;
+        for (size_t k = 0; k < s->n_tenants; k++)
+                free(s->tenants[k].pids);
+        free(s->tenants);
+        free(s->pol);
+        free(s->in);
+        free(s->ann);
+        cgroup_tree_free(s->tree);
+        free(s);
+        return NULL;
+}
+
+/* Annotations and effective policies of every cgroup of the tree. */
+static int resolve_all(TenantSet *s, const TenantSetOptions *o) {
+        size_t n = s->tree->n_cgroups;
+        int r;
+
+        s->ann = calloc(n, sizeof(*s->ann));
+        s->in = calloc(n, sizeof(*s->in));
+        s->pol = calloc(n, sizeof(*s->pol));
+        if (!s->ann || !s->in || !s->pol)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const CgroupInfo *ci = &s->tree->cgroups[i];
+                _cleanup_free_ char *path = NULL;
+
+                if (asprintf(&path, "%s%s%s", o->cgroup_mount, ci->path[0] ? "/" : "", ci->path) < 0)
+                        return -ENOMEM;
+                r = annotations_read(path, &s->ann[i]);
+                if (r == -ENOMEM)
+                        return r;
+                /* gone since the walk: resolved without annotations, and
+                 * it has no processes to move anyway */
+                s->in[i] = (ResolveInput) {
+                        .path = ci->path, .parent = ci->parent, .owner = ci->uid,
+                        .usage = ci->memory_current, .annotations = r < 0 ? NULL : &s->ann[i],
+                };
+        }
+        r = resolve_policies(o->config, s->in, n, s->pol);
+        if (r < 0)
+                return log_error_errno(r, "policy resolution failed: %m");
+        for (size_t i = 1; i < n; i++)
+                for (int e = 0; e < s->pol[i].n_errors; e++)
+                        log_debug("%s", s->pol[i].errors[e]);
+        return 0;
+}
+
+/* Marks the tenants in IS (one flag per cgroup). */
+static int pick(TenantSet *s, const TenantSetOptions *o, bool *is, const char **ret_missing) {
+        if (o->only) {
+                for (size_t j = 0; j < o->n_only; j++) {
+                        size_t idx;
+
+                        if (cgroup_tree_find(s->tree, o->only[j], &idx) < 0) {
+                                if (ret_missing && !*ret_missing)
+                                        *ret_missing = o->only[j];
+                                continue;
+                        }
+                        is[idx] = true;
+                }
+                return 0;
+        }
+        for (size_t i = 1; i < s->tree->n_cgroups; i++) {
+                const EffectivePolicy *pol = &s->pol[i];
+
+                is[i] = pol->mode != MODE_OFF && pol->mode != MODE_UNSET && tenant_policy_is_own(pol) &&
+                        s->tree->cgroups[i].has_numa_stat;
+        }
+        return 0;
+}
+
+/* Tenant K's processes: its subtree minus nested tenants' subtrees. */
+static int collect_pids(TenantSet *s, const bool *is, Tenant *t) {
+        const CgroupTree *tree = s->tree;
+        size_t end = tree->cgroups[t->index].subtree_end, cnt = 0;
+
+        for (size_t j = t->index; j < end; j++) {
+                if (j != t->index && is[j]) {
+                        j = tree->cgroups[j].subtree_end - 1; /* a nested tenant's subtree */
+                        continue;
+                }
+                if (tree->cgroups[j].n_pids) {
+                        pid_t *np = realloc(t->pids, (cnt + tree->cgroups[j].n_pids) * sizeof(pid_t));
+
+                        if (!np)
+                                return -ENOMEM;
+                        memcpy(np + cnt, tree->cgroups[j].pids, tree->cgroups[j].n_pids * sizeof(pid_t));
+                        t->pids = np;
+                        cnt += tree->cgroups[j].n_pids;
+                }
+        }
+        t->n_pids = cnt;
+        return 0;
+}
+
+int tenant_set_build(const TenantSetOptions *o, TenantSet **ret, const char **ret_missing) {
+        _cleanup_(tenant_set_freep) TenantSet *s = calloc(1, sizeof(*s));
+        _cleanup_free_ bool *is = NULL;
+        size_t n;
+        int r;
+
+        if (ret_missing)
+                *ret_missing = NULL;
+        if (!s)
+                return -ENOMEM;
+        if (!o->config && !o->only)
+                return -EINVAL;
+        r = cgroup_walk(o->cgroup_mount, o->topology, o->walk_flags, &s->tree);
+        if (r < 0)
+                return log_error_errno(r, "cannot walk the cgroup tree at %s: %m", o->cgroup_mount);
+        n = s->tree->n_cgroups;
+        if (o->config) {
+                r = resolve_all(s, o);
+                if (r < 0)
+                        return r;
+        }
+        is = calloc(n ? n : 1, sizeof(*is));
+        s->tenants = calloc(n ? n : 1, sizeof(*s->tenants));
+        if (!is || !s->tenants)
+                return -ENOMEM;
+        r = pick(s, o, is, ret_missing);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                Tenant *t;
+
+                if (!is[i])
+                        continue;
+                t = &s->tenants[s->n_tenants++];
+                *t = (Tenant) {
+                        .index = i,
+                        .cgroup = &s->tree->cgroups[i],
+                        .policy = s->pol ? &s->pol[i] : NULL,
+                };
+                r = collect_pids(s, is, t);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+const Tenant *tenant_set_find_index(const TenantSet *s, size_t i) {
+        for (size_t k = 0; k < s->n_tenants; k++)
+                if (s->tenants[k].index == i)
+                        return &s->tenants[k];
+        return NULL;
+}
+
+const Tenant *tenant_set_find_path(const TenantSet *s, const char *path) {
+        size_t idx;
+
+        if (cgroup_tree_find(s->tree, path, &idx) < 0)
+                return NULL;
+        return tenant_set_find_index(s, idx);
+}
+
+const Tenant *tenant_set_owner(const TenantSet *s, size_t i) {
+        for (int j = (int) i; j >= 0; j = s->tree->cgroups[j].parent) {
+                const Tenant *t = tenant_set_find_index(s, (size_t) j);
+
+                if (t)
+                        return t;
+        }
+        return NULL;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* The tenant set: which cgroups tierd manages, with their effective
+ * policies and processes. Built by one function for the daemon's periods,
+ * `tierctl show` and `explain`, and `tierd scan`, so they cannot disagree.
+ *
+ *   cgroup walk (usage per tier, pids) -> annotations (xattrs) +
+ *   configuration -> effective policies (resolve.c) -> tenants
+ *
+ * By policy (a configuration): tenants are the cgroups with a policy of
+ * their own (a configuration rule matches them or they carry a tierd
+ * annotation), whose mode is not off and that report memory.numa_stat.
+ * By name (TenantSetOptions.only, `tierd scan --cgroup`): the named
+ * cgroups, whatever their policy.
+ *
+ * A tenant's processes are those of its subtree minus the subtrees of
+ * nested tenants (each process is scanned and moved for one tenant); its
+ * usage per tier is its memory.numa_stat, which counts the whole
+ * subtree. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "annotations.h"
+#include "cgroup.h"
+#include "config.h"
+#include "resolve.h"
+#include "topology.h"
+
+typedef struct Tenant {
+        size_t index;                   /* into tree->cgroups, pol, ann */
+        const CgroupInfo *cgroup;
+        const EffectivePolicy *policy;  /* NULL when the set has no configuration */
+        pid_t *pids;                    /* own subtree minus nested tenants' subtrees */
+        size_t n_pids;
+} Tenant;
+
+typedef struct TenantSet {
+        CgroupTree *tree;
+        Annotations *ann;               /* per cgroup of the tree (with a configuration) */
+        ResolveInput *in;
+        EffectivePolicy *pol;           /* per cgroup of the tree, NULL without a configuration */
+        Tenant *tenants;                /* in tree order */
+        size_t n_tenants;
+} TenantSet;
+
+typedef struct TenantSetOptions {
+        const char *cgroup_mount;       /* "/sys/fs/cgroup" */
+        const Topology *topology;       /* node -> tier, for the usage per tier */
+        unsigned walk_flags;            /* CGROUP_WALK_SKIP_* */
+        const Config *config;           /* NULL: no policies (then ONLY is required) */
+        const char *const *only;        /* tenants by path relative to the mount; NULL: by policy */
+        size_t n_only;
+} TenantSetOptions;
+
+/* Walks, resolves and picks. A cgroup of O->only that does not exist is
+ * left out, and the first such one is named in *RET_MISSING (a pointer
+ * into O->only; NULL when all exist; RET_MISSING may be NULL). -ENOMEM;
+ * other -errno from the walk or the resolution. */
+int tenant_set_build(const TenantSetOptions *o, TenantSet **ret, const char **ret_missing);
+TenantSet *tenant_set_free(TenantSet *s);
+static inline void tenant_set_freep(TenantSet **s) { tenant_set_free(*s); }
+
+/* Pure: whether P has a policy of its own (not only inherited or the class
+ * and built-in defaults). */
+bool tenant_policy_is_own(const EffectivePolicy *p);
+
+/* The tenant at PATH (relative to the mount), NULL when it is not one. */
+const Tenant *tenant_set_find_path(const TenantSet *s, const char *path);
+/* The tenant of cgroup index I of the tree, NULL when it is not one. */
+const Tenant *tenant_set_find_index(const TenantSet *s, size_t i);
+/* The tenant whose processes include cgroup index I (I's own or its
+ * nearest tenant ancestor's), NULL when none. */
+const Tenant *tenant_set_owner(const TenantSet *s, size_t i);
