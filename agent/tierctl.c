@@ -21,6 +21,7 @@
 #include "config.h"
 #include "control.h"
 #include "resolve.h"
+#include "tenants.h"
 #include "status.h"
 #include "topology.h"
 #include "util.h"
@@ -119,17 +120,6 @@ static int cgroup_arg(const Ctl *c, const char *arg, char **ret_rel, char **ret_
         *ret_rel = r;
         *ret_abs = abs_path;
         return 0;
-}
-
-static uint64_t read_usage(const char *abs_path) {
-        _cleanup_free_ char *line = NULL, *p = NULL;
-        uint64_t v = 0;
-
-        if (asprintf(&p, "%s/memory.current", abs_path) < 0)
-                return 0;
-        if (read_one_line(NULL, p, &line) < 0 || parse_u64(line, &v) < 0)
-                return 0;
-        return v;
 }
 
 /* ---- annotate ---------------------------------------------------------- */
@@ -241,67 +231,19 @@ static int verb_annotate(Ctl *c, int argc, char **argv) {
         return 0;
 }
 
-/* ---- resolution of one cgroup with its ancestors ----------------------- */
+/* ---- the tenant set, as the daemon builds it ----------------------------- */
 
-typedef struct Chain {
-        int n;
-        char **paths;           /* relative */
-        Annotations *annotations;
-        ResolveInput *in;
-        EffectivePolicy *out;
-} Chain;
+/* The daemon's tenant set (core/tenants.h) over the whole tree, so that
+ * what tierctl says is what the daemon does. */
+static int ctl_tenant_set(const Ctl *c, unsigned walk_flags, Topology **ret_topo, TenantSet **ret) {
+        TenantSetOptions o = { .cgroup_mount = c->mount, .walk_flags = walk_flags, .config = c->config };
+        int r;
 
-static void chain_free(Chain *ch) {
-        for (int i = 0; i < ch->n; i++)
-                free(ch->paths[i]);
-        free(ch->paths);
-        free(ch->annotations);
-        free(ch->in);
-        free(ch->out);
-}
-
-static int chain_resolve(const Ctl *c, const char *rel, Chain *ch) {
-        int depth = 1, r;
-
-        for (const char *p = rel; *p; p++)
-                depth += *p == '/';
-        if (rel[0] == '\0')
-                depth = 1;
-        else
-                depth += 1; /* the root plus each segment */
-        *ch = (Chain) { .n = depth };
-        ch->paths = calloc((size_t) depth, sizeof(char *));
-        ch->annotations = calloc((size_t) depth, sizeof(Annotations));
-        ch->in = calloc((size_t) depth, sizeof(ResolveInput));
-        ch->out = calloc((size_t) depth, sizeof(EffectivePolicy));
-        if (!ch->paths || !ch->annotations || !ch->in || !ch->out)
-                return -ENOMEM;
-        for (int i = 0; i < depth; i++) {
-                _cleanup_free_ char *abs_path = NULL;
-                const char *end = rel;
-
-                /* the first i segments of rel */
-                for (int k = 0; k < i; k++) {
-                        end = strchr(end, '/');
-                        end = end ? end + 1 : rel + strlen(rel) + 1;
-                }
-                ch->paths[i] = strndup(rel, i == 0 ? 0 : (size_t) (end - rel - 1));
-                if (!ch->paths[i])
-                        return -ENOMEM;
-                if (asprintf(&abs_path, "%s%s%s", c->mount, i ? "/" : "", ch->paths[i]) < 0)
-                        return -ENOMEM;
-                r = annotations_read(abs_path, &ch->annotations[i]);
-                if (r < 0)
-                        return r;
-                ch->in[i] = (ResolveInput) {
-                        .path = ch->paths[i],
-                        .parent = i - 1,
-                        .owner = ch->annotations[i].owner,
-                        .usage = read_usage(abs_path),
-                        .annotations = &ch->annotations[i],
-                };
-        }
-        return resolve_policies(c->config, ch->in, (size_t) depth, ch->out);
+        r = topology_load("/sys", ret_topo);
+        if (r < 0)
+                return r;
+        o.topology = *ret_topo;
+        return tenant_set_build(&o, ret, NULL);
 }
 
 /* ---- presentation ------------------------------------------------------ */
@@ -375,10 +317,38 @@ static json_object *errors_json(const EffectivePolicy *p) {
         return a;
 }
 
+static json_object *tenant_json(const TenantSet *ts, size_t idx) {
+        const Tenant *t = tenant_set_find_index(ts, idx), *owner = tenant_set_owner(ts, idx);
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "is_tenant", json_object_new_boolean(t != NULL));
+        json_object_object_add(o, "tenant", owner ? json_object_new_string(owner->cgroup->path[0] ? owner->cgroup->path
+                                                                                                  : "/")
+                                                  : NULL);
+        json_object_object_add(o, "pids", t ? json_object_new_uint64(t->n_pids) : NULL);
+        return o;
+}
+
+static void tenant_print(const TenantSet *ts, size_t idx) {
+        const Tenant *t = tenant_set_find_index(ts, idx), *owner = tenant_set_owner(ts, idx);
+
+        if (t)
+                printf("  tenant: yes, %zu process%s (nested tenants' processes are theirs)\n", t->n_pids,
+                       t->n_pids == 1 ? "" : "es");
+        else if (owner)
+                printf("  tenant: no; its processes are managed with tenant %s\n",
+                       owner->cgroup->path[0] ? owner->cgroup->path : "/");
+        else
+                printf("  tenant: no; not managed (no policy of its own, mode off, or no memory controller)\n");
+}
+
 static int verb_explain(Ctl *c, int argc, char **argv) {
+        _cleanup_(topology_freep) Topology *topo = NULL;
+        _cleanup_(tenant_set_freep) TenantSet *ts = NULL;
         _cleanup_free_ char *rel = NULL, *abs_path = NULL;
-        Chain ch = { 0 };
         const EffectivePolicy *p;
+        const CgroupInfo *ci;
+        size_t idx;
         int r;
 
         if (argc != 1)
@@ -388,25 +358,27 @@ static int verb_explain(Ctl *c, int argc, char **argv) {
         r = cgroup_arg(c, argv[0], &rel, &abs_path);
         if (r < 0)
                 return fail(c, "explain: %s: no such cgroup under %s", argv[0], c->mount);
-        r = chain_resolve(c, rel, &ch);
-        if (r < 0) {
-                chain_free(&ch);
+        r = ctl_tenant_set(c, CGROUP_WALK_SKIP_MEMORY_STAT, &topo, &ts);
+        if (r < 0)
                 return fail(c, "explain: cannot resolve %s: %s", rel, strerror(-r));
-        }
-        p = &ch.out[ch.n - 1];
+        if (cgroup_tree_find(ts->tree, rel, &idx) < 0)
+                return fail(c, "explain: %s: no such cgroup under %s", argv[0], c->mount);
+        p = &ts->pol[idx];
+        ci = &ts->tree->cgroups[idx];
 
         if (c->json) {
                 json_object *o = json_object_new_object(), *errs = json_object_new_array();
 
                 json_object_object_add(o, "cgroup", json_object_new_string(rel[0] ? rel : "/"));
-                json_object_object_add(o, "owner_uid", json_object_new_int((int) ch.in[ch.n - 1].owner));
+                json_object_object_add(o, "owner_uid", json_object_new_int((int) ci->uid));
                 json_object_object_add(o, "delegated", json_object_new_boolean(p->delegated));
-                json_object_object_add(o, "usage_bytes", json_object_new_uint64(ch.in[ch.n - 1].usage));
+                json_object_object_add(o, "usage_bytes", json_object_new_uint64(ci->memory_current));
                 json_object_object_add(o, "policy", policy_json(c->config, p));
+                json_object_object_add(o, "tenant", tenant_json(ts, idx));
                 /* errors of the cgroup and of its ancestors: both shape it */
-                for (int i = 0; i < ch.n; i++)
-                        for (int k = 0; k < ch.out[i].n_errors; k++)
-                                json_object_array_add(errs, json_object_new_string(ch.out[i].errors[k]));
+                for (int i = (int) idx; i >= 0; i = ts->tree->cgroups[i].parent)
+                        for (int k = 0; k < ts->pol[i].n_errors; k++)
+                                json_object_array_add(errs, json_object_new_string(ts->pol[i].errors[k]));
                 json_object_object_add(o, "errors", errs);
                 print_json(o);
                 json_object_put(o);
@@ -415,8 +387,8 @@ static int verb_explain(Ctl *c, int argc, char **argv) {
                 int n = policy_rows(c->config, p, rows);
                 char ub[32], bb[32], ob[400];
 
-                printf("%s  (owner uid %u%s, memory.current %s)\n", rel[0] ? rel : "/", (unsigned) ch.in[ch.n - 1].owner,
-                       p->delegated ? ", delegated" : "", format_bytes(ch.in[ch.n - 1].usage, ub, sizeof(ub)));
+                printf("%s  (owner uid %u%s, memory.current %s)\n", rel[0] ? rel : "/", (unsigned) ci->uid,
+                       p->delegated ? ", delegated" : "", format_bytes(ci->memory_current, ub, sizeof(ub)));
                 for (int i = 0; i < n; i++) {
                         char v[96];
 
@@ -429,14 +401,13 @@ static int verb_explain(Ctl *c, int argc, char **argv) {
                         if (rows[i].origin->note[0])
                                 printf("  %-14s %-22s note: %s\n", "", "", rows[i].origin->note);
                 }
-                for (int i = 0; i < ch.n; i++)
-                        for (int k = 0; k < ch.out[i].n_errors; k++)
-                                printf("  error: %s\n", ch.out[i].errors[k]);
+                tenant_print(ts, idx);
+                for (int i = (int) idx; i >= 0; i = ts->tree->cgroups[i].parent)
+                        for (int k = 0; k < ts->pol[i].n_errors; k++)
+                                printf("  error: %s\n", ts->pol[i].errors[k]);
         }
-        chain_free(&ch);
         return 0;
 }
-
 
 /* ---- show: every cgroup (or one subtree) with policy and usage --------- */
 
@@ -457,11 +428,10 @@ static json_object *tiers_usage_json(const CgroupInfo *ci, int n_tiers) {
 
 static int verb_show(Ctl *c, int argc, char **argv) {
         _cleanup_(topology_freep) Topology *topo = NULL;
-        _cleanup_(cgroup_tree_freep) CgroupTree *tree = NULL;
+        _cleanup_(tenant_set_freep) TenantSet *ts = NULL;
         _cleanup_free_ char *rel = NULL, *abs_path = NULL;
-        _cleanup_free_ Annotations *ann = NULL;
-        _cleanup_free_ ResolveInput *in = NULL;
-        _cleanup_free_ EffectivePolicy *out = NULL;
+        const CgroupTree *tree;
+        const EffectivePolicy *out;
         size_t first = 1, end, idx;
         int r;
 
@@ -469,12 +439,15 @@ static int verb_show(Ctl *c, int argc, char **argv) {
                 return fail(c, "show: usage: tierctl show [CGROUP]");
         if (ctl_setup(c, true))
                 return 1;
-        r = topology_load("/sys", &topo);
-        if (r < 0)
+        r = ctl_tenant_set(c, CGROUP_WALK_SKIP_PIDS, &topo, &ts);
+        if (r == -ENOMEM)
+                return fail(c, "out of memory");
+        if (r < 0 && !topo)
                 return fail(c, "show: cannot read the NUMA topology from /sys: %s", strerror(-r));
-        r = cgroup_walk(c->mount, topo, CGROUP_WALK_SKIP_PIDS, &tree);
         if (r < 0)
                 return fail(c, "show: cannot walk %s: %s", c->mount, strerror(-r));
+        tree = ts->tree;
+        out = ts->pol;
         end = tree->n_cgroups;
         if (argc == 1) {
                 r = cgroup_arg(c, argv[0], &rel, &abs_path);
@@ -485,30 +458,6 @@ static int verb_show(Ctl *c, int argc, char **argv) {
                 first = idx;
                 end = tree->cgroups[idx].subtree_end;
         }
-
-        ann = calloc(tree->n_cgroups, sizeof(Annotations));
-        in = calloc(tree->n_cgroups, sizeof(ResolveInput));
-        out = calloc(tree->n_cgroups, sizeof(EffectivePolicy));
-        if (!ann || !in || !out)
-                return fail(c, "out of memory");
-        for (size_t i = 0; i < tree->n_cgroups; i++) {
-                const CgroupInfo *ci = &tree->cgroups[i];
-                _cleanup_free_ char *p = NULL;
-
-                if (asprintf(&p, "%s%s%s", c->mount, ci->path[0] ? "/" : "", ci->path) < 0)
-                        return fail(c, "out of memory");
-                r = annotations_read(p, &ann[i]);
-                if (r == -ENOMEM)
-                        return fail(c, "out of memory");
-                /* a cgroup gone since the walk: resolve it without annotations */
-                in[i] = (ResolveInput) {
-                        .path = ci->path, .parent = ci->parent, .owner = ci->uid,
-                        .usage = ci->memory_current, .annotations = r < 0 ? NULL : &ann[i],
-                };
-        }
-        r = resolve_policies(c->config, in, tree->n_cgroups, out);
-        if (r < 0)
-                return fail(c, "show: resolution failed: %s", strerror(-r));
 
         if (c->json) {
                 json_object *o = json_object_new_object(), *tiers = json_object_new_array(),

@@ -11,6 +11,7 @@
 
 #include "cgroup.h"
 #include "scanner.h"
+#include "tenants.h"
 #include "topology.h"
 #include "util.h"
 
@@ -146,43 +147,51 @@ static void targets_free_pids(Targets *ts) {
         }
 }
 
-/* Refreshes each target's pids (its whole subtree) and id from one walk.
- * A cgroup that is gone keeps its last id and has no pids; the index of
- * the first one goes to *ret_missing (SIZE_MAX when none is). */
+/* Refreshes each target's pids and id from one tenant set built of the
+ * targets (core/tenants.h: a target's processes are its subtree's minus
+ * those of targets nested in it, as in the daemon). A cgroup that is gone
+ * keeps its last id and has no pids; the index of the first one goes to
+ * *ret_missing (SIZE_MAX when none is). */
 static int targets_refresh(Targets *ts, const char *mount, const Topology *topo, size_t *ret_missing) {
-        _cleanup_(cgroup_tree_freep) CgroupTree *tree = NULL;
+        _cleanup_(tenant_set_freep) TenantSet *set = NULL;
+        _cleanup_free_ const char **only = calloc(ts->n ? ts->n : 1, sizeof(*only));
+        TenantSetOptions o = {
+                .cgroup_mount = mount,
+                .topology = topo,
+                .walk_flags = CGROUP_WALK_SKIP_NUMA_STAT | CGROUP_WALK_SKIP_MEMORY_STAT,
+                .only = only,
+                .n_only = ts->n,
+        };
         int r;
 
         *ret_missing = SIZE_MAX;
         targets_free_pids(ts);
-        r = cgroup_walk(mount, topo, CGROUP_WALK_SKIP_NUMA_STAT | CGROUP_WALK_SKIP_MEMORY_STAT, &tree);
+        if (!only)
+                return -ENOMEM;
+        for (size_t i = 0; i < ts->n; i++)
+                only[i] = ts->t[i].cgroup_path;
+        r = tenant_set_build(&o, &set, NULL);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < ts->n; i++) {
-                size_t idx, n = 0;
+                const Tenant *t = tenant_set_find_path(set, ts->t[i].cgroup_path);
                 pid_t *p;
 
-                if (cgroup_tree_find(tree, ts->t[i].cgroup_path, &idx) < 0) {
+                if (!t) {
                         if (*ret_missing == SIZE_MAX)
                                 *ret_missing = i;
                         continue;
                 }
-                ts->t[i].cgroup_id = tree->cgroups[idx].id;
-                for (size_t j = idx; j < tree->cgroups[idx].subtree_end; j++)
-                        n += tree->cgroups[j].n_pids;
-                if (n == 0)
+                ts->t[i].cgroup_id = t->cgroup->id;
+                if (t->n_pids == 0)
                         continue;
-                p = malloc(n * sizeof(*p));
+                p = malloc(t->n_pids * sizeof(*p));
                 if (!p)
                         return -ENOMEM;
-                n = 0;
-                for (size_t j = idx; j < tree->cgroups[idx].subtree_end; j++) {
-                        memcpy(p + n, tree->cgroups[j].pids, tree->cgroups[j].n_pids * sizeof(*p));
-                        n += tree->cgroups[j].n_pids;
-                }
+                memcpy(p, t->pids, t->n_pids * sizeof(*p));
                 ts->pids[i] = p;
                 ts->t[i].pids = p;
-                ts->t[i].n_pids = n;
+                ts->t[i].n_pids = t->n_pids;
         }
         return 0;
 }

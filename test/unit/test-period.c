@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/* core/period.c: one period on fixture trees, without a daemon. A
+ * cgroupfs-like tree written here (a tenant with a nested tenant and a
+ * cgroup without a policy), the sysfs of the two-tier testbed captured in
+ * test/fixtures/vm-stock, the shipped configuration plus two rules, a
+ * scanner that reports what it was given and returns fixed heat, and a
+ * mover behind MoverOps that records its requests and moves less than
+ * asked once. Checked: the tenant set (processes minus the nested
+ * tenant's), the plan, the requests through the interface, the ledger's
+ * charges and refunds, and the report (status snapshot and period JSON). */
+#include <check.h>
+
+#include "unit.h"
+
+#include "config.h"
+#include "mover.h"
+#include "period.h"
+#include "util.h"
+
+#ifndef FIXTURES
+#error "FIXTURES must point at test/fixtures"
+#endif
+
+#define MIB (UINT64_C(1) << 20)
+
+/* ---- the fake scanner ---------------------------------------------------- */
+
+static struct {
+        size_t n_targets;
+        char paths[4][64];
+        size_t n_pids[4];
+        pid_t pids[4][8];
+} seen;
+
+static int fake_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
+        (void) s;
+        seen.n_targets = n;
+        for (size_t i = 0; i < n && i < 4; i++) {
+                snprintf(seen.paths[i], sizeof(seen.paths[i]), "%s", targets[i].cgroup_path);
+                seen.n_pids[i] = targets[i].n_pids;
+                for (size_t j = 0; j < targets[i].n_pids && j < 8; j++)
+                        seen.pids[i][j] = targets[i].pids[j];
+                if (strcmp(targets[i].cgroup_path, "web") != 0)
+                        continue;
+                /* web: three cold 16 MiB ranges of pid 100 on tier 0, 96 MiB on tier 0 in all */
+                out[i].cold = calloc(3, sizeof(ScanRange));
+                ck_assert_ptr_nonnull(out[i].cold);
+                for (int k = 0; k < 3; k++)
+                        out[i].cold[k] = (ScanRange) {
+                                .kind = SCAN_RANGE_VADDR, .age = 5, .tier = 0, .node = 0, .pid = 100,
+                                .start = 0x10000000 + (uint64_t) k * 16 * MIB,
+                                .end = 0x10000000 + (uint64_t) (k + 1) * 16 * MIB,
+                        };
+                out[i].n_cold = 3;
+                out[i].heat.bytes[0][5] = 48 * MIB;
+                out[i].heat.bytes[0][0] = 48 * MIB;
+                out[i].tracked_bytes = 96 * MIB;
+        }
+        return 0;
+}
+
+static const ScannerOps fake_scanner = {
+        .name = "fake", .caps = SCANNER_CAP_RANGES, .arming_periods = 1, .scan = fake_scan,
+};
+
+/* ---- the fake mover ------------------------------------------------------ */
+
+static struct {
+        size_t n;
+        MoverRequest req[8];
+} asked;
+
+struct Mover {
+        int unused;
+};
+
+static int fake_open(const MoverEnv *env, Mover **ret) {
+        (void) env;
+        *ret = calloc(1, sizeof(Mover));
+        return *ret ? 0 : -ENOMEM;
+}
+
+static void fake_close(Mover *m) {
+        free(m);
+}
+
+/* The first request moves all it is asked, later ones half of it. */
+static int fake_apply(Mover *m, const MoverRequest *req, MoverResult *ret) {
+        (void) m;
+        if (asked.n < 8)
+                asked.req[asked.n] = *req;
+        *ret = (MoverResult) { .moved = asked.n == 0 ? req->bytes : req->bytes / 2 };
+        asked.n++;
+        return 0;
+}
+
+static const MoverOps fake_mover = {
+        .name = "fake_pages",
+        .caps = MOVER_CAP_RANGES | MOVER_CAP_VIRTUAL | MOVER_CAP_PROMOTE | MOVER_CAP_DEMOTE,
+        .open = fake_open,
+        .apply = fake_apply,
+        .close = fake_close,
+};
+
+static const MoverBackend fake_backend = { .name = "fake", .ranges = &fake_mover };
+
+/* ---- the tree ------------------------------------------------------------ */
+
+static void write_cgroup(const char *rel, const char *procs, uint64_t anon0, uint64_t anon1) {
+        char path[256], buf[256];
+
+        snprintf(path, sizeof(path), "cg/%s%scgroup.procs", rel, rel[0] ? "/" : "");
+        unit_write_file(path, procs);
+        snprintf(path, sizeof(path), "cg/%s%scgroup.events", rel, rel[0] ? "/" : "");
+        unit_write_file(path, procs[0] ? "populated 1\nfrozen 0\n" : "populated 0\nfrozen 0\n");
+        snprintf(path, sizeof(path), "cg/%s%smemory.current", rel, rel[0] ? "/" : "");
+        snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long) (anon0 + anon1));
+        unit_write_file(path, buf);
+        snprintf(path, sizeof(path), "cg/%s%smemory.numa_stat", rel, rel[0] ? "/" : "");
+        snprintf(buf, sizeof(buf), "anon N0=%llu N1=%llu\nfile N0=0 N1=0\n", (unsigned long long) anon0,
+                 (unsigned long long) anon1);
+        unit_write_file(path, buf);
+}
+
+static Config *config_with_rules(void) {
+        Config *c = NULL;
+        _cleanup_free_ char *err = NULL, *shipped = NULL;
+        static const char rules[] =
+                "{ \"rules\": ["
+                "  { \"match\": \"web\", \"policy\": { \"class\": \"latency\", \"tier0.max\": \"64M\" } },"
+                "  { \"match\": \"web/child\", \"policy\": { \"class\": \"batch\" } } ] }";
+
+        ck_assert_int_eq(config_new_default(&c), 0);
+        ck_assert_int_eq(read_full_file(NULL, TOP_SOURCE "/config/tierd.json", &shipped, NULL), 0);
+        ck_assert_int_eq(config_apply_json(c, "tierd.json", shipped, &err), 0);
+        ck_assert_int_eq(config_apply_json(c, "test.json", rules, &err), 0);
+        return c;
+}
+
+static void engine_setup(Engine *e, Config *c) {
+        char mount[256];
+        static char mount_store[256];
+
+        snprintf(mount, sizeof(mount), "%s/cg", unit_tmproot());
+        snprintf(mount_store, sizeof(mount_store), "%s", mount);
+        *e = (Engine) {
+                .config = c,
+                .sysfs_root = FIXTURES "/vm-stock/sys",
+                .procfs_root = FIXTURES "/vm-stock/proc",
+                .cgroup_mount = mount_store,
+                .demotion_enabled = 0,
+                .scanner_ops = &fake_scanner,
+                .period_ms = 1000,
+        };
+        ck_assert_int_eq(engine_init(e, 1000), 0);
+        ck_assert_int_eq(engine_set_mover(e, &fake_backend), 0);
+}
+
+static void tree_setup(void) {
+        unit_tmp_setup();
+        memset(&seen, 0, sizeof(seen));
+        memset(&asked, 0, sizeof(asked));
+        write_cgroup("", "1\n", 0, 0);
+        write_cgroup("web", "100\n101\n", 96 * MIB, 0);
+        write_cgroup("web/child", "102\n", 8 * MIB, 0);
+        write_cgroup("other", "103\n", 4 * MIB, 0);
+}
+
+/* ---- the tests ------------------------------------------------------------ */
+
+START_TEST(test_period_run_one_period) {
+        _cleanup_(config_freep) Config *c = config_with_rules();
+        StatusSnapshot s = { 0 };
+        Engine e;
+        json_object *j, *t0, *plan;
+        uint64_t demoted = 0;
+
+        engine_setup(&e, c);
+        ck_assert_int_eq(period_run(&e, 0, true, &s), 0);
+
+        /* the tenant set: web and web/child (rules), not other; web's
+         * processes without its nested tenant's */
+        ck_assert_uint_eq(seen.n_targets, 2);
+        ck_assert_str_eq(seen.paths[0], "web");
+        ck_assert_uint_eq(seen.n_pids[0], 2);
+        ck_assert_int_eq(seen.pids[0][0], 100);
+        ck_assert_int_eq(seen.pids[0][1], 101);
+        ck_assert_str_eq(seen.paths[1], "web/child");
+        ck_assert_uint_eq(seen.n_pids[1], 1);
+        ck_assert_int_eq(seen.pids[1][0], 102);
+
+        /* web's memory.numa_stat says 96 MiB on node 0, 32 MiB over its
+         * tier0.max: the two coldest ranges, to node 1, through the
+         * interface */
+        ck_assert_uint_eq(asked.n, 2);
+        for (size_t i = 0; i < asked.n; i++) {
+                ck_assert_int_eq(asked.req[i].direction, MOVER_DEMOTE);
+                ck_assert_int_eq(asked.req[i].to_node, 1);
+                ck_assert(asked.req[i].has_range);
+                ck_assert_int_eq(asked.req[i].range.pid, 100);
+                ck_assert_str_eq(asked.req[i].cgroup, "web");
+                demoted += asked.req[i].bytes;
+        }
+        ck_assert_uint_eq(demoted, 32 * MIB);
+
+        /* the report: the first move all of its 16 MiB, the second half */
+        ck_assert_uint_eq(s.n_tenants, 2);
+        ck_assert_str_eq(s.tenants[0].cgroup, "web");
+        ck_assert_str_eq(s.tenants[0].class_name, "latency");
+        ck_assert_str_eq(s.tenants[1].class_name, "batch");
+        ck_assert_uint_eq(s.tenants[0].tier_max[0], 64 * MIB);
+        ck_assert_uint_eq(s.tenants[0].planned_demote, 32 * MIB);
+        ck_assert_uint_eq(s.tenants[0].over_max_bytes, 32 * MIB);
+        ck_assert_uint_eq(s.tenants[0].demoted, 24 * MIB);
+        ck_assert_uint_eq(s.tenants[0].failed, 8 * MIB);
+        ck_assert_uint_eq(s.tenants[0].demoted_total, 24 * MIB);
+        ck_assert_uint_eq(s.tenants[0].pids, 2);
+        ck_assert_uint_eq(s.demoted, 24 * MIB);
+        ck_assert_uint_eq(s.demoted_total, 24 * MIB);
+        ck_assert(s.planned);
+
+        /* the ledger: charged 32 MiB, refunded the 8 that did not move */
+        ck_assert_uint_eq(e.ledger.n, 2);
+        ck_assert_uint_eq(e.ledger.accounts[0].demoted, 24 * MIB);
+        ck_assert_uint_eq(e.ledger.budget.burst - e.ledger.budget.tokens, 24 * MIB);
+
+        /* the period JSON, from the same snapshot */
+        j = status_period_to_json(&s);
+        ck_assert(json_object_object_get_ex(j, "tenants", &t0));
+        t0 = json_object_array_get_idx(t0, 0);
+        ck_assert(json_object_object_get_ex(t0, "plan", &plan));
+        ck_assert(json_object_object_get_ex(plan, "over_max_bytes", &plan));
+        ck_assert_uint_eq((uint64_t) json_object_get_uint64(plan), 32 * MIB);
+        json_object_put(j);
+
+        status_snapshot_done(&s);
+        engine_done(&e);
+}
+END_TEST
+
+START_TEST(test_period_steps_and_arming) {
+        _cleanup_(config_freep) Config *c = config_with_rules();
+        _cleanup_(period_done) Period p = { 0 };
+        StatusSnapshot s = { 0 };
+        Engine e;
+
+        engine_setup(&e, c);
+        /* an arming period: scanned, no plan, nothing moved */
+        ck_assert_int_eq(period_run(&e, 0, false, &s), 0);
+        ck_assert_uint_eq(seen.n_targets, 2);
+        ck_assert_uint_eq(asked.n, 0);
+        ck_assert(!s.planned);
+        ck_assert_uint_eq(s.tenants[0].planned_demote, 0);
+        status_snapshot_done(&s);
+
+        /* then each step by itself */
+        ck_assert_int_eq(period_collect(&e, &p, 2000), 0);
+        ck_assert_uint_eq(p.n, 2);
+        ck_assert_int_eq(period_scan(&e, &p), 0);
+        ck_assert_int_eq(period_settle(&e, &p, 2000), 0);
+        ck_assert_int_eq(period_plan(&e, &p, 2000), 0);
+        ck_assert_uint_eq(p.plan.tenants[0].charge_demote, 32 * MIB);
+        /* charged before anything moves */
+        ck_assert_uint_eq(e.ledger.budget.burst - e.ledger.budget.tokens, 32 * MIB);
+        ck_assert_int_eq(period_apply(&e, &p), 0);
+        ck_assert_uint_eq(asked.n, 2);
+        /* refunded what did not move */
+        ck_assert_uint_eq(e.ledger.budget.burst - e.ledger.budget.tokens, 24 * MIB);
+        period_account(&e, &p, 1);
+        ck_assert_uint_eq(e.ledger.demoted, 24 * MIB);
+        ck_assert_int_eq(period_report(&e, &p, 1, &s), 0);
+        ck_assert_uint_eq(s.periods_total, 2);
+        ck_assert_uint_eq(s.tenants[0].demoted, 24 * MIB);
+        status_snapshot_done(&s);
+        engine_done(&e);
+}
+END_TEST
+
+START_TEST(test_period_tenant_gone_is_pruned) {
+        _cleanup_(config_freep) Config *c = config_with_rules();
+        StatusSnapshot s = { 0 };
+        char cmd[512];
+        Engine e;
+
+        engine_setup(&e, c);
+        ck_assert_int_eq(period_run(&e, 0, false, &s), 0);
+        status_snapshot_done(&s);
+        ck_assert_uint_eq(e.ledger.n, 2);
+        /* web/child removed: its account goes, web gets its process */
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s/cg/web/child'", unit_tmproot());
+        ck_assert_int_eq(system(cmd), 0);
+        ck_assert_int_eq(period_run(&e, 1, false, &s), 0);
+        ck_assert_uint_eq(e.ledger.n, 1);
+        ck_assert_uint_eq(s.n_tenants, 1);
+        ck_assert_uint_eq(seen.n_targets, 1);
+        status_snapshot_done(&s);
+        engine_done(&e);
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("period");
+        TCase *tc = tcase_create("period");
+
+        tcase_add_checked_fixture(tc, tree_setup, unit_tmp_teardown);
+        tcase_add_test(tc, test_period_run_one_period);
+        tcase_add_test(tc, test_period_steps_and_arming);
+        tcase_add_test(tc, test_period_tenant_gone_is_pruned);
+        suite_add_tcase(s, tc);
+        return unit_run(s);
+}
