@@ -97,10 +97,8 @@ static const char *tenant_name(const StatusTenant *t) {
         return t->cgroup ? t->cgroup : "";
 }
 
-int metrics_render(const StatusSnapshot *s, FILE *f) {
-        int n_tiers = s->n_tiers < 0 ? 0 : s->n_tiers > STATUS_MAX_TIERS ? STATUS_MAX_TIERS : s->n_tiers;
-        size_t nt = s->tenants ? s->n_tenants : 0;
-
+/* The daemon's own families. */
+static void render_daemon(const StatusSnapshot *s, FILE *f) {
         family(f, "tierd_build_info", "gauge",
                "Always 1; the labels name the tierd version and the scanner and mover backends in use.");
         sample_u64(f, "tierd_build_info",
@@ -129,12 +127,10 @@ int metrics_render(const StatusSnapshot *s, FILE *f) {
 
         family(f, "tierd_last_scan_duration_seconds", "gauge", "Wall-clock duration of the last scan in seconds.");
         sample_double(f, "tierd_last_scan_duration_seconds", NULL, s->last_scan_ms / 1000.0);
+}
 
-        /* tiers: one series per tier index (0 = fastest) */
-        char idx[STATUS_MAX_TIERS][12];
-        for (int t = 0; t < n_tiers; t++)
-                snprintf(idx[t], sizeof(idx[t]), "%d", s->tiers[t].index);
-
+/* One series per tier index (0 = fastest); IDX the index as a label. */
+static void render_tiers(const StatusSnapshot *s, FILE *f, int n_tiers, char idx[][12]) {
         family(f, "tierd_tier_capacity_bytes", "gauge", "Memory of the tier's NUMA nodes in bytes.");
         for (int t = 0; t < n_tiers; t++)
                 sample_u64(f, "tierd_tier_capacity_bytes",
@@ -147,7 +143,11 @@ int metrics_render(const StatusSnapshot *s, FILE *f) {
         for (int t = 0; t < n_tiers; t++)
                 sample_u64(f, "tierd_tier_headroom_bytes", (const char *const[]) { "tier", idx[t], NULL },
                            s->tiers[t].headroom);
+}
 
+/* The tenants' policy and usage families (every family grouped, as the
+ * format requires). */
+static void render_tenant_usage(const StatusSnapshot *s, FILE *f, size_t nt, int n_tiers, char idx[][12]) {
         /* tenants: every family grouped, as the format requires */
         family(f, "tierd_tenant_info", "gauge",
                "Always 1; the labels name the tenant's resolved class and mode.");
@@ -179,6 +179,10 @@ int metrics_render(const StatusSnapshot *s, FILE *f) {
                                 sample_u64(f, "tierd_tenant_tier_low_bytes",
                                            (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "tier", idx[k], NULL },
                                            s->tenants[i].tier_low[k]);
+}
+
+/* The tenants' heat, plan and migration families. */
+static void render_tenant_moves(const StatusSnapshot *s, FILE *f, size_t nt) {
         family(f, "tierd_tenant_hot_bytes", "gauge", "Memory of the tenant accessed in the last scan in bytes.");
         for (size_t i = 0; i < nt; i++)
                 sample_u64(f, "tierd_tenant_hot_bytes", (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), NULL },
@@ -217,7 +221,19 @@ int metrics_render(const StatusSnapshot *s, FILE *f) {
                 sample_u64(f, "tierd_migration_errors_total",
                            (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "mover", s->mover, NULL },
                            s->tenants[i].errors_total);
+}
 
+int metrics_render(const StatusSnapshot *s, FILE *f) {
+        int n_tiers = s->n_tiers < 0 ? 0 : s->n_tiers > STATUS_MAX_TIERS ? STATUS_MAX_TIERS : s->n_tiers;
+        size_t nt = s->tenants ? s->n_tenants : 0;
+        char idx[STATUS_MAX_TIERS][12];
+
+        for (int t = 0; t < n_tiers; t++)
+                snprintf(idx[t], sizeof(idx[t]), "%d", s->tiers[t].index);
+        render_daemon(s, f);
+        render_tiers(s, f, n_tiers, idx);
+        render_tenant_usage(s, f, nt, n_tiers, idx);
+        render_tenant_moves(s, f, nt);
         if (fflush(f) != 0 || ferror(f))
                 return errno > 0 ? -errno : -EIO;
         return 0;

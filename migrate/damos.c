@@ -243,6 +243,59 @@ static void kdamond_remove(DamosMover *m) {
  *                run, every period's demotion failing. */
 typedef enum SchemeKind { SCHEME_HOT, SCHEME_CHECK, SCHEME_COLD } SchemeKind;
 
+/* The filters of scheme directory S (see write_scheme()). */
+static int write_filters(const char *S, SchemeKind kind, const char *memcg, const MoveSpan *skip, size_t n_skip) {
+        bool hot = kind != SCHEME_COLD;
+        int r = 0;
+
+        /* Only the tenant's pages: drop those NOT charged to its memcg.
+         * Then the young check (it clears the accessed bits it reads, and
+         * 6.12 stops at the first filter that drops a page, so other
+         * cgroups' pages are never touched): migrate_cold drops the pages
+         * accessed since their last check (young, matching): a region
+         * DAMON found idle can still hold hot pages its samples missed
+         * (paddr regions mix pages of every kind), and without this it
+         * moved them with the rest (258 of a 4096-page hot set in one test
+         * run). migrate_hot, the other way round, drops the pages NOT
+         * accessed since (young, not matching): a region with a few hot
+         * pages among cold ones has few sampled accesses, so the scheme
+         * takes regions with any (hot_min_accesses, see damos_open()) and
+         * this picks the hot pages out of them. The check scheme then
+         * drops every page (anonymous, and not anonymous). */
+        r = damon_sysfs_write_u64(kind == SCHEME_CHECK ? 4 : 2 + n_skip, "%s/filters/nr_filters", S);
+        if (r >= 0)
+                r = damon_sysfs_write("memcg", "%s/filters/0/type", S);
+        if (r >= 0)
+                r = damon_sysfs_write(memcg, "%s/filters/0/memcg_path", S);
+        if (r >= 0)
+                r = damon_sysfs_write("N", "%s/filters/0/matching", S);
+        if (r >= 0)
+                r = damon_sysfs_write("young", "%s/filters/1/type", S);
+        if (r >= 0)
+                r = damon_sysfs_write(hot ? "N" : "Y", "%s/filters/1/matching", S);
+        for (int f = 2; r >= 0 && kind == SCHEME_CHECK && f < 4; f++) {
+                r = damon_sysfs_write("anon", "%s/filters/%d/type", S, f);
+                if (r >= 0)
+                        r = damon_sysfs_write(f == 2 ? "Y" : "N", "%s/filters/%d/matching", S, f);
+        }
+        /* Regions on the target node skipped whole (type addr, matching;
+         * DAMON checks these per region, before the quota is charged):
+         * otherwise the hot scheme tries the promoted hot pages again at
+         * every aggregation, and its quota goes there before the hot pages
+         * still on the slow node. Only matching: an addr filter that does
+         * not match drops every page at the page-level checks of 6.12. */
+        for (size_t k = 0; r >= 0 && k < n_skip; k++) {
+                r = damon_sysfs_write("addr", "%s/filters/%zu/type", S, 2 + k);
+                if (r >= 0)
+                        r = damon_sysfs_write_u64(skip[k].start, "%s/filters/%zu/addr_start", S, 2 + k);
+                if (r >= 0)
+                        r = damon_sysfs_write_u64(skip[k].end, "%s/filters/%zu/addr_end", S, 2 + k);
+                if (r >= 0)
+                        r = damon_sysfs_write("Y", "%s/filters/%zu/matching", S, 2 + k);
+        }
+        return r;
+}
+
 static int write_scheme(DamosMover *m, size_t i, SchemeKind kind, const char *memcg, uint64_t rate) {
         const DamosOptions *o = &m->opts;
         _cleanup_free_ char *S = NULL;
@@ -317,52 +370,8 @@ static int write_scheme(DamosMover *m, size_t i, SchemeKind kind, const char *me
                 r = damon_sysfs_write_u64(sz, "%s/quotas/bytes", S);
         if (r >= 0)
                 r = damon_sysfs_write_u64(reset_ms, "%s/quotas/reset_interval_ms", S);
-        /* Only the tenant's pages: drop those NOT charged to its memcg.
-         * Then the young check (it clears the accessed bits it reads, and
-         * 6.12 stops at the first filter that drops a page, so other
-         * cgroups' pages are never touched): migrate_cold drops the pages
-         * accessed since their last check (young, matching): a region
-         * DAMON found idle can still hold hot pages its samples missed
-         * (paddr regions mix pages of every kind), and without this it
-         * moved them with the rest (258 of a 4096-page hot set in one test
-         * run). migrate_hot, the other way round, drops the pages NOT
-         * accessed since (young, not matching): a region with a few hot
-         * pages among cold ones has few sampled accesses, so the scheme
-         * takes regions with any (hot_min_accesses, see damos_open()) and
-         * this picks the hot pages out of them. The check scheme then
-         * drops every page (anonymous, and not anonymous). */
         if (r >= 0)
-                r = damon_sysfs_write_u64(kind == SCHEME_CHECK ? 4 : 2 + n_skip, "%s/filters/nr_filters", S);
-        if (r >= 0)
-                r = damon_sysfs_write("memcg", "%s/filters/0/type", S);
-        if (r >= 0)
-                r = damon_sysfs_write(memcg, "%s/filters/0/memcg_path", S);
-        if (r >= 0)
-                r = damon_sysfs_write("N", "%s/filters/0/matching", S);
-        if (r >= 0)
-                r = damon_sysfs_write("young", "%s/filters/1/type", S);
-        if (r >= 0)
-                r = damon_sysfs_write(hot ? "N" : "Y", "%s/filters/1/matching", S);
-        for (int f = 2; r >= 0 && kind == SCHEME_CHECK && f < 4; f++) {
-                r = damon_sysfs_write("anon", "%s/filters/%d/type", S, f);
-                if (r >= 0)
-                        r = damon_sysfs_write(f == 2 ? "Y" : "N", "%s/filters/%d/matching", S, f);
-        }
-        /* Regions on the target node skipped whole (type addr, matching;
-         * DAMON checks these per region, before the quota is charged):
-         * otherwise the hot scheme tries the promoted hot pages again at
-         * every aggregation, and its quota goes there before the hot pages
-         * still on the slow node. Only matching: an addr filter that does
-         * not match drops every page at the page-level checks of 6.12. */
-        for (size_t k = 0; r >= 0 && k < n_skip; k++) {
-                r = damon_sysfs_write("addr", "%s/filters/%zu/type", S, 2 + k);
-                if (r >= 0)
-                        r = damon_sysfs_write_u64(skip[k].start, "%s/filters/%zu/addr_start", S, 2 + k);
-                if (r >= 0)
-                        r = damon_sysfs_write_u64(skip[k].end, "%s/filters/%zu/addr_end", S, 2 + k);
-                if (r >= 0)
-                        r = damon_sysfs_write("Y", "%s/filters/%zu/matching", S, 2 + k);
-        }
+                r = write_filters(S, kind, memcg, skip, n_skip);
         return r;
 }
 

@@ -934,17 +934,15 @@ static int collect_tried_regions(Scanner *s, size_t i, DamonRegion **ret, size_t
         return damon_read_tried_regions(dir, ret, ret_n);
 }
 
-static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
+/* Brings the kdamond in line with TARGETS. 1: it has regions to read
+ * this period; 0: none (nothing to monitor, just armed, or it stopped by
+ * itself once every target exited); < 0: failed (the kdamond removed once
+ * it was created). */
+static int kdamond_sync(Scanner *s, const ScanTarget *targets, size_t n) {
         _cleanup_(damon_targets_done) DamonTargets next = { 0 };
-        _cleanup_free_ size_t *allocs = NULL;
-        uint64_t span = 0, nregions = 0;
         bool changed = false, on;
         int r;
 
-        s->last_regions = 0;
-        s->last_span = 0;
-
-        /* The kdamond stops by itself once every target has exited. */
         if (s->running) {
                 r = kdamond_state(s, &on);
                 if (r < 0) {
@@ -957,7 +955,6 @@ static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHea
                         return 0;
                 }
         }
-
         r = damon_targets_next(&s->targets, targets, n, &next, &changed);
         if (r < 0)
                 goto fail;
@@ -986,38 +983,57 @@ static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHea
                 }
                 if (first)
                         return 0; /* armed: results from the next period */
-        } else {
+        } else
                 /* Tenants may change for the same pids (a process moved). */
                 memcpy(s->targets.tenant, next.tenant, next.n * sizeof(*next.tenant));
-        }
+        return 1;
+
+fail:
+        kdamond_remove(s);
+        return r;
+}
+
+/* This period's regions into reach: the BPF ring buffer's records, or
+ * DAMOS's tried regions. 1: read them; 0: the kdamond stopped (removed);
+ * < 0: failed (removed). */
+static int regions_fetch(Scanner *s) {
+        bool on;
+        int r;
 
         if (s->bpf) {
                 r = kscan_consume(s->kscan, on_region, s);
                 if (r < 0) {
                         log_error_errno(r, "cannot read DAMON regions from the BPF ring buffer: %m");
-                        goto fail;
+                        kdamond_remove(s);
+                        return r;
                 }
                 if (kscan_dropped(s->kscan) > 0)
                         log_debug("%llu DAMON region records dropped (ring buffer full)",
                                   (unsigned long long) kscan_dropped(s->kscan));
-        } else {
-                r = damon_sysfs_write("update_schemes_tried_regions", "%s/state", s->kd);
-                if (r < 0) {
-                        if (kdamond_state(s, &on) >= 0 && !on) {
-                                log_debug("tierd's kdamond stopped during the scan: removing it");
-                                kdamond_remove(s);
-                                return 0;
-                        }
-                        log_error_errno(r, "cannot update the DAMOS tried regions of tierd's kdamond: %m");
-                        goto fail;
+                return 1;
+        }
+        r = damon_sysfs_write("update_schemes_tried_regions", "%s/state", s->kd);
+        if (r < 0) {
+                if (kdamond_state(s, &on) >= 0 && !on) {
+                        log_debug("tierd's kdamond stopped during the scan: removing it");
+                        kdamond_remove(s);
+                        return 0;
                 }
+                log_error_errno(r, "cannot update the DAMOS tried regions of tierd's kdamond: %m");
+                kdamond_remove(s);
+                return r;
         }
+        return 1;
+}
 
-        allocs = calloc(n, sizeof(*allocs));
-        if (n > 0 && !allocs) {
-                r = -ENOMEM;
-                goto fail;
-        }
+/* Every target's regions into the heat of its tenant (OUT, N tenants). */
+static int classify_all(Scanner *s, size_t n, TenantHeat *out) {
+        _cleanup_free_ size_t *allocs = calloc(n ? n : 1, sizeof(*allocs));
+        uint64_t span = 0, nregions = 0;
+        int r;
+
+        if (!allocs)
+                return -ENOMEM;
         for (size_t i = 0; i < s->targets.n; i++) {
                 _cleanup_free_ DamonRegion *regions = NULL;
                 size_t nr = 0;
@@ -1033,10 +1049,10 @@ static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHea
                                                 i, (int) s->targets.pids[i]);
                 }
                 if (r < 0)
-                        goto fail;
+                        return r;
                 r = classify(s, i, regions, nr, out, allocs, &span);
                 if (r < 0)
-                        goto fail;
+                        return r;
                 nregions += nr;
         }
         for (size_t t = 0; t < n; t++) {
@@ -1045,7 +1061,7 @@ static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHea
                 r = heat_pick_candidates(h, h->ranges, h->n_ranges, s->opts.topology ? s->opts.topology->n_tiers : 1,
                                          s->opts.max_candidates);
                 if (r < 0)
-                        goto fail;
+                        return r;
                 if (!(s->opts.flags & HEAT_WANT_RANGES)) {
                         free(h->ranges);
                         h->ranges = NULL;
@@ -1057,9 +1073,22 @@ static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHea
         log_debug("%s: %llu DAMON regions over %llu KiB for %zu process(es)", s->bpf ? "bpf" : "damon",
                   (unsigned long long) nregions, (unsigned long long) (span / 1024), s->targets.n);
         return 0;
+}
 
-fail:
-        kdamond_remove(s);
+static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
+        int r;
+
+        s->last_regions = 0;
+        s->last_span = 0;
+        r = kdamond_sync(s, targets, n);
+        if (r <= 0)
+                return r;
+        r = regions_fetch(s);
+        if (r <= 0)
+                return r;
+        r = classify_all(s, n, out);
+        if (r < 0)
+                kdamond_remove(s);
         return r;
 }
 
