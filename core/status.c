@@ -137,6 +137,8 @@ static json_object *period_tenant_json(const StatusTenant *t, int nt) {
         json_object_object_add(x, "class", json_object_new_string(t->class_name));
         json_object_object_add(x, "mode", json_object_new_string(t->mode));
         json_object_object_add(x, "tier_bytes", u64_array(t->tier_bytes, nt));
+        json_object_object_add(x, "tier_max", u64_array(t->tier_max, nt));
+        json_object_object_add(x, "tier_low", u64_array(t->tier_low, nt));
         json_object_object_add(x, "pids", json_object_new_uint64(t->pids));
         json_object_object_add(x, "tracked_bytes", json_object_new_uint64(t->tracked_bytes));
         json_object_object_add(x, "hot_bytes", json_object_new_uint64(t->hot_bytes));
