@@ -8,6 +8,7 @@
  * written over the rest, split where an old entry's demotion flags change
  * what the observation means. Tenants are one array sorted by id. */
 #include "heatmodel.h"
+#include "scanner.h"
 
 #include <errno.h>
 #include <stdlib.h>
