@@ -68,6 +68,7 @@ static const ScannerOps fake_scanner = {
 static struct {
         size_t n;
         MoverRequest req[8];
+        char cgroup[8][64];     /* req[i].cgroup points into the period's tree, gone after it */
 } asked;
 
 struct Mover {
@@ -87,8 +88,11 @@ static void fake_close(Mover *m) {
 /* The first request moves all it is asked, later ones half of it. */
 static int fake_apply(Mover *m, const MoverRequest *req, MoverResult *ret) {
         (void) m;
-        if (asked.n < 8)
+        if (asked.n < 8) {
                 asked.req[asked.n] = *req;
+                snprintf(asked.cgroup[asked.n], sizeof(asked.cgroup[0]), "%s", req->cgroup);
+                asked.req[asked.n].cgroup = NULL;
+        }
         *ret = (MoverResult) { .moved = asked.n == 0 ? req->bytes : req->bytes / 2 };
         asked.n++;
         return 0;
@@ -198,7 +202,7 @@ START_TEST(test_period_run_one_period) {
                 ck_assert_int_eq(asked.req[i].to_node, 1);
                 ck_assert(asked.req[i].has_range);
                 ck_assert_int_eq(asked.req[i].range.pid, 100);
-                ck_assert_str_eq(asked.req[i].cgroup, "web");
+                ck_assert_str_eq(asked.cgroup[i], "web");
                 demoted += asked.req[i].bytes;
         }
         ck_assert_uint_eq(demoted, 32 * MIB);
