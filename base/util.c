@@ -188,6 +188,18 @@ const char *duration_error(int error) {
         }
 }
 
+const char *format_duration_ms(uint64_t ms, char *buf, size_t size) {
+        if (ms > 0 && ms % 3600000 == 0)
+                snprintf(buf, size, "%" PRIu64 "h", ms / 3600000);
+        else if (ms > 0 && ms % 60000 == 0)
+                snprintf(buf, size, "%" PRIu64 "m", ms / 60000);
+        else if (ms > 0 && ms % 1000 == 0)
+                snprintf(buf, size, "%" PRIu64 "s", ms / 1000);
+        else
+                snprintf(buf, size, "%" PRIu64 "ms", ms);
+        return buf;
+}
+
 int parse_id_list(const char *s, uint64_t *ret_mask) {
         uint64_t mask = 0;
         const char *p = s;

@@ -70,6 +70,10 @@ int parse_duration_ms(const char *s, uint64_t bare_unit_ms, uint64_t *ret_ms);
  * "is too large". */
 const char *duration_error(int error);
 
+/* MS in the largest unit that holds it exactly ("1h", "90s", "1500ms",
+ * "0ms"), as parse_duration_ms() reads it back; into buf. */
+const char *format_duration_ms(uint64_t ms, char *buf, size_t size);
+
 /* A kernel list like "0-3,8,10-11" into a bitmask of up to 64 ids;
  * an empty string is an empty set. */
 int parse_id_list(const char *s, uint64_t *ret_mask);

@@ -182,6 +182,24 @@ START_TEST(test_parse_duration_ms_overflow) {
 }
 END_TEST
 
+START_TEST(test_format_duration_ms_roundtrip) {
+        static const struct { uint64_t ms; const char *text; } cases[] = {
+                { 0, "0ms" }, { 10, "10ms" }, { 1500, "1500ms" }, { 10000, "10s" }, { 90000, "90s" },
+                { 120000, "2m" }, { 3600000, "1h" }, { 86400000, "24h" }, { 3660000, "61m" },
+                { UINT64_MAX, "18446744073709551615ms" },
+        };
+        char buf[32];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                uint64_t back;
+
+                ck_assert_str_eq(format_duration_ms(cases[i].ms, buf, sizeof(buf)), cases[i].text);
+                ck_assert_int_eq(parse_duration_ms(buf, 0, &back), 0);
+                ck_assert_uint_eq(back, cases[i].ms);
+        }
+}
+END_TEST
+
 START_TEST(test_path_join_root) {
         char *p;
 
@@ -269,6 +287,7 @@ int main(void) {
         tcase_add_test(tc, test_parse_duration_ms_rejects_garbage);
         tcase_add_test(tc, test_parse_duration_ms_rejects_negative);
         tcase_add_test(tc, test_parse_duration_ms_overflow);
+        tcase_add_test(tc, test_format_duration_ms_roundtrip);
         tcase_add_test(tc, test_path_join_root);
         tcase_add_test(tc, test_read_one_line_strips_newline);
         tcase_add_test(tc, test_format_bytes_units);
