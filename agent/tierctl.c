@@ -3,6 +3,7 @@
  * shows effective policies and usage, explains where each value came from.
  * Subcommands are dispatched from a table; --json on every one, errors
  * included, so a script always gets JSON on stdout. */
+#include <assert.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -686,9 +687,7 @@ static int verb_status(Ctl *c, int argc, char **argv) {
         json_object *resp, *st;
         int r;
 
-        (void) argv;
-        if (argc > 0)
-                return fail(c, "status: usage: tierctl status [--json] [--socket PATH]");
+        (void) argc, (void) argv; /* none: the verb table says so */
         r = fetch_status(c, &resp, &st, &s, &error);
         if (r < 0)
                 return fail(c, "%s", error ? error : strerror(-r));
@@ -706,9 +705,7 @@ static int verb_reload(Ctl *c, int argc, char **argv) {
         json_object *resp;
         int r;
 
-        (void) argv;
-        if (argc > 0)
-                return fail(c, "reload: usage: tierctl reload [--json] [--socket PATH]");
+        (void) argc, (void) argv; /* none: the verb table says so */
         r = ask(c, "reload", &resp, &error);
         if (r < 0)
                 return fail(c, "reload: %s", error ? error : strerror(-r));
@@ -773,9 +770,7 @@ static int verb_top(Ctl *c, int argc, char **argv) {
         unsigned frames = 0;
         bool keys = tty;
 
-        (void) argv;
-        if (argc > 0)
-                return fail(c, "top: usage: tierctl top [--interval S] [--socket PATH]");
+        (void) argc, (void) argv; /* none: the verb table says so */
         if (c->json)
                 return fail(c, "top: no --json (use tierctl status --json)");
         sigaction(SIGINT, &sa, NULL);
@@ -849,116 +844,415 @@ static int verb_top(Ctl *c, int argc, char **argv) {
         return 0;
 }
 
-typedef struct Verb {
-        const char *name;
-        int (*run)(Ctl *c, int argc, char **argv);
-        const char *help;
-} Verb;
+/* ---- the command line ------------------------------------------------- */
 
-static const Verb verbs[] = {
-        { "annotate", verb_annotate, "CGROUP KEY=VALUE...  validate, then set trusted.tierd.KEY (--user: user.tierd.KEY); KEY= removes" },
-        { "show", verb_show, "[CGROUP]             effective policy and per-tier usage of every cgroup (or one subtree)" },
-        { "explain", verb_explain, "CGROUP               each effective value of CGROUP and where it came from" },
-        { "status", verb_status, "                     the running daemon's status: tiers, tenants, quotas, moves" },
-        { "top", verb_top, "                     the status as a live view (q or Ctrl-C quits)" },
-        { "reload", verb_reload, "                     make the daemon re-read its configuration (as SIGHUP)" },
+/* Option codes. The globals' come first ('h' is a global too); a verb's
+ * getopt_long() table is the globals' followed by its own. */
+enum {
+        OPT_JSON = 0x100,
+        OPT_CONFIG,
+        OPT_VERSION,
+        _OPT_GLOBAL_END,
+        OPT_USER = _OPT_GLOBAL_END,
+        OPT_CGROUP_ROOT,
+        OPT_SOCKET,
+        OPT_INTERVAL,
+        OPT_COUNT,
 };
 
-static void usage(FILE *f) {
-        fprintf(f, "usage: tierctl [OPTIONS] COMMAND [ARGS]\n\ncommands:\n");
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].help);
-        fprintf(f,
-                "\noptions:\n"
-                "  --json              machine-readable output (errors too)\n"
-                "  --user              annotate: write user.tierd.* (delegated subtrees)\n"
-                "  --config PATH       configuration file (default /etc/tierd/tierd.json)\n"
-                "  --cgroup-root DIR   cgroup v2 mount (default: found in /proc/self/mountinfo)\n"
-                "  --socket PATH       status/top/reload: the daemon's control socket (default:\n"
-                "                      the configuration's control.socket, " CONTROL_SOCKET_DEFAULT ")\n"
-                "  --interval S        top: seconds between refreshes (default 2)\n"
-                "  --count N           top: exit after N frames (default: until q)\n"
-                "  -h, --help\n");
+typedef struct Verb {
+        const char *name;
+        const char *usage;              /* its synopsis line */
+        const char *summary;            /* its line in tierctl --help */
+        const char *description;        /* the paragraph of its --help */
+        const struct option *options;   /* its own (the globals are added) */
+        const char *options_help;       /* NULL: none */
+        const char *deprecated_help;    /* the old forms it still takes; NULL: none */
+        int min_args, max_args;         /* its arguments; max -1: no limit */
+        int (*run)(Ctl *c, int argc, char **argv);
+} Verb;
+
+/* The command line being read: the verb chosen, the flags that end it. */
+typedef struct Line {
+        Ctl *ctl;
+        const Verb *verb;
+        char prog[32];                  /* "tierctl" or "tierctl VERB": the messages' prefix */
+        bool help, version;
+} Line;
+
+/* A mistake in the command line: said on stderr, and as JSON on stdout
+ * when --json is anywhere on the line. Returns the exit status, 2. */
+static int usage_error(const Line *l, const char *fmt, ...) _printf_(2, 3);
+static int usage_error(const Line *l, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        if (l->ctl->json) {
+                json_object *o = json_object_new_object();
+
+                json_object_object_add(o, "error", json_object_new_string(msg ? msg : "out of memory"));
+                print_json(o);
+                json_object_put(o);
+        }
+        fprintf(stderr, "%s: %s\n", l->prog, msg ? msg : "out of memory");
+        return 2;
 }
 
-static const struct option ctl_options[] = {
-        { "json", no_argument, NULL, 'j' },
-        { "user", no_argument, NULL, 'u' },
-        { "config", required_argument, NULL, 'c' },
-        { "cgroup-root", required_argument, NULL, 'r' },
-        { "socket", required_argument, NULL, 'S' },
-        { "interval", required_argument, NULL, 'i' },
-        { "count", required_argument, NULL, 'n' },
+static const struct option global_options[] = {
+        { "json", no_argument, NULL, OPT_JSON },
+        { "config", required_argument, NULL, OPT_CONFIG },
+        { "version", no_argument, NULL, OPT_VERSION },
         { "help", no_argument, NULL, 'h' },
         {},
 };
 
-/* Parses options into c; returns -1 to go on, else the exit status.
- * SHORTOPTS "+h" stops at the command, "h" lets options follow it. */
-static int parse_options(Ctl *c, int argc, char **argv, const char *shortopts) {
-        int opt;
+#define GLOBAL_OPTIONS_HELP \
+        "global options (before or after the command):\n" \
+        "  --json              machine-readable output, errors included\n" \
+        "  --config PATH       the configuration file (default /etc/tierd/tierd.json)\n" \
+        "  --version           print the version and exit\n" \
+        "  -h, --help          print the help of the command (tierctl --help: of all) and exit\n"
 
-        while ((opt = getopt_long(argc, argv, shortopts, ctl_options, NULL)) >= 0)
-                switch (opt) {
-                case 'j': c->json = true; break;
-                case 'u': c->user = true; break;
-                case 'c': c->config_path = optarg; break;
-                case 'r': c->cgroup_root = optarg; break;
-                case 'S': c->socket = optarg; break;
-                case 'i': {
-                        char *end;
+#define CGROUP_ROOT_HELP \
+        "  --cgroup-root DIR   the cgroup v2 mount (default: found in /proc/self/mountinfo)\n"
+#define SOCKET_HELP \
+        "  --socket PATH       the daemon's control socket (default: the configuration's\n" \
+        "                      control.socket, " CONTROL_SOCKET_DEFAULT ")\n"
 
-                        c->interval = strtod(optarg, &end);
-                        if (*end || !(c->interval >= 0.1 && c->interval <= 3600)) {
-                                fprintf(stderr, "tierctl: --interval: '%s' is not a number of seconds between 0.1 and 3600\n", optarg);
-                                return 2;
-                        }
-                        break;
-                }
-                case 'n': {
-                        uint64_t v;
+static const struct option annotate_options[] = {
+        { "user", no_argument, NULL, OPT_USER },
+        { "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
+        {},
+};
 
-                        if (parse_u64(optarg, &v) < 0 || v < 1 || v > 1000000) {
-                                fprintf(stderr, "tierctl: --count: '%s' is not a whole number between 1 and 1000000\n", optarg);
-                                return 2;
-                        }
-                        c->count = (unsigned) v;
-                        break;
+static const struct option cgroup_root_options[] = {
+        { "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
+        {},
+};
+
+static const struct option socket_options[] = {
+        { "socket", required_argument, NULL, OPT_SOCKET },
+        {},
+};
+
+static const struct option top_options[] = {
+        { "interval", required_argument, NULL, OPT_INTERVAL },
+        { "count", required_argument, NULL, OPT_COUNT },
+        { "socket", required_argument, NULL, OPT_SOCKET },
+        {},
+};
+
+static const Verb verbs[] = {
+        {
+                .name = "annotate",
+                .usage = "tierctl annotate CGROUP KEY=VALUE... [OPTIONS]",
+                .summary = "validate, then set trusted.tierd.KEY (--user: user.tierd.KEY); KEY= removes",
+                .description =
+                        "Validates every KEY=VALUE (against the configuration too: a class must be one of\n"
+                        "its classes), then writes each as the extended attribute trusted.tierd.KEY of\n"
+                        "CGROUP, user.tierd.KEY with --user; KEY= removes it. Keys: class, mode, tierN.max,\n"
+                        "tierN.low, promote.rate, promote.burst, demote.rate, demote.burst. When a write\n"
+                        "fails the ones before it are undone. CGROUP is relative to the cgroup mount, or\n"
+                        "absolute under it.\n",
+                .options = annotate_options,
+                .options_help =
+                        "  --user              write user.tierd.* (delegated subtrees) instead of trusted.tierd.*\n"
+                        CGROUP_ROOT_HELP,
+                .min_args = 2, .max_args = -1,
+                .run = verb_annotate,
+        },
+        {
+                .name = "show",
+                .usage = "tierctl show [CGROUP] [OPTIONS]",
+                .summary = "effective policy and per-tier usage of every cgroup (or one subtree)",
+                .description =
+                        "Resolves the policies of every cgroup as the agent does and prints each cgroup (or\n"
+                        "those of CGROUP's subtree) with its class, mode, tier-0 limit and usage per tier.\n",
+                .options = cgroup_root_options,
+                .options_help = CGROUP_ROOT_HELP,
+                .min_args = 0, .max_args = 1,
+                .run = verb_show,
+        },
+        {
+                .name = "explain",
+                .usage = "tierctl explain CGROUP [OPTIONS]",
+                .summary = "each effective value of CGROUP and where it came from",
+                .description =
+                        "Prints each effective policy value of CGROUP and where it came from: an annotation\n"
+                        "(trusted or user), the parent, a rule or class of the configuration, its default,\n"
+                        "or the built-in one; and the errors found on the way from the root.\n",
+                .options = cgroup_root_options,
+                .options_help = CGROUP_ROOT_HELP,
+                .min_args = 1, .max_args = 1,
+                .run = verb_explain,
+        },
+        {
+                .name = "status",
+                .usage = "tierctl status [OPTIONS]",
+                .summary = "the running daemon's status: tiers, tenants, quotas, moves",
+                .description =
+                        "Asks the running daemon over its control socket for its status and prints it:\n"
+                        "tiers, tenants, quotas, moves.\n",
+                .options = socket_options,
+                .options_help = SOCKET_HELP,
+                .run = verb_status,
+        },
+        {
+                .name = "top",
+                .usage = "tierctl top [OPTIONS]",
+                .summary = "the status as a live view (q or Ctrl-C quits)",
+                .description =
+                        "The daemon's status as a live view, refreshed every --interval; q or Ctrl-C quits.\n"
+                        "No --json: use tierctl status --json.\n",
+                .options = top_options,
+                .options_help =
+                        "  --interval D        time between refreshes (default 2s)\n"
+                        "  --count N           exit after N frames (default: when q is pressed)\n"
+                        SOCKET_HELP
+                        "\nA duration D is a number and a unit: 500ms, 2s, 1.5s, 1m.\n",
+                .deprecated_help = "  --interval S        a bare number of seconds: write --interval Ss\n",
+                .run = verb_top,
+        },
+        {
+                .name = "reload",
+                .usage = "tierctl reload [OPTIONS]",
+                .summary = "make the daemon re-read its configuration (as SIGHUP)",
+                .description =
+                        "Makes the running daemon re-read its configuration, as SIGHUP does. A configuration\n"
+                        "that does not load is refused (exit 1) and the running one kept.\n",
+                .options = socket_options,
+                .options_help = SOCKET_HELP,
+                .run = verb_reload,
+        },
+};
+
+static void program_help(FILE *f) {
+        fputs("usage: ", f);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                fprintf(f, "%s%s\n", i ? "       " : "", verbs[i].usage);
+        fputs("       tierctl COMMAND --help\n\ncommands:\n", f);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
+        fputs("\n" GLOBAL_OPTIONS_HELP
+              "\ncommand options (tierctl COMMAND --help says more):\n"
+              "  annotate            --user, --cgroup-root DIR\n"
+              "  show, explain       --cgroup-root DIR\n"
+              "  status, reload      --socket PATH\n"
+              "  top                 --interval D, --count N, --socket PATH\n"
+              "\ndeprecated forms, accepted until the next release:\n"
+              "  tierctl top --interval S     a bare number of seconds: write --interval Ss\n",
+              f);
+}
+
+static void verb_help(const Verb *v, FILE *f) {
+        fprintf(f, "usage: %s\n\n%s", v->usage, v->description);
+        if (v->options_help)
+                fprintf(f, "\noptions:\n%s", v->options_help);
+        fputs("\n" GLOBAL_OPTIONS_HELP, f);
+        if (v->deprecated_help)
+                fprintf(f, "\ndeprecated, accepted until the next release:\n%s", v->deprecated_help);
+}
+
+static const Verb *verb_find(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(verbs[i].name, name) == 0)
+                        return &verbs[i];
+        return NULL;
+}
+
+/* The option that WORD ("--NAME" or "--NAME=VALUE") names among the globals
+ * and every verb's, as getopt_long() reads it: exact, else an abbreviation.
+ * NULL: none, or abbreviations that disagree on a value. */
+static const struct option *option_lookup(const char *word) {
+        const char *name = word + 2;
+        size_t len = strcspn(name, "=");
+        const struct option *found = NULL;
+        bool mixed = false;
+
+        for (size_t t = 0; t <= ELEMENTSOF(verbs); t++)
+                for (const struct option *o = t < ELEMENTSOF(verbs) ? verbs[t].options : global_options; o->name;
+                     o++) {
+                        if (strncmp(o->name, name, len) != 0)
+                                continue;
+                        if (o->name[len] == '\0')
+                                return o;
+                        mixed = mixed || (found && found->has_arg != o->has_arg);
+                        found = o;
                 }
-                case 'h': usage(stdout); return 0;
-                default: usage(stderr); return 2;
+        return mixed ? NULL : found;
+}
+
+/* The index of the verb: the first argument that is neither an option nor
+ * an option's value (options may come before it: tierctl --user annotate);
+ * 0 for none. Applies --json anywhere on the line at once, so that a
+ * mistake found before it is JSON too. */
+static int prescan(Ctl *c, int argc, char **argv) {
+        int verb = 0;
+
+        for (int i = 1; i < argc; i++) {
+                const char *w = argv[i];
+                const struct option *o;
+
+                if (strcmp(w, "--") == 0)
+                        return verb ? verb : i + 1 < argc ? i + 1 : 0;
+                if (w[0] != '-' || w[1] == '\0') {
+                        if (!verb)
+                                verb = i;
+                        continue;
                 }
-        return -1;
+                if (w[1] != '-')
+                        continue; /* -h: no value */
+                o = option_lookup(w);
+                if (!o)
+                        continue;
+                if (o->val == OPT_JSON)
+                        c->json = true;
+                if (o->has_arg == required_argument && !strchr(w, '='))
+                        i++;
+        }
+        return verb;
+}
+
+static const struct option *option_by_val(const struct option *table, int val) {
+        for (; table->name; table++)
+                if (table->val == val)
+                        return table;
+        return NULL;
+}
+
+/* getopt_long() returned '?' or ':' for argv[optind - 1]. */
+static int option_error(const Line *l, int opt, const struct option *table, char **argv) {
+        const struct option *o = option_by_val(table, optopt);
+        const char *word = argv[optind - 1];
+        size_t len = strcspn(word, "=");
+        char matches[256] = "";
+        int n = 0;
+
+        if (opt == ':')
+                return usage_error(l, "option --%s needs a value (see %s --help)", o ? o->name : "?", l->prog);
+        if (o)
+                return usage_error(l, "option --%s takes no value (see %s --help)", o->name, l->prog);
+        if (optopt)
+                return usage_error(l, "unknown option -%c (see %s --help)", optopt, l->prog);
+        for (const struct option *p = table; p->name && len > 2; p++)
+                if (strncmp(p->name, word + 2, len - 2) == 0)
+                        n++, snprintf(matches + strlen(matches), sizeof(matches) - strlen(matches), "%s--%s",
+                                      n > 1 ? ", " : "", p->name);
+        if (n > 1)
+                return usage_error(l, "ambiguous option %.*s: %s", (int) len, word, matches);
+        return usage_error(l, "unknown option %.*s (see %s --help)", (int) len, word, l->prog);
+}
+
+/* One option; each code means the same to every verb that has it. */
+static int parse_option(Line *l, int opt, const char *arg) {
+        Ctl *c = l->ctl;
+        char lo[32], hi[32];
+        uint64_t v;
+        int r;
+
+        switch (opt) {
+        case OPT_JSON: c->json = true; break;
+        case OPT_CONFIG: c->config_path = arg; break;
+        case OPT_VERSION: l->version = true; break;
+        case 'h': l->help = true; break;
+        case OPT_USER: c->user = true; break;
+        case OPT_CGROUP_ROOT: c->cgroup_root = arg; break;
+        case OPT_SOCKET: c->socket = arg; break;
+        case OPT_INTERVAL:
+                /* a bare number: seconds, the old form */
+                r = parse_duration_ms(arg, 1000, &v);
+                if (r < 0)
+                        return usage_error(l, "--interval: '%s' %s", arg, duration_error(r));
+                if (v < 100 || v > 3600 * 1000)
+                        return usage_error(l, "--interval: '%s' is not between %s and %s", arg,
+                                           format_duration_ms(100, lo, sizeof(lo)),
+                                           format_duration_ms(3600 * 1000, hi, sizeof(hi)));
+                c->interval = (double) v / 1000;
+                break;
+        case OPT_COUNT:
+                if (parse_u64(arg, &v) < 0 || v < 1 || v > 1000000)
+                        return usage_error(l, "--count: '%s' is not a whole number between 1 and 1000000", arg);
+                c->count = (unsigned) v;
+                break;
+        }
+        return 0;
+}
+
+/* Parses the whole line with the chosen verb's options and the globals;
+ * the verb's arguments are left at argv[optind...] in order. */
+static int parse_options(Line *l, int argc, char **argv) {
+        struct option table[16];
+        size_t n = 0;
+        int opt, r;
+
+        for (const struct option *o = global_options; o->name; o++)
+                table[n++] = *o;
+        for (const struct option *o = l->verb ? l->verb->options : NULL; o && o->name; o++)
+                table[n++] = *o;
+        assert(n < ELEMENTSOF(table));
+        table[n] = (struct option) {};
+
+        optind = 0; /* GNU getopt starts afresh */
+        opterr = 0; /* the messages are ours */
+        while ((opt = getopt_long(argc, argv, ":h", table, NULL)) >= 0) {
+                if (opt == '?' || opt == ':')
+                        return option_error(l, opt, table, argv);
+                r = parse_option(l, opt, optarg);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The verb's arguments: ARGV[0] is the verb word itself. */
+static int check_arguments(const Line *l, int argc, char **argv) {
+        const Verb *v = l->verb;
+        int n = argc - 1;
+
+        if (n < v->min_args)
+                return usage_error(l, "missing arguments (usage: %s)", v->usage);
+        if (v->max_args >= 0 && n > v->max_args)
+                return usage_error(l, "unexpected argument '%s' (see %s --help)", argv[1 + v->max_args], l->prog);
+        return 0;
 }
 
 int main(int argc, char **argv) {
         Ctl c = { .config_path = "/etc/tierd/tierd.json", .interval = 2 };
-        int r = 2;
+        Line l = { .ctl = &c, .prog = "tierctl" };
+        const char *word;
+        int i, r;
 
-        r = parse_options(&c, argc, argv, "+h");
-        if (r >= 0)
-                return r;
-        r = 2;
-        if (optind >= argc) {
-                usage(stderr);
-                return 2;
+        i = prescan(&c, argc, argv);
+        word = i > 0 ? argv[i] : NULL;
+        if (word) {
+                l.verb = verb_find(word);
+                if (!l.verb)
+                        return usage_error(&l, "unknown command '%s' (see tierctl --help)", word);
+                snprintf(l.prog, sizeof(l.prog), "tierctl %s", l.verb->name);
         }
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (strcmp(argv[optind], verbs[i].name) == 0) {
-                        /* options may also follow the command: parse the
-                         * rest with the verb name standing in for argv[0] */
-                        int nargc = argc - optind;
-                        char **nargv = argv + optind;
-
-                        optind = 0; /* 0: GNU getopt re-initializes (drops "+" mode) */
-                        r = parse_options(&c, nargc, nargv, "h");
-                        if (r >= 0)
-                                return r;
-                        r = verbs[i].run(&c, nargc - optind, nargv + optind);
-                        goto out;
-                }
-        fprintf(stderr, "tierctl: unknown command '%s' (see tierctl --help)\n", argv[optind]);
-out:
+        r = parse_options(&l, argc, argv);
+        if (r != 0)
+                return r;
+        if (l.help || l.version || !l.verb) {
+                if (l.version && !l.help)
+                        puts("tierctl " TIERD_VERSION);
+                else if (l.verb)
+                        verb_help(l.verb, stdout);
+                else
+                        program_help(l.help ? stdout : stderr);
+                return l.help || l.version ? 0 : 2;
+        }
+        /* what getopt_long() left: the verb word (the same string), then its
+         * arguments; an abbreviated option can take it as its value instead */
+        if (optind >= argc || argv[optind] != word)
+                return usage_error(&l, "'%s' was read as an option's value: spell the option in full", word);
+        r = check_arguments(&l, argc - optind, argv + optind);
+        if (r == 0)
+                r = l.verb->run(&c, argc - optind - 1, argv + optind + 1);
         free(c.mount);
         config_free(c.config);
         return r;

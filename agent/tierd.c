@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* tierd: userspace memory-tiering agent. Subcommands are dispatched from a
  * table; every one takes --json where it prints a report. */
+#include <assert.h>
+#include <ctype.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,19 +26,30 @@
 #define TIERD_CONFIG_PATH "/etc/tierd/tierd.json"
 #endif
 
+typedef struct Command Command;
+
 typedef struct Args {
+        const Command *command;
+        const char *prog;               /* "tierd" or "tierd COMMAND": the messages' prefix */
+        char prog_buf[32];
+        bool help, version;
+        /* global options */
         bool json;
+        const char *config_path;
         const char *sysfs_root;
         const char *procfs_root;
-        double seconds;
-        const char *config_path;
-        bool check_config;
-        ScanCmd scan;
-        bool periods_given;
-        bool once;
-        uint64_t period_ms;
-        const char *control_socket;
         LogTarget log_target;
+        /* the agent */
+        uint64_t period_ms;             /* 0: the configuration's scanner.period */
+        unsigned periods;               /* 0: until stopped */
+        bool periods_given, once;
+        const char *backend;
+        const char *control_socket;
+        /* trace */
+        double seconds;
+        /* scan */
+        ScanCmd scan;
+        char **cgroups;                 /* scan.cgroups, owned */
 } Args;
 
 static void print_json(json_object *o) {
@@ -286,8 +300,8 @@ static int check_config(const Args *a) {
         return 0;
 }
 
-/* scan: --backend, --period-ms and --cpu-budget default to the
- * configuration's scanner section. */
+/* scan: --backend, --period and --cpu-budget default to the configuration's
+ * scanner section. */
 static int verb_scan(const Args *a) {
         _cleanup_(config_freep) Config *c = NULL;
         ScanCmd cmd = a->scan;
@@ -308,253 +322,665 @@ static int verb_scan(const Args *a) {
         return scan_command(&cmd);
 }
 
-typedef struct Verb {
-        const char *name;
-        int (*run)(const Args *a);
-        const char *help;
-} Verb;
+static int verb_agent(const Args *a) {
+        DaemonArgs d = {
+                .config_path = a->config_path,
+                .sysfs_root = a->sysfs_root,
+                .procfs_root = a->procfs_root,
+                .period_ms = a->period_ms,
+                .backend = a->backend,
+                .periods = a->once ? 1 : a->periods,
+                .json = a->json,
+                .control_socket = a->control_socket,
+        };
 
-static const Verb verbs[] = {
-        { "probe", verb_probe, "report what the running kernel offers tierd (read-only)" },
-        { "trace", verb_trace, "attach the BPF tracepoint collector for --seconds and report the kernel's own migrations" },
-        { "scan", verb_scan, "sample the access heat of the --cgroup tenants with one scanner backend" },
+        return daemon_run(&d);
+}
+
+/* ---- the command line ------------------------------------------------- */
+
+/* Option codes. The globals' come first ('v' and 'h' are globals too); a
+ * command's getopt_long() table is the globals' followed by its own. */
+enum {
+        OPT_CONFIG = 0x100,
+        OPT_JSON,
+        OPT_SYSFS_ROOT,
+        OPT_PROCFS_ROOT,
+        OPT_LOG_TARGET,
+        OPT_VERSION,
+        _OPT_GLOBAL_END,
+        OPT_PERIOD = _OPT_GLOBAL_END,
+        OPT_PERIODS,
+        OPT_ONCE,
+        OPT_BACKEND,
+        OPT_CONTROL_SOCKET,
+        OPT_DURATION,
+        OPT_SECONDS,
+        OPT_CGROUP,
+        OPT_PERIOD_MS,
+        OPT_CPU_BUDGET,
+        OPT_MAX_CANDIDATES,
+        OPT_PHYSICAL,
+        OPT_RANGES,
+        OPT_CHECK_CONFIG,
 };
 
-static void usage(FILE *f) {
-        fprintf(f,
-                "usage: tierd [--config PATH] [--period SECONDS] [--once | --periods N] [--backend B] [--json] [-v]\n"
-                "       tierd [OPTIONS] COMMAND\n"
-                "       tierd [--config PATH] [--json] --check-config\n"
-                "\n"
-                "Without a command tierd runs the agent in the foreground: every period it walks the\n"
-                "cgroups, resolves their policies, samples the tenants, plans and moves pages. The first\n"
-                "period (two with damon and bpf) only arms the scanner. --once runs one planned period\n"
-                "after it; --periods N, N. --json prints one JSON object per period; SIGTERM or SIGINT\n"
-                "stops it between periods.\n"
-                "\n"
-                "commands:\n");
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                fprintf(f, "  %-8s %s\n", verbs[i].name, verbs[i].help);
-        fprintf(f,
-                "\n"
-                "options:\n"
-                "  --json            machine-readable output (errors too)\n"
-                "  --config PATH     the configuration file (default " TIERD_CONFIG_PATH ");\n"
-                "                    drop-ins are read from its directory's tierd.d/\n"
-                "  --check-config    validate the configuration, print the effective one, exit\n"
-                "  --seconds S       how long `trace` listens (default 5)\n"
-                "\n"
-                "agent options (tierd without a command):\n"
-                "  --period S        length of a period in seconds (default: scanner.period)\n"
-                "  --once            the arming period(s) and one working period, then exit\n"
-                "  --periods N       N working periods after the arming one(s), then exit\n"
-                "  --control-socket PATH  the control socket (default: control.socket,\n"
-                "                    " CONTROL_SOCKET_DEFAULT "); '' for none\n"
-                "  --log-target T    auto (the journal when stderr is its stream), journal, stderr\n"
-                "\n"
-                "scan options (defaults from the configuration's scanner section):\n"
-                "  --cgroup PATH     a tenant (repeatable): relative to the cgroup mount, or absolute\n"
-                "  --backend NAME    idle_page, damon, bpf, lru_gen or auto (the best usable one)\n"
-                "  --periods N       measured periods after one arming scan (default 3)\n"
-                "  --period-ms MS    length of a period\n"
-                "  --cpu-budget PM   scan CPU per period, per mille of one CPU (0: unlimited)\n"
-                "  --max-candidates N  mover candidates per tenant and direction (default 64)\n"
-                "  --physical        physical mode (idle_page): every LRU page by its memcg\n"
-                "  --ranges          report every classified range (--json)\n"
-                "  --sysfs-root DIR  read sysfs from DIR instead of /sys (probe)\n"
-                "  --procfs-root DIR read procfs from DIR instead of /proc (probe)\n"
-                "  -v, --verbose     debug logging\n"
+struct Command {
+        const char *name;               /* the word that selects it ("run": the agent) */
+        const char *usage;              /* its synopsis line(s) */
+        const char *summary;            /* its line in tierd --help */
+        const char *description;        /* the paragraph of its --help */
+        const struct option *options;   /* its own (the globals are added) */
+        const char *options_help;       /* NULL: none */
+        bool durations;                 /* --help explains the durations */
+        const char *deprecated_help;    /* the old forms it still takes; NULL: none */
+        /* One of its options: 0, or the exit status after a message. */
+        int (*parse)(Args *a, int opt, const char *arg);
+        /* The options together: 0, or the exit status (NULL: nothing). */
+        int (*check)(const Args *a);
+        int (*run)(const Args *a);
+};
 
-                "  --version, -h, --help\n");
+/* A mistake in the command line: said on stderr, and as JSON on stdout
+ * when --json is anywhere on the line. Returns the exit status, 2. */
+static int usage_error(const Args *a, const char *fmt, ...) _printf_(2, 3);
+static int usage_error(const Args *a, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        if (a->json) {
+                json_object *o = json_object_new_object();
+
+                json_object_object_add(o, "error", json_object_new_string(msg ? msg : "out of memory"));
+                print_json(o);
+                json_object_put(o);
+        }
+        fprintf(stderr, "%s: %s\n", a->prog, msg ? msg : "out of memory");
+        return 2;
+}
+
+/* An old form, kept as an alias for one release: a note for a person at a
+ * terminal; a script (stderr not a terminal) sees it with -v only, so that
+ * no log a test or a monitor reads changes. */
+static void deprecated(const Args *a, const char *fmt, ...) _printf_(2, 3);
+static void deprecated(const Args *a, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        if (!msg)
+                return;
+        if (isatty(STDERR_FILENO))
+                fprintf(stderr, "%s: note: %s\n", a->prog, msg);
+        else
+                log_debug("%s", msg);
+}
+
+static int parse_number(const Args *a, const char *name, const char *arg, uint64_t min, uint64_t max,
+                        uint64_t *ret) {
+        uint64_t v;
+
+        if (parse_u64(arg, &v) < 0 || v < min || v > max)
+                return usage_error(a, "%s: '%s' is not a whole number between %" PRIu64 " and %" PRIu64, name, arg,
+                                   min, max);
+        *ret = v;
+        return 0;
+}
+
+/* A duration between MIN_MS and MAX_MS; a bare number in BARE_UNIT_MS (0:
+ * refused, a unit is needed). */
+static int parse_duration(const Args *a, const char *name, const char *arg, uint64_t bare_unit_ms, uint64_t min_ms,
+                          uint64_t max_ms, uint64_t *ret_ms) {
+        char lo[32], hi[32];
+        uint64_t ms;
+        int r;
+
+        r = parse_duration_ms(arg, bare_unit_ms, &ms);
+        if (r < 0)
+                return usage_error(a, "%s: '%s' %s", name, arg, duration_error(r));
+        if (ms < min_ms || ms > max_ms)
+                return usage_error(a, "%s: '%s' is not between %s and %s", name, arg,
+                                   format_duration_ms(min_ms, lo, sizeof(lo)), format_duration_ms(max_ms, hi, sizeof(hi)));
+        *ret_ms = ms;
+        return 0;
+}
+
+static bool bare_number(const char *arg) {
+        size_t n = strlen(arg);
+
+        return n > 0 && isdigit((unsigned char) arg[n - 1]);
+}
+
+static const struct option global_options[] = {
+        { "config", required_argument, NULL, OPT_CONFIG },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "verbose", no_argument, NULL, 'v' },
+        { "sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT },
+        { "procfs-root", required_argument, NULL, OPT_PROCFS_ROOT },
+        { "log-target", required_argument, NULL, OPT_LOG_TARGET },
+        { "version", no_argument, NULL, OPT_VERSION },
+        { "help", no_argument, NULL, 'h' },
+        {},
+};
+
+#define GLOBAL_OPTIONS_HELP \
+        "global options (before or after the command):\n" \
+        "  --config PATH       the configuration file (default " TIERD_CONFIG_PATH ");\n" \
+        "                      drop-ins are read from its directory's tierd.d/\n" \
+        "  --json              machine-readable output, errors included\n" \
+        "  -v, --verbose       debug logging\n" \
+        "  --sysfs-root DIR    read sysfs from DIR instead of /sys\n" \
+        "  --procfs-root DIR   read procfs from DIR instead of /proc\n" \
+        "  --log-target T      auto (the journal when stderr is its stream), journal or stderr\n" \
+        "  --version           print the version and exit\n" \
+        "  -h, --help          print the help of the command (tierd --help: of all) and exit\n"
+
+#define DURATIONS_HELP "A duration D is a number and a unit: 500ms, 10s, 1.5s, 2m, 1h.\n"
+
+static bool is_global(int opt) {
+        return opt == 'v' || opt == 'h' || (opt >= OPT_CONFIG && opt < _OPT_GLOBAL_END);
+}
+
+static int parse_global(Args *a, int opt, const char *arg) {
+        switch (opt) {
+        case OPT_CONFIG:
+                a->config_path = arg;
+                break;
+        case OPT_JSON:
+                a->json = true;
+                break;
+        case 'v':
+                log_set_max_level(LOG_LVL_DEBUG);
+                break;
+        case OPT_SYSFS_ROOT:
+                a->sysfs_root = arg;
+                break;
+        case OPT_PROCFS_ROOT:
+                a->procfs_root = arg;
+                break;
+        case OPT_LOG_TARGET:
+                a->log_target = log_target_from_string(arg);
+                if (a->log_target == _LOG_TARGET_INVALID)
+                        return usage_error(a, "--log-target: '%s' is not one of auto, journal, stderr", arg);
+                break;
+        case OPT_VERSION:
+                a->version = true;
+                break;
+        case 'h':
+                a->help = true;
+                break;
+        }
+        return 0;
+}
+
+/* ---- the agent: tierd [OPTIONS], tierd run [OPTIONS] ---- */
+
+static const struct option agent_options[] = {
+        { "period", required_argument, NULL, OPT_PERIOD },
+        { "periods", required_argument, NULL, OPT_PERIODS },
+        { "once", no_argument, NULL, OPT_ONCE },
+        { "backend", required_argument, NULL, OPT_BACKEND },
+        { "control-socket", required_argument, NULL, OPT_CONTROL_SOCKET },
+        {},
+};
+
+static int parse_agent(Args *a, int opt, const char *arg) {
+        uint64_t v = 0;
+        int r = 0;
+
+        switch (opt) {
+        case OPT_PERIOD:
+                r = parse_duration(a, "--period", arg, 1000, 10, 3600 * 1000, &a->period_ms);
+                if (r == 0 && bare_number(arg))
+                        deprecated(a, "--period %s: a bare number of seconds is deprecated; write --period %ss", arg,
+                                   arg);
+                break;
+        case OPT_PERIODS:
+                r = parse_number(a, "--periods", arg, 1, 100000, &v);
+                if (r == 0) {
+                        a->periods = (unsigned) v;
+                        a->periods_given = true;
+                }
+                break;
+        case OPT_ONCE:
+                a->once = true;
+                break;
+        case OPT_BACKEND:
+                a->backend = arg;
+                break;
+        case OPT_CONTROL_SOCKET:
+                if (arg[0] && arg[0] != '/')
+                        return usage_error(a, "--control-socket: '%s' is not an absolute path (or '' for none)", arg);
+                a->control_socket = arg;
+                break;
+        }
+        return r;
+}
+
+static int check_agent(const Args *a) {
+        if (a->once && a->periods_given)
+                return usage_error(a, "--once and --periods: give one of them");
+        return 0;
+}
+
+/* ---- tierd trace ---- */
+
+static const struct option trace_options[] = {
+        { "duration", required_argument, NULL, OPT_DURATION },
+        { "seconds", required_argument, NULL, OPT_SECONDS },
+        {},
+};
+
+static int parse_trace(Args *a, int opt, const char *arg) {
+        bool old = opt == OPT_SECONDS; /* --seconds S: a bare number is seconds */
+        uint64_t ms;
+        int r;
+
+        r = parse_duration(a, old ? "--seconds" : "--duration", arg, old ? 1000 : 0, 1, 24 * 3600 * 1000, &ms);
+        if (r != 0)
+                return r;
+        a->seconds = (double) ms / 1000;
+        if (old)
+                deprecated(a, "--seconds is deprecated; write --duration %s%s", arg, bare_number(arg) ? "s" : "");
+        return 0;
+}
+
+/* ---- tierd scan ---- */
+
+static const struct option scan_options[] = {
+        { "cgroup", required_argument, NULL, OPT_CGROUP },
+        { "backend", required_argument, NULL, OPT_BACKEND },
+        { "period", required_argument, NULL, OPT_PERIOD },
+        { "periods", required_argument, NULL, OPT_PERIODS },
+        { "cpu-budget", required_argument, NULL, OPT_CPU_BUDGET },
+        { "max-candidates", required_argument, NULL, OPT_MAX_CANDIDATES },
+        { "physical", no_argument, NULL, OPT_PHYSICAL },
+        { "ranges", no_argument, NULL, OPT_RANGES },
+        { "period-ms", required_argument, NULL, OPT_PERIOD_MS },
+        {},
+};
+
+static int scan_add_cgroup(Args *a, const char *arg) {
+        char **n = realloc(a->cgroups, (a->scan.n_cgroups + 1) * sizeof(*n));
+
+        if (!n)
+                return log_error_errno(-ENOMEM, "out of memory"), 1;
+        a->cgroups = a->scan.cgroups = n;
+        n[a->scan.n_cgroups++] = (char *) arg;
+        return 0;
+}
+
+static int parse_scan(Args *a, int opt, const char *arg) {
+        uint64_t v = 0;
+        int r = 0;
+
+        switch (opt) {
+        case OPT_CGROUP:
+                return scan_add_cgroup(a, arg);
+        case OPT_BACKEND:
+                a->scan.backend = arg;
+                break;
+        case OPT_PERIOD:
+                /* no bare number: "--period 500" for "--period-ms 500" must not be 500 s */
+                r = parse_duration(a, "--period", arg, 0, 10, 3600 * 1000, &a->scan.period_ms);
+                break;
+        case OPT_PERIOD_MS:
+                r = parse_number(a, "--period-ms", arg, 10, 3600 * 1000, &a->scan.period_ms);
+                if (r == 0)
+                        deprecated(a, "--period-ms is deprecated; write --period %sms", arg);
+                break;
+        case OPT_PERIODS:
+                r = parse_number(a, "--periods", arg, 1, 100000, &v);
+                if (r == 0)
+                        a->scan.periods = (unsigned) v;
+                break;
+        case OPT_CPU_BUDGET:
+                r = parse_number(a, "--cpu-budget", arg, 0, 1000, &v);
+                if (r == 0)
+                        a->scan.cpu_budget_permille = (uint32_t) v;
+                break;
+        case OPT_MAX_CANDIDATES:
+                r = parse_number(a, "--max-candidates", arg, 0, 1000000, &v);
+                if (r == 0)
+                        a->scan.max_candidates = (size_t) v;
+                break;
+        case OPT_PHYSICAL:
+                a->scan.physical = true;
+                break;
+        case OPT_RANGES:
+                a->scan.ranges = true;
+                break;
+        }
+        return r;
+}
+
+/* ---- tierd check-config, tierd --check-config ---- */
+
+static const struct option check_config_options[] = {
+        { "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+        {},
+};
+
+static int parse_check_config(Args *a, int opt, const char *arg) {
+        (void) a, (void) opt, (void) arg; /* --check-config: the command itself */
+        return 0;
+}
+
+static const struct option no_options[] = { {} };
+
+static const Command commands[] = {
+        {
+                .name = "run",
+                .usage = "tierd [OPTIONS]\n"
+                         "       tierd run [OPTIONS]",
+                .summary = "run the agent (the same as no command)",
+                .description =
+                        "Without a command tierd runs the agent in the foreground: every period it walks the\n"
+                        "cgroups, resolves their policies, samples the tenants, plans and moves pages. The\n"
+                        "scanner's arming period(s) come first (one; two with damon and bpf): they only scan,\n"
+                        "nothing is planned. --periods N stops it after N working (planned) periods after\n"
+                        "them, --once after one. --json prints one JSON object per period. SIGTERM or SIGINT\n"
+                        "stops the agent between periods, SIGHUP reloads the configuration.\n",
+                .options = agent_options,
+                .options_help =
+                        "  --period D          length of a period (default: the configuration's scanner.period)\n"
+                        "  --periods N         stop after N working periods: planned periods, after the\n"
+                        "                      scanner's arming period(s) (one; two with damon and bpf)\n"
+                        "  --once              the same as --periods 1\n"
+                        "  --backend NAME      the scanner backend: idle_page, damon, bpf, lru_gen or auto\n"
+                        "                      (default: scanner.backend)\n"
+                        "  --control-socket PATH  the control socket (default: control.socket,\n"
+                        "                      " CONTROL_SOCKET_DEFAULT "); '' for none\n",
+                .durations = true,
+                .deprecated_help = "  --period S          a bare number of seconds: write --period Ss\n",
+                .parse = parse_agent,
+                .check = check_agent,
+                .run = verb_agent,
+        },
+        {
+                .name = "probe",
+                .usage = "tierd probe [OPTIONS]",
+                .summary = "report what the running kernel offers tierd (read-only)",
+                .description =
+                        "Reports what the running kernel offers tierd: the NUMA nodes and memory tiers, and\n"
+                        "which scanner and mover backends are usable here, and why not the others. Reads\n"
+                        "only; --sysfs-root and --procfs-root point it at a captured tree.\n",
+                .options = no_options,
+                .run = verb_probe,
+        },
+        {
+                .name = "trace",
+                .usage = "tierd trace [--duration D] [OPTIONS]",
+                .summary = "listen to the kernel's own migrations and reclaim through BPF for a while",
+                .description =
+                        "Attaches the BPF tracepoint collector for --duration and reports what the kernel did\n"
+                        "meanwhile: page migrations by reason, reclaim by node, the DAMON regions aggregated.\n"
+                        "Reads only.\n",
+                .options = trace_options,
+                .options_help = "  --duration D        how long to listen (default 5s)\n",
+                .durations = true,
+                .deprecated_help = "  --seconds S         the same as --duration Ss (a bare number of seconds)\n",
+                .parse = parse_trace,
+                .run = verb_trace,
+        },
+        {
+                .name = "scan",
+                .usage = "tierd scan --cgroup PATH... [OPTIONS]",
+                .summary = "sample the access heat of the --cgroup tenants with one scanner backend",
+                .description =
+                        "Samples the access heat of the --cgroup tenants with one scanner backend and reports\n"
+                        "it (--json: with each period's totals); nothing is moved. Options default to the\n"
+                        "configuration's scanner section. Its first period only arms the backend and is not\n"
+                        "reported; then come --periods N measured ones. Unlike the agent, scan arms damon and\n"
+                        "bpf for one period, not two: with those its first measured period is one the agent\n"
+                        "would not plan on yet.\n",
+                .options = scan_options,
+                .options_help =
+                        "  --cgroup PATH       a tenant (repeatable): relative to the cgroup mount, or absolute\n"
+                        "  --backend NAME      idle_page, damon, bpf, lru_gen or auto (the best usable one)\n"
+                        "  --period D          length of a period (default: scanner.period)\n"
+                        "  --periods N         stop after N working periods: measured periods, after the\n"
+                        "                      scanner's arming period (one, with every backend; default 3)\n"
+                        "  --cpu-budget PM     scan CPU per period, per mille of one CPU (0: unlimited;\n"
+                        "                      default: scanner.cpu_budget)\n"
+                        "  --max-candidates N  mover candidates per tenant and direction (default 64)\n"
+                        "  --physical          physical mode (idle_page): every LRU page by its memcg\n"
+                        "  --ranges            report every classified range (--json)\n",
+                .durations = true,
+                .deprecated_help = "  --period-ms MS      the same as --period MSms\n",
+                .parse = parse_scan,
+                .run = verb_scan,
+        },
+        {
+                .name = "check-config",
+                .usage = "tierd check-config [OPTIONS]\n"
+                         "       tierd --check-config [OPTIONS]",
+                .summary = "validate the configuration, print the effective one (also: --check-config)",
+                .description =
+                        "Loads the configuration file and its drop-ins, validates them and prints the effective\n"
+                        "configuration (--json: as JSON). Exit status 0 when it is valid, 1 when not.\n",
+                .options = check_config_options,
+                .parse = parse_check_config,
+                .run = check_config,
+        },
+};
+
+static const Command *command_find(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (strcmp(commands[i].name, name) == 0)
+                        return &commands[i];
+        return NULL;
+}
+
+/* tierd --help: every command, the agent's options, the globals. */
+static void program_help(FILE *f) {
+        const Command *agent = command_find("run");
+
+        fputs("usage: ", f);
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                fprintf(f, "%s%s\n", i ? "       " : "", commands[i].usage);
+        fprintf(f, "       tierd COMMAND --help\n\n%s\ncommands:\n", agent->description);
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "\nagent options:\n%s\n" GLOBAL_OPTIONS_HELP "\n" DURATIONS_HELP "\n", agent->options_help);
+        fputs("deprecated forms, accepted until the next release:\n"
+              "  tierd --period S             a bare number of seconds: write --period Ss\n"
+              "  tierd scan --period-ms MS    write --period MSms\n"
+              "  tierd trace --seconds S      write --duration Ss\n",
+              f);
+}
+
+static void command_help(const Command *cmd, FILE *f) {
+        if (cmd == command_find("run")) {
+                program_help(f);
+                return;
+        }
+        fprintf(f, "usage: %s\n\n%s", cmd->usage, cmd->description);
+        if (cmd->options_help)
+                fprintf(f, "\noptions:\n%s", cmd->options_help);
+        fputs("\n" GLOBAL_OPTIONS_HELP, f);
+        if (cmd->durations)
+                fputs("\n" DURATIONS_HELP, f);
+        if (cmd->deprecated_help)
+                fprintf(f, "\ndeprecated, accepted until the next release:\n%s", cmd->deprecated_help);
+}
+
+/* The option that WORD ("--NAME" or "--NAME=VALUE") names among the globals
+ * and every command's, as getopt_long() reads it: exact, else an
+ * abbreviation. NULL: none, or abbreviations that disagree on a value. */
+static const struct option *option_lookup(const char *word) {
+        const char *name = word + 2;
+        size_t len = strcspn(name, "=");
+        const struct option *found = NULL;
+        bool mixed = false;
+
+        for (size_t t = 0; t <= ELEMENTSOF(commands); t++)
+                for (const struct option *o = t < ELEMENTSOF(commands) ? commands[t].options : global_options;
+                     o->name; o++) {
+                        if (strncmp(o->name, name, len) != 0)
+                                continue;
+                        if (o->name[len] == '\0')
+                                return o;
+                        mixed = mixed || (found && found->has_arg != o->has_arg);
+                        found = o;
+                }
+        return mixed ? NULL : found;
+}
+
+/* The index of the command word: the first argument that is neither an
+ * option nor an option's value (options may come before it, as
+ * getopt_long() permutes them); 0 for none. Notes --check-config, and
+ * applies --json and -v anywhere on the line at once: a mistake found
+ * before them is JSON too, and a note on an old form made before -v is
+ * seen. */
+static int prescan(Args *a, int argc, char **argv, bool *ret_check_config) {
+        int command = 0;
+
+        for (int i = 1; i < argc; i++) {
+                const char *w = argv[i];
+                const struct option *o;
+
+                if (strcmp(w, "--") == 0)
+                        return command ? command : i + 1 < argc ? i + 1 : 0;
+                if (w[0] != '-' || w[1] == '\0') {
+                        if (!command)
+                                command = i;
+                        continue;
+                }
+                if (w[1] != '-') {
+                        /* -v, -h, together or not: no values */
+                        if (strspn(w + 1, "vh") == strlen(w + 1) && strchr(w, 'v'))
+                                log_set_max_level(LOG_LVL_DEBUG);
+                        continue;
+                }
+                o = option_lookup(w);
+                if (!o)
+                        continue;
+                if (o->val == OPT_JSON)
+                        a->json = true;
+                else if (o->val == 'v')
+                        log_set_max_level(LOG_LVL_DEBUG);
+                else if (o->val == OPT_CHECK_CONFIG)
+                        *ret_check_config = true;
+                if (o->has_arg == required_argument && !strchr(w, '='))
+                        i++;
+        }
+        return command;
+}
+
+static const struct option *option_by_val(const struct option *table, int val) {
+        for (; table->name; table++)
+                if (table->val == val)
+                        return table;
+        return NULL;
+}
+
+/* getopt_long() returned '?' or ':' for argv[optind - 1]. */
+static int option_error(const Args *a, int c, const struct option *table, char **argv) {
+        const struct option *o = option_by_val(table, optopt);
+        const char *word = argv[optind - 1];
+        size_t len = strcspn(word, "=");
+        char matches[256] = "";
+        int n = 0;
+
+        if (c == ':')
+                return usage_error(a, "option --%s needs a value (see %s --help)", o ? o->name : "?", a->prog);
+        if (o)
+                return usage_error(a, "option --%s takes no value (see %s --help)", o->name, a->prog);
+        if (optopt)
+                return usage_error(a, "unknown option -%c (see %s --help)", optopt, a->prog);
+        for (const struct option *p = table; p->name && len > 2; p++)
+                if (strncmp(p->name, word + 2, len - 2) == 0)
+                        n++, snprintf(matches + strlen(matches), sizeof(matches) - strlen(matches), "%s--%s",
+                                      n > 1 ? ", " : "", p->name);
+        if (n > 1)
+                return usage_error(a, "ambiguous option %.*s: %s", (int) len, word, matches);
+        return usage_error(a, "unknown option %.*s (see %s --help)", (int) len, word, a->prog);
+}
+
+/* Parses the whole line with the chosen command's options and the globals. */
+static int parse_options(Args *a, int argc, char **argv) {
+        struct option table[48];
+        size_t n = 0;
+        int c, r;
+
+        for (const struct option *o = global_options; o->name; o++)
+                table[n++] = *o;
+        for (const struct option *o = a->command->options; o->name; o++)
+                table[n++] = *o;
+        assert(n < ELEMENTSOF(table));
+        table[n] = (struct option) {};
+
+        optind = 0; /* GNU getopt starts afresh */
+        opterr = 0; /* the messages are ours */
+        while ((c = getopt_long(argc, argv, ":vh", table, NULL)) >= 0) {
+                if (c == '?' || c == ':')
+                        return option_error(a, c, table, argv);
+                r = is_global(c) ? parse_global(a, c, optarg) : a->command->parse(a, c, optarg);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int select_command(Args *a, const char *word, bool check_config) {
+        a->command = command_find(word ? word : check_config ? "check-config" : "run");
+        if (!a->command)
+                return usage_error(a, "unknown command '%s' (see tierd --help)", word);
+        if (word || check_config) {
+                snprintf(a->prog_buf, sizeof(a->prog_buf), "tierd %s", a->command->name);
+                a->prog = a->prog_buf;
+        }
+        return 0;
+}
+
+static void args_done(Args *a) {
+        free(a->cgroups);
 }
 
 int main(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                { "config", required_argument, NULL, 'c' },
-                { "check-config", no_argument, NULL, 'C' },
-                { "seconds", required_argument, NULL, 's' },
-                { "sysfs-root", required_argument, NULL, 'S' },
-                { "procfs-root", required_argument, NULL, 'P' },
-                { "cgroup", required_argument, NULL, 'g' },
-                { "backend", required_argument, NULL, 'b' },
-                { "periods", required_argument, NULL, 'n' },
-                { "period-ms", required_argument, NULL, 'p' },
-                { "cpu-budget", required_argument, NULL, 'B' },
-                { "max-candidates", required_argument, NULL, 'm' },
-                { "physical", no_argument, NULL, 'H' },
-                { "period", required_argument, NULL, 'T' },
-                { "once", no_argument, NULL, 'O' },
-                { "ranges", no_argument, NULL, 'r' },
-                { "control-socket", required_argument, NULL, 'K' },
-                { "log-target", required_argument, NULL, 'L' },
-                { "verbose", no_argument, NULL, 'v' },
-                { "version", no_argument, NULL, 'V' },
-                { "help", no_argument, NULL, 'h' },
-                {},
-        };
-        Args a = {
-                .seconds = 5,
+        _cleanup_(args_done) Args a = {
+                .prog = "tierd",
                 .config_path = TIERD_CONFIG_PATH,
+                .seconds = 5,
                 .scan = { .periods = 3, .max_candidates = 64, .cpu_budget_permille = UINT32_MAX },
         };
-        _cleanup_free_ char **cgroups = NULL;
-        int c;
+        bool check_config = false;
+        const char *word;
+        int i, r;
 
-        while ((c = getopt_long(argc, argv, "vh", opts, NULL)) >= 0)
-                switch (c) {
-                case 'j':
-                        a.json = true;
-                        break;
-                case 's': {
-                        char *end;
-
-                        a.seconds = strtod(optarg, &end);
-                        if (*end || a.seconds <= 0 || a.seconds > 86400) {
-                                log_error("--seconds: '%s' is not a number of seconds between 0 and 86400", optarg);
-                                return 2;
-                        }
-                        break;
-                }
-                case 'c':
-                        a.config_path = optarg;
-                        break;
-                case 'g': {
-                        char **n = realloc(cgroups, (a.scan.n_cgroups + 1) * sizeof(*n));
-
-                        if (!n)
-                                return log_error_errno(-ENOMEM, "out of memory"), 1;
-                        cgroups = n;
-                        cgroups[a.scan.n_cgroups++] = optarg;
-                        a.scan.cgroups = cgroups;
-                        break;
-                }
-                case 'b':
-                        a.scan.backend = optarg;
-                        break;
-                case 'n':
-                case 'p':
-                case 'B':
-                case 'm': {
-                        static const struct { int opt; const char *name; uint64_t min, max; } lim[] = {
-                                { 'n', "--periods", 1, 100000 },
-                                { 'p', "--period-ms", 10, 3600000 },
-                                { 'B', "--cpu-budget", 0, 1000 },
-                                { 'm', "--max-candidates", 0, 1000000 },
-                        };
-                        uint64_t v;
-                        size_t i = 0;
-
-                        while (lim[i].opt != c)
-                                i++;
-                        if (parse_u64(optarg, &v) < 0 || v < lim[i].min || v > lim[i].max) {
-                                log_error("%s: '%s' is not a whole number between %" PRIu64 " and %" PRIu64, lim[i].name,
-                                          optarg, lim[i].min, lim[i].max);
-                                return 2;
-                        }
-                        if (c == 'n') {
-                                a.scan.periods = (unsigned) v;
-                                a.periods_given = true;
-                        }
-                        else if (c == 'p')
-                                a.scan.period_ms = v;
-                        else if (c == 'B')
-                                a.scan.cpu_budget_permille = (uint32_t) v;
-                        else
-                                a.scan.max_candidates = (size_t) v;
-                        break;
-                }
-                case 'H':
-                        a.scan.physical = true;
-                        break;
-                case 'T': {
-                        char *end;
-                        double sec = strtod(optarg, &end);
-
-                        if (*end || !(sec >= 0.01 && sec <= 3600)) {
-                                log_error("--period: '%s' is not a number of seconds between 0.01 and 3600", optarg);
-                                return 2;
-                        }
-                        a.period_ms = (uint64_t) (sec * 1000 + 0.5);
-                        break;
-                }
-                case 'O':
-                        a.once = true;
-                        break;
-                case 'r':
-                        a.scan.ranges = true;
-                        break;
-                case 'K':
-                        a.control_socket = optarg;
-                        if (optarg[0] && optarg[0] != '/') {
-                                log_error("--control-socket: '%s' is not an absolute path (or '' for none)", optarg);
-                                return 2;
-                        }
-                        break;
-                case 'L':
-                        a.log_target = log_target_from_string(optarg);
-                        if (a.log_target == _LOG_TARGET_INVALID) {
-                                log_error("--log-target: '%s' is not one of auto, journal, stderr", optarg);
-                                return 2;
-                        }
-                        break;
-                case 'C':
-                        a.check_config = true;
-                        break;
-                case 'S':
-                        a.sysfs_root = optarg;
-                        break;
-                case 'P':
-                        a.procfs_root = optarg;
-                        break;
-                case 'v':
-                        log_set_max_level(LOG_LVL_DEBUG);
-                        break;
-                case 'V':
-                        puts("tierd " TIERD_VERSION);
-                        return 0;
-                case 'h':
-                        usage(stdout);
-                        return 0;
-                default:
-                        usage(stderr);
-                        return 2;
-                }
-
+        i = prescan(&a, argc, argv, &check_config);
+        word = i > 0 ? argv[i] : NULL;
+        r = select_command(&a, word, check_config);
+        if (r == 0)
+                r = parse_options(&a, argc, argv);
+        if (r == 0 && a.command->check)
+                r = a.command->check(&a);
+        if (r != 0)
+                return r;
+        if (a.help) {
+                command_help(a.command, stdout);
+                return 0;
+        }
+        if (a.version) {
+                puts("tierd " TIERD_VERSION);
+                return 0;
+        }
+        /* what getopt_long() left: the command word (the same string), no
+         * more; an abbreviated option can take it as its value instead */
+        if (word && (optind >= argc || argv[optind] != word))
+                return usage_error(&a, "'%s' was read as an option's value: spell the option in full", word);
+        if (word)
+                optind++;
+        if (optind < argc)
+                return usage_error(&a, "unexpected argument '%s' (see %s --help)", argv[optind], a.prog);
         log_set_target(a.log_target);
-        if (a.check_config) {
-                if (optind < argc) {
-                        log_error("--check-config: unexpected argument '%s'", argv[optind]);
-                        return 2;
-                }
-                return check_config(&a);
-        }
-        if (optind >= argc) {
-                DaemonArgs d = {
-                        .config_path = a.config_path,
-                        .sysfs_root = a.sysfs_root,
-                        .procfs_root = a.procfs_root,
-                        .period_ms = a.period_ms ? a.period_ms : a.scan.period_ms,
-                        .backend = a.scan.backend,
-                        .periods = a.once ? 1 : a.periods_given ? a.scan.periods : 0,
-                        .json = a.json,
-                        .control_socket = a.control_socket,
-                };
-
-                if (a.once && a.periods_given) {
-                        log_error("--once and --periods: give one of them");
-                        return 2;
-                }
-                return daemon_run(&d);
-        }
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (strcmp(argv[optind], verbs[i].name) == 0) {
-                        if (optind + 1 < argc) {
-                                log_error("%s: unexpected argument '%s'", verbs[i].name, argv[optind + 1]);
-                                return 2;
-                        }
-                        return verbs[i].run(&a);
-                }
-        log_error("unknown command '%s' (see tierd --help)", argv[optind]);
-        return 2;
+        return a.command->run(&a);
 }

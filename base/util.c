@@ -114,6 +114,92 @@ int parse_u64(const char *s, uint64_t *ret) {
         return 0;
 }
 
+/* The unit at U (the rest of a duration after its number), in ms. */
+static int duration_unit_ms(const char *u, uint64_t bare_unit_ms, uint64_t *ret) {
+        static const struct { const char *name; uint64_t ms; } units[] = {
+                { "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 }, { "h", 3600 * 1000 },
+        };
+
+        if (*u == '\0') {
+                if (bare_unit_ms == 0)
+                        return -EDOM;
+                *ret = bare_unit_ms;
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (strcmp(u, units[i].name) == 0) {
+                        *ret = units[i].ms;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+int parse_duration_ms(const char *s, uint64_t bare_unit_ms, uint64_t *ret_ms) {
+        uint64_t whole = 0, frac = 0, scale = 1, unit, part;
+        bool overflow = false;
+        const char *p = s;
+        int r;
+
+        /* the syntax first: "99999999999999999999x" is not a duration */
+        if (!s || !isdigit((unsigned char) *p))
+                return -EINVAL;
+        for (; isdigit((unsigned char) *p); p++) {
+                uint64_t d = (uint64_t) (*p - '0');
+
+                if (overflow || whole > (UINT64_MAX - d) / 10)
+                        overflow = true;
+                else
+                        whole = whole * 10 + d;
+        }
+        if (*p == '.') {
+                p++;
+                if (!isdigit((unsigned char) *p))
+                        return -EINVAL;
+                for (; isdigit((unsigned char) *p); p++)
+                        if (scale < 1000000000) {
+                                frac = frac * 10 + (uint64_t) (*p - '0');
+                                scale *= 10;
+                        }
+        }
+        r = duration_unit_ms(p, bare_unit_ms, &unit);
+        if (r < 0)
+                return r;
+        if (overflow || whole > UINT64_MAX / unit)
+                return -ERANGE;
+        /* frac/scale of a unit, rounded; frac < scale <= 1e9, so no product
+         * below overflows */
+        part = frac * (unit / scale) + (frac * (unit % scale) + scale / 2) / scale;
+        if (part > UINT64_MAX - whole * unit)
+                return -ERANGE;
+        *ret_ms = whole * unit + part;
+        return 0;
+}
+
+const char *duration_error(int error) {
+        switch (error) {
+        case -EINVAL:
+                return "is not a duration (like 500ms, 10s, 2m or 1h)";
+        case -EDOM:
+                return "has no unit (like 500ms, 10s, 2m or 1h)";
+        case -ERANGE:
+                return "is too large";
+        default:
+                return strerror(error < 0 ? -error : error);
+        }
+}
+
+const char *format_duration_ms(uint64_t ms, char *buf, size_t size) {
+        if (ms > 0 && ms % 3600000 == 0)
+                snprintf(buf, size, "%" PRIu64 "h", ms / 3600000);
+        else if (ms > 0 && ms % 60000 == 0)
+                snprintf(buf, size, "%" PRIu64 "m", ms / 60000);
+        else if (ms > 0 && ms % 1000 == 0)
+                snprintf(buf, size, "%" PRIu64 "s", ms / 1000);
+        else
+                snprintf(buf, size, "%" PRIu64 "ms", ms);
+        return buf;
+}
+
 int parse_id_list(const char *s, uint64_t *ret_mask) {
         uint64_t mask = 0;
         const char *p = s;

@@ -56,6 +56,24 @@ bool file_exists(const char *root, const char *path);
 /* Unsigned decimal, all of s (surrounding whitespace allowed). */
 int parse_u64(const char *s, uint64_t *ret);
 
+/* A duration: a decimal number and a unit, "500ms", "10s", "1.5s", "2m",
+ * "1h" (units ms, s, m, h), into milliseconds rounded to the nearest one
+ * (digits past the ninth after the point are ignored). A bare number is in
+ * units of BARE_UNIT_MS (1000: seconds, the old form of some options); with
+ * BARE_UNIT_MS 0 it is refused. No sign, no spaces. -EINVAL: not a duration
+ * (empty, a sign, an unknown unit, trailing garbage); -EDOM: a bare number
+ * where a unit is needed; -ERANGE: more than UINT64_MAX ms. *RET_MS is
+ * untouched on error. */
+int parse_duration_ms(const char *s, uint64_t bare_unit_ms, uint64_t *ret_ms);
+/* What a parse_duration_ms() error means, to follow the value in a message:
+ * "is not a duration (like 500ms, 10s, 2m or 1h)", "has no unit (...)",
+ * "is too large". */
+const char *duration_error(int error);
+
+/* MS in the largest unit that holds it exactly ("1h", "90s", "1500ms",
+ * "0ms"), as parse_duration_ms() reads it back; into buf. */
+const char *format_duration_ms(uint64_t ms, char *buf, size_t size);
+
 /* A kernel list like "0-3,8,10-11" into a bitmask of up to 64 ids;
  * an empty string is an empty set. */
 int parse_id_list(const char *s, uint64_t *ret_mask);

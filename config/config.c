@@ -301,34 +301,6 @@ static int expect_type(Ctx *x, const char *path, json_object *v, json_type type)
 
 /* ---- value helpers ---------------------------------------------------- */
 
-/* "500ms", "10s", "2m", "1h". */
-static int parse_duration_ms(const char *s, uint64_t *ret, const char **ret_why) {
-        static const struct {
-                const char *suffix;
-                uint64_t ms;
-        } units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 } };
-        uint64_t v = 0;
-        const char *p = s;
-
-        if (*p < '0' || *p > '9')
-                goto invalid;
-        for (; *p >= '0' && *p <= '9'; p++) {
-                if (v > UINT64_MAX / 10 / 3600000) {
-                        *ret_why = "is too large";
-                        return -ERANGE;
-                }
-                v = v * 10 + (uint64_t) (*p - '0');
-        }
-        for (size_t i = 0; i < ELEMENTSOF(units); i++)
-                if (strcmp(p, units[i].suffix) == 0) {
-                        *ret = v * units[i].ms;
-                        return 0;
-                }
-invalid:
-        *ret_why = "is not a duration (like 500ms, 10s, 2m or 1h)";
-        return -EINVAL;
-}
-
 static const char *format_duration(uint64_t ms, char *buf, size_t size) {
         if (ms > 0 && ms % 3600000 == 0)
                 snprintf(buf, size, "%" PRIu64 "h", ms / 3600000);
@@ -362,7 +334,7 @@ static int value_string(Ctx *x, const char *path, json_object *v, bool allow_int
 
 static int get_duration(Ctx *x, const char *path, json_object *v, uint64_t min, uint64_t max,
                         const char *range_why, uint64_t *ret) {
-        const char *s, *why;
+        const char *s;
         uint64_t ms;
         int r;
 
@@ -370,9 +342,11 @@ static int get_duration(Ctx *x, const char *path, json_object *v, uint64_t min, 
         if (r < 0)
                 return r;
         s = json_object_get_string(v);
-        r = parse_duration_ms(s, &ms, &why);
+        /* the command line's syntax (base/util.h); a bare number, which
+         * some old options take as seconds, is no duration here */
+        r = parse_duration_ms(s, 0, &ms);
         if (r < 0)
-                return fail_value(x, path, s, why);
+                return fail_value(x, path, s, duration_error(r == -EDOM ? -EINVAL : r));
         if (ms < min || ms > max)
                 return fail_value(x, path, s, range_why);
         *ret = ms;

@@ -61,6 +61,145 @@ START_TEST(test_parse_u64_strict) {
 }
 END_TEST
 
+START_TEST(test_parse_duration_ms_units) {
+        uint64_t v;
+
+        ck_assert_int_eq(parse_duration_ms("500ms", 0, &v), 0);
+        ck_assert_uint_eq(v, 500);
+        ck_assert_int_eq(parse_duration_ms("10s", 0, &v), 0);
+        ck_assert_uint_eq(v, 10000);
+        ck_assert_int_eq(parse_duration_ms("1.5s", 0, &v), 0);
+        ck_assert_uint_eq(v, 1500);
+        ck_assert_int_eq(parse_duration_ms("2m", 0, &v), 0);
+        ck_assert_uint_eq(v, 120000);
+        ck_assert_int_eq(parse_duration_ms("1h", 0, &v), 0);
+        ck_assert_uint_eq(v, 3600000);
+        ck_assert_int_eq(parse_duration_ms("0.25h", 0, &v), 0);
+        ck_assert_uint_eq(v, 900000);
+        ck_assert_int_eq(parse_duration_ms("0ms", 0, &v), 0);
+        ck_assert_uint_eq(v, 0);
+        ck_assert_int_eq(parse_duration_ms("007s", 0, &v), 0);
+        ck_assert_uint_eq(v, 7000);
+}
+END_TEST
+
+START_TEST(test_parse_duration_ms_rounds_to_ms) {
+        uint64_t v;
+
+        ck_assert_int_eq(parse_duration_ms("1.0004s", 0, &v), 0);
+        ck_assert_uint_eq(v, 1000);
+        ck_assert_int_eq(parse_duration_ms("1.0005s", 0, &v), 0);
+        ck_assert_uint_eq(v, 1001);
+        ck_assert_int_eq(parse_duration_ms("0.4ms", 0, &v), 0);
+        ck_assert_uint_eq(v, 0);
+        ck_assert_int_eq(parse_duration_ms("2.5ms", 0, &v), 0);
+        ck_assert_uint_eq(v, 3);
+        /* digits past the ninth are ignored, not refused */
+        ck_assert_int_eq(parse_duration_ms("0.1234567899999s", 0, &v), 0);
+        ck_assert_uint_eq(v, 123);
+}
+END_TEST
+
+START_TEST(test_parse_duration_ms_bare_number) {
+        uint64_t v = 77;
+
+        /* the old seconds forms: a bare number in BARE_UNIT_MS */
+        ck_assert_int_eq(parse_duration_ms("10", 1000, &v), 0);
+        ck_assert_uint_eq(v, 10000);
+        ck_assert_int_eq(parse_duration_ms("0.5", 1000, &v), 0);
+        ck_assert_uint_eq(v, 500);
+        ck_assert_int_eq(parse_duration_ms("0.01", 1000, &v), 0);
+        ck_assert_uint_eq(v, 10);
+        ck_assert_int_eq(parse_duration_ms("250", 1, &v), 0);
+        ck_assert_uint_eq(v, 250);
+        /* a unit still wins over BARE_UNIT_MS */
+        ck_assert_int_eq(parse_duration_ms("10ms", 1000, &v), 0);
+        ck_assert_uint_eq(v, 10);
+        /* 0: a unit is required */
+        v = 77;
+        ck_assert_int_eq(parse_duration_ms("10", 0, &v), -EDOM);
+        ck_assert_int_eq(parse_duration_ms("1.5", 0, &v), -EDOM);
+        ck_assert_uint_eq(v, 77);
+        ck_assert_ptr_nonnull(strstr(duration_error(-EDOM), "unit"));
+}
+END_TEST
+
+START_TEST(test_parse_duration_ms_rejects_garbage) {
+        uint64_t v = 77;
+
+        ck_assert_int_eq(parse_duration_ms("", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms(NULL, 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms("s", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms("5x", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms("5sec", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms("5S", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms("5s ", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms(" 5s", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms("5 s", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms("5s5", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms("1m30s", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms("5.", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms(".5s", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms("1.2.3s", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms("0x10", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms("1e3ms", 1000, &v), -EINVAL);
+        ck_assert_uint_eq(v, 77);
+        ck_assert_ptr_nonnull(strstr(duration_error(-EINVAL), "not a duration"));
+}
+END_TEST
+
+START_TEST(test_parse_duration_ms_rejects_negative) {
+        uint64_t v = 77;
+
+        ck_assert_int_eq(parse_duration_ms("-1s", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms("-1", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms("+1s", 1000, &v), -EINVAL);
+        ck_assert_int_eq(parse_duration_ms("-0ms", 0, &v), -EINVAL);
+        ck_assert_uint_eq(v, 77);
+}
+END_TEST
+
+START_TEST(test_parse_duration_ms_overflow) {
+        uint64_t v = 77;
+
+        ck_assert_int_eq(parse_duration_ms("18446744073709551615ms", 0, &v), 0);
+        ck_assert_uint_eq(v, UINT64_MAX);
+        v = 77;
+        ck_assert_int_eq(parse_duration_ms("18446744073709551616ms", 0, &v), -ERANGE);
+        ck_assert_int_eq(parse_duration_ms("18446744073709551615s", 0, &v), -ERANGE);
+        ck_assert_int_eq(parse_duration_ms("18446744073709551.616s", 0, &v), -ERANGE);
+        ck_assert_int_eq(parse_duration_ms("5124095576031h", 0, &v), -ERANGE);
+        ck_assert_int_eq(parse_duration_ms("99999999999999999999999999", 1000, &v), -ERANGE);
+        /* a syntax error is reported as such, however long the number */
+        ck_assert_int_eq(parse_duration_ms("99999999999999999999999999x", 1000, &v), -EINVAL);
+        ck_assert_uint_eq(v, 77);
+        /* the largest whole hours, and the fraction up to the last ms */
+        ck_assert_int_eq(parse_duration_ms("5124095576030h", 0, &v), 0);
+        ck_assert_uint_eq(v, UINT64_C(5124095576030) * 3600000);
+        ck_assert_int_eq(parse_duration_ms("18446744073709551.615s", 0, &v), 0);
+        ck_assert_uint_eq(v, UINT64_MAX);
+        ck_assert_ptr_nonnull(strstr(duration_error(-ERANGE), "too large"));
+}
+END_TEST
+
+START_TEST(test_format_duration_ms_roundtrip) {
+        static const struct { uint64_t ms; const char *text; } cases[] = {
+                { 0, "0ms" }, { 10, "10ms" }, { 1500, "1500ms" }, { 10000, "10s" }, { 90000, "90s" },
+                { 120000, "2m" }, { 3600000, "1h" }, { 86400000, "24h" }, { 3660000, "61m" },
+                { UINT64_MAX, "18446744073709551615ms" },
+        };
+        char buf[32];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                uint64_t back;
+
+                ck_assert_str_eq(format_duration_ms(cases[i].ms, buf, sizeof(buf)), cases[i].text);
+                ck_assert_int_eq(parse_duration_ms(buf, 0, &back), 0);
+                ck_assert_uint_eq(back, cases[i].ms);
+        }
+}
+END_TEST
+
 START_TEST(test_path_join_root) {
         char *p;
 
@@ -142,6 +281,13 @@ int main(void) {
         tcase_add_test(tc, test_parse_id_list_rejects_garbage);
         tcase_add_test(tc, test_format_id_list_roundtrip);
         tcase_add_test(tc, test_parse_u64_strict);
+        tcase_add_test(tc, test_parse_duration_ms_units);
+        tcase_add_test(tc, test_parse_duration_ms_rounds_to_ms);
+        tcase_add_test(tc, test_parse_duration_ms_bare_number);
+        tcase_add_test(tc, test_parse_duration_ms_rejects_garbage);
+        tcase_add_test(tc, test_parse_duration_ms_rejects_negative);
+        tcase_add_test(tc, test_parse_duration_ms_overflow);
+        tcase_add_test(tc, test_format_duration_ms_roundtrip);
         tcase_add_test(tc, test_path_join_root);
         tcase_add_test(tc, test_read_one_line_strips_newline);
         tcase_add_test(tc, test_format_bytes_units);
