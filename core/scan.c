@@ -368,82 +368,71 @@ int scan_open_backend(const Probe *p, const char *wanted, const ScanOptions *opt
         return r;
 }
 
-int scan_command(const ScanCmd *c) {
-        _cleanup_(probe_freep) Probe *probe = NULL;
-        _cleanup_free_ ScanTarget *targets = NULL;
-        _cleanup_free_ pid_t **pids = NULL;
-        _cleanup_free_ TenantHeat *heat = NULL;
-        _cleanup_free_ double *scan_ms = NULL;
-        _cleanup_free_ uint64_t *hist = NULL; /* [period][target][hot, cold, tracked] */
-        ProbeRoots roots = { .sysfs = c->sysfs_root, .procfs = c->procfs_root };
-        const ScannerOps *ops = NULL;
-        Scanner *s = NULL;
-        Targets ts = { 0 };
-        sigset_t mask, old;
-        double user = 0, sys = 0;
-        unsigned done = 0;
+/* One `tierd scan` run. */
+typedef struct ScanRun {
+        const ScanCmd *c;
+        Probe *probe;
+        ScanTarget *targets;
+        pid_t **pids;
+        Targets ts;
+        TenantHeat *heat;
+        double *scan_ms;
+        uint64_t *hist;         /* [period][target][hot, cold, tracked] */
+        const ScannerOps *ops;
+        Scanner *s;
+        sigset_t mask;
+        double user, sys;
+        unsigned done;
+        bool stopped;
+} ScanRun;
+
+/* The targets, normalized and found: 0, or the exit status. */
+static int run_targets(ScanRun *w) {
+        const ScanCmd *c = w->c;
         size_t missing;
-        bool stopped = false;
-        int r, status = 0;
+        int r;
 
-        if (c->n_cgroups == 0)
-                return usage_fail(c, "%s", "scan: name at least one tenant with --cgroup PATH");
-        r = probe_run(&roots, &probe);
-        if (r < 0)
-                return fail(c, r, "probe failed");
-        if (!probe->cgroup_mount)
-                return fail(c, 0, "no cgroup2 file system is mounted: tenants cannot be found");
-        if (!probe->topology)
-                return fail(c, probe->topology_error, "cannot read the NUMA topology");
-
-        targets = calloc(c->n_cgroups, sizeof(*targets));
-        pids = calloc(c->n_cgroups, sizeof(*pids));
-        heat = calloc(c->n_cgroups, sizeof(*heat));
-        scan_ms = calloc(c->periods + 1, sizeof(*scan_ms));
-        hist = calloc((size_t) (c->periods + 1) * c->n_cgroups * 3, sizeof(*hist));
-        if (!targets || !pids || !heat || !scan_ms || !hist)
+        w->targets = calloc(c->n_cgroups, sizeof(*w->targets));
+        w->pids = calloc(c->n_cgroups, sizeof(*w->pids));
+        w->heat = calloc(c->n_cgroups, sizeof(*w->heat));
+        w->scan_ms = calloc(c->periods + 1, sizeof(*w->scan_ms));
+        w->hist = calloc((size_t) (c->periods + 1) * c->n_cgroups * 3, sizeof(*w->hist));
+        if (!w->targets || !w->pids || !w->heat || !w->scan_ms || !w->hist)
                 return fail(c, -ENOMEM, "scan");
-        ts = (Targets) { .t = targets, .pids = pids, .n = c->n_cgroups };
+        w->ts = (Targets) { .t = w->targets, .pids = w->pids, .n = c->n_cgroups };
         for (size_t i = 0; i < c->n_cgroups; i++) {
                 char *path;
 
-                r = normalize_cgroup(c, probe->cgroup_mount, c->cgroups[i], &path);
-                if (r < 0) {
-                        status = r == -ENOMEM ? fail(c, r, "scan") : 2;
-                        goto out;
-                }
-                targets[i].cgroup_path = path;
+                r = normalize_cgroup(c, w->probe->cgroup_mount, c->cgroups[i], &path);
+                if (r < 0)
+                        return r == -ENOMEM ? fail(c, r, "scan") : 2;
+                w->targets[i].cgroup_path = path;
         }
-
         /* A tenant that is not there at the start is a mistake in the
          * command; one that goes away later is normal. */
-        r = targets_refresh(&ts, probe->cgroup_mount, probe->topology, &missing);
-        if (r < 0) {
-                status = fail(c, r, "cannot walk the cgroup tree");
-                goto out;
-        }
-        if (missing != SIZE_MAX) {
-                status = usage_fail(c, "--cgroup: '%s' is not a cgroup under %s", c->cgroups[missing],
-                                    probe->cgroup_mount);
-                goto out;
-        }
+        r = targets_refresh(&w->ts, w->probe->cgroup_mount, w->probe->topology, &missing);
+        if (r < 0)
+                return fail(c, r, "cannot walk the cgroup tree");
+        if (missing != SIZE_MAX)
+                return usage_fail(c, "--cgroup: '%s' is not a cgroup under %s", c->cgroups[missing],
+                                  w->probe->cgroup_mount);
+        return 0;
+}
 
+/* The backend, checked and opened: 0, or the exit status. */
+static int run_open(ScanRun *w) {
+        const ScanCmd *c = w->c;
         ScanOptions opts = {
                 .sysfs_root = c->sysfs_root ? c->sysfs_root : "/sys",
                 .procfs_root = c->procfs_root ? c->procfs_root : "/proc",
-                .cgroup_mount = probe->cgroup_mount,
-                .topology = probe->topology,
+                .cgroup_mount = w->probe->cgroup_mount,
+                .topology = w->probe->topology,
                 .period_ms = c->period_ms,
                 .cpu_budget_permille = c->cpu_budget_permille,
                 .max_candidates = c->max_candidates,
                 .flags = (c->ranges ? HEAT_WANT_RANGES : 0u) | (c->physical ? HEAT_PHYSICAL : 0u),
         };
-
-        /* Signals stop the run between periods, so close() always runs. */
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGTERM);
-        sigprocmask(SIG_BLOCK, &mask, &old);
+        int r;
 
         if (c->backend && strcmp(c->backend, "auto") != 0 && !scanner_find(c->backend)) {
                 char names[128] = "";
@@ -451,62 +440,76 @@ int scan_command(const ScanCmd *c) {
                 for (const ScannerOps *const *b = scanner_backends(); *b; b++)
                         snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
                                  names[0] ? ", " : "", (*b)->name);
-                status = usage_fail(c, "--backend: '%s' is not a scanner backend of this build (have: %s%sauto)",
-                                    c->backend, names, names[0] ? ", " : "");
-                goto out_sig;
+                return usage_fail(c, "--backend: '%s' is not a scanner backend of this build (have: %s%sauto)",
+                                  c->backend, names, names[0] ? ", " : "");
         }
-        r = scan_open_backend(probe, c->backend, &opts, &ops, &s);
+        r = scan_open_backend(w->probe, c->backend, &opts, &w->ops, &w->s);
         if (r < 0) {
                 /* The backend said why on stderr; --json gets the gist. */
                 if (c->json)
                         json_error("no scanner backend could be opened (the reason is on stderr)", r);
-                status = 1;
-                goto out_sig;
+                return 1;
         }
         if (!c->json)
                 fprintf(stderr, "tierd: scanning %zu tenant(s) with %s, %u period(s) of %" PRIu64 " ms\n",
-                        c->n_cgroups, ops->name, c->periods, c->period_ms);
+                        c->n_cgroups, w->ops->name, c->periods, c->period_ms);
+        return 0;
+}
 
-        /* Period 0 arms the backend (idle bits, a new generation, a
-         * kdamond); periods 1..N are measured. */
+/* Period P's scan, and its history when measured: 0, or the exit status. */
+static int run_one(ScanRun *w, unsigned p) {
+        const ScanCmd *c = w->c;
+        struct timespec t0;
+        struct rusage ru0, ru1;
+        size_t missing;
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        r = targets_refresh(&w->ts, w->probe->cgroup_mount, w->probe->topology, &missing);
+        if (r < 0)
+                return fail(c, r, "cannot walk the cgroup tree");
+        if (missing != SIZE_MAX)
+                log_debug("cgroup %s is gone: nothing to scan for it", w->targets[missing].cgroup_path);
+        for (size_t i = 0; i < c->n_cgroups; i++) {
+                tenant_heat_clear(&w->heat[i]);
+                w->heat[i].cgroup_id = w->targets[i].cgroup_id;
+        }
+        getrusage(RUSAGE_SELF, &ru0);
+        r = w->ops->scan(w->s, w->targets, c->n_cgroups, w->heat);
+        getrusage(RUSAGE_SELF, &ru1);
+        if (r < 0)
+                return fail(c, r, "scan failed");
+        w->scan_ms[p] = ms_since(&t0);
+        if (p > 0) {
+                w->user += tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime);
+                w->sys += tv_s(&ru1.ru_stime) - tv_s(&ru0.ru_stime);
+                for (size_t i = 0; i < c->n_cgroups; i++) {
+                        uint64_t *hc = &w->hist[((size_t) p * c->n_cgroups + i) * 3];
+
+                        heat_summary_totals(&w->heat[i].heat, &hc[0], &hc[1]);
+                        hc[2] = w->heat[i].tracked_bytes;
+                }
+                w->done = p;
+        }
+        log_debug("period %u: scan took %.1f ms", p, w->scan_ms[p]);
+        return 0;
+}
+
+/* Period 0 arms the backend (idle bits, a new generation, a kdamond);
+ * periods 1..N are measured. A signal stops the run between periods. */
+static int run_periods(ScanRun *w) {
+        const ScanCmd *c = w->c;
+
         for (unsigned p = 0; p <= c->periods; p++) {
                 struct timespec t0, wait;
-                struct rusage ru0, ru1;
                 double left;
                 siginfo_t si;
+                int r;
 
                 clock_gettime(CLOCK_MONOTONIC, &t0);
-                r = targets_refresh(&ts, probe->cgroup_mount, probe->topology, &missing);
-                if (r < 0) {
-                        status = fail(c, r, "cannot walk the cgroup tree");
-                        goto out_close;
-                }
-                if (missing != SIZE_MAX)
-                        log_debug("cgroup %s is gone: nothing to scan for it", targets[missing].cgroup_path);
-                for (size_t i = 0; i < c->n_cgroups; i++) {
-                        tenant_heat_clear(&heat[i]);
-                        heat[i].cgroup_id = targets[i].cgroup_id;
-                }
-                getrusage(RUSAGE_SELF, &ru0);
-                r = ops->scan(s, targets, c->n_cgroups, heat);
-                getrusage(RUSAGE_SELF, &ru1);
-                if (r < 0) {
-                        status = fail(c, r, "scan failed");
-                        goto out_close;
-                }
-                scan_ms[p] = ms_since(&t0);
-                if (p > 0) {
-                        user += tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime);
-                        sys += tv_s(&ru1.ru_stime) - tv_s(&ru0.ru_stime);
-                        for (size_t i = 0; i < c->n_cgroups; i++) {
-                                uint64_t *hc = &hist[((size_t) p * c->n_cgroups + i) * 3];
-
-                                heat_summary_totals(&heat[i].heat, &hc[0], &hc[1]);
-                                hc[2] = heat[i].tracked_bytes;
-                        }
-                        done = p;
-                }
-                log_debug("period %u: scan took %.1f ms", p, scan_ms[p]);
+                r = run_one(w, p);
+                if (r != 0)
+                        return r;
                 if (p == c->periods)
                         break;
                 left = (double) c->period_ms - ms_since(&t0);
@@ -514,80 +517,121 @@ int scan_command(const ScanCmd *c) {
                         left = 0;
                 wait.tv_sec = (time_t) (left / 1e3);
                 wait.tv_nsec = (long) ((left - (double) wait.tv_sec * 1e3) * 1e6);
-                r = sigtimedwait(&mask, &si, &wait);
+                r = sigtimedwait(&w->mask, &si, &wait);
                 if (r > 0) {
-                        log_info("signal %d: stopping after %u measured period(s)", r, done);
-                        stopped = true;
+                        log_info("signal %d: stopping after %u measured period(s)", r, w->done);
+                        w->stopped = true;
                         break;
                 }
         }
+        return 0;
+}
 
-        if (c->json) {
-                json_object *o = json_object_new_object(), *cpu = json_object_new_object(),
-                            *mem = json_object_new_object(), *ta = json_object_new_array(),
-                            *hi = json_object_new_array();
-                uint64_t bytes = 0, pages = 0;
+static void report_json(const ScanRun *w) {
+        const ScanCmd *c = w->c;
+        json_object *o = json_object_new_object(), *cpu = json_object_new_object(), *mem = json_object_new_object(),
+                    *ta = json_object_new_array(), *hi = json_object_new_array();
+        uint64_t bytes = 0, pages = 0;
 
-                ops->memory(s, &bytes, &pages);
-                json_object_object_add(o, "backend", json_object_new_string(ops->name));
-                json_object_object_add(o, "mode", json_object_new_string(c->physical ? "physical" : "virtual"));
-                json_object_object_add(o, "period_ms", json_object_new_uint64(c->period_ms));
-                json_object_object_add(o, "periods", json_object_new_uint64(done));
-                json_object_object_add(o, "interrupted", json_object_new_boolean(stopped));
-                json_object_object_add(cpu, "user_seconds", json_object_new_double(user));
-                json_object_object_add(cpu, "system_seconds", json_object_new_double(sys));
-                json_object_object_add(o, "cpu", cpu);
-                json_object_object_add(mem, "bytes", json_object_new_uint64(bytes));
-                json_object_object_add(mem, "pages", json_object_new_uint64(pages));
-                json_object_object_add(mem, "bytes_per_page",
-                                       json_object_new_double(pages ? (double) bytes / (double) pages : 0));
-                json_object_object_add(o, "memory", mem);
-                for (size_t i = 0; i < c->n_cgroups; i++)
-                        json_object_array_add(ta, tenant_json(&targets[i], &heat[i], c->ranges));
-                json_object_object_add(o, "tenants", ta);
-                for (unsigned p = 1; p <= done; p++) {
-                        json_object *e = json_object_new_object(), *et = json_object_new_array();
+        w->ops->memory(w->s, &bytes, &pages);
+        json_object_object_add(o, "backend", json_object_new_string(w->ops->name));
+        json_object_object_add(o, "mode", json_object_new_string(c->physical ? "physical" : "virtual"));
+        json_object_object_add(o, "period_ms", json_object_new_uint64(c->period_ms));
+        json_object_object_add(o, "periods", json_object_new_uint64(w->done));
+        json_object_object_add(o, "interrupted", json_object_new_boolean(w->stopped));
+        json_object_object_add(cpu, "user_seconds", json_object_new_double(w->user));
+        json_object_object_add(cpu, "system_seconds", json_object_new_double(w->sys));
+        json_object_object_add(o, "cpu", cpu);
+        json_object_object_add(mem, "bytes", json_object_new_uint64(bytes));
+        json_object_object_add(mem, "pages", json_object_new_uint64(pages));
+        json_object_object_add(mem, "bytes_per_page", json_object_new_double(pages ? (double) bytes / (double) pages : 0));
+        json_object_object_add(o, "memory", mem);
+        for (size_t i = 0; i < c->n_cgroups; i++)
+                json_object_array_add(ta, tenant_json(&w->targets[i], &w->heat[i], c->ranges));
+        json_object_object_add(o, "tenants", ta);
+        for (unsigned p = 1; p <= w->done; p++) {
+                json_object *e = json_object_new_object(), *et = json_object_new_array();
 
-                        json_object_object_add(e, "period", json_object_new_int((int) p));
-                        json_object_object_add(e, "scan_ms", json_object_new_double(scan_ms[p]));
-                        for (size_t i = 0; i < c->n_cgroups; i++) {
-                                const uint64_t *hc = &hist[((size_t) p * c->n_cgroups + i) * 3];
-                                json_object *x = json_object_new_object();
+                json_object_object_add(e, "period", json_object_new_int((int) p));
+                json_object_object_add(e, "scan_ms", json_object_new_double(w->scan_ms[p]));
+                for (size_t i = 0; i < c->n_cgroups; i++) {
+                        const uint64_t *hc = &w->hist[((size_t) p * c->n_cgroups + i) * 3];
+                        json_object *x = json_object_new_object();
 
-                                json_object_object_add(x, "cgroup", json_object_new_string(targets[i].cgroup_path));
-                                json_object_object_add(x, "hot_bytes", json_object_new_uint64(hc[0]));
-                                json_object_object_add(x, "cold_bytes", json_object_new_uint64(hc[1]));
-                                json_object_object_add(x, "tracked_bytes", json_object_new_uint64(hc[2]));
-                                json_object_array_add(et, x);
-                        }
-                        json_object_object_add(e, "tenants", et);
-                        json_object_array_add(hi, e);
+                        json_object_object_add(x, "cgroup", json_object_new_string(w->targets[i].cgroup_path));
+                        json_object_object_add(x, "hot_bytes", json_object_new_uint64(hc[0]));
+                        json_object_object_add(x, "cold_bytes", json_object_new_uint64(hc[1]));
+                        json_object_object_add(x, "tracked_bytes", json_object_new_uint64(hc[2]));
+                        json_object_array_add(et, x);
                 }
-                json_object_object_add(o, "history", hi);
-                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-                json_object_put(o);
-        } else {
-                uint64_t bytes = 0, pages = 0;
-                char a[32];
-
-                ops->memory(s, &bytes, &pages);
-                printf("backend %s, %u measured period(s)%s; scan CPU %.3f s user, %.3f s system; "
-                       "tracking state %s for %" PRIu64 " pages (%.2f bytes/page)\n",
-                       ops->name, done, stopped ? " (interrupted)" : "", user, sys, format_bytes(bytes, a, sizeof(a)),
-                       pages, pages ? (double) bytes / (double) pages : 0.0);
-                for (size_t i = 0; i < c->n_cgroups; i++)
-                        tenant_print(&targets[i], &heat[i], probe->topology->n_tiers);
+                json_object_object_add(e, "tenants", et);
+                json_object_array_add(hi, e);
         }
+        json_object_object_add(o, "history", hi);
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+}
 
-out_close:
-        ops->close(s);
-out_sig:
+static void report_text(const ScanRun *w) {
+        uint64_t bytes = 0, pages = 0;
+        char a[32];
+
+        w->ops->memory(w->s, &bytes, &pages);
+        printf("backend %s, %u measured period(s)%s; scan CPU %.3f s user, %.3f s system; "
+               "tracking state %s for %" PRIu64 " pages (%.2f bytes/page)\n",
+               w->ops->name, w->done, w->stopped ? " (interrupted)" : "", w->user, w->sys,
+               format_bytes(bytes, a, sizeof(a)), pages, pages ? (double) bytes / (double) pages : 0.0);
+        for (size_t i = 0; i < w->c->n_cgroups; i++)
+                tenant_print(&w->targets[i], &w->heat[i], w->probe->topology->n_tiers);
+}
+
+static void run_done(ScanRun *w) {
+        targets_free_pids(&w->ts);
+        for (size_t i = 0; w->targets && i < w->c->n_cgroups; i++) {
+                tenant_heat_clear(&w->heat[i]);
+                free((char *) w->targets[i].cgroup_path);
+        }
+        free(w->targets);
+        free(w->pids);
+        free(w->heat);
+        free(w->scan_ms);
+        free(w->hist);
+        probe_free(w->probe);
+}
+
+int scan_command(const ScanCmd *c) {
+        _cleanup_(run_done) ScanRun w = { .c = c };
+        ProbeRoots roots = { .sysfs = c->sysfs_root, .procfs = c->procfs_root };
+        sigset_t old;
+        int r, status;
+
+        if (c->n_cgroups == 0)
+                return usage_fail(c, "%s", "scan: name at least one tenant with --cgroup PATH");
+        r = probe_run(&roots, &w.probe);
+        if (r < 0)
+                return fail(c, r, "probe failed");
+        if (!w.probe->cgroup_mount)
+                return fail(c, 0, "no cgroup2 file system is mounted: tenants cannot be found");
+        if (!w.probe->topology)
+                return fail(c, w.probe->topology_error, "cannot read the NUMA topology");
+        status = run_targets(&w);
+        if (status != 0)
+                return status;
+
+        /* Signals stop the run between periods, so close() always runs. */
+        sigemptyset(&w.mask);
+        sigaddset(&w.mask, SIGINT);
+        sigaddset(&w.mask, SIGTERM);
+        sigprocmask(SIG_BLOCK, &w.mask, &old);
+        status = run_open(&w);
+        if (status == 0) {
+                status = run_periods(&w);
+                if (status == 0 && c->json)
+                        report_json(&w);
+                else if (status == 0)
+                        report_text(&w);
+                w.ops->close(w.s);
+        }
         sigprocmask(SIG_SETMASK, &old, NULL);
-out:
-        targets_free_pids(&ts);
-        for (size_t i = 0; i < c->n_cgroups; i++) {
-                tenant_heat_clear(&heat[i]);
-                free((char *) targets[i].cgroup_path);
-        }
         return status;
 }

@@ -80,11 +80,11 @@ for c in nest nest/u nest/u/app nest/u/app2; do
         sh -c "echo \$\$ > $CG/$c/cgroup.procs; exec sleep 120" &
 done
 sleep 1
-# One working period is all this compares: --period 1 (1 s) instead of the
+# One working period is all this compares: --period 1s instead of the
 # shipped 10s, and the lru_gen scanner, whose arming takes one period
 # (the shipped auto picks bpf here, which arms for two); the tenant set
 # does not depend on either.
-sec daemon-nest tierd --once --json --period 1 --backend lru_gen --control-socket ''
+sec daemon-nest tierd --once --json --period 1s --backend lru_gen --control-socket ''
 for c in nest nest/u nest/u/app nest/u/app2; do sec "explain-$c" tierctl --json explain $c; done
 '''
 
