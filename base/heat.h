@@ -50,8 +50,21 @@ typedef struct ScanRange {
         uint32_t pad;
 } ScanRange;
 
+/* What one scan was for a tenant (TenantHeat.pass): a whole pass over its
+ * memory, or a fragment of one. The heat model (core/heatmodel.h) keeps
+ * what earlier scans saw and trusts a tier's heat once a pass over it has
+ * ended exactly. */
+enum {
+        HEAT_PASS_BEGIN = 1 << 0,       /* a pass over the tenant began in this scan */
+        HEAT_PASS_END = 1 << 1,         /* it ended in this scan: all of the tenant was visited since the begin */
+        HEAT_PASS_EXACT = 1 << 2,       /* with END: every page visited in the pass was classified (none only
+                                         * armed, no process's maps unreadable) */
+        HEAT_PASS_BYTE_ONLY = 1 << 3,   /* the heat is bytes per tier and age, without ranges */
+};
+
 typedef struct TenantHeat {
         uint64_t cgroup_id;     /* inode of the cgroup directory */
+        unsigned pass;          /* HEAT_PASS_*: 0 when the scan was a fragment of a pass */
         HeatSummary heat;
         uint64_t tracked_bytes; /* memory the backend covered for this tenant */
         ScanRange *cold;        /* coldest first, on tiers < slowest; at most max_candidates */

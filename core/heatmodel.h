@@ -211,10 +211,10 @@ int heat_model_pass_end(HeatModel *m, uint64_t tenant, bool exact, uint64_t now_
  * observe_bytes of h->heat (FEED_BYTE_ONLY), pass_end (FEED_PASS_END, with
  * FEED_EXACT). The tenant is h->cgroup_id. */
 enum {
-        HEAT_FEED_PASS_BEGIN = 1 << 0,
-        HEAT_FEED_PASS_END = 1 << 1,
-        HEAT_FEED_EXACT = 1 << 2,
-        HEAT_FEED_BYTE_ONLY = 1 << 3,
+        HEAT_FEED_PASS_BEGIN = HEAT_PASS_BEGIN,
+        HEAT_FEED_PASS_END = HEAT_PASS_END,
+        HEAT_FEED_EXACT = HEAT_PASS_EXACT,
+        HEAT_FEED_BYTE_ONLY = HEAT_PASS_BYTE_ONLY,
 };
 int heat_model_feed(HeatModel *m, const TenantHeat *h, unsigned flags, uint64_t now_ms);
 
