@@ -332,7 +332,7 @@ static int demote(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes
                 return 0;
         if (w->t->byte_only)
                 return take_bytes(run, w, reason, from, bytes);
-        n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, false, bytes);
+        n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, w->t->unscanned[from], bytes);
         return n < 0 ? (int) n : 0;
 }
 
@@ -402,9 +402,19 @@ static int plan_over_max(Run *run, int t) {
                                 continue;
                         need = page_up(w->cur[t] - w->t->tier_max[t]);
                         /* a limit is a limit: the warm pages go too once the
-                         * cold ones are gone */
-                        cand = w->t->byte_only ? need : min_u64(need, w->cold_raw[t] + w->warm_raw[t]);
-                        elig = w->t->byte_only ? need : min_u64(need, w->cold_elig[t] + w->warm_elig[t]);
+                         * cold ones are gone, but only once the tier is fully
+                         * scanned: before, pages not seen yet may be colder */
+                        if (w->t->byte_only) {
+                                cand = elig = need;
+                        } else if (w->t->unscanned[t]) {
+                                cand = min_u64(need, w->cold_raw[t]);
+                                elig = min_u64(need, w->cold_elig[t]);
+                                h->unscanned += need - cand;
+                                need = cand;
+                        } else {
+                                cand = min_u64(need, w->cold_raw[t] + w->warm_raw[t]);
+                                elig = min_u64(need, w->cold_elig[t] + w->warm_elig[t]);
+                        }
                         h->no_candidates += need - cand;
                         h->hysteresis += cand - elig;
                         q = bucket_avail(run, &w->dq);
@@ -453,6 +463,11 @@ static int make_room_pass(Run *run, int d, int rank, bool warm, uint64_t *x) {
 
                         if (!w->active || w->t->class_rank != run->ranks[k])
                                 continue;
+                        if (warm && w->t->unscanned[d]) {
+                                /* its accessed pages, on a partial picture: not */
+                                h->unscanned += min_u64(*x, w->t->byte_only ? w->byte_warm[d] : w->warm_elig[d]);
+                                continue;
+                        }
                         if (w->t->byte_only)
                                 cand = elig = warm ? w->byte_warm[d] : w->byte_cold[d];
                         else {
@@ -693,8 +708,9 @@ static int piece_push(PieceVec *v, const ScanRange *r) {
         return 0;
 }
 
-/* Adds candidate R to V as the pieces hysteresis does not block. */
-static int add_pieces(Run *run, Work *w, const ScanRange *r, PlanDirection dir, PieceVec *v) {
+/* Adds candidate R to V as the pieces hysteresis does not block (all of
+ * it with FREE: a move the next observation contradicted). */
+static int add_pieces(Run *run, Work *w, const ScanRange *r, PlanDirection dir, bool free, PieceVec *v) {
         const PlanInput *in = run->in;
         const HysteresisTable *t = in->hysteresis;
         uint64_t s = page_up(r->start), e = page_down(r->end), at;
@@ -711,7 +727,7 @@ static int add_pieces(Run *run, Work *w, const ScanRange *r, PlanDirection dir, 
         a.start = s;
         a.end = e;
         raw[r->tier] += e - s;
-        if (t && in->hysteresis_ms > 0)
+        if (t && in->hysteresis_ms > 0 && !free)
                 for (size_t i = 0; i < t->n; i++) {
                         const HysteresisEntry *he = hysteresis_at(t, i);
 
@@ -746,14 +762,15 @@ static int add_pieces(Run *run, Work *w, const ScanRange *r, PlanDirection dir, 
         return 0;
 }
 
-/* The pieces of C, then of C2 (may be NULL), in order. */
+/* The pieces of C, then of C2 (may be NULL), in order; the first N_FREE
+ * of C free of hysteresis. */
 static int build_pieces(Run *run, Work *w, const ScanRange *c, size_t nc, const ScanRange *c2, size_t nc2,
-                        PlanDirection dir, Piece **ret, size_t *ret_n) {
+                        size_t n_free, PlanDirection dir, Piece **ret, size_t *ret_n) {
         PieceVec v = {};
         int r;
 
         for (size_t i = 0; i < nc + nc2; i++) {
-                r = add_pieces(run, w, i < nc ? &c[i] : &c2[i - nc], dir, &v);
+                r = add_pieces(run, w, i < nc ? &c[i] : &c2[i - nc], dir, i < n_free, &v);
                 if (r < 0) {
                         free(v.p);
                         return r;
@@ -873,11 +890,12 @@ static int run_plan(const PlanInput *in, bool shadow, Run *run) {
                 }
                 /* warm candidates are accessed pages: age 0 whatever a
                  * backend put there */
-                r = build_pieces(run, w, t->heat->cold, t->heat->n_cold, t->heat->warm, t->heat->n_warm,
+                r = build_pieces(run, w, t->heat->cold, t->heat->n_cold, t->heat->warm, t->heat->n_warm, 0,
                                  PLAN_DEMOTE, &w->cold, &w->n_cold);
                 if (r < 0)
                         return r;
-                r = build_pieces(run, w, t->heat->hot, t->heat->n_hot, NULL, 0, PLAN_PROMOTE, &w->hot, &w->n_hot);
+                r = build_pieces(run, w, t->heat->hot, t->heat->n_hot, NULL, 0, t->n_hot_contradicted, PLAN_PROMOTE,
+                                 &w->hot, &w->n_hot);
                 if (r < 0)
                         return r;
         }

@@ -35,6 +35,9 @@
  *     the tenant's bytes on D do not grow. Classes highest first. Without
  *     it a tenant at its limit whose hot set moved to slow pages would
  *     keep its stale fast pages for ever.
+ * Coverage: while a tenant's tier is unscanned (PlanTenant.unscanned),
+ * steps 1 and 3 take only its known-cold pages of it; the rest is held as
+ * `unscanned` rather than demoting accessed pages on a partial picture.
  * Everywhere: bytes in multiples of PLAN_PAGE (ranges are split at page
  * boundaries to fit a byte budget exactly); every move is charged to the
  * tenant's bucket for its direction and to the global budget, and a plan
@@ -139,6 +142,15 @@ typedef struct PlanTenant {
         uint64_t current[PLAN_MAX_TIERS];  /* resident bytes per tier (memory.numa_stat) */
         const TenantHeat *heat; /* NULL: nothing known (empty heat) */
         bool byte_only;         /* no addresses: byte amounts, no ranges */
+        /* Tier t's heat does not yet cover all of the tenant's memory there
+         * (no exact pass since its last change, core/heatmodel.h): only its
+         * known-cold bytes of t are taken; a limit or a higher class that
+         * would need its warm ones is held back as `unscanned`. */
+        bool unscanned[PLAN_MAX_TIERS];
+        /* The first N of heat->hot were demoted by tierd and then seen hot
+         * (the heat model's contradiction): hysteresis does not hold them
+         * back, and they lead the promotions. */
+        size_t n_hot_contradicted;
         const TokenBucket *promote_quota; /* NULL: unlimited; the plan works on a copy */
         const TokenBucket *demote_quota;  /* NULL: unlimited */
 } PlanTenant;
@@ -184,6 +196,8 @@ typedef struct PlanHeld {
         uint64_t budget;        /* the global budget */
         uint64_t headroom;      /* the target tier(s) had no room */
         uint64_t contention;    /* room shared with or taken by other tenants */
+        uint64_t unscanned;     /* demotion: would take accessed (warm) pages, or pages not known
+                                 * to be cold, while the tier is not fully scanned (at most) */
 } PlanHeld;
 /* (A promotion held by limit, headroom or contention in step 2 that a swap
  * then planned is taken off those counts: held is what the plan left.) */

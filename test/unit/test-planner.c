@@ -1199,6 +1199,107 @@ START_TEST(test_plan_swap_observe) {
 }
 END_TEST
 
+START_TEST(test_plan_unscanned_limit_takes_known_cold_only) {
+        /* 100 pages on tier 0, tier0.max 60: 10 known-cold pages, a
+         * 50-page hot set (warm candidates) and the rest not seen yet.
+         * Unscanned: only the 10 cold pages go, 30 are held as unscanned,
+         * no warm page moves. Scanned: the warm ones make up the rest. */
+        ScanRange cold[] = { R(0, 5, 7, T0, 10) };
+        ScanRange warm[] = { W(0, 7, T0 + 0x100000, 50, 3) };
+        TenantHeat h = { .cgroup_id = 1, .cold = cold, .n_cold = 1, .warm = warm, .n_warm = 1 };
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        tenant_init(&t, 1, 1, 500, &h);
+        t.current[0] = 100 * P;
+        t.tier_max[0] = 60 * P;
+        t.unscanned[0] = true;
+        in.tenants = &t;
+        in.n_tenants = 1;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 10 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 1);
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 10);
+        ck_assert_uint_eq(p.tenants[0].held_demote.unscanned, 30 * P);
+        ck_assert_uint_eq(p.tenants[0].held_demote.no_candidates, 0);
+        plan_done(&p);
+
+        t.unscanned[0] = false;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 40 * P);
+        ck_assert_uint_eq(p.tenants[0].held_demote.unscanned, 0);
+        assert_move(move(&p, 0, 1), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 0x100000, 30);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_unscanned_contention_keeps_warm_pages) {
+        /* as test_plan_contention_displaces_lower_class_hot_set, with B's
+         * tier 0 not fully scanned: its 10 cold pages go, its warm pages
+         * stay, held as unscanned; L gets 40 + 10 */
+        ScanRange hl[] = { R(1, 0, 1, T1, 100) };
+        ScanRange cb[] = { R(0, 4, 2, T0, 10) };
+        ScanRange wb[] = { W(0, 2, T0 + 0x100000, 60, 1), W(0, 2, T0 + 0x200000, 50, 5) };
+        TenantHeat h[2] = { { .hot = hl, .n_hot = 1 }, { .cold = cb, .n_cold = 1, .warm = wb, .n_warm = 2 } };
+        PlanTenant t[2];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        in.tiers[0].free = 40 * P;
+        tenant_init(&t[0], 1, 1, 100, &h[0]);
+        t[0].current[1] = 100 * P;
+        tenant_init(&t[1], 2, 3, 100, &h[1]);
+        t[1].current[0] = 120 * P;
+        t[1].unscanned[0] = true;
+        in.tenants = t;
+        in.n_tenants = 2;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 10 * P);
+        ck_assert_uint_eq(p.tenants[1].n_moves, 1);
+        ck_assert_uint_gt(p.tenants[1].held_demote.unscanned, 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 50 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_contradicted_demotion_comes_back) {
+        /* a range demoted 2 s ago (hysteresis 60 s) is seen hot on tier 1:
+         * held by hysteresis as a plain candidate, promoted first and not
+         * held when the heat model says the demotion was contradicted */
+        HysteresisEntry storage[4];
+        HysteresisTable tab;
+        ScanRange hot[] = { R(1, 0, 7, T1, 16), R(1, 0, 7, T1 + 0x100000, 8) };
+        TenantHeat h = { .hot = hot, .n_hot = 2 };
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        hysteresis_init(&tab, storage, ELEMENTSOF(storage));
+        hysteresis_record(&tab, &hot[0], PLAN_DEMOTE, 98000, 60000);
+        input_init(&in, 2);
+        in.hysteresis_ms = 60000;
+        in.hysteresis = &tab;
+        tenant_init(&t, 1, 1, 500, &h);
+        t.current[1] = 24 * P;
+        in.tenants = &t;
+        in.n_tenants = 1;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 8 * P);
+        ck_assert_uint_eq(p.tenants[0].held_promote.hysteresis, 16 * P);
+        plan_done(&p);
+
+        t.n_hot_contradicted = 1;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 24 * P);
+        ck_assert_uint_eq(p.tenants[0].held_promote.hysteresis, 0);
+        assert_move(move(&p, 0, 0), PLAN_PROMOTE, PLAN_REASON_PROMOTE_HOT, 1, 0, T1, 16);
+        plan_done(&p);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("planner");
         TCase *tc = tcase_create("plan");
@@ -1227,6 +1328,9 @@ int main(void) {
         tcase_add_test(tc, test_plan_swap_only_hotter_for_colder);
         tcase_add_test(tc, test_plan_swap_hysteresis);
         tcase_add_test(tc, test_plan_swap_observe);
+        tcase_add_test(tc, test_plan_unscanned_limit_takes_known_cold_only);
+        tcase_add_test(tc, test_plan_unscanned_contention_keeps_warm_pages);
+        tcase_add_test(tc, test_plan_contradicted_demotion_comes_back);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }
