@@ -480,7 +480,8 @@ static int agent_setup(Agent *a) {
         e->procfs_root = a->procfs_root;
         e->period_ms = args->period_ms ? args->period_ms : a->config->scanner.period_ms;
         engine_point(a, a->probe, a->config);
-        r = engine_init(e, now_ms());
+        e->max_candidates = MAX_CANDIDATES;
+        r = engine_init(e, false, now_ms());
         if (r < 0)
                 return r;
         a->so = (ScanOptions) {

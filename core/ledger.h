@@ -24,6 +24,7 @@ typedef struct Account {
         uint64_t promoted, demoted, failed; /* bytes, since start */
         uint64_t errors;        /* failed mover calls, since start */
         unsigned said_failures; /* reasons already logged, 1 << MoveOutcome */
+        uint64_t policy_sig;    /* of the effective policy last seen: a change resets its coverage */
 } Account;
 
 typedef struct Ledger {

@@ -48,10 +48,16 @@ static bool scanner_has_ranges(const Engine *e) {
 
 /* ---- the engine ---------------------------------------------------------- */
 
-int engine_init(Engine *e, uint64_t now) {
+int engine_init(Engine *e, bool model, uint64_t now) {
         e->hyst_storage = calloc(HYSTERESIS_ENTRIES, sizeof(*e->hyst_storage));
         if (!e->hyst_storage)
                 return -ENOMEM;
+        if (model) {
+                int r = heat_model_new(NULL, &e->model);
+
+                if (r < 0)
+                        return r;
+        }
         hysteresis_init(&e->hyst, e->hyst_storage, HYSTERESIS_ENTRIES);
         ledger_init(&e->ledger, &e->config->budget_rate, &e->config->budget_burst, now);
         return 0;
@@ -102,6 +108,7 @@ int engine_reset_movers(Engine *e) {
 
 void engine_done(Engine *e) {
         movers_close(e);
+        e->model = heat_model_free(e->model);
         ledger_done(&e->ledger);
         free(e->hyst_storage);
         e->hyst_storage = NULL;
@@ -151,6 +158,9 @@ void period_done(Period *p) {
                 plan_done(&p->plan);
         for (size_t i = 0; p->heat && i < p->n; i++)
                 tenant_heat_clear(&p->heat[i]);
+        for (size_t i = 0; p->views && i < p->n; i++)
+                heat_view_done(&p->views[i]);
+        free(p->views);
         free(p->plan_tenants);
         free(p->acct);
         free(p->swap_out);
@@ -223,6 +233,72 @@ int period_scan(Engine *e, Period *p) {
         return 0;
 }
 
+/* ---- observe: the heat model ---------------------------------------------- */
+
+/* A signature of what planning takes from a policy: a change of it makes
+ * the old picture of the tenant untrusted (its coverage starts again). */
+static uint64_t policy_sig(const EffectivePolicy *pol) {
+        uint64_t h = UINT64_C(1469598103934665603);
+
+        h = (h ^ (uint64_t) pol->mode) * UINT64_C(1099511628211);
+        h = (h ^ (uint64_t) pol->class_index) * UINT64_C(1099511628211);
+        for (int t = 0; t < POLICY_MAX_TIERS; t++) {
+                h = (h ^ pol->tier_max[t].bytes) * UINT64_C(1099511628211);
+                h = (h ^ pol->tier_low[t].bytes) * UINT64_C(1099511628211);
+        }
+        return h | 1;
+}
+
+/* One tenant's scan into the model, and its view. */
+static int observe_tenant(Engine *e, Period *p, size_t k, uint64_t now) {
+        const Tenant *t = &p->set->tenants[k];
+        uint64_t id = t->cgroup->id, resident[HEAT_MAX_TIERS] = { 0 }, sig = policy_sig(t->policy);
+        unsigned flags = p->heat[k].pass;
+        int r;
+
+        if (p->acct[k]->policy_sig && p->acct[k]->policy_sig != sig) {
+                r = heat_model_changed(e->model, id);
+                if (r < 0)
+                        return r;
+        }
+        p->acct[k]->policy_sig = sig;
+        r = heat_model_expire_pids(e->model, id, t->pids, t->n_pids);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < HEAT_MAX_TIERS && i < CGROUP_MAX_TIERS; i++)
+                resident[i] = t->cgroup->tier_anon[i] + t->cgroup->tier_file[i];
+        r = heat_model_set_resident(e->model, id, resident);
+        if (r < 0)
+                return r;
+        if (!scanner_has_ranges(e))
+                flags |= HEAT_PASS_BYTE_ONLY;
+        r = heat_model_feed(e->model, &p->heat[k], flags, now);
+        if (r == -EINVAL) /* a pass ended that the backend never began: its picture is kept */
+                log_debug("%s: the scan's pass flags %#x do not fit the model's passes, ignoring", t->cgroup->path,
+                          flags);
+        else if (r < 0)
+                return r;
+        return heat_model_view(e->model, id, p->topo->n_tiers, e->max_candidates, 0, &p->views[k]);
+}
+
+int period_observe(Engine *e, Period *p, uint64_t now) {
+        _cleanup_free_ uint64_t *ids = NULL;
+        int r;
+
+        if (!e->model)
+                return 0;
+        ids = calloc(p->n ? p->n : 1, sizeof(*ids));
+        p->views = calloc(p->n ? p->n : 1, sizeof(*p->views));
+        if (!ids || !p->views)
+                return -ENOMEM;
+        for (size_t k = 0; k < p->n; k++)
+                ids[k] = p->targets[k].cgroup_id;
+        r = heat_model_retain(e->model, ids, p->n);
+        for (size_t k = 0; r >= 0 && k < p->n; k++)
+                r = observe_tenant(e, p, k, now);
+        return r;
+}
+
 /* ---- settle: a deferred mover's last period ----------------------------- */
 
 int period_settle(Engine *e, Period *p, uint64_t now) {
@@ -260,6 +336,14 @@ int period_settle(Engine *e, Period *p, uint64_t now) {
                                 p->moved[k].demoted += dd;
                                 p->moved[k].failed += failed;
                         }
+                if (e->model && (dp || dd)) {
+                        int q = heat_model_moved_bytes(e->model, a->cgroup_id, 1, 0, dp);
+
+                        if (q >= 0)
+                                q = heat_model_moved_bytes(e->model, a->cgroup_id, 0, 1, dd);
+                        if (q == -ENOMEM)
+                                return q;
+                }
                 /* the scaled quota may move more than planned: charged
                  * afterwards, as far as the buckets hold */
                 if (dp > a->pending_promote)
@@ -322,7 +406,8 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
                         .mode = pol->mode,
                         .class_rank = pol->class_index,
                         .weight = e->config->classes[pol->class_index].weight,
-                        .heat = &p->heat[k],
+                        .heat = p->views ? &p->views[k].heat : &p->heat[k],
+                        .n_hot_contradicted = p->views ? p->views[k].n_demoted_then_hot : 0,
                         .byte_only = byte_only,
                         .promote_quota = &p->acct[k]->promote,
                         .demote_quota = &p->acct[k]->demote,
@@ -331,6 +416,7 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
                         pt->tier_max[i] = i < POLICY_MAX_TIERS ? pol->tier_max[i].bytes : UINT64_MAX;
                         pt->tier_low[i] = i < POLICY_MAX_TIERS ? pol->tier_low[i].bytes : 0;
                         pt->current[i] = i < CGROUP_MAX_TIERS ? ci->tier_anon[i] + ci->tier_file[i] : 0;
+                        pt->unscanned[i] = p->views && i < HEAT_MAX_TIERS && !p->views[k].coverage[i].complete;
                 }
         }
         in.tenants = p->plan_tenants;
@@ -418,6 +504,11 @@ static int demote_as_bytes(Engine *e, Period *p, size_t k) {
                 p->moved[k].failed += want - moved;
         }
         p->moved[k].demoted += moved;
+        if (moved > 0 && e->model) {
+                r = heat_model_moved_bytes(e->model, p->targets[k].cgroup_id, 0, 1, moved);
+                if (r == -ENOMEM)
+                        return r;
+        }
         /* the swap's share of what moved, and each tier's, in proportion
          * to what was asked */
         p->swap_out[k] = (uint64_t) ((double) moved * (double) swap_want / (double) want);
@@ -459,6 +550,11 @@ static int move_bytes(Engine *e, Period *p, size_t k, const PlanMove *mv, uint64
         if (mr.error)
                 p->acct[k]->errors++;
         *ret_moved = min_u64(mr.moved, mv->bytes);
+        if (*ret_moved > 0 && e->model) {
+                r = heat_model_moved_bytes(e->model, p->targets[k].cgroup_id, mv->from_tier, mv->to_tier, *ret_moved);
+                if (r == -ENOMEM)
+                        return r;
+        }
         return 0;
 }
 
@@ -493,6 +589,12 @@ static int move_range(Engine *e, Period *p, size_t k, const PlanMove *mv, uint64
         *ret_moved = min_u64(mr.moved, mv->bytes);
         if (*ret_moved > 0)
                 hysteresis_record(&e->hyst, &mv->range, (PlanDirection) mv->direction, now_ms(), window);
+        if (*ret_moved > 0 && e->model) {
+                r = heat_model_moved(e->model, p->targets[k].cgroup_id, &mv->range, mv->to_tier, mv->to_node,
+                                     *ret_moved);
+                if (r == -ENOMEM)
+                        return r;
+        }
         move_failure_note(p->acct[k], path, mr.error, &mr.pages);
         /* back off: a range with pages the kernel refuses to move, or that
          * are absent, or a call refused as a whole is not tried again in
@@ -807,6 +909,9 @@ int period_run(Engine *e, unsigned number, bool plan, StatusSnapshot *ret) {
                 return r;
         p.time_ms = now_ms();
         p.scan_ms = (double) (p.time_ms - t0);
+        r = period_observe(e, &p, p.time_ms);
+        if (r < 0)
+                return r;
         if (!plan) {
                 log_debug("period %u: armed %s for %zu tenant(s)", number, e->scanner_ops->name, p.n);
                 return period_report(e, &p, number, ret);

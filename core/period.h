@@ -5,6 +5,9 @@
  *             (core/tenants.h): tenants, policies, processes; their
  *             accounts in the ledger
  *   scan      the scanner backend over the tenants' processes (heat)
+ *   observe   the scan into the heat model (core/heatmodel.h), which keeps
+ *             what earlier periods saw; the plan is made from its view
+ *             (the whole picture) and its coverage per tier
  *   settle    a deferred mover's report of the last period (DAMOS): what
  *             its quotas moved; the rest is refunded before the plan
  *   plan      the planner (pure) on the tenants, the tiers and copies of
@@ -29,6 +32,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "heatmodel.h"
 #include "ledger.h"
 #include "mover.h"
 #include "planner.h"
@@ -47,6 +51,7 @@ typedef struct Engine {
         const ScannerOps *scanner_ops;
         Scanner *scanner;
         uint64_t period_ms;
+        size_t max_candidates;          /* per tenant and direction, in the model's view */
         /* engine_set_mover() */
         const MoverBackend *mover;
         Mover *ranges, *bytes, *deferred;
@@ -54,13 +59,15 @@ typedef struct Engine {
         Ledger ledger;
         HysteresisTable hyst;
         HysteresisEntry *hyst_storage;
+        HeatModel *model;               /* NULL: plan from each period's scan alone */
         double scan_cpu_s;              /* user + system CPU of the scans */
         bool warned_reclaim, warned_range, warned_byte_only, warned_zoneinfo;
 } Engine;
 
-/* Sets up the ledger (the configuration's budget) and the hysteresis
- * table; E's owner fields must be set. */
-int engine_init(Engine *e, uint64_t now_ms);
+/* Sets up the ledger (the configuration's budget), the hysteresis table
+ * and the heat model (MODEL false: none, each plan from its period's scan
+ * alone); E's owner fields must be set. */
+int engine_init(Engine *e, bool model, uint64_t now_ms);
 /* Closes the movers in use and opens B's (kernel state, a kdamond, is
  * created at their first use). */
 int engine_set_mover(Engine *e, const MoverBackend *b);
@@ -82,7 +89,8 @@ typedef struct Period {
         TenantSet *set;
         size_t n;                       /* tenants */
         ScanTarget *targets;            /* [n] */
-        TenantHeat *heat;               /* [n] */
+        TenantHeat *heat;               /* [n]: this period's scan */
+        HeatView *views;                /* [n]: the heat model's, when the engine has one */
         Account **acct;                 /* [n] */
         PlanTenant *plan_tenants;       /* [n] */
         PlanTier tiers[PLAN_MAX_TIERS]; /* the plan's view: capacity, free, headroom */
@@ -106,6 +114,7 @@ typedef struct Period {
 
 int period_collect(Engine *e, Period *p, uint64_t now_ms);
 int period_scan(Engine *e, Period *p);
+int period_observe(Engine *e, Period *p, uint64_t now_ms);
 int period_settle(Engine *e, Period *p, uint64_t now_ms);
 int period_plan(Engine *e, Period *p, uint64_t now_ms);
 int period_apply(Engine *e, Period *p);
