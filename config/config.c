@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tierd's configuration: built-in defaults, the JSON schema and its strict
  * validation, drop-in merging, file safety and the cgroup path globs. The
- * schema is documented in config/README.md. */
+ * schema is documented in tierd.json(5), man/tierd.json.5. */
 #include "config.h"
 
 #include <ctype.h>

@@ -68,7 +68,7 @@ SANITIZER_ENV = ('export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 '
 
 
 # The guest kernel's signature of the multi-threaded TCG code-patching
-# race (README, "The VM testbed"): a vCPU runs an instruction another vCPU
+# race (HACKING.md, "The VM testbed"): a vCPU runs an instruction another vCPU
 # is patching (a static key flipped at boot or at run time) and traps on
 # the int3 that text_poke_bp() put there after the patch was done. No
 # program of the guest can cause it (a kernel BUG() is "invalid opcode").

@@ -33,7 +33,7 @@ QUICK = ['unmanaged', 'kernel-nb', 'kernel-damos', 'tierd-damon', 'tierd-bpf', '
 SCEN = ['promote', 'demote', 'phase', 'contend']
 # tierd with move_pages (the auto mover) and an address backend: the share of
 # the new hot set on node 0 at the end of the phase scenario (measured: see
-# README, Benchmarks)
+# RESULTS.md, "Tiering")
 PHASE_MIN = {'tierd-damon': 0.9, 'tierd-bpf': 0.9}
 
 out = tempfile.mkdtemp(prefix='tierd-bench-')
