@@ -217,6 +217,7 @@ with tempfile.TemporaryDirectory() as d:
 
     cg = os.path.join(d, 'cgroup')
     os.mkdir(cg, 0o755)
+    open(os.path.join(cg, 'cgroup.procs'), 'w').close()  # the root of a cgroup v2 tree has one
     p = run([tierctl, '--json', '--config', shipped, '--cgroup-root', cg, 'explain', '/'])
     try:
         policy = json.loads(p.stdout).get('policy', {})
