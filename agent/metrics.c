@@ -163,6 +163,45 @@ static void render_tenant_usage(const StatusSnapshot *s, FILE *f, size_t nt, int
                         sample_u64(f, "tierd_tenant_tier_bytes",
                                    (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "tier", idx[k], NULL },
                                    s->tenants[i].tier_bytes[k]);
+        family(f, "tierd_tenant_tier_type_bytes", "gauge",
+               "Memory of the tenant resident on the tier in bytes, anonymous or file (page cache, tmpfs).");
+        for (size_t i = 0; i < nt; i++)
+                for (int k = 0; k < n_tiers; k++) {
+                        const char *cg = tenant_name(&s->tenants[i]);
+
+                        sample_u64(f, "tierd_tenant_tier_type_bytes",
+                                   (const char *const[]) { "cgroup", cg, "tier", idx[k], "type", "anon", NULL },
+                                   s->tenants[i].tier_anon[k]);
+                        sample_u64(f, "tierd_tenant_tier_type_bytes",
+                                   (const char *const[]) { "cgroup", cg, "tier", idx[k], "type", "file", NULL },
+                                   s->tenants[i].tier_file[k]);
+                }
+        if (s->has_coverage) {
+                family(f, "tierd_tenant_classified_bytes", "gauge",
+                       "Memory of the tenant on the tier whose heat the agent knows, in bytes (the heat model).");
+                for (size_t i = 0; i < nt; i++)
+                        for (int k = 0; k < n_tiers; k++)
+                                sample_u64(f, "tierd_tenant_classified_bytes",
+                                           (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "tier",
+                                                                   idx[k], NULL },
+                                           s->tenants[i].classified[k]);
+                family(f, "tierd_tenant_tier_covered", "gauge",
+                       "1 when a full scan pass covered the tenant's memory on the tier since its last change, else 0.");
+                for (size_t i = 0; i < nt; i++)
+                        for (int k = 0; k < n_tiers; k++)
+                                sample_u64(f, "tierd_tenant_tier_covered",
+                                           (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "tier",
+                                                                   idx[k], NULL },
+                                           s->tenants[i].covered[k]);
+        }
+        family(f, "tierd_tenant_held_bytes", "gauge",
+               "Bytes the last plan held back from the tenant's demotions, by reason (unscanned: the tier is not "
+               "fully scanned yet).");
+        for (size_t i = 0; i < nt; i++)
+                sample_u64(f, "tierd_tenant_held_bytes",
+                           (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "direction", "demote",
+                                                   "reason", "unscanned", NULL },
+                           s->tenants[i].held_unscanned);
         family(f, "tierd_tenant_tier_max_bytes", "gauge",
                "Effective limit of the tenant's residency on the tier in bytes; absent when unlimited.");
         for (size_t i = 0; i < nt; i++)

@@ -656,6 +656,15 @@ static void render_status(const StatusSnapshot *s, FILE *f) {
                         t->errors_total);
         }
         fprintf(f, "(TIERn: resident/max[>low]; QUOTA: tokens left@rate; PROMOTED..ERRORS: since the start)\n");
+        for (size_t i = 0; i < s->n_tenants; i++) {
+                const StatusTenant *t = &s->tenants[i];
+
+                if (t->held_unscanned)
+                        fprintf(f, "%s: %s of demotions held back: unscanned (tier not fully scanned yet%s%s)\n",
+                                t->cgroup, format_bytes(t->held_unscanned, a, sizeof(a)),
+                                s->has_coverage ? "; tier 0 classified " : "",
+                                s->has_coverage ? format_bytes(t->classified[0], b, sizeof(b)) : "");
+        }
 }
 
 static int fetch_status(Ctl *c, json_object **ret_resp, json_object **ret_status, StatusSnapshot *ret,

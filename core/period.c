@@ -824,6 +824,12 @@ static void report_tenant(const Engine *e, const Period *p, size_t k, StatusTena
                                                                                                : 0;
                 t->tier_bytes[i] = i < p->set->tree->n_tiers && i < CGROUP_MAX_TIERS
                                            ? ci->tier_anon[i] + ci->tier_file[i] : 0;
+                t->tier_anon[i] = i < p->set->tree->n_tiers && i < CGROUP_MAX_TIERS ? ci->tier_anon[i] : 0;
+                t->tier_file[i] = i < p->set->tree->n_tiers && i < CGROUP_MAX_TIERS ? ci->tier_file[i] : 0;
+                if (p->views && i < HEAT_MAX_TIERS) {
+                        t->classified[i] = p->views[k].coverage[i].classified;
+                        t->covered[i] = p->views[k].coverage[i].complete;
+                }
         }
         heat_summary_totals(&p->heat[k].heat, &t->hot_bytes, &t->cold_bytes);
         t->promote_tokens = token_bucket_peek(&a->promote, now);
@@ -850,6 +856,7 @@ static void report_tenant(const Engine *e, const Period *p, size_t k, StatusTena
                 t->observe_only = res->observe_only;
                 t->held_demote = res->held_demote;
                 t->held_promote = res->held_promote;
+                t->held_unscanned = res->held_demote.unscanned;
         }
 }
 
@@ -861,6 +868,7 @@ int period_report(Engine *e, const Period *p, unsigned number, StatusSnapshot *r
         s.last_scan_ms = p->scan_ms;
         s.scan_cpu_seconds_total = e->scan_cpu_s;
         s.planned = p->planned;
+        s.has_coverage = p->views != NULL;
         s.n_tiers = p->topo->n_tiers < STATUS_MAX_TIERS ? p->topo->n_tiers : STATUS_MAX_TIERS;
         for (int t = 0; t < s.n_tiers; t++) {
                 const TopologyTier *tt = &p->topo->tiers[t];

@@ -95,6 +95,17 @@ json_object *status_snapshot_to_json(const StatusSnapshot *s) {
                 json_object_object_add(x, "tier_max", u64_array(t->tier_max, nt));
                 json_object_object_add(x, "tier_low", u64_array(t->tier_low, nt));
                 json_object_object_add(x, "tier_bytes", u64_array(t->tier_bytes, nt));
+                json_object_object_add(x, "tier_anon_bytes", u64_array(t->tier_anon, nt));
+                json_object_object_add(x, "tier_file_bytes", u64_array(t->tier_file, nt));
+                if (s->has_coverage) {
+                        json_object *cov = json_object_new_array();
+
+                        for (int k = 0; k < nt; k++)
+                                json_object_array_add(cov, json_object_new_boolean(t->covered[k]));
+                        json_object_object_add(x, "classified_bytes", u64_array(t->classified, nt));
+                        json_object_object_add(x, "covered", cov);
+                }
+                json_object_object_add(x, "held_unscanned_bytes", json_object_new_uint64(t->held_unscanned));
                 json_object_object_add(x, "hot_bytes", json_object_new_uint64(t->hot_bytes));
                 json_object_object_add(x, "cold_bytes", json_object_new_uint64(t->cold_bytes));
                 json_object_object_add(x, "promote_tokens", u64_or_null(t->promote_tokens));
@@ -127,6 +138,7 @@ static json_object *held_json(const PlanHeld *h) {
         json_object_object_add(o, "budget", json_object_new_uint64(h->budget));
         json_object_object_add(o, "headroom", json_object_new_uint64(h->headroom));
         json_object_object_add(o, "contention", json_object_new_uint64(h->contention));
+        json_object_object_add(o, "unscanned", json_object_new_uint64(h->unscanned));
         return o;
 }
 
@@ -261,6 +273,31 @@ static int get_u64_array(Parse *p, json_object *o, const char *key, int n, uint6
         return 0;
 }
 
+/* An optional array of one integer (or boolean, into BOOLS) per tier:
+ * absent leaves RET as it is. */
+static int get_opt_array(Parse *p, json_object *o, const char *key, int n, uint64_t *ret, bool *bools) {
+        json_object *a = field(o, key);
+
+        if (!a)
+                return 0;
+        if (!json_object_is_type(a, json_type_array) || (int) json_object_array_length(a) != n)
+                return perr(p, key, "not an array of one value per tier");
+        for (int i = 0; i < n; i++) {
+                json_object *v = json_object_array_get_idx(a, (size_t) i);
+
+                if (bools && v && json_object_is_type(v, json_type_boolean))
+                        bools[i] = json_object_get_boolean(v);
+                else if (!bools && v && json_object_is_type(v, json_type_int))
+                        ret[i] = json_object_get_uint64(v);
+                else if (!bools && !v)
+                        ret[i] = UINT64_MAX;
+                else
+                        return perr(p, key, bools ? "holds a value that is not a boolean"
+                                                  : "holds a value that is not an integer or null");
+        }
+        return 0;
+}
+
 static int parse_tenant(Parse *p, json_object *x, int nt, StatusTenant *t) {
         char cg[4096];
         int r;
@@ -278,6 +315,16 @@ static int parse_tenant(Parse *p, json_object *x, int nt, StatusTenant *t) {
                 r = get_u64_array(p, x, "tier_low", nt, t->tier_low);
         if (r >= 0)
                 r = get_u64_array(p, x, "tier_bytes", nt, t->tier_bytes);
+        if (r >= 0)
+                r = get_opt_array(p, x, "tier_anon_bytes", nt, t->tier_anon, NULL);
+        if (r >= 0)
+                r = get_opt_array(p, x, "tier_file_bytes", nt, t->tier_file, NULL);
+        if (r >= 0)
+                r = get_opt_array(p, x, "classified_bytes", nt, t->classified, NULL);
+        if (r >= 0)
+                r = get_opt_array(p, x, "covered", nt, NULL, t->covered);
+        if (r >= 0 && field(x, "held_unscanned_bytes"))
+                r = get_u64(p, x, "held_unscanned_bytes", false, &t->held_unscanned);
         if (r < 0)
                 return r;
         {
@@ -388,10 +435,13 @@ int status_snapshot_from_json(json_object *o, StatusSnapshot *ret, char **ret_er
                 }
         }
         for (size_t i = 0; i < json_object_array_length(tenants); i++) {
-                r = parse_tenant(&p, json_object_array_get_idx(tenants, i), s.n_tiers, &s.tenants[i]);
+                json_object *x = json_object_array_get_idx(tenants, i);
+
+                r = parse_tenant(&p, x, s.n_tiers, &s.tenants[i]);
                 if (r < 0)
                         goto fail;
                 s.n_tenants = i + 1;
+                s.has_coverage = s.has_coverage || field(x, "covered");
         }
         *ret = s;
         return 0;

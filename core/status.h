@@ -36,6 +36,12 @@ typedef struct StatusTenant {
         uint64_t tier_max[STATUS_MAX_TIERS]; /* effective, UINT64_MAX: none */
         uint64_t tier_low[STATUS_MAX_TIERS]; /* effective, 0: none */
         uint64_t tier_bytes[STATUS_MAX_TIERS]; /* resident (memory.numa_stat, anon + file) */
+        uint64_t tier_anon[STATUS_MAX_TIERS], tier_file[STATUS_MAX_TIERS]; /* of it, anonymous and file */
+        /* the heat model's coverage (StatusSnapshot.has_coverage): bytes it
+         * has classified per tier, and whether a full pass covered the tier */
+        uint64_t classified[STATUS_MAX_TIERS];
+        bool covered[STATUS_MAX_TIERS];
+        uint64_t held_unscanned; /* the last plan's demotions held back as unscanned */
         uint64_t hot_bytes;     /* age 0 in the last scan */
         uint64_t cold_bytes;    /* age >= 1 */
         uint64_t promote_tokens, demote_tokens; /* bytes left in the quota buckets */
@@ -70,6 +76,7 @@ typedef struct StatusSnapshot {
         size_t n_tenants;
         StatusTenant *tenants;
         uint64_t promoted_total, demoted_total, failed_total; /* bytes, all tenants */
+        bool has_coverage;      /* the agent keeps a heat model: StatusTenant.classified, covered */
         /* the last period only, for the period JSON */
         bool planned;           /* a working period (not one that only armed the scanner) */
         uint64_t tier_node_mask[STATUS_MAX_TIERS];

@@ -189,10 +189,11 @@ static size_t samples_named(const Exposition *e, const char *name) {
 /* ---- the snapshot the tests render ---- */
 
 #define CG_QUOTED "web.slice/a\"b\\c"
-/* Samples of build_snapshot(): 8 global, 3 x 2 tiers, 2 tenants x 11
- * (info, 2 tier bytes, hot, cold, 2 planned, 2 migrated, failed, errors)
- * and the tenants' 2 limits (one max, one low). */
-#define SNAPSHOT_SAMPLES (8 + 3 * 2 + 2 * 11 + 2)
+/* Samples of build_snapshot(): 8 global, 3 x 2 tiers, 2 tenants x 16
+ * (info, 2 tier bytes, 4 tier bytes by type, held unscanned, hot, cold, 2
+ * planned, 2 migrated, failed, errors) and the tenants' 2 limits (one max,
+ * one low); no coverage families (the snapshot has no heat model). */
+#define SNAPSHOT_SAMPLES (8 + 3 * 2 + 2 * 16 + 2)
 
 static void build_snapshot(StatusSnapshot *s, uint64_t bump) {
         memset(s, 0, sizeof(*s));
@@ -314,6 +315,10 @@ START_TEST(test_render_parses_back_with_values) {
         assert_sample(&e, "tierd_migrated_bytes_total", "cgroup=batch.slice/job\nx,direction=demote,mover=move_pages", 0);
         assert_sample(&e, "tierd_migration_failed_bytes_total", "cgroup=" CG_QUOTED ",mover=move_pages", 12288);
         assert_sample(&e, "tierd_migration_errors_total", "cgroup=" CG_QUOTED ",mover=move_pages", 2);
+
+        assert_sample(&e, "tierd_tenant_tier_type_bytes", "cgroup=" CG_QUOTED ",tier=0,type=anon", 0);
+        assert_sample(&e, "tierd_tenant_held_bytes", "cgroup=" CG_QUOTED ",direction=demote,reason=unscanned", 0);
+        ck_assert_uint_eq(samples_named(&e, "tierd_tenant_classified_bytes"), 0);
 
         /* nothing more than the above */
         ck_assert_uint_eq(e.n_samples, SNAPSHOT_SAMPLES);

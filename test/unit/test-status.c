@@ -28,7 +28,10 @@ static void fill(StatusSnapshot *s) {
                 .hot_bytes = 48u << 20, .cold_bytes = 200u << 20, .promote_tokens = 1000, .demote_tokens = UINT64_MAX,
                 .promote_rate = 8u << 20, .demote_rate = UINT64_MAX, .planned_promote = 4096, .planned_demote = 8192,
                 .promoted_total = 11, .demoted_total = 12, .failed_total = 13, .errors_total = 2,
+                .tier_anon = { 1, 0 }, .tier_file = { 0, 2 }, .classified = { 7u << 20, 0 },
+                .covered = { true, false }, .held_unscanned = 16u << 20,
         };
+        s->has_coverage = true;
         s->tenants[1] = (StatusTenant) {
                 .cgroup = strdup("batch/ünïcode \"q\""), .class_name = "batch", .mode = "observe",
                 .tier_max = { UINT64_MAX, UINT64_MAX }, .tier_bytes = { UINT64_C(1) << 50, 0 },
@@ -62,6 +65,7 @@ static void assert_same(const StatusSnapshot *a, const StatusSnapshot *b) {
                 ck_assert_uint_eq(a->tiers[t].free, b->tiers[t].free);
                 ck_assert_uint_eq(a->tiers[t].headroom, b->tiers[t].headroom);
         }
+        ck_assert_int_eq(a->has_coverage, b->has_coverage);
         ck_assert_uint_eq(a->n_tenants, b->n_tenants);
         for (size_t i = 0; i < a->n_tenants; i++) {
                 const StatusTenant *x = &a->tenants[i], *y = &b->tenants[i];
@@ -73,7 +77,12 @@ static void assert_same(const StatusSnapshot *a, const StatusSnapshot *b) {
                         ck_assert_uint_eq(x->tier_max[t], y->tier_max[t]);
                         ck_assert_uint_eq(x->tier_low[t], y->tier_low[t]);
                         ck_assert_uint_eq(x->tier_bytes[t], y->tier_bytes[t]);
+                        ck_assert_uint_eq(x->tier_anon[t], y->tier_anon[t]);
+                        ck_assert_uint_eq(x->tier_file[t], y->tier_file[t]);
+                        ck_assert_uint_eq(x->classified[t], y->classified[t]);
+                        ck_assert_int_eq(x->covered[t], y->covered[t]);
                 }
+                ck_assert_uint_eq(x->held_unscanned, y->held_unscanned);
                 ck_assert_uint_eq(x->hot_bytes, y->hot_bytes);
                 ck_assert_uint_eq(x->cold_bytes, y->cold_bytes);
                 ck_assert_uint_eq(x->promote_tokens, y->promote_tokens);
