@@ -25,6 +25,9 @@ typedef struct Account {
         uint64_t errors;        /* failed mover calls, since start */
         unsigned said_failures; /* reasons already logged, 1 << MoveOutcome */
         uint64_t policy_sig;    /* of the effective policy last seen: a change resets its coverage */
+        bool pending;           /* the last plan left it a decision to make: over a limit, hot bytes
+                                 * held on a slower tier, a contention, bytes held as unscanned */
+        unsigned unseen;        /* periods in a row the scanner gave it nothing (while it had processes) */
 } Account;
 
 typedef struct Ledger {

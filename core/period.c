@@ -222,12 +222,57 @@ int period_collect(Engine *e, Period *p, uint64_t now) {
         return 0;
 }
 
+/* Periods a tenant may go without the scanner's attention before it goes
+ * first, whatever its need and class. */
+#define SCAN_STARVE_PERIODS 8
+
+/* The scanning order's key of tenant K: lower goes first. */
+static uint64_t scan_rank(const Period *p, size_t k) {
+        const Account *a = p->acct[k];
+        uint64_t rank = (uint64_t) p->set->tenants[k].policy->class_index;
+
+        if (a->unseen >= SCAN_STARVE_PERIODS)
+                return 0;
+        return (a->pending ? 1 : 1u << 16) + rank;
+}
+
+/* The order the scanner visits the tenants in: a paced scanner spends its
+ * CPU budget on the first ones first. */
+static int scan_order(const Period *p, size_t *order) {
+        for (size_t i = 0; i < p->n; i++) {
+                size_t j = i;
+
+                /* insertion sort, stable: the tree order breaks ties */
+                for (; j > 0 && scan_rank(p, order[j - 1]) > scan_rank(p, i); j--)
+                        order[j] = order[j - 1];
+                order[j] = i;
+        }
+        return 0;
+}
+
 int period_scan(Engine *e, Period *p) {
-        double cpu0 = rusage_s();
+        _cleanup_free_ size_t *order = calloc(p->n ? p->n : 1, sizeof(*order));
+        _cleanup_free_ ScanTarget *targets = calloc(p->n ? p->n : 1, sizeof(*targets));
+        _cleanup_free_ TenantHeat *heat = calloc(p->n ? p->n : 1, sizeof(*heat));
+        double cpu0;
         int r;
 
-        r = e->scanner_ops->scan(e->scanner, p->targets, p->n, p->heat);
+        if (!order || !targets || !heat)
+                return -ENOMEM;
+        scan_order(p, order);
+        for (size_t i = 0; i < p->n; i++) {
+                targets[i] = p->targets[order[i]];
+                heat[i] = p->heat[order[i]];
+        }
+        cpu0 = rusage_s();
+        r = e->scanner_ops->scan(e->scanner, targets, p->n, heat);
         e->scan_cpu_s += rusage_s() - cpu0;
+        for (size_t i = 0; i < p->n; i++) {
+                Account *a = p->acct[order[i]];
+
+                p->heat[order[i]] = heat[i];
+                a->unseen = heat[i].tracked_bytes == 0 && targets[i].n_pids > 0 ? a->unseen + 1 : 0;
+        }
         if (r < 0)
                 return log_error_errno(r, "scanner %s failed: %m", e->scanner_ops->name);
         return 0;
@@ -790,6 +835,10 @@ void period_account(Engine *e, Period *p, unsigned number) {
                 uint64_t hot, cold;
 
                 ledger_moved(&e->ledger, p->acct[k], m->promoted, m->demoted, m->failed);
+                p->acct[k]->pending = p->plan_tenants[k].current[0] > p->plan_tenants[k].tier_max[0] ||
+                                      res->held_promote.limit + res->held_promote.headroom +
+                                      res->held_promote.contention + res->held_promote.no_candidates > 0 ||
+                                      res->held_demote.unscanned > 0 || res->by_reason[PLAN_REASON_CONTENTION] > 0;
                 p->total.promoted += m->promoted;
                 p->total.demoted += m->demoted;
                 p->total.failed += m->failed;

@@ -169,19 +169,24 @@ static void write_cgroup(const char *rel, const char *procs, uint64_t anon0, uin
         unit_write_file(path, buf);
 }
 
-static Config *config_with_rules(void) {
+static const char rules_web[] =
+        "{ \"rules\": ["
+        "  { \"match\": \"web\", \"policy\": { \"class\": \"latency\", \"tier0.max\": \"64M\" } },"
+        "  { \"match\": \"web/child\", \"policy\": { \"class\": \"batch\" } } ] }";
+
+static Config *config_with(const char *rules) {
         Config *c = NULL;
         _cleanup_free_ char *err = NULL, *shipped = NULL;
-        static const char rules[] =
-                "{ \"rules\": ["
-                "  { \"match\": \"web\", \"policy\": { \"class\": \"latency\", \"tier0.max\": \"64M\" } },"
-                "  { \"match\": \"web/child\", \"policy\": { \"class\": \"batch\" } } ] }";
 
         ck_assert_int_eq(config_new_default(&c), 0);
         ck_assert_int_eq(read_full_file(NULL, TOP_SOURCE "/config/tierd.json", &shipped, NULL), 0);
         ck_assert_int_eq(config_apply_json(c, "tierd.json", shipped, &err), 0);
         ck_assert_int_eq(config_apply_json(c, "test.json", rules, &err), 0);
         return c;
+}
+
+static Config *config_with_rules(void) {
+        return config_with(rules_web);
 }
 
 static void engine_setup_model(Engine *e, Config *c, bool model) {
@@ -395,6 +400,35 @@ START_TEST(test_period_model_keeps_the_hot_set) {
 }
 END_TEST
 
+START_TEST(test_period_scan_order_need_then_class) {
+        /* other: critical; web: latency, over its limit; web/child: batch.
+         * The first period's scan goes by class; once web's plan left it
+         * over its limit, web goes first. */
+        static const char rules[] =
+                "{ \"rules\": ["
+                "  { \"match\": \"web\", \"policy\": { \"class\": \"latency\", \"tier0.max\": \"32M\" } },"
+                "  { \"match\": \"web/child\", \"policy\": { \"class\": \"batch\" } },"
+                "  { \"match\": \"other\", \"policy\": { \"class\": \"critical\" } } ] }";
+        _cleanup_(config_freep) Config *c = config_with(rules);
+        StatusSnapshot s = { 0 };
+        Engine e;
+
+        engine_setup(&e, c);
+        ck_assert_int_eq(period_run(&e, 0, true, &s), 0);
+        status_snapshot_done(&s);
+        ck_assert_uint_eq(seen.n_targets, 3);
+        ck_assert_str_eq(seen.paths[0], "other");
+        ck_assert_str_eq(seen.paths[1], "web");
+        ck_assert_str_eq(seen.paths[2], "web/child");
+        /* 96 MiB against 32M: 32 MiB moved at most, still over */
+        ck_assert_int_eq(period_run(&e, 1, true, &s), 0);
+        status_snapshot_done(&s);
+        ck_assert_str_eq(seen.paths[0], "web");
+        ck_assert_str_eq(seen.paths[1], "other");
+        engine_done(&e);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("period");
         TCase *tc = tcase_create("period");
@@ -404,6 +438,7 @@ int main(void) {
         tcase_add_test(tc, test_period_steps_and_arming);
         tcase_add_test(tc, test_period_tenant_gone_is_pruned);
         tcase_add_test(tc, test_period_model_keeps_the_hot_set);
+        tcase_add_test(tc, test_period_scan_order_need_then_class);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }
