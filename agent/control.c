@@ -28,19 +28,6 @@ static void json_tokener_freep_(json_tokener **t) {
                 json_tokener_free(*t);
 }
 
-static int set_error(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-static int set_error(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-
-        if (!ret_error)
-                return 0;
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return *ret_error ? 0 : -ENOMEM;
-}
-
 int control_parse_request(const char *line, ControlCommand *ret, char **ret_error) {
         _cleanup_(json_tokener_freep_) json_tokener *tok = NULL;
         json_object *o, *cmd = NULL;
@@ -50,7 +37,7 @@ int control_parse_request(const char *line, ControlCommand *ret, char **ret_erro
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
                 len--;
         if (len == 0)
-                return set_error(ret_error, "empty request (expected a JSON object like {\"command\":\"status\"})") < 0
+                return set_error_message(ret_error, 0, "empty request (expected a JSON object like {\"command\":\"status\"})") < 0
                                ? -ENOMEM : -EINVAL;
         tok = json_tokener_new();
         if (!tok)
@@ -62,7 +49,7 @@ int control_parse_request(const char *line, ControlCommand *ret, char **ret_erro
                 enum json_tokener_error e = json_tokener_get_error(tok);
 
                 json_object_put(o);
-                if (set_error(ret_error, "bad JSON in the request: %s",
+                if (set_error_message(ret_error, 0, "bad JSON in the request: %s",
                               e == json_tokener_success ? "trailing characters after the object"
                               : e == json_tokener_continue ? "unexpected end of input"
                                                             : json_tokener_error_desc(e)) < 0)
@@ -70,11 +57,11 @@ int control_parse_request(const char *line, ControlCommand *ret, char **ret_erro
                 return -EINVAL;
         }
         if (!json_object_is_type(o, json_type_object))
-                set_error(ret_error, "the request is not a JSON object");
+                set_error_message(ret_error, 0, "the request is not a JSON object");
         else if (!json_object_object_get_ex(o, "command", &cmd))
-                set_error(ret_error, "the request has no \"command\"");
+                set_error_message(ret_error, 0, "the request has no \"command\"");
         else if (!json_object_is_type(cmd, json_type_string))
-                set_error(ret_error, "\"command\" is not a string");
+                set_error_message(ret_error, 0, "\"command\" is not a string");
         else {
                 const char *name = json_object_get_string(cmd);
                 bool other = false;
@@ -82,7 +69,7 @@ int control_parse_request(const char *line, ControlCommand *ret, char **ret_erro
                 json_object_object_foreach(o, key, v) {
                         (void) v;
                         if (strcmp(key, "command") != 0 && !other) {
-                                set_error(ret_error, "unknown key \"%s\" in the request", key);
+                                set_error_message(ret_error, 0, "unknown key \"%s\" in the request", key);
                                 other = true;
                         }
                 }
@@ -94,7 +81,7 @@ int control_parse_request(const char *line, ControlCommand *ret, char **ret_erro
                                         r = 0;
                                 }
                         if (r < 0)
-                                set_error(ret_error, "unknown command \"%s\" (status or reload)", name);
+                                set_error_message(ret_error, 0, "unknown command \"%s\" (status or reload)", name);
                 }
         }
         json_object_put(o);
@@ -174,7 +161,7 @@ int control_resolve_group(const char *name, bool *ret_set, gid_t *ret_gid, char 
         }
         if (parse_u64(name, &v) >= 0) {
                 if (v >= UINT32_MAX)
-                        return set_error(ret_error, "control.read_group: \"%s\" is not a valid group id", name) < 0
+                        return set_error_message(ret_error, 0, "control.read_group: \"%s\" is not a valid group id", name) < 0
                                        ? -ENOMEM : -EINVAL;
                 *ret_set = true;
                 *ret_gid = (gid_t) v;
@@ -183,7 +170,7 @@ int control_resolve_group(const char *name, bool *ret_set, gid_t *ret_gid, char 
         errno = 0;
         gr = getgrnam(name);
         if (!gr)
-                return set_error(ret_error, "control.read_group: no group \"%s\"%s%s", name, errno ? ": " : "",
+                return set_error_message(ret_error, 0, "control.read_group: no group \"%s\"%s%s", name, errno ? ": " : "",
                                  errno ? strerror(errno) : "") < 0 ? -ENOMEM : -ENOENT;
         *ret_set = true;
         *ret_gid = gr->gr_gid;
@@ -485,7 +472,7 @@ int control_server_new(sd_event *e, const char *path, bool have_read_group, gid_
         int r;
 
         if (strlen(path) >= sizeof(sa.sun_path))
-                return set_error(ret_error, "control socket %s: path too long (at most %zu bytes)", path,
+                return set_error_message(ret_error, 0, "control socket %s: path too long (at most %zu bytes)", path,
                                  sizeof(sa.sun_path) - 1) < 0 ? -ENOMEM : -ENAMETOOLONG;
         s = calloc(1, sizeof(*s));
         if (!s)
@@ -505,7 +492,7 @@ int control_server_new(sd_event *e, const char *path, bool have_read_group, gid_
         r = mkdir_parents(path);
         if (r < 0) {
                 control_server_free(s);
-                return set_error(ret_error, "control socket %s: cannot create its directory: %s", path,
+                return set_error_message(ret_error, 0, "control socket %s: cannot create its directory: %s", path,
                                  strerror(-r)) < 0 ? -ENOMEM : r;
         }
         /* a stale socket of an earlier run is replaced; a live one (another
@@ -516,13 +503,13 @@ int control_server_new(sd_event *e, const char *path, bool have_read_group, gid_
 
                 if (!S_ISSOCK(st.st_mode)) {
                         control_server_free(s);
-                        return set_error(ret_error, "control socket %s: exists and is not a socket, not replaced",
+                        return set_error_message(ret_error, 0, "control socket %s: exists and is not a socket, not replaced",
                                          path) < 0 ? -ENOMEM : -EEXIST;
                 }
                 probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 if (probe >= 0 && connect(probe, (struct sockaddr *) &sa, sizeof(sa)) == 0) {
                         control_server_free(s);
-                        return set_error(ret_error, "control socket %s: another tierd is running and answers on it",
+                        return set_error_message(ret_error, 0, "control socket %s: another tierd is running and answers on it",
                                          path) < 0 ? -ENOMEM : -EADDRINUSE;
                 }
                 (void) unlink(path);
@@ -531,7 +518,7 @@ int control_server_new(sd_event *e, const char *path, bool have_read_group, gid_
         if (s->fd < 0) {
                 r = -errno;
                 control_server_free(s);
-                return set_error(ret_error, "control socket: socket() failed: %s", strerror(-r)) < 0 ? -ENOMEM : r;
+                return set_error_message(ret_error, 0, "control socket: socket() failed: %s", strerror(-r)) < 0 ? -ENOMEM : r;
         }
         old = umask(0117); /* never a moment with wider permissions than 0660 */
         r = bind(s->fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ? -errno : 0;
@@ -543,7 +530,7 @@ int control_server_new(sd_event *e, const char *path, bool have_read_group, gid_
         if (r >= 0)
                 r = sd_event_add_io(e, &s->listen_source, s->fd, EPOLLIN, on_accept, s);
         if (r < 0) {
-                int q = set_error(ret_error, "control socket %s: %s", path, strerror(-r));
+                int q = set_error_message(ret_error, 0, "control socket %s: %s", path, strerror(-r));
 
                 control_server_free(s);
                 return q < 0 ? -ENOMEM : r;
@@ -614,7 +601,7 @@ int control_call(const char *path, const char *request, int timeout_ms, char **r
         int r;
 
         if (strlen(path) >= sizeof(sa.sun_path))
-                return set_error(ret_error, "%s: path too long for a Unix socket", path) < 0 ? -ENOMEM : -ENAMETOOLONG;
+                return set_error_message(ret_error, 0, "%s: path too long for a Unix socket", path) < 0 ? -ENOMEM : -ENAMETOOLONG;
         memcpy(sa.sun_path, path, strlen(path) + 1);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
@@ -622,16 +609,16 @@ int control_call(const char *path, const char *request, int timeout_ms, char **r
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
                 r = -errno;
                 if (r == -ENOENT || r == -ECONNREFUSED)
-                        return set_error(ret_error, "tierd is not running: %s %s", path,
+                        return set_error_message(ret_error, 0, "tierd is not running: %s %s", path,
                                          r == -ENOENT ? "does not exist" : "refuses connections") < 0 ? -ENOMEM : r;
                 if (r == -EACCES || r == -EPERM)
-                        return set_error(ret_error, "permission denied connecting to %s (root or a member of the "
+                        return set_error_message(ret_error, 0, "permission denied connecting to %s (root or a member of the "
                                          "socket's group, control.read_group)", path) < 0 ? -ENOMEM : r;
                 if (r != -EINPROGRESS && r != -EAGAIN)
-                        return set_error(ret_error, "cannot connect to %s: %s", path, strerror(-r)) < 0 ? -ENOMEM : r;
+                        return set_error_message(ret_error, 0, "cannot connect to %s: %s", path, strerror(-r)) < 0 ? -ENOMEM : r;
                 r = wait_fd(fd, POLLOUT, deadline);
                 if (r < 0)
-                        return set_error(ret_error, "cannot connect to %s: %s", path, strerror(-r)) < 0 ? -ENOMEM : r;
+                        return set_error_message(ret_error, 0, "cannot connect to %s: %s", path, strerror(-r)) < 0 ? -ENOMEM : r;
         }
         while (off < rl || off == rl) {
                 const char *what = off < rl ? request + off : "\n";
@@ -640,12 +627,12 @@ int control_call(const char *path, const char *request, int timeout_ms, char **r
 
                 r = wait_fd(fd, POLLOUT, deadline);
                 if (r < 0)
-                        return set_error(ret_error, "sending to %s: %s", path, strerror(-r)) < 0 ? -ENOMEM : r;
+                        return set_error_message(ret_error, 0, "sending to %s: %s", path, strerror(-r)) < 0 ? -ENOMEM : r;
                 w = send(fd, what, n, MSG_NOSIGNAL);
                 if (w < 0 && (errno == EAGAIN || errno == EINTR))
                         continue;
                 if (w < 0)
-                        return set_error(ret_error, "sending to %s: %m", path) < 0 ? -ENOMEM : -errno;
+                        return set_error_message(ret_error, 0, "sending to %s: %m", path) < 0 ? -ENOMEM : -errno;
                 off += (size_t) w;
                 if (off > rl)
                         break;
@@ -657,7 +644,7 @@ int control_call(const char *path, const char *request, int timeout_ms, char **r
                         char *nb;
 
                         if (alloc >= CONTROL_MAX_RESPONSE)
-                                return set_error(ret_error, "%s: response too long", path) < 0 ? -ENOMEM : -EFBIG;
+                                return set_error_message(ret_error, 0, "%s: response too long", path) < 0 ? -ENOMEM : -EFBIG;
                         nb = realloc(buf, alloc = alloc ? alloc * 2 : 65536);
                         if (!nb)
                                 return -ENOMEM;
@@ -665,12 +652,12 @@ int control_call(const char *path, const char *request, int timeout_ms, char **r
                 }
                 r = wait_fd(fd, POLLIN, deadline);
                 if (r < 0)
-                        return set_error(ret_error, "no answer from %s within %d ms", path, timeout_ms) < 0 ? -ENOMEM : r;
+                        return set_error_message(ret_error, 0, "no answer from %s within %d ms", path, timeout_ms) < 0 ? -ENOMEM : r;
                 n = recv(fd, buf + len, alloc - len - 1, 0);
                 if (n < 0 && (errno == EAGAIN || errno == EINTR))
                         continue;
                 if (n < 0)
-                        return set_error(ret_error, "reading from %s: %m", path) < 0 ? -ENOMEM : -errno;
+                        return set_error_message(ret_error, 0, "reading from %s: %m", path) < 0 ? -ENOMEM : -errno;
                 if (n == 0)
                         break;
                 len += (size_t) n;
@@ -679,7 +666,7 @@ int control_call(const char *path, const char *request, int timeout_ms, char **r
         }
         buf[len] = '\0';
         if (len == 0)
-                return set_error(ret_error, "%s closed the connection without an answer", path) < 0 ? -ENOMEM : -EPIPE;
+                return set_error_message(ret_error, 0, "%s closed the connection without an answer", path) < 0 ? -ENOMEM : -EPIPE;
         *ret_response = TAKE_PTR(buf);
         return 0;
 }

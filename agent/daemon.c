@@ -61,17 +61,6 @@ static uint64_t now_ms(void) {
         return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
-static int set_error(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-static int set_error(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return *ret_error ? -EINVAL : -ENOMEM;
-}
-
 /* The mover that really moves: e.g. auto is move_pages for ranges, or
  * memory.reclaim for a byte-only scanner (MGLRU). */
 static const char *mover_name(const Agent *a) {
@@ -158,10 +147,10 @@ static int probe_check(const Agent *a, Probe **ret, char **ret_error) {
 
         r = probe_run(&roots, &p);
         if (r < 0)
-                return set_error(ret_error, "probe failed: %s", strerror(-r));
+                return set_error_message(ret_error, -EINVAL, "probe failed: %s", strerror(-r));
         if (!p->cgroup_mount || !p->topology) {
                 probe_free(p);
-                return set_error(ret_error, "%s", !p->cgroup_mount
+                return set_error_message(ret_error, -EINVAL, "%s", !p->cgroup_mount
                                                           ? "no cgroup2 file system is mounted: no tenants to manage"
                                                           : "cannot read the NUMA topology");
         }
@@ -216,7 +205,7 @@ static int reload_scanner(Agent *a, Probe *np, const char *wanted, const ScanOpt
         q = reopen_running_scanner(a);
         if (q < 0)
                 return q;
-        return set_error(ret_error, "scanner.backend %s: cannot open it (%s)", wanted, strerror(-r));
+        return set_error_message(ret_error, -EINVAL, "scanner.backend %s: cannot open it (%s)", wanted, strerror(-r));
 }
 
 /* Applies a checked reload (NC, NP, the scanner if REOPEN, the mover NM). */
@@ -346,7 +335,7 @@ static int agent_reload(Agent *a, char **ret_error) {
         return 0;
 
 fail:
-        if (!error && set_error(&error, "%s", strerror(-r)) == -ENOMEM)
+        if (!error && set_error_message(&error, -EINVAL, "%s", strerror(-r)) == -ENOMEM)
                 return -ENOMEM;
         probe_free(np);
         a->reload_failures++;

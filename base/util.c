@@ -420,3 +420,19 @@ int log_event_internal(int level, int error, const char *event, const char *cgro
         va_end(ap);
         return r;
 }
+
+int set_error_message(char **ret_error, int error, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        if (!ret_error)
+                return error;
+        va_start(ap, fmt);
+        r = vasprintf(ret_error, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                *ret_error = NULL;
+                return -ENOMEM;
+        }
+        return error;
+}

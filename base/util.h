@@ -17,6 +17,10 @@
 #define _unused_ __attribute__((unused))
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
+/* A malloc'd message for *RET_ERROR (nothing when RET_ERROR is NULL);
+ * returns ERROR, or -ENOMEM when the message could not be made. */
+int set_error_message(char **ret_error, int error, const char *fmt, ...) _printf_(3, 4);
+
 static inline uint64_t min_u64(uint64_t x, uint64_t y) { return x < y ? x : y; }
 static inline uint64_t max_u64(uint64_t x, uint64_t y) { return x > y ? x : y; }
 

@@ -995,23 +995,6 @@ int config_apply_json(Config *cfg, const char *name, const char *text, char **re
 
 /* ---- files ------------------------------------------------------------ */
 
-static int set_error(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-static int set_error(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-        int r;
-
-        if (!ret_error)
-                return 0;
-        va_start(ap, fmt);
-        r = vasprintf(ret_error, fmt, ap);
-        va_end(ap);
-        if (r < 0) {
-                *ret_error = NULL;
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 /* tierd runs as root and moves other programs' memory: whoever can write
  * its configuration can take fast memory from every other tenant. */
 static int check_stat_safety(const char *name, const struct stat *st, char **ret_error) {
@@ -1024,7 +1007,7 @@ static int check_stat_safety(const char *name, const struct stat *st, char **ret
                 const char *who = (st->st_mode & S_IWGRP) && (st->st_mode & S_IWOTH) ? "group and others" :
                                   (st->st_mode & S_IWGRP) ? "group" : "others";
 
-                if (set_error(ret_error, "%s: refusing a %s writable by %s (mode %04o); %s", name, what, who, mode,
+                if (set_error_message(ret_error, 0, "%s: refusing a %s writable by %s (mode %04o); %s", name, what, who, mode,
                               why) < 0)
                         return -ENOMEM;
                 return -EPERM;
@@ -1032,7 +1015,7 @@ static int check_stat_safety(const char *name, const struct stat *st, char **ret
         /* The owner must be root; a file of our own user is fine too, so
          * unprivileged runs and tests can check their own files. */
         if (st->st_uid != 0 && st->st_uid != geteuid()) {
-                if (set_error(ret_error, "%s: refusing a %s owned by uid %u, not root (mode %04o); %s", name, what,
+                if (set_error_message(ret_error, 0, "%s: refusing a %s owned by uid %u, not root (mode %04o); %s", name, what,
                               (unsigned) st->st_uid, mode, why) < 0)
                         return -ENOMEM;
                 return -EPERM;
@@ -1046,7 +1029,7 @@ int config_check_file_safety(const char *path, char **ret_error) {
         if (stat(path, &st) < 0) {
                 int r = -errno;
 
-                if (set_error(ret_error, "%s: cannot stat: %s", path, strerror(-r)) < 0)
+                if (set_error_message(ret_error, 0, "%s: cannot stat: %s", path, strerror(-r)) < 0)
                         return -ENOMEM;
                 return r;
         }
@@ -1067,18 +1050,18 @@ static int load_file(Config *cfg, const char *path, const char *name, bool optio
                 r = -errno;
                 if (r == -ENOENT && optional)
                         return 1;
-                if (set_error(ret_error, "%s: cannot open: %s", name, strerror(-r)) < 0)
+                if (set_error_message(ret_error, 0, "%s: cannot open: %s", name, strerror(-r)) < 0)
                         return -ENOMEM;
                 return r;
         }
         if (fstat(fd, &st) < 0) {
                 r = -errno;
-                if (set_error(ret_error, "%s: cannot stat: %s", name, strerror(-r)) < 0)
+                if (set_error_message(ret_error, 0, "%s: cannot stat: %s", name, strerror(-r)) < 0)
                         return -ENOMEM;
                 return r;
         }
         if (!S_ISREG(st.st_mode)) {
-                if (set_error(ret_error, "%s: not a regular file", name) < 0)
+                if (set_error_message(ret_error, 0, "%s: not a regular file", name) < 0)
                         return -ENOMEM;
                 return -EINVAL;
         }
@@ -1087,17 +1070,17 @@ static int load_file(Config *cfg, const char *path, const char *name, bool optio
                 return r;
         r = read_full_fd(fd, MAX_FILE_SIZE, &text, &size);
         if (r == -EFBIG) {
-                if (set_error(ret_error, "%s: file too large (more than %u bytes)", name, MAX_FILE_SIZE) < 0)
+                if (set_error_message(ret_error, 0, "%s: file too large (more than %u bytes)", name, MAX_FILE_SIZE) < 0)
                         return -ENOMEM;
                 return r;
         }
         if (r < 0) {
-                if (set_error(ret_error, "%s: cannot read: %s", name, strerror(-r)) < 0)
+                if (set_error_message(ret_error, 0, "%s: cannot read: %s", name, strerror(-r)) < 0)
                         return -ENOMEM;
                 return r;
         }
         if (strlen(text) != size) {
-                if (set_error(ret_error, "%s: line %u: JSON syntax error: a NUL byte", name,
+                if (set_error_message(ret_error, 0, "%s: line %u: JSON syntax error: a NUL byte", name,
                               line_of(text, strlen(text))) < 0)
                         return -ENOMEM;
                 return -EINVAL;
@@ -1215,7 +1198,7 @@ int config_load(const char *path, const char *dropin_dir, Config **ret, char **r
                         *ret = TAKE_PTR(cfg);
                         return 0;
                 }
-                if (set_error(ret_error, "%s: cannot open: %s", prefix, strerror(-r)) < 0)
+                if (set_error_message(ret_error, 0, "%s: cannot open: %s", prefix, strerror(-r)) < 0)
                         return -ENOMEM;
                 return r;
         }
@@ -1227,7 +1210,7 @@ int config_load(const char *path, const char *dropin_dir, Config **ret, char **r
                 return r;
         r = list_dropins(d, &names);
         if (r < 0) {
-                if (r != -ENOMEM && set_error(ret_error, "%s: cannot read: %s", prefix, strerror(-r)) < 0)
+                if (r != -ENOMEM && set_error_message(ret_error, 0, "%s: cannot read: %s", prefix, strerror(-r)) < 0)
                         return -ENOMEM;
                 return r;
         }

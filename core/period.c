@@ -114,17 +114,6 @@ void engine_done(Engine *e) {
         e->hyst_storage = NULL;
 }
 
-static int set_error(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-static int set_error(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return *ret_error ? -EINVAL : -ENOMEM;
-}
-
 int engine_check_mover(const char *name, int demotion_enabled, const char *sysfs_root, const ScannerOps *scanner,
                        const MoverBackend **ret, char **ret_error) {
         const MoverBackend *b = mover_backend_find(name);
@@ -134,16 +123,16 @@ int engine_check_mover(const char *name, int demotion_enabled, const char *sysfs
                 for (const MoverBackend *const *m = mover_backends(); *m; m++)
                         snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
                                  names[0] ? (m[1] ? ", " : " or ") : "", (*m)->name);
-                return set_error(ret_error, "unknown mover.backend \"%s\" (%s)", name, names);
+                return set_error_message(ret_error, -EINVAL, "unknown mover.backend \"%s\" (%s)", name, names);
         }
         if (b->demotions_as_bytes && b->bytes && (b->bytes->caps & MOVER_CAP_NEEDS_DEMOTION) && demotion_enabled != 1)
-                return set_error(ret_error,
+                return set_error_message(ret_error, -EINVAL,
                                  "mover.backend %s demotes through memory.reclaim, which evicts instead unless "
                                  "%s/kernel/mm/numa/demotion_enabled is true (it reads %s); tierd does not change it: "
                                  "enable it or choose another mover.backend", b->name, sysfs_root,
                                  demotion_enabled == 0 ? "false" : "as unknown");
         if ((mover_backend_caps(b) & MOVER_CAP_KDAMOND) && (scanner->caps & SCANNER_CAP_KDAMOND))
-                return set_error(ret_error,
+                return set_error_message(ret_error, -EINVAL,
                                  "mover.backend %s cannot run with the %s scanner: both need a kdamond of their "
                                  "own and tierd runs one at a time; choose the idle_page or lru_gen scanner, or "
                                  "another mover.backend", b->name, scanner->name);
