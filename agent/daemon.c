@@ -28,6 +28,8 @@
 #include "util.h"
 
 #define MAX_CANDIDATES 256
+/* After a failed period the next one waits 1, 2, 4, then 8 periods. */
+#define FAIL_BACKOFF_MAX 8
 
 typedef struct Agent {
         const DaemonArgs *args;
@@ -49,7 +51,9 @@ typedef struct Agent {
         gid_t read_group;
         StatusSnapshot status;  /* as of the last period */
         uint64_t reloads, reload_failures;
-        char last_error[256];
+        char last_error[256];   /* the last rejected reload */
+        unsigned failures;      /* periods failed in a row */
+        char period_error[320]; /* while periods fail: the last one's error */
         uint64_t started_realtime_s;
         MetricsServer *metrics;
 } Agent;
@@ -80,7 +84,7 @@ static void status_header(Agent *a, StatusSnapshot *s) {
         s->scan_cpu_seconds_total = a->engine.scan_cpu_s;
         s->reloads_total = a->reloads;
         s->reload_failures_total = a->reload_failures;
-        snprintf(s->last_error, sizeof(s->last_error), "%s", a->last_error);
+        snprintf(s->last_error, sizeof(s->last_error), "%.255s", a->last_error[0] ? a->last_error : a->period_error);
         s->promoted_total = a->engine.ledger.promoted;
         s->demoted_total = a->engine.ledger.demoted;
         s->failed_total = a->engine.ledger.failed;
@@ -101,7 +105,9 @@ static void notify_status(const Agent *a, const char *extra) {
         char sum[256];
 
         status_summary(a, sum, sizeof(sum));
-        if (a->last_error[0])
+        if (a->period_error[0])
+                (void) sd_notifyf(false, "%sSTATUS=%s; retrying; %s", extra ? extra : "", a->period_error, sum);
+        else if (a->last_error[0])
                 (void) sd_notifyf(false, "%sSTATUS=%s; kept the running configuration; %s", extra ? extra : "",
                                   a->last_error, sum);
         else
@@ -394,6 +400,40 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return sd_event_exit(a->event, 0);
 }
 
+/* A period failed with R (logged where it happened): it costs that period
+ * and a backoff, not the daemon. Returns the delay before the next one, in
+ * periods. */
+static unsigned period_failed(Agent *a, int r) {
+        unsigned wait = 1u << (a->failures < 4 ? a->failures : 3);
+
+        wait = wait < FAIL_BACKOFF_MAX ? wait : FAIL_BACKOFF_MAX;
+        a->failures++;
+        snprintf(a->period_error, sizeof(a->period_error), "period %u failed: %.256s", a->number,
+                 a->engine.error[0] ? a->engine.error : strerror(-r));
+        if (a->failures == 1)
+                log_event(LOG_LVL_WARNING, "period_failed", NULL,
+                          "%s; tierd keeps running and tries again, waiting up to %u periods while periods fail; "
+                          "said again when one succeeds", a->period_error, FAIL_BACKOFF_MAX);
+        else
+                log_debug("%s, %u in a row: the next in %u period(s)", a->period_error, a->failures, wait);
+        return wait;
+}
+
+/* The next period WAIT periods after START. */
+static int rearm(Agent *a, sd_event_source *s, uint64_t start, unsigned wait) {
+        int r;
+
+        a->number++;
+        r = sd_event_source_set_time(s, start + (uint64_t) wait * a->engine.period_ms * 1000);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        if (r < 0) {
+                log_error_errno(r, "cannot re-arm the period timer: %m");
+                return sd_event_exit(a->event, 1);
+        }
+        return 0;
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Agent *a = userdata;
         uint64_t start;
@@ -402,11 +442,25 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         (void) usec;
         (void) sd_event_now(a->event, CLOCK_MONOTONIC, &start);
         r = agent_period(a, a->arming == 0);
-        if (r < 0) {
-                if (r == -ENOMEM) /* the only error not logged where it happens */
-                        log_error("period %u: out of memory", a->number);
+        if (r == -ENOMEM) {
+                /* the only error not logged where it happens, and the one
+                 * that stops tierd: nothing can be trusted to work after it */
+                log_error("period %u: out of memory", a->number);
                 snprintf(a->last_error, sizeof(a->last_error), "period %u failed: %s", a->number, strerror(-r));
                 return sd_event_exit(a->event, 1);
+        }
+        if (r < 0) {
+                unsigned wait = period_failed(a, r);
+
+                publish(a);
+                notify_status(a, NULL);
+                return rearm(a, s, start, wait);
+        }
+        if (a->failures) {
+                log_event(LOG_LVL_INFO, "period_recovered", NULL, "period %u ran, after %u that failed (the last: %s)",
+                          a->number, a->failures, a->period_error);
+                a->failures = 0;
+                a->period_error[0] = '\0';
         }
         if (a->arming > 0)
                 a->arming--;
@@ -418,15 +472,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 log_event(LOG_LVL_INFO, "stopping", NULL, "%u period(s) done: stopping", a->args->periods);
                 return sd_event_exit(a->event, 0);
         }
-        a->number++;
-        r = sd_event_source_set_time(s, start + a->engine.period_ms * 1000);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-        if (r < 0) {
-                log_error_errno(r, "cannot re-arm the period timer: %m");
-                return sd_event_exit(a->event, 1);
-        }
-        return 0;
+        return rearm(a, s, start, 1);
 }
 
 static void agent_done(Agent *a) {

@@ -254,7 +254,11 @@ int period_scan(Engine *e, Period *p) {
                 heat[i] = p->heat[order[i]];
         }
         cpu0 = rusage_s();
+        /* a failed scan is said once, by the period's owner, with the
+         * scanner's reason (e->error) */
+        log_capture_errors(e->error, sizeof(e->error));
         r = e->scanner_ops->scan(e->scanner, targets, p->n, heat);
+        log_capture_errors(NULL, 0);
         e->scan_cpu_s += rusage_s() - cpu0;
         for (size_t i = 0; i < p->n; i++) {
                 Account *a = p->acct[order[i]];
@@ -262,9 +266,18 @@ int period_scan(Engine *e, Period *p) {
                 p->heat[order[i]] = heat[i];
                 a->unseen = heat[i].tracked_bytes == 0 && targets[i].n_pids > 0 ? a->unseen + 1 : 0;
         }
-        if (r < 0)
-                return log_error_errno(r, "scanner %s failed: %m", e->scanner_ops->name);
-        return 0;
+        if (r >= 0 && e->error[0]) {
+                log_error("%s", e->error); /* logged by a scan that went on */
+                e->error[0] = '\0';
+        }
+        if (r < 0) {
+                char why[sizeof(e->error)];
+
+                snprintf(why, sizeof(why), "%s", e->error);
+                snprintf(e->error, sizeof(e->error), "scanner %.32s: %.200s", e->scanner_ops->name,
+                         why[0] ? why : strerror(-r));
+        }
+        return r;
 }
 
 /* ---- observe: the heat model ---------------------------------------------- */
@@ -947,6 +960,7 @@ int period_run(Engine *e, unsigned number, bool plan, StatusSnapshot *ret) {
         uint64_t t0 = now_ms();
         int r;
 
+        e->error[0] = '\0';
         r = period_collect(e, &p, t0);
         if (r < 0)
                 return r;

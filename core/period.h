@@ -61,6 +61,7 @@ typedef struct Engine {
         HysteresisEntry *hyst_storage;
         HeatModel *model;               /* NULL: plan from each period's scan alone */
         double scan_cpu_s;              /* user + system CPU of the scans */
+        char error[256];                /* why the last period failed, for its one log line ("" none) */
         bool warned_reclaim, warned_range, warned_byte_only, warned_zoneinfo;
 } Engine;
 

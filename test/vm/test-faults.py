@@ -68,6 +68,13 @@ test-enforce.py).
         pid, no error line, runs its own (one, on, another pid, a record
         naming it with user=mover), exits 0; after it nr_kdamonds 0, no
         kdamond thread, no record
+  perr  a period that fails does not stop tierd: with the damon scanner
+        and a tenant, tierd's kdamond is stopped and removed behind its back
+        (state off, nr_kdamonds 0) after two periods; the next scan fails
+        (its kdamond's files are gone). tierd says so in one warning
+        (TIERD_EVENT period_failed), keeps running, starts a kdamond of its
+        own again, says once that a period ran again, and runs its 8
+        working periods: exit 0, no error line; nr_kdamonds 0 after it
 
 usage: test-faults.py stock BUILD_DIR
 (TEST_FAULTS_DUMP=FILE also writes the guest's whole output to FILE)"""
@@ -279,6 +286,21 @@ wait $k2
 out d2 $?
 kd d2-after
 kill -TERM $w; wait $w; rmdir $CG/dm
+
+# perr: a period that fails (tierd's kdamond removed behind its back)
+start pe --size 64 --hot 16 --rate 20
+tierctl --config /nonexistent annotate pe tier0.max=32M
+: > /tmp/pe.out
+$T --backend damon --periods 8 > /tmp/pe.out 2> /tmp/pe.err &
+k=$!
+n=0; while [ $(wc -l < /tmp/pe.out) -lt 2 ] && [ $n -lt 600 ] && kill -0 $k; do sleep 0.2; n=$((n + 1)); done
+n=0; while ! echo off > $A/0/state 2>/dev/null && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+n=0; while ! echo 0 > $A/../nr_kdamonds 2>/dev/null && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+echo "=== BEGIN pe-removed"; echo "lines $(wc -l < /tmp/pe.out) nr $(cat $A/../nr_kdamonds)"; echo "=== END pe-removed"
+wait $k
+out pe $?
+kd pe-after
+kill -TERM $w; wait $w; rmdir $CG/pe
 '''
 
 
@@ -514,4 +536,17 @@ t.ok(f'tierd_pid={(s.get("d2-pid") or "").strip()} ' in d2d.get('record', '') an
      d2d.get('record', '').endswith('user=mover'), 'dkill: the record names the restarted tierd, user=mover', d2d)
 t.ok(d2a.get('nr') == '0' and d2a.get('threads') == '0' and 'record' not in d2a,
      'dkill: after a clean stop: nr_kdamonds 0, no kdamond thread, no record', d2a)
+# --- perr
+pe = jlines(s.get('pe'), 'perr')
+err = s.get('pe-err') or ''
+t.eq((s.get('pe-rc') or '').strip(), '0', 'perr: tierd exits 0 after a failed period')
+t.ok('nr 0' in (s.get('pe-removed') or ''), "perr: tierd's kdamond was removed behind its back", s.get('pe-removed'))
+t.eq(len([ln for ln in err.splitlines() if 'tierd keeps running and tries again' in ln]), 1,
+     'perr: one warning says a period failed and tierd keeps running')
+t.ok(re.search(r'period \d+ ran, after \d+ that failed', err) is not None, 'perr: and once that a period ran again',
+     err[-3000:])
+t.eq(len(pe), 8, 'perr: its 8 working periods ran')
+t.eq(errors(err), [], 'perr: no error-level line')
+t.eq(kdinfo(s.get('pe-after')).get('nr'), '0', 'perr: no kdamond left after it')
 t.done()
+
