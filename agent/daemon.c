@@ -2,10 +2,12 @@
 /* The agent as a service: the sd-event loop, its period timer, signals
  * (SIGTERM/SIGINT stop, SIGHUP reloads), the reload transaction, the
  * control socket, the metrics endpoint and sd_notify. What one period
- * does is core/period.c (collect -> scan -> settle -> plan -> apply ->
- * account -> report); which mover takes which part of a plan is the
+ * does is core/period.c (collect -> scan -> observe -> settle -> plan ->
+ * apply -> account -> report); what the outside sees is publish.c; which
+ * mover takes which part of a plan is the
  * configuration's mover.backend, an entry of migrate/movers.c's table. */
 #include "daemon.h"
+#include "agent.h"
 
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -31,97 +33,12 @@
 /* After a failed period the next one waits 1, 2, 4, then 8 periods. */
 #define FAIL_BACKOFF_MAX 8
 
-typedef struct Agent {
-        const DaemonArgs *args;
-        const char *sysfs_root, *procfs_root;
-        Probe *probe;           /* the latest (a reload probes again) */
-        Probe *scan_probe;      /* the one the scanner was opened with (it keeps
-                                 * pointers into it); may be probe */
-        Config *config;
-        Engine engine;          /* the periods: scanner, movers, ledger */
-        ScanOptions so;         /* what the scanner was opened with */
-        char scanner_wanted[32];/* the backend asked for ("auto" ...) */
-        sd_event *event;
-        sd_event_source *timer;
-        unsigned number;        /* of the next period */
-        unsigned arming;        /* periods that only scan before the first plan of this scanner */
-        unsigned worked;        /* periods planned (what --periods counts) */
-        ControlServer *control;
-        bool have_read_group;
-        gid_t read_group;
-        StatusSnapshot status;  /* as of the last period */
-        uint64_t reloads, reload_failures;
-        char last_error[256];   /* the last rejected reload */
-        unsigned failures;      /* periods failed in a row */
-        char period_error[320]; /* while periods fail: the last one's error */
-        uint64_t started_realtime_s;
-        MetricsServer *metrics;
-} Agent;
 
 static uint64_t now_ms(void) {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-/* The mover that really moves: e.g. auto is move_pages for ranges, or
- * memory.reclaim for a byte-only scanner (MGLRU). */
-static const char *mover_name(const Agent *a) {
-        const Engine *e = &a->engine;
-
-        return mover_backend_effective(e->mover, e->scanner_ops && (e->scanner_ops->caps & SCANNER_CAP_RANGES));
-}
-
-/* The snapshot header: what does not depend on a period. */
-static void status_header(Agent *a, StatusSnapshot *s) {
-        snprintf(s->version, sizeof(s->version), "%s", TIERD_VERSION);
-        snprintf(s->scanner, sizeof(s->scanner), "%s", a->engine.scanner_ops ? a->engine.scanner_ops->name : "");
-        snprintf(s->mover, sizeof(s->mover), "%s", mover_name(a));
-        snprintf(s->config_path, sizeof(s->config_path), "%s", a->args->config_path);
-        s->period_ms = a->engine.period_ms;
-        s->started_realtime_s = a->started_realtime_s;
-        s->scan_cpu_seconds_total = a->engine.scan_cpu_s;
-        s->reloads_total = a->reloads;
-        s->reload_failures_total = a->reload_failures;
-        snprintf(s->last_error, sizeof(s->last_error), "%.255s", a->last_error[0] ? a->last_error : a->period_error);
-        s->promoted_total = a->engine.ledger.promoted;
-        s->demoted_total = a->engine.ledger.demoted;
-        s->failed_total = a->engine.ledger.failed;
-}
-
-/* The one-line summary of STATUS= (without a reload error). */
-static void status_summary(const Agent *a, char *buf, size_t size) {
-        char p[32], d[32];
-
-        snprintf(buf, size, "%zu tenant%s, promoted %s, demoted %s, scanner %s, mover %s", a->status.n_tenants,
-                 a->status.n_tenants == 1 ? "" : "s", format_bytes(a->engine.ledger.promoted, p, sizeof(p)),
-                 format_bytes(a->engine.ledger.demoted, d, sizeof(d)),
-                 a->engine.scanner_ops ? a->engine.scanner_ops->name : "none",
-                 mover_name(a)[0] ? mover_name(a) : "none");
-}
-
-static void notify_status(const Agent *a, const char *extra) {
-        char sum[256];
-
-        status_summary(a, sum, sizeof(sum));
-        if (a->period_error[0])
-                (void) sd_notifyf(false, "%sSTATUS=%s; retrying; %s", extra ? extra : "", a->period_error, sum);
-        else if (a->last_error[0])
-                (void) sd_notifyf(false, "%sSTATUS=%s; kept the running configuration; %s", extra ? extra : "",
-                                  a->last_error, sum);
-        else
-                (void) sd_notifyf(false, "%sSTATUS=%s", extra ? extra : "", sum);
-}
-
-static void publish(Agent *a) {
-        status_header(a, &a->status);
-        if (a->metrics) {
-                int r = metrics_server_publish(a->metrics, &a->status);
-
-                if (r < 0)
-                        log_warning_errno(r, "cannot publish the metrics, ignoring: %m");
-        }
 }
 
 /* One period; PLAN false: scan only (an arming period). */
@@ -132,7 +49,7 @@ static int agent_period(Agent *a, bool plan) {
         r = period_run(&a->engine, a->number, plan, &s);
         if (r < 0)
                 return r;
-        status_header(a, &s);
+        agent_status_header(a, &s);
         if (plan && a->args->json) {
                 json_object *o = status_period_to_json(&s);
 
@@ -336,8 +253,8 @@ static int agent_reload(Agent *a, char **ret_error) {
         log_event(LOG_LVL_INFO, "reloaded", NULL, "reloaded %s: scanner %s%s, mover %s, period %" PRIu64 " ms",
                   a->args->config_path, e->scanner_ops->name, reopen ? " (reopened)" : "", e->mover->name,
                   e->period_ms);
-        publish(a);
-        notify_status(a, "READY=1\n");
+        agent_publish(a);
+        agent_notify_status(a, "READY=1\n");
         return 0;
 
 fail:
@@ -347,8 +264,8 @@ fail:
         a->reload_failures++;
         snprintf(a->last_error, sizeof(a->last_error), "reload failed: %s", error);
         log_event(LOG_LVL_ERR, "reload_failed", NULL, "reload failed, keeping the running configuration: %s", error);
-        publish(a);
-        notify_status(a, "READY=1\n");
+        agent_publish(a);
+        agent_notify_status(a, "READY=1\n");
         *ret_error = TAKE_PTR(error);
         return -EINVAL;
 }
@@ -452,8 +369,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         if (r < 0) {
                 unsigned wait = period_failed(a, r);
 
-                publish(a);
-                notify_status(a, NULL);
+                agent_publish(a);
+                agent_notify_status(a, NULL);
                 return rearm(a, s, start, wait);
         }
         if (a->failures) {
@@ -466,8 +383,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 a->arming--;
         else
                 a->worked++;
-        publish(a);
-        notify_status(a, NULL);
+        agent_publish(a);
+        agent_notify_status(a, NULL);
         if (a->args->periods && a->worked >= a->args->periods) {
                 log_event(LOG_LVL_INFO, "stopping", NULL, "%u period(s) done: stopping", a->args->periods);
                 return sd_event_exit(a->event, 0);
@@ -614,12 +531,12 @@ int daemon_run(const DaemonArgs *args) {
         if (r < 0)
                 goto out;
 
-        status_header(&a, &a.status);
+        agent_status_header(&a, &a.status);
         log_event(LOG_LVL_INFO, "started", NULL,
                   "tierd %s: %d tier(s), scanner %s, mover %s, period %" PRIu64 " ms, configuration %s, control %s",
                   TIERD_VERSION, a.probe->topology->n_tiers, a.engine.scanner_ops->name, a.engine.mover->name,
                   a.engine.period_ms, args->config_path, a.control ? control_server_path(a.control) : "off");
-        notify_status(&a, "READY=1\n");
+        agent_notify_status(&a, "READY=1\n");
 
         r = sd_event_loop(a.event);
         status = r < 0 ? 1 : r;
