@@ -97,8 +97,11 @@ static int take_baselines(Mover *m) {
         return 0;
 }
 
-/* The tenants of the last commit become M's slots; the checked set is
- * what it was, restricted to them, plus the ones checking now. */
+/* The tenants of the last commit become M's slots, each keeping its
+ * stats baseline when it had a slot (an unchanged layout keeps the
+ * schemes' cumulative stats; a new one takes new baselines after this);
+ * the checked set is what it was, restricted to them, plus the ones
+ * checking now. */
 static int set_slots(Mover *m, const MoverQuota *q, const DamosTenant *dt, size_t n) {
         _cleanup_free_ uint64_t *ids = calloc(n ? n : 1, sizeof(*ids));
         _cleanup_free_ uint64_t *bp = calloc(n ? n : 1, sizeof(*bp));
@@ -110,6 +113,12 @@ static int set_slots(Mover *m, const MoverQuota *q, const DamosTenant *dt, size_
                 return -ENOMEM;
         for (size_t k = 0; k < n; k++) {
                 ids[k] = q[k].cgroup_id;
+                for (size_t j = 0; j < m->n; j++)
+                        if (m->ids[j] == ids[k]) {
+                                bp[k] = m->base_promote[j];
+                                bd[k] = m->base_demote[j];
+                                break;
+                        }
                 if (dt[k].check_only || was_checked(m, q[k].cgroup_id))
                         checked[nc++] = q[k].cgroup_id;
         }
