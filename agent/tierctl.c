@@ -3,10 +3,8 @@
  * shows effective policies and usage, explains where each value came from.
  * Subcommands are dispatched from a table; --json on every one, errors
  * included, so a script always gets JSON on stdout. */
-#include <assert.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <poll.h>
@@ -19,6 +17,7 @@
 
 #include "annotations.h"
 #include "cgroup.h"
+#include "cmdline.h"
 #include "config.h"
 #include "control.h"
 #include "resolve.h"
@@ -43,25 +42,9 @@ static void print_json(json_object *o) {
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-static int fail(const Ctl *c, const char *fmt, ...) _printf_(2, 3);
-static int fail(const Ctl *c, const char *fmt, ...) {
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
-        va_end(ap);
-        if (c->json) {
-                json_object *o = json_object_new_object();
-
-                json_object_object_add(o, "error", json_object_new_string(msg ? msg : "out of memory"));
-                print_json(o);
-                json_object_put(o);
-        }
-        fprintf(stderr, "tierctl: %s\n", msg ? msg : "out of memory");
-        return 1;
-}
+/* A failure: said on stderr, and as JSON on stdout with --json. Returns the
+ * exit status, 1. */
+#define fail(c, ...) cmdline_error((c)->json, "tierctl", 1, __VA_ARGS__)
 
 static int ctl_setup(Ctl *c, bool need_config) {
         _cleanup_free_ char *err = NULL;
@@ -891,25 +874,7 @@ typedef struct Line {
 
 /* A mistake in the command line: said on stderr, and as JSON on stdout
  * when --json is anywhere on the line. Returns the exit status, 2. */
-static int usage_error(const Line *l, const char *fmt, ...) _printf_(2, 3);
-static int usage_error(const Line *l, const char *fmt, ...) {
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
-        va_end(ap);
-        if (l->ctl->json) {
-                json_object *o = json_object_new_object();
-
-                json_object_object_add(o, "error", json_object_new_string(msg ? msg : "out of memory"));
-                print_json(o);
-                json_object_put(o);
-        }
-        fprintf(stderr, "%s: %s\n", l->prog, msg ? msg : "out of memory");
-        return 2;
-}
+#define usage_error(l, ...) cmdline_error((l)->ctl->json, (l)->prog, CMDLINE_EXIT_USAGE, __VA_ARGS__)
 
 static const struct option global_options[] = {
         { "json", no_argument, NULL, OPT_JSON },
@@ -1073,91 +1038,23 @@ static const Verb *verb_find(const char *name) {
         return NULL;
 }
 
-/* The option that WORD ("--NAME" or "--NAME=VALUE") names among the globals
- * and every verb's, as getopt_long() reads it: exact, else an abbreviation.
- * NULL: none, or abbreviations that disagree on a value. */
-static const struct option *option_lookup(const char *word) {
-        const char *name = word + 2;
-        size_t len = strcspn(name, "=");
-        const struct option *found = NULL;
-        bool mixed = false;
-
-        for (size_t t = 0; t <= ELEMENTSOF(verbs); t++)
-                for (const struct option *o = t < ELEMENTSOF(verbs) ? verbs[t].options : global_options; o->name;
-                     o++) {
-                        if (strncmp(o->name, name, len) != 0)
-                                continue;
-                        if (o->name[len] == '\0')
-                                return o;
-                        mixed = mixed || (found && found->has_arg != o->has_arg);
-                        found = o;
-                }
-        return mixed ? NULL : found;
+/* cmdline_prescan()'s tables: every verb's options, then the globals. */
+static const struct option *option_table(size_t i) {
+        return i < ELEMENTSOF(verbs) ? verbs[i].options : i == ELEMENTSOF(verbs) ? global_options : NULL;
 }
 
-/* The index of the verb: the first argument that is neither an option nor
- * an option's value (options may come before it: tierctl --user annotate);
- * 0 for none. Applies --json anywhere on the line at once, so that a
- * mistake found before it is JSON too. */
-static int prescan(Ctl *c, int argc, char **argv) {
-        int verb = 0;
+/* The pre-scan applies --json at once, wherever it stands on the line, so
+ * that a mistake found before it is JSON too. */
+static void prescan_note(int opt, void *userdata) {
+        Ctl *c = userdata;
 
-        for (int i = 1; i < argc; i++) {
-                const char *w = argv[i];
-                const struct option *o;
-
-                if (strcmp(w, "--") == 0)
-                        return verb ? verb : i + 1 < argc ? i + 1 : 0;
-                if (w[0] != '-' || w[1] == '\0') {
-                        if (!verb)
-                                verb = i;
-                        continue;
-                }
-                if (w[1] != '-')
-                        continue; /* -h: no value */
-                o = option_lookup(w);
-                if (!o)
-                        continue;
-                if (o->val == OPT_JSON)
-                        c->json = true;
-                if (o->has_arg == required_argument && !strchr(w, '='))
-                        i++;
-        }
-        return verb;
-}
-
-static const struct option *option_by_val(const struct option *table, int val) {
-        for (; table->name; table++)
-                if (table->val == val)
-                        return table;
-        return NULL;
-}
-
-/* getopt_long() returned '?' or ':' for argv[optind - 1]. */
-static int option_error(const Line *l, int opt, const struct option *table, char **argv) {
-        const struct option *o = option_by_val(table, optopt);
-        const char *word = argv[optind - 1];
-        size_t len = strcspn(word, "=");
-        char matches[256] = "";
-        int n = 0;
-
-        if (opt == ':')
-                return usage_error(l, "option --%s needs a value (see %s --help)", o ? o->name : "?", l->prog);
-        if (o)
-                return usage_error(l, "option --%s takes no value (see %s --help)", o->name, l->prog);
-        if (optopt)
-                return usage_error(l, "unknown option -%c (see %s --help)", optopt, l->prog);
-        for (const struct option *p = table; p->name && len > 2; p++)
-                if (strncmp(p->name, word + 2, len - 2) == 0)
-                        n++, snprintf(matches + strlen(matches), sizeof(matches) - strlen(matches), "%s--%s",
-                                      n > 1 ? ", " : "", p->name);
-        if (n > 1)
-                return usage_error(l, "ambiguous option %.*s: %s", (int) len, word, matches);
-        return usage_error(l, "unknown option %.*s (see %s --help)", (int) len, word, l->prog);
+        if (opt == OPT_JSON)
+                c->json = true;
 }
 
 /* One option; each code means the same to every verb that has it. */
-static int parse_option(Line *l, int opt, const char *arg) {
+static int parse_option(int opt, const char *arg, void *userdata) {
+        Line *l = userdata;
         Ctl *c = l->ctl;
         char lo[32], hi[32];
         uint64_t v;
@@ -1194,38 +1091,27 @@ static int parse_option(Line *l, int opt, const char *arg) {
 /* Parses the whole line with the chosen verb's options and the globals;
  * the verb's arguments are left at argv[optind...] in order. */
 static int parse_options(Line *l, int argc, char **argv) {
-        struct option table[16];
-        size_t n = 0;
-        int opt, r;
+        const CmdlineParser p = {
+                .shorts = "h",
+                .globals = global_options,
+                .own = l->verb ? l->verb->options : NULL,
+                .option = parse_option,
+                .userdata = l,
+                .json = &l->ctl->json,
+                .prog = l->prog,
+        };
 
-        for (const struct option *o = global_options; o->name; o++)
-                table[n++] = *o;
-        for (const struct option *o = l->verb ? l->verb->options : NULL; o && o->name; o++)
-                table[n++] = *o;
-        assert(n < ELEMENTSOF(table));
-        table[n] = (struct option) {};
-
-        optind = 0; /* GNU getopt starts afresh */
-        opterr = 0; /* the messages are ours */
-        while ((opt = getopt_long(argc, argv, ":h", table, NULL)) >= 0) {
-                if (opt == '?' || opt == ':')
-                        return option_error(l, opt, table, argv);
-                r = parse_option(l, opt, optarg);
-                if (r != 0)
-                        return r;
-        }
-        return 0;
+        return cmdline_parse(&p, argc, argv);
 }
 
-/* The verb's arguments: ARGV[0] is the verb word itself. */
+/* The verb's arguments, after the verb word. */
 static int check_arguments(const Line *l, int argc, char **argv) {
         const Verb *v = l->verb;
-        int n = argc - 1;
 
-        if (n < v->min_args)
+        if (argc < v->min_args)
                 return usage_error(l, "missing arguments (usage: %s)", v->usage);
-        if (v->max_args >= 0 && n > v->max_args)
-                return usage_error(l, "unexpected argument '%s' (see %s --help)", argv[1 + v->max_args], l->prog);
+        if (v->max_args >= 0 && argc > v->max_args)
+                return usage_error(l, "unexpected argument '%s' (see %s --help)", argv[v->max_args], l->prog);
         return 0;
 }
 
@@ -1233,10 +1119,9 @@ int main(int argc, char **argv) {
         Ctl c = { .config_path = "/etc/tierd/tierd.json", .interval = 2 };
         Line l = { .ctl = &c, .prog = "tierctl" };
         const char *word;
-        int i, r;
+        int r;
 
-        i = prescan(&c, argc, argv);
-        word = i > 0 ? argv[i] : NULL;
+        word = cmdline_prescan(argc, argv, "h", option_table, prescan_note, &c);
         if (word) {
                 l.verb = verb_find(word);
                 if (!l.verb)
@@ -1255,13 +1140,12 @@ int main(int argc, char **argv) {
                         program_help(l.help ? stdout : stderr);
                 return l.help || l.version ? 0 : 2;
         }
-        /* what getopt_long() left: the verb word (the same string), then its
-         * arguments; an abbreviated option can take it as its value instead */
-        if (optind >= argc || argv[optind] != word)
-                return usage_error(&l, "'%s' was read as an option's value: spell the option in full", word);
-        r = check_arguments(&l, argc - optind, argv + optind);
+        /* what getopt_long() left: the verb word, then its arguments */
+        r = cmdline_skip_word(c.json, l.prog, argc, argv, word);
         if (r == 0)
-                r = l.verb->run(&c, argc - optind - 1, argv + optind + 1);
+                r = check_arguments(&l, argc - optind, argv + optind);
+        if (r == 0)
+                r = l.verb->run(&c, argc - optind, argv + optind);
         free(c.mount);
         config_free(c.config);
         return r;

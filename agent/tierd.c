@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tierd: userspace memory-tiering agent. Subcommands are dispatched from a
  * table; every one takes --json where it prints a report. */
-#include <assert.h>
 #include <ctype.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -11,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmdline.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
@@ -33,6 +33,7 @@ typedef struct Args {
         const char *prog;               /* "tierd" or "tierd COMMAND": the messages' prefix */
         char prog_buf[32];
         bool help, version;
+        bool check_config;              /* --check-config: the command it names */
         /* global options */
         bool json;
         const char *config_path;
@@ -383,25 +384,7 @@ struct Command {
 
 /* A mistake in the command line: said on stderr, and as JSON on stdout
  * when --json is anywhere on the line. Returns the exit status, 2. */
-static int usage_error(const Args *a, const char *fmt, ...) _printf_(2, 3);
-static int usage_error(const Args *a, const char *fmt, ...) {
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
-        va_end(ap);
-        if (a->json) {
-                json_object *o = json_object_new_object();
-
-                json_object_object_add(o, "error", json_object_new_string(msg ? msg : "out of memory"));
-                print_json(o);
-                json_object_put(o);
-        }
-        fprintf(stderr, "%s: %s\n", a->prog, msg ? msg : "out of memory");
-        return 2;
-}
+#define usage_error(a, ...) cmdline_error((a)->json, (a)->prog, CMDLINE_EXIT_USAGE, __VA_ARGS__)
 
 /* An old form, kept as an alias for one release: a note for a person at a
  * terminal; a script (stderr not a terminal) sees it with -v only, so that
@@ -812,129 +795,52 @@ static void command_help(const Command *cmd, FILE *f) {
                 fprintf(f, "\ndeprecated, accepted until the next release:\n%s", cmd->deprecated_help);
 }
 
-/* The option that WORD ("--NAME" or "--NAME=VALUE") names among the globals
- * and every command's, as getopt_long() reads it: exact, else an
- * abbreviation. NULL: none, or abbreviations that disagree on a value. */
-static const struct option *option_lookup(const char *word) {
-        const char *name = word + 2;
-        size_t len = strcspn(name, "=");
-        const struct option *found = NULL;
-        bool mixed = false;
-
-        for (size_t t = 0; t <= ELEMENTSOF(commands); t++)
-                for (const struct option *o = t < ELEMENTSOF(commands) ? commands[t].options : global_options;
-                     o->name; o++) {
-                        if (strncmp(o->name, name, len) != 0)
-                                continue;
-                        if (o->name[len] == '\0')
-                                return o;
-                        mixed = mixed || (found && found->has_arg != o->has_arg);
-                        found = o;
-                }
-        return mixed ? NULL : found;
+/* cmdline_prescan()'s tables: every command's options, then the globals. */
+static const struct option *option_table(size_t i) {
+        return i < ELEMENTSOF(commands) ? commands[i].options : i == ELEMENTSOF(commands) ? global_options : NULL;
 }
 
-/* The index of the command word: the first argument that is neither an
- * option nor an option's value (options may come before it, as
- * getopt_long() permutes them); 0 for none. Notes --check-config, and
- * applies --json and -v anywhere on the line at once: a mistake found
- * before them is JSON too, and a note on an old form made before -v is
- * seen. */
-static int prescan(Args *a, int argc, char **argv, bool *ret_check_config) {
-        int command = 0;
+/* What the pre-scan applies at once, wherever it stands on the line:
+ * --json, so that a mistake found before it is JSON too; -v, so that a
+ * note on an old form made before it is seen; --check-config, the command
+ * it names. */
+static void prescan_note(int opt, void *userdata) {
+        Args *a = userdata;
 
-        for (int i = 1; i < argc; i++) {
-                const char *w = argv[i];
-                const struct option *o;
-
-                if (strcmp(w, "--") == 0)
-                        return command ? command : i + 1 < argc ? i + 1 : 0;
-                if (w[0] != '-' || w[1] == '\0') {
-                        if (!command)
-                                command = i;
-                        continue;
-                }
-                if (w[1] != '-') {
-                        /* -v, -h, together or not: no values */
-                        if (strspn(w + 1, "vh") == strlen(w + 1) && strchr(w, 'v'))
-                                log_set_max_level(LOG_LVL_DEBUG);
-                        continue;
-                }
-                o = option_lookup(w);
-                if (!o)
-                        continue;
-                if (o->val == OPT_JSON)
-                        a->json = true;
-                else if (o->val == 'v')
-                        log_set_max_level(LOG_LVL_DEBUG);
-                else if (o->val == OPT_CHECK_CONFIG)
-                        *ret_check_config = true;
-                if (o->has_arg == required_argument && !strchr(w, '='))
-                        i++;
-        }
-        return command;
+        if (opt == OPT_JSON)
+                a->json = true;
+        else if (opt == 'v')
+                log_set_max_level(LOG_LVL_DEBUG);
+        else if (opt == OPT_CHECK_CONFIG)
+                a->check_config = true;
 }
 
-static const struct option *option_by_val(const struct option *table, int val) {
-        for (; table->name; table++)
-                if (table->val == val)
-                        return table;
-        return NULL;
-}
+static int parse_option(int opt, const char *arg, void *userdata) {
+        Args *a = userdata;
 
-/* getopt_long() returned '?' or ':' for argv[optind - 1]. */
-static int option_error(const Args *a, int c, const struct option *table, char **argv) {
-        const struct option *o = option_by_val(table, optopt);
-        const char *word = argv[optind - 1];
-        size_t len = strcspn(word, "=");
-        char matches[256] = "";
-        int n = 0;
-
-        if (c == ':')
-                return usage_error(a, "option --%s needs a value (see %s --help)", o ? o->name : "?", a->prog);
-        if (o)
-                return usage_error(a, "option --%s takes no value (see %s --help)", o->name, a->prog);
-        if (optopt)
-                return usage_error(a, "unknown option -%c (see %s --help)", optopt, a->prog);
-        for (const struct option *p = table; p->name && len > 2; p++)
-                if (strncmp(p->name, word + 2, len - 2) == 0)
-                        n++, snprintf(matches + strlen(matches), sizeof(matches) - strlen(matches), "%s--%s",
-                                      n > 1 ? ", " : "", p->name);
-        if (n > 1)
-                return usage_error(a, "ambiguous option %.*s: %s", (int) len, word, matches);
-        return usage_error(a, "unknown option %.*s (see %s --help)", (int) len, word, a->prog);
+        return is_global(opt) ? parse_global(a, opt, arg) : a->command->parse(a, opt, arg);
 }
 
 /* Parses the whole line with the chosen command's options and the globals. */
 static int parse_options(Args *a, int argc, char **argv) {
-        struct option table[48];
-        size_t n = 0;
-        int c, r;
+        const CmdlineParser p = {
+                .shorts = "vh",
+                .globals = global_options,
+                .own = a->command->options,
+                .option = parse_option,
+                .userdata = a,
+                .json = &a->json,
+                .prog = a->prog,
+        };
 
-        for (const struct option *o = global_options; o->name; o++)
-                table[n++] = *o;
-        for (const struct option *o = a->command->options; o->name; o++)
-                table[n++] = *o;
-        assert(n < ELEMENTSOF(table));
-        table[n] = (struct option) {};
-
-        optind = 0; /* GNU getopt starts afresh */
-        opterr = 0; /* the messages are ours */
-        while ((c = getopt_long(argc, argv, ":vh", table, NULL)) >= 0) {
-                if (c == '?' || c == ':')
-                        return option_error(a, c, table, argv);
-                r = is_global(c) ? parse_global(a, c, optarg) : a->command->parse(a, c, optarg);
-                if (r != 0)
-                        return r;
-        }
-        return 0;
+        return cmdline_parse(&p, argc, argv);
 }
 
-static int select_command(Args *a, const char *word, bool check_config) {
-        a->command = command_find(word ? word : check_config ? "check-config" : "run");
+static int select_command(Args *a, const char *word) {
+        a->command = command_find(word ? word : a->check_config ? "check-config" : "run");
         if (!a->command)
                 return usage_error(a, "unknown command '%s' (see tierd --help)", word);
-        if (word || check_config) {
+        if (word || a->check_config) {
                 snprintf(a->prog_buf, sizeof(a->prog_buf), "tierd %s", a->command->name);
                 a->prog = a->prog_buf;
         }
@@ -952,13 +858,11 @@ int main(int argc, char **argv) {
                 .seconds = 5,
                 .scan = { .periods = 3, .max_candidates = 64, .cpu_budget_permille = UINT32_MAX },
         };
-        bool check_config = false;
         const char *word;
-        int i, r;
+        int r;
 
-        i = prescan(&a, argc, argv, &check_config);
-        word = i > 0 ? argv[i] : NULL;
-        r = select_command(&a, word, check_config);
+        word = cmdline_prescan(argc, argv, "vh", option_table, prescan_note, &a);
+        r = select_command(&a, word);
         if (r == 0)
                 r = parse_options(&a, argc, argv);
         if (r == 0 && a.command->check)
@@ -973,12 +877,10 @@ int main(int argc, char **argv) {
                 puts("tierd " TIERD_VERSION);
                 return 0;
         }
-        /* what getopt_long() left: the command word (the same string), no
-         * more; an abbreviated option can take it as its value instead */
-        if (word && (optind >= argc || argv[optind] != word))
-                return usage_error(&a, "'%s' was read as an option's value: spell the option in full", word);
-        if (word)
-                optind++;
+        /* what getopt_long() left: the command word, no more */
+        r = cmdline_skip_word(a.json, a.prog, argc, argv, word);
+        if (r != 0)
+                return r;
         if (optind < argc)
                 return usage_error(&a, "unexpected argument '%s' (see %s --help)", argv[optind], a.prog);
         log_set_target(a.log_target);
