@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <assert.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -151,5 +152,34 @@ int cmdline_skip_word(bool json, const char *prog, int argc, char **argv, const 
                 return cmdline_error(json, prog, CMDLINE_EXIT_USAGE,
                                      "'%s' was read as an option's value: spell the option in full", word);
         optind++;
+        return 0;
+}
+
+int cmdline_parse_number(bool json, const char *prog, const char *name, const char *arg, uint64_t min, uint64_t max,
+                         uint64_t *ret) {
+        uint64_t v;
+
+        if (parse_u64(arg, &v) < 0 || v < min || v > max)
+                return cmdline_error(json, prog, CMDLINE_EXIT_USAGE,
+                                     "%s: '%s' is not a whole number between %" PRIu64 " and %" PRIu64, name, arg, min,
+                                     max);
+        *ret = v;
+        return 0;
+}
+
+int cmdline_parse_duration(bool json, const char *prog, const char *name, const char *arg, uint64_t bare_unit_ms,
+                           uint64_t min_ms, uint64_t max_ms, uint64_t *ret_ms) {
+        char lo[32], hi[32];
+        uint64_t ms;
+        int r;
+
+        r = parse_duration_ms(arg, bare_unit_ms, &ms);
+        if (r < 0)
+                return cmdline_error(json, prog, CMDLINE_EXIT_USAGE, "%s: '%s' %s", name, arg, duration_error(r));
+        if (ms < min_ms || ms > max_ms)
+                return cmdline_error(json, prog, CMDLINE_EXIT_USAGE, "%s: '%s' is not between %s and %s", name, arg,
+                                     format_duration_ms(min_ms, lo, sizeof(lo)),
+                                     format_duration_ms(max_ms, hi, sizeof(hi)));
+        *ret_ms = ms;
         return 0;
 }

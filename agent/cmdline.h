@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util.h"
 
@@ -59,3 +60,12 @@ int cmdline_parse(const CmdlineParser *p, int argc, char **argv);
  * NULL: nothing to do. 0, or the exit status after a message. */
 int cmdline_skip_word(bool json, const char *prog, int argc, char **argv, const char *word);
 
+/* The value ARG of the option NAME ("--periods"): a whole number between
+ * MIN and MAX. 0, or the exit status after a message. */
+int cmdline_parse_number(bool json, const char *prog, const char *name, const char *arg, uint64_t min, uint64_t max,
+                         uint64_t *ret);
+/* The value ARG of the option NAME: a duration between MIN_MS and MAX_MS; a
+ * bare number is in BARE_UNIT_MS (0: refused, a unit is needed). 0, or the
+ * exit status after a message. */
+int cmdline_parse_duration(bool json, const char *prog, const char *name, const char *arg, uint64_t bare_unit_ms,
+                           uint64_t min_ms, uint64_t max_ms, uint64_t *ret_ms);

@@ -1056,7 +1056,6 @@ static void prescan_note(int opt, void *userdata) {
 static int parse_option(int opt, const char *arg, void *userdata) {
         Line *l = userdata;
         Ctl *c = l->ctl;
-        char lo[32], hi[32];
         uint64_t v;
         int r;
 
@@ -1070,18 +1069,15 @@ static int parse_option(int opt, const char *arg, void *userdata) {
         case OPT_SOCKET: c->socket = arg; break;
         case OPT_INTERVAL:
                 /* a bare number: seconds, the old form */
-                r = parse_duration_ms(arg, 1000, &v);
-                if (r < 0)
-                        return usage_error(l, "--interval: '%s' %s", arg, duration_error(r));
-                if (v < 100 || v > 3600 * 1000)
-                        return usage_error(l, "--interval: '%s' is not between %s and %s", arg,
-                                           format_duration_ms(100, lo, sizeof(lo)),
-                                           format_duration_ms(3600 * 1000, hi, sizeof(hi)));
+                r = cmdline_parse_duration(c->json, l->prog, "--interval", arg, 1000, 100, 3600 * 1000, &v);
+                if (r != 0)
+                        return r;
                 c->interval = (double) v / 1000;
                 break;
         case OPT_COUNT:
-                if (parse_u64(arg, &v) < 0 || v < 1 || v > 1000000)
-                        return usage_error(l, "--count: '%s' is not a whole number between 1 and 1000000", arg);
+                r = cmdline_parse_number(c->json, l->prog, "--count", arg, 1, 1000000, &v);
+                if (r != 0)
+                        return r;
                 c->count = (unsigned) v;
                 break;
         }

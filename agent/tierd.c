@@ -406,33 +406,15 @@ static void deprecated(const Args *a, const char *fmt, ...) {
                 log_debug("%s", msg);
 }
 
+/* The values of options, said as the command's mistakes. */
 static int parse_number(const Args *a, const char *name, const char *arg, uint64_t min, uint64_t max,
                         uint64_t *ret) {
-        uint64_t v;
-
-        if (parse_u64(arg, &v) < 0 || v < min || v > max)
-                return usage_error(a, "%s: '%s' is not a whole number between %" PRIu64 " and %" PRIu64, name, arg,
-                                   min, max);
-        *ret = v;
-        return 0;
+        return cmdline_parse_number(a->json, a->prog, name, arg, min, max, ret);
 }
 
-/* A duration between MIN_MS and MAX_MS; a bare number in BARE_UNIT_MS (0:
- * refused, a unit is needed). */
 static int parse_duration(const Args *a, const char *name, const char *arg, uint64_t bare_unit_ms, uint64_t min_ms,
                           uint64_t max_ms, uint64_t *ret_ms) {
-        char lo[32], hi[32];
-        uint64_t ms;
-        int r;
-
-        r = parse_duration_ms(arg, bare_unit_ms, &ms);
-        if (r < 0)
-                return usage_error(a, "%s: '%s' %s", name, arg, duration_error(r));
-        if (ms < min_ms || ms > max_ms)
-                return usage_error(a, "%s: '%s' is not between %s and %s", name, arg,
-                                   format_duration_ms(min_ms, lo, sizeof(lo)), format_duration_ms(max_ms, hi, sizeof(hi)));
-        *ret_ms = ms;
-        return 0;
+        return cmdline_parse_duration(a->json, a->prog, name, arg, bare_unit_ms, min_ms, max_ms, ret_ms);
 }
 
 static bool bare_number(const char *arg) {
