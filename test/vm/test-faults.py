@@ -295,8 +295,8 @@ $T --backend damon --periods 8 > /tmp/pe.out 2> /tmp/pe.err &
 k=$!
 n=0; while [ $(wc -l < /tmp/pe.out) -lt 2 ] && [ $n -lt 600 ] && kill -0 $k; do sleep 0.2; n=$((n + 1)); done
 n=0; while ! echo off > $A/0/state 2>/dev/null && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
-n=0; while ! echo 0 > $A/../nr_kdamonds 2>/dev/null && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
-echo "=== BEGIN pe-removed"; echo "lines $(wc -l < /tmp/pe.out) nr $(cat $A/../nr_kdamonds)"; echo "=== END pe-removed"
+n=0; while ! echo 0 > $A/nr_kdamonds 2>/dev/null && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+echo "=== BEGIN pe-removed"; echo "lines $(wc -l < /tmp/pe.out) nr $(cat $A/nr_kdamonds)"; echo "=== END pe-removed"
 wait $k
 out pe $?
 kd pe-after
