@@ -176,7 +176,18 @@ typedef struct Sources {
         const PolicySpec *trusted, *user;
         const PolicySpec *rule[F_N];       /* last matching rule per field */
         const char *rule_origin[F_N];
+        bool delegated;         /* user.tierd.* can only tighten */
+        bool rules_delegated;   /* rules can only tighten: the path was named inside a delegated subtree */
+        char who[400];          /* for notes: "owner uid 1000", "below delegated a/b" */
 } Sources;
+
+/* A value that may only tighten what the cgroup has without it: a
+ * user.tierd.* annotation of a delegated cgroup, or a rule matching a
+ * path that was named inside a delegated subtree. */
+typedef struct Layer {
+        Candidate c;
+        bool checked;           /* refused unless it tightens */
+} Layer;
 
 /* What the cgroup would have for field f without its own value, before
  * the hierarchy clamp: class default, configuration default, built-in.
@@ -204,20 +215,49 @@ static Candidate fallback(const Config *cfg, const EffectivePolicy *parent, int 
         return c;
 }
 
-static Candidate own_value(const Sources *src, const char *path, int f, bool with_user) {
+/* The operator's own value of field f: trusted.tierd.KEY, else the last
+ * matching rule unless the path was named inside a delegated subtree. */
+static Candidate operator_value(const Sources *src, const char *path, int f) {
         Candidate c = { 0 };
 
         if (src->trusted && spec_has(src->trusted, f)) {
                 c.spec = src->trusted;
                 set_origin(&c.origin, ORIGIN_TRUSTED, path);
-        } else if (with_user && src->user && spec_has(src->user, f)) {
-                c.spec = src->user;
-                set_origin(&c.origin, ORIGIN_USER, path);
-        } else if (src->rule[f]) {
+        } else if (!src->rules_delegated && src->rule[f]) {
                 c.spec = src->rule[f];
                 set_origin(&c.origin, ORIGIN_RULE, src->rule_origin[f]);
         }
         return c;
+}
+
+/* The values applied over the operator's, lowest precedence first: a rule
+ * of a delegated subtree, then user.tierd.KEY. A trusted value shadows
+ * both. Returns how many were put in RET. */
+static int layers(const Sources *src, const char *path, int f, Layer ret[static 2]) {
+        int n = 0;
+
+        if (src->trusted && spec_has(src->trusted, f))
+                return 0;
+        if (src->rules_delegated && src->rule[f]) {
+                ret[n] = (Layer) { .c.spec = src->rule[f], .checked = true };
+                set_origin(&ret[n++].c.origin, ORIGIN_RULE, src->rule_origin[f]);
+        }
+        if (src->user && spec_has(src->user, f)) {
+                ret[n] = (Layer) { .c.spec = src->user, .checked = src->delegated };
+                set_origin(&ret[n++].c.origin, ORIGIN_USER, path);
+        }
+        return n;
+}
+
+/* The start of a refusal note: "user.tierd.KEY=VALUE refused: a delegated
+ * cgroup (owner uid 1000)" or "rule FILE: rules[N] KEY=VALUE refused: a
+ * rule in a delegated subtree (below delegated a/b)". */
+static void refusal(const Sources *src, const Layer *l, const char *key, const char *val, char *buf, size_t size) {
+        if (l->c.origin.kind == ORIGIN_USER)
+                snprintf(buf, size, "user.tierd.%s=%s refused: a delegated cgroup (%s)", key, val, src->who);
+        else
+                snprintf(buf, size, "rule %s %s=%s refused: a rule in a delegated subtree (%s)", l->c.origin.where, key,
+                         val, src->who);
 }
 
 static int class_of(const Config *cfg, const Candidate *c, const EffectivePolicy *parent) {
@@ -229,11 +269,11 @@ static int class_of(const Config *cfg, const Candidate *c, const EffectivePolicy
 }
 
 static void resolve_class(const Config *cfg, const ResolveInput *in, const Sources *src, const EffectivePolicy *parent,
-                          bool delegated, EffectivePolicy *p) {
-        Candidate own = own_value(src, in->path, F_CLASS, true), base;
-        int base_idx, own_idx;
+                          EffectivePolicy *p) {
+        Candidate base = operator_value(src, in->path, F_CLASS);
+        Layer ls[2];
+        int base_idx, n = layers(src, in->path, F_CLASS, ls);
 
-        base = own_value(src, in->path, F_CLASS, false);
         if (!base.spec)
                 base = fallback(cfg, parent, -1, F_CLASS);
         base_idx = class_of(cfg, &base, parent);
@@ -251,73 +291,73 @@ static void resolve_class(const Config *cfg, const ResolveInput *in, const Sourc
         }
         p->class_index = base_idx;
         p->class_origin = base.origin;
-        if (own.origin.kind != ORIGIN_USER || !own.spec)
-                return;
 
-        own_idx = config_class_index(cfg, own.spec->class_name);
-        if (own_idx < 0)
-                return;
-        if (delegated && own_idx < base_idx) {
-                char b[400];
+        for (int k = 0; k < n; k++) {
+                int idx = config_class_index(cfg, ls[k].c.spec->class_name);
+                char b[400], r[1024];
 
-                add_note(&p->class_origin,
-                         "user.tierd.class=%s refused: a delegated cgroup (owner uid %u) cannot raise its class above %s (%s)",
-                         own.spec->class_name, (unsigned) in->owner, cfg->classes[base_idx].name,
-                         origin_to_string(&base.origin, b, sizeof(b)));
-                return;
+                if (idx < 0)
+                        continue;
+                if (ls[k].checked && idx < p->class_index) {
+                        refusal(src, &ls[k], "class", ls[k].c.spec->class_name, r, sizeof(r));
+                        add_note(&p->class_origin, "%s cannot raise its class above %s (%s)", r,
+                                 cfg->classes[p->class_index].name, origin_to_string(&p->class_origin, b, sizeof(b)));
+                        continue;
+                }
+                p->class_index = idx;
+                p->class_origin = ls[k].c.origin;
         }
-        p->class_index = own_idx;
-        p->class_origin = own.origin;
 }
 
 static void resolve_mode(const Config *cfg, const ResolveInput *in, const Sources *src, const EffectivePolicy *parent,
-                         bool delegated, EffectivePolicy *p) {
-        Candidate own = own_value(src, in->path, F_MODE, true), base;
-        PolicyMode base_mode;
+                         EffectivePolicy *p) {
+        Candidate base = operator_value(src, in->path, F_MODE);
+        Layer ls[2];
+        int n = layers(src, in->path, F_MODE, ls);
 
-        base = own_value(src, in->path, F_MODE, false);
         if (base.spec)
-                base_mode = base.spec->mode;
+                p->mode = base.spec->mode;
         else if (parent) {
-                base_mode = parent->mode;
+                p->mode = parent->mode;
                 base.origin = parent->mode_origin;
         } else {
                 base = fallback(cfg, NULL, p->class_index, F_MODE);
-                base_mode = base.spec ? base.spec->mode : MODE_ENFORCE;
+                p->mode = base.spec ? base.spec->mode : MODE_ENFORCE;
         }
-        p->mode = base_mode;
         p->mode_origin = base.origin;
-        if (own.origin.kind != ORIGIN_USER || !own.spec)
-                return;
-        if (delegated && own.spec->mode < base_mode) {
-                char b[400];
 
-                add_note(&p->mode_origin,
-                         "user.tierd.mode=%s refused: a delegated cgroup (owner uid %u) cannot relax mode %s (%s)",
-                         policy_mode_to_string(own.spec->mode), (unsigned) in->owner, policy_mode_to_string(base_mode),
-                         origin_to_string(&base.origin, b, sizeof(b)));
-                return;
+        for (int k = 0; k < n; k++) {
+                PolicyMode m = ls[k].c.spec->mode;
+                char b[400], r[1024];
+
+                if (ls[k].checked && m < p->mode) {
+                        refusal(src, &ls[k], "mode", policy_mode_to_string(m), r, sizeof(r));
+                        add_note(&p->mode_origin, "%s cannot relax mode %s (%s)", r, policy_mode_to_string(p->mode),
+                                 origin_to_string(&p->mode_origin, b, sizeof(b)));
+                        continue;
+                }
+                p->mode = m;
+                p->mode_origin = ls[k].c.origin;
         }
-        p->mode = own.spec->mode;
-        p->mode_origin = own.origin;
 }
 
-/* For quantities and limits: the value without a user annotation. */
+/* For quantities and limits: the operator's value, else the defaults. */
 static Candidate base_candidate(const Config *cfg, const Sources *src, const char *path, int f, int class_index) {
-        Candidate c = own_value(src, path, f, false);
+        Candidate c = operator_value(src, path, f);
 
         if (!c.spec)
                 c = fallback(cfg, NULL, class_index, f);
         return c;
 }
 
-static void resolve_quantity(const Config *cfg, const ResolveInput *in, const Sources *src, bool delegated, int f,
-                             int class_index, const EffectiveQuantity *parent_q, EffectiveQuantity *out) {
-        Candidate own = own_value(src, in->path, f, true);
+static void resolve_quantity(const Config *cfg, const ResolveInput *in, const Sources *src, int f, int class_index,
+                             const EffectiveQuantity *parent_q, EffectiveQuantity *out) {
         Candidate base = base_candidate(cfg, src, in->path, f, class_index);
         bool demote = f == F_DEMOTE_RATE || f == F_DEMOTE_BURST;
         Quantity base_q = { .set = true, .unlimited = true };
-        char key[32], val[64], bv[64], ob[400];
+        char key[32], val[64], bv[64], ob[400], r[1024];
+        Layer ls[2];
+        int n = layers(src, in->path, f, ls);
 
         field_name(f, key, sizeof(key));
         if (base.spec)
@@ -325,27 +365,24 @@ static void resolve_quantity(const Config *cfg, const ResolveInput *in, const So
         out->value = base_q;
         out->origin = base.origin;
 
-        if (own.origin.kind == ORIGIN_USER && own.spec) {
-                Quantity uq = *spec_quantity((PolicySpec *) own.spec, f);
+        for (int k = 0; k < n; k++) {
+                Quantity q = *spec_quantity((PolicySpec *) ls[k].c.spec, f);
 
-                quantity_to_string(&uq, val, sizeof(val));
-                if (delegated && demote)
-                        add_note(&out->origin,
-                                 "user.tierd.%s=%s refused: demotion quotas are not delegable (owner uid %u)", key, val,
-                                 (unsigned) in->owner);
-                else if (delegated && (quantity_looser(&uq, &base_q) ||
-                                       (parent_q && quantity_looser(&uq, &parent_q->value)))) {
-                        bool parent_lower = parent_q && quantity_looser(&base_q, &parent_q->value);
+                quantity_to_string(&q, val, sizeof(val));
+                if (ls[k].checked && demote) {
+                        refusal(src, &ls[k], key, val, r, sizeof(r));
+                        add_note(&out->origin, "%s: demotion quotas are not delegable", r);
+                } else if (ls[k].checked && (quantity_looser(&q, &out->value) ||
+                                             (parent_q && quantity_looser(&q, &parent_q->value)))) {
+                        bool parent_lower = parent_q && quantity_looser(&out->value, &parent_q->value);
 
-                        add_note(&out->origin,
-                                 "user.tierd.%s=%s refused: a delegated cgroup (owner uid %u) cannot raise it above %s (%s)",
-                                 key, val, (unsigned) in->owner,
-                                 quantity_to_string(parent_lower ? &parent_q->value : &base_q, bv, sizeof(bv)),
-                                 origin_to_string(parent_lower ? &parent_q->origin : &base.origin, ob, sizeof(ob)));
-                }
-                else {
-                        out->value = uq;
-                        out->origin = own.origin;
+                        refusal(src, &ls[k], key, val, r, sizeof(r));
+                        add_note(&out->origin, "%s cannot raise it above %s (%s)", r,
+                                 quantity_to_string(parent_lower ? &parent_q->value : &out->value, bv, sizeof(bv)),
+                                 origin_to_string(parent_lower ? &parent_q->origin : &out->origin, ob, sizeof(ob)));
+                } else {
+                        out->value = q;
+                        out->origin = ls[k].c.origin;
                 }
         }
 
@@ -364,10 +401,11 @@ static void resolve_quantity(const Config *cfg, const ResolveInput *in, const So
         }
 }
 
-static void resolve_limit(const Config *cfg, const ResolveInput *in, const Sources *src, bool delegated, int f,
-                          int class_index, const EffectiveLimit *parent_l, EffectiveLimit *out) {
-        Candidate own = own_value(src, in->path, f, true);
+static void resolve_limit(const Config *cfg, const ResolveInput *in, const Sources *src, int f, int class_index,
+                          const EffectiveLimit *parent_l, EffectiveLimit *out) {
         Candidate base = base_candidate(cfg, src, in->path, f, class_index);
+        Layer ls[2];
+        int n = layers(src, in->path, f, ls);
 
         /* A tierN.low nobody set (built-in: no protection) does not limit
          * the descendants' protection. */
@@ -375,7 +413,7 @@ static void resolve_limit(const Config *cfg, const ResolveInput *in, const Sourc
                 parent_l = NULL;
         /* nothing set: no cap for tierN.max, no protection for tierN.low */
         Limit base_l = f >= F_TIER_LOW ? (Limit) { .kind = LIMIT_BYTES, .bytes = 0 } : (Limit) { .kind = LIMIT_MAX };
-        char key[32], val[64], bv[64], ob[400];
+        char key[32], val[64], bv[64], ob[400], r[1024];
 
         field_name(f, key, sizeof(key));
         if (base.spec)
@@ -384,27 +422,25 @@ static void resolve_limit(const Config *cfg, const ResolveInput *in, const Sourc
         out->bytes = limit_resolve(&base_l, in->usage);
         out->origin = base.origin;
 
-        if (own.origin.kind == ORIGIN_USER && own.spec) {
-                Limit ul = *spec_limit((PolicySpec *) own.spec, f);
-                uint64_t ub = limit_resolve(&ul, in->usage);
-
-                /* the ceiling: what the cgroup would have without it,
-                 * after the ancestors' clamp */
+        for (int k = 0; k < n; k++) {
+                Limit l = *spec_limit((PolicySpec *) ls[k].c.spec, f);
+                uint64_t lb = limit_resolve(&l, in->usage);
+                /* the ceiling: what the cgroup has without it, after the
+                 * ancestors' clamp */
                 bool parent_lower = parent_l && parent_l->bytes < out->bytes;
                 uint64_t ceiling = parent_lower ? parent_l->bytes : out->bytes;
 
-                limit_to_string(&ul, val, sizeof(val));
-                if (delegated && ub > ceiling)
-                        add_note(&out->origin,
-                                 "user.tierd.%s=%s refused: a delegated cgroup (owner uid %u) cannot raise it above %s (%s)",
-                                 key, val, (unsigned) in->owner,
-                                 limit_to_string(parent_lower ? &parent_l->spec : &base_l, bv, sizeof(bv)),
-                                 origin_to_string(parent_lower ? &parent_l->origin : &base.origin, ob, sizeof(ob)));
-                else {
-                        out->spec = ul;
-                        out->bytes = ub;
-                        out->origin = own.origin;
+                limit_to_string(&l, val, sizeof(val));
+                if (ls[k].checked && lb > ceiling) {
+                        refusal(src, &ls[k], key, val, r, sizeof(r));
+                        add_note(&out->origin, "%s cannot raise it above %s (%s)", r,
+                                 limit_to_string(parent_lower ? &parent_l->spec : &out->spec, bv, sizeof(bv)),
+                                 origin_to_string(parent_lower ? &parent_l->origin : &out->origin, ob, sizeof(ob)));
+                        continue;
                 }
+                out->spec = l;
+                out->bytes = lb;
+                out->origin = ls[k].c.origin;
         }
 
         if (parent_l && parent_l->bytes < out->bytes) {
@@ -423,6 +459,30 @@ static void resolve_limit(const Config *cfg, const ResolveInput *in, const Sourc
         }
 }
 
+/* Delegation of cgroup I: a directory owned by a non-root user, or a
+ * cgroup below a delegated one. Everything at and below a delegation
+ * point is the delegatee's to create, name and rename. */
+static void delegation(const ResolveInput *in, size_t i, const EffectivePolicy *parent, EffectivePolicy *p,
+                       Sources *src) {
+        src->rules_delegated = parent && parent->delegated;
+        if (src->rules_delegated)
+                p->delegation_root = parent->delegation_root;
+        else if (in[i].owner != 0)
+                p->delegation_root = (int) i;
+        else
+                p->delegation_root = -1;
+        p->delegated = p->delegation_root >= 0;
+        src->delegated = p->delegated;
+
+        if (!p->delegated)
+                src->who[0] = '\0';
+        else if (in[i].owner != 0)
+                snprintf(src->who, sizeof(src->who), "owner uid %u", (unsigned) in[i].owner);
+        else
+                snprintf(src->who, sizeof(src->who), "below delegated %s",
+                         in[p->delegation_root].path[0] ? in[p->delegation_root].path : "/");
+}
+
 int resolve_policies(const Config *cfg, const ResolveInput *in, size_t n, EffectivePolicy *ret) {
         _cleanup_free_ PolicySpec *specs = NULL;
 
@@ -435,14 +495,14 @@ int resolve_policies(const Config *cfg, const ResolveInput *in, size_t n, Effect
                 const EffectivePolicy *parent = NULL;
                 EffectivePolicy *p = &ret[i];
                 Sources src = { 0 };
-                bool delegated = in[i].owner != 0;
 
                 if (in[i].parent >= 0) {
                         if ((size_t) in[i].parent >= i)
                                 return -EINVAL; /* not in pre-order */
                         parent = &ret[in[i].parent];
                 }
-                *p = (EffectivePolicy) { .delegated = delegated };
+                *p = (EffectivePolicy) { 0 };
+                delegation(in, i, parent, p, &src);
 
                 annotations_to_spec(cfg, in[i].path, in[i].annotations, true, &specs[0], p);
                 annotations_to_spec(cfg, in[i].path, in[i].annotations, false, &specs[1], p);
@@ -458,20 +518,20 @@ int resolve_policies(const Config *cfg, const ResolveInput *in, size_t n, Effect
                                 }
                 }
 
-                resolve_class(cfg, &in[i], &src, parent, delegated, p);
-                resolve_mode(cfg, &in[i], &src, parent, delegated, p);
-                resolve_quantity(cfg, &in[i], &src, delegated, F_PROMOTE_RATE, p->class_index,
+                resolve_class(cfg, &in[i], &src, parent, p);
+                resolve_mode(cfg, &in[i], &src, parent, p);
+                resolve_quantity(cfg, &in[i], &src, F_PROMOTE_RATE, p->class_index,
                                  parent ? &parent->promote_rate : NULL, &p->promote_rate);
-                resolve_quantity(cfg, &in[i], &src, delegated, F_PROMOTE_BURST, p->class_index,
+                resolve_quantity(cfg, &in[i], &src, F_PROMOTE_BURST, p->class_index,
                                  parent ? &parent->promote_burst : NULL, &p->promote_burst);
-                resolve_quantity(cfg, &in[i], &src, delegated, F_DEMOTE_RATE, p->class_index,
+                resolve_quantity(cfg, &in[i], &src, F_DEMOTE_RATE, p->class_index,
                                  parent ? &parent->demote_rate : NULL, &p->demote_rate);
-                resolve_quantity(cfg, &in[i], &src, delegated, F_DEMOTE_BURST, p->class_index,
+                resolve_quantity(cfg, &in[i], &src, F_DEMOTE_BURST, p->class_index,
                                  parent ? &parent->demote_burst : NULL, &p->demote_burst);
                 for (int t = 0; t < POLICY_MAX_TIERS; t++) {
-                        resolve_limit(cfg, &in[i], &src, delegated, F_TIER_MAX + t, p->class_index,
+                        resolve_limit(cfg, &in[i], &src, F_TIER_MAX + t, p->class_index,
                                       parent ? &parent->tier_max[t] : NULL, &p->tier_max[t]);
-                        resolve_limit(cfg, &in[i], &src, delegated, F_TIER_LOW + t, p->class_index,
+                        resolve_limit(cfg, &in[i], &src, F_TIER_LOW + t, p->class_index,
                                       parent ? &parent->tier_low[t] : NULL, &p->tier_low[t]);
                 }
         }

@@ -11,13 +11,19 @@
  *     demote.*) are clamped to the parent's effective value, so a child is
  *     never looser than its ancestors.
  *
- * Delegation: a user.tierd.* annotation on a cgroup whose directory is owned
- * by a non-root user can only tighten: a class of higher priority, a larger
- * limit or tier protection, a larger promotion quota, or a less strict mode
- * (off < observe < enforce) than the cgroup would have without it is
- * refused and noted. demote.rate/demote.burst are not delegable at all:
- * lowering them would slow the enforcement of the tenant's own limits, and
- * raising them would take global migration budget from other tenants.
+ * Delegation: a cgroup whose directory is owned by a non-root user is
+ * delegated, and so is everything below it (the delegatee creates, names
+ * and renames those cgroups). There a user.tierd.* annotation can only
+ * tighten: a class of higher priority, a larger limit or tier protection, a
+ * larger promotion quota, or a less strict mode (off < observe < enforce)
+ * than the cgroup would have without it is refused and noted.
+ * demote.rate/demote.burst are not delegable at all: lowering them would
+ * slow the enforcement of the tenant's own limits, and raising them would
+ * take global migration budget from other tenants. A rule matching a
+ * cgroup whose parent is delegated matched a name the delegatee chose, so
+ * it is held to the same check (against the ancestors, trusted.tierd.* and
+ * the class defaults); the delegation root itself was named by its
+ * parent's owner, and rules apply to it in full.
  *
  * Bad annotation values are reported (cgroup, key, value, why) and that key
  * falls back as if unset. Every effective value carries its origin. */
@@ -67,7 +73,8 @@ typedef struct EffectivePolicy {
         EffectiveQuantity promote_rate, promote_burst, demote_rate, demote_burst;
         EffectiveLimit tier_max[POLICY_MAX_TIERS];
         EffectiveLimit tier_low[POLICY_MAX_TIERS];
-        bool delegated;
+        bool delegated;         /* user.tierd.* here can only tighten */
+        int delegation_root;    /* index of the topmost delegated ancestor-or-self, -1 if none */
         int n_errors;
         char errors[RESOLVE_MAX_ERRORS][320]; /* "a/b: user.tierd.tier0.max: \"12Q\" is not a size" */
 } EffectivePolicy;
@@ -75,7 +82,7 @@ typedef struct EffectivePolicy {
 typedef struct ResolveInput {
         const char *path;       /* relative to the cgroup mount, "" = root */
         int parent;             /* index of the parent in the input, -1 for the top */
-        uid_t owner;            /* of the cgroup directory: non-root = delegated */
+        uid_t owner;            /* of the cgroup directory: non-root = delegated (with its subtree) */
         uint64_t usage;         /* memory.current, for percentages */
         const Annotations *annotations; /* may be NULL */
 } ResolveInput;

@@ -19,7 +19,12 @@ static void setup(void) {
                                          "{\"rules\": ["
                                          " {\"match\": \"kubepods.slice/kubepods-besteffort.slice\", \"policy\": {\"class\": \"batch\"}},"
                                          " {\"match\": \"limited\", \"policy\": {\"tier0.max\": \"1G\"}},"
-                                         " {\"match\": \"limited\", \"policy\": {\"tier0.low\": \"256M\"}}"
+                                         " {\"match\": \"limited\", \"policy\": {\"tier0.low\": \"256M\"}},"
+                                         " {\"match\": \"**/kubepods/pod*\", \"policy\": {\"class\": \"latency\"}},"
+                                         " {\"match\": \"**/kubepods/besteffort\", \"policy\": {\"class\": \"scavenger\"}},"
+                                         " {\"match\": \"**/fast\", \"policy\": {\"tier0.low\": \"8G\", \"tier0.max\": \"max\","
+                                         "  \"promote.rate\": \"max\", \"demote.rate\": \"1G\", \"mode\": \"observe\"}},"
+                                         " {\"match\": \"user.slice/user@*.service\", \"policy\": {\"tier0.low\": \"2G\", \"tier0.max\": \"4G\"}}"
                                          "]}",
                                          &err) == 0,
                       "config: %s", err ? err : "?");
@@ -234,6 +239,118 @@ START_TEST(test_resolve_root_owned_user_annotation_is_operator) {
 }
 END_TEST
 
+/* The security report's case: uid 1000 owns user@1000.service, which the
+ * operator made batch; the user creates kubepods/pod-x below it, which the
+ * rule **\/kubepods/pod* would make latency. */
+#define USER_TREE(ua, pa)                                                                                    \
+        { .path = "", .parent = -1 }, { .path = "user.slice", .parent = 0 },                                \
+        { .path = "user.slice/user@1000.service", .parent = 1, .owner = 1000, .annotations = (ua) },       \
+        { .path = "user.slice/user@1000.service/kubepods", .parent = 2, .owner = 1000 },                   \
+        { .path = "user.slice/user@1000.service/kubepods/pod-x", .parent = 3, .owner = 1000,              \
+          .annotations = (pa), .usage = 1ull << 30 }
+
+START_TEST(test_resolve_rule_in_delegated_subtree_cannot_raise_class) {
+        Annotations ua = { 0 };
+        ResolveInput in[] = { USER_TREE(&ua, NULL) };
+        EffectivePolicy out[5];
+
+        annotate(&ua, true, "class", "batch");
+        ck_assert_int_eq(resolve_policies(cfg, in, 5, out), 0);
+        ck_assert_str_eq(class_name(&out[4]), "batch");
+        ck_assert_int_eq(out[4].class_origin.kind, ORIGIN_TRUSTED);
+        ck_assert_str_eq(out[4].class_origin.where, "user.slice/user@1000.service");
+        ck_assert_msg(strstr(out[4].class_origin.note,
+                             "rule test.json: rules[3] class=latency refused: a rule in a delegated subtree (owner uid "
+                             "1000) cannot raise its class above batch"),
+                      "note: %s", out[4].class_origin.note);
+        /* the same rule outside a delegated subtree applies */
+        in[3].owner = in[4].owner = 0;
+        in[2].owner = 0;
+        ck_assert_int_eq(resolve_policies(cfg, in, 5, out), 0);
+        ck_assert_str_eq(class_name(&out[4]), "latency");
+        ck_assert_int_eq(out[4].class_origin.kind, ORIGIN_RULE);
+}
+END_TEST
+
+START_TEST(test_resolve_rule_applies_in_full_to_the_delegation_root) {
+        Annotations ua = { 0 };
+        ResolveInput in[] = { USER_TREE(&ua, NULL) };
+        EffectivePolicy out[5];
+
+        ck_assert_int_eq(resolve_policies(cfg, in, 5, out), 0);
+        /* user@1000.service was named by root in a root-owned slice */
+        ck_assert(out[2].delegated);
+        ck_assert_uint_eq(out[2].tier_low[0].bytes, 2ull << 30);
+        ck_assert_int_eq(out[2].tier_low[0].origin.kind, ORIGIN_RULE);
+        ck_assert_uint_eq(out[2].tier_max[0].bytes, 4ull << 30);
+        /* without an annotation the pod inherits user.slice's standard,
+         * and the rule's latency is refused all the same */
+        ck_assert_str_eq(class_name(&out[4]), "standard");
+        ck_assert_ptr_nonnull(strstr(out[4].class_origin.note, "class=latency refused"));
+}
+END_TEST
+
+START_TEST(test_resolve_rule_in_delegated_subtree_may_tighten) {
+        Annotations ua = { 0 };
+        ResolveInput in[] = {
+                { .path = "", .parent = -1 },
+                { .path = "user.slice", .parent = 0 },
+                { .path = "user.slice/user@1000.service", .parent = 1, .owner = 1000, .annotations = &ua },
+                { .path = "user.slice/user@1000.service/kubepods", .parent = 2, .owner = 1000 },
+                { .path = "user.slice/user@1000.service/kubepods/besteffort", .parent = 3, .owner = 1000 },
+        };
+        EffectivePolicy out[5];
+
+        annotate(&ua, true, "class", "batch");
+        ck_assert_int_eq(resolve_policies(cfg, in, 5, out), 0);
+        ck_assert_str_eq(class_name(&out[4]), "scavenger");
+        ck_assert_int_eq(out[4].class_origin.kind, ORIGIN_RULE);
+        ck_assert_str_eq(out[4].class_origin.note, "");
+}
+END_TEST
+
+START_TEST(test_resolve_rule_in_delegated_subtree_cannot_loosen) {
+        ResolveInput in[] = {
+                { .path = "", .parent = -1 },
+                { .path = "user.slice", .parent = 0 },
+                { .path = "user.slice/user@1000.service", .parent = 1, .owner = 1000 },
+                { .path = "user.slice/user@1000.service/fast", .parent = 2, .owner = 1000, .usage = 16ull << 30 },
+        };
+        EffectivePolicy out[4];
+
+        ck_assert_int_eq(resolve_policies(cfg, in, 4, out), 0);
+        /* tier0.low: the parent protects 2G, fast itself nothing */
+        ck_assert_uint_eq(out[3].tier_low[0].bytes, 0);
+        ck_assert_ptr_nonnull(strstr(out[3].tier_low[0].origin.note, "tier0.low=8G refused"));
+        ck_assert_uint_eq(out[3].tier_max[0].bytes, 4ull << 30);
+        ck_assert(!out[3].promote_rate.value.unlimited);
+        ck_assert_ptr_nonnull(strstr(out[3].promote_rate.origin.note, "promote.rate=max refused"));
+        ck_assert_uint_eq(out[3].demote_rate.value.bytes, 512ull << 20);
+        ck_assert_ptr_nonnull(strstr(out[3].demote_rate.origin.note, "not delegable"));
+        ck_assert_int_eq(out[3].mode, MODE_ENFORCE);
+        ck_assert_ptr_nonnull(strstr(out[3].mode_origin.note, "mode=observe refused"));
+}
+END_TEST
+
+START_TEST(test_resolve_root_owned_cgroup_below_delegated_is_delegated) {
+        Annotations ca = { 0 };
+        ResolveInput in[] = {
+                { .path = "", .parent = -1 },
+                { .path = "d", .parent = 0, .owner = 1000 },
+                { .path = "d/x", .parent = 1, .owner = 0, .annotations = &ca },
+        };
+        EffectivePolicy out[3];
+
+        annotate(&ca, false, "class", "critical");
+        ck_assert_int_eq(resolve_policies(cfg, in, 3, out), 0);
+        ck_assert(out[2].delegated);
+        ck_assert_int_eq(out[2].delegation_root, 1);
+        ck_assert_str_eq(class_name(&out[2]), "standard");
+        ck_assert_msg(strstr(out[2].class_origin.note, "a delegated cgroup (below delegated d)"), "note: %s",
+                      out[2].class_origin.note);
+}
+END_TEST
+
 START_TEST(test_resolve_bad_values_reported_and_ignored) {
         Annotations ca = { 0 };
         ResolveInput in[2] = {
@@ -284,6 +401,11 @@ int main(void) {
         tcase_add_test(tc, test_resolve_delegated_user_cannot_loosen_own_rule_limit);
         tcase_add_test(tc, test_resolve_delegated_user_may_tighten);
         tcase_add_test(tc, test_resolve_root_owned_user_annotation_is_operator);
+        tcase_add_test(tc, test_resolve_rule_in_delegated_subtree_cannot_raise_class);
+        tcase_add_test(tc, test_resolve_rule_applies_in_full_to_the_delegation_root);
+        tcase_add_test(tc, test_resolve_rule_in_delegated_subtree_may_tighten);
+        tcase_add_test(tc, test_resolve_rule_in_delegated_subtree_cannot_loosen);
+        tcase_add_test(tc, test_resolve_root_owned_cgroup_below_delegated_is_delegated);
         tcase_add_test(tc, test_resolve_bad_values_reported_and_ignored);
         tcase_add_test(tc, test_resolve_rejects_non_preorder);
         suite_add_tcase(s, tc);

@@ -2,7 +2,8 @@
 """vm suite: tenants against the real cgroupfs, one boot: annotations
 through tierctl and setfattr read back; nested cgroups inherit and clamp; a
 delegated subtree (uid 1000) cannot raise its class or limit through user.
-annotations and explain says so; bad values are reported and fall back;
+annotations and explain says so, nor through a shipped rule matching a cgroup
+it named (kubepods/pod-x stays batch); bad values are reported and fall back;
 annotate validates before writing; a workload bound to node 1 shows up as
 tier-1 bytes; tierd's period JSON and tierctl explain agree on the tenants
 of a nested delegated tree: which cgroups are tenants, their class, limits
@@ -49,6 +50,14 @@ sec user-trusted as-user 1000 1000 tierctl annotate deleg/t class=critical
 sec user-tighten as-user 1000 1000 tierctl --user annotate deleg/t tier0.max=64M
 sec explain-deleg2 tierctl --json explain deleg/t
 
+# 2b. a rule cannot raise a delegated cgroup: uid 1000 creates kubepods/pod-x
+# in its deleg/t (class batch from deleg); the shipped rule **/kubepods/pod*
+# (latency) matched a name the user chose, so it can only tighten
+as-user 1000 1000 mkdir -p $CG/deleg/t/kubepods/pod-x
+as-user 1000 1000 sh -c "echo +memory > $CG/deleg/t/cgroup.subtree_control"
+as-user 1000 1000 sh -c "echo +memory > $CG/deleg/t/kubepods/cgroup.subtree_control"
+sec explain-pod tierctl --json explain deleg/t/kubepods/pod-x
+
 # 3. bad values: reported, fall back, nothing else lost
 setfattr -n trusted.tierd.tier0.max -v 12Q $CG/bad
 setfattr -n trusted.tierd.mode -v observe $CG/bad
@@ -76,7 +85,7 @@ tierctl annotate nest class=latency tier0.max=512M
 chown -R 1000:1000 $CG/nest/u
 as-user 1000 1000 setfattr -n user.tierd.tier0.max -v 128M $CG/nest/u/app
 as-user 1000 1000 setfattr -n user.tierd.class -v critical $CG/nest/u/app2
-for c in nest/u/app nest/u/app2; do
+for c in nest/u/app nest/u/app2 deleg/t/kubepods/pod-x; do
         sh -c "echo \$\$ > $CG/$c/cgroup.procs; exec sleep 120" &
 done
 sleep 1
@@ -145,6 +154,13 @@ if j:
          'explain says the limit annotation was refused', p['tier0.max'])
     t.ok(p['promote.rate']['value'] != 'max' and 'refused' in p['promote.rate'].get('note', ''),
          'delegated user.tierd.promote.rate=max refused', p['promote.rate'])
+j, rc = js('explain-pod')
+if j:
+    c = j['policy']['class']
+    t.eq((c['value'], c['source'], c.get('where')), ('batch', 'trusted', 'deleg'),
+         "the delegated kubepods/pod-x stays at its ancestor's class (batch, trusted.tierd on deleg)")
+    t.ok('rules[8] class=latency refused' in c.get('note', ''),
+         'explain says the shipped rule **/kubepods/pod* (latency) was refused', c)
 txt, rc = body('explain-deleg-text')
 t.ok(rc == 0 and 'refused' in txt and 'delegated' in txt, 'human explain shows the refusal', txt)
 txt, rc = body('user-trusted')
@@ -212,4 +228,9 @@ if t.ok(rc == 0 and period is not None, 'tierd --once --json printed a period', 
     t.eq((tenants.get('nest/u/app', {}).get('tier_max', [None])[0], tenants.get('nest/u/app', {}).get('pids')),
          (128 << 20, 1), "nest/u/app: its own tier0.max 128M, and its process")
     t.eq(tenants.get('nest/u/app2', {}).get('class'), 'latency', 'nest/u/app2: the raise to critical refused for both')
+    pod = 'deleg/t/kubepods/pod-x'
+    owner = pod if pod in tenants else 'deleg/t'
+    t.ok(tenants.get(owner, {}).get('class') == 'batch' and tenants[owner].get('pids', 0) >= 1,
+         f'{pod} is no latency tenant for tierd: its process is in the batch tenant {owner}',
+         {k: (v.get('class'), v.get('pids')) for k, v in tenants.items()})
 t.done()
