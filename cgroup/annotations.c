@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
@@ -32,6 +33,32 @@ static int read_one(AnnotationGetFn get, void *userdata, const char *attr, Annot
         return 0;
 }
 
+/* systemd's parse_boolean(), its true half. */
+static bool is_true(const char *v) {
+        static const char *const yes[] = { "1", "yes", "y", "true", "t", "on" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+                if (strcasecmp(v, yes[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* trusted.delegate / user.delegate: systemd marks the cgroup of a unit
+ * with Delegate=yes (and other managers may do the same). Anything but a
+ * true value leaves the cgroup as it is. */
+static int read_delegate(AnnotationGetFn get, void *userdata, const char *attr, Annotations *ret) {
+        Annotation tmp = { 0 };
+        int r = read_one(get, userdata, attr, &tmp);
+
+        if (r == -ENODATA)
+                return 0;
+        if (r < 0)
+                return r;
+        if (!tmp.truncated && is_true(tmp.value))
+                ret->delegate = true;
+        return 0;
+}
+
 int annotations_parse(const char *list, size_t size, AnnotationGetFn get, void *userdata, Annotations *ret) {
         for (const char *p = list; p < list + size; p += strnlen(p, (size_t) (list + size - p)) + 1) {
                 bool trusted, user;
@@ -43,6 +70,12 @@ int annotations_parse(const char *list, size_t size, AnnotationGetFn get, void *
                  * without one is not read past the list */
                 if (!memchr(p, '\0', (size_t) (list + size - p)))
                         break;
+                if (strcmp(p, "trusted.delegate") == 0 || strcmp(p, "user.delegate") == 0) {
+                        r = read_delegate(get, userdata, p, ret);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 trusted = strncmp(p, TRUSTED_PREFIX, strlen(TRUSTED_PREFIX)) == 0;
                 user = strncmp(p, USER_PREFIX, strlen(USER_PREFIX)) == 0;
                 if (!trusted && !user)

@@ -24,10 +24,12 @@ typedef struct Annotations {
         Annotation items[ANNOTATIONS_MAX];
         uid_t owner;                      /* owner of the cgroup directory */
         int dropped;                      /* tierd.* attributes beyond ANNOTATIONS_MAX */
+        bool delegate;                    /* trusted.delegate or user.delegate is true (systemd's Delegate=) */
 } Annotations;
 
 /* Reads every trusted.tierd.* and user.tierd.* attribute of the cgroup
- * directory DIR_FD/NAME (NAME may be "." for DIR_FD itself), and the owner.
+ * directory DIR_FD/NAME (NAME may be "." for DIR_FD itself), the owner,
+ * and whether trusted.delegate or user.delegate marks it delegated.
  * -ENOENT/-ENODEV when the cgroup went away. */
 int annotations_read_at(int dir_fd, const char *name, Annotations *ret);
 int annotations_read(const char *path, Annotations *ret);
@@ -35,7 +37,8 @@ int annotations_read(const char *path, Annotations *ret);
 /* The pure part of annotations_read_at(), for tests and fuzzing: walks
  * LIST, SIZE bytes of NUL-terminated attribute names as flistxattr()
  * returns them, into RET (which the caller zeroes; owner is left alone).
- * For each tierd.* name GET reads the value into BUF, at most SIZE bytes,
+ * For each tierd.* name, and for trusted.delegate and user.delegate, GET
+ * reads the value into BUF, at most SIZE bytes,
  * returning its length or -errno: -ERANGE (longer) marks the annotation
  * truncated, -ENODATA (gone) skips it, others are returned. */
 typedef ssize_t (*AnnotationGetFn)(const char *attr, char *buf, size_t size, void *userdata);

@@ -459,15 +459,20 @@ static void resolve_limit(const Config *cfg, const ResolveInput *in, const Sourc
         }
 }
 
-/* Delegation of cgroup I: a directory owned by a non-root user, or a
- * cgroup below a delegated one. Everything at and below a delegation
- * point is the delegatee's to create, name and rename. */
+/* Delegation of cgroup I: a directory owned by a non-root user, one that
+ * systemd marked with trusted.delegate (or user.delegate), or a cgroup
+ * below a delegated one. Everything at and below a delegation point is
+ * the delegatee's to create, name and rename. The xattr covers a
+ * root-owned subtree that a rootful container manager without user
+ * namespaces hands out: the owner uid alone would call it the operator's. */
 static void delegation(const ResolveInput *in, size_t i, const EffectivePolicy *parent, EffectivePolicy *p,
                        Sources *src) {
+        bool marked = in[i].annotations && in[i].annotations->delegate;
+
         src->rules_delegated = parent && parent->delegated;
         if (src->rules_delegated)
                 p->delegation_root = parent->delegation_root;
-        else if (in[i].owner != 0)
+        else if (in[i].owner != 0 || marked)
                 p->delegation_root = (int) i;
         else
                 p->delegation_root = -1;
@@ -478,6 +483,8 @@ static void delegation(const ResolveInput *in, size_t i, const EffectivePolicy *
                 src->who[0] = '\0';
         else if (in[i].owner != 0)
                 snprintf(src->who, sizeof(src->who), "owner uid %u", (unsigned) in[i].owner);
+        else if (p->delegation_root == (int) i)
+                snprintf(src->who, sizeof(src->who), "delegate xattr");
         else
                 snprintf(src->who, sizeof(src->who), "below delegated %s",
                          in[p->delegation_root].path[0] ? in[p->delegation_root].path : "/");

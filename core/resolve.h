@@ -11,8 +11,9 @@
  *     demote.*) are clamped to the parent's effective value, so a child is
  *     never looser than its ancestors.
  *
- * Delegation: a cgroup whose directory is owned by a non-root user is
- * delegated, and so is everything below it (the delegatee creates, names
+ * Delegation: a cgroup whose directory is owned by a non-root user, or
+ * that carries systemd's trusted.delegate (or user.delegate) xattr with a
+ * true value, is delegated, and so is everything below it (the delegatee creates, names
  * and renames those cgroups). There a user.tierd.* annotation can only
  * tighten: a class of higher priority, a larger limit or tier protection, a
  * larger promotion quota, or a less strict mode (off < observe < enforce)
@@ -84,7 +85,7 @@ typedef struct ResolveInput {
         int parent;             /* index of the parent in the input, -1 for the top */
         uid_t owner;            /* of the cgroup directory: non-root = delegated (with its subtree) */
         uint64_t usage;         /* memory.current, for percentages */
-        const Annotations *annotations; /* may be NULL */
+        const Annotations *annotations; /* may be NULL; ->delegate also marks a delegation point */
 } ResolveInput;
 
 /* Resolves N cgroups given in pre-order; ret must hold N entries. */

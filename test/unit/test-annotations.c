@@ -77,6 +77,47 @@ START_TEST(test_annotations_parse_namespaces_and_trimming) {
 }
 END_TEST
 
+START_TEST(test_annotations_parse_delegate_xattr) {
+        static const Value yes[] = {
+                { .attr = "trusted.delegate", .value = "1" },
+                { .attr = "user.tierd.class", .value = "batch" },
+                { .attr = NULL },
+        };
+        static const Value no[] = {
+                { .attr = "trusted.delegate", .value = "0" },
+                { .attr = "user.delegate", .value = "maybe" },
+                { .attr = NULL },
+        };
+        static const Value user_yes[] = {
+                { .attr = "user.delegate", .value = "Yes\n" },
+                { .attr = NULL },
+        };
+        Table t = { .values = yes };
+        Annotations a = { 0 };
+
+        ck_assert_int_eq(annotations_parse(LIST("trusted.delegate\0user.tierd.class\0"), get, &t, &a), 0);
+        ck_assert(a.delegate);
+        ck_assert_int_eq(a.n, 1); /* not an annotation of its own */
+        ck_assert_str_eq(a.items[0].key, "class");
+
+        a = (Annotations) { 0 };
+        t = (Table) { .values = no };
+        ck_assert_int_eq(annotations_parse(LIST("trusted.delegate\0user.delegate\0"), get, &t, &a), 0);
+        ck_assert(!a.delegate);
+        ck_assert_int_eq(a.n, 0);
+
+        a = (Annotations) { 0 };
+        t = (Table) { .values = user_yes };
+        ck_assert_int_eq(annotations_parse(LIST("user.delegate\0"), get, &t, &a), 0);
+        ck_assert(a.delegate);
+        /* listed, then gone */
+        a = (Annotations) { 0 };
+        t = (Table) { .values = no + 2 };
+        ck_assert_int_eq(annotations_parse(LIST("trusted.delegate\0"), get, &t, &a), 0);
+        ck_assert(!a.delegate);
+}
+END_TEST
+
 START_TEST(test_annotations_parse_long_key_long_value_vanished) {
         static const Value values[] = {
                 { .attr = "user.tierd.tier1.low",
@@ -176,6 +217,7 @@ int main(void) {
 
         tcase_add_test(tc, test_annotations_parse_namespaces_and_trimming);
         tcase_add_test(tc, test_annotations_parse_long_key_long_value_vanished);
+        tcase_add_test(tc, test_annotations_parse_delegate_xattr);
         tcase_add_test(tc, test_annotations_parse_error_and_overflow);
         tcase_add_test(tc, test_annotations_parse_unterminated_last_name);
         suite_add_tcase(s, tc);

@@ -351,6 +351,54 @@ START_TEST(test_resolve_root_owned_cgroup_below_delegated_is_delegated) {
 }
 END_TEST
 
+/* A root-owned subtree that a rootful container manager (no user
+ * namespaces) hands out: systemd's delegate xattr marks it. */
+START_TEST(test_resolve_delegate_xattr_marks_a_root_owned_subtree) {
+        Annotations ca = { 0 }, ia = { 0 };
+        ResolveInput in[] = {
+                { .path = "", .parent = -1 },
+                { .path = "ctr", .parent = 0, .annotations = &ca },
+                { .path = "ctr/inner", .parent = 1, .annotations = &ia, .usage = 1ull << 30 },
+                { .path = "ctr/inner/kubepods", .parent = 2 },
+                { .path = "ctr/inner/kubepods/pod-y", .parent = 3 },
+        };
+        EffectivePolicy out[5];
+
+        annotate(&ca, true, "class", "batch");
+        annotate(&ca, true, "tier0.max", "256M");
+        annotate(&ia, false, "class", "critical");
+        annotate(&ia, false, "tier0.max", "1G");
+        /* without the mark, root's user.tierd.* is the operator's */
+        ck_assert_int_eq(resolve_policies(cfg, in, 5, out), 0);
+        ck_assert(!out[2].delegated);
+        ck_assert_str_eq(class_name(&out[2]), "critical");
+        ck_assert_str_eq(class_name(&out[4]), "latency");
+
+        ca.delegate = true;
+        ck_assert_int_eq(resolve_policies(cfg, in, 5, out), 0);
+        ck_assert(out[1].delegated && out[2].delegated && out[4].delegated);
+        ck_assert_int_eq(out[4].delegation_root, 1);
+        ck_assert_str_eq(class_name(&out[1]), "batch");
+        ck_assert_str_eq(class_name(&out[2]), "batch");
+        ck_assert_msg(strstr(out[2].class_origin.note,
+                             "user.tierd.class=critical refused: a delegated cgroup (below delegated ctr)"),
+                      "note: %s", out[2].class_origin.note);
+        ck_assert_uint_eq(out[2].tier_max[0].bytes, 256ull << 20);
+        ck_assert_ptr_nonnull(strstr(out[2].tier_max[0].origin.note, "user.tierd.tier0.max=1G refused"));
+        ck_assert_str_eq(class_name(&out[4]), "batch");
+        ck_assert_ptr_nonnull(strstr(out[4].class_origin.note, "class=latency refused"));
+
+        /* the mark on the cgroup itself: its own user.* value only tightens */
+        ca.delegate = false;
+        ia.delegate = true;
+        ck_assert_int_eq(resolve_policies(cfg, in, 5, out), 0);
+        ck_assert(!out[1].delegated && out[2].delegated);
+        ck_assert_str_eq(class_name(&out[2]), "batch");
+        ck_assert_msg(strstr(out[2].class_origin.note, "a delegated cgroup (delegate xattr)"), "note: %s",
+                      out[2].class_origin.note);
+}
+END_TEST
+
 START_TEST(test_resolve_bad_values_reported_and_ignored) {
         Annotations ca = { 0 };
         ResolveInput in[2] = {
@@ -406,6 +454,7 @@ int main(void) {
         tcase_add_test(tc, test_resolve_rule_in_delegated_subtree_may_tighten);
         tcase_add_test(tc, test_resolve_rule_in_delegated_subtree_cannot_loosen);
         tcase_add_test(tc, test_resolve_root_owned_cgroup_below_delegated_is_delegated);
+        tcase_add_test(tc, test_resolve_delegate_xattr_marks_a_root_owned_subtree);
         tcase_add_test(tc, test_resolve_bad_values_reported_and_ignored);
         tcase_add_test(tc, test_resolve_rejects_non_preorder);
         suite_add_tcase(s, tc);

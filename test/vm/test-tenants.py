@@ -3,7 +3,8 @@
 through tierctl and setfattr read back; nested cgroups inherit and clamp; a
 delegated subtree (uid 1000) cannot raise its class or limit through user.
 annotations and explain says so, nor through a shipped rule matching a cgroup
-it named (kubepods/pod-x stays batch); bad values are reported and fall back;
+it named (kubepods/pod-x stays batch); systemd's trusted.delegate marks a
+root-owned subtree delegated; bad values are reported and fall back;
 annotate validates before writing; a workload bound to node 1 shows up as
 tier-1 bytes; tierd's period JSON and tierctl explain agree on the tenants
 of a nested delegated tree: which cgroups are tenants, their class, limits
@@ -57,6 +58,16 @@ as-user 1000 1000 mkdir -p $CG/deleg/t/kubepods/pod-x
 as-user 1000 1000 sh -c "echo +memory > $CG/deleg/t/cgroup.subtree_control"
 as-user 1000 1000 sh -c "echo +memory > $CG/deleg/t/kubepods/cgroup.subtree_control"
 sec explain-pod tierctl --json explain deleg/t/kubepods/pod-x
+
+# 2c. systemd's delegate xattr on a root-owned subtree (a rootful container
+# manager without user namespaces, Delegate=yes): root's user.tierd.* there
+# and the rules below it can only tighten
+mkdir -p $CG/ctr/inner/kubepods/pod-y
+setfattr -n trusted.delegate -v 1 $CG/ctr
+tierctl annotate ctr class=batch
+setfattr -n user.tierd.class -v critical $CG/ctr/inner
+sec explain-ctr-inner tierctl --json explain ctr/inner
+sec explain-ctr-pod tierctl --json explain ctr/inner/kubepods/pod-y
 
 # 3. bad values: reported, fall back, nothing else lost
 setfattr -n trusted.tierd.tier0.max -v 12Q $CG/bad
@@ -161,6 +172,17 @@ if j:
          "the delegated kubepods/pod-x stays at its ancestor's class (batch, trusted.tierd on deleg)")
     t.ok('rules[8] class=latency refused' in c.get('note', ''),
          'explain says the shipped rule **/kubepods/pod* (latency) was refused', c)
+j, rc = js('explain-ctr-inner')
+if j:
+    c = j['policy']['class']
+    t.ok(j['delegated'] and j['owner_uid'] == 0, 'root-owned ctr/inner below trusted.delegate=1 is delegated', j)
+    t.eq((c['value'], c['source']), ('batch', 'trusted'),
+         "its user.tierd.class=critical does not raise it above ctr's batch")
+    t.ok('user.tierd.class=critical refused' in c.get('note', '') and 'below delegated ctr' in c.get('note', ''),
+         'explain names the delegation point', c)
+j, rc = js('explain-ctr-pod')
+if j:
+    t.eq(j['policy']['class']['value'], 'batch', 'the rule **/kubepods/pod* does not raise ctr/inner/kubepods/pod-y')
 txt, rc = body('explain-deleg-text')
 t.ok(rc == 0 and 'refused' in txt and 'delegated' in txt, 'human explain shows the refusal', txt)
 txt, rc = body('user-trusted')
