@@ -38,22 +38,32 @@ static void family(FILE *f, const char *name, const char *type, const char *help
         fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* A label value with '\\', '"' and newline escaped as the format asks. */
+/* A label value with '\\', '"' and newline escaped as the format asks,
+ * and nothing but printable UTF-8 otherwise: Prometheus refuses the whole
+ * scrape for one invalid byte ("invalid UTF-8 label value"), and a
+ * delegated user can name a cgroup "pod\xff". Every other byte that is not
+ * printable UTF-8 (invalid UTF-8, a control byte, DEL, a C1 control) is
+ * written as the four characters \xHH (the backslash escaped as the
+ * format asks), so the series stays and names the byte. */
 static void label_value(FILE *f, const char *v) {
-        for (const char *p = v ? v : ""; *p; p++) {
-                switch (*p) {
-                case '\\':
-                        fputs("\\\\", f);
-                        break;
-                case '"':
-                        fputs("\\\"", f);
-                        break;
-                case '\n':
-                        fputs("\\n", f);
-                        break;
-                default:
-                        fputc(*p, f);
+        for (const char *p = v ? v : ""; *p;) {
+                size_t n = utf8_printable_len(p);
+
+                if (n == 0) {
+                        if (*p == '\n')
+                                fputs("\\n", f);
+                        else
+                                fprintf(f, "\\\\x%02x", (unsigned) (unsigned char) *p);
+                        p++;
+                        continue;
                 }
+                if (*p == '\\')
+                        fputs("\\\\", f);
+                else if (*p == '"')
+                        fputs("\\\"", f);
+                else
+                        fwrite(p, 1, n, f);
+                p += n;
         }
 }
 

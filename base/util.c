@@ -261,6 +261,39 @@ int format_id_list(uint64_t mask, char *buf, size_t size) {
         return 0;
 }
 
+size_t utf8_printable_len(const char *s) {
+        const unsigned char *u = (const unsigned char *) s;
+        unsigned char lo = 0x80, hi = 0xbf;
+        size_t n;
+
+        if (u[0] < 0x80)
+                return u[0] >= 0x20 && u[0] != 0x7f ? 1 : 0;
+        if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+                n = 2;
+                if (u[0] == 0xc2)
+                        lo = 0xa0; /* U+0080..U+009F are the C1 controls */
+        } else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+                n = 3;
+                if (u[0] == 0xe0)
+                        lo = 0xa0; /* overlong */
+                else if (u[0] == 0xed)
+                        hi = 0x9f; /* surrogates */
+        } else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+                n = 4;
+                if (u[0] == 0xf0)
+                        lo = 0x90; /* overlong */
+                else if (u[0] == 0xf4)
+                        hi = 0x8f; /* beyond U+10FFFF */
+        } else
+                return 0;       /* a continuation byte, 0xc0, 0xc1 or 0xf5..0xff */
+        if (u[1] < lo || u[1] > hi)
+                return 0;
+        for (size_t i = 2; i < n; i++)
+                if (u[i] < 0x80 || u[i] > 0xbf) /* the NUL at the end stops here too */
+                        return 0;
+        return n;
+}
+
 const char *format_bytes(uint64_t bytes, char *buf, size_t size) {
         static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
         double v = (double) bytes;

@@ -85,6 +85,14 @@ int parse_id_list(const char *s, uint64_t *ret_mask);
 /* Format a 64-bit id mask as a kernel-style list into buf. */
 int format_id_list(uint64_t mask, char *buf, size_t size);
 
+/* Length (1 to 4) of the printable UTF-8 character that S starts with,
+ * or 0 when S starts with a byte that begins none: invalid UTF-8 (a stray
+ * continuation byte, an overlong form, a surrogate, beyond U+10FFFF, a
+ * truncated sequence), a C0 control (newline and tab included), DEL, or a
+ * C1 control (U+0080..U+009F). S is NUL-terminated; 0 at its end. Cgroup
+ * names are bytes that anyone who may create a cgroup chooses. */
+size_t utf8_printable_len(const char *s);
+
 /* Human-readable binary size ("1.5 GiB") into buf. */
 const char *format_bytes(uint64_t bytes, char *buf, size_t size);
 

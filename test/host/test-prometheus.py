@@ -15,7 +15,11 @@ ports the kernel picks:
 - a second publish with larger counters: max-min over the window is the
   exact increase, no counter reset, a positive rate();
 - every expression of the Grafana dashboard evaluates without error and
-  returns series, and its variables' label values are there.
+  returns series, and its variables' label values are there;
+- tenants named with invalid UTF-8 and with control bytes (a delegated
+  user names its cgroups): the scrape stays up and their series are there,
+  each such byte written as the text \\xHH (one invalid byte used to make
+  Prometheus refuse every metric of the node).
 `promtool check metrics` lints the exposition (names, units, _total)."""
 import json
 import os
@@ -239,6 +243,42 @@ with tempfile.TemporaryDirectory(prefix='tierd-prom-') as d:
         t.eq(empty, [], 'every dashboard expression returns series')
         vals = api('label/cgroup/values', **{'match[]': 'tierd_tenant_info'})['data']
         t.eq(sorted(vals), cgroups, 'the dashboard\'s $cgroup variable (label_values of tierd_tenant_info) lists the tenants')
+
+        # 5. hostile names: a delegated user names its cgroups; the
+        # snapshot file carries the raw bytes (JSON cannot: they go in as
+        # placeholders)
+        hostile = {  # raw name -> the label value Prometheus should hold
+            b'u/pod\xff': 'u/pod\\xff',
+            b'u/\x1b]0;owned\x07\x1b[2J': 'u/\\x1b]0;owned\\x07\\x1b[2J',
+            b'u/over\xc0\xaflong\x7f': 'u/over\\xc0\\xaflong\\x7f',
+            b'u/c1\xc2\x9b1m': 'u/c1\\xc2\\x9b1m',
+            'u/caf\u00e9'.encode(): 'u/caf\u00e9',
+        }
+        snap3 = json.loads(json.dumps(snap2))
+        for i in range(len(hostile)):
+            x = json.loads(json.dumps(snap1['tenants'][1]))
+            x['cgroup'] = f'@HOSTILE{i}@'
+            snap3['tenants'].append(x)
+        raw = json.dumps(snap3).encode()
+        for i, name in enumerate(hostile):
+            # control bytes, '"' and '\\' as JSON escapes, the rest raw
+            esc = b''.join(b'\\u%04x' % c if c < 0x20 or c in b'"\\' else bytes([c]) for c in name)
+            raw = raw.replace(f'@HOSTILE{i}@'.encode(), esc)
+        snap3_path = os.path.join(d, 'snapshot3.json')
+        with open(snap3_path, 'wb') as f:
+            f.write(raw)
+        t.ok(publish(snap3_path), 'metrics-serve published tenants named with invalid UTF-8 and control bytes')
+        want_names = sorted(cgroups + list(hostile.values()))
+        got = wait('the hostile names to be scraped',
+                   lambda: sorted(x['metric']['cgroup'] for x in query('tierd_tenant_info')) == want_names, timeout=30)
+        t.ok(bool(got), 'Prometheus stored every tenant, the hostile names with \\xHH for their bytes',
+             sorted(x['metric']['cgroup'] for x in query('tierd_tenant_info')))
+        time.sleep(2)  # a few more scrapes
+        t.eq(scalar('min_over_time(up{job="tierd"}[3s])'), 1.0, 'the target stays up')
+        targets = api('targets')['data']['activeTargets']
+        t.eq([x.get('lastError', '') for x in targets], [''], 'and its last scrape has no error')
+        t.eq(scalar(f'tierd_tenant_tier_bytes{{cgroup={promql_str("u/pod" + chr(92) + "xff")}, tier="1"}}'),
+             float(snap1['tenants'][1]['tier_bytes'][1]), 'the series of u/pod\\xff carry their values')
     finally:
         serve.stdin.close()
         try:

@@ -330,6 +330,67 @@ START_TEST(test_render_parses_back_with_values) {
 }
 END_TEST
 
+/* Whether TEXT is UTF-8 with no control byte but newline: what
+ * Prometheus and a terminal can take. */
+static bool printable_text(const char *text, const char **ret_bad) {
+        for (const char *p = text; *p;) {
+                size_t n = *p == '\n' ? 1 : utf8_printable_len(p);
+
+                if (n == 0) {
+                        *ret_bad = p;
+                        return false;
+                }
+                p += n;
+        }
+        return true;
+}
+
+/* A delegated user names its cgroups: invalid UTF-8 made Prometheus
+ * refuse every metric of the node, control bytes reached terminals. */
+START_TEST(test_render_hostile_cgroup_names) {
+        static const struct {
+                const char *cgroup, *label;
+        } cases[] = {
+                { "u/pod\xff", "u/pod\\xff" },
+                { "u/\x1b]0;owned\x07\x1b[2J", "u/\\x1b]0;owned\\x07\\x1b[2J" },
+                { "u/over\xc0\xaflong", "u/over\\xc0\\xaflong" },
+                { "u/sur\xed\xa0\x80", "u/sur\\xed\\xa0\\x80" },
+                { "u/c1\xc2\x9b" "1m", "u/c1\\xc2\\x9b1m" },
+                { "u/cut\xe2\x82", "u/cut\\xe2\\x82" },
+                { "u/tab\there\x7f", "u/tab\\x09here\\x7f" },
+                { "u/caf\xc3\xa9-\xe2\x82\xac", "u/caf\xc3\xa9-\xe2\x82\xac" }, /* valid: kept */
+        };
+        StatusSnapshot s = {};
+        _cleanup_free_ char *text = NULL;
+        static Exposition e;
+        const char *bad = NULL;
+
+        s.n_tenants = ELEMENTSOF(cases);
+        s.tenants = calloc(s.n_tenants, sizeof(StatusTenant));
+        ck_assert_ptr_nonnull(s.tenants);
+        for (size_t i = 0; i < s.n_tenants; i++) {
+                s.tenants[i].cgroup = strdup(cases[i].cgroup);
+                ck_assert_ptr_nonnull(s.tenants[i].cgroup);
+                snprintf(s.tenants[i].class_name, sizeof(s.tenants[i].class_name), "batch");
+                snprintf(s.tenants[i].mode, sizeof(s.tenants[i].mode), "enforce");
+                for (int t = 0; t < STATUS_MAX_TIERS; t++)
+                        s.tenants[i].tier_max[t] = UINT64_MAX;
+        }
+        text = render_string(&s);
+        ck_assert_msg(printable_text(text, &bad), "not printable UTF-8 at: %.40s", bad);
+        parse_exposition(text, &e);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char want[256];
+
+                /* (the parser unescapes: the label holds \xHH as text) */
+                snprintf(want, sizeof(want), "cgroup=%s,class=batch,mode=enforce", cases[i].label);
+                assert_sample(&e, "tierd_tenant_info", want, 1);
+        }
+        ck_assert_uint_eq(samples_named(&e, "tierd_tenant_info"), ELEMENTSOF(cases));
+        status_snapshot_done(&s);
+}
+END_TEST
+
 START_TEST(test_render_empty_snapshot) {
         StatusSnapshot s = {};
         _cleanup_free_ char *text = NULL;
@@ -656,6 +717,7 @@ static Suite *metrics_suite(void) {
         TCase *tc = tcase_create("render");
 
         tcase_add_test(tc, test_render_parses_back_with_values);
+        tcase_add_test(tc, test_render_hostile_cgroup_names);
         tcase_add_test(tc, test_render_empty_snapshot);
         tcase_add_test(tc, test_render_special_doubles_and_write_error);
         suite_add_tcase(s, tc);

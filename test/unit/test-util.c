@@ -273,6 +273,37 @@ START_TEST(test_journal_stream_matches) {
 }
 END_TEST
 
+START_TEST(test_utf8_printable_len) {
+        /* printable: ASCII, 2, 3 and 4 bytes */
+        ck_assert_uint_eq(utf8_printable_len("a"), 1);
+        ck_assert_uint_eq(utf8_printable_len("\\x"), 1);
+        ck_assert_uint_eq(utf8_printable_len("\xc3\xa9"), 2);           /* U+00E9 */
+        ck_assert_uint_eq(utf8_printable_len("\xc2\xa0"), 2);           /* U+00A0, after the C1 block */
+        ck_assert_uint_eq(utf8_printable_len("\xe2\x82\xac"), 3);       /* U+20AC */
+        ck_assert_uint_eq(utf8_printable_len("\xed\x9f\xbf"), 3);       /* U+D7FF */
+        ck_assert_uint_eq(utf8_printable_len("\xf0\x9f\x98\x80"), 4);   /* U+1F600 */
+        ck_assert_uint_eq(utf8_printable_len("\xf4\x8f\xbf\xbf"), 4);   /* U+10FFFF */
+        /* controls */
+        ck_assert_uint_eq(utf8_printable_len(""), 0);
+        ck_assert_uint_eq(utf8_printable_len("\n"), 0);
+        ck_assert_uint_eq(utf8_printable_len("\t"), 0);
+        ck_assert_uint_eq(utf8_printable_len("\x1b[2J"), 0);
+        ck_assert_uint_eq(utf8_printable_len("\x7f"), 0);
+        ck_assert_uint_eq(utf8_printable_len("\xc2\x9b"), 0);           /* U+009B, CSI */
+        /* invalid */
+        ck_assert_uint_eq(utf8_printable_len("\xff"), 0);
+        ck_assert_uint_eq(utf8_printable_len("\x80"), 0);
+        ck_assert_uint_eq(utf8_printable_len("\xc0\xaf"), 0);           /* overlong '/' */
+        ck_assert_uint_eq(utf8_printable_len("\xe0\x80\xaf"), 0);
+        ck_assert_uint_eq(utf8_printable_len("\xf0\x80\x80\xaf"), 0);
+        ck_assert_uint_eq(utf8_printable_len("\xed\xa0\x80"), 0);       /* a surrogate */
+        ck_assert_uint_eq(utf8_printable_len("\xf4\x90\x80\x80"), 0);   /* U+110000 */
+        ck_assert_uint_eq(utf8_printable_len("\xe2\x82"), 0);           /* cut short by the NUL */
+        ck_assert_uint_eq(utf8_printable_len("\xe2\x82z"), 0);
+        ck_assert_uint_eq(utf8_printable_len("\xf0\x9f\x98"), 0);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("util");
         TCase *tc = tcase_create("core");
@@ -292,6 +323,7 @@ int main(void) {
         tcase_add_test(tc, test_read_one_line_strips_newline);
         tcase_add_test(tc, test_format_bytes_units);
         tcase_add_test(tc, test_journal_stream_matches);
+        tcase_add_test(tc, test_utf8_printable_len);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }
