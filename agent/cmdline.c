@@ -24,7 +24,11 @@ int cmdline_error(bool json, const char *prog, int status, const char *fmt, ...)
                 puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
                 json_object_put(o);
         }
-        fprintf(stderr, "%s: %s\n", prog, msg ? msg : "out of memory");
+        /* cgroup names and values come from other users: no terminal
+         * escapes reach the operator's terminal */
+        fprintf(stderr, "%s: ", prog);
+        fputs_printable(msg ? msg : "out of memory", stderr);
+        fputc('\n', stderr);
         return status;
 }
 

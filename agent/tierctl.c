@@ -38,6 +38,20 @@ typedef struct Ctl {
         unsigned count;         /* top: frames before exiting, 0: until q */
 } Ctl;
 
+/* S for the terminal (str_printable()): cgroup names, annotation values
+ * and the notes and errors quoting them are anyone's choice, and a name
+ * like "\e]0;owned\a\e[2J" must not drive the terminal. Kept in a ring of
+ * eight, enough for one printf; "?" when out of memory. */
+static const char *esc(const char *s) {
+        static char *ring[8];
+        static unsigned next;
+        char **slot = &ring[next++ % ELEMENTSOF(ring)];
+
+        free(*slot);
+        *slot = str_printable(s ? s : "");
+        return *slot ? *slot : "?";
+}
+
 static void print_json(json_object *o) {
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
@@ -210,8 +224,9 @@ static int verb_annotate(Ctl *c, int argc, char **argv) {
                 json_object_put(o);
         } else
                 for (int i = 0; i < n; i++)
-                        printf("%s: %s.tierd.%s %s%s\n", rel[0] ? rel : "/", c->user ? "user" : "trusted",
-                               pairs[i].key, pairs[i].value ? "= " : "removed", pairs[i].value ? pairs[i].value : "");
+                        printf("%s: %s.tierd.%s %s%s\n", rel[0] ? esc(rel) : "/", c->user ? "user" : "trusted",
+                               esc(pairs[i].key), pairs[i].value ? "= " : "removed",
+                               pairs[i].value ? esc(pairs[i].value) : "");
         return 0;
 }
 
@@ -321,7 +336,7 @@ static void tenant_print(const TenantSet *ts, size_t idx) {
                        t->n_pids == 1 ? "" : "es");
         else if (owner)
                 printf("  tenant: no; its processes are managed with tenant %s\n",
-                       owner->cgroup->path[0] ? owner->cgroup->path : "/");
+                       owner->cgroup->path[0] ? esc(owner->cgroup->path) : "/");
         else
                 printf("  tenant: no; not managed (no policy of its own, mode off, or no memory controller)\n");
 }
@@ -371,7 +386,7 @@ static int verb_explain(Ctl *c, int argc, char **argv) {
                 int n = policy_rows(c->config, p, rows);
                 char ub[32], bb[32], ob[400];
 
-                printf("%s  (owner uid %u%s, memory.current %s)\n", rel[0] ? rel : "/", (unsigned) ci->uid,
+                printf("%s  (owner uid %u%s, memory.current %s)\n", rel[0] ? esc(rel) : "/", (unsigned) ci->uid,
                        p->delegated ? ", delegated" : "", format_bytes(ci->memory_current, ub, sizeof(ub)));
                 for (int i = 0; i < n; i++) {
                         char v[96];
@@ -381,14 +396,15 @@ static int verb_explain(Ctl *c, int argc, char **argv) {
                                 snprintf(v, sizeof(v), "%s = %s", rows[i].value, format_bytes(rows[i].bytes, bb, sizeof(bb)));
                         else
                                 snprintf(v, sizeof(v), "%s", rows[i].value);
-                        printf("  %-14s %-22s %s\n", rows[i].key, v, origin_to_string(rows[i].origin, ob, sizeof(ob)));
+                        printf("  %-14s %-22s %s\n", rows[i].key, esc(v),
+                               esc(origin_to_string(rows[i].origin, ob, sizeof(ob))));
                         if (rows[i].origin->note[0])
-                                printf("  %-14s %-22s note: %s\n", "", "", rows[i].origin->note);
+                                printf("  %-14s %-22s note: %s\n", "", "", esc(rows[i].origin->note));
                 }
                 tenant_print(ts, idx);
                 for (int i = (int) idx; i >= 0; i = ts->tree->cgroups[i].parent)
                         for (int k = 0; k < ts->pol[i].n_errors; k++)
-                                printf("  error: %s\n", ts->pol[i].errors[k]);
+                                printf("  error: %s\n", esc(ts->pol[i].errors[k]));
         }
         return 0;
 }
@@ -495,7 +511,7 @@ static int verb_show(Ctl *c, int argc, char **argv) {
                                 snprintf(lim, sizeof(lim), "max");
                         else
                                 format_bytes(out[i].tier_max[0].bytes, lim, sizeof(lim));
-                        printf("%-40s %-9s %-8s %10s %10s %10s %10s%s\n", ci->path[0] ? ci->path : "/",
+                        printf("%-40s %-9s %-8s %10s %10s %10s %10s%s\n", ci->path[0] ? esc(ci->path) : "/",
                                c->config->classes[out[i].class_index].name, policy_mode_to_string(out[i].mode), lim,
                                ci->has_memory ? format_bytes(ci->memory_current, b0, sizeof(b0)) : "-",
                                ci->has_numa_stat ? format_bytes(ci->tier_anon[0] + ci->tier_file[0], b1, sizeof(b1)) : "-",
@@ -581,20 +597,20 @@ static void render_status(const StatusSnapshot *s, FILE *f) {
         uint64_t now = (uint64_t) time(NULL);
 
         fmt_duration(now > s->started_realtime_s ? now - s->started_realtime_s : 0, up, sizeof(up));
-        fprintf(f, "tierd %s: scanner %s, mover %s, period %" PRIu64 " ms, %" PRIu64 " periods, up %s\n", s->version,
-                s->scanner, s->mover, s->period_ms, s->periods_total, up);
+        fprintf(f, "tierd %s: scanner %s, mover %s, period %" PRIu64 " ms, %" PRIu64 " periods, up %s\n",
+                esc(s->version), esc(s->scanner), esc(s->mover), s->period_ms, s->periods_total, up);
         fprintf(f, "since start: promoted %s, demoted %s, failed %s; scan CPU %.2f s (last scan %.0f ms); reloads %"
                 PRIu64 " (%" PRIu64 " failed)\n", format_bytes(s->promoted_total, a, sizeof(a)),
                 format_bytes(s->demoted_total, b, sizeof(b)), format_bytes(s->failed_total, d, sizeof(d)),
                 s->scan_cpu_seconds_total, s->last_scan_ms, s->reloads_total, s->reload_failures_total);
-        fprintf(f, "configuration: %s\n", s->config_path);
+        fprintf(f, "configuration: %s\n", esc(s->config_path));
         if (s->last_error[0])
-                fprintf(f, "last error: %s\n", s->last_error);
+                fprintf(f, "last error: %s\n", esc(s->last_error));
         fprintf(f, "\n%-5s %-8s %12s %12s %12s %12s\n", "TIER", "NODES", "CAPACITY", "USED", "FREE", "HEADROOM");
         for (int t = 0; t < s->n_tiers; t++) {
                 const StatusTier *x = &s->tiers[t];
 
-                fprintf(f, "%-5d %-8s %12s %12s %12s %12s\n", x->index, x->nodes, format_bytes(x->capacity, a, sizeof(a)),
+                fprintf(f, "%-5d %-8s %12s %12s %12s %12s\n", x->index, esc(x->nodes), format_bytes(x->capacity, a, sizeof(a)),
                         format_bytes(x->capacity > x->free ? x->capacity - x->free : 0, b, sizeof(b)),
                         format_bytes(x->free, d, sizeof(d)), format_bytes(x->headroom, e, sizeof(e)));
         }
@@ -614,7 +630,7 @@ static void render_status(const StatusSnapshot *s, FILE *f) {
                 const StatusTenant *t = &s->tenants[i];
                 char q[64];
 
-                fprintf(f, "%-28s %-10s %-8s", t->cgroup, t->class_name, t->mode);
+                fprintf(f, "%-28s %-10s %-8s", esc(t->cgroup), esc(t->class_name), esc(t->mode));
                 for (int k = 0; k < s->n_tiers; k++) {
                         char cell[80];
 

@@ -294,6 +294,54 @@ size_t utf8_printable_len(const char *s) {
         return n;
 }
 
+/* Writes S made printable to BUF, which holds 4 * strlen(S) + 1 bytes. */
+static void printable_to(const char *s, char *buf) {
+        static const char hex[] = "0123456789abcdef";
+
+        while (*s) {
+                size_t n = utf8_printable_len(s);
+
+                if (n == 0) {
+                        unsigned char c = (unsigned char) *s++;
+
+                        *buf++ = '\\';
+                        *buf++ = 'x';
+                        *buf++ = hex[c >> 4];
+                        *buf++ = hex[c & 15];
+                        continue;
+                }
+                memcpy(buf, s, n);
+                buf += n;
+                s += n;
+        }
+        *buf = '\0';
+}
+
+char *str_printable(const char *s) {
+        size_t len = strlen(s);
+        char *buf;
+
+        if (len > (SIZE_MAX - 1) / 4)
+                return NULL;
+        buf = malloc(4 * len + 1);
+        if (buf)
+                printable_to(s, buf);
+        return buf;
+}
+
+void fputs_printable(const char *s, FILE *f) {
+        for (const char *p = s; *p;) {
+                size_t n = utf8_printable_len(p);
+
+                if (n == 0)
+                        fprintf(f, "\\x%02x", (unsigned) (unsigned char) *p++);
+                else {
+                        fwrite(p, 1, n, f);
+                        p += n;
+                }
+        }
+}
+
 const char *format_bytes(uint64_t bytes, char *buf, size_t size) {
         static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
         double v = (double) bytes;
@@ -362,6 +410,7 @@ void log_set_backend(const char *name) {
 }
 
 static int log_vemit(int level, int error, const char *event, const char *cgroup, const char *fmt, va_list ap) {
+        _cleanup_free_ char *raw = NULL, *text = NULL;
         int saved = errno;
 
         if (error < 0)
@@ -378,6 +427,13 @@ static int log_vemit(int level, int error, const char *event, const char *cgroup
                 errno = saved;
                 return -error;
         }
+        /* Messages name cgroups, which anyone who may create one names:
+         * bytes that are not printable UTF-8 go out as \xHH, so that a name
+         * cannot drive the terminal that shows the log or forge a line. */
+        errno = error;
+        if (vasprintf(&raw, fmt, ap) < 0)
+                raw = NULL;
+        text = raw ? str_printable(raw) : NULL;
         if (log_journal) {
                 _cleanup_free_ char *msg = NULL;
                 char prio[16], ev[64], be[64];
@@ -385,21 +441,8 @@ static int log_vemit(int level, int error, const char *event, const char *cgroup
                 struct iovec iov[6];
                 int n = 0;
 
-                va_list aq;
-
-                errno = error;
-                va_copy(aq, ap);
-                if (vasprintf(&msg, fmt, aq) < 0)
+                if (text && asprintf(&msg, "MESSAGE=%s", text) < 0)
                         msg = NULL;
-                va_end(aq);
-                if (msg) {
-                        _cleanup_free_ char *m = NULL;
-
-                        if (asprintf(&m, "MESSAGE=%s", msg) >= 0) {
-                                free(msg);
-                                msg = TAKE_PTR(m);
-                        }
-                }
                 snprintf(prio, sizeof(prio), "PRIORITY=%d", level);
                 iov[n++] = (struct iovec) { .iov_base = msg ? msg : (char *) "MESSAGE=(out of memory)",
                                             .iov_len = strlen(msg ? msg : "MESSAGE=(out of memory)") };
@@ -425,10 +468,7 @@ static int log_vemit(int level, int error, const char *event, const char *cgroup
                 const char *prefix = level <= LOG_LVL_ERR ? "error: " :
                                      level == LOG_LVL_WARNING ? "warning: " :
                                      level >= LOG_LVL_DEBUG ? "debug: " : "";
-                fprintf(stderr, "tierd: %s", prefix);
-                errno = error;
-                vfprintf(stderr, fmt, ap);
-                fputc('\n', stderr);
+                fprintf(stderr, "tierd: %s%s\n", prefix, text ? text : "(out of memory)");
         }
         errno = saved;
         return -error;

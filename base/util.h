@@ -93,6 +93,16 @@ int format_id_list(uint64_t mask, char *buf, size_t size);
  * names are bytes that anyone who may create a cgroup chooses. */
 size_t utf8_printable_len(const char *s);
 
+/* S with every byte that does not start a printable UTF-8 character
+ * (utf8_printable_len() 0: controls, newline and tab included, and invalid
+ * UTF-8) written as the four characters \xHH, for a terminal or a log
+ * line: a cgroup name such as "\e]0;owned\a\e[2J" must reach neither raw.
+ * A backslash stays itself, so systemd's escaped unit names ("\x2d") read
+ * as they are. A new string; NULL when out of memory. */
+char *str_printable(const char *s);
+/* The same, written to F. */
+void fputs_printable(const char *s, FILE *f);
+
 /* Human-readable binary size ("1.5 GiB") into buf. */
 const char *format_bytes(uint64_t bytes, char *buf, size_t size);
 

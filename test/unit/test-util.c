@@ -304,6 +304,25 @@ START_TEST(test_utf8_printable_len) {
 }
 END_TEST
 
+START_TEST(test_str_printable) {
+        _cleanup_free_ char *a = str_printable("a\x1b]0;owned\x07\x1b[2J"), *b = str_printable("pod\xff\n\t"),
+                            *c = str_printable("caf\xc3\xa9 system-systemd\\x2dx.slice"), *d = str_printable("");
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        ck_assert_str_eq(a, "a\\x1b]0;owned\\x07\\x1b[2J");
+        ck_assert_str_eq(b, "pod\\xff\\x0a\\x09");
+        ck_assert_str_eq(c, "caf\xc3\xa9 system-systemd\\x2dx.slice"); /* valid UTF-8 and backslashes kept */
+        ck_assert_str_eq(d, "");
+        f = open_memstream(&buf, &size);
+        ck_assert_ptr_nonnull(f);
+        fputs_printable("x\xc2\x9b" "1m\x7f", f);
+        fclose(f);
+        ck_assert_str_eq(buf, "x\\xc2\\x9b1m\\x7f");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("util");
         TCase *tc = tcase_create("core");
@@ -324,6 +343,7 @@ int main(void) {
         tcase_add_test(tc, test_format_bytes_units);
         tcase_add_test(tc, test_journal_stream_matches);
         tcase_add_test(tc, test_utf8_printable_len);
+        tcase_add_test(tc, test_str_printable);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }
