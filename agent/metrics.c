@@ -10,6 +10,7 @@
  * tenants the configuration selects), never pids or regions. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -426,13 +428,138 @@ fail:
 
 /* ---- the server ---- */
 
+/* One open connection, for the request deadline: MHD's own timeout is an
+ * idle timeout, which a client sending a byte now and then never reaches
+ * (16 such clients held every slot and scrapes timed out for 24 s). */
+typedef struct Conn {
+        struct Conn *next;
+        int fd;                 /* a dup of the connection's socket: shutdown() through it */
+        uint64_t deadline_ms;   /* CLOCK_MONOTONIC */
+        bool cut;
+} Conn;
+
 struct MetricsServer {
         struct MHD_Daemon *daemon;
         pthread_mutex_t lock;
         bool published;         /* under lock */
         StatusSnapshot snap;    /* under lock */
         uint16_t port;
+        MetricsLimits limits;
+
+        /* the watchdog: cuts connections past their deadline */
+        pthread_t watchdog;
+        bool watchdog_started;
+        pthread_mutex_t conns_lock;
+        pthread_cond_t conns_cond;
+        Conn *conns;            /* under conns_lock */
+        bool stopping;          /* under conns_lock */
 };
+
+static uint64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection starts (its deadline with
+ * it) or ends. */
+static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode toe) {
+        MetricsServer *m = cls;
+        Conn *x;
+
+        if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+                const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+                x = calloc(1, sizeof(*x));
+                if (!x)
+                        return;
+                x->fd = info ? fcntl(info->connect_fd, F_DUPFD_CLOEXEC, 3) : -1;
+                if (x->fd < 0) {
+                        free(x);
+                        return;
+                }
+                pthread_mutex_lock(&m->conns_lock);
+                x->deadline_ms = now_ms() + m->limits.request_deadline_ms;
+                x->next = m->conns;
+                m->conns = x;
+                pthread_cond_signal(&m->conns_cond);
+                pthread_mutex_unlock(&m->conns_lock);
+                *socket_context = x;
+                return;
+        }
+        x = *socket_context;
+        if (!x)
+                return;
+        pthread_mutex_lock(&m->conns_lock);
+        for (Conn **p = &m->conns; *p; p = &(*p)->next)
+                if (*p == x) {
+                        *p = x->next;
+                        break;
+                }
+        pthread_mutex_unlock(&m->conns_lock);
+        close(x->fd);
+        free(x);
+        *socket_context = NULL;
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: an answer went out; a kept-alive
+ * connection's next request has its own deadline. */
+static void request_completed(void *cls, struct MHD_Connection *c, void **con_cls _unused_,
+                              enum MHD_RequestTerminationCode toe _unused_) {
+        MetricsServer *m = cls;
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        Conn *x = info ? info->socket_context : NULL;
+
+        if (!x)
+                return;
+        pthread_mutex_lock(&m->conns_lock);
+        if (!x->cut)
+                x->deadline_ms = now_ms() + m->limits.request_deadline_ms;
+        pthread_mutex_unlock(&m->conns_lock);
+}
+
+/* Cuts every connection whose request was not read and answered within
+ * the deadline: shutdown() of its socket, which MHD then sees end and
+ * closes. Sleeps while there is none. */
+static void *watchdog(void *arg) {
+        MetricsServer *m = arg;
+
+        pthread_mutex_lock(&m->conns_lock);
+        while (!m->stopping) {
+                uint64_t now = now_ms(), next = UINT64_MAX;
+
+                for (Conn *x = m->conns; x; x = x->next) {
+                        if (x->cut)
+                                continue;
+                        if (x->deadline_ms <= now) {
+                                (void) shutdown(x->fd, SHUT_RDWR);
+                                x->cut = true;
+                                log_debug("metrics: a connection passed the %u ms request deadline, closed",
+                                          m->limits.request_deadline_ms);
+                        } else if (x->deadline_ms < next)
+                                next = x->deadline_ms;
+                }
+                if (next == UINT64_MAX)
+                        pthread_cond_wait(&m->conns_cond, &m->conns_lock);
+                else {
+                        struct timespec ts;
+
+                        clock_gettime(CLOCK_MONOTONIC, &ts);
+                        next -= now;
+                        ts.tv_sec += (time_t) (next / 1000);
+                        ts.tv_nsec += (long) (next % 1000) * 1000000;
+                        if (ts.tv_nsec >= 1000000000) {
+                                ts.tv_sec++;
+                                ts.tv_nsec -= 1000000000;
+                        }
+                        pthread_cond_timedwait(&m->conns_cond, &m->conns_lock, &ts);
+                }
+        }
+        pthread_mutex_unlock(&m->conns_lock);
+        return NULL;
+}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, char *body, size_t size, bool must_free,
                              const char *allow) {
@@ -511,8 +638,38 @@ static void mhd_log(void *cls _unused_, const char *fmt, va_list ap) {
         log_debug("metrics: %s", buf);
 }
 
-int metrics_server_start(const char *address, MetricsServer **ret, char **ret_error) {
+static void server_free(MetricsServer *m) {
+        if (m->watchdog_started) {
+                pthread_mutex_lock(&m->conns_lock);
+                m->stopping = true;
+                pthread_cond_signal(&m->conns_cond);
+                pthread_mutex_unlock(&m->conns_lock);
+                pthread_join(m->watchdog, NULL);
+        }
+        while (m->conns) { /* MHD notifies every close; in case it did not */
+                Conn *x = m->conns;
+
+                m->conns = x->next;
+                close(x->fd);
+                free(x);
+        }
+        pthread_cond_destroy(&m->conns_cond);
+        pthread_mutex_destroy(&m->conns_lock);
+        pthread_mutex_destroy(&m->lock);
+        free(m);
+}
+
+const MetricsLimits metrics_limits_default = {
+        .connections = 16,
+        .per_ip = 4,
+        .idle_timeout_s = 10,
+        .request_deadline_ms = 10000,
+};
+
+int metrics_server_start_with(const char *address, const MetricsLimits *limits, MetricsServer **ret,
+                              char **ret_error) {
         _cleanup_close_ int fd = -1;
+        pthread_condattr_t ca;
         MetricsServer *m;
         uint16_t port;
         int r;
@@ -525,22 +682,32 @@ int metrics_server_start(const char *address, MetricsServer **ret, char **ret_er
         m = calloc(1, sizeof(*m));
         if (!m)
                 return -ENOMEM;
-        r = pthread_mutex_init(&m->lock, NULL);
+        m->port = port;
+        m->limits = *limits;
+        pthread_mutex_init(&m->lock, NULL);
+        pthread_mutex_init(&m->conns_lock, NULL);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&m->conns_cond, &ca);
+        pthread_condattr_destroy(&ca);
+        r = pthread_create(&m->watchdog, NULL, watchdog, m);
         if (r != 0) {
-                free(m);
+                server_free(m);
                 return -r;
         }
-        m->port = port;
+        m->watchdog_started = true;
         m->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                                      handle, m,
                                      MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                      MHD_OPTION_LISTEN_SOCKET, fd,
-                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned) 16,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 10,
+                                     MHD_OPTION_CONNECTION_LIMIT, limits->connections,
+                                     MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits->per_ip,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, limits->idle_timeout_s,
+                                     MHD_OPTION_NOTIFY_CONNECTION, conn_notify, m,
+                                     MHD_OPTION_NOTIFY_COMPLETED, request_completed, m,
                                      MHD_OPTION_END);
         if (!m->daemon) {
-                pthread_mutex_destroy(&m->lock);
-                free(m);
+                server_free(m);
                 if (asprintf(ret_error, "metrics.listen \"%s\": libmicrohttpd did not start", address) < 0)
                         return -ENOMEM;
                 return -EIO;
@@ -548,6 +715,10 @@ int metrics_server_start(const char *address, MetricsServer **ret, char **ret_er
         fd = -1; /* the daemon owns it now and closes it on stop */
         *ret = m;
         return 0;
+}
+
+int metrics_server_start(const char *address, MetricsServer **ret, char **ret_error) {
+        return metrics_server_start_with(address, &metrics_limits_default, ret, ret_error);
 }
 
 int metrics_server_publish(MetricsServer *m, const StatusSnapshot *s) {
@@ -574,10 +745,9 @@ uint16_t metrics_server_port(const MetricsServer *m) {
 MetricsServer *metrics_server_stop(MetricsServer *m) {
         if (!m)
                 return NULL;
-        MHD_stop_daemon(m->daemon);
+        MHD_stop_daemon(m->daemon); /* every connection closed, and notified */
         if (m->published)
                 status_snapshot_done(&m->snap);
-        pthread_mutex_destroy(&m->lock);
-        free(m);
+        server_free(m);
         return NULL;
 }

@@ -8,6 +8,8 @@
 - the DaemonSet hangs together: selector, service account, ConfigMap items,
   the socket the liveness probe asks and the metrics port match the
   configuration; the privileges are the documented ones and no more;
+- the NetworkPolicy selects the tierd pods, admits only selected pods of a
+  selected namespace to the metrics port, and no egress;
 - the ConfigMap's tierd.json is config/tierd.json, and `tierd --check-config`
   (read-only) accepts it with the Kubernetes drop-in;
 - the Containerfile: two debian:12-slim stages, packages that exist in
@@ -30,7 +32,7 @@ from tap import Tap, TOP  # noqa: E402
 
 DEPLOY = os.path.join(TOP, 'deploy', 'kubernetes')
 TOOL = os.path.join(TOP, 'test', 'tools', 'k8s-validate')
-MANIFESTS = [os.path.join(DEPLOY, 'daemonset.yaml'), os.path.join(DEPLOY, 'configmap.yaml')]
+MANIFESTS = [os.path.join(DEPLOY, f) for f in ('daemonset.yaml', 'configmap.yaml', 'networkpolicy.yaml')]
 
 # The DaemonSet's capabilities, each for a documented operation (the
 # comments in daemonset.yaml and README.md); changing the set means
@@ -58,12 +60,14 @@ def errors_text(doc):
 
 def check_schema(t, node):
     rc, docs, err = validate(node, MANIFESTS, dump=True)
-    t.eq(rc, 0, 'validate.mjs accepts daemonset.yaml and configmap.yaml' + (f' ({err.strip()})' if err.strip() else ''))
+    t.eq(rc, 0, 'validate.mjs accepts daemonset.yaml, configmap.yaml and networkpolicy.yaml' +
+         (f' ({err.strip()})' if err.strip() else ''))
     for d in docs:
         t.ok(d['ok'], f"{os.path.basename(d['file'])}: {d['kind']}/{d['name']} is valid (schema and field names)",
              errors_text(d))
     kinds = sorted(f"{d['kind']}/{d['name']}" for d in docs)
-    t.eq(kinds, ['ConfigMap/tierd-config', 'DaemonSet/tierd', 'Namespace/tierd-system', 'ServiceAccount/tierd'],
+    t.eq(kinds, ['ConfigMap/tierd-config', 'DaemonSet/tierd', 'Namespace/tierd-system', 'NetworkPolicy/tierd',
+                 'ServiceAccount/tierd'],
          'the manifests hold exactly the expected objects')
     return {d['kind']: d['object'] for d in docs}
 
@@ -91,6 +95,12 @@ NEGATIVE = [
     ('a ConfigMap with data misspelt', 'configmap.yaml',
      '\ndata:\n', '\ndta:\n',
      '/dta', 'unknown field'),
+    ('a NetworkPolicy with policyTypes misspelt', 'networkpolicy.yaml',
+     'policyTypes:', 'policyType:',
+     '/spec/policyType', 'unknown field'),
+    ('a NetworkPolicy port protocol outside the enum', 'networkpolicy.yaml',
+     'protocol: TCP', 'protocol: TPC',
+     '/spec/ingress/0/ports/0/protocol', 'allowed values'),
 ]
 
 
@@ -207,6 +217,34 @@ def check_daemonset(t, objs, dropin):
          f'listen {listen!r}, ports {ports}, annotations {ann}')
     t.eq((ann.get('prometheus.io/scrape'), ann.get('prometheus.io/path')), ('true', '/metrics'),
          'prometheus.io/scrape and path annotations')
+
+
+# ---- the NetworkPolicy --------------------------------------------------
+
+def check_networkpolicy(t, objs):
+    """The metrics endpoint has no authentication and listens on the pod
+    network: only Prometheus reaches it, on its port, and tierd opens no
+    connection at all."""
+    np, ds = objs['NetworkPolicy'], objs['DaemonSet']
+    spec = np['spec']
+    labels = ds['spec']['template']['metadata'].get('labels', {})
+    sel = spec.get('podSelector', {}).get('matchLabels', {})
+    t.eq(np['metadata'].get('namespace'), ds['metadata'].get('namespace'), 'the NetworkPolicy is in the pods\' namespace')
+    t.ok(sel and not spec['podSelector'].get('matchExpressions') and all(labels.get(k) == v for k, v in sel.items()),
+         'the NetworkPolicy selects the DaemonSet\'s pods', f'podSelector {sel}, pod labels {labels}')
+    t.eq(sorted(spec.get('policyTypes', [])), ['Egress', 'Ingress'], 'it governs ingress and egress')
+    t.eq(spec.get('egress'), [], 'no egress rule: tierd opens no connection (no API server, no DNS)')
+    c = ds['spec']['template']['spec']['containers'][0]
+    mport = {p.get('name'): p.get('containerPort') for p in c.get('ports', [])}.get('metrics')
+    rules = spec.get('ingress', [])
+    ports = [(p.get('port'), p.get('protocol', 'TCP')) for r in rules for p in r.get('ports', [])]
+    t.ok(rules and all(r.get('ports') for r in rules) and all(p in (('metrics', 'TCP'), (mport, 'TCP')) for p in ports),
+         f'ingress only to the metrics port ({mport}/TCP)', f'ports {ports}')
+    peers = [f for r in rules for f in r.get('from', [])]
+    t.ok(rules and all(r.get('from') for r in rules) and
+         all(f.get('namespaceSelector', {}).get('matchLabels') and f.get('podSelector', {}).get('matchLabels')
+             for f in peers) and not any('ipBlock' in f for f in peers),
+         'ingress only from selected pods of a selected namespace (not from the whole cluster)', f'from {peers}')
 
 
 # ---- the ConfigMap's configuration --------------------------------------
@@ -450,6 +488,8 @@ def main():
         dropin = check_configmap(t, tierd, objs['ConfigMap'])
     if all(k in objs for k in ('DaemonSet', 'ConfigMap', 'Namespace', 'ServiceAccount')):
         check_daemonset(t, objs, dropin)
+    if all(k in objs for k in ('DaemonSet', 'NetworkPolicy')):
+        check_networkpolicy(t, objs)
     check_containerfile(t, [tierd, tierctl])
     t.done()
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -662,6 +663,132 @@ START_TEST(test_server_any_address_and_ipv6) {
 }
 END_TEST
 
+/* A TCP connection to 127.0.0.1:PORT from the source address FROM
+ * (127.0.0.X: all of 127/8 is this host's), with a receive timeout of
+ * TIMEOUT_MS. */
+static int connect_from(const char *from, uint16_t port, int timeout_ms) {
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) }, src = { .sin_family = AF_INET };
+        struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        ck_assert_int_ge(fd, 0);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ck_assert_int_eq(inet_pton(AF_INET, from, &src.sin_addr), 1);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *) &src, sizeof(src)), 0);
+        ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+        ck_assert_msg(connect(fd, (struct sockaddr *) &a, sizeof(a)) == 0, "connect from %s: %s", from, strerror(errno));
+        return fd;
+}
+
+/* Whether the server closed FD: a read that ends (or is reset) rather
+ * than timing out. */
+static bool closed_by_server(int fd) {
+        char c;
+        ssize_t n = read(fd, &c, 1);
+
+        return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+/* GET /metrics on FD: its status, the body read by Content-Length. */
+static int get_on(int fd) {
+        static const char req[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+        char buf[65536], *end, *cl;
+        size_t len = 0;
+        int status = 0;
+        long body;
+
+        ck_assert_int_eq(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t) sizeof(req) - 1);
+        for (;;) {
+                ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+
+                ck_assert_msg(n > 0, "read: %zd %s", n, strerror(errno));
+                len += (size_t) n;
+                buf[len] = '\0';
+                end = strstr(buf, "\r\n\r\n");
+                if (!end)
+                        continue;
+                cl = strcasestr(buf, "\r\nContent-Length: ");
+                ck_assert_ptr_nonnull(cl);
+                body = strtol(cl + 18, NULL, 10);
+                if ((long) (len - (size_t) (end + 4 - buf)) >= body)
+                        break;
+        }
+        ck_assert_int_eq(sscanf(buf, "HTTP/1.1 %d", &status), 1);
+        return status;
+}
+
+/* A slow client holds a slot until the idle timeout, which trickling
+ * bytes never reach: at most 4 connections per address, so the scraper
+ * from another address gets in. */
+START_TEST(test_server_per_ip_limit) {
+        MetricsServer *m = start_ok("127.0.0.1:0");
+        uint16_t port = metrics_server_port(m);
+        StatusSnapshot s;
+        int held[4], fifth, scraper;
+
+        build_snapshot(&s, 0);
+        ck_assert_int_eq(metrics_server_publish(m, &s), 0);
+        status_snapshot_done(&s);
+        ck_assert_uint_eq(metrics_limits_default.per_ip, 4);
+        for (size_t i = 0; i < ELEMENTSOF(held); i++) {
+                held[i] = connect_from("127.0.0.1", port, 300);
+                ck_assert_int_eq(send(held[i], "GET /me", 7, MSG_NOSIGNAL), 7);
+        }
+        usleep(100 * 1000);
+        for (size_t i = 0; i < ELEMENTSOF(held); i++)
+                ck_assert_msg(!closed_by_server(held[i]), "a slow client's connection %zu was closed early", i);
+        fifth = connect_from("127.0.0.1", port, 2000);
+        ck_assert_msg(closed_by_server(fifth), "a fifth connection from 127.0.0.1 was kept");
+        close(fifth);
+        /* the scraper elsewhere is served */
+        scraper = connect_from("127.0.0.2", port, 5000);
+        ck_assert_int_eq(get_on(scraper), 200);
+        close(scraper);
+        for (size_t i = 0; i < ELEMENTSOF(held); i++)
+                close(held[i]);
+        metrics_server_stop(m);
+}
+END_TEST
+
+/* A request must be read and answered within the deadline: a client
+ * trickling a byte every 200 ms is cut there, while others are served. */
+START_TEST(test_server_request_deadline) {
+        MetricsLimits lim = metrics_limits_default;
+        MetricsServer *m = NULL;
+        char *error = NULL;
+        StatusSnapshot s;
+        struct timespec t0, t1;
+        int slow, other;
+        bool cut = false;
+        double el = 0;
+
+        lim.request_deadline_ms = 1500;
+        ck_assert_int_eq(metrics_server_start_with("127.0.0.1:0", &lim, &m, &error), 0);
+        build_snapshot(&s, 0);
+        ck_assert_int_eq(metrics_server_publish(m, &s), 0);
+        status_snapshot_done(&s);
+
+        slow = connect_from("127.0.0.1", metrics_server_port(m), 200);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (int i = 0; i < 30 && !cut; i++) {
+                /* one byte of a header line that never ends */
+                if (send(slow, i == 0 ? "G" : "a", 1, MSG_NOSIGNAL) < 0 || closed_by_server(slow))
+                        cut = true;
+                if (i == 3) {
+                        other = connect_from("127.0.0.2", metrics_server_port(m), 5000);
+                        ck_assert_int_eq(get_on(other), 200);
+                        close(other);
+                }
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        el = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+        ck_assert_msg(cut, "a trickling client was not cut at the 1.5 s deadline (%.1f s)", el);
+        ck_assert_msg(el >= 1.3 && el < 3.5, "cut after %.2f s, the deadline is 1.5 s", el);
+        close(slow);
+        metrics_server_stop(m);
+}
+END_TEST
+
 /* Scrapes in a thread while the main thread publishes: each reply is
  * whole and carries one of the published period counts. */
 typedef struct Scraper {
@@ -730,6 +857,8 @@ static Suite *metrics_suite(void) {
         tcase_add_test(tc, test_server_port_in_use);
         tcase_add_test(tc, test_server_any_address_and_ipv6);
         tcase_add_test(tc, test_server_publish_races_scrapes);
+        tcase_add_test(tc, test_server_per_ip_limit);
+        tcase_add_test(tc, test_server_request_deadline);
         suite_add_tcase(s, tc);
         return s;
 }
