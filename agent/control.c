@@ -199,6 +199,8 @@ struct ControlServer {
         char *procfs;
         bool have_read_group;
         gid_t read_group;
+        dev_t sock_dev;         /* the socket file bind() made: its group and mode */
+        ino_t sock_ino;         /* are changed only while the path still names it */
         ControlHandler handler;
         void *userdata;
         Conn *conns;
@@ -455,10 +457,29 @@ static int mkdir_parents(const char *path) {
         return 0;
 }
 
+/* The socket file's group and mode 0660. Done by name, so without
+ * following a symbolic link and only while the name is still the socket
+ * bind() made: whoever could replace it (a socket directory others may
+ * write) must not get another file chowned and chmodded instead. */
 static int apply_group(ControlServer *s) {
-        if (chown(s->path, (uid_t) -1, s->have_read_group ? s->read_group : 0) < 0)
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dfd = -1;
+        const char *slash = strrchr(s->path, '/'), *base = slash ? slash + 1 : s->path;
+        struct stat st;
+
+        dir = slash ? strndup(s->path, slash == s->path ? 1 : (size_t) (slash - s->path)) : strdup(".");
+        if (!dir)
+                return -ENOMEM;
+        dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
                 return -errno;
-        if (chmod(s->path, 0660) < 0)
+        if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (!S_ISSOCK(st.st_mode) || st.st_dev != s->sock_dev || st.st_ino != s->sock_ino)
+                return -ENOTSOCK; /* replaced since bind() */
+        if (fchownat(dfd, base, (uid_t) -1, s->have_read_group ? s->read_group : 0, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (fchmodat(dfd, base, 0660, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
         return 0;
 }
@@ -524,7 +545,12 @@ int control_server_new(sd_event *e, const char *path, bool have_read_group, gid_
         r = bind(s->fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ? -errno : 0;
         umask(old);
         if (r >= 0)
+                r = lstat(path, &st) < 0 ? -errno : 0;
+        if (r >= 0) {
+                s->sock_dev = st.st_dev;
+                s->sock_ino = st.st_ino;
                 r = apply_group(s);
+        }
         if (r >= 0 && listen(s->fd, 16) < 0)
                 r = -errno;
         if (r >= 0)

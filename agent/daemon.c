@@ -193,7 +193,7 @@ static int agent_reload(Agent *a, char **ret_error) {
                           (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000, a->args->config_path);
         log_event(LOG_LVL_INFO, "reloading", NULL, "reloading the configuration %s", a->args->config_path);
 
-        r = config_load(a->args->config_path, NULL, &nc, &error);
+        r = config_reload(a->config, a->args->config_path, NULL, &nc, &error);
         if (r >= 0)
                 r = service_check(nc, &have_group, &gid, &error);
         if (r >= 0)

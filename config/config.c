@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "util.h"
 
@@ -1036,16 +1037,115 @@ int config_check_file_safety(const char *path, char **ret_error) {
         return check_stat_safety(path, &st, ret_error);
 }
 
-/* Reads and applies one file. Returns 0 when applied, 1 when absent and
- * OPTIONAL. Safety is checked on the opened file (fstat), not the name. */
-static int load_file(Config *cfg, const char *path, const char *name, bool optional, char **ret_error) {
+/* One directory on the way to a configuration file (see config_load()):
+ * PATH resolved, no symbolic link in it. */
+static int check_dir(const char *name, const char *path, char **ret_error) {
+        const char *why = "whoever can write it can remove or replace tierd's configuration; tierd runs as root and "
+                          "moves other programs' memory, so only root may change its configuration";
+        struct statvfs sv;
+        struct stat st;
+        unsigned mode;
+
+        if (stat(path, &st) < 0)
+                return errno == ENOENT ? 0 : -errno; /* gone meanwhile: its parent decides */
+        if (statvfs(path, &sv) == 0 && (sv.f_flag & ST_RDONLY))
+                return 0; /* nobody writes a read-only mount */
+        mode = (unsigned) (st.st_mode & 07777);
+        if (st.st_uid != 0 && st.st_uid != geteuid()) {
+                if (set_error(ret_error, "%s: refusing the directory %s, owned by uid %u, not root (mode %04o); %s", name,
+                              path, (unsigned) st.st_uid, mode, why) < 0)
+                        return -ENOMEM;
+                return -EPERM;
+        }
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !((st.st_mode & S_ISVTX) && st.st_uid == 0)) {
+                const char *who = (st.st_mode & S_IWGRP) && (st.st_mode & S_IWOTH) ? "group and others" :
+                                  (st.st_mode & S_IWGRP) ? "group" : "others";
+
+                if (set_error(ret_error, "%s: refusing the directory %s, writable by %s (mode %04o); %s", name, path,
+                              who, mode, why) < 0)
+                        return -ENOMEM;
+                return -EPERM;
+        }
+        return 0;
+}
+
+/* check_dir() of DIR (resolved; a part that does not exist is skipped,
+ * its parent is checked) and of each directory above it. */
+static int check_dir_chain(const char *name, const char *dir, char **ret_error) {
+        _cleanup_free_ char *cur = strdup(dir), *real = NULL;
+        int r;
+
+        if (!cur)
+                return -ENOMEM;
+        for (;;) {
+                char *slash;
+
+                real = realpath(cur, NULL);
+                if (real)
+                        break;
+                if (errno != ENOENT && errno != ENOTDIR)
+                        return -errno;
+                slash = strrchr(cur, '/');
+                if (!slash)
+                        return check_dir_chain(name, ".", ret_error);
+                if (slash == cur) {
+                        real = strdup("/");
+                        if (!real)
+                                return -ENOMEM;
+                        break;
+                }
+                *slash = '\0';
+        }
+        for (;;) {
+                char *slash;
+
+                r = check_dir(name, real, ret_error);
+                if (r < 0)
+                        return r;
+                slash = strrchr(real, '/');
+                if (!slash || strcmp(real, "/") == 0)
+                        return 0;
+                if (slash == real)
+                        slash[1] = '\0';
+                else
+                        *slash = '\0';
+        }
+}
+
+/* The directories of PATH as given and as its symbolic links resolve. */
+static int check_file_dirs(const char *name, const char *path, char **ret_error) {
+        _cleanup_free_ char *dir = NULL, *real = NULL;
+        const char *slash = strrchr(path, '/');
+        int r;
+
+        dir = slash ? strndup(path, slash == path ? 1 : (size_t) (slash - path)) : strdup(".");
+        if (!dir)
+                return -ENOMEM;
+        r = check_dir_chain(name, dir, ret_error);
+        if (r < 0)
+                return r;
+        real = realpath(path, NULL);
+        if (!real)
+                return errno == ENOMEM ? -ENOMEM : 0; /* absent: nothing resolves */
+        slash = strrchr(real, '/');
+        if (slash && slash != real) {
+                *(char *) slash = '\0';
+                return check_dir_chain(name, real, ret_error);
+        }
+        return 0;
+}
+
+/* Reads and applies one file, PATH relative to DIR_FD. Returns 0 when
+ * applied, 1 when absent and OPTIONAL. Safety is checked on the opened
+ * file (fstat), not the name. */
+static int load_file(Config *cfg, int dir_fd, const char *path, const char *name, bool optional, char **ret_error) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *text = NULL;
         struct stat st;
         size_t size = 0;
         int r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
                 r = -errno;
                 if (r == -ENOENT && optional)
@@ -1148,7 +1248,7 @@ static int list_dropins(DIR *d, char ***ret) {
         return 0;
 }
 
-int config_load(const char *path, const char *dropin_dir, Config **ret, char **ret_error) {
+static int load(const char *path, const char *dropin_dir, bool main_required, Config **ret, char **ret_error) {
         _cleanup_(config_freep) Config *cfg = NULL;
         _cleanup_free_ char *dir = NULL, *default_dropins = NULL;
         _cleanup_(free_names) char **names = NULL;
@@ -1172,9 +1272,22 @@ int config_load(const char *path, const char *dropin_dir, Config **ret, char **r
         r = config_new_default(&cfg);
         if (r < 0)
                 return r;
-        r = load_file(cfg, path, base, true, ret_error);
+        r = check_file_dirs(base, path, ret_error);
         if (r < 0)
                 return r;
+        r = load_file(cfg, AT_FDCWD, path, base, !main_required, ret_error);
+        if (r == -ENOENT && main_required && ret_error) {
+                free(*ret_error);
+                *ret_error = NULL;
+                if (set_error(ret_error, "%s: cannot open: %s; the running configuration was loaded from it, and "
+                              "tierd does not fall back to the built-in defaults on a reload", base,
+                              strerror(ENOENT)) < 0)
+                        return -ENOMEM;
+                return r;
+        }
+        if (r < 0)
+                return r;
+        cfg->main_file = r == 0;
 
         /* Drop-ins are named relative to the main file's directory. */
         if (!dropin_dir) {
@@ -1191,6 +1304,24 @@ int config_load(const char *path, const char *dropin_dir, Config **ret, char **r
                         prefix = dropin_dir;
         }
 
+        {
+                /* the directories above it; itself on the opened fd below */
+                _cleanup_free_ char *parent = strdup(dropin_dir);
+                char *ps = parent ? strrchr(parent, '/') : NULL;
+
+                if (!parent)
+                        return -ENOMEM;
+                if (!ps) {
+                        free(parent);
+                        parent = strdup(".");
+                        if (!parent)
+                                return -ENOMEM;
+                } else
+                        ps[ps == parent ? 1 : 0] = '\0';
+                r = check_dir_chain(prefix, parent, ret_error);
+                if (r < 0)
+                        return r;
+        }
         d = opendir(dropin_dir);
         if (!d) {
                 r = -errno;
@@ -1215,16 +1346,26 @@ int config_load(const char *path, const char *dropin_dir, Config **ret, char **r
                 return r;
         }
         for (char **n = names; *n; n++) {
-                _cleanup_free_ char *full = NULL, *name = NULL;
+                _cleanup_free_ char *name = NULL;
 
-                if (asprintf(&full, "%s/%s", dropin_dir, *n) < 0 || asprintf(&name, "%s/%s", prefix, *n) < 0)
+                if (asprintf(&name, "%s/%s", prefix, *n) < 0)
                         return -ENOMEM;
-                r = load_file(cfg, full, name, false, ret_error);
+                /* by name in the directory checked above, not by path: a
+                 * directory swapped in meanwhile is not read */
+                r = load_file(cfg, dirfd(d), *n, name, false, ret_error);
                 if (r < 0)
                         return r;
         }
         *ret = TAKE_PTR(cfg);
         return 0;
+}
+
+int config_load(const char *path, const char *dropin_dir, Config **ret, char **ret_error) {
+        return load(path, dropin_dir, false, ret, ret_error);
+}
+
+int config_reload(const Config *running, const char *path, const char *dropin_dir, Config **ret, char **ret_error) {
+        return load(path, dropin_dir, running && running->main_file, ret, ret_error);
 }
 
 /* ---- reporting -------------------------------------------------------- */

@@ -79,6 +79,7 @@ typedef struct Config {
         uint64_t tiers[CONFIG_MAX_TIERS];
         int n_files;
         char files[64][256];    /* files loaded, in order */
+        bool main_file;         /* the main file was there and loaded (not the built-in defaults alone) */
 } Config;
 
 /* Built-in defaults (the five classes, scanner and mover settings) with
@@ -91,8 +92,22 @@ int config_apply_json(Config *cfg, const char *name, const char *text, char **re
 
 /* Loads PATH (the main file; absent is fine: defaults) and then
  * DIR/NAME.json in lexical order. DIR NULL: PATH's directory + "/tierd.d".
- * Messages name files relative to PATH's directory. */
+ * Messages name files relative to PATH's directory.
+ *
+ * The directories on the way are checked too (-EPERM and a message): each
+ * directory from the file's up to "/", for PATH as given and as its
+ * symbolic links resolve, and the drop-in directory's, must not be
+ * writable by group or others, unless root owns it with the sticky bit set
+ * (/tmp) or it is on a read-only mount (a Kubernetes ConfigMap volume), and
+ * must belong to root (or the effective user). Whoever can write one of
+ * them can remove tierd.json, and tierd would run on the built-in
+ * defaults, or swap tierd.d. */
 int config_load(const char *path, const char *dropin_dir, Config **ret, char **ret_error);
+
+/* config_load() for a reload of RUNNING: a main file that RUNNING was
+ * loaded from must still be there (-ENOENT with a message otherwise), so
+ * that removing it cannot silently put the node on the built-in defaults. */
+int config_reload(const Config *running, const char *path, const char *dropin_dir, Config **ret, char **ret_error);
 
 /* Refuses (-EPERM, with a message naming PATH, its mode or owner and why)
  * a file or directory writable by group or others, or owned by anyone but

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """host suite: `tierd --check-config` on the shipped configuration and on
 broken ones: exit status, the exact message (file, JSON path, reason),
-JSON errors, and the refusal of a configuration others can write."""
+JSON errors, and the refusal of a configuration others can write, or whose
+directory (or a linked file's) others can write."""
 import json
 import os
 import subprocess
@@ -82,4 +83,26 @@ with tempfile.TemporaryDirectory() as d:
         os.chmod(shipped, 0o644)
     rc, out, err = check(os.path.join(d, 'absent.json'))
     t.eq(rc, 0, 'an absent main file means built-in defaults')
+
+    # a directory others can write: they could remove tierd.json (tierd
+    # would run on the built-in defaults) or swap tierd.d
+    os.chmod(d, 0o777)
+    rc, out, err = check(shipped)
+    t.ok(rc == 1 and f'tierd.json: refusing the directory {os.path.realpath(d)}, writable by group and others' in err,
+         "the configuration's directory writable by others is refused, naming it", err)
+    rc, out, err = check(os.path.join(d, 'absent.json'))
+    t.eq(rc, 1, 'even with the main file absent')
+    os.chmod(d, 0o755)
+    link = os.path.join(d, 'link.json')
+    with tempfile.TemporaryDirectory() as other:
+        os.chmod(other, 0o777)
+        target = os.path.join(other, 'tierd.json')
+        with open(target, 'w') as f:
+            f.write('{}')
+        os.chmod(target, 0o644)
+        os.symlink(target, link)
+        rc, out, err = check(link)
+        t.ok(rc == 1 and f'refusing the directory {os.path.realpath(other)}' in err,
+             'a main file linked into a directory others can write is refused', err)
+        os.unlink(link)
 t.done()

@@ -724,6 +724,107 @@ START_TEST(test_config_load_explicit_dropin_dir) {
 }
 END_TEST
 
+/* Whoever can write a directory on the way can remove tierd.json (tierd
+ * then runs on the built-in defaults) or swap tierd.d. */
+START_TEST(test_config_load_refuses_unsafe_directories) {
+        _cleanup_free_ char *dir = make_tree(), *sub = path_in(dir, "etc"), *conf = path_in(sub, "tierd"),
+                            *main_path = path_in(conf, "tierd.json"), *open_dir = path_in(dir, "open"),
+                            *link = NULL, *expected = NULL, *error = NULL;
+        Config *c = NULL;
+
+        ck_assert_int_eq(chmod(dir, 0755), 0);
+        ck_assert_int_eq(mkdir(sub, 0755), 0);
+        ck_assert_int_eq(mkdir(conf, 0755), 0);
+        write_file(conf, "tierd.json", "{}", 0644);
+        ck_assert_int_eq(config_load(main_path, NULL, &c, &error), 0);
+        c = config_free(c);
+
+        /* the file's directory */
+        ck_assert_int_eq(chmod(conf, 0777), 0);
+        ck_assert_int_eq(config_load(main_path, NULL, &c, &error), -EPERM);
+        ck_assert_int_ge(asprintf(&expected, "tierd.json: refusing the directory %s, writable by group and others "
+                                             "(mode 0777); whoever can write it can remove or replace tierd's "
+                                             "configuration; tierd runs as root and moves other programs' memory, so "
+                                             "only root may change its configuration", conf), 0);
+        ck_assert_str_eq(error, expected);
+        free(error), error = NULL;
+        /* a sticky one of root's (/tmp) is fine: others cannot remove or
+         * rename what they do not own there */
+        if (geteuid() == 0) {
+                ck_assert_int_eq(chmod(conf, 01777), 0);
+                ck_assert_int_eq(config_load(main_path, NULL, &c, &error), 0);
+                c = config_free(c);
+        }
+        ck_assert_int_eq(chmod(conf, 0755), 0);
+
+        /* one further up, and with the main file absent: still refused */
+        ck_assert_int_eq(chmod(sub, 0775), 0);
+        ck_assert_int_eq(config_load(main_path, NULL, &c, &error), -EPERM);
+        ck_assert_msg(strstr(error, "refusing the directory") && strstr(error, "/etc, writable by group (mode 0775)"),
+                      "%s", error);
+        free(error), error = NULL;
+        ck_assert_int_eq(unlink(main_path), 0);
+        ck_assert_int_eq(config_load(main_path, NULL, &c, &error), -EPERM);
+        free(error), error = NULL;
+        ck_assert_int_eq(chmod(sub, 0755), 0);
+
+        /* a symbolic link to a file in a directory others can write */
+        ck_assert_int_eq(mkdir(open_dir, 0755), 0);
+        write_file(open_dir, "tierd.json", "{}", 0644);
+        ck_assert_int_eq(chmod(open_dir, 0777), 0);
+        link = path_in(open_dir, "tierd.json");
+        ck_assert_int_eq(symlink(link, main_path), 0);
+        ck_assert_int_eq(config_load(main_path, NULL, &c, &error), -EPERM);
+        ck_assert_msg(strstr(error, "/open, writable by group and others"), "%s", error);
+        free(error), error = NULL;
+        ck_assert_int_eq(chmod(open_dir, 0755), 0);
+        ck_assert_int_eq(config_load(main_path, NULL, &c, &error), 0);
+        c = config_free(c);
+
+        /* owned by someone else: only root can set that up */
+        if (geteuid() == 0) {
+                ck_assert_int_eq(chown(sub, 12345, 0), 0);
+                ck_assert_int_eq(config_load(main_path, NULL, &c, &error), -EPERM);
+                ck_assert_msg(strstr(error, "/etc, owned by uid 12345, not root (mode 0755)"), "%s", error);
+                free(error), error = NULL;
+                ck_assert_int_eq(chown(sub, 0, 0), 0);
+        }
+        ck_assert_ptr_null(c);
+        remove_tree(dir);
+}
+END_TEST
+
+/* A reload does not fall back to the built-in defaults because the main
+ * file went away; a start without one still does. */
+START_TEST(test_config_reload_needs_the_main_file_it_had) {
+        _cleanup_free_ char *dir = make_tree(), *main_path = path_in(dir, "tierd.json"), *error = NULL;
+        Config *running = NULL, *c = NULL;
+
+        write_file(dir, "tierd.json", "{\"default\": {\"class\": \"batch\"}}", 0644);
+        ck_assert_int_eq(config_load(main_path, NULL, &running, &error), 0);
+        ck_assert(running->main_file);
+        ck_assert_int_eq(config_reload(running, main_path, NULL, &c, &error), 0);
+        c = config_free(c);
+
+        ck_assert_int_eq(unlink(main_path), 0);
+        ck_assert_int_eq(config_reload(running, main_path, NULL, &c, &error), -ENOENT);
+        ck_assert_str_eq(error, "tierd.json: cannot open: No such file or directory; the running configuration was "
+                                "loaded from it, and tierd does not fall back to the built-in defaults on a reload");
+        ck_assert_ptr_null(c);
+        free(error), error = NULL;
+
+        /* at start (and for tierctl): the defaults */
+        running = config_free(running);
+        ck_assert_int_eq(config_load(main_path, NULL, &running, &error), 0);
+        ck_assert(!running->main_file);
+        /* a running configuration that had none: none needed */
+        ck_assert_int_eq(config_reload(running, main_path, NULL, &c, &error), 0);
+        c = config_free(c);
+        running = config_free(running);
+        remove_tree(dir);
+}
+END_TEST
+
 START_TEST(test_config_load_refuses_unsafe_files) {
         _cleanup_free_ char *dir = make_tree(), *main_path = path_in(dir, "tierd.json"),
                             *dropins = path_in(dir, "tierd.d"), *dropin = path_in(dropins, "10-a.json"),
@@ -1039,6 +1140,8 @@ int main(void) {
         tcase_add_test(tc, test_config_load_unreadable);
         tcase_add_test(tc, test_config_load_explicit_dropin_dir);
         tcase_add_test(tc, test_config_load_refuses_unsafe_files);
+        tcase_add_test(tc, test_config_load_refuses_unsafe_directories);
+        tcase_add_test(tc, test_config_reload_needs_the_main_file_it_had);
         tcase_add_test(tc, test_config_shipped_loads);
         tcase_add_test(tc, test_config_shipped_rules_systemd);
         tcase_add_test(tc, test_config_shipped_rules_cgroupfs);

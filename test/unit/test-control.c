@@ -7,6 +7,7 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -352,6 +353,56 @@ START_TEST(test_control_server_refuses_non_socket) {
 }
 END_TEST
 
+/* On reload the socket gets control.read_group by name: a socket path
+ * replaced by a symbolic link (a socket directory others may write) must
+ * not make tierd chown and chmod the link's target. */
+START_TEST(test_control_server_set_group_no_symlink) {
+        _cleanup_free_ char *path = NULL, *victim = NULL, *error = NULL;
+        sd_event *e = NULL;
+        ControlServer *s = NULL;
+        struct stat st;
+        FILE *f;
+
+        ck_assert_int_ge(asprintf(&path, "%s/control.sock", unit_tmproot()), 0);
+        ck_assert_int_ge(asprintf(&victim, "%s/shadow", unit_tmproot()), 0);
+        f = fopen(victim, "w");
+        ck_assert_ptr_nonnull(f);
+        fclose(f);
+        ck_assert_int_eq(chmod(victim, 0600), 0);
+        ck_assert_int_eq(sd_event_new(&e), 0);
+        ck_assert_int_eq(control_server_new(e, path, false, 0, "/proc", handler, NULL, &s, &error), 0);
+        ck_assert_int_eq(lstat(path, &st), 0);
+        ck_assert(S_ISSOCK(st.st_mode) && (st.st_mode & 07777) == 0660);
+
+        /* the socket itself: its group changes */
+        ck_assert_int_eq(control_server_set_group(s, true, getgid()), 0);
+
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(symlink(victim, path), 0);
+        ck_assert_int_lt(control_server_set_group(s, true, 4242), 0);
+        ck_assert_int_eq(stat(victim, &st), 0);
+        ck_assert_msg((st.st_mode & 07777) == 0600, "the link's target got mode %04o", (unsigned) (st.st_mode & 07777));
+        ck_assert_uint_eq(st.st_gid, getgid());
+        /* another socket in its place is not ours either */
+        ck_assert_int_eq(unlink(path), 0);
+        {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+                ck_assert_int_ge(fd, 0);
+                memcpy(sa.sun_path, path, strlen(path) + 1);
+                ck_assert_int_eq(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+                ck_assert_int_eq(chmod(path, 0600), 0);
+                ck_assert_int_eq(control_server_set_group(s, true, 4242), -ENOTSOCK);
+                ck_assert_int_eq(lstat(path, &st), 0);
+                ck_assert_uint_eq(st.st_mode & 07777, 0600);
+                close(fd);
+        }
+        control_server_free(s);
+        sd_event_unref(e);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("control");
         TCase *tc = tcase_create("core");
@@ -366,6 +417,7 @@ int main(void) {
         tcase_add_test(tc, test_control_server);
         tcase_add_test(tc, test_control_call_not_running);
         tcase_add_test(tc, test_control_server_refuses_non_socket);
+        tcase_add_test(tc, test_control_server_set_group_no_symlink);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }
