@@ -440,14 +440,14 @@ int main(int argc, char **argv) {
                         break;
                 reap(false);
                 expire(now, false);
-                while (st.mkdirs + st.mkdir_errors < el * cg_rate)
+                while ((double) (st.mkdirs + st.mkdir_errors) < el * cg_rate)
                         create_one(now, serial++);
                 /* behind with MAX_LIVE children alive: wait for exits
                  * rather than skip (the rate is what the guest achieves) */
-                while (st.forks + st.fork_errors < el * fork_rate)
+                while ((double) (st.forks + st.fork_errors) < el * fork_rate)
                         if (!fork_one())
                                 break;
-                while (st.xattr_changes < el * ann_rate)
+                while ((double) st.xattr_changes < el * ann_rate)
                         change_annotation();
                 procs = n_kids;
                 if (procs > st.max_procs)
