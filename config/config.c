@@ -1052,7 +1052,7 @@ static int check_dir(const char *name, const char *path, char **ret_error) {
                 return 0; /* nobody writes a read-only mount */
         mode = (unsigned) (st.st_mode & 07777);
         if (st.st_uid != 0 && st.st_uid != geteuid()) {
-                if (set_error(ret_error, "%s: refusing the directory %s, owned by uid %u, not root (mode %04o); %s", name,
+                if (set_error_message(ret_error, 0, "%s: refusing the directory %s, owned by uid %u, not root (mode %04o); %s", name,
                               path, (unsigned) st.st_uid, mode, why) < 0)
                         return -ENOMEM;
                 return -EPERM;
@@ -1061,7 +1061,7 @@ static int check_dir(const char *name, const char *path, char **ret_error) {
                 const char *who = (st.st_mode & S_IWGRP) && (st.st_mode & S_IWOTH) ? "group and others" :
                                   (st.st_mode & S_IWGRP) ? "group" : "others";
 
-                if (set_error(ret_error, "%s: refusing the directory %s, writable by %s (mode %04o); %s", name, path,
+                if (set_error_message(ret_error, 0, "%s: refusing the directory %s, writable by %s (mode %04o); %s", name, path,
                               who, mode, why) < 0)
                         return -ENOMEM;
                 return -EPERM;
@@ -1279,7 +1279,7 @@ static int load(const char *path, const char *dropin_dir, bool main_required, Co
         if (r == -ENOENT && main_required && ret_error) {
                 free(*ret_error);
                 *ret_error = NULL;
-                if (set_error(ret_error, "%s: cannot open: %s; the running configuration was loaded from it, and "
+                if (set_error_message(ret_error, 0, "%s: cannot open: %s; the running configuration was loaded from it, and "
                               "tierd does not fall back to the built-in defaults on a reload", base,
                               strerror(ENOENT)) < 0)
                         return -ENOMEM;
