@@ -82,11 +82,30 @@ def vm_tcg_race(status, *texts):
     return status == VM_DIED and any(TCG_PATCH_RACE in (x or '') for x in texts)
 
 
+# A test run as a part of a shared boot (test/vm/test-group.py) does not
+# boot: with TIERD_VM_COLLECT=FILE, run_vm() writes its request (kernel,
+# script, build, timeout, extra) to FILE and exits; with
+# TIERD_VM_REPLAY=FILE, it returns the status and output of the test's part
+# of the shared boot, read from FILE. The test's checks run unchanged.
+COLLECT_ENV = 'TIERD_VM_COLLECT'
+REPLAY_ENV = 'TIERD_VM_REPLAY'
+
+
 def run_vm(kernel, script, build, timeout=600, extra=()):
     """Boots the testbed and runs a guest shell script; returns (status,
     output). A boot whose kernel died of the TCG code-patching race is run
     once more from scratch: a TAP comment on stdout says so, and the first
     boot's tail goes to stderr."""
+    if os.environ.get(COLLECT_ENV):
+        with open(os.environ[COLLECT_ENV], 'w') as f:
+            json.dump({'kernel': kernel, 'script': script, 'build': os.path.abspath(build),
+                       'timeout': timeout, 'extra': list(extra)}, f)
+        sys.exit(0)
+    if os.environ.get(REPLAY_ENV):
+        with open(os.environ[REPLAY_ENV]) as f:
+            r = json.load(f)
+        sys.stderr.write(r.get('err', ''))
+        return r['status'], r['out']
     # Sanitizer builds (build-asan) run some VM tests too: leaks and
     # undefined behaviour fail the program there as they do on the host.
     script = SANITIZER_ENV + script
