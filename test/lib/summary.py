@@ -3,6 +3,7 @@
 failed test, its first failed checks with their details (what a CI log that
 keeps only its tail must still show), then one line
 'N passed, N failed, N skipped' over every check of every build given."""
+import glob
 import json
 import os
 import re
@@ -31,12 +32,26 @@ def failure_excerpt(out, err, limit=40):
     return [line[:300] for line in keep[:limit]]
 
 
+def took(r):
+    """' [M:SS]', the test's wall-clock time."""
+    d = r.get('duration')
+    return f' [{int(d) // 60}:{int(d) % 60:02d}]' if isinstance(d, (int, float)) else ''
+
+
+def results(build):
+    """Every test result of BUILD's test logs (scripts/check writes one per
+    suite, testlog-SUITE.json; a plain `meson test` writes testlog.json),
+    oldest log first."""
+    logs = glob.glob(os.path.join(build, 'meson-logs', 'testlog*.json'))
+    for log in sorted(logs, key=os.path.getmtime):
+        with open(log) as f:
+            for line in f:
+                if line.strip():
+                    yield json.loads(line)
+
+
 for build in sys.argv[1:]:
-    log = os.path.join(build, 'meson-logs', 'testlog.json')
-    if not os.path.exists(log):
-        continue
-    for line in open(log):
-        r = json.loads(line)
+    for r in results(build):
         out = r.get('stdout') or ''
         name = f"{build}: {r['name']}"
         m = re.search(r'^\d+%: Checks: (\d+), Failures: (\d+), Errors: (\d+)', out, re.M)
@@ -47,7 +62,7 @@ for build in sys.argv[1:]:
         if r['result'] == 'SKIP' or tap_skip:
             skipped += 1
             why = tap_skip.group(1) if tap_skip else 'skipped'
-            print(f'SKIP {name}: {why}')
+            print(f'SKIP {name}{took(r)}: {why}')
             continue
         if m:
             n, f, e = map(int, m.groups())
@@ -68,7 +83,7 @@ for build in sys.argv[1:]:
         failed += x
         if r['result'] != 'OK':
             why_failed.append((name, failure_excerpt(out, r.get('stderr') or '')))
-        print(f"{'PASS' if r['result'] == 'OK' else 'FAIL'} {name}: {detail}"
+        print(f"{'PASS' if r['result'] == 'OK' else 'FAIL'} {name}{took(r)}: {detail}"
               f"{'' if r['result'] == 'OK' else ' (' + r['result'] + ')'}")
 for name, lines in why_failed:
     print(f'--- why {name} failed:')
