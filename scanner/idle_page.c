@@ -54,15 +54,38 @@
  * Pacing: with a CPU budget, the scan sleeps after each step so that its
  * thread's CPU time stays at the budget of its wall time, and stops when
  * the next step would end past 90% of the period; the next period resumes
- * from that point (target, pid, address; or PFN). Ages then count the
- * periods between two visits. A step is a batch, or, where pagemap shows
- * nothing present for long (the whole-mapping walk of a kernel without
- * PAGEMAP_SCAN over a sparse mapping), 256 pieces without one.
+ * from that point. Ages then count the periods between two visits. A step
+ * is a batch, or, where pagemap shows nothing present for long (the
+ * whole-mapping walk of a kernel without PAGEMAP_SCAN over a sparse
+ * mapping), 256 pieces without one.
  *
- * Limits: a pid in two targets (nested tenants) is sampled once, for the
- * first target; a page shared by processes of different batches is seen
- * idle by the later ones; hugetlbfs files are not recognised by name
- * (their pages are not LRU pages and are skipped by kpageflags). */
+ * How the budget is spent (virtual mode): the caller orders the targets
+ * (by need and class); a scan visits them in that order, each going on
+ * with its own pass from its own cursor, until the budget stops it. A
+ * pass over a tenant visits its processes in ascending pid order, and a
+ * cursor is the process and address the pass stopped at, kept per
+ * tenant (cgroup id) across periods: a tenant list that changes, or comes
+ * in another order, moves no tenant onto another's cursor. The first
+ * target takes what it needs to end its pass, the next what is left, and
+ * so on; where the budget runs out the scan stops, and the targets after
+ * that point wait for the next period with their passes open. The order
+ * is therefore the priority: a target late in the order is reached only
+ * in periods where those before it end their passes early (a caller that
+ * wants fairness rotates the order). A pass ends once every process the
+ * tenant lists was visited since the pass began (one that joins the
+ * tenant during a pass is visited in it, whatever its pid); the next
+ * begins at the tenant's next turn, never in the same scan (a page would
+ * be visited twice in one period). The cursor of a tenant the caller
+ * stops giving, and its processes' state, are kept for
+ * IDLE_CURSOR_KEEP_SCANS scans (a tenant left out for a while goes on
+ * where it was), then dropped. Physical mode has one cursor, a PFN, for
+ * all targets together.
+ *
+ * Limits: a pid in two targets (nested tenants) is sampled once per
+ * period, for the first target that reaches it; a page shared by
+ * processes of different batches is seen idle by the later ones;
+ * hugetlbfs files are not recognised by name (their pages are not LRU
+ * pages and are skipped by kpageflags). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -182,6 +205,108 @@ uint8_t idle_age_update(uint8_t old, bool idle, unsigned gap) {
         return (uint8_t) (a > HEAT_MAX_AGE ? HEAT_MAX_AGE : a);
 }
 
+static size_t cursors_lower(const IdleCursors *t, uint64_t id) {
+        size_t lo = 0, hi = t->n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (t->c[mid].cgroup_id < id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+IdleCursor *idle_cursors_find(const IdleCursors *t, uint64_t cgroup_id) {
+        size_t i = cursors_lower(t, cgroup_id);
+
+        return i < t->n && t->c[i].cgroup_id == cgroup_id ? &t->c[i] : NULL;
+}
+
+int idle_cursors_get(IdleCursors *t, uint64_t cgroup_id, IdleCursor **ret) {
+        size_t i = cursors_lower(t, cgroup_id);
+
+        if (i >= t->n || t->c[i].cgroup_id != cgroup_id) {
+                if (t->n == t->alloc) {
+                        size_t na = t->alloc ? t->alloc * 2 : 8;
+                        IdleCursor *nc = realloc(t->c, na * sizeof(*nc));
+
+                        if (!nc)
+                                return -ENOMEM;
+                        t->c = nc;
+                        t->alloc = na;
+                }
+                memmove(t->c + i + 1, t->c + i, (t->n - i) * sizeof(*t->c));
+                t->c[i] = (IdleCursor) { .cgroup_id = cgroup_id };
+                t->n++;
+        }
+        *ret = &t->c[i];
+        return 0;
+}
+
+size_t idle_cursors_expire(IdleCursors *t, uint32_t gen, uint32_t keep) {
+        size_t w = 0, n = t->n;
+
+        for (size_t i = 0; i < n; i++)
+                if ((uint32_t) (gen - t->c[i].given_gen) <= keep)
+                        t->c[w++] = t->c[i];
+        t->n = w;
+        if (w == 0) {
+                idle_cursors_done(t);
+        } else if (t->alloc > 8 && w < t->alloc / 4) {
+                IdleCursor *nc = realloc(t->c, t->alloc / 2 * sizeof(*nc));
+
+                if (nc) {
+                        t->c = nc;
+                        t->alloc /= 2;
+                }
+        }
+        return n - w;
+}
+
+void idle_cursors_done(IdleCursors *t) {
+        free(t->c);
+        *t = (IdleCursors) { 0 };
+}
+
+static int cmp_visit(const void *a, const void *b) {
+        const IdleVisit *x = a, *y = b;
+
+        return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+size_t idle_pass_todo(const pid_t *pids, const uint32_t *seen, size_t n, uint32_t gen, const IdleCursor *c,
+                      IdleVisit *ret) {
+        size_t k = 0, w = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                bool in_pass = seen[i] != 0 && seen[i] >= c->pass_gen;
+
+                if (pids[i] <= 0 || seen[i] == gen)
+                        continue;
+                if (in_pass && c->pid > 0 && pids[i] == c->pid)
+                        ret[k++] = (IdleVisit) { .pid = pids[i], .from = c->addr };
+                else if (!in_pass)
+                        ret[k++] = (IdleVisit) { .pid = pids[i], .from = 0 };
+        }
+        qsort_safe(ret, k, sizeof(*ret), cmp_visit);
+        for (size_t i = 0; i < k; i++)
+                if (w == 0 || ret[w - 1].pid != ret[i].pid)
+                        ret[w++] = ret[i];
+        /* the process the pass stopped in first */
+        for (size_t i = 1; i < w; i++)
+                if (ret[i].pid == c->pid) {
+                        IdleVisit v = ret[i];
+
+                        memmove(ret + 1, ret, i * sizeof(*ret));
+                        ret[0] = v;
+                        break;
+                }
+        return w;
+}
+
 /* ---- tracking state ---------------------------------------------------- */
 
 typedef struct Chunk {
@@ -203,7 +328,8 @@ typedef struct Vma {
 
 typedef struct Proc {
         pid_t pid;
-        uint32_t gen_seen;              /* period of the last visit */
+        uint32_t gen_seen;              /* period of the last visit (when it began) */
+        uint64_t tenant;                /* cgroup id of the target it was last visited for */
         Vma *vmas;                      /* sorted by start */
         size_t n_vmas;
 } Proc;
@@ -333,6 +459,8 @@ typedef struct PfnRef {
 typedef struct Out {
         ScanRange *r;
         size_t n, alloc;
+        IdleCursor *cur;                /* the target's cursor; NULL for a second target of one cgroup */
+        bool began, ended;              /* its pass began / ended in this scan */
 } Out;
 
 typedef struct IdPair {
@@ -354,11 +482,10 @@ struct Scanner {
         size_t n_procs, alloc_procs;
         Span phys;
 
-        /* where the last period stopped */
-        bool resume;
-        size_t cur_target;
-        pid_t cur_pid;
-        uint64_t cur_addr, cur_pfn;
+        /* where the last period stopped: per tenant (virtual), or a PFN */
+        IdleCursors cursors;
+        bool phys_resume;
+        uint64_t cur_pfn;
 
         /* pacing */
         uint64_t cpu0, wall0, deadline_ns, step_cpu0, est_step_ns, est_unit_ns;
@@ -434,6 +561,7 @@ static void idle_close(Scanner *s) {
                 proc_free(s->procs[i]);
         free(s->procs);
         span_done(&s->phys);
+        idle_cursors_done(&s->cursors);
         free(s->regions);
         free(s->nodes);
         free(s);
@@ -609,9 +737,18 @@ static int cmp_pid(const void *a, const void *b) {
         return (x > y) - (x < y);
 }
 
-/* Forgets processes that no target lists any more. */
+static int cmp_u64(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+        return (x > y) - (x < y);
+}
+
+/* Forgets processes that no target lists any more, except those of a
+ * tenant that was not given this time but keeps its cursor: they wait for
+ * its next turn (until its cursor expires, IDLE_CURSOR_KEEP_SCANS). */
 static int procs_prune(Scanner *s, const ScanTarget *targets, size_t n) {
         _cleanup_free_ pid_t *all = NULL;
+        _cleanup_free_ uint64_t *ids = NULL;
         size_t total = 0, k = 0, w = 0;
 
         for (size_t i = 0; i < n; i++)
@@ -625,11 +762,24 @@ static int procs_prune(Scanner *s, const ScanTarget *targets, size_t n) {
                                 all[k++] = targets[i].pids[j];
                 qsort_safe(all, total, sizeof(*all), cmp_pid);
         }
+        if (n > 0) {
+                ids = malloc(n * sizeof(*ids));
+                if (!ids)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++)
+                        ids[i] = targets[i].cgroup_id;
+                qsort_safe(ids, n, sizeof(*ids), cmp_u64);
+        }
         for (size_t i = 0; i < s->n_procs; i++) {
-                if (total > 0 && bsearch(&s->procs[i]->pid, all, total, sizeof(*all), cmp_pid))
-                        s->procs[w++] = s->procs[i];
+                Proc *p = s->procs[i];
+                bool listed = total > 0 && bsearch(&p->pid, all, total, sizeof(*all), cmp_pid);
+                bool waits = !listed && !(n > 0 && bsearch(&p->tenant, ids, n, sizeof(*ids), cmp_u64)) &&
+                             idle_cursors_find(&s->cursors, p->tenant);
+
+                if (listed || waits)
+                        s->procs[w++] = p;
                 else
-                        proc_free(s->procs[i]);
+                        proc_free(p);
         }
         s->n_procs = w;
         return 0;
@@ -1068,10 +1218,12 @@ static int visit_pieces(Scanner *s, int fd, uint32_t target, pid_t pid, Vma *vma
                         continue;
                 s->quiet_pieces = 0;
                 if (pace_should_stop(s)) {
-                        s->resume = true;
-                        s->cur_target = target;
-                        s->cur_pid = pid;
-                        s->cur_addr = va;
+                        IdleCursor *c = s->out[target].cur;
+
+                        if (c) {
+                                c->pid = pid;
+                                c->addr = va;
+                        }
                         return 1;
                 }
         }
@@ -1148,6 +1300,7 @@ static int visit_proc(Scanner *s, uint32_t target, pid_t pid, uint64_t from) {
         if (r < 0)
                 return r;
         p->gen_seen = s->gen;
+        p->tenant = s->out[target].cur ? s->out[target].cur->cgroup_id : 0;
         r = proc_read_maps(s, p);
         if (r == -ENOMEM)
                 return r;
@@ -1185,50 +1338,84 @@ static int visit_proc(Scanner *s, uint32_t target, pid_t pid, uint64_t from) {
         return 0;
 }
 
+enum {
+        TARGET_STOPPED = 1,     /* the scan stops within the target's pass (its cursor is set) */
+        TARGET_ENDED_STOP,      /* the pass ended, and the scan stops there */
+};
+
+/* Target T's share of the scan: its open pass goes on from its cursor, or
+ * a pass begins. Returns 0 when the pass got to its end and the scan goes
+ * on (MORE: other targets wait after this one), or TARGET_*. */
+static int visit_target(Scanner *s, const ScanTarget *target, uint32_t t, bool more) {
+        _cleanup_free_ uint32_t *seen = NULL;
+        _cleanup_free_ IdleVisit *todo = NULL;
+        IdleCursor *c = s->out[t].cur;
+        size_t n = target->n_pids, nv;
+        int r;
+
+        if (c->pass_gen == 0) {
+                *c = (IdleCursor) { .cgroup_id = c->cgroup_id, .given_gen = c->given_gen, .pass_gen = s->gen };
+                s->out[t].began = true;
+        }
+        if (n > 0) {
+                seen = malloc(n * sizeof(*seen));
+                todo = malloc(n * sizeof(*todo));
+                if (!seen || !todo)
+                        return -ENOMEM;
+        }
+        for (size_t j = 0; j < n; j++) {
+                const Proc *p = proc_find(s, target->pids[j]);
+
+                seen[j] = p ? p->gen_seen : 0;
+        }
+        nv = idle_pass_todo(target->pids, seen, n, s->gen, c, todo);
+        for (size_t i = 0; i < nv; i++) {
+                const Proc *p = proc_find(s, todo[i].pid);
+
+                if (p && p->gen_seen == s->gen)
+                        continue; /* listed by another target too, and visited for it meanwhile */
+                r = visit_proc(s, t, todo[i].pid, todo[i].from);
+                if (r != 0)
+                        return r;
+                c->pid = 0;
+                c->addr = 0;
+                r = batch_maybe(s, false);
+                if (r < 0)
+                        return r;
+                if (r > 0 && (i + 1 < nv || more) && pace_should_stop(s))
+                        return i + 1 < nv ? TARGET_STOPPED : TARGET_ENDED_STOP;
+        }
+        return 0;
+}
+
+/* Target T's pass got to its end: the next one begins at its next turn. */
+static void visit_target_done(Scanner *s, uint32_t t) {
+        IdleCursor *c = s->out[t].cur;
+
+        s->out[t].ended = true;
+        c->pass_gen = 0;
+        c->pid = 0;
+        c->addr = 0;
+}
+
+/* Visits the targets in the order given, each from its own cursor, until
+ * the budget stops the scan. */
 static int scan_virtual(Scanner *s, const ScanTarget *targets, size_t n) {
-        size_t t0 = 0;
         int r;
 
         r = procs_prune(s, targets, n);
         if (r < 0)
                 return r;
-        if (s->resume && s->cur_target < n)
-                t0 = s->cur_target;
-        for (size_t t = t0; t < n; t++) {
-                size_t j0 = 0;
-                uint64_t from = 0;
-
-                if (s->resume && t == t0) {
-                        for (size_t j = 0; j < targets[t].n_pids; j++)
-                                if (targets[t].pids[j] == s->cur_pid) {
-                                        j0 = j;
-                                        from = s->cur_addr;
-                                        break;
-                                }
-                }
-                s->resume = false;
-                for (size_t j = j0; j < targets[t].n_pids; j++) {
-                        pid_t pid = targets[t].pids[j];
-                        Proc *p = proc_find(s, pid);
-
-                        if (p && p->gen_seen == s->gen)
-                                continue; /* listed by an earlier target too */
-                        r = visit_proc(s, (uint32_t) t, pid, j == j0 ? from : 0);
-                        if (r != 0)
-                                return r;
-                        r = batch_maybe(s, false);
-                        if (r < 0)
-                                return r;
-                        if (j + 1 < targets[t].n_pids || t + 1 < n) {
-                                if (r > 0 && pace_should_stop(s)) {
-                                        s->resume = true;
-                                        s->cur_target = j + 1 < targets[t].n_pids ? t : t + 1;
-                                        s->cur_pid = j + 1 < targets[t].n_pids ? targets[t].pids[j + 1] : 0;
-                                        s->cur_addr = 0;
-                                        return 1;
-                                }
-                        }
-                }
+        for (size_t t = 0; t < n; t++) {
+                if (!s->out[t].cur)
+                        continue; /* a cgroup given twice: the first target scans it */
+                r = visit_target(s, &targets[t], (uint32_t) t, t + 1 < n);
+                if (r < 0)
+                        return r;
+                if (r != TARGET_STOPPED)
+                        visit_target_done(s, (uint32_t) t);
+                if (r > 0)
+                        return 1;
         }
         return 0;
 }
@@ -1379,14 +1566,14 @@ static int scan_physical(Scanner *s, const ScanTarget *targets, size_t n) {
         const uint64_t bad = IDLE_KPF(IDLE_KPF_NOPAGE) | IDLE_KPF(IDLE_KPF_ZERO_PAGE) | IDLE_KPF(IDLE_KPF_HUGE) |
                              IDLE_KPF(IDLE_KPF_SLAB) | IDLE_KPF(IDLE_KPF_BUDDY) | IDLE_KPF(IDLE_KPF_OFFLINE) |
                              IDLE_KPF(IDLE_KPF_COMPOUND_TAIL);
-        uint64_t pfn = s->resume ? s->cur_pfn : 0;
+        uint64_t pfn = s->phys_resume ? s->cur_pfn : 0;
         bool open_unit = false;
         int r;
 
         r = ids_build(s, targets, n);
         if (r < 0)
                 return r;
-        s->resume = false;
+        s->phys_resume = false;
         if (s->n_ids == 0) {
                 span_done(&s->phys);
                 return 0;
@@ -1454,7 +1641,7 @@ static int scan_physical(Scanner *s, const ScanTarget *targets, size_t n) {
                         r = batch_maybe(s, true);
                         if (r < 0)
                                 return r;
-                        s->resume = true;
+                        s->phys_resume = true;
                         s->cur_pfn = pfn;
                         return 1;
                 }
@@ -1463,6 +1650,29 @@ static int scan_physical(Scanner *s, const ScanTarget *targets, size_t n) {
 }
 
 /* ---- ScannerOps -------------------------------------------------------- */
+
+/* Each target's cursor (created for a tenant given for the first time,
+ * NULL for a second target of the same cgroup); cursors of tenants not
+ * given for too long are dropped. */
+static int cursors_prepare(Scanner *s, const ScanTarget *targets, size_t n) {
+        int r;
+
+        for (size_t t = 0; t < n; t++) {
+                IdleCursor *c;
+
+                r = idle_cursors_get(&s->cursors, targets[t].cgroup_id, &c);
+                if (r < 0)
+                        return r;
+                s->out[t].cur = c->given_gen == s->gen ? NULL : c; /* NULL: the second time; fixed below */
+                c->given_gen = s->gen;
+        }
+        (void) idle_cursors_expire(&s->cursors, s->gen, IDLE_CURSOR_KEEP_SCANS);
+        /* adding and dropping moved them: the pointers now */
+        for (size_t t = 0; t < n; t++)
+                if (s->out[t].cur)
+                        s->out[t].cur = idle_cursors_find(&s->cursors, targets[t].cgroup_id);
+        return 0;
+}
 
 static int idle_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
         _cleanup_free_ Out *o = NULL;
@@ -1485,6 +1695,8 @@ static int idle_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat
         s->buf = malloc(PHYS_CHUNK * sizeof(*s->buf));
         s->buf2 = malloc(PHYS_CHUNK * sizeof(*s->buf2));
         r = s->buf && s->buf2 ? 0 : -ENOMEM;
+        if (r >= 0)
+                r = cursors_prepare(s, targets, n);
         if (r >= 0) {
                 pace_start(s);
                 r = s->physical ? scan_physical(s, targets, n) : scan_virtual(s, targets, n);
@@ -1550,7 +1762,8 @@ static void span_memory(const Span *s, uint64_t *bytes, uint64_t *pages) {
 }
 
 static void idle_memory(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pages) {
-        uint64_t bytes = sizeof(*s) + s->n_nodes * sizeof(*s->nodes) + s->alloc_procs * sizeof(*s->procs), pages = 0;
+        uint64_t bytes = sizeof(*s) + s->n_nodes * sizeof(*s->nodes) + s->alloc_procs * sizeof(*s->procs) +
+                         s->cursors.alloc * sizeof(*s->cursors.c), pages = 0;
 
         for (size_t i = 0; i < s->n_procs; i++) {
                 const Proc *p = s->procs[i];

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define IDLE_PAGE_SIZE 4096u
 
@@ -66,3 +67,47 @@ size_t idle_word_runs(const uint64_t *words, size_t n, size_t max, IdleRun *ret)
  * saturating at HEAT_MAX_AGE. */
 uint8_t idle_age_update(uint8_t old, bool idle, unsigned gap);
 
+
+/* ---- per-tenant cursors (virtual mode; scanner/idle_page.c's top) ------ */
+
+/* Scans a tenant may go without being given before its cursor, and the
+ * tracking state of its processes, are dropped. */
+#define IDLE_CURSOR_KEEP_SCANS 32
+
+typedef struct IdleCursor {
+        uint64_t cgroup_id;     /* the tenant (ScanTarget.cgroup_id) */
+        uint32_t pass_gen;      /* the scan its open pass began in; 0: no pass open */
+        uint32_t given_gen;     /* the last scan that was given the tenant */
+        pid_t pid;              /* the process the open pass stopped in; 0: between two */
+        uint64_t addr;          /* the address to go on from in it */
+} IdleCursor;
+
+/* Cursors sorted by cgroup id. */
+typedef struct IdleCursors {
+        IdleCursor *c;
+        size_t n, alloc;
+} IdleCursors;
+
+IdleCursor *idle_cursors_find(const IdleCursors *t, uint64_t cgroup_id);
+/* The cursor of CGROUP_ID, created (no pass open) when there is none.
+ * Pointers into T are valid until the next call that adds or drops one. */
+int idle_cursors_get(IdleCursors *t, uint64_t cgroup_id, IdleCursor **ret);
+/* Drops the cursors not given for more than KEEP scans before scan GEN;
+ * returns how many. */
+size_t idle_cursors_expire(IdleCursors *t, uint32_t gen, uint32_t keep);
+void idle_cursors_done(IdleCursors *t);
+
+typedef struct IdleVisit {
+        pid_t pid;
+        uint64_t from;          /* the address to start at */
+} IdleVisit;
+
+/* What is left of the tenant's open pass C in scan GEN: the processes of
+ * PIDS (the tenant's, in any order; duplicates and pids <= 0 ignored)
+ * whose last visit (SEEN[i], the scan it began in, 0 never) was before
+ * the pass began, and the one the pass stopped in (C->pid) from C->addr;
+ * none visited in this scan already (another target listed it too). In
+ * ascending pid order, the one the pass stopped in first. RET has room
+ * for N. Returns the number of visits. */
+size_t idle_pass_todo(const pid_t *pids, const uint32_t *seen, size_t n, uint32_t gen, const IdleCursor *c,
+                      IdleVisit *ret);

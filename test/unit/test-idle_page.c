@@ -2,8 +2,18 @@
 /* The pure parts of the idle page tracking backend: maps lines, pagemap
  * entries, idle bitmap word batching, the age update and the PFN -> node
  * map from /proc/zoneinfo (captured from the testbed's idle kernel), the
- * pagemap pieces, and PAGEMAP_SCAN on this process's own sparse mapping
- * (the host kernel's; skipped before Linux 6.7). */
+ * pagemap pieces, PAGEMAP_SCAN on this process's own sparse mapping (the
+ * host kernel's; skipped before Linux 6.7), the per-tenant cursors and
+ * what is left of a pass.
+ *
+ * And the backend itself over a fake machine (a temporary procfs and
+ * sysfs of regular files: maps, pagemap, kpageflags, the idle bitmap),
+ * where the logic, not the kernel, is under test: which pages each scan
+ * visits for which tenant. A regular file as the idle bitmap reads back
+ * what was written, so every page looks idle. With a CPU budget of 1 per
+ * mille and a period of 1 ms every pacing check stops the scan, and a
+ * check follows each batch: a scan visits one pagemap piece (16 MiB of
+ * the fake mappings) and stops. */
 #include <check.h>
 
 #include "unit.h"
@@ -19,6 +29,8 @@
 #include "heat.h"
 #include "idle_page.h"
 #include "pagemap.h"
+#include "scanner.h"
+#include "topology.h"
 #include "zoneinfo.h"
 #include "util.h"
 
@@ -409,6 +421,322 @@ START_TEST(test_pagemap_present_sparse_self) {
 }
 END_TEST
 
+
+/* ---- per-tenant cursors and passes -------------------------------------- */
+
+START_TEST(test_cursors_get_find_expire) {
+        IdleCursors t = { 0 };
+        IdleCursor *c;
+
+        for (uint64_t id = 50; id > 0; id -= 5) {
+                ck_assert_int_eq(idle_cursors_get(&t, id, &c), 0);
+                ck_assert_uint_eq(c->cgroup_id, id);
+                ck_assert_uint_eq(c->pass_gen, 0);
+                c->given_gen = (uint32_t) id; /* "given" in scan ID */
+        }
+        ck_assert_uint_eq(t.n, 10);
+        for (size_t i = 1; i < t.n; i++)
+                ck_assert_uint_lt(t.c[i - 1].cgroup_id, t.c[i].cgroup_id);
+        /* get finds, does not reset */
+        ck_assert_int_eq(idle_cursors_get(&t, 25, &c), 0);
+        ck_assert_uint_eq(c->given_gen, 25);
+        ck_assert_uint_eq(t.n, 10);
+        ck_assert_ptr_null(idle_cursors_find(&t, 26));
+        ck_assert_ptr_nonnull(idle_cursors_find(&t, 50));
+        /* scan 60, keep 20: given at 40 or later stays (60 - 40 = 20) */
+        ck_assert_uint_eq(idle_cursors_expire(&t, 60, 20), 7);
+        ck_assert_uint_eq(t.n, 3);
+        ck_assert_uint_eq(t.c[0].cgroup_id, 40);
+        ck_assert_uint_eq(t.c[2].cgroup_id, 50);
+        /* across the wrap of the scan counter */
+        t.c[0].given_gen = UINT32_MAX - 1;
+        ck_assert_uint_eq(idle_cursors_expire(&t, 2, 20), 2);
+        ck_assert_uint_eq(t.n, 1);
+        ck_assert_uint_eq(t.c[0].cgroup_id, 40);
+        ck_assert_uint_eq(idle_cursors_expire(&t, 100, 20), 1);
+        ck_assert_uint_eq(t.n, 0);
+        ck_assert_ptr_null(idle_cursors_find(&t, 40));
+        idle_cursors_done(&t);
+        idle_cursors_done(&t);
+}
+END_TEST
+
+START_TEST(test_pass_todo) {
+        /* scan 10; the pass began in scan 7 and stopped in pid 40 at 0x5000 */
+        IdleCursor c = { .cgroup_id = 1, .pass_gen = 7, .pid = 40, .addr = 0x5000 };
+        const pid_t pids[] = { 50, 40, 30, 20, 10, 60, 30, 0, -1, 70 };
+        /* 50: seen in 8 (done), 40: 9 (the one it stopped in), 30: 5 (before the pass), 20: never,
+         * 10: 10 (this scan: another target), 60: 7 (done), 30 again, 70: 6 */
+        const uint32_t seen[] = { 8, 9, 5, 0, 10, 7, 5, 0, 0, 6 };
+        IdleVisit v[10];
+        size_t n;
+
+        n = idle_pass_todo(pids, seen, 10, 10, &c, v);
+        ck_assert_uint_eq(n, 4);
+        ck_assert_int_eq(v[0].pid, 40);
+        ck_assert_uint_eq(v[0].from, 0x5000);
+        ck_assert_int_eq(v[1].pid, 20); /* a process that joined during the pass, below the cursor */
+        ck_assert_uint_eq(v[1].from, 0);
+        ck_assert_int_eq(v[2].pid, 30);
+        ck_assert_int_eq(v[3].pid, 70);
+
+        /* the cursor's process seen before the pass began: from its start */
+        c.pass_gen = 10;
+        n = idle_pass_todo(pids, seen, 10, 11, &c, v);
+        ck_assert_uint_eq(n, 6); /* 10 was seen in 10, in the pass */
+        ck_assert_int_eq(v[0].pid, 40);
+        ck_assert_uint_eq(v[0].from, 0);
+        ck_assert_int_eq(v[1].pid, 20);
+        ck_assert_int_eq(v[2].pid, 30);
+        ck_assert_int_eq(v[3].pid, 50);
+        ck_assert_int_eq(v[5].pid, 70);
+
+        /* a pass beginning now: everything not visited in this scan */
+        c = (IdleCursor) { .cgroup_id = 1, .pass_gen = 10 };
+        n = idle_pass_todo(pids, seen, 10, 10, &c, v);
+        ck_assert_uint_eq(n, 6);
+        ck_assert_int_eq(v[0].pid, 20);
+        ck_assert_int_eq(v[1].pid, 30);
+        ck_assert_int_eq(v[2].pid, 40);
+        ck_assert_int_eq(v[3].pid, 50);
+        ck_assert_int_eq(v[4].pid, 60);
+        ck_assert_int_eq(v[5].pid, 70);
+        ck_assert_uint_eq(idle_pass_todo(pids, seen, 0, 10, &c, v), 0);
+}
+END_TEST
+
+/* ---- the backend over a fake machine ------------------------------------ */
+
+#define FAKE_PIECE ((uint64_t) IDLE_PIECE_PAGES * IDLE_PAGE_SIZE)
+#define FAKE_PFNS 0x40000u
+
+static void fake_pwrite(const char *rel, const void *buf, size_t len, uint64_t off) {
+        char path[1024];
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/%s", unit_tmproot(), rel);
+        if (access(path, F_OK) < 0)
+                unit_write_file(rel, ""); /* the directories and the file */
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(pwrite(fd, buf, len, (off_t) off), (ssize_t) len);
+        close(fd);
+}
+
+/* The files the backend opens at its start: the idle bitmap, kpageflags
+ * (all PFNs, nothing on the LRU yet), zoneinfo (the testbed's: node 0 is
+ * PFNs 1-262143) and this process's own pagemap, which it reads at the
+ * address of a variable on its stack: present pages around ours. */
+static void fake_machine(void) {
+        _cleanup_free_ char *zoneinfo = NULL;
+        _cleanup_free_ uint64_t *zero = calloc(FAKE_PFNS, sizeof(uint64_t));
+        uint64_t self[1024], here = (uint64_t) (uintptr_t) &zoneinfo / IDLE_PAGE_SIZE;
+
+        ck_assert_ptr_nonnull(zero);
+        ck_assert_int_eq(read_full_file(FIXTURES, "idle_page/zoneinfo-idle", &zoneinfo, NULL), 0);
+        unit_write_file("proc/zoneinfo", zoneinfo);
+        fake_pwrite("sys/kernel/mm/page_idle/bitmap", zero, FAKE_PFNS / 8, 0);
+        fake_pwrite("proc/kpageflags", zero, FAKE_PFNS * sizeof(uint64_t), 0);
+        for (size_t i = 0; i < 1024; i++)
+                self[i] = PAGEMAP_PRESENT | 1;
+        fake_pwrite("proc/self/pagemap", self, sizeof(self), (here - 512) * 8);
+}
+
+/* Process PID with one mapping of PAGES present pages at START, on the
+ * LRU at PFN0 onwards. */
+static void fake_proc(pid_t pid, uint64_t start, uint64_t pages, uint64_t pfn0) {
+        _cleanup_free_ uint64_t *pm = calloc(pages, sizeof(uint64_t)), *fl = calloc(pages, sizeof(uint64_t));
+        char rel[64], maps[128];
+
+        ck_assert_ptr_nonnull(pm);
+        ck_assert_ptr_nonnull(fl);
+        ck_assert_uint_le(pfn0 + pages, FAKE_PFNS);
+        for (uint64_t i = 0; i < pages; i++) {
+                pm[i] = PAGEMAP_PRESENT | (pfn0 + i);
+                fl[i] = IDLE_KPF(IDLE_KPF_LRU);
+        }
+        snprintf(maps, sizeof(maps), "%llx-%llx rw-p 00000000 00:00 0 \n", (unsigned long long) start,
+                 (unsigned long long) (start + pages * IDLE_PAGE_SIZE));
+        snprintf(rel, sizeof(rel), "proc/%d/maps", (int) pid);
+        unit_write_file(rel, maps);
+        snprintf(rel, sizeof(rel), "proc/%d/pagemap", (int) pid);
+        fake_pwrite(rel, pm, pages * sizeof(uint64_t), start / IDLE_PAGE_SIZE * 8);
+        fake_pwrite("proc/kpageflags", fl, pages * sizeof(uint64_t), pfn0 * 8);
+}
+
+typedef struct Fake {
+        const ScannerOps *ops;
+        Scanner *s;
+        Topology *topo;
+        char *proc, *sys;
+} Fake;
+
+static void fake_open(Fake *f, uint32_t budget_permille, uint64_t period_ms) {
+        ScanOptions o = {
+                .period_ms = period_ms,
+                .cpu_budget_permille = budget_permille,
+                .max_candidates = 16,
+                .flags = HEAT_WANT_RANGES,
+        };
+
+        ck_assert_int_eq(topology_load(FIXTURES "/vm-idle/sys", &f->topo), 0);
+        ck_assert_int_ge(asprintf(&f->proc, "%s/proc", unit_tmproot()), 0);
+        ck_assert_int_ge(asprintf(&f->sys, "%s/sys", unit_tmproot()), 0);
+        o.procfs_root = f->proc;
+        o.sysfs_root = f->sys;
+        o.cgroup_mount = unit_tmproot();
+        o.topology = f->topo;
+        f->ops = scanner_find("idle_page");
+        ck_assert_ptr_nonnull(f->ops);
+        ck_assert_int_eq(f->ops->open(&o, &f->s), 0);
+}
+
+static void fake_close(Fake *f) {
+        f->ops->close(f->s);
+        topology_free(f->topo);
+        free(f->proc);
+        free(f->sys);
+}
+
+static void fake_scan(Fake *f, const ScanTarget *t, size_t n, TenantHeat *out) {
+        for (size_t i = 0; i < n; i++) {
+                tenant_heat_clear(&out[i]);
+                out[i].cgroup_id = t[i].cgroup_id;
+        }
+        ck_assert_int_eq(f->ops->scan(f->s, t, n, out), 0);
+}
+
+/* The piece (FAKE_PIECE from BASE) H's ranges lie in: -1 none; they must lie
+ * in one. */
+static int reported_piece(const TenantHeat *h, uint64_t base) {
+        uint64_t lo = UINT64_MAX, hi = 0, bytes = 0;
+
+        for (size_t i = 0; i < h->n_ranges; i++) {
+                lo = h->ranges[i].start < lo ? h->ranges[i].start : lo;
+                hi = h->ranges[i].end > hi ? h->ranges[i].end : hi;
+                bytes += h->ranges[i].end - h->ranges[i].start;
+        }
+        if (h->n_ranges == 0)
+                return -1;
+        ck_assert_uint_ge(lo, base);
+        ck_assert_uint_eq((lo - base) % FAKE_PIECE, 0);
+        ck_assert_uint_eq(hi - lo, FAKE_PIECE);
+        ck_assert_uint_eq(bytes, FAKE_PIECE);
+        return (int) ((lo - base) / FAKE_PIECE);
+}
+
+#define A_BASE UINT64_C(0x10000000)
+#define B_BASE UINT64_C(0x20000000)
+
+/* Two tenants given in alternating orders, one piece per scan: each goes
+ * on from its own cursor (keyed by its cgroup id), so each reports its
+ * pieces in turn once it has armed them; an index into the targets would
+ * move one tenant's cursor onto the other and restart them both. */
+START_TEST(test_scan_fake_order_changes) {
+        const pid_t pa[] = { 101 }, pb[] = { 201 };
+        const ScanTarget a = { .cgroup_path = "a", .cgroup_id = 1001, .pids = pa, .n_pids = 1 };
+        const ScanTarget b = { .cgroup_path = "b", .cgroup_id = 2001, .pids = pb, .n_pids = 1 };
+        TenantHeat out[2] = { 0 };
+        int last[2] = { -1, -1 }, reports[2] = { 0 };
+        Fake f = { 0 };
+
+        fake_machine();
+        fake_proc(101, A_BASE, 4 * FAKE_PIECE / IDLE_PAGE_SIZE, 0x1000);
+        fake_proc(201, B_BASE, 3 * FAKE_PIECE / IDLE_PAGE_SIZE, 0x10000);
+        fake_open(&f, 1, 1);
+        for (int k = 0; k < 40; k++) {
+                const ScanTarget t[2] = { k % 2 ? b : a, k % 2 ? a : b };
+
+                fake_scan(&f, t, 2, out);
+                for (int i = 0; i < 2; i++) {
+                        bool is_a = t[i].cgroup_id == a.cgroup_id;
+                        int piece = reported_piece(&out[i], is_a ? A_BASE : B_BASE), *l = &last[is_a ? 0 : 1];
+
+                        for (size_t j = 0; j < out[i].n_ranges; j++)
+                                ck_assert_int_eq(out[i].ranges[j].pid, is_a ? 101 : 201);
+                        if (piece < 0)
+                                continue;
+                        /* the piece after the last one reported, round and round */
+                        if (*l >= 0)
+                                ck_assert_msg(piece == (*l + 1) % (is_a ? 4 : 3), "scan %d: %s reports piece %d after %d",
+                                              k, is_a ? "a" : "b", piece, *l);
+                        *l = piece;
+                        reports[is_a ? 0 : 1]++;
+                }
+        }
+        /* a: armed in its first 4-5 turns of 20, then a piece a turn */
+        ck_assert_int_ge(reports[0], 12);
+        ck_assert_int_ge(reports[1], 12);
+        for (int i = 0; i < 2; i++)
+                tenant_heat_clear(&out[i]);
+        fake_close(&f);
+}
+END_TEST
+
+static uint64_t fake_pages(const Fake *f) {
+        uint64_t bytes, pages;
+
+        f->ops->memory(f->s, &bytes, &pages);
+        return pages;
+}
+
+/* A tenant left out of some scans keeps its cursor and its processes'
+ * state for IDLE_CURSOR_KEEP_SCANS scans, then loses both. */
+START_TEST(test_scan_fake_cursor_kept_then_dropped) {
+        const pid_t pa[] = { 101 }, pb[] = { 201 };
+        const ScanTarget both[2] = {
+                { .cgroup_path = "b", .cgroup_id = 2001, .pids = pb, .n_pids = 1 },
+                { .cgroup_path = "a", .cgroup_id = 1001, .pids = pa, .n_pids = 1 },
+        };
+        const ScanTarget *a = &both[1];
+        TenantHeat out[2] = { 0 };
+        uint64_t full;
+        int k, piece = -1, next;
+        Fake f = { 0 };
+
+        fake_machine();
+        fake_proc(101, A_BASE, 2 * FAKE_PIECE / IDLE_PAGE_SIZE, 0x1000);
+        fake_proc(201, B_BASE, 3 * FAKE_PIECE / IDLE_PAGE_SIZE, 0x10000);
+        /* budget 0: whole passes, to arm everything */
+        fake_open(&f, 0, 0);
+        fake_scan(&f, both, 2, out);
+        full = fake_pages(&f);
+        ck_assert_uint_eq(full, 5 * FAKE_PIECE / IDLE_PAGE_SIZE);
+        fake_close(&f);
+
+        fake_open(&f, 1, 1);
+        /* b first: b's passes take every scan's budget, a is not reached */
+        for (k = 0; k < 7 && piece != 1; k++) {
+                fake_scan(&f, both, 2, out);
+                piece = reported_piece(&out[0], B_BASE);
+                ck_assert_uint_eq(out[1].n_ranges, 0);
+        }
+        ck_assert_int_eq(piece, 1);
+        /* a alone for a while: b's state stays */
+        for (k = 0; k < IDLE_CURSOR_KEEP_SCANS; k++) {
+                fake_scan(&f, a, 1, out);
+                ck_assert_uint_eq(fake_pages(&f), full);
+        }
+        /* and b goes on where it was */
+        fake_scan(&f, both, 2, out);
+        next = reported_piece(&out[0], B_BASE);
+        ck_assert_int_eq(next, 2);
+        /* a alone for longer: b's cursor and state go */
+        for (k = 0; k <= IDLE_CURSOR_KEEP_SCANS + 1; k++)
+                fake_scan(&f, a, 1, out);
+        ck_assert_uint_eq(fake_pages(&f), 2 * FAKE_PIECE / IDLE_PAGE_SIZE);
+        /* b comes back: its pages are armed again (nothing to report) from its first piece */
+        for (k = 0; k < 3; k++) {
+                fake_scan(&f, both, 2, out);
+                ck_assert_uint_eq(out[0].n_ranges, 0);
+        }
+        ck_assert_uint_eq(fake_pages(&f), full);
+        for (int i = 0; i < 2; i++)
+                tenant_heat_clear(&out[i]);
+        fake_close(&f);
+}
+END_TEST
+
 static Suite *idle_page_suite(void) {
         Suite *s = suite_create("idle_page");
         TCase *tc = tcase_create("core");
@@ -425,6 +753,14 @@ static Suite *idle_page_suite(void) {
         tcase_add_test(tc, test_zoneinfo_overlap_and_merge);
         tcase_add_test(tc, test_piece_end_bounded_and_thp_aligned);
         tcase_add_test(tc, test_pagemap_present_sparse_self);
+        tcase_add_test(tc, test_cursors_get_find_expire);
+        tcase_add_test(tc, test_pass_todo);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("fake");
+        tcase_add_checked_fixture(tc, unit_tmp_setup, unit_tmp_teardown);
+        tcase_add_test(tc, test_scan_fake_order_changes);
+        tcase_add_test(tc, test_scan_fake_cursor_kept_then_dropped);
         suite_add_tcase(s, tc);
         return s;
 }
