@@ -81,6 +81,23 @@
  * where it was), then dropped. Physical mode has one cursor, a PFN, for
  * all targets together.
  *
+ * Passes (TenantHeat.pass; heat.h). Virtual mode: a tenant's pass
+ * begins in the scan that reaches it with no pass open, at its first
+ * process from address 0, and ends in the scan that finishes its last
+ * process; scans in between that reach it report fragments (no flag).
+ * Physical mode: one pass, from PFN 0 to the last PFN, for all targets
+ * together: each target given when it begins has BEGIN there and END in
+ * the scan that reaches the last PFN; a target first given during a pass
+ * reports fragments until the next one begins. EXACT: nothing was left
+ * out -- no process whose maps or pagemap could not be read (one that
+ * exited is not left out), no scan that failed, and in physical mode no
+ * change of the tenant's memcg ids during the pass (a child cgroup
+ * created or removed: kpagecgroup's view of it before the change was not
+ * attributed) and no scan that left the tenant out -- and almost nothing
+ * was only armed (idle_pass_exact(), idle_page.h: a tolerance for
+ * churn; a first pass is never exact). A tenant without processes (or,
+ * physical, without a memcg left) has an exact pass over nothing.
+ *
  * Limits: a pid in two targets (nested tenants) is sampled once per
  * period, for the first target that reaches it; a page shared by
  * processes of different batches is seen idle by the later ones;
@@ -203,6 +220,16 @@ uint8_t idle_age_update(uint8_t old, bool idle, unsigned gap) {
                 old = 0;
         a = old + (gap ? gap : 1);
         return (uint8_t) (a > HEAT_MAX_AGE ? HEAT_MAX_AGE : a);
+}
+
+bool idle_pass_exact(uint64_t armed_bytes, uint64_t classified_bytes, bool failed) {
+        uint64_t visited = armed_bytes + classified_bytes, allow = visited / IDLE_EXACT_ARMED_DIV;
+
+        if (failed)
+                return false;
+        if (allow < IDLE_EXACT_ARMED_MIN)
+                allow = IDLE_EXACT_ARMED_MIN < visited / 4 ? IDLE_EXACT_ARMED_MIN : visited / 4;
+        return armed_bytes <= allow;
 }
 
 static size_t cursors_lower(const IdleCursors *t, uint64_t id) {
@@ -461,6 +488,7 @@ typedef struct Out {
         size_t n, alloc;
         IdleCursor *cur;                /* the target's cursor; NULL for a second target of one cgroup */
         bool began, ended;              /* its pass began / ended in this scan */
+        uint64_t ids_hash;              /* physical mode: of its memcg ids in this scan */
 } Out;
 
 typedef struct IdPair {
@@ -484,8 +512,9 @@ struct Scanner {
 
         /* where the last period stopped: per tenant (virtual), or a PFN */
         IdleCursors cursors;
-        bool phys_resume;
-        uint64_t cur_pfn;
+        bool phys_resume;               /* a physical pass is open ... */
+        uint64_t cur_pfn;               /* ... and goes on here */
+        uint32_t phys_gen;              /* the scan it began in */
 
         /* pacing */
         uint64_t cpu0, wall0, deadline_ns, step_cpu0, est_step_ns, est_unit_ns;
@@ -1048,17 +1077,23 @@ static int batch_process(Scanner *s) {
                 Unit *u = &s->units[i];
                 bool idle = (vals[uslot[i]] >> (u->pfn % 64)) & 1;
                 uint8_t *a = span_slot(u->span, u->page, NULL);
+                IdleCursor *c;
 
                 if (!a)
                         continue; /* cannot happen: visiting created the chunk */
-                if (*a > HEAT_MAX_AGE)
+                c = s->out[u->target].cur;
+                if (*a > HEAT_MAX_AGE) {
                         *a = 0; /* first visit (or it was a tail): armed now, classified next time */
-                else {
+                        if (c)
+                                c->armed += (uint64_t) u->n_pages * IDLE_PAGE_SIZE;
+                } else {
                         *a = idle_age_update(*a, idle, u->gap);
                         r = classify(s, u, *a);
                         if (r < 0)
                                 return r;
                         s->n_classified++;
+                        if (c)
+                                c->classified += (uint64_t) u->n_pages * IDLE_PAGE_SIZE;
                 }
                 for (uint32_t k = 1; k < u->n_pages; k++)
                         slot_set(u->span, u->page + k, IDLE_AGE_COVERED);
@@ -1154,6 +1189,7 @@ static bool errno_gone(int r) {
 }
 
 #define VISIT_GONE 2 /* the address space went away (the process exited) */
+#define VISIT_FAILED 3 /* the rest of the process could not be visited */
 
 /* Marks SPAN's pages [FIRST, END) absent (not present, or no longer),
  * visiting only the chunks that exist there. */
@@ -1254,7 +1290,7 @@ static int visit_present(Scanner *s, int fd, uint32_t target, pid_t pid, Vma *vm
                 if (n < 0) {
                         log_debug("idle_page: pid %d: PAGEMAP_SCAN failed (%s): skipping the process this period",
                                   (int) pid, strerror(-n));
-                        return VISIT_GONE;
+                        return errno_gone(n) ? VISIT_GONE : VISIT_FAILED;
                 }
                 for (int i = 0; i < n; i++) {
                         uint64_t a = s->regions[i].start > at ? s->regions[i].start : at;
@@ -1288,6 +1324,12 @@ static int visit_present(Scanner *s, int fd, uint32_t target, pid_t pid, Vma *vm
         return 0;
 }
 
+/* Part of TARGET's pass could not be visited: not exact. */
+static void visit_failed(Scanner *s, uint32_t target) {
+        if (s->out[target].cur)
+                s->out[target].cur->failed = true;
+}
+
 /* Visits PID's pages from address FROM on. Returns 1 when the scan must
  * stop (the cursor is set), 0 when the process is done (or gone). */
 static int visit_proc(Scanner *s, uint32_t target, pid_t pid, uint64_t from) {
@@ -1307,8 +1349,10 @@ static int visit_proc(Scanner *s, uint32_t target, pid_t pid, uint64_t from) {
         if (r < 0) {
                 if (errno_gone(r))
                         log_debug("idle_page: pid %d is gone", (int) pid);
-                else
+                else {
                         log_warning_errno(r, "idle_page: cannot read the maps of pid %d, skipping it: %m", (int) pid);
+                        visit_failed(s, target);
+                }
                 r = batch_maybe(s, true); /* the batch may point into its state */
                 if (r < 0)
                         return r;
@@ -1320,6 +1364,8 @@ static int visit_proc(Scanner *s, uint32_t target, pid_t pid, uint64_t from) {
         fd = open_root(s->opts.procfs_root, rel, O_RDONLY, NULL);
         if (fd < 0) {
                 log_debug("idle_page: pid %d: cannot open its pagemap (gone?): %s", (int) pid, strerror(-fd));
+                if (!errno_gone(fd))
+                        visit_failed(s, target);
                 return 0;
         }
         for (size_t v = 0; v < p->n_vmas; v++) {
@@ -1330,7 +1376,9 @@ static int visit_proc(Scanner *s, uint32_t target, pid_t pid, uint64_t from) {
                         continue;
                 r = s->pm_scan ? visit_present(s, fd, target, pid, vma, va)
                                : visit_pieces(s, fd, target, pid, vma, va, vma->end);
-                if (r == VISIT_GONE)
+                if (r == VISIT_FAILED)
+                        visit_failed(s, target);
+                if (r == VISIT_GONE || r == VISIT_FAILED)
                         return 0;
                 if (r != 0)
                         return r;
@@ -1518,7 +1566,67 @@ static int ids_build(Scanner *s, const ScanTarget *targets, size_t n) {
                 if (w == 0 || s->ids[w - 1].ino != s->ids[i].ino)
                         s->ids[w++] = s->ids[i];
         s->n_ids = w;
+        /* each target's set of ids, as a sum of mixed ids: a pass over a
+         * set that changed missed part of it */
+        for (size_t i = 0; i < s->n_ids; i++) {
+                uint64_t z = s->ids[i].ino + UINT64_C(0x9e3779b97f4a7c15);
+
+                z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+                z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+                s->out[s->ids[i].target].ids_hash += z ^ (z >> 31);
+        }
         return 0;
+}
+
+/* A physical pass begins at PFN 0 for every target given now; the
+ * cursors of the others are in no pass. */
+static void phys_begin(Scanner *s, size_t n) {
+        s->phys_resume = true;
+        s->cur_pfn = 0;
+        s->phys_gen = s->gen;
+        for (size_t i = 0; i < s->cursors.n; i++)
+                s->cursors.c[i].pass_gen = 0;
+        for (size_t t = 0; t < n; t++) {
+                IdleCursor *c = s->out[t].cur;
+
+                if (!c)
+                        continue;
+                *c = (IdleCursor) { .cgroup_id = c->cgroup_id, .given_gen = c->given_gen, .pass_gen = s->gen,
+                                    .ids_hash = s->out[t].ids_hash };
+                s->out[t].began = true;
+        }
+}
+
+/* A physical pass goes on: a target in it that was left out of this scan,
+ * or whose memcg ids changed, misses part of it. */
+static void phys_check(Scanner *s, size_t n) {
+        for (size_t i = 0; i < s->cursors.n; i++) {
+                IdleCursor *c = &s->cursors.c[i];
+
+                if (c->pass_gen == s->phys_gen && c->given_gen != s->gen)
+                        c->failed = true;
+        }
+        for (size_t t = 0; t < n; t++) {
+                IdleCursor *c = s->out[t].cur;
+
+                if (c && c->pass_gen == s->phys_gen && c->ids_hash != s->out[t].ids_hash)
+                        c->failed = true;
+        }
+}
+
+/* The physical pass got to the last PFN: it ends for every target in it
+ * (those given after it began had fragments, not a pass). */
+static void phys_end(Scanner *s, size_t n) {
+        for (size_t t = 0; t < n; t++) {
+                IdleCursor *c = s->out[t].cur;
+
+                if (c && c->pass_gen == s->phys_gen) {
+                        s->out[t].ended = true;
+                        c->pass_gen = 0;
+                }
+        }
+        s->phys_resume = false;
+        s->cur_pfn = 0;
 }
 
 static int ids_target(const Scanner *s, uint64_t ino) {
@@ -1566,16 +1674,22 @@ static int scan_physical(Scanner *s, const ScanTarget *targets, size_t n) {
         const uint64_t bad = IDLE_KPF(IDLE_KPF_NOPAGE) | IDLE_KPF(IDLE_KPF_ZERO_PAGE) | IDLE_KPF(IDLE_KPF_HUGE) |
                              IDLE_KPF(IDLE_KPF_SLAB) | IDLE_KPF(IDLE_KPF_BUDDY) | IDLE_KPF(IDLE_KPF_OFFLINE) |
                              IDLE_KPF(IDLE_KPF_COMPOUND_TAIL);
-        uint64_t pfn = s->phys_resume ? s->cur_pfn : 0;
         bool open_unit = false;
+        uint64_t pfn;
         int r;
 
         r = ids_build(s, targets, n);
         if (r < 0)
                 return r;
-        s->phys_resume = false;
+        if (s->phys_resume)
+                phys_check(s, n);
+        else
+                phys_begin(s, n);
+        pfn = s->cur_pfn;
         if (s->n_ids == 0) {
+                /* no target has a memcg left: nothing (else) to visit */
                 span_done(&s->phys);
+                phys_end(s, n);
                 return 0;
         }
         for (;;) {
@@ -1641,15 +1755,37 @@ static int scan_physical(Scanner *s, const ScanTarget *targets, size_t n) {
                         r = batch_maybe(s, true);
                         if (r < 0)
                                 return r;
-                        s->phys_resume = true;
                         s->cur_pfn = pfn;
                         return 1;
                 }
         }
+        phys_end(s, n);
         return 0;
 }
 
 /* ---- ScannerOps -------------------------------------------------------- */
+
+/* TenantHeat.pass of each target, once the last batch is processed. */
+static void pass_flags(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
+        for (size_t t = 0; t < n; t++) {
+                const Out *o = &s->out[t];
+                unsigned pass = 0;
+
+                if (o->began)
+                        pass |= HEAT_PASS_BEGIN;
+                if (o->ended) {
+                        pass |= HEAT_PASS_END;
+                        if (idle_pass_exact(o->cur->armed, o->cur->classified, o->cur->failed))
+                                pass |= HEAT_PASS_EXACT;
+                }
+                out[t].pass = pass;
+                if (o->ended)
+                        log_debug("idle_page: %s: pass ended, %s: %" PRIu64 " KiB classified, %" PRIu64 " KiB armed%s",
+                                  targets[t].cgroup_path, pass & HEAT_PASS_EXACT ? "exact" : "not exact",
+                                  o->cur->classified / 1024, o->cur->armed / 1024,
+                                  o->cur->failed ? ", part of it not visited" : "");
+        }
+}
 
 /* Each target's cursor (created for a tenant given for the first time,
  * NULL for a second target of the same cgroup); cursors of tenants not
@@ -1727,6 +1863,7 @@ static int idle_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat
                                 }
                 if (s->physical)
                         span_compact(&s->phys, UINT64_MAX);
+                pass_flags(s, targets, n, out);
                 for (size_t i = 0; i < n && r >= 0; i++) {
                         r = heat_pick_candidates(&out[i], o[i].r, o[i].n, n_tiers, s->opts.max_candidates);
                         if (r >= 0 && (s->opts.flags & HEAT_WANT_RANGES)) {
@@ -1749,6 +1886,12 @@ static int idle_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat
         s->n_ids = 0;
         s->out = NULL;
         s->heat = NULL;
+        if (r < 0) {
+                /* what this scan visited may not all have been classified */
+                for (size_t i = 0; i < s->cursors.n; i++)
+                        if (s->cursors.c[i].given_gen == s->gen)
+                                s->cursors.c[i].failed = true;
+        }
         if (r < 0 && r != -ENOMEM)
                 log_debug("idle_page: scan failed: %s", strerror(-r));
         return r < 0 ? r : 0;

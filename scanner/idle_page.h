@@ -68,7 +68,22 @@ size_t idle_word_runs(const uint64_t *words, size_t n, size_t max, IdleRun *ret)
 uint8_t idle_age_update(uint8_t old, bool idle, unsigned gap);
 
 
-/* ---- per-tenant cursors (virtual mode; scanner/idle_page.c's top) ------ */
+/* ---- per-tenant cursors and passes (scanner/idle_page.c's top) --------- */
+
+/* A pass is exact (HEAT_PASS_EXACT) when nothing failed and the bytes it
+ * only armed are at most 1/IDLE_EXACT_ARMED_DIV of the bytes it visited,
+ * or at most IDLE_EXACT_ARMED_MIN and at most a quarter of them (small
+ * tenants). Why a tolerance: a tenant that starts short-lived processes, or
+ * grows its heap, all the time has pages visited for the first time in
+ * every pass, and without one would never end a pass exactly, i.e. never
+ * get complete coverage from the heat model (whose planner would then
+ * never take hot bytes for a limit). Those pages are unclassified, as is
+ * memory that appears after a pass began, which the heat model's growth
+ * slack (12.5%, at least 4 MiB) tolerates already; this is a quarter of
+ * that. A first pass, which arms everything, is never exact. */
+#define IDLE_EXACT_ARMED_DIV 32
+#define IDLE_EXACT_ARMED_MIN (UINT64_C(2) << 20)
+bool idle_pass_exact(uint64_t armed_bytes, uint64_t classified_bytes, bool failed);
 
 /* Scans a tenant may go without being given before its cursor, and the
  * tracking state of its processes, are dropped. */
@@ -80,6 +95,12 @@ typedef struct IdleCursor {
         uint32_t given_gen;     /* the last scan that was given the tenant */
         pid_t pid;              /* the process the open pass stopped in; 0: between two */
         uint64_t addr;          /* the address to go on from in it */
+        /* what the open (or last) pass did, for HEAT_PASS_EXACT */
+        uint64_t armed;         /* bytes visited for the first time: armed, not classified */
+        uint64_t classified;    /* bytes classified */
+        uint64_t ids_hash;      /* physical mode: the tenant's memcg ids when the pass began */
+        bool failed;            /* something was not visited: a process's maps or pagemap could not be
+                                 * read, or (physical) the memcg ids changed or a scan left it out */
 } IdleCursor;
 
 /* Cursors sorted by cgroup id. */

@@ -73,10 +73,17 @@ typedef struct ScannerOps {
         unsigned arming_periods;
         /* Sets the backend up (nothing is sampled yet). */
         int (*open)(const ScanOptions *opts, Scanner **ret);
-        /* One period: samples the targets and fills out[i] for targets[i].
-         * Targets may change between calls (tenants come and go); a target
+        /* One period: samples the targets and fills out[i] for targets[i],
+         * out[i].pass included (HEAT_PASS_*, heat.h: whether this scan
+         * began or ended a pass over the tenant; each backend's file says
+         * when it does). The order of the targets is the caller's priority
+         * where the CPU budget cannot cover them all (idle_page). Targets
+         * may change between calls (tenants come and go, their order
+         * changes): what a backend keeps follows the cgroup id. A target
          * whose processes exit or whose cgroup vanishes mid-scan yields an
-         * empty result, not an error. Blocks at most about one period. */
+         * empty result, not an error. With HEAT_WANT_RANGES, out[i].ranges
+         * holds every range classified in this scan (backends with
+         * SCANNER_CAP_RANGES). Blocks at most about one period. */
         int (*scan)(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out);
         /* Memory the backend holds for tracking state, in bytes, and how
          * many 4 KiB pages that state covers (for the bytes/page bound). */

@@ -508,7 +508,7 @@ END_TEST
 /* ---- the backend over a fake machine ------------------------------------ */
 
 #define FAKE_PIECE ((uint64_t) IDLE_PIECE_PAGES * IDLE_PAGE_SIZE)
-#define FAKE_PFNS 0x40000u
+#define FAKE_PFNS 0x20000u
 
 static void fake_pwrite(const char *rel, const void *buf, size_t len, uint64_t off) {
         char path[1024];
@@ -571,12 +571,12 @@ typedef struct Fake {
         char *proc, *sys;
 } Fake;
 
-static void fake_open(Fake *f, uint32_t budget_permille, uint64_t period_ms) {
+static void fake_open_with(Fake *f, uint32_t budget_permille, uint64_t period_ms, unsigned flags) {
         ScanOptions o = {
                 .period_ms = period_ms,
                 .cpu_budget_permille = budget_permille,
                 .max_candidates = 16,
-                .flags = HEAT_WANT_RANGES,
+                .flags = HEAT_WANT_RANGES | flags,
         };
 
         ck_assert_int_eq(topology_load(FIXTURES "/vm-idle/sys", &f->topo), 0);
@@ -589,6 +589,10 @@ static void fake_open(Fake *f, uint32_t budget_permille, uint64_t period_ms) {
         f->ops = scanner_find("idle_page");
         ck_assert_ptr_nonnull(f->ops);
         ck_assert_int_eq(f->ops->open(&o, &f->s), 0);
+}
+
+static void fake_open(Fake *f, uint32_t budget_permille, uint64_t period_ms) {
+        fake_open_with(f, budget_permille, period_ms, 0);
 }
 
 static void fake_close(Fake *f) {
@@ -737,6 +741,316 @@ START_TEST(test_scan_fake_cursor_kept_then_dropped) {
 }
 END_TEST
 
+
+START_TEST(test_pass_exact) {
+        const uint64_t M = UINT64_C(1) << 20;
+
+        ck_assert(idle_pass_exact(0, 0, false));                /* nothing to visit */
+        ck_assert(!idle_pass_exact(0, 0, true));
+        ck_assert(!idle_pass_exact(64 * M, 0, false));          /* a first pass */
+        ck_assert(!idle_pass_exact(M, 0, false));               /* ... of a small tenant too */
+        ck_assert(idle_pass_exact(0, 64 * M, false));
+        ck_assert(!idle_pass_exact(0, 64 * M, true));           /* a process could not be read */
+        /* 1/32 of what was visited */
+        ck_assert(idle_pass_exact(32 * M, 31 * 32 * M, false));
+        ck_assert(!idle_pass_exact(32 * M + 4096, 31 * 32 * M, false));
+        /* or 2 MiB and a quarter */
+        ck_assert(idle_pass_exact(2 * M, 6 * M, false));
+        ck_assert(!idle_pass_exact(2 * M + 4096, 6 * M, false));
+        ck_assert(!idle_pass_exact(2 * M, 5 * M, false));
+        ck_assert(idle_pass_exact(M / 4, 3 * M / 4, false));
+        ck_assert(!idle_pass_exact(M / 4 + 4096, 3 * M / 4, false));
+}
+END_TEST
+
+/* Budget 0: every scan is a whole pass; the first arms, the second is
+ * exact and reports every page once. */
+START_TEST(test_scan_fake_full_passes) {
+        const pid_t pa[] = { 101, 102 };
+        const ScanTarget a = { .cgroup_path = "a", .cgroup_id = 1001, .pids = pa, .n_pids = 2 };
+        TenantHeat out = { 0 };
+        uint64_t bytes = 0;
+        Fake f = { 0 };
+
+        fake_machine();
+        fake_proc(101, A_BASE, 4096, 0x1000);
+        fake_proc(102, B_BASE, 1024, 0x3000);
+        fake_open(&f, 0, 0);
+        fake_scan(&f, &a, 1, &out);
+        ck_assert_uint_eq(out.pass, HEAT_PASS_BEGIN | HEAT_PASS_END);
+        ck_assert_uint_eq(out.n_ranges, 0);
+        fake_scan(&f, &a, 1, &out);
+        ck_assert_uint_eq(out.pass, HEAT_PASS_BEGIN | HEAT_PASS_END | HEAT_PASS_EXACT);
+        for (size_t i = 0; i < out.n_ranges; i++)
+                bytes += out.ranges[i].end - out.ranges[i].start;
+        ck_assert_uint_eq(bytes, 5120 * IDLE_PAGE_SIZE);
+        ck_assert_uint_eq(out.tracked_bytes, bytes);
+        /* a tenant without processes: an exact pass over nothing */
+        {
+                const ScanTarget e = { .cgroup_path = "e", .cgroup_id = 1002 };
+
+                fake_scan(&f, &e, 1, &out);
+                ck_assert_uint_eq(out.pass, HEAT_PASS_BEGIN | HEAT_PASS_END | HEAT_PASS_EXACT);
+        }
+        tenant_heat_clear(&out);
+        fake_close(&f);
+}
+END_TEST
+
+/* One tenant's passes over scans: flags well formed, and what an exact
+ * pass reported. */
+typedef struct PassLog {
+        int open, begins, ends, exact_ends, longest;    /* longest: scans of a pass, begin to end */
+        int began_at;
+        uint64_t pass_bytes;                            /* reported in the pass under way */
+        uint64_t exact_bytes;                           /* reported in the last exact pass */
+        bool exact_overlap;
+        ScanRange *seen;                                /* ranges of the pass under way */
+        size_t n_seen;
+} PassLog;
+
+static void pass_log(PassLog *l, const TenantHeat *h, int scan) {
+        if (h->pass & HEAT_PASS_BEGIN) {
+                ck_assert_msg(!l->open, "scan %d: BEGIN while a pass is open", scan);
+                l->open = 1;
+                l->begins++;
+                l->began_at = scan;
+                l->pass_bytes = 0;
+                l->n_seen = 0;
+        } else
+                ck_assert_msg(l->open || h->n_ranges == 0 || l->begins == 0,
+                              "scan %d: ranges outside a pass", scan);
+        for (size_t i = 0; i < h->n_ranges; i++) {
+                const ScanRange *r = &h->ranges[i];
+
+                for (size_t j = 0; j < l->n_seen; j++)
+                        if (l->seen[j].pid == r->pid && l->seen[j].start < r->end && r->start < l->seen[j].end)
+                                l->exact_overlap = true;
+                l->seen = realloc(l->seen, (l->n_seen + 1) * sizeof(*l->seen));
+                ck_assert_ptr_nonnull(l->seen);
+                l->seen[l->n_seen++] = *r;
+                l->pass_bytes += r->end - r->start;
+        }
+        if (h->pass & HEAT_PASS_END) {
+                ck_assert_msg(l->open || l->begins == 0, "scan %d: END without BEGIN", scan);
+                if (l->begins > 0 && scan - l->began_at + 1 > l->longest)
+                        l->longest = scan - l->began_at + 1;
+                l->open = 0;
+                l->ends++;
+                if (h->pass & HEAT_PASS_EXACT) {
+                        l->exact_ends++;
+                        l->exact_bytes = l->pass_bytes;
+                        ck_assert_msg(!l->exact_overlap, "scan %d: a page reported twice in one pass", scan);
+                }
+                l->exact_overlap = false;
+        } else
+                ck_assert_msg(!(h->pass & HEAT_PASS_EXACT), "scan %d: EXACT without END", scan);
+}
+
+/* Paced: a pass over several scans begins once and ends once; the first
+ * arms the pages and is not exact, the second reports each page once
+ * and is. */
+START_TEST(test_scan_fake_paced_passes) {
+        const pid_t pa[] = { 101 };
+        const ScanTarget a = { .cgroup_path = "a", .cgroup_id = 1001, .pids = pa, .n_pids = 1 };
+        TenantHeat out = { 0 };
+        PassLog l = { 0 };
+        Fake f = { 0 };
+        int k;
+
+        fake_machine();
+        fake_proc(101, A_BASE, 4 * FAKE_PIECE / IDLE_PAGE_SIZE, 0x1000);
+        fake_open(&f, 1, 1);
+        for (k = 0; k < 12; k++) {
+                fake_scan(&f, &a, 1, &out);
+                if (k == 0)
+                        ck_assert_uint_eq(out.pass, HEAT_PASS_BEGIN);
+                pass_log(&l, &out, k);
+                if (l.ends == 1 && !(out.pass & HEAT_PASS_END))
+                        ck_assert_uint_eq(l.exact_ends, 0);
+        }
+        ck_assert_int_eq(l.begins, 2 + l.open);
+        ck_assert_int_ge(l.ends, 2);
+        ck_assert_int_ge(l.longest, 4); /* four pieces, one a scan */
+        ck_assert_int_eq(l.exact_ends, l.ends - 1); /* all but the first */
+        ck_assert_uint_eq(l.exact_bytes, 4 * FAKE_PIECE);
+        free(l.seen);
+        tenant_heat_clear(&out);
+        fake_close(&f);
+}
+END_TEST
+
+/* Two tenants in alternating orders: each has its own passes, begun and
+ * ended once each, and an exact pass reports each of its pages once. */
+START_TEST(test_scan_fake_order_passes) {
+        const pid_t pa[] = { 101 }, pb[] = { 201 };
+        const ScanTarget a = { .cgroup_path = "a", .cgroup_id = 1001, .pids = pa, .n_pids = 1 };
+        const ScanTarget b = { .cgroup_path = "b", .cgroup_id = 2001, .pids = pb, .n_pids = 1 };
+        TenantHeat out[2] = { 0 };
+        PassLog l[2] = { 0 };
+        Fake f = { 0 };
+
+        fake_machine();
+        fake_proc(101, A_BASE, 4 * FAKE_PIECE / IDLE_PAGE_SIZE, 0x1000);
+        fake_proc(201, B_BASE, 3 * FAKE_PIECE / IDLE_PAGE_SIZE, 0x10000);
+        fake_open(&f, 1, 1);
+        for (int k = 0; k < 40; k++) {
+                const ScanTarget t[2] = { k % 2 ? b : a, k % 2 ? a : b };
+
+                fake_scan(&f, t, 2, out);
+                for (int i = 0; i < 2; i++)
+                        pass_log(&l[t[i].cgroup_id == a.cgroup_id ? 0 : 1], &out[i], k);
+        }
+        for (int i = 0; i < 2; i++) {
+                ck_assert_int_ge(l[i].ends, 3);
+                ck_assert_int_eq(l[i].exact_ends, l[i].ends - 1);
+                ck_assert_uint_eq(l[i].exact_bytes, (i == 0 ? 4 : 3) * FAKE_PIECE);
+                ck_assert_int_ge(l[i].longest, i == 0 ? 7 : 5); /* a piece every other scan */
+                free(l[i].seen);
+                tenant_heat_clear(&out[i]);
+        }
+        fake_close(&f);
+}
+END_TEST
+
+/* A process that joins the tenant during a pass, with a lower pid than
+ * the one the pass is in, is visited in that pass: the next pass has
+ * nothing left to arm and is exact. A process whose maps cannot be read
+ * (not gone: a directory) makes every pass inexact. */
+START_TEST(test_scan_fake_join_and_fail) {
+        const pid_t p1[] = { 101 }, p2[] = { 101, 50 }, p3[] = { 101, 50, 77 };
+        ScanTarget a = { .cgroup_path = "a", .cgroup_id = 1001, .pids = p1, .n_pids = 1 };
+        TenantHeat out = { 0 };
+        PassLog l = { 0 };
+        char path[1024];
+        Fake f = { 0 };
+        int k;
+
+        fake_machine();
+        fake_proc(101, A_BASE, 4 * FAKE_PIECE / IDLE_PAGE_SIZE, 0x1000);
+        fake_proc(50, B_BASE, FAKE_PIECE / IDLE_PAGE_SIZE, 0x10000);
+        fake_open(&f, 1, 1);
+        for (k = 0; l.ends < 3; k++) {
+                ck_assert_int_lt(k, 30);
+                if (k == 2) {
+                        ck_assert(l.open);
+                        a.pids = p2; /* pid 50 joins while the pass is in 101 */
+                        a.n_pids = 2;
+                }
+                fake_scan(&f, &a, 1, &out);
+                pass_log(&l, &out, k);
+        }
+        ck_assert_int_eq(l.exact_ends, 2);
+        ck_assert_uint_eq(l.exact_bytes, 5 * FAKE_PIECE);
+
+        unit_write_file("proc/77/pagemap", "");
+        snprintf(path, sizeof(path), "%s/proc/77/maps", unit_tmproot());
+        ck_assert_int_eq(mkdir(path, 0755), 0); /* read(2) fails with EISDIR */
+        a.pids = p3;
+        a.n_pids = 3;
+        for (int ends = l.ends; l.ends < ends + 2; k++) {
+                ck_assert_int_lt(k, 60);
+                fake_scan(&f, &a, 1, &out);
+                pass_log(&l, &out, k);
+        }
+        ck_assert_int_eq(l.exact_ends, 2);
+        free(l.seen);
+        tenant_heat_clear(&out);
+        fake_close(&f);
+}
+END_TEST
+
+static uint64_t dir_ino(const char *rel) {
+        char path[1024];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "%s/%s", unit_tmproot(), rel);
+        ck_assert_int_eq(stat(path, &st), 0);
+        return (uint64_t) st.st_ino;
+}
+
+/* Physical mode: one pass from PFN 0 to the last for every target given
+ * when it began; a target given later has fragments until the next pass;
+ * a child cgroup created during a pass, or a scan that leaves a target
+ * out, makes its pass inexact. */
+START_TEST(test_scan_fake_physical_passes) {
+        const ScanTarget a = { .cgroup_path = "cg/a", .cgroup_id = 1001 };
+        const ScanTarget b = { .cgroup_path = "cg/b", .cgroup_id = 2001 };
+        const ScanTarget both[2] = { a, b };
+        _cleanup_free_ uint64_t *cg = calloc(FAKE_PFNS, sizeof(uint64_t));
+        TenantHeat out[2] = { 0 };
+        PassLog l[2] = { 0 };
+        char path[1024];
+        Fake f = { 0 };
+        int k, first_end = -1;
+
+        ck_assert_ptr_nonnull(cg);
+        fake_machine();
+        fake_proc(101, A_BASE, 2048, 0x1000);
+        fake_proc(201, B_BASE, 2048, 0x10000);
+        unit_write_file("cg/a/cgroup.procs", "");
+        unit_write_file("cg/b/cgroup.procs", "");
+        for (uint64_t i = 0; i < 2048; i++) {
+                cg[0x1000 + i] = dir_ino("cg/a");
+                cg[0x10000 + i] = dir_ino("cg/b");
+        }
+        fake_pwrite("proc/kpagecgroup", cg, FAKE_PFNS * sizeof(uint64_t), 0);
+        fake_open_with(&f, 1, 1, HEAT_PHYSICAL);
+        /* a alone: its first pass begins; b joins in the middle */
+        fake_scan(&f, &a, 1, out);
+        ck_assert_uint_eq(out[0].pass, HEAT_PASS_BEGIN);
+        pass_log(&l[0], &out[0], 0);
+        for (k = 1; first_end < 0; k++) {
+                ck_assert_int_lt(k, 40);
+                fake_scan(&f, both, 2, out);
+                for (int i = 0; i < 2; i++)
+                        pass_log(&l[i], &out[i], k);
+                ck_assert_uint_eq(out[1].pass, 0); /* b is in no pass yet */
+                if (out[0].pass & HEAT_PASS_END)
+                        first_end = k;
+        }
+        ck_assert_int_ge(first_end, 8); /* 16 chunks of 8192 PFNs, one a scan */
+        /* the second pass: both begin and end together, exact for a only
+         * (b's pages were armed in a fragment, a's in the first pass) */
+        for (; l[0].ends < 2; k++) {
+                ck_assert_int_lt(k, 80);
+                fake_scan(&f, both, 2, out);
+                for (int i = 0; i < 2; i++)
+                        pass_log(&l[i], &out[i], k);
+                ck_assert_uint_eq(out[0].pass & (HEAT_PASS_BEGIN | HEAT_PASS_END),
+                                  out[1].pass & (HEAT_PASS_BEGIN | HEAT_PASS_END));
+        }
+        ck_assert_int_eq(l[0].exact_ends, 1);
+        ck_assert_uint_eq(l[0].exact_bytes, 2048 * IDLE_PAGE_SIZE);
+        ck_assert_int_eq(l[1].begins, 1);
+        ck_assert_int_eq(l[1].ends, 1);
+        ck_assert_int_eq(l[1].exact_ends, 1);
+        /* the third: a child of a appears in it; b is left out of a scan */
+        for (int mid = 0; l[0].ends < 3; k++) {
+                ck_assert_int_lt(k, 120);
+                if (l[0].open && ++mid == 3) {
+                        snprintf(path, sizeof(path), "%s/cg/a/child", unit_tmproot());
+                        ck_assert_int_eq(mkdir(path, 0755), 0);
+                        fake_scan(&f, &a, 1, out);
+                        pass_log(&l[0], &out[0], k);
+                        continue;
+                }
+                fake_scan(&f, both, 2, out);
+                for (int i = 0; i < 2; i++)
+                        pass_log(&l[i], &out[i], k);
+        }
+        ck_assert_int_eq(l[0].ends, 3);
+        ck_assert_int_eq(l[0].exact_ends, 1);
+        ck_assert_int_eq(l[1].ends, 2);
+        ck_assert_int_eq(l[1].exact_ends, 1);
+        for (int i = 0; i < 2; i++) {
+                free(l[i].seen);
+                tenant_heat_clear(&out[i]);
+        }
+        fake_close(&f);
+}
+END_TEST
+
 static Suite *idle_page_suite(void) {
         Suite *s = suite_create("idle_page");
         TCase *tc = tcase_create("core");
@@ -755,12 +1069,18 @@ static Suite *idle_page_suite(void) {
         tcase_add_test(tc, test_pagemap_present_sparse_self);
         tcase_add_test(tc, test_cursors_get_find_expire);
         tcase_add_test(tc, test_pass_todo);
+        tcase_add_test(tc, test_pass_exact);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("fake");
         tcase_add_checked_fixture(tc, unit_tmp_setup, unit_tmp_teardown);
         tcase_add_test(tc, test_scan_fake_order_changes);
         tcase_add_test(tc, test_scan_fake_cursor_kept_then_dropped);
+        tcase_add_test(tc, test_scan_fake_full_passes);
+        tcase_add_test(tc, test_scan_fake_paced_passes);
+        tcase_add_test(tc, test_scan_fake_order_passes);
+        tcase_add_test(tc, test_scan_fake_join_and_fail);
+        tcase_add_test(tc, test_scan_fake_physical_passes);
         suite_add_tcase(s, tc);
         return s;
 }
