@@ -219,6 +219,25 @@ static json_object *ranges_json(const ScanRange *r, size_t n) {
         return a;
 }
 
+/* TenantHeat.pass as names: [] for a fragment of a pass. */
+static json_object *pass_json(unsigned pass) {
+        static const struct {
+                unsigned flag;
+                const char *name;
+        } names[] = {
+                { HEAT_PASS_BEGIN, "begin" },
+                { HEAT_PASS_END, "end" },
+                { HEAT_PASS_EXACT, "exact" },
+                { HEAT_PASS_BYTE_ONLY, "byte_only" },
+        };
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (pass & names[i].flag)
+                        json_object_array_add(a, json_object_new_string(names[i].name));
+        return a;
+}
+
 static json_object *tenant_json(const ScanTarget *t, const TenantHeat *h, bool ranges) {
         json_object *o = json_object_new_object(), *heat = json_object_new_array(), *cand = json_object_new_object();
         uint64_t hot, cold;
@@ -228,6 +247,7 @@ static json_object *tenant_json(const ScanTarget *t, const TenantHeat *h, bool r
         json_object_object_add(o, "id", json_object_new_uint64(t->cgroup_id));
         json_object_object_add(o, "pids", json_object_new_uint64(t->n_pids));
         json_object_object_add(o, "tracked_bytes", json_object_new_uint64(h->tracked_bytes));
+        json_object_object_add(o, "pass", pass_json(h->pass));
         json_object_object_add(o, "hot_bytes", json_object_new_uint64(hot));
         json_object_object_add(o, "cold_bytes", json_object_new_uint64(cold));
         for (int tier = 0; tier < HEAT_MAX_TIERS; tier++)
@@ -369,6 +389,7 @@ int scan_open_backend(const Probe *p, const char *wanted, const ScanOptions *opt
 }
 
 /* One `tierd scan` run. */
+#define HIST_FIELDS 4
 typedef struct ScanRun {
         const ScanCmd *c;
         Probe *probe;
@@ -377,7 +398,7 @@ typedef struct ScanRun {
         Targets ts;
         TenantHeat *heat;
         double *scan_ms;
-        uint64_t *hist;         /* [period][target][hot, cold, tracked] */
+        uint64_t *hist;         /* [period][target][HIST_FIELDS: hot, cold, tracked, pass] */
         const ScannerOps *ops;
         Scanner *s;
         sigset_t mask;
@@ -396,7 +417,7 @@ static int run_targets(ScanRun *w) {
         w->pids = calloc(c->n_cgroups, sizeof(*w->pids));
         w->heat = calloc(c->n_cgroups, sizeof(*w->heat));
         w->scan_ms = calloc(c->periods + 1, sizeof(*w->scan_ms));
-        w->hist = calloc((size_t) (c->periods + 1) * c->n_cgroups * 3, sizeof(*w->hist));
+        w->hist = calloc((size_t) (c->periods + 1) * c->n_cgroups * HIST_FIELDS, sizeof(*w->hist));
         if (!w->targets || !w->pids || !w->heat || !w->scan_ms || !w->hist)
                 return fail(c, -ENOMEM, "scan");
         w->ts = (Targets) { .t = w->targets, .pids = w->pids, .n = c->n_cgroups };
@@ -484,10 +505,11 @@ static int run_one(ScanRun *w, unsigned p) {
                 w->user += tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime);
                 w->sys += tv_s(&ru1.ru_stime) - tv_s(&ru0.ru_stime);
                 for (size_t i = 0; i < c->n_cgroups; i++) {
-                        uint64_t *hc = &w->hist[((size_t) p * c->n_cgroups + i) * 3];
+                        uint64_t *hc = &w->hist[((size_t) p * c->n_cgroups + i) * HIST_FIELDS];
 
                         heat_summary_totals(&w->heat[i].heat, &hc[0], &hc[1]);
                         hc[2] = w->heat[i].tracked_bytes;
+                        hc[3] = w->heat[i].pass;
                 }
                 w->done = p;
         }
@@ -555,13 +577,14 @@ static void report_json(const ScanRun *w) {
                 json_object_object_add(e, "period", json_object_new_int((int) p));
                 json_object_object_add(e, "scan_ms", json_object_new_double(w->scan_ms[p]));
                 for (size_t i = 0; i < c->n_cgroups; i++) {
-                        const uint64_t *hc = &w->hist[((size_t) p * c->n_cgroups + i) * 3];
+                        const uint64_t *hc = &w->hist[((size_t) p * c->n_cgroups + i) * HIST_FIELDS];
                         json_object *x = json_object_new_object();
 
                         json_object_object_add(x, "cgroup", json_object_new_string(w->targets[i].cgroup_path));
                         json_object_object_add(x, "hot_bytes", json_object_new_uint64(hc[0]));
                         json_object_object_add(x, "cold_bytes", json_object_new_uint64(hc[1]));
                         json_object_object_add(x, "tracked_bytes", json_object_new_uint64(hc[2]));
+                        json_object_object_add(x, "pass", pass_json((unsigned) hc[3]));
                         json_object_array_add(et, x);
                 }
                 json_object_object_add(e, "tenants", et);
