@@ -65,7 +65,21 @@
  * The kdamond stops by itself when every target process has exited: the
  * next scan sees state "off", removes it and reports nothing; the one
  * after creates it again if there are processes. close() and every error
- * after creation remove it (state off, nr_kdamonds 0). */
+ * after creation remove it (state off, nr_kdamonds 0).
+ *
+ * Passes (TenantHeat.pass): DAMON monitors all of every target all the
+ * time, so every scan that reads regions is a whole pass over every
+ * tenant given (BEGIN|END in one scan). A scan that reads none reports no
+ * pass: the arming scan after the kdamond is created (or started again),
+ * one that finds it stopped, one without processes. EXACT when every
+ * process the tenant lists is a target whose regions were read (damon:
+ * its tried_regions, read without error, not empty; bpf: a complete
+ * aggregation received), placed on nodes (the move_pages status query
+ * worked: not when the process exited meanwhile) and settled
+ * (damon_target_settled(): from its second aggregation of regions of its
+ * own, so not in the scan right after a commit placed it); a process not
+ * monitored yet, or gone since the target list was made, makes it
+ * inexact. A tenant without processes has an exact pass over nothing. */
 #include "damon.h"
 #include "damon_owner.h"
 #include "damon_sysfs.h"
@@ -325,6 +339,53 @@ uint32_t damon_age_clamp(uint32_t age, uint64_t held_us, uint64_t aggr_us) {
         return age > most ? (uint32_t) most : age;
 }
 
+bool damon_target_settled(uint64_t held_us, bool at_start, const DamonIntervals *iv) {
+        uint64_t own = at_start ? held_us : held_us > iv->update_us ? held_us - iv->update_us : 0;
+
+        return own + iv->aggr_us / 2 >= 2 * iv->aggr_us;
+}
+
+typedef struct PidPos {
+        pid_t pid;
+        uint32_t pos;
+} PidPos;
+
+static int cmp_pid_pos(const void *a, const void *b) {
+        const PidPos *x = a, *y = b;
+
+        return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+int damon_tenants_exact(const DamonTargets *t, const bool *ok, const ScanTarget *targets, size_t n,
+                        bool *ret_exact) {
+        _cleanup_free_ PidPos *sorted = NULL;
+
+        if (t->n > 0) {
+                sorted = malloc(t->n * sizeof(*sorted));
+                if (!sorted)
+                        return -ENOMEM;
+                for (size_t i = 0; i < t->n; i++)
+                        sorted[i] = (PidPos) { .pid = t->pids[i], .pos = (uint32_t) i };
+                qsort_safe(sorted, t->n, sizeof(*sorted), cmp_pid_pos);
+        }
+        for (size_t k = 0; k < n; k++) {
+                ret_exact[k] = true;
+                for (size_t j = 0; j < targets[k].n_pids && ret_exact[k]; j++) {
+                        PidPos key = { .pid = targets[k].pids[j] };
+                        const PidPos *f = t->n > 0 ? bsearch(&key, sorted, t->n, sizeof(*sorted), cmp_pid_pos) : NULL;
+
+                        if (key.pid <= 0)
+                                continue;
+                        if (!f)
+                                ret_exact[k] = false; /* not monitored (yet, or it exited) */
+                        else if (t->tenant[f->pos] == k)
+                                ret_exact[k] = ok[f->pos];
+                        /* else an earlier tenant's */
+                }
+        }
+        return 0;
+}
+
 size_t damon_region_nr_samples(const DamonRegion *r) {
         uint64_t pages = (r->end - r->start + 4095) / 4096;
 
@@ -442,6 +503,7 @@ typedef struct Snapshot {
         size_t n_building, alloc_building;
         uint32_t expect;        /* nr_regions of the aggregation being received */
         uint64_t placed_us;     /* CLOCK_MONOTONIC when the process took its position */
+        bool at_start;          /* it took it when the kdamond started (else by a commit) */
 } Snapshot;
 
 struct Scanner {
@@ -639,9 +701,9 @@ static uint64_t now_us(void) {
 /* Snapshots follow the processes (damon_targets_map()): a process keeps
  * its last complete aggregation wherever it is placed; one that keeps its
  * position also keeps its placement time, one placed anew (new, or moved)
- * starts it now. Partial aggregations are dropped (their records are
- * gone). */
-static int snapshots_remap(Scanner *s, const DamonTargets *next) {
+ * starts it now, by the kdamond's start (STARTED) or a commit. Partial
+ * aggregations are dropped (their records are gone). */
+static int snapshots_remap(Scanner *s, const DamonTargets *next, bool started) {
         _cleanup_free_ size_t *map = NULL;
         uint64_t now = now_us();
         Snapshot *sn = NULL;
@@ -662,10 +724,14 @@ static int snapshots_remap(Scanner *s, const DamonTargets *next) {
                         sn[i] = s->snap[o];
                         sn[i].n_building = 0;
                         s->snap[o] = (Snapshot) { 0 };
-                        if (o != i)
+                        if (o != i) {
                                 sn[i].placed_us = now;
-                } else
+                                sn[i].at_start = started;
+                        }
+                } else {
                         sn[i].placed_us = now;
+                        sn[i].at_start = started;
+                }
         }
         snapshots_free(s);
         s->snap = sn;
@@ -765,7 +831,7 @@ static int kdamond_start(Scanner *s, DamonTargets *next) {
  * Returns 0 with s->running, or 0 with no targets left (all exited), or
  * -errno. */
 static int kdamond_apply(Scanner *s, DamonTargets *next) {
-        bool ended = false;
+        bool ended = false, started = false;
         int r;
 
         if (s->running) {
@@ -777,6 +843,7 @@ static int kdamond_apply(Scanner *s, DamonTargets *next) {
                 r = kdamond_start(s, next);
                 if (r < 0 || !s->running)
                         return r;
+                started = true;
         }
         /* Records still in the ring buffer were emitted while the commit
          * was pending: aggregations of the old list, and the one the
@@ -784,7 +851,7 @@ static int kdamond_apply(Scanner *s, DamonTargets *next) {
          * but which holds the accesses of their old processes. */
         if (s->kscan)
                 (void) kscan_consume(s->kscan, discard_region, NULL);
-        r = snapshots_remap(s, next);
+        r = snapshots_remap(s, next, started);
         if (r < 0)
                 return r;
         damon_targets_done(&s->targets);
@@ -837,9 +904,11 @@ static int on_region(const struct kscan_damon_region *ev, void *userdata) {
         return 0;
 }
 
-/* Classifies REGIONS of target I into its tenant's heat. */
+/* Classifies REGIONS of target I into its tenant's heat; *RET_PLACED:
+ * whether the regions could be placed on nodes (the process was there for
+ * the status query). */
 static int classify(Scanner *s, size_t i, const DamonRegion *regions, size_t n, TenantHeat *out, size_t *allocs,
-                    uint64_t *span) {
+                    uint64_t *span, bool *ret_placed) {
         _cleanup_free_ void **addrs = NULL;
         _cleanup_free_ int *status = NULL;
         size_t total = 0, k = 0;
@@ -850,6 +919,7 @@ static int classify(Scanner *s, size_t i, const DamonRegion *regions, size_t n, 
         uint64_t held_us = i < s->n_snap ? now_us() - s->snap[i].placed_us : UINT64_MAX;
         int r;
 
+        *ret_placed = false;
         if (n == 0)
                 return 0;
         for (size_t j = 0; j < n; j++)
@@ -876,7 +946,8 @@ static int classify(Scanner *s, size_t i, const DamonRegion *regions, size_t n, 
                           strerror(-r));
                 for (size_t q = 0; q < total; q++)
                         status[q] = -1;
-        }
+        } else
+                *ret_placed = true;
 
         k = 0;
         for (size_t j = 0; j < n; j++) {
@@ -1026,17 +1097,21 @@ static int regions_fetch(Scanner *s) {
         return 1;
 }
 
-/* Every target's regions into the heat of its tenant (OUT, N tenants). */
-static int classify_all(Scanner *s, size_t n, TenantHeat *out) {
+/* Every target's regions into the heat of its tenant (OUT, N tenants),
+ * and the pass this was for each tenant. */
+static int classify_all(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
         _cleanup_free_ size_t *allocs = calloc(n ? n : 1, sizeof(*allocs));
-        uint64_t span = 0, nregions = 0;
+        _cleanup_free_ bool *ok = calloc(s->targets.n ? s->targets.n : 1, sizeof(*ok));
+        _cleanup_free_ bool *exact = calloc(n ? n : 1, sizeof(*exact));
+        uint64_t span = 0, nregions = 0, now = now_us();
         int r;
 
-        if (!allocs)
+        if (!allocs || !ok || !exact)
                 return -ENOMEM;
         for (size_t i = 0; i < s->targets.n; i++) {
                 _cleanup_free_ DamonRegion *regions = NULL;
                 size_t nr = 0;
+                bool placed = false;
 
                 if (s->targets.tenant[i] >= n)
                         continue;
@@ -1050,11 +1125,18 @@ static int classify_all(Scanner *s, size_t n, TenantHeat *out) {
                 }
                 if (r < 0)
                         return r;
-                r = classify(s, i, regions, nr, out, allocs, &span);
+                r = classify(s, i, regions, nr, out, allocs, &span, &placed);
                 if (r < 0)
                         return r;
                 nregions += nr;
+                ok[i] = nr > 0 && placed && i < s->n_snap &&
+                        damon_target_settled(now - s->snap[i].placed_us, s->snap[i].at_start, &s->iv);
         }
+        r = damon_tenants_exact(&s->targets, ok, targets, n, exact);
+        if (r < 0)
+                return r;
+        for (size_t t = 0; t < n; t++)
+                out[t].pass = HEAT_PASS_BEGIN | HEAT_PASS_END | (exact[t] ? HEAT_PASS_EXACT : 0u);
         for (size_t t = 0; t < n; t++) {
                 TenantHeat *h = &out[t];
 
@@ -1086,7 +1168,7 @@ static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHea
         r = regions_fetch(s);
         if (r <= 0)
                 return r;
-        r = classify_all(s, n, out);
+        r = classify_all(s, targets, n, out);
         if (r < 0)
                 kdamond_remove(s);
         return r;

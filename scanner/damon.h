@@ -104,6 +104,29 @@ void damon_targets_map(const DamonTargets *old, const DamonTargets *next, size_t
  * process placed where another was inherits that one's region ages. */
 uint32_t damon_age_clamp(uint32_t age, uint64_t held_us, uint64_t aggr_us);
 
+/* Passes (TenantHeat.pass). Every scan that reads regions is a whole
+ * pass over every tenant (BEGIN|END); a scan that reads none reports no
+ * pass. EXACT when every process of the tenant was classified from an
+ * aggregation that can be trusted: */
+
+/* Whether the aggregation a target reports now is of its own regions and
+ * whole: the target took its position HELD_US ago, when the kdamond
+ * started (AT_START: the ops init gave every target its own regions at
+ * once) or by a commit (a new target has no regions and a moved one keeps
+ * its predecessor's until the next ops update, within update_us). It
+ * counts from its second aggregation of its own regions: 1.5 aggregation
+ * intervals after they became its own (an aggregation's end is not
+ * exactly known: the half is for the scan's timing against it). */
+bool damon_target_settled(uint64_t held_us, bool at_start, const DamonIntervals *iv);
+
+/* HEAT_PASS_EXACT per tenant (RET_EXACT[t] for TARGETS[t], N of them):
+ * every process the tenant lists is a target of T (a pid listed by an
+ * earlier tenant too is that one's, as damon_targets_next() decides) whose
+ * aggregation OK[i] says was settled, read and placed on nodes. A tenant
+ * without processes is exact: there is nothing of it to see. */
+int damon_tenants_exact(const DamonTargets *t, const bool *ok, const ScanTarget *targets, size_t n,
+                        bool *ret_exact);
+
 /* Up to this many pages of a region are looked up (move_pages status) to
  * place it on a node. */
 #define DAMON_NODE_SAMPLES 8

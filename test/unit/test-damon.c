@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the DAMON backends' pure parts (scanner/damon.h): the
  * intervals for a period, age conversion, the tried_regions reader on a
- * fixture tree, target diffing, regions placed on nodes by samples, and
- * the kdamond record and claim on a fake DAMON sysfs. */
+ * fixture tree, target diffing, regions placed on nodes by samples, the
+ * kdamond record and claim on a fake DAMON sysfs, and when a tenant's pass
+ * is exact. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -384,6 +385,59 @@ START_TEST(test_targets_churn_positions) {
         damon_targets_done(&cur);
 }
 END_TEST
+START_TEST(test_target_settled) {
+        DamonIntervals iv;
+
+        damon_intervals_for_period(1000, &iv); /* aggregation 500 ms, update 1 s */
+        /* placed when the kdamond started: own regions at once; from 750 ms
+         * (the first data scan, one period later, minus the start's time) */
+        ck_assert(!damon_target_settled(0, true, &iv));
+        ck_assert(!damon_target_settled(749999, true, &iv));
+        ck_assert(damon_target_settled(750000, true, &iv));
+        ck_assert(damon_target_settled(990000, true, &iv));
+        /* placed by a commit: its own regions from the next ops update, so
+         * not in the scan one period later, but in the one after */
+        ck_assert(!damon_target_settled(1000000, false, &iv));
+        ck_assert(!damon_target_settled(1749999, false, &iv));
+        ck_assert(damon_target_settled(1750000, false, &iv));
+        ck_assert(damon_target_settled(1990000, false, &iv));
+        ck_assert(damon_target_settled(UINT64_MAX / 2, false, &iv));
+}
+END_TEST
+
+START_TEST(test_tenants_exact) {
+        pid_t tp[] = { 10, 20, 30, 40, 50 };
+        size_t tt[] = { 0, 0, 1, 1, 1 };
+        const DamonTargets t = { .pids = tp, .tenant = tt, .n = 5 };
+        bool ok[] = { true, true, true, false, true };
+        /* tenant 2 lists 20 too (tenant 0's) and 60 (not monitored yet);
+         * tenant 3 lists only 10 (tenant 0's); tenant 4 nothing */
+        const pid_t p0[] = { 20, 10 }, p1[] = { 30, 40, 50 }, p2[] = { 20, 60 }, p3[] = { 10, 0 };
+        const ScanTarget st[] = {
+                { .cgroup_id = 1, .pids = p0, .n_pids = 2 },
+                { .cgroup_id = 2, .pids = p1, .n_pids = 3 },
+                { .cgroup_id = 3, .pids = p2, .n_pids = 2 },
+                { .cgroup_id = 4, .pids = p3, .n_pids = 2 },
+                { .cgroup_id = 5 },
+        };
+        bool exact[5];
+
+        ck_assert_int_eq(damon_tenants_exact(&t, ok, st, 5, exact), 0);
+        ck_assert(exact[0]);
+        ck_assert(!exact[1]);           /* 40's aggregation is not settled */
+        ck_assert(!exact[2]);           /* 60 is not monitored */
+        ck_assert(exact[3]);            /* nothing of its own */
+        ck_assert(exact[4]);            /* no processes */
+        ok[3] = true;
+        ck_assert_int_eq(damon_tenants_exact(&t, ok, st, 2, exact), 0);
+        ck_assert(exact[1]);
+        /* no targets at all: every tenant with a process is inexact */
+        ck_assert_int_eq(damon_tenants_exact(&(DamonTargets) { 0 }, ok, st, 5, exact), 0);
+        ck_assert(!exact[0]);
+        ck_assert(exact[4]);
+}
+END_TEST
+
 START_TEST(test_age_clamp) {
         /* 500 ms aggregations: a process placed 1.2 s ago has seen 2 end,
          * its regions are at most 1 aggregation old */
@@ -648,6 +702,8 @@ static Suite *damon_suite(void) {
         tcase_add_test(tc, test_targets_map_by_pid);
         tcase_add_test(tc, test_targets_churn_positions);
         tcase_add_test(tc, test_age_clamp);
+        tcase_add_test(tc, test_target_settled);
+        tcase_add_test(tc, test_tenants_exact);
         tcase_add_test(tc, test_samples_spread);
         tcase_add_test(tc, test_ranges_one_node);
         tcase_add_test(tc, test_ranges_not_resident);
