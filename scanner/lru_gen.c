@@ -18,8 +18,17 @@
  *     (-EINVAL, -ERANGE: the generation moved on, or the memcg went away)
  *     is retried once from a fresh read; a memcg that is gone is skipped;
  *  3. reads again and sums, per target, the pages of its memcg and every
- *     descendant by (tier of the node, lru_gen_age()). The first scan only
- *     ages (step 2): its generations say nothing about one period yet.
+ *     descendant by (tier of the node, lru_gen_age()). A target's first
+ *     scan only ages it (step 2): its generations say nothing about one
+ *     period yet. Which targets were aged is kept by cgroup id from one
+ *     scan to the next, so targets can come, go and change order.
+ *
+ * Passes (TenantHeat.pass, lru_gen_pass()): every scan after a target's
+ * arming one is a whole pass over its memory (the aging walks all of its
+ * memcgs' page tables, the generations count all their pages), reported
+ * as BEGIN|END|BYTE_ONLY, and EXACT unless an aging write for a memcg of
+ * its subtree was refused even after the retry. No pass in its arming
+ * scan, nor when it has no memcg (the cgroup is gone).
  *
  * Ages: lru_gen_age() (lru_gen.h). The kernel keeps at most MAX_NR_GENS
  * (4 in 6.12) generations per lruvec and folds the oldest into the next
@@ -329,6 +338,12 @@ const LruGenNode *lru_gen_memcg_node(const LruGenMemcg *m, int node) {
         return NULL;
 }
 
+unsigned lru_gen_pass(bool armed, bool found, bool refused) {
+        if (!armed || !found)
+                return 0;
+        return HEAT_PASS_BEGIN | HEAT_PASS_END | HEAT_PASS_BYTE_ONLY | (refused ? 0u : HEAT_PASS_EXACT);
+}
+
 unsigned lru_gen_age(uint64_t max_seq, uint64_t seq) {
         uint64_t d;
 
@@ -375,7 +390,8 @@ struct Scanner {
         int fd;                 /* written to for aging */
         const Topology *topo;
         uint64_t page_size;
-        bool armed;             /* the first scan (aging only) is done */
+        uint64_t *aged;         /* cgroup ids of the targets the last scan aged, sorted */
+        size_t n_aged;
         uint64_t mem_bytes;     /* heap the last scan used: texts read + tables, summed */
         uint64_t mem_pages;     /* pages the last scan summed */
 };
@@ -385,6 +401,7 @@ static void lru_gen_close(Scanner *s) {
                 return;
         if (s->fd >= 0)
                 close(s->fd);
+        free(s->aged);
         free(s->path);
         free(s);
 }
@@ -503,7 +520,8 @@ static int age_write(Scanner *s, uint32_t id, int node, uint64_t max_seq) {
 
 /* Ages one lruvec; a refusal is retried once from a fresh read (the
  * generation may have moved on under us), a memcg that is gone is
- * skipped. Only -ENOMEM and read failures are errors. */
+ * skipped. Returns 1 when it was refused again. Only -ENOMEM and read
+ * failures are errors. */
 static int age_lruvec(Scanner *s, const LruGenMemcg *m, const LruGenNode *n) {
         _cleanup_(lru_gen_table_freep) LruGenTable *fresh = NULL;
         const LruGenMemcg *fm;
@@ -524,27 +542,38 @@ static int age_lruvec(Scanner *s, const LruGenMemcg *m, const LruGenNode *n) {
                 return 0;
         }
         r = age_write(s, fm->id, fn->node, lru_gen_max_seq(fn));
-        if (r < 0)
+        if (r < 0) {
                 log_debug("lru_gen: aging memcg %" PRIu32 " (%s) node %d refused again (%s), skipping it this period",
                           fm->id, fm->path, fn->node, strerror(-r));
+                return 1;
+        }
         return 0;
 }
 
-static int lru_gen_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
-        _cleanup_(lru_gen_table_freep) LruGenTable *before = NULL, *after = NULL;
-        uint64_t pages = 0;
+static int cmp_u64(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+        return (x > y) - (x < y);
+}
+
+/* Whether the last scan aged the target with cgroup id ID. */
+static bool was_aged(const Scanner *s, uint64_t id) {
+        return s->n_aged > 0 && bsearch(&id, s->aged, s->n_aged, sizeof(*s->aged), cmp_u64);
+}
+
+/* Ages every memcg of the targets' subtrees in BEFORE, once each (two
+ * agings in one period would split it into two generations).
+ * RET_REFUSED[k]: an aging in target k's subtree was refused for good.
+ * RET_AGED: the ids of the targets whose memcg exists, sorted. */
+static int age_targets(Scanner *s, const LruGenTable *before, const ScanTarget *targets, size_t n, bool *ret_refused,
+                       uint64_t **ret_aged, size_t *ret_n_aged) {
+        _cleanup_free_ uint64_t *aged = NULL;
+        size_t na = 0;
         int r;
 
-        s->mem_bytes = sizeof(*s) + strlen(s->path) + 1;
-        r = read_table(s, &before);
-        if (r < 0)
-                return r;
-
-        /* Every memcg once, however many targets cover it: two agings in
-         * one period would split it into two generations. */
         for (size_t i = 0; i < before->n_memcgs; i++) {
                 const LruGenMemcg *m = &before->memcgs[i];
-                bool wanted = false;
+                bool wanted = false, refused = false;
 
                 for (size_t k = 0; k < n && !wanted; k++)
                         wanted = lru_gen_in_subtree(m->path, targets[k].cgroup_path);
@@ -554,19 +583,60 @@ static int lru_gen_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantH
                         r = age_lruvec(s, m, &m->nodes[j]);
                         if (r < 0)
                                 return r;
+                        refused = refused || r > 0;
                 }
+                for (size_t k = 0; k < n && refused; k++)
+                        if (lru_gen_in_subtree(m->path, targets[k].cgroup_path))
+                                ret_refused[k] = true;
         }
-        if (!s->armed) {
-                /* The generations now start at this aging; the next scan
-                 * measures one period. */
-                s->armed = true;
+        if (n > 0) {
+                aged = malloc(n * sizeof(*aged));
+                if (!aged)
+                        return -ENOMEM;
+        }
+        for (size_t k = 0; k < n; k++)
+                if (lru_gen_find(before, targets[k].cgroup_path))
+                        aged[na++] = targets[k].cgroup_id;
+        qsort_safe(aged, na, sizeof(*aged), cmp_u64);
+        *ret_aged = TAKE_PTR(aged);
+        *ret_n_aged = na;
+        return 0;
+}
+
+static int lru_gen_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
+        _cleanup_(lru_gen_table_freep) LruGenTable *before = NULL, *after = NULL;
+        _cleanup_free_ bool *refused = calloc(n ? n : 1, sizeof(*refused)), *armed = calloc(n ? n : 1, sizeof(*armed));
+        _cleanup_free_ uint64_t *aged = NULL;
+        size_t n_aged = 0;
+        uint64_t pages = 0;
+        bool any = false;
+        int r;
+
+        if (!refused || !armed)
+                return -ENOMEM;
+        s->mem_bytes = sizeof(*s) + strlen(s->path) + 1 + s->n_aged * sizeof(*s->aged);
+        r = read_table(s, &before);
+        if (r < 0)
+                return r;
+        r = age_targets(s, before, targets, n, refused, &aged, &n_aged);
+        if (r < 0)
+                return r;
+        /* a target aged in the last scan too: its generations now measure
+         * one period; the others were armed just now */
+        for (size_t k = 0; k < n; k++)
+                any = (armed[k] = was_aged(s, targets[k].cgroup_id)) || any;
+        free(s->aged);
+        s->aged = TAKE_PTR(aged);
+        s->n_aged = n_aged;
+        if (!any)
                 return 0;
-        }
 
         r = read_table(s, &after);
         if (r < 0)
                 return r;
         for (size_t k = 0; k < n; k++) {
+                if (!armed[k])
+                        continue;
                 /* No addresses: candidates and ranges stay empty (see the
                  * top of this file). */
                 r = lru_gen_heat(after, targets[k].cgroup_path, s->topo, s->page_size, &out[k].heat,
@@ -574,6 +644,7 @@ static int lru_gen_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantH
                 if (r == 0)
                         log_debug("lru_gen: cgroup %s has no memcg (gone?): nothing to report for it",
                                   targets[k].cgroup_path);
+                out[k].pass = lru_gen_pass(true, r > 0, refused[k]);
                 pages += out[k].tracked_bytes / s->page_size;
         }
         s->mem_pages = pages;

@@ -98,5 +98,13 @@ unsigned lru_gen_age(uint64_t max_seq, uint64_t seq);
 int lru_gen_heat(const LruGenTable *t, const char *cgroup_path, const struct Topology *topo, uint64_t page_size,
                  HeatSummary *heat, uint64_t *ret_tracked);
 
+/* TenantHeat.pass of a target: a whole pass in every scan, byte-only
+ * (BEGIN|END|BYTE_ONLY), when its memcgs were aged in the previous scan
+ * too (ARMED: the generations now measure one period) and its memcg
+ * exists (FOUND); else none (its arming scan, or nothing to report).
+ * EXACT unless an aging of a memcg in its subtree was refused even after
+ * the retry (REFUSED: its generations then span more than one period). */
+unsigned lru_gen_pass(bool armed, bool found, bool refused);
+
 /* The backend (also registered in scanner.c's table). */
 extern const ScannerOps scanner_lru_gen_ops;

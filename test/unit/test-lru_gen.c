@@ -4,8 +4,8 @@
  * cgroups t1, t1/a, t1/w, t2; workload --size 64 --hot 16 in t1/w on
  * node 0 and --size 8 --hot 2 --node 1 in t1/a; stock-0 before any aging,
  * stock-1 and stock-2 after aging rounds one second apart), on hand-written
- * malformed inputs, subtree summing, the age mapping, and open()'s checks
- * on temporary sysfs trees. */
+ * malformed inputs, subtree summing, the age mapping, the pass flags, and
+ * open()'s checks on temporary sysfs trees. */
 #include <check.h>
 
 #include "unit.h"
@@ -235,6 +235,17 @@ START_TEST(test_parse_malformed) {
 }
 END_TEST
 
+START_TEST(test_pass_flags) {
+        const unsigned whole = HEAT_PASS_BEGIN | HEAT_PASS_END | HEAT_PASS_BYTE_ONLY;
+
+        ck_assert_uint_eq(lru_gen_pass(false, true, false), 0);        /* its arming scan */
+        ck_assert_uint_eq(lru_gen_pass(false, true, true), 0);
+        ck_assert_uint_eq(lru_gen_pass(true, false, false), 0);        /* no memcg (any more) */
+        ck_assert_uint_eq(lru_gen_pass(true, true, false), whole | HEAT_PASS_EXACT);
+        ck_assert_uint_eq(lru_gen_pass(true, true, true), whole);      /* an aging refused twice */
+}
+END_TEST
+
 /* ---- open() on temporary sysfs trees ---------------------------------- */
 
 static int try_open(void) {
@@ -307,6 +318,7 @@ static Suite *lru_gen_suite(void) {
         tcase_add_test(tc, test_unknown_node_left_out);
         tcase_add_test(tc, test_parse_edge_cases);
         tcase_add_loop_test(tc, test_parse_malformed, 0, (int) ELEMENTSOF(malformed));
+        tcase_add_test(tc, test_pass_flags);
         suite_add_tcase(s, tc);
 
         tcase_add_checked_fixture(to, unit_tmp_setup, unit_tmp_teardown);
