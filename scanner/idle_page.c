@@ -520,6 +520,8 @@ struct Scanner {
         uint64_t cpu0, wall0, deadline_ns, step_cpu0, est_step_ns, est_unit_ns;
         size_t batch_cap;
         unsigned quiet_pieces;          /* pagemap pieces read since the last pacing check */
+        bool step_unchecked;            /* a step ended without a pacing check (the end of a process) */
+        uint64_t proc_end;              /* the end of the last mapping of the process being visited */
 
         /* per scan() scratch, freed at its end */
         TenantHeat *heat;
@@ -1116,6 +1118,7 @@ static void pace_start(Scanner *s) {
         s->cpu0 = s->step_cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         s->wall0 = clock_ns(CLOCK_MONOTONIC);
         s->quiet_pieces = 0;
+        s->step_unchecked = false;
         s->deadline_ns = s->opts.period_ms > 0 ? s->opts.period_ms * 900000u : UINT64_MAX;
         if (s->opts.cpu_budget_permille == 0)
                 s->batch_cap = BATCH_MAX;
@@ -1253,6 +1256,14 @@ static int visit_pieces(Scanner *s, int fd, uint32_t target, pid_t pid, Vma *vma
                 if (r == 0 && ++s->quiet_pieces < QUIET_PIECES)
                         continue;
                 s->quiet_pieces = 0;
+                if (va >= s->proc_end) {
+                        /* the process is done: the caller checks, if
+                         * more is to come (stopping here would only
+                         * leave its end for the next period) */
+                        s->step_unchecked = true;
+                        continue;
+                }
+                s->step_unchecked = false;
                 if (pace_should_stop(s)) {
                         IdleCursor *c = s->out[target].cur;
 
@@ -1359,6 +1370,7 @@ static int visit_proc(Scanner *s, uint32_t target, pid_t pid, uint64_t from) {
                 proc_drop(s, pid);
                 return 0;
         }
+        s->proc_end = p->n_vmas > 0 ? p->vmas[p->n_vmas - 1].end : 0;
         if (asprintf(&rel, "/%d/pagemap", (int) pid) < 0)
                 return -ENOMEM;
         fd = open_root(s->opts.procfs_root, rel, O_RDONLY, NULL);
@@ -1430,8 +1442,11 @@ static int visit_target(Scanner *s, const ScanTarget *target, uint32_t t, bool m
                 r = batch_maybe(s, false);
                 if (r < 0)
                         return r;
-                if (r > 0 && (i + 1 < nv || more) && pace_should_stop(s))
-                        return i + 1 < nv ? TARGET_STOPPED : TARGET_ENDED_STOP;
+                if ((r > 0 || s->step_unchecked) && (i + 1 < nv || more)) {
+                        s->step_unchecked = false;
+                        if (pace_should_stop(s))
+                                return i + 1 < nv ? TARGET_STOPPED : TARGET_ENDED_STOP;
+                }
         }
         return 0;
 }
