@@ -41,6 +41,26 @@ idle_page`, one boot of the idle kernel, several scenarios:
             past 90% of it, so it overshoots by at most one step (a batch
             sized to 1/8 of the period's allowance, 0.6%) plus clock and
             rusage accounting granularity.
+  passes    the pass flags ("pass" of each history entry): well formed in
+            every scan above (no "begin" while a pass is open, no "end"
+            without one, "exact" only with "end"); unbudgeted scans are
+            whole passes, exact once period 0 armed the pages; budgeted,
+            the arming pass (begun in period 0) ends inexact, the next ones
+            exact. pass-virt: the 128 MiB workload at --cpu-budget 100
+            (10%), 30 periods (an unbudgeted pass over it costs 120 ms of
+            CPU on a quiet host, several times that on a busy one: at 15% a
+            pass took 2 periods there): a pass spans several periods
+            (begins once, ends 2 or more periods later), every one begun
+            after period 0 is exact, and the bytes classified over its
+            periods add up to the workload's 128 MiB (each page once: no
+            more than 16 MiB of the process's other mappings on top).
+  order     test/helpers/scan-order drives the backend with two tenants (the
+            128 MiB t7 and a 64 MiB t9) whose order alternates every
+            period, 30 periods at --cpu-budget 150: each tenant keeps its
+            own cursor across the reorders, so each ends passes, all exact
+            after its arming one, each covering its workload once (with one
+            resume point for all targets, each turn restarted the other
+            tenant from its first process).
 
 The workloads run on CPU 1 next to a "ticker" (a shell starting a `sleep`
 20 times a second). Idle page tracking clears the PTE accessed bits
@@ -58,6 +78,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
+from passes import describe, history_of, pass_runs  # noqa: E402
 from tap import WORKLOAD_SH, Tap, parse_json, run_vm, sanitized, sections  # noqa: E402
 
 kernel, build = sys.argv[1], sys.argv[2]
@@ -139,7 +160,12 @@ start t7 --size 128 --hot 16 --rate 20
 sec budget-free $S --cgroup t7 --periods 2 --period-ms 1000 --cpu-budget 0
 sec budget-virt $S --cgroup t7 --periods 9 --period-ms 1000 --cpu-budget 50
 sec budget-phys $S --physical --cgroup t7 --periods 14 --period-ms 1000 --cpu-budget 100
+sec pass-virt $S --cgroup t7 --periods 30 --period-ms 1000 --cpu-budget 100
+w7=$w
+start t9 --size 64 --hot 16 --rate 20
+sec order scan-order --cgroup t7 --cgroup t9 --periods 30 --period-ms 1000 --cpu-budget 150
 stop $w
+stop $w7
 '''.replace('@WORKLOAD_SH@', WORKLOAD_SH)
 
 MIB = 1 << 20
@@ -189,6 +215,32 @@ def bytes_per_page(j, name):
          f'{name}: tracking state {m["bytes"]} bytes for {m["pages"]} pages = {m["bytes_per_page"]:.3f} bytes/page <= 2', m)
 
 
+SAN = sanitized(build)
+WHOLE = {'begin', 'end', 'exact'}
+
+
+def check_passes(name, seq):
+    """The pass flags of SEQ are well formed; returns pass_runs(SEQ)."""
+    runs, still_open, errors = pass_runs(seq)
+    print(f'# {name}: pass flags by period: {describe(seq)}')
+    t.ok(seq and not errors, f'{name}: pass flags well formed (begin once, then end; exact only with end)',
+         '\n'.join(errors) or 'no periods')
+    return runs, still_open
+
+
+def check_whole_passes(name, j, cgroup):
+    """An unbudgeted scan: every period a whole pass, exact from period 2
+    (period 0 armed the pages; when its pass did not finish within 90% of
+    the period, period 1 ended it, inexact)."""
+    seq = history_of(j, cgroup)
+    check_passes(name, seq)
+    if SAN:
+        t.skip(f'{name}: whole exact passes', 'a sanitizer build may not finish a pass within a period')
+        return
+    late = [(p, f) for p, f, _ in seq if p >= 2 and f != WHOLE]
+    t.ok(len(seq) >= 2 and not late, f'{name}: from period 2 on every period is a whole exact pass', describe(seq))
+
+
 # --- virt
 rep = parse_json(t, s.get('virt-rep'), 'virt: workload report')
 j = scan('virt')
@@ -212,6 +264,8 @@ if rep and j:
     t.ok(len(ten['candidates']['cold']) > 0 and all(c['age'] > 0 and c['tier'] == 0 for c in ten['candidates']['cold']),
          'virt: cold candidates are old ranges on tier 0')
     bytes_per_page(j, 'virt')
+    check_whole_passes('virt', j, 't1')
+    t.eq(set(ten['pass']), set(j['history'][-1]['tenants'][0]['pass']), 'virt: the tenant object has the last pass')
 
 # --- phys
 j = scan('phys')
@@ -229,6 +283,7 @@ if rep and j:
     t.ok(sum(r['end'] - r['start'] for r in ten['ranges']) == ten['tracked_bytes'],
          'phys: the ranges add up to tracked_bytes')
     bytes_per_page(j, 'phys')
+    check_whole_passes('phys', j, 't1')
 
 # --- node1
 rep = parse_json(t, s.get('node1-rep'), 'node1: workload report')
@@ -243,6 +298,7 @@ for name in ('node1', 'node1-phys'):
         print(f'# {name}: tier 1 {tier1} of {ten["tracked_bytes"]} tracked')
         t.ok(tier1 >= 0.95 * 32 * MIB and tier1 >= 0.9 * ten['tracked_bytes'],
              f'{name}: {tier1} bytes on tier 1 (>= 95% of the 32 MiB, >= 90% of tracked {ten["tracked_bytes"]})', ten['heat'])
+        check_whole_passes(name, j, 't2')
 
 # --- thp
 rep = parse_json(t, s.get('thp-rep'), 'thp: workload report')
@@ -270,6 +326,7 @@ if rep and j:
           f'(of the cold bytes outside {straddle} bytes of straddling huge pages)')
     t.ok(hot_pct >= 95, f'thp: {hot_pct:.2f}% of the hot bytes are age 0')
     t.ok(cold_pct >= 95, f'thp: {cold_pct:.2f}% of the cold bytes (outside huge pages holding hot bytes) are age >= 1')
+    check_whole_passes('thp', j, 't3')
 
 # --- sparse
 rep = parse_json(t, s.get('sparse-rep'), 'sparse: workload report')
@@ -299,10 +356,15 @@ if rep and j:
     t.ok(not overlap and sum(acc.values()) == rep['size_bytes'],
          f'sparse: every byte of the 64 MiB mapping in exactly one range ({sum(acc.values())} bytes)', acc)
     bytes_per_page(j, 'sparse')
+    check_whole_passes('sparse', j, 't8')
 
 
 def empty_tenant(name, j):
     ten = j['tenants'][0]
+    seq = history_of(j, ten['cgroup'])
+    check_passes(name, seq)
+    t.ok(seq and seq[-1][1] == WHOLE, f'{name}: the empty tenant has an exact pass over nothing in the last period',
+         describe(seq))
     t.ok(ten['tracked_bytes'] == 0 and ten['hot_bytes'] == 0 and ten['cold_bytes'] == 0 and not ten['ranges']
          and not ten['candidates']['cold'] and not ten['candidates']['hot'],
          f'{name}: the tenant is reported empty in the last period', ten)
@@ -334,7 +396,6 @@ for name, rcname in (('rmv', 'rmdir-virt-rc'), ('rmp', 'rmdir-phys-rc')):
 # slower: the 5% budget then cannot cover the workload within the periods,
 # and the CPU bounds say nothing about the real build. That run checks the
 # rest (leaks, undefined behaviour) and states the skip.
-SAN = sanitized(build)
 free = scan('budget-free')
 if free:
     f_ratio = (free['cpu']['user_seconds'] + free['cpu']['system_seconds']) / (free['periods'] * free['period_ms'] / 1000)
@@ -363,6 +424,56 @@ for name in ('budget-virt', 'budget-phys'):
         t.ok(any(covered) and any(c < 128 * MIB for c in covered) and hot >= 0.95 * 16 * MIB,
              f'{name}: paced periods classified part of the workload at a time ({covered}), '
              f'its 16 MiB hot set seen hot ({hot} age-0 bytes over the periods)', j['history'])
+        runs, _ = check_passes(name, history_of(j, 't7'))
+        t.ok(runs and not runs[0][2] and all(r[2] for r in runs[1:]),
+             f'{name}: the arming pass (begun in period 0) ended inexact, every later one exact', runs)
 if free and not SAN:
     t.ok(f_ratio > 0.065, f'budget: without a budget the same scan takes {100 * f_ratio:.2f}% (> 6.5%: the budget binds)')
+
+
+def pass_bytes(seq, run):
+    """Bytes classified over the periods of pass RUN (begin, end, exact)."""
+    return sum(b for p, _, b in seq if run[0] <= p <= run[1])
+
+
+def check_paced(name, seq, size, several=True, from_start=False):
+    """SEQ of a tenant of SIZE bytes scanned at a budget that needs more
+    than a period per pass (SEVERAL: check that one took 3 or more).
+    FROM_START: SEQ begins with the arming period 0 (scan-order), where
+    the tenant's first pass may begin or not; `tierd scan` leaves it out,
+    so its first pass is the one begun before SEQ, if any."""
+    runs, _ = check_passes(name, seq)
+    if SAN:
+        t.skip(f'{name}: passes over several periods, exact after the arming one',
+               'a sanitizer build is too slow for the budget')
+        return
+    n_arming = 1 if from_start else sum(1 for r in runs if r[0] is None)
+    arming, later = runs[:n_arming], runs[n_arming:]
+    print(f'# {name}: passes (begin, end, exact) {runs}; bytes classified in each after the arming one: '
+          f'{[pass_bytes(seq, r) for r in later]}')
+    t.ok(all(not r[2] for r in arming), f'{name}: the arming pass is not exact', runs)
+    t.ok(later and all(r[2] for r in later), f'{name}: passes begun after it ended, each exact', runs)
+    if several:
+        t.ok(any(r[1] - (r[0] or 0) >= 2 for r in runs),
+             f'{name}: a pass spans several periods (begins once, ends 2 or more periods later)', runs)
+    t.ok(later and all(size <= pass_bytes(seq, r) <= size + 16 * MIB for r in later),
+         f'{name}: each of them classified the {size // MIB} MiB workload once (its other mappings: < 16 MiB)',
+         [pass_bytes(seq, r) for r in later])
+
+
+# --- passes: one tenant paced over several periods per pass
+j = scan('pass-virt')
+if j:
+    check_paced('pass-virt', history_of(j, 't7'), 128 * MIB)
+
+# --- order: two tenants in alternating orders
+j = scan('order')
+if j:
+    per = j['periods']
+    orders = [tuple(p['order']) for p in per]
+    t.ok(len(per) == 31 and all(orders[i] != orders[i + 1] for i in range(len(orders) - 1)),
+         'order: 31 scans, the order of the two tenants alternating', orders)
+    for cg, size in (('t7', 128 * MIB), ('t9', 64 * MIB)):
+        seq = [(p['period'], set(p['tenants'][cg]['pass']), p['tenants'][cg]['tracked_bytes']) for p in per]
+        check_paced(f'order {cg}', seq, size, several=False, from_start=True)
 t.done()
