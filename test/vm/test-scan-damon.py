@@ -17,6 +17,13 @@ buffer) through `tierd scan`, one boot of the stock kernel:
             DAMOS schemes tierd reads): exit 1, and the kdamond is removed
   busy      a kdamond the test made itself: both backends exit 1 naming
             the reason, and the test's kdamond is untouched (on, same pid)
+  passes    the pass flags ("pass" of each history entry): every scan that
+            read regions is a whole pass ("begin" and "end"), exact from
+            the second measured period on (classify, foreign); a scan that
+            read none has no pass and no bytes: in "exit", the periods after
+            the kdamond stopped by itself and the arming period after it
+            was created again, after which whole exact passes resume; in
+            "rmdir", the periods after the tenant lost its process
   foreign   kdamonds tierd does not own. DAMON_LRU_SORT (built in) made to
             aggregate (watermarks always active, short intervals; proved by
             an unfiltered `tierd trace` and its kdamond_pid): its context is
@@ -45,6 +52,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
+from passes import describe, history_of, pass_runs  # noqa: E402
 from tap import Tap, parse_json, run_vm, sections  # noqa: E402
 
 kernel, build = sys.argv[1], sys.argv[2]
@@ -261,6 +269,31 @@ def damon_vaddr_regions(vmas):
     return [(vmas[0][0], g1s), (g1e, g2s), (g2e, vmas[-1][1])]
 
 
+WHOLE = {'begin', 'end'}
+
+
+def check_passes(name, j, cgroup):
+    """The pass flags of CGROUP in J: well formed, a pass exactly where
+    bytes were reported; returns the history as history_of() gives it."""
+    seq = history_of(j, cgroup)
+    _, _, errors = pass_runs(seq)
+    print(f'# {name}: pass flags by period: {describe(seq)}')
+    bad = [(p, sorted(f), b) for p, f, b in seq if f and not WHOLE <= f or b > 0 and not f]
+    t.ok(seq and not errors and not bad,
+         f'{name}: pass flags well formed; every period with bytes is a whole pass, and only those with a pass '
+         'have bytes', '\n'.join(errors) + f'\n{bad}')
+    return seq
+
+
+def check_exact_passes(name, j, cgroup):
+    """A steady workload: every measured period a whole pass, exact from
+    the second (the first data scan may come before its processes' second
+    aggregation: damon_target_settled())."""
+    seq = check_passes(name, j, cgroup)
+    t.ok(seq and all(WHOLE <= f for _, f, _ in seq) and all('exact' in f for p, f, _ in seq if p >= 2),
+         f'{name}: every measured period a whole pass, exact from period 2', describe(seq))
+
+
 wl = parse_json(t, s.get('workload'), 'workload report')
 for b in ('damon', 'bpf'):
     err = s.get(f'scan-{b}-err', '')
@@ -310,6 +343,7 @@ for b in ('damon', 'bpf'):
     print(f"# {b}: memory {m['bytes']} bytes for {m['pages']} pages = {m['bytes_per_page']:.4f} bytes/page")
     t.ok(0 < m['bytes_per_page'] <= 2, f'{b}: tracking state <= 2 bytes per page', json.dumps(m))
     t.ok('error' not in err.lower(), f'{b}: nothing on stderr says error', err)
+    check_exact_passes(b, j, 't1')
 
 # (b) SIGTERM
 d = kv(s.get('sigterm-during'))
@@ -334,12 +368,29 @@ t.ok(a.get('nr_kdamonds') == '1' and a.get('state') == 'on' and a.get('threads')
 t.eq(rc('exit'), '0', 'exit: tierd scan exits 0')
 t.ok('error' not in s.get('exit-err', '').lower(), 'exit: no error on stderr', s.get('exit-err'))
 check_clean('exit', 'exit')
+j = parse_json(t, s.get('exit'), 'exit: JSON')
+if j:
+    seq = check_passes('exit', j, 't2')
+    flags = [f for _, f, _ in seq]
+    # whole passes, then none (stopped, no process, the arming scan of the new kdamond), then whole ones again
+    first_gap = next((i for i, f in enumerate(flags) if not f), None)
+    resumed = next((i for i in range(first_gap or 0, len(flags)) if flags[i]), None) if first_gap else None
+    t.ok(first_gap is not None and first_gap > 0 and resumed is not None and resumed - first_gap >= 2,
+         'exit: whole passes while the process ran, then no pass for 2 or more periods (the kdamond stopped by itself, '
+         'then the arming scan of the new one)', describe(seq))
+    t.ok(resumed is not None and all(WHOLE <= f for f in flags[resumed:]) and 'exact' in flags[-1],
+         'exit: whole passes again once the new kdamond ran a period, the last one exact', describe(seq))
 
 # the cgroup removed
 t.eq(kv(s.get('rmdir-during')).get('rmdir'), '0', 'rmdir: the tenant cgroup was removed mid-scan')
 t.eq(rc('rmdir'), '0', 'rmdir: tierd scan exits 0')
 t.ok('error' not in s.get('rmdir-err', '').lower(), 'rmdir: no error on stderr', s.get('rmdir-err'))
 check_clean('rmdir', 'rmdir')
+j = parse_json(t, s.get('rmdir'), 'rmdir: JSON')
+if j:
+    seq = check_passes('rmdir', j, 't3')
+    t.ok(seq and any(f for _, f, _ in seq) and not seq[-1][1],
+         'rmdir: whole passes while the tenant had its process, none once it had no process left', describe(seq))
 
 # a real failure after creation
 t.eq(kv(s.get('sabotage-during')).get('sabotage'), '0', 'sabotage: the schemes were removed mid-scan')
@@ -408,6 +459,7 @@ if j and wl:
     t.ok(hot_ok >= 0.95 * hot_len and cold_ok >= 0.95 * cold_len,
          'foreign: >= 95% of the hot bytes at age 0 and of the cold bytes at age >= 1',
          f'hot {hot_ok} of {hot_len}, cold {cold_ok} of {cold_len}')
+    check_exact_passes('foreign', j, 't1')
 t.ok(d.get('after_state') == 'on' and d.get('after_pid') == d.get('pid') and d.get('after_comm') == d.get('comm'),
      'foreign: the foreign kdamond still runs afterwards (on, same pid)', s.get('foreign-sys'))
 t.ok(d.get('slot_state') == 'off' and d.get('view_nr') == '0',
