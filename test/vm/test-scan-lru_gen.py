@@ -8,6 +8,12 @@
             tenants in one scan of 3 periods of 1 s
   vanish    t3 and t4 scanned for 4 periods while t4's process exits
             (after ~1.5 s) and t3's process exits and t3 is removed (~2.5 s)
+  passes    the pass flags ("pass" of each history entry): after the
+            arming period 0, every period is a whole byte-only pass of
+            each tenant ("begin", "end", "byte_only"), exact in "main";
+            in "vanish", t4 (its cgroup stays) keeps whole passes to the
+            end, t3 has them while its cgroup exists, and a period without
+            a pass reports no bytes
 
 The measure: MGLRU has no addresses, so accuracy is on bytes. hot_bytes
 (age 0) of the last period must lie in [95%, 105%] of the workload's hot
@@ -30,6 +36,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
+from passes import describe, history_of, pass_runs  # noqa: E402
 from tap import Tap, parse_json, run_vm, sections  # noqa: E402
 
 kernel, build = sys.argv[1], sys.argv[2]
@@ -120,6 +127,21 @@ def mib(b):
     return f'{b / MIB:.2f} MiB'
 
 
+WHOLE = {'begin', 'end', 'byte_only'}
+
+
+def check_passes(name, doc, cgroup):
+    """CGROUP's pass flags in DOC: well formed, every one a whole byte-only
+    pass or none, and no bytes without a pass; returns the history."""
+    seq = history_of(doc, cgroup)
+    _, _, errors = pass_runs(seq)
+    bad = [(p, sorted(f), b) for p, f, b in seq if f and f - {'exact'} != WHOLE or b > 0 and not f]
+    print(f'# {name}: pass flags by period: {describe(seq)}')
+    t.ok(seq and not errors and not bad, f'{name}: each period a whole byte-only pass or none, no bytes without one',
+         '\n'.join(errors) + f'\n{bad}')
+    return seq
+
+
 # disabled
 err = s.get('disabled.err', '')
 t.eq(s.get('disabled.rc', '').strip(), '1', 'MGLRU disabled: tierd scan exits 1')
@@ -164,6 +186,9 @@ if m and w1 and w2:
              f'tier {tier} age 0: {tier_bytes(x, tier, 0)}')
         t.ok(not x['candidates']['cold'] and not x['candidates']['hot'],
              f'{name}: no candidates (MGLRU has no addresses)')
+        seq = check_passes(f'main {name}', m, name)
+        t.ok(len(seq) == 3 and all(f == WHOLE | {'exact'} for _, f, _ in seq),
+             f'main {name}: every measured period a whole exact byte-only pass', describe(seq))
     t.ok(m['memory']['pages'] > 0 and m['memory']['bytes'] > 0,
          'main: memory() reports the bytes held and the pages covered', m['memory'])
 
@@ -189,4 +214,9 @@ if v:
     first = v['history'][0]['tenants'] if v['history'] else []
     t.ok(any(x['cgroup'] == 't3' and x['tracked_bytes'] >= 15 * MIB for x in first),
          'vanish: t3 was measured (16 MiB) before it went away', first)
+    seq = check_passes('vanish t4', v, 't4')
+    t.ok(len(seq) == 4 and all(WHOLE <= f for _, f, _ in seq),
+         'vanish: t4 (its process gone, its cgroup there) has a whole pass every period', describe(seq))
+    seq = check_passes('vanish t3', v, 't3')
+    t.ok(seq and WHOLE <= seq[0][1], 'vanish: t3 had a whole pass while it existed', describe(seq))
 t.done()
