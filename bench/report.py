@@ -159,7 +159,9 @@ def summary(res, pngs, out):
     L.append('## Winners\n')
     L.append('| scenario | winner | why |')
     L.append('| --- | --- | --- |')
-    for s in GOAL_CG:
+    # the scenarios run (tiering-bench --scenarios can pick a subset)
+    ran = [s for s in GOAL_CG if any(s in v['scenarios'] for v in res['contenders'].values())]
+    for s in ran:
         w = res['winners'].get(s) or {}
         L.append(f"| {s} | {w.get('contender', '-')} | {w.get('why', '-')} |")
     L.append('')
@@ -167,7 +169,7 @@ def summary(res, pngs, out):
     if notes:
         L.extend(notes)
         L.append('')
-    for s in GOAL_CG:
+    for s in ran:
         L.append(f'## {s}: {TITLE[s]}\n')
         first = next((v['scenarios'][s] for v in res['contenders'].values() if 'goal' in v['scenarios'][s]), None)
         if first:

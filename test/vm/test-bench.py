@@ -30,7 +30,11 @@ t = Tap()
 if os.geteuid() != 0:
     t.skip_all('needs root to install the testbed packages and cache kernels')
 QUICK = ['unmanaged', 'kernel-nb', 'kernel-damos', 'tierd-damon', 'tierd-bpf', 'tierd-lru_gen']
-SCEN = ['promote', 'demote', 'phase', 'contend']
+# two of the four scenarios: phase (a tenant at its limit trades its old hot
+# set for a new one, so it promotes and demotes) and contend (two tenants
+# share the fast node): they use every code path of the harness that
+# promote and demote use, and the four took 650 s of a 45-minute CI run
+SCEN = ['phase', 'contend']
 # tierd with move_pages (the auto mover) and an address backend: the share of
 # the new hot set on node 0 at the end of the phase scenario (measured: see
 # RESULTS.md, "Tiering")
@@ -39,7 +43,8 @@ PHASE_MIN = {'tierd-damon': 0.9, 'tierd-bpf': 0.9}
 out = tempfile.mkdtemp(prefix='tierd-bench-')
 try:
     p = subprocess.run([os.path.join(TOP, 'scripts', 'bench'), '--quick', '--no-build', '--build', build,
-                        '--out', out, '--unit', '4', '--duration', '20'],
+                        '--out', out, '--unit', '4', '--duration', '20',
+                        '--scenarios', ','.join(SCEN)],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1700)
     if not t.ok(p.returncode == 0, 'scripts/bench --quick exits 0', p.stdout[-4000:]):
         print('\n'.join('# ' + ln for ln in p.stdout[-1500:].splitlines()))
@@ -98,7 +103,6 @@ try:
                      f'{c} {s}: tierd CPU user {td.get("user_s")} s, system {td.get("system_s")} s, '
                      f'peak RSS {td.get("max_rss_kib")} KiB, {td.get("cpu_ms_per_gib_period")} ms/GiB/period')
         # the contender was active at least where it had something to move
-        pro = sc.get('promote', {})
         if c == 'kernel-nb':
             # active in the measured windows themselves (the counters are
             # their deltas): numa_balancing 2 in every window, and hint
@@ -108,7 +112,7 @@ try:
             # saw no PTE update at all while phase and contend did, the
             # kernel behaviour the issue describes; the summary marks such
             # a window inactive.
-            kns = {s: sc.get(s, {}).get('kernel_nb') or {} for s in ('promote', 'phase', 'contend')}
+            kns = {s: sc.get(s, {}).get('kernel_nb') or {} for s in SCEN}
             t.ok(all(kn.get('numa_balancing_in_window') == 2 for kn in kns.values()),
                  f'{c}: numa_balancing 2 in every measured window', kns)
             act = [s for s, kn in kns.items() if kn.get('numa_hint_faults', 0) > 0 and kn.get('pgpromote_success', 0) > 0]
@@ -130,8 +134,6 @@ try:
             mv = sum((x.get('tierd') or {}).get('promoted_bytes', 0) + (x.get('tierd') or {}).get('demoted_bytes', 0)
                      for x in sc.values())
             t.ok(mv > 0, f'{c}: tierd moved {mv >> 20} MiB over the scenarios')
-        elif c == 'unmanaged' and 'final_hot_fast' in pro:
-            t.eq(pro['final_hot_fast'].get('pro'), 0.0, f'{c}: the hot set placed on node 1 stays there')
     for s in SCEN:
         w = res['winners'].get(s)
         t.ok(w and w.get('contender') in QUICK, f'winner of {s}: {w}')
