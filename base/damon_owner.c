@@ -5,6 +5,7 @@
  * record says whose it is (damon_owner.h). */
 #include "damon_owner.h"
 #include "damon_sysfs.h"
+#include "procpid.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -110,28 +111,6 @@ bool damon_leftover_is_ours(const DamonOwner *o, const DamonSeen *seen, const ch
 
 /* ---- the record (files) -------------------------------------------------- */
 
-/* Field 22 of /proc/PID/stat: the start time, in clock ticks since boot. */
-static int proc_start_time(const char *procfs_root, pid_t pid, uint64_t *ret) {
-        _cleanup_free_ char *path = NULL, *line = NULL;
-        unsigned long long t;
-        const char *p;
-        int r;
-
-        if (asprintf(&path, "/%d/stat", (int) pid) < 0)
-                return -ENOMEM;
-        r = read_one_line(procfs_root ? procfs_root : "/proc", path, &line);
-        if (r < 0)
-                return r;
-        p = strrchr(line, ')');
-        /* ") state ppid pgrp session tty tpgid flags minflt cminflt majflt
-         * cmajflt utime stime cutime cstime priority nice threads itreal start" */
-        if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-                         &t) != 1)
-                return -EINVAL;
-        *ret = t;
-        return 0;
-}
-
 static int boot_id(const char *procfs_root, char *buf, size_t size) {
         _cleanup_free_ char *id = NULL;
         int r = read_one_line(procfs_root ? procfs_root : "/proc", "/sys/kernel/random/boot_id", &id);
@@ -151,7 +130,7 @@ int damon_owner_write(const char *run_dir, const char *procfs_root, DamonUser us
 
         r = boot_id(procfs_root, o.boot_id, sizeof(o.boot_id));
         if (r >= 0)
-                r = proc_start_time(procfs_root, o.tierd_pid, &o.tierd_start);
+                r = proc_pid_start_time(procfs_root, o.tierd_pid, &o.tierd_start);
         if (r >= 0)
                 r = damon_owner_format(&o, buf, sizeof(buf));
         if (r < 0)
@@ -241,7 +220,7 @@ int damon_leftover_remove(const char *admin, const char *run_dir, const char *pr
                 return -ENOMEM;
         if (boot_id(procfs_root, bid, sizeof(bid)) >= 0)
                 seen.boot_id = bid;
-        seen.owner_alive = proc_start_time(procfs_root, o.tierd_pid, &start) >= 0 && start == o.tierd_start;
+        seen.owner_alive = proc_pid_start_time(procfs_root, o.tierd_pid, &start) >= 0 && start == o.tierd_start;
         if (damon_sysfs_read_line(kd, "state", &st) >= 0)
                 on = strcmp(st, "on") == 0;
         seen.on = on;
