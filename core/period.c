@@ -166,6 +166,7 @@ int period_collect(Engine *e, Period *p, uint64_t now) {
                 .cgroup_mount = e->cgroup_mount,
                 .walk_flags = CGROUP_WALK_SKIP_MEMORY_STAT,
                 .config = e->config,
+                .procfs_root = e->procfs_root,
         };
         size_t n;
         int r;
@@ -198,7 +199,7 @@ int period_collect(Engine *e, Period *p, uint64_t now) {
 
                 p->targets[k] = (ScanTarget) {
                         .cgroup_path = t->cgroup->path, .cgroup_id = t->cgroup->id, .pids = t->pids,
-                        .n_pids = t->n_pids,
+                        .idents = t->idents, .n_pids = t->n_pids,
                 };
                 p->heat[k].cgroup_id = t->cgroup->id;
                 if (!ledger_tenant(&e->ledger, t->cgroup->id, t->cgroup->path, t->policy, now))
@@ -625,6 +626,23 @@ static int move_range(Engine *e, Period *p, size_t k, const PlanMove *mv, uint64
                                     kind == MOVER_CAP_VIRTUAL ? "virtual-address" : "physical-address");
                 e->warned_range = true;
                 return 0;
+        }
+        /* the pid was listed at the start of the period: moved by number
+         * only while it is still that process, in the tenant (a pid the
+         * kernel gave to another process, or a process moved elsewhere,
+         * is skipped for this period, counted as gone, and the model
+         * forgets its ranges) */
+        if (mv->range.kind == SCAN_RANGE_VADDR) {
+                r = tenant_pid_check(&p->set->tenants[k], mv->range.pid, e->procfs_root, e->cgroup_mount);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        log_debug("%s: pid %d skipped this period: %s", path, (int) mv->range.pid,
+                                  proc_ident_strerror(r));
+                        if (e->model)
+                                heat_model_drop_pid(e->model, p->targets[k].cgroup_id, mv->range.pid);
+                        return 0;
+                }
         }
         r = ops->apply(e->ranges, &req, &mr);
         if (r < 0)

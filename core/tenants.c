@@ -26,8 +26,10 @@ bool tenant_policy_is_own(const EffectivePolicy *p) {
 TenantSet *tenant_set_free(TenantSet *s) {
         if (!s)
                 return NULL;
-        for (size_t k = 0; k < s->n_tenants; k++)
+        for (size_t k = 0; k < s->n_tenants; k++) {
                 free(s->tenants[k].pids);
+                free(s->tenants[k].idents);
+        }
         free(s->tenants);
         free(s->pol);
         free(s->in);
@@ -96,28 +98,53 @@ static int pick(TenantSet *s, const TenantSetOptions *o, bool *is, const char **
         return 0;
 }
 
-/* Tenant K's processes: its subtree minus nested tenants' subtrees. */
-static int collect_pids(TenantSet *s, const bool *is, Tenant *t) {
+/* Tenant K's processes: its subtree minus nested tenants' subtrees; with
+ * PROCFS_ROOT each one's identity. */
+static int collect_pids(TenantSet *s, const bool *is, Tenant *t, const char *procfs_root) {
         const CgroupTree *tree = s->tree;
         size_t end = tree->cgroups[t->index].subtree_end, cnt = 0;
+        int r;
 
         for (size_t j = t->index; j < end; j++) {
+                const CgroupInfo *ci = &tree->cgroups[j];
+
                 if (j != t->index && is[j]) {
-                        j = tree->cgroups[j].subtree_end - 1; /* a nested tenant's subtree */
+                        j = ci->subtree_end - 1; /* a nested tenant's subtree */
                         continue;
                 }
-                if (tree->cgroups[j].n_pids) {
-                        pid_t *np = realloc(t->pids, (cnt + tree->cgroups[j].n_pids) * sizeof(pid_t));
+                if (ci->n_pids) {
+                        pid_t *np = realloc(t->pids, (cnt + ci->n_pids) * sizeof(pid_t));
 
                         if (!np)
                                 return -ENOMEM;
-                        memcpy(np + cnt, tree->cgroups[j].pids, tree->cgroups[j].n_pids * sizeof(pid_t));
                         t->pids = np;
-                        cnt += tree->cgroups[j].n_pids;
+                        memcpy(np + cnt, ci->pids, ci->n_pids * sizeof(pid_t));
+                        if (procfs_root) {
+                                ProcIdent *ni = realloc(t->idents, (cnt + ci->n_pids) * sizeof(ProcIdent));
+
+                                if (!ni)
+                                        return -ENOMEM;
+                                t->idents = ni;
+                                for (size_t i = 0; i < ci->n_pids; i++) {
+                                        r = proc_ident_read(procfs_root, ci->pids[i], ci->path, &ni[cnt + i]);
+                                        if (r < 0)
+                                                return r;
+                                }
+                        }
+                        cnt += ci->n_pids;
                 }
         }
         t->n_pids = cnt;
         return 0;
+}
+
+int tenant_pid_check(const Tenant *t, pid_t pid, const char *procfs_root, const char *cgroup_mount) {
+        if (!t->idents)
+                return 0;
+        for (size_t i = 0; i < t->n_pids; i++)
+                if (t->pids[i] == pid)
+                        return proc_ident_check(procfs_root, cgroup_mount, pid, &t->idents[i]);
+        return -ESRCH;
 }
 
 int tenant_set_build(const TenantSetOptions *o, TenantSet **ret, const char **ret_missing) {
@@ -159,7 +186,7 @@ int tenant_set_build(const TenantSetOptions *o, TenantSet **ret, const char **re
                         .cgroup = &s->tree->cgroups[i],
                         .policy = s->pol ? &s->pol[i] : NULL,
                 };
-                r = collect_pids(s, is, t);
+                r = collect_pids(s, is, t, o->procfs_root);
                 if (r < 0)
                         return r;
         }

@@ -15,7 +15,11 @@
  * A tenant's processes are those of its subtree minus the subtrees of
  * nested tenants (each process is scanned and moved for one tenant); its
  * usage per tier is its memory.numa_stat, which counts the whole
- * subtree. */
+ * subtree. A pid is a number that the kernel gives to another process once
+ * this one exits: with a procfs root the set records each pid's identity
+ * when it collects it (base/procpid.h), and whoever uses a pid later
+ * (move_pages(2), a DAMON target) checks it first with
+ * tenant_pid_check(). */
 #pragma once
 
 #include <stdbool.h>
@@ -26,6 +30,7 @@
 #include "annotations.h"
 #include "cgroup.h"
 #include "config.h"
+#include "procpid.h"
 #include "resolve.h"
 #include "topology.h"
 
@@ -34,6 +39,9 @@ typedef struct Tenant {
         const CgroupInfo *cgroup;
         const EffectivePolicy *policy;  /* NULL when the set has no configuration */
         pid_t *pids;                    /* own subtree minus nested tenants' subtrees */
+        ProcIdent *idents;              /* [n_pids]: each pid's identity when collected (the cgroup
+                                         * it was listed in, its start time); NULL without
+                                         * TenantSetOptions.procfs_root */
         size_t n_pids;
 } Tenant;
 
@@ -53,6 +61,8 @@ typedef struct TenantSetOptions {
         const Config *config;           /* NULL: no policies (then ONLY is required) */
         const char *const *only;        /* tenants by path relative to the mount; NULL: by policy */
         size_t n_only;
+        const char *procfs_root;        /* set: record each pid's identity (Tenant.idents), read
+                                         * there, to be checked before the pid is used */
 } TenantSetOptions;
 
 /* Walks, resolves and picks. A cgroup of O->only that does not exist is
@@ -66,6 +76,12 @@ static inline void tenant_set_freep(TenantSet **s) { tenant_set_free(*s); }
 /* Pure: whether P has a policy of its own (not only inherited or the class
  * and built-in defaults). */
 bool tenant_policy_is_own(const EffectivePolicy *p);
+
+/* Whether PID, used for tenant T, is still the process T listed (the same
+ * start time) and still in the cgroup it was listed in: 0 yes, or the
+ * -errno of proc_ident_check() (-ESRCH, -ESTALE, -EXDEV; -ENOMEM); -ESRCH
+ * also for a pid T does not list. 0 when T recorded no identities. */
+int tenant_pid_check(const Tenant *t, pid_t pid, const char *procfs_root, const char *cgroup_mount);
 
 /* The tenant at PATH (relative to the mount), NULL when it is not one. */
 const Tenant *tenant_set_find_path(const TenantSet *s, const char *path);

@@ -11,6 +11,7 @@
 
 #include "bpf/kscan.h"
 #include "heat.h"
+#include "procpid.h"
 
 /* ---- backends (heat.h has the model) ---------------------------------- */
 
@@ -18,6 +19,8 @@ typedef struct ScanTarget {
         const char *cgroup_path;        /* relative to the cgroup mount */
         uint64_t cgroup_id;             /* inode of the cgroup directory */
         const pid_t *pids;              /* the tenant's processes (cgroup.procs, whole subtree) */
+        const ProcIdent *idents;        /* [n_pids]: their identities when listed, to check before a
+                                         * pid is used (base/procpid.h); NULL: none */
         size_t n_pids;
 } ScanTarget;
 

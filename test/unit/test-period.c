@@ -5,9 +5,12 @@
  * test/fixtures/vm-stock, the shipped configuration plus two rules, a
  * scanner that reports what it was given and returns fixed heat, and a
  * mover behind MoverOps that records its requests and moves less than
- * asked once. Checked: the tenant set (processes minus the nested
- * tenant's), the plan, the requests through the interface, the ledger's
- * charges and refunds, and the report (status snapshot and period JSON). */
+ * asked once, and a procfs of the tenants' processes (their start times
+ * and cgroups) written here. Checked: the tenant set (processes minus the
+ * nested tenant's), the plan, the requests through the interface, the
+ * ledger's charges and refunds, the report (status snapshot and period JSON), and
+ * that a pid whose process changed (another start time) or left the
+ * cgroup between the walk and the moves is not moved. */
 #include <check.h>
 
 #include "unit.h"
@@ -169,6 +172,22 @@ static void write_cgroup(const char *rel, const char *procs, uint64_t anon0, uin
         unit_write_file(path, buf);
 }
 
+/* /proc/PID/stat and /proc/PID/cgroup of a tenant process in the
+ * temporary procfs: field 22, the start time, is START. */
+static void write_proc(pid_t pid, uint64_t start, const char *cgroup) {
+        char path[64], buf[512];
+
+        snprintf(path, sizeof(path), "proc/%d/stat", (int) pid);
+        snprintf(buf, sizeof(buf),
+                 "%d (work (load)) S 1 %d %d 0 -1 4194560 120 0 0 0 3 1 0 0 20 0 1 0 %llu 8404992 800 "
+                 "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+                 (int) pid, (int) pid, (int) pid, (unsigned long long) start);
+        unit_write_file(path, buf);
+        snprintf(path, sizeof(path), "proc/%d/cgroup", (int) pid);
+        snprintf(buf, sizeof(buf), "0::/%s\n", cgroup);
+        unit_write_file(path, buf);
+}
+
 static const char rules_web[] =
         "{ \"rules\": ["
         "  { \"match\": \"web\", \"policy\": { \"class\": \"latency\", \"tier0.max\": \"64M\" } },"
@@ -193,12 +212,15 @@ static void engine_setup_model(Engine *e, Config *c, bool model) {
         char mount[256];
         static char mount_store[256];
 
+        static char proc_store[256];
+
         snprintf(mount, sizeof(mount), "%s/cg", unit_tmproot());
         snprintf(mount_store, sizeof(mount_store), "%s", mount);
+        snprintf(proc_store, sizeof(proc_store), "%s/proc", unit_tmproot());
         *e = (Engine) {
                 .config = c,
                 .sysfs_root = FIXTURES "/vm-stock/sys",
-                .procfs_root = FIXTURES "/vm-stock/proc",
+                .procfs_root = proc_store,
                 .cgroup_mount = mount_store,
                 .demotion_enabled = 0,
                 .scanner_ops = &fake_scanner,
@@ -222,6 +244,11 @@ static void tree_setup(void) {
         write_cgroup("web", "100\n101\n", 96 * MIB, 0);
         write_cgroup("web/child", "102\n", 8 * MIB, 0);
         write_cgroup("other", "103\n", 4 * MIB, 0);
+        write_proc(1, 2, "");
+        write_proc(100, 5000, "web");
+        write_proc(101, 5001, "web");
+        write_proc(102, 5002, "web/child");
+        write_proc(103, 5003, "other");
 }
 
 /* ---- the tests ------------------------------------------------------------ */
@@ -429,6 +456,84 @@ START_TEST(test_period_scan_order_need_then_class) {
 }
 END_TEST
 
+/* Collect, scan and plan one period (web: 32 MiB of pid 100 to demote),
+ * the moves not yet made. */
+static void plan_one(Engine *e, Period *p) {
+        ck_assert_int_eq(period_collect(e, p, 2000), 0);
+        ck_assert_int_eq(period_scan(e, p), 0);
+        ck_assert_int_eq(period_settle(e, p, 2000), 0);
+        ck_assert_int_eq(period_plan(e, p, 2000), 0);
+        ck_assert_uint_eq(p->plan.tenants[0].charge_demote, 32 * MIB);
+}
+
+/* Nothing of pid 100 moved in P: skipped for the period, counted as gone
+ * (failed bytes, refunded), not as an error. */
+static void assert_skipped(Engine *e, Period *p) {
+        uint64_t used = e->ledger.budget.burst - e->ledger.budget.tokens;
+
+        ck_assert_int_eq(period_apply(e, p), 0);
+        ck_assert_uint_eq(asked.n, 0);
+        ck_assert_uint_eq(p->moved[0].demoted, 0);
+        ck_assert_uint_eq(p->moved[0].failed, 32 * MIB);
+        ck_assert_uint_eq(p->acct[0]->errors, 0);
+        ck_assert_uint_eq(e->ledger.budget.burst - e->ledger.budget.tokens, used - 32 * MIB);
+}
+
+START_TEST(test_period_pid_reused_is_not_moved) {
+        /* pid 100 exits after the walk listed it and the kernel gives its
+         * number to a new process in web (another start time) before the
+         * moves: none of the old process's ranges is moved into the new
+         * one. The next period lists the new process, and moves it. */
+        _cleanup_(config_freep) Config *c = config_with_rules();
+        Period p = { 0 };
+        char stat[256];
+        Engine e;
+
+        engine_setup(&e, c);
+        plan_one(&e, &p);
+        write_proc(100, 9000, "web");
+        assert_skipped(&e, &p);
+        period_done(&p);
+
+        plan_one(&e, &p);
+        ck_assert_int_eq(period_apply(&e, &p), 0);
+        ck_assert_uint_eq(asked.n, 2);
+        ck_assert_int_eq(asked.req[0].range.pid, 100);
+        period_done(&p);
+        /* gone before the moves, and its number not given again */
+        memset(&asked, 0, sizeof(asked));
+        plan_one(&e, &p);
+        snprintf(stat, sizeof(stat), "%s/proc/100/stat", unit_tmproot());
+        ck_assert_int_eq(unlink(stat), 0);
+        assert_skipped(&e, &p);
+        period_done(&p);
+        engine_done(&e);
+}
+END_TEST
+
+START_TEST(test_period_pid_moved_out_is_not_moved) {
+        /* pid 100 (the same process: the same start time) is moved from
+         * web to the cgroup other after the walk: web's plan does not move
+         * its pages any more. Back in web, it is moved again. */
+        _cleanup_(config_freep) Config *c = config_with_rules();
+        Period p = { 0 };
+        Engine e;
+
+        engine_setup(&e, c);
+        plan_one(&e, &p);
+        write_proc(100, 5000, "other");
+        assert_skipped(&e, &p);
+        period_done(&p);
+
+        write_proc(100, 5000, "web");
+        plan_one(&e, &p);
+        ck_assert_int_eq(period_apply(&e, &p), 0);
+        ck_assert_uint_eq(asked.n, 2);
+        period_done(&p);
+        engine_done(&e);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("period");
         TCase *tc = tcase_create("period");
@@ -439,6 +544,8 @@ int main(void) {
         tcase_add_test(tc, test_period_tenant_gone_is_pruned);
         tcase_add_test(tc, test_period_model_keeps_the_hot_set);
         tcase_add_test(tc, test_period_scan_order_need_then_class);
+        tcase_add_test(tc, test_period_pid_reused_is_not_moved);
+        tcase_add_test(tc, test_period_pid_moved_out_is_not_moved);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }
