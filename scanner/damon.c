@@ -265,8 +265,8 @@ int damon_targets_assign(const DamonTargets *old, const pid_t *pids, const size_
         return 0;
 }
 
-int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_t n, DamonTargets *ret,
-                       bool *ret_changed) {
+int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_t n, const char *procfs_root,
+                       const char *cgroup_mount, DamonTargets *ret, bool *ret_changed) {
         _cleanup_free_ pid_t *cur = NULL;
         _cleanup_free_ size_t *cur_tenant = NULL;
         size_t total = 0, nc = 0;
@@ -285,6 +285,19 @@ int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_
 
                         if (p <= 0 || find_pid(cur, nc, p) >= 0)
                                 continue;
+                        /* listed at the start of the period: a target
+                         * only while it is still that process, there */
+                        if (procfs_root && targets[i].idents) {
+                                int r = proc_ident_check(procfs_root, cgroup_mount, p, &targets[i].idents[j]);
+
+                                if (r == -ENOMEM)
+                                        return r;
+                                if (r < 0) {
+                                        log_debug("%s: pid %d is no DAMON target this period: %s",
+                                                  targets[i].cgroup_path, (int) p, proc_ident_strerror(r));
+                                        continue;
+                                }
+                        }
                         cur[nc] = p;
                         cur_tenant[nc++] = i;
                 }
@@ -1026,7 +1039,8 @@ static int kdamond_sync(Scanner *s, const ScanTarget *targets, size_t n) {
                         return 0;
                 }
         }
-        r = damon_targets_next(&s->targets, targets, n, &next, &changed);
+        r = damon_targets_next(&s->targets, targets, n, s->opts.procfs_root ? s->opts.procfs_root : "/proc",
+                               s->opts.cgroup_mount, &next, &changed);
         if (r < 0)
                 goto fail;
         if (next.n == 0) {

@@ -84,9 +84,13 @@ int damon_targets_assign(const DamonTargets *old, const pid_t *pids, const size_
                          DamonTargets *ret, bool *ret_changed);
 
 /* The same for the processes of TARGETS (a pid listed under two tenants
- * counts for the first). */
-int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_t n, DamonTargets *ret,
-                       bool *ret_changed);
+ * counts for the first). With PROCFS_ROOT, a pid whose target has
+ * identities (ScanTarget.idents) is left out when it is no longer that
+ * process or no longer in its cgroup (proc_ident_check(), under
+ * PROCFS_ROOT and CGROUP_MOUNT): DAMON looks the number up when it is
+ * written, and would monitor whatever process has it then. */
+int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_t n, const char *procfs_root,
+                       const char *cgroup_mount, DamonTargets *ret, bool *ret_changed);
 
 /* Replaces NEXT (a list made after OLD) by one without the processes
  * ALIVE says have exited, placed again after OLD (not compacted: a

@@ -2,8 +2,8 @@
 /* Unit tests of the DAMON backends' pure parts (scanner/damon.h): the
  * intervals for a period, age conversion, the tried_regions reader on a
  * fixture tree, target diffing, regions placed on nodes by samples, the
- * kdamond record and claim on a fake DAMON sysfs, and when a tenant's pass
- * is exact. */
+ * kdamond record and claim on a fake DAMON sysfs, when a tenant's pass
+ * is exact, and pids whose process changed left out of the targets. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -155,7 +155,7 @@ START_TEST(test_targets_first_list) {
         DamonTargets old = { 0 }, next;
         bool changed;
 
-        ck_assert_int_eq(damon_targets_next(&old, t, 2, &next, &changed), 0);
+        ck_assert_int_eq(damon_targets_next(&old, t, 2, NULL, NULL, &next, &changed), 0);
         ck_assert(changed);
         /* 11 is in both: it counts for the first tenant */
         ck_assert_uint_eq(next.n, 4);
@@ -174,8 +174,8 @@ START_TEST(test_targets_same_is_unchanged) {
         DamonTargets a, b;
         bool changed;
 
-        ck_assert_int_eq(damon_targets_next(&(DamonTargets) { 0 }, t, 1, &a, &changed), 0);
-        ck_assert_int_eq(damon_targets_next(&a, t, 1, &b, &changed), 0);
+        ck_assert_int_eq(damon_targets_next(&(DamonTargets) { 0 }, t, 1, NULL, NULL, &a, &changed), 0);
+        ck_assert_int_eq(damon_targets_next(&a, t, 1, NULL, NULL, &b, &changed), 0);
         ck_assert(!changed);
         ck_assert_uint_eq(b.n, 3);
         damon_targets_done(&a);
@@ -192,7 +192,7 @@ START_TEST(test_targets_keep_indexes) {
         ScanTarget t[1] = { { .cgroup_path = "t1", .pids = now, .n_pids = 4 } };
         bool changed;
 
-        ck_assert_int_eq(damon_targets_next(&old, t, 1, &next, &changed), 0);
+        ck_assert_int_eq(damon_targets_next(&old, t, 1, NULL, NULL, &next, &changed), 0);
         ck_assert(changed);
         ck_assert_uint_eq(next.n, 4);
         ck_assert_int_eq(next.pids[0], 10);
@@ -214,7 +214,7 @@ START_TEST(test_targets_compact_from_end) {
         };
         bool changed;
 
-        ck_assert_int_eq(damon_targets_next(&old, t, 2, &next, &changed), 0);
+        ck_assert_int_eq(damon_targets_next(&old, t, 2, NULL, NULL, &next, &changed), 0);
         ck_assert(changed);
         ck_assert_uint_eq(next.n, 2);
         ck_assert_int_eq(next.pids[0], 10);
@@ -235,7 +235,7 @@ START_TEST(test_targets_tenant_change_only) {
         };
         bool changed;
 
-        ck_assert_int_eq(damon_targets_next(&old, t, 2, &next, &changed), 0);
+        ck_assert_int_eq(damon_targets_next(&old, t, 2, NULL, NULL, &next, &changed), 0);
         ck_assert(!changed); /* same pids: no commit, only the mapping */
         ck_assert_uint_eq(next.tenant[0], 1);
         damon_targets_done(&next);
@@ -249,7 +249,7 @@ START_TEST(test_targets_all_gone) {
         ScanTarget t[1] = { { .cgroup_path = "t1" } };
         bool changed;
 
-        ck_assert_int_eq(damon_targets_next(&old, t, 1, &next, &changed), 0);
+        ck_assert_int_eq(damon_targets_next(&old, t, 1, NULL, NULL, &next, &changed), 0);
         ck_assert(changed);
         ck_assert_uint_eq(next.n, 0);
         damon_targets_done(&next);
@@ -285,7 +285,7 @@ START_TEST(test_targets_drop_keeps_positions) {
         };
         bool changed;
 
-        ck_assert_int_eq(damon_targets_next(&old, t, 2, &next, &changed), 0);
+        ck_assert_int_eq(damon_targets_next(&old, t, 2, NULL, NULL, &next, &changed), 0);
         ck_assert(changed);
         ck_assert_uint_eq(next.n, 5);
         ck_assert_int_eq(next.pids[4], 20); /* appended */
@@ -682,6 +682,63 @@ START_TEST(test_owner_claim_free_and_busy) {
 }
 END_TEST
 
+/* /proc/PID/stat (field 22, the start time: START) and /proc/PID/cgroup
+ * under the temporary tree. */
+static void write_proc(pid_t pid, uint64_t start, const char *cgroup) {
+        char path[64], buf[512];
+
+        snprintf(path, sizeof(path), "proc/%d/stat", (int) pid);
+        snprintf(buf, sizeof(buf), "%d (w) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 %llu 0 0\n", (int) pid,
+                 (unsigned long long) start);
+        unit_write_file(path, buf);
+        snprintf(path, sizeof(path), "proc/%d/cgroup", (int) pid);
+        snprintf(buf, sizeof(buf), "0::/%s\n", cgroup);
+        unit_write_file(path, buf);
+}
+
+START_TEST(test_targets_checked_identities) {
+        /* t1 listed 10, 11, 12 with their identities; before the targets
+         * are written 11's pid went to another process and 12 moved to
+         * another cgroup: neither becomes a DAMON target. A target without
+         * identities (or no procfs root) is not checked. */
+        static const pid_t pids[] = { 10, 11, 12 };
+        ProcIdent ids[3];
+        char proc[256], mount[256];
+        ScanTarget t[2] = {
+                { .cgroup_path = "t1", .pids = pids, .idents = ids, .n_pids = 3 },
+                { .cgroup_path = "t2", .pids = t2_pids, .n_pids = 2 },
+        };
+        DamonTargets next;
+        bool changed;
+
+        snprintf(proc, sizeof(proc), "%s/proc", unit_tmproot());
+        snprintf(mount, sizeof(mount), "%s/cg", unit_tmproot());
+        for (int i = 0; i < 3; i++) {
+                write_proc(pids[i], 1000 + (uint64_t) i, "t1");
+                ck_assert_int_eq(proc_ident_read(proc, pids[i], "t1", &ids[i]), 0);
+        }
+        ck_assert_int_eq(damon_targets_next(&(DamonTargets) { 0 }, t, 2, proc, mount, &next, &changed), 0);
+        ck_assert_uint_eq(next.n, 4); /* 10, 11, 12 of t1, 20 of t2 */
+        damon_targets_done(&next);
+
+        write_proc(11, 7777, "t1");
+        write_proc(12, 1002, "elsewhere");
+        ck_assert_int_eq(damon_targets_next(&(DamonTargets) { 0 }, t, 2, proc, mount, &next, &changed), 0);
+        /* 11 of t1 is out; t2 also lists 11, unchecked: it is t2's now */
+        ck_assert_uint_eq(next.n, 3);
+        ck_assert_int_eq(next.pids[0], 10);
+        ck_assert_uint_eq(next.tenant[0], 0);
+        ck_assert_int_eq(next.pids[1], 20);
+        ck_assert_int_eq(next.pids[2], 11);
+        ck_assert_uint_eq(next.tenant[2], 1);
+        damon_targets_done(&next);
+
+        ck_assert_int_eq(damon_targets_next(&(DamonTargets) { 0 }, t, 1, NULL, NULL, &next, &changed), 0);
+        ck_assert_uint_eq(next.n, 3);
+        damon_targets_done(&next);
+}
+END_TEST
+
 static Suite *damon_suite(void) {
         Suite *s = suite_create("damon");
         TCase *tc = tcase_create("pure");
@@ -721,6 +778,7 @@ static Suite *damon_suite(void) {
         tcase_add_test(fs, test_read_tried_regions_empty_and_missing);
         tcase_add_test(fs, test_read_tried_regions_skips_bad);
         tcase_add_test(fs, test_read_tried_regions_garbage);
+        tcase_add_test(fs, test_targets_checked_identities);
         suite_add_tcase(s, fs);
         return s;
 }
