@@ -433,7 +433,9 @@ static int agent_setup(Agent *a) {
         e->period_ms = args->period_ms ? args->period_ms : a->config->scanner.period_ms;
         engine_point(a, a->probe, a->config);
         e->max_candidates = MAX_CANDIDATES;
-        r = engine_init(e, false, now_ms());
+        /* the planner plans from the heat model (core/heatmodel.h), which
+         * the scanner feeds with every range it classified */
+        r = engine_init(e, true, now_ms());
         if (r < 0)
                 return r;
         a->so = (ScanOptions) {
@@ -444,6 +446,7 @@ static int agent_setup(Agent *a) {
                 .period_ms = e->period_ms,
                 .cpu_budget_permille = a->config->scanner.cpu_budget_permille,
                 .max_candidates = MAX_CANDIDATES,
+                .flags = HEAT_WANT_RANGES,
         };
         snprintf(a->scanner_wanted, sizeof(a->scanner_wanted), "%s", args->backend ? args->backend : a->config->scanner.backend);
         r = scan_open_backend(a->probe, a->scanner_wanted, &a->so, &e->scanner_ops, &e->scanner);
