@@ -210,6 +210,7 @@ int damon_read_tried_regions(const char *dir, DamonRegion **ret, size_t *ret_n) 
 void damon_targets_done(DamonTargets *t) {
         free(t->pids);
         free(t->tenant);
+        free(t->starts);
         *t = (DamonTargets) { 0 };
 }
 
@@ -218,6 +219,33 @@ static ssize_t find_pid(const pid_t *pids, size_t n, pid_t pid) {
                 if (pids[i] == pid)
                         return (ssize_t) i;
         return -1;
+}
+
+/* Whether target I of A and target J of B, of one pid, are one process:
+ * not when both start times are known and differ. */
+static bool same_process(const DamonTargets *a, size_t i, const DamonTargets *b, size_t j) {
+        return !a->starts || !b->starts || a->starts[i] == 0 || b->starts[j] == 0 || a->starts[i] == b->starts[j];
+}
+
+/* NEXT's start times, those of PIDS in STARTS (N; NULL: unknown). A pid
+ * that keeps its position after OLD with another process behind it makes
+ * the list *CHANGED: DAMON looked the number up when it was written and
+ * follows the old process, until the list is written again. */
+static int targets_set_starts(const DamonTargets *old, DamonTargets *next, const pid_t *pids,
+                              const uint64_t *starts, size_t n, bool *changed) {
+        if (!starts || next->n == 0)
+                return 0;
+        next->starts = calloc(next->n, sizeof(*next->starts));
+        if (!next->starts)
+                return -ENOMEM;
+        for (size_t i = 0; i < next->n; i++) {
+                ssize_t c = find_pid(pids, n, next->pids[i]);
+
+                next->starts[i] = c >= 0 ? starts[c] : 0;
+                if (i < old->n && old->pids[i] == next->pids[i] && !same_process(old, i, next, i))
+                        *changed = true;
+        }
+        return 0;
 }
 
 int damon_targets_assign(const DamonTargets *old, const pid_t *pids, const size_t *tenant, size_t n,
@@ -269,14 +297,20 @@ int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_
                        const char *cgroup_mount, DamonTargets *ret, bool *ret_changed) {
         _cleanup_free_ pid_t *cur = NULL;
         _cleanup_free_ size_t *cur_tenant = NULL;
+        _cleanup_free_ uint64_t *cur_start = NULL;
         size_t total = 0, nc = 0;
+        bool known = false;
+        int r;
 
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 total += targets[i].n_pids;
+                known = known || targets[i].idents;
+        }
         if (total > 0) {
                 cur = malloc(total * sizeof(*cur));
                 cur_tenant = malloc(total * sizeof(*cur_tenant));
-                if (!cur || !cur_tenant)
+                cur_start = known ? calloc(total, sizeof(*cur_start)) : NULL;
+                if (!cur || !cur_tenant || (known && !cur_start))
                         return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++)
@@ -288,8 +322,7 @@ int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_
                         /* listed at the start of the period: a target
                          * only while it is still that process, there */
                         if (procfs_root && targets[i].idents) {
-                                int r = proc_ident_check(procfs_root, cgroup_mount, p, &targets[i].idents[j]);
-
+                                r = proc_ident_check(procfs_root, cgroup_mount, p, &targets[i].idents[j]);
                                 if (r == -ENOMEM)
                                         return r;
                                 if (r < 0) {
@@ -298,10 +331,18 @@ int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_
                                         continue;
                                 }
                         }
+                        if (targets[i].idents && !targets[i].idents[j].gone)
+                                cur_start[nc] = targets[i].idents[j].start_time;
                         cur[nc] = p;
                         cur_tenant[nc++] = i;
                 }
-        return damon_targets_assign(old, cur, cur_tenant, nc, ret, ret_changed);
+        r = damon_targets_assign(old, cur, cur_tenant, nc, ret, ret_changed);
+        if (r < 0)
+                return r;
+        r = targets_set_starts(old, ret, cur, cur_start, nc, ret_changed);
+        if (r < 0)
+                damon_targets_done(ret);
+        return r;
 }
 
 int damon_targets_drop(const DamonTargets *old, DamonTargets *next, bool (*alive)(pid_t)) {
@@ -324,8 +365,12 @@ int damon_targets_drop(const DamonTargets *old, DamonTargets *next, bool (*alive
                         tenant[k++] = next->tenant[i];
                 }
         r = damon_targets_assign(old, pids, tenant, k, &t, &changed);
-        if (r < 0)
+        if (r >= 0)
+                r = targets_set_starts(old, &t, next->pids, next->starts, next->n, &changed);
+        if (r < 0) {
+                damon_targets_done(&t);
                 return r;
+        }
         damon_targets_done(next);
         *next = t;
         return 0;
@@ -335,7 +380,7 @@ void damon_targets_map(const DamonTargets *old, const DamonTargets *next, size_t
         for (size_t i = 0; i < next->n; i++) {
                 ssize_t o = find_pid(old->pids, old->n, next->pids[i]);
 
-                map[i] = o < 0 ? SIZE_MAX : (size_t) o;
+                map[i] = o < 0 || !same_process(old, (size_t) o, next, i) ? SIZE_MAX : (size_t) o;
         }
 }
 
@@ -1068,9 +1113,15 @@ static int kdamond_sync(Scanner *s, const ScanTarget *targets, size_t n) {
                 }
                 if (first)
                         return 0; /* armed: results from the next period */
-        } else
-                /* Tenants may change for the same pids (a process moved). */
+        } else {
+                /* Tenants may change for the same pids (a process moved);
+                 * start times become known. */
                 memcpy(s->targets.tenant, next.tenant, next.n * sizeof(*next.tenant));
+                if (next.starts) {
+                        free(s->targets.starts);
+                        s->targets.starts = TAKE_PTR(next.starts);
+                }
+        }
         return 1;
 
 fail:
@@ -1267,7 +1318,7 @@ static void damon_memory(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pa
          * buffer is a fixed transport buffer, not tracking state, and is
          * not counted. */
         uint64_t bytes = s->last_regions * KERNEL_REGION_BYTES +
-                         s->targets.n * (sizeof(pid_t) + sizeof(size_t));
+                         s->targets.n * (sizeof(pid_t) + sizeof(size_t) + (s->targets.starts ? sizeof(uint64_t) : 0));
 
         for (size_t i = 0; i < s->n_snap; i++)
                 bytes += (s->snap[i].alloc + s->snap[i].alloc_building) * sizeof(SnapRegion) + sizeof(Snapshot);

@@ -51,6 +51,8 @@ int damon_read_tried_regions(const char *dir, DamonRegion **ret, size_t *ret_n);
 typedef struct DamonTargets {
         pid_t *pids;
         size_t *tenant;
+        uint64_t *starts;       /* [n] or NULL: the start time of each process when listed
+                                 * (ProcIdent), 0 unknown: one number, two processes */
         size_t n;
 } DamonTargets;
 
@@ -88,7 +90,11 @@ int damon_targets_assign(const DamonTargets *old, const pid_t *pids, const size_
  * identities (ScanTarget.idents) is left out when it is no longer that
  * process or no longer in its cgroup (proc_ident_check(), under
  * PROCFS_ROOT and CGROUP_MOUNT): DAMON looks the number up when it is
- * written, and would monitor whatever process has it then. */
+ * written, and would monitor whatever process has it then. The list
+ * keeps the identities' start times (RET->starts), and a pid that keeps
+ * its position with another process behind it (its number reused since
+ * the list OLD was written) is a change: DAMON still follows the old
+ * process until the list is written again. */
 int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_t n, const char *procfs_root,
                        const char *cgroup_mount, DamonTargets *ret, bool *ret_changed);
 
@@ -98,9 +104,10 @@ int damon_targets_next(const DamonTargets *old, const ScanTarget *targets, size_
 int damon_targets_drop(const DamonTargets *old, DamonTargets *next, bool (*alive)(pid_t));
 
 /* For each target i of NEXT, the position of the same pid in OLD, or
- * SIZE_MAX when it is new: what tierd keeps per process (the last
- * aggregation received, since when it holds its position) follows the
- * pid, not the position. */
+ * SIZE_MAX when it is new (or another process now: both start times known
+ * and different): what tierd keeps per process (the last aggregation
+ * received, since when it holds its position) follows the process, not
+ * the position. */
 void damon_targets_map(const DamonTargets *old, const DamonTargets *next, size_t *map);
 
 /* A region's AGE (aggregations) as DAMON reports it, at most what the

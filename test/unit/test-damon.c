@@ -3,7 +3,8 @@
  * intervals for a period, age conversion, the tried_regions reader on a
  * fixture tree, target diffing, regions placed on nodes by samples, the
  * kdamond record and claim on a fake DAMON sysfs, when a tenant's pass
- * is exact, and pids whose process changed left out of the targets. */
+ * is exact, and pids whose process changed left out of the targets or
+ * written again. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -739,6 +740,55 @@ START_TEST(test_targets_checked_identities) {
 }
 END_TEST
 
+START_TEST(test_targets_same_pid_another_process) {
+        /* 11 kept its position since the list was written, but its number
+         * went to another process meanwhile (another start time): the list
+         * changed (DAMON follows the old process until it is written
+         * again), and what tierd keeps for 11 does not follow the number.
+         * Unknown start times (a list of `tierd scan`) change nothing. */
+        static const pid_t pids[] = { 10, 11 };
+        pid_t old_pids[] = { 10, 11 };
+        size_t old_tenant[] = { 0, 0 };
+        uint64_t old_starts[] = { 1000, 1001 };
+        DamonTargets old = { .pids = old_pids, .tenant = old_tenant, .starts = old_starts, .n = 2 }, next;
+        ProcIdent ids[2];
+        ScanTarget t[1] = { { .cgroup_path = "t1", .pids = pids, .idents = ids, .n_pids = 2 } };
+        char proc[256], mount[256];
+        size_t map[2];
+        bool changed;
+
+        snprintf(proc, sizeof(proc), "%s/proc", unit_tmproot());
+        snprintf(mount, sizeof(mount), "%s/cg", unit_tmproot());
+        write_proc(10, 1000, "t1");
+        write_proc(11, 1001, "t1");
+        for (int i = 0; i < 2; i++)
+                ck_assert_int_eq(proc_ident_read(proc, pids[i], "t1", &ids[i]), 0);
+        ck_assert_int_eq(damon_targets_next(&old, t, 1, proc, mount, &next, &changed), 0);
+        ck_assert(!changed);
+        ck_assert_uint_eq(next.starts[1], 1001);
+        damon_targets_map(&old, &next, map);
+        ck_assert_uint_eq(map[1], 1);
+        damon_targets_done(&next);
+
+        write_proc(11, 4242, "t1");
+        ck_assert_int_eq(proc_ident_read(proc, 11, "t1", &ids[1]), 0);
+        ck_assert_int_eq(damon_targets_next(&old, t, 1, proc, mount, &next, &changed), 0);
+        ck_assert(changed);
+        ck_assert_uint_eq(next.n, 2);
+        ck_assert_int_eq(next.pids[1], 11); /* the same position, to be written again */
+        ck_assert_uint_eq(next.starts[1], 4242);
+        damon_targets_map(&old, &next, map);
+        ck_assert_uint_eq(map[0], 0);
+        ck_assert_uint_eq(map[1], SIZE_MAX);
+        damon_targets_done(&next);
+
+        old.starts = NULL;
+        ck_assert_int_eq(damon_targets_next(&old, t, 1, proc, mount, &next, &changed), 0);
+        ck_assert(!changed);
+        damon_targets_done(&next);
+}
+END_TEST
+
 static Suite *damon_suite(void) {
         Suite *s = suite_create("damon");
         TCase *tc = tcase_create("pure");
@@ -779,6 +829,7 @@ static Suite *damon_suite(void) {
         tcase_add_test(fs, test_read_tried_regions_skips_bad);
         tcase_add_test(fs, test_read_tried_regions_garbage);
         tcase_add_test(fs, test_targets_checked_identities);
+        tcase_add_test(fs, test_targets_same_pid_another_process);
         suite_add_tcase(s, fs);
         return s;
 }
