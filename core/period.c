@@ -109,6 +109,9 @@ int engine_reset_movers(Engine *e) {
 void engine_done(Engine *e) {
         movers_close(e);
         e->model = heat_model_free(e->model);
+        free(e->seen);
+        e->seen = NULL;
+        e->n_seen = 0;
         ledger_done(&e->ledger);
         free(e->hyst_storage);
         e->hyst_storage = NULL;
@@ -329,6 +332,59 @@ static int observe_tenant(Engine *e, Period *p, size_t k, uint64_t now) {
         return heat_model_view(e->model, id, p->topo->n_tiers, e->max_candidates, 0, &p->views[k]);
 }
 
+typedef struct PidSeen {
+        uint64_t cgroup_id;
+        pid_t pid;
+        uint64_t start_time;
+} PidSeen;
+
+static int cmp_seen(const void *a, const void *b) {
+        const PidSeen *x = a, *y = b;
+
+        if (x->cgroup_id != y->cgroup_id)
+                return x->cgroup_id < y->cgroup_id ? -1 : 1;
+        return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* A pid a tenant lists again with another start time than at the last
+ * period is another process, its number reused: what the model knew of
+ * the pid was the old process's ranges, and is forgotten (before this
+ * period's scan, of the new process, is fed). */
+static int forget_reused_pids(Engine *e, const Period *p) {
+        size_t total = 0, n = 0;
+        PidSeen *now;
+
+        for (size_t k = 0; k < p->n; k++)
+                total += p->set->tenants[k].idents ? p->set->tenants[k].n_pids : 0;
+        now = malloc((total ? total : 1) * sizeof(*now));
+        if (!now)
+                return -ENOMEM;
+        for (size_t k = 0; k < p->n; k++) {
+                const Tenant *t = &p->set->tenants[k];
+
+                for (size_t j = 0; t->idents && j < t->n_pids; j++) {
+                        PidSeen key = { .cgroup_id = t->cgroup->id, .pid = t->pids[j],
+                                        .start_time = t->idents[j].start_time };
+                        const PidSeen *was;
+
+                        if (t->idents[j].gone)
+                                continue;
+                        was = e->n_seen ? bsearch(&key, e->seen, e->n_seen, sizeof(*e->seen), cmp_seen) : NULL;
+                        if (was && was->start_time != key.start_time) {
+                                log_debug("%s: pid %d is another process than at the last period: what was known "
+                                          "of its ranges is forgotten", t->cgroup->path, (int) key.pid);
+                                heat_model_drop_pid(e->model, key.cgroup_id, key.pid);
+                        }
+                        now[n++] = key;
+                }
+        }
+        qsort_safe(now, n, sizeof(*now), cmp_seen);
+        free(e->seen);
+        e->seen = now;
+        e->n_seen = n;
+        return 0;
+}
+
 int period_observe(Engine *e, Period *p, uint64_t now) {
         _cleanup_free_ uint64_t *ids = NULL;
         int r;
@@ -342,6 +398,8 @@ int period_observe(Engine *e, Period *p, uint64_t now) {
         for (size_t k = 0; k < p->n; k++)
                 ids[k] = p->targets[k].cgroup_id;
         r = heat_model_retain(e->model, ids, p->n);
+        if (r >= 0)
+                r = forget_reused_pids(e, p);
         for (size_t k = 0; r >= 0 && k < p->n; k++)
                 r = observe_tenant(e, p, k, now);
         return r;

@@ -60,6 +60,9 @@ typedef struct Engine {
         HysteresisTable hyst;
         HysteresisEntry *hyst_storage;
         HeatModel *model;               /* NULL: plan from each period's scan alone */
+        struct PidSeen *seen;           /* with a model: the processes the last period listed, by
+                                         * tenant and pid, with their start times */
+        size_t n_seen;
         double scan_cpu_s;              /* user + system CPU of the scans */
         char error[256];                /* why the last period failed, for its one log line ("" none) */
         bool warned_reclaim, warned_range, warned_byte_only, warned_zoneinfo;

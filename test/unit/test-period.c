@@ -10,7 +10,8 @@
  * nested tenant's), the plan, the requests through the interface, the
  * ledger's charges and refunds, the report (status snapshot and period JSON), and
  * that a pid whose process changed (another start time) or left the
- * cgroup between the walk and the moves is not moved. */
+ * cgroup between the walk and the moves is not moved, and that the heat
+ * model forgets what it knew of a pid listed again for a new process. */
 #include <check.h>
 
 #include "unit.h"
@@ -37,7 +38,7 @@ static struct {
 
 /* 0: three cold ranges of web every scan. 1 and 2: the two halves of one
  * pass over web: first its hot 16 MiB (warm, on tier 0) and a cold 16 MiB,
- * then the last, cold 16 MiB. */
+ * then the last, cold 16 MiB. 3: nothing. */
 static int scan_phase;
 
 static void fake_ranges(TenantHeat *h, const ScanRange *r, size_t n, unsigned pass) {
@@ -75,7 +76,7 @@ static int fake_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat
                                 continue;
                         if (scan_phase == 1)
                                 fake_ranges(&out[i], a, 2, HEAT_PASS_BEGIN);
-                        else
+                        else if (scan_phase == 2)
                                 fake_ranges(&out[i], b, 1, HEAT_PASS_END | HEAT_PASS_EXACT);
                 }
                 return 0;
@@ -534,6 +535,48 @@ START_TEST(test_period_pid_moved_out_is_not_moved) {
 }
 END_TEST
 
+/* The heat model's entries of PID in web. */
+static size_t model_entries_of(const Engine *e, pid_t pid) {
+        char path[256];
+        struct stat st;
+        const HeatEntry *v;
+        size_t n, cnt = 0;
+
+        snprintf(path, sizeof(path), "%s/cg/web", unit_tmproot());
+        ck_assert_int_eq(stat(path, &st), 0);
+        heat_model_entries(e->model, (uint64_t) st.st_ino, &v, &n);
+        for (size_t i = 0; i < n; i++)
+                cnt += v[i].kind == SCAN_RANGE_VADDR && v[i].pid == pid;
+        return cnt;
+}
+
+START_TEST(test_period_model_forgets_a_reused_pid) {
+        /* The model keeps what a scan saw of pid 100 across periods. Listed
+         * again with the same start time, it is the same process and the
+         * model keeps its ranges; with another start time its number went
+         * to a new process, and the old one's ranges, which would be
+         * planned (and moved) in the new one, are forgotten. */
+        _cleanup_(config_freep) Config *c = config_with_rules();
+        StatusSnapshot s = { 0 };
+        Engine e;
+
+        engine_setup_model(&e, c, true);
+        scan_phase = 1;
+        ck_assert_int_eq(period_run(&e, 0, false, &s), 0);
+        status_snapshot_done(&s);
+        ck_assert_uint_eq(model_entries_of(&e, 100), 2);
+        scan_phase = 3;
+        ck_assert_int_eq(period_run(&e, 1, false, &s), 0);
+        status_snapshot_done(&s);
+        ck_assert_uint_eq(model_entries_of(&e, 100), 2);
+        write_proc(100, 9000, "web");
+        ck_assert_int_eq(period_run(&e, 2, false, &s), 0);
+        status_snapshot_done(&s);
+        ck_assert_uint_eq(model_entries_of(&e, 100), 0);
+        engine_done(&e);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("period");
         TCase *tc = tcase_create("period");
@@ -546,6 +589,7 @@ int main(void) {
         tcase_add_test(tc, test_period_scan_order_need_then_class);
         tcase_add_test(tc, test_period_pid_reused_is_not_moved);
         tcase_add_test(tc, test_period_pid_moved_out_is_not_moved);
+        tcase_add_test(tc, test_period_model_forgets_a_reused_pid);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }
