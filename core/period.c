@@ -673,6 +673,9 @@ static int move_range(Engine *e, Period *p, size_t k, const PlanMove *mv, uint64
         MoverRequest req = {
                 .cgroup = path, .direction = mv->direction, .to_node = mv->to_node, .bytes = cap,
                 .has_range = true, .range = mv->range,
+                /* and again before each batch, by the mover */
+                .ident = mv->range.kind == SCAN_RANGE_VADDR ? tenant_pid_ident(&p->set->tenants[k], mv->range.pid)
+                                                            : NULL,
         };
         uint64_t window = e->config->mover.hysteresis_ms;
         MoverResult mr;

@@ -138,13 +138,19 @@ static int collect_pids(TenantSet *s, const bool *is, Tenant *t, const char *pro
         return 0;
 }
 
+const ProcIdent *tenant_pid_ident(const Tenant *t, pid_t pid) {
+        for (size_t i = 0; t->idents && i < t->n_pids; i++)
+                if (t->pids[i] == pid)
+                        return &t->idents[i];
+        return NULL;
+}
+
 int tenant_pid_check(const Tenant *t, pid_t pid, const char *procfs_root, const char *cgroup_mount) {
+        const ProcIdent *id = tenant_pid_ident(t, pid);
+
         if (!t->idents)
                 return 0;
-        for (size_t i = 0; i < t->n_pids; i++)
-                if (t->pids[i] == pid)
-                        return proc_ident_check(procfs_root, cgroup_mount, pid, &t->idents[i]);
-        return -ESRCH;
+        return id ? proc_ident_check(procfs_root, cgroup_mount, pid, id) : -ESRCH;
 }
 
 int tenant_set_build(const TenantSetOptions *o, TenantSet **ret, const char **ret_missing) {

@@ -82,6 +82,9 @@ bool tenant_policy_is_own(const EffectivePolicy *p);
  * -errno of proc_ident_check() (-ESRCH, -ESTALE, -EXDEV; -ENOMEM); -ESRCH
  * also for a pid T does not list. 0 when T recorded no identities. */
 int tenant_pid_check(const Tenant *t, pid_t pid, const char *procfs_root, const char *cgroup_mount);
+/* PID's identity as T recorded it; NULL when T recorded none or does not
+ * list PID. */
+const ProcIdent *tenant_pid_ident(const Tenant *t, pid_t pid);
 
 /* The tenant at PATH (relative to the mount), NULL when it is not one. */
 const Tenant *tenant_set_find_path(const TenantSet *s, const char *path);

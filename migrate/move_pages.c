@@ -274,6 +274,17 @@ static int move_batch(pid_t pid, const MovePagesOptions *o, const MoveUnit *unit
                         todo[k++] = units[i];
         if (k == 0)
                 return 0;
+        /* the pid was listed earlier: moved only while it is that process */
+        if (o->ident) {
+                int c = proc_ident_check(o->procfs_root, o->cgroup_mount, pid, o->ident);
+
+                if (c == -ENOMEM)
+                        return c;
+                if (c < 0) {
+                        log_debug("move_pages: pid %d not moved: %s", (int) pid, proc_ident_strerror(c));
+                        return -ESRCH;
+                }
+        }
 
         for (size_t i = 0; i < k; i++) {
                 addrs[i] = (void *) (uintptr_t) todo[i].addr;

@@ -31,6 +31,7 @@
 
 #include "cgroup.h"
 #include "heat.h"
+#include "procpid.h"
 
 /* Asks move_pages(2) where one page of our own memory lives, moving
  * nothing. Returns 0 and the node id, or -errno: -ENOSYS when the kernel
@@ -52,9 +53,12 @@ int move_pages_query_self(int *ret_node);
  *
  * A process that exits (ESRCH, or EINVAL from a zombie without an mm)
  * stops the move: ret->exited, and 0 is returned with what was done so
- * far. -EPERM (no right to move the process's pages), -ENODEV (node
- * offline), -ENOMEM and other failures of the call itself are returned;
- * *ret then holds what was done before. */
+ * far. So does, with opts->ident, a pid that is no longer the process the
+ * identity describes or has left its cgroup (proc_ident_check(), right
+ * before each call that moves: the pid may go to another process between
+ * two batches of one range). -EPERM (no right to move the process's
+ * pages), -ENODEV (node offline), -ENOMEM and other failures of the call
+ * itself are returned; *ret then holds what was done before. */
 
 #define MOVER_PAGE_SIZE 4096u
 #define MOVER_HUGE_SIZE (2u << 20)
@@ -80,6 +84,8 @@ typedef struct MovePagesOptions {
         bool move_all;          /* MPOL_MF_MOVE_ALL (also pages shared with others; CAP_SYS_NICE) */
         uint32_t batch_pause_us;/* sleep between batches (lets the process and others at the mmap lock) */
         const char *procfs_root;/* "/proc" */
+        const ProcIdent *ident; /* the process when its pid was listed; NULL: not checked */
+        const char *cgroup_mount;/* for the check of IDENT: "/sys/fs/cgroup" */
 } MovePagesOptions;
 
 #define MOVER_DEFAULT_BATCH 1024
@@ -352,6 +358,8 @@ typedef struct MoverRequest {
         uint64_t bytes;                 /* at most this many */
         bool has_range;                 /* RANGE (range movers), else a byte amount (byte movers) */
         ScanRange range;
+        const ProcIdent *ident;         /* VADDR ranges: the process of range.pid when it was listed,
+                                         * checked before each move; NULL: not checked */
 } MoverRequest;
 
 typedef struct MoverResult {

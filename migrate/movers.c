@@ -57,6 +57,8 @@ static int move_pages_apply(Mover *m, const MoverRequest *req, MoverResult *ret)
                 .batch = m->env.batch_pages,
                 .max_bytes = req->bytes,
                 .procfs_root = m->env.procfs_root,
+                .ident = req->ident,
+                .cgroup_mount = m->env.cgroup_mount,
         };
         MovePagesResult *mr = &ret->pages;
         int r;

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the movers' pure parts (migrate/mover.h): batching and THP
  * head selection, outcome accounting by errno, memory.numa_stat diffing,
- * DAMOS quota conversion and the /proc/iomem reader. */
+ * DAMOS quota conversion and the /proc/iomem reader; and the move_pages
+ * mover stopping, after a status query of this process's own pages, for
+ * a pid that no longer names the process it was listed for. */
 #include <check.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "zoneinfo.h"
 #include "mover.h"
@@ -393,6 +396,49 @@ START_TEST(test_split_ranges) {
 }
 END_TEST
 
+/* ---- the identity check before a move ------------------------------------ */
+
+START_TEST(test_move_pages_stops_for_another_process) {
+        /* The range's pid (this process's) is listed with a start time the
+         * procfs the check reads does not show any more: its number went
+         * to another process. The mover asks where the pages are (a status
+         * query, which moves nothing) and stops before the call that would
+         * move them, as for a process gone: exited, nothing moved, 0. */
+        static char buf[4 * P] __attribute__((aligned(4096)));
+        char rel[64], line[256], proc[256];
+        ProcIdent id = { .start_time = 1 };
+        MovePagesResult res;
+        MovePagesOptions o = { .no_thp = true };
+        ScanRange r = {
+                .kind = SCAN_RANGE_VADDR, .pid = getpid(), .start = (uintptr_t) buf,
+                .end = (uintptr_t) buf + sizeof(buf),
+        };
+        int node, rr;
+
+        rr = move_pages_query_self(&node);
+        if (rr == -ENOSYS || rr == -EPERM)
+                return; /* no NUMA migration here: nothing to check */
+        ck_assert_int_eq(rr, 0);
+        memset(buf, 1, sizeof(buf));
+        unit_tmp_setup();
+        snprintf(rel, sizeof(rel), "%d/stat", (int) getpid());
+        snprintf(line, sizeof(line), "%d (test-movers) R 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 2 0 0\n",
+                 (int) getpid());
+        unit_write_file(rel, line);
+        snprintf(proc, sizeof(proc), "%s", unit_tmproot());
+        o.node = node + 1; /* elsewhere: something to move */
+        o.procfs_root = proc;
+        o.ident = &id;
+        rr = mover_move_pages(getpid(), &r, 1, &o, &res);
+        unit_tmp_teardown();
+        ck_assert_int_eq(rr, 0);
+        ck_assert(res.exited);
+        ck_assert_uint_eq(res.bytes_moved, 0);
+        ck_assert_uint_eq(res.calls, 1);
+        ck_assert_uint_eq(res.pages[MOVE_MOVED], 0);
+}
+END_TEST
+
 static Suite *movers_suite(void) {
         Suite *s = suite_create("movers");
         TCase *tc = tcase_create("units");
@@ -423,6 +469,9 @@ static Suite *movers_suite(void) {
         tcase_add_test(tc, test_node_ranges);
         tcase_add_test(tc, test_iomem_system_ram);
         tcase_add_test(tc, test_split_ranges);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("identity");
+        tcase_add_test(tc, test_move_pages_stops_for_another_process);
         suite_add_tcase(s, tc);
         return s;
 }
