@@ -12,19 +12,10 @@ static int gone_errno(int r) {
         return r == -ENOENT || r == -ESRCH ? -ESRCH : r;
 }
 
-int proc_pid_start_time(const char *procfs_root, pid_t pid, uint64_t *ret) {
-        _cleanup_free_ char *path = NULL, *line = NULL;
+int proc_parse_start_time(const char *line, uint64_t *ret) {
+        const char *p = strrchr(line, ')');
         unsigned long long t;
-        const char *p;
-        int r;
 
-        if (asprintf(&path, "/%d/stat", (int) pid) < 0)
-                return -ENOMEM;
-        r = read_one_line(procfs_root ? procfs_root : "/proc", path, &line);
-        if (r < 0)
-                return gone_errno(r);
-        /* the command name may hold ')' and spaces: the fields follow the last ')' */
-        p = strrchr(line, ')');
         /* ") state ppid pgrp session tty tpgid flags minflt cminflt majflt
          * cmajflt utime stime cutime cstime priority nice threads itreal start" */
         if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
@@ -34,36 +25,51 @@ int proc_pid_start_time(const char *procfs_root, pid_t pid, uint64_t *ret) {
         return 0;
 }
 
+int proc_pid_start_time(const char *procfs_root, pid_t pid, uint64_t *ret) {
+        _cleanup_free_ char *path = NULL, *line = NULL;
+        int r;
+
+        if (asprintf(&path, "/%d/stat", (int) pid) < 0)
+                return -ENOMEM;
+        r = read_one_line(procfs_root ? procfs_root : "/proc", path, &line);
+        if (r < 0)
+                return gone_errno(r);
+        return proc_parse_start_time(line, ret);
+}
+
+int proc_parse_cgroup(const char *text, char **ret) {
+        const char *v;
+        size_t len;
+        char *c;
+
+        if (strncmp(text, "0::", 3) == 0)
+                v = text + 3;
+        else {
+                v = strstr(text, "\n0::");
+                if (!v)
+                        return -ENODATA;
+                v += 4;
+        }
+        len = strlen(v);
+        if (len > 0 && v[len - 1] == '\n')
+                len--;
+        c = strndup(v, len);
+        if (!c)
+                return -ENOMEM;
+        *ret = c;
+        return 0;
+}
+
 int proc_pid_cgroup(const char *procfs_root, pid_t pid, char **ret) {
         _cleanup_free_ char *path = NULL, *data = NULL;
-        size_t size = 0, len;
-        char *v = NULL;
         int r;
 
         if (asprintf(&path, "/%d/cgroup", (int) pid) < 0)
                 return -ENOMEM;
-        r = read_full_file(procfs_root ? procfs_root : "/proc", path, &data, &size);
+        r = read_full_file(procfs_root ? procfs_root : "/proc", path, &data, NULL);
         if (r < 0)
                 return gone_errno(r);
-        /* The v2 line comes last (hierarchy 0). A cgroup name may hold a
-         * newline: the path is the rest of the file, less the final one. */
-        if (strncmp(data, "0::", 3) == 0)
-                v = data + 3;
-        else {
-                v = strstr(data, "\n0::");
-                if (v)
-                        v += 4;
-        }
-        if (!v)
-                return -ENODATA;
-        len = strlen(v);
-        if (len > 0 && v[len - 1] == '\n')
-                v[--len] = '\0';
-        v = strdup(v);
-        if (!v)
-                return -ENOMEM;
-        *ret = v;
-        return 0;
+        return proc_parse_cgroup(data, ret);
 }
 
 int proc_ident_read(const char *procfs_root, pid_t pid, const char *cgroup, ProcIdent *ret) {

@@ -33,6 +33,17 @@ int proc_pid_start_time(const char *procfs_root, pid_t pid, uint64_t *ret);
  * the process is gone; -ENODATA when there is no "0::" line. */
 int proc_pid_cgroup(const char *procfs_root, pid_t pid, char **ret);
 
+/* Pure: the start time, field 22, of a /proc/PID/stat LINE (the fields
+ * are counted from the last ')': the command name may hold any). -EINVAL
+ * when it does not parse. */
+int proc_parse_start_time(const char *line, uint64_t *ret);
+
+/* Pure: the path of the "0::" line of a /proc/PID/cgroup TEXT, a new
+ * string: the rest of the text (the v2 line comes last, and a cgroup name
+ * may hold a newline) less one final newline. -ENODATA when TEXT has no
+ * such line; -ENOMEM. */
+int proc_parse_cgroup(const char *text, char **ret);
+
 /* Records PID's identity now: its start time (RET->gone when it has
  * exited) and CGROUP (borrowed). -ENOMEM; other read errors count as gone. */
 int proc_ident_read(const char *procfs_root, pid_t pid, const char *cgroup, ProcIdent *ret);
