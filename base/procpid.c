@@ -124,12 +124,12 @@ int proc_ident_check(const char *procfs_root, const char *cgroup_mount, pid_t pi
                 r = proc_pid_cgroup(procfs_root, pid, &cg);
                 if (r == -ENOMEM || r == -ESRCH)
                         return r;
-                if (r >= 0 && cg[0] == '/' && strncmp(cg, "/..", 3) != 0)
-                        in = strcmp(cg + 1, id->cgroup) == 0;
-                else {
-                        /* not comparable with a path under the mount
-                         * (outside tierd's cgroup namespace): the cgroup's
-                         * own list */
+                if (r < 0 || cg[0] != '/' || strcmp(cg + 1, id->cgroup) != 0) {
+                        /* not the path it was listed under: another
+                         * cgroup, or a path that does not compare with one
+                         * under the mount (outside tierd's cgroup
+                         * namespace, "/..", or a mount of a subtree). The
+                         * cgroup's own list says. */
                         in = procs_contain(cgroup_mount, id->cgroup, pid);
                         if (in < 0)
                                 return in;

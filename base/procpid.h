@@ -52,10 +52,11 @@ int proc_ident_read(const char *procfs_root, pid_t pid, const char *cgroup, Proc
  * 0 yes; -ESRCH it is gone (or was at collection); -ESTALE the pid belongs
  * to another process now (another start time); -EXDEV the process is in
  * another cgroup now. The cgroup is read before the start time, so both
- * are of one process. A cgroup the kernel prints outside tierd's cgroup
- * namespace ("/.."), which cannot be compared with a path under the
- * mount, is checked in <cgroup_mount>/ID->cgroup/cgroup.procs instead.
- * -ENOMEM. */
+ * are of one process. When /proc/PID/cgroup does not name ID->cgroup, the
+ * process has moved, or the path does not compare with one under the
+ * mount (the kernel prints cgroups outside tierd's cgroup namespace as
+ * "/../x"; a mount may show a subtree): <cgroup_mount>/ID->cgroup/
+ * cgroup.procs decides. -ENOMEM. */
 int proc_ident_check(const char *procfs_root, const char *cgroup_mount, pid_t pid, const ProcIdent *id);
 
 /* A few words on a proc_ident_check() failure, for a log line. */

@@ -523,10 +523,14 @@ START_TEST(test_period_pid_moved_out_is_not_moved) {
         engine_setup(&e, c);
         plan_one(&e, &p);
         write_proc(100, 5000, "other");
+        write_cgroup("web", "101\n", 96 * MIB, 0);
+        write_cgroup("other", "103\n100\n", 4 * MIB, 0);
         assert_skipped(&e, &p);
         period_done(&p);
 
         write_proc(100, 5000, "web");
+        write_cgroup("web", "100\n101\n", 96 * MIB, 0);
+        write_cgroup("other", "103\n", 4 * MIB, 0);
         plan_one(&e, &p);
         ck_assert_int_eq(period_apply(&e, &p), 0);
         ck_assert_uint_eq(asked.n, 2);

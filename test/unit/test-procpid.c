@@ -2,8 +2,9 @@
 /* base/procpid.c: a process's identity (start time, cgroup) recorded and
  * checked again, on a procfs and a cgroupfs written here: the same
  * process, a pid given to another process, a process gone, one moved to
- * another cgroup, and cgroups printed outside tierd's cgroup namespace
- * ("/..": checked in the cgroup's cgroup.procs). */
+ * another cgroup, and cgroup paths that do not compare with the mount's
+ * ("/..", outside tierd's cgroup namespace, or a subtree mounted):
+ * checked in the cgroup's cgroup.procs. */
 #include <check.h>
 
 #include "unit.h"
@@ -104,6 +105,13 @@ START_TEST(test_check_same_reused_gone_moved) {
         write_cgroup_file(42, "0::/web/inner\n");
         ck_assert_int_eq(proc_ident_check(proc, mount, 42, &id), -EXDEV);
         write_cgroup_file(42, "0::/web (deleted)\n");
+        ck_assert_int_eq(proc_ident_check(proc, mount, 42, &id), -EXDEV);
+        /* a path that does not compare with the mount's (a mount of a
+         * subtree): the cgroup's own list says it is there */
+        write_cgroup_file(42, "0::/host/prefix/web\n");
+        unit_write_file("cg/web/cgroup.procs", "41\n42\n");
+        ck_assert_int_eq(proc_ident_check(proc, mount, 42, &id), 0);
+        unit_write_file("cg/web/cgroup.procs", "41\n");
         ck_assert_int_eq(proc_ident_check(proc, mount, 42, &id), -EXDEV);
         /* the root cgroup is "" under the mount, "/" in the file */
         write_cgroup_file(42, "0::/\n");
