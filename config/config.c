@@ -1248,6 +1248,24 @@ static int list_dropins(DIR *d, char ***ret) {
         return 0;
 }
 
+/* The directories above the drop-in directory DROPIN_DIR (itself is
+ * checked on its opened fd). */
+static int check_dropin_parents(const char *prefix, const char *dropin_dir, char **ret_error) {
+        _cleanup_free_ char *parent = strdup(dropin_dir);
+        char *ps = parent ? strrchr(parent, '/') : NULL;
+
+        if (!parent)
+                return -ENOMEM;
+        if (!ps) {
+                free(parent);
+                parent = strdup(".");
+                if (!parent)
+                        return -ENOMEM;
+        } else
+                ps[ps == parent ? 1 : 0] = '\0';
+        return check_dir_chain(prefix, parent, ret_error);
+}
+
 static int load(const char *path, const char *dropin_dir, bool main_required, Config **ret, char **ret_error) {
         _cleanup_(config_freep) Config *cfg = NULL;
         _cleanup_free_ char *dir = NULL, *default_dropins = NULL;
@@ -1304,24 +1322,9 @@ static int load(const char *path, const char *dropin_dir, bool main_required, Co
                         prefix = dropin_dir;
         }
 
-        {
-                /* the directories above it; itself on the opened fd below */
-                _cleanup_free_ char *parent = strdup(dropin_dir);
-                char *ps = parent ? strrchr(parent, '/') : NULL;
-
-                if (!parent)
-                        return -ENOMEM;
-                if (!ps) {
-                        free(parent);
-                        parent = strdup(".");
-                        if (!parent)
-                                return -ENOMEM;
-                } else
-                        ps[ps == parent ? 1 : 0] = '\0';
-                r = check_dir_chain(prefix, parent, ret_error);
-                if (r < 0)
-                        return r;
-        }
+        r = check_dropin_parents(prefix, dropin_dir, ret_error);
+        if (r < 0)
+                return r;
         d = opendir(dropin_dir);
         if (!d) {
                 r = -errno;

@@ -819,6 +819,52 @@ static bool tenant_planned(const PlanTenant *t) {
 }
 
 /* One pass: with SHADOW, the observed tenants take part as if enforced. */
+/* Tenant T's work: its copies of the quotas and what it may move. */
+static int work_init(Run *run, Work *w, const PlanTenant *t, bool shadow) {
+        const PlanInput *in = run->in;
+        int r;
+
+        w->t = t;
+        w->res.cgroup_id = t->cgroup_id;
+        w->res.path = t->path;
+        w->res.ignored = !tenant_planned(t);
+        w->res.observe_only = t->mode == MODE_OBSERVE;
+        w->active = tenant_enforced(t) || (shadow && t->mode == MODE_OBSERVE);
+        memcpy(w->cur, t->current, sizeof(w->cur));
+        if (t->promote_quota) {
+                w->pq = *t->promote_quota;
+                token_bucket_refill(&w->pq, in->now_ms);
+        } else
+                token_bucket_init_unlimited(&w->pq);
+        if (t->demote_quota) {
+                w->dq = *t->demote_quota;
+                token_bucket_refill(&w->dq, in->now_ms);
+        } else
+                token_bucket_init_unlimited(&w->dq);
+        if (!w->active || !t->heat)
+                return 0;
+        if (t->byte_only) {
+                for (int tier = 0; tier < in->n_tiers; tier++) {
+                        uint64_t cold = 0;
+
+                        for (int age = 1; age <= HEAT_MAX_AGE; age++)
+                                cold += t->heat->heat.bytes[tier][age];
+                        w->byte_cold[tier] = tier < in->n_tiers - 1 ? page_down(cold) : 0;
+                        w->byte_warm[tier] = tier < in->n_tiers - 1 ? page_down(t->heat->heat.bytes[tier][0]) : 0;
+                        w->byte_hot[tier] = tier > 0 ? page_down(t->heat->heat.bytes[tier][0]) : 0;
+                }
+                return 0;
+        }
+        /* warm candidates are accessed pages: age 0 whatever a backend put
+         * there */
+        r = build_pieces(run, w, t->heat->cold, t->heat->n_cold, t->heat->warm, t->heat->n_warm, 0, PLAN_DEMOTE,
+                         &w->cold, &w->n_cold);
+        if (r < 0)
+                return r;
+        return build_pieces(run, w, t->heat->hot, t->heat->n_hot, NULL, 0, t->n_hot_contradicted, PLAN_PROMOTE,
+                            &w->hot, &w->n_hot);
+}
+
 static int run_plan(const PlanInput *in, bool shadow, Run *run) {
         size_t nh = in->hysteresis ? in->hysteresis->n : 0, n = in->n_tenants ? in->n_tenants : 1;
         int r;
@@ -853,49 +899,7 @@ static int run_plan(const PlanInput *in, bool shadow, Run *run) {
                 token_bucket_init_unlimited(&run->budget);
 
         for (size_t i = 0; i < in->n_tenants; i++) {
-                const PlanTenant *t = &in->tenants[i];
-                Work *w = &run->w[i];
-
-                w->t = t;
-                w->res.cgroup_id = t->cgroup_id;
-                w->res.path = t->path;
-                w->res.ignored = !tenant_planned(t);
-                w->res.observe_only = t->mode == MODE_OBSERVE;
-                w->active = tenant_enforced(t) || (shadow && t->mode == MODE_OBSERVE);
-                memcpy(w->cur, t->current, sizeof(w->cur));
-                if (t->promote_quota) {
-                        w->pq = *t->promote_quota;
-                        token_bucket_refill(&w->pq, in->now_ms);
-                } else
-                        token_bucket_init_unlimited(&w->pq);
-                if (t->demote_quota) {
-                        w->dq = *t->demote_quota;
-                        token_bucket_refill(&w->dq, in->now_ms);
-                } else
-                        token_bucket_init_unlimited(&w->dq);
-                if (!w->active || !t->heat)
-                        continue;
-                if (t->byte_only) {
-                        for (int tier = 0; tier < in->n_tiers; tier++) {
-                                uint64_t cold = 0;
-
-                                for (int age = 1; age <= HEAT_MAX_AGE; age++)
-                                        cold += t->heat->heat.bytes[tier][age];
-                                w->byte_cold[tier] = tier < in->n_tiers - 1 ? page_down(cold) : 0;
-                                w->byte_warm[tier] =
-                                        tier < in->n_tiers - 1 ? page_down(t->heat->heat.bytes[tier][0]) : 0;
-                                w->byte_hot[tier] = tier > 0 ? page_down(t->heat->heat.bytes[tier][0]) : 0;
-                        }
-                        continue;
-                }
-                /* warm candidates are accessed pages: age 0 whatever a
-                 * backend put there */
-                r = build_pieces(run, w, t->heat->cold, t->heat->n_cold, t->heat->warm, t->heat->n_warm, 0,
-                                 PLAN_DEMOTE, &w->cold, &w->n_cold);
-                if (r < 0)
-                        return r;
-                r = build_pieces(run, w, t->heat->hot, t->heat->n_hot, NULL, 0, t->n_hot_contradicted, PLAN_PROMOTE,
-                                 &w->hot, &w->n_hot);
+                r = work_init(run, &run->w[i], &in->tenants[i], shadow);
                 if (r < 0)
                         return r;
         }

@@ -337,6 +337,54 @@ static int decide_backends(Probe *p) {
         return r < 0 ? -ENOMEM : 0;
 }
 
+/* cgroup v2: the mount, the memory controller, the xattr namespaces. */
+static int probe_cgroup(Probe *p, const ProbeRoots *roots) {
+        int r, k;
+
+        p->cgroup_memory = p->cgroup_memory_subtree = p->xattr_user = p->xattr_trusted = -1;
+        r = cgroup_find_mount(roots->procfs, &p->cgroup_mount);
+        if (r == -ENOMEM)
+                return r;
+        if (!p->cgroup_mount)
+                return 0;
+        k = cgroup_has_controller(p->cgroup_mount, "memory", false);
+        p->cgroup_memory = k < 0 ? -1 : k;
+        k = cgroup_has_controller(p->cgroup_mount, "memory", true);
+        p->cgroup_memory_subtree = k < 0 ? -1 : k;
+        k = cgroup_xattr_supported(p->cgroup_mount, "user.");
+        p->xattr_user = k < 0 ? -1 : k;
+        k = cgroup_xattr_supported(p->cgroup_mount, "trusted.");
+        p->xattr_trusted = k < 0 ? -1 : k;
+        return 0;
+}
+
+/* DAMON's sysfs interface and operations, MGLRU, debugfs. */
+static int probe_damon_lru_gen(Probe *p, const ProbeRoots *roots) {
+        _cleanup_free_ char *line = NULL, *lru = NULL;
+        uint64_t v;
+        int r;
+
+        p->damon_sysfs = file_exists(roots->sysfs, "/kernel/mm/damon/admin/kdamonds/nr_kdamonds");
+        p->damon_kdamonds = -1;
+        if (p->damon_sysfs && read_one_line(roots->sysfs, "/kernel/mm/damon/admin/kdamonds/nr_kdamonds", &line) >= 0 &&
+            parse_u64(line, &v) >= 0)
+                p->damon_kdamonds = (int) v;
+        if (p->damon_sysfs) {
+                r = probe_damon_operations(p, roots);
+                if (r < 0)
+                        return r;
+        }
+        p->lru_gen_present = read_one_line(roots->sysfs, "/kernel/mm/lru_gen/enabled", &lru) >= 0;
+        if (p->lru_gen_present)
+                p->lru_gen_enabled = (unsigned) strtoul(lru, NULL, 16);
+        p->debugfs_mounted = file_exists(roots->sysfs, "/kernel/debug/lru_gen") ||
+                             file_exists(roots->sysfs, "/kernel/debug/damon") ||
+                             file_exists(roots->sysfs, "/kernel/debug/tracing") ||
+                             file_exists(roots->sysfs, "/kernel/debug/bdi");
+        p->lru_gen_debugfs = file_readable(roots->sysfs, "/kernel/debug/lru_gen");
+        return 0;
+}
+
 int probe_run(const ProbeRoots *roots_in, Probe **ret) {
         ProbeRoots roots = {
                 .sysfs = roots_in && roots_in->sysfs ? roots_in->sysfs : "/sys",
@@ -371,23 +419,9 @@ int probe_run(const ProbeRoots *roots_in, Probe **ret) {
                 p->numa_balancing = (int) v;
         p->privileged = is_privileged(roots.procfs);
 
-        /* cgroup v2 */
-        p->cgroup_memory = p->cgroup_memory_subtree = p->xattr_user = p->xattr_trusted = -1;
-        r = cgroup_find_mount(roots.procfs, &p->cgroup_mount);
-        if (r == -ENOMEM)
+        r = probe_cgroup(p, &roots);
+        if (r < 0)
                 return r;
-        if (p->cgroup_mount) {
-                int k;
-
-                k = cgroup_has_controller(p->cgroup_mount, "memory", false);
-                p->cgroup_memory = k < 0 ? -1 : k;
-                k = cgroup_has_controller(p->cgroup_mount, "memory", true);
-                p->cgroup_memory_subtree = k < 0 ? -1 : k;
-                k = cgroup_xattr_supported(p->cgroup_mount, "user.");
-                p->xattr_user = k < 0 ? -1 : k;
-                k = cgroup_xattr_supported(p->cgroup_mount, "trusted.");
-                p->xattr_trusted = k < 0 ? -1 : k;
-        }
 
         /* idle page tracking */
         p->page_idle_bitmap = file_exists(roots.sysfs, "/kernel/mm/page_idle/bitmap");
@@ -404,31 +438,9 @@ int probe_run(const ProbeRoots *roots_in, Probe **ret) {
         p->tracefs_mounted = file_exists(roots.sysfs, "/kernel/tracing/events") ||
                              file_exists(roots.sysfs, "/kernel/debug/tracing/events");
 
-        /* DAMON */
-        p->damon_sysfs = file_exists(roots.sysfs, "/kernel/mm/damon/admin/kdamonds/nr_kdamonds");
-        p->damon_kdamonds = -1;
-        free(line);
-        line = NULL;
-        if (p->damon_sysfs && read_one_line(roots.sysfs, "/kernel/mm/damon/admin/kdamonds/nr_kdamonds", &line) >= 0 &&
-            parse_u64(line, &v) >= 0)
-                p->damon_kdamonds = (int) v;
-        if (p->damon_sysfs) {
-                r = probe_damon_operations(p, &roots);
-                if (r < 0)
-                        return r;
-        }
-
-        /* MGLRU */
-        free(line);
-        line = NULL;
-        p->lru_gen_present = read_one_line(roots.sysfs, "/kernel/mm/lru_gen/enabled", &line) >= 0;
-        if (p->lru_gen_present)
-                p->lru_gen_enabled = (unsigned) strtoul(line, NULL, 16);
-        p->debugfs_mounted = file_exists(roots.sysfs, "/kernel/debug/lru_gen") ||
-                             file_exists(roots.sysfs, "/kernel/debug/damon") ||
-                             file_exists(roots.sysfs, "/kernel/debug/tracing") ||
-                             file_exists(roots.sysfs, "/kernel/debug/bdi");
-        p->lru_gen_debugfs = file_readable(roots.sysfs, "/kernel/debug/lru_gen");
+        r = probe_damon_lru_gen(p, &roots);
+        if (r < 0)
+                return r;
 
         /* move_pages: only meaningful on the running kernel */
         p->move_pages_error = move_pages_query_self(&p->move_pages_node);
