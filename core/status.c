@@ -142,7 +142,7 @@ static json_object *held_json(const PlanHeld *h) {
         return o;
 }
 
-static json_object *period_tenant_json(const StatusTenant *t, int nt) {
+static json_object *period_tenant_json(const StatusTenant *t, int nt, bool has_coverage) {
         json_object *x = json_object_new_object(), *pl = json_object_new_object(), *mo = json_object_new_object();
 
         json_object_object_add(x, "cgroup", json_object_new_string(t->cgroup ? t->cgroup : ""));
@@ -152,9 +152,19 @@ static json_object *period_tenant_json(const StatusTenant *t, int nt) {
         json_object_object_add(x, "tier_max", u64_array(t->tier_max, nt));
         json_object_object_add(x, "tier_low", u64_array(t->tier_low, nt));
         json_object_object_add(x, "pids", json_object_new_uint64(t->pids));
+        json_object_object_add(x, "tier_anon_bytes", u64_array(t->tier_anon, nt));
+        json_object_object_add(x, "tier_file_bytes", u64_array(t->tier_file, nt));
         json_object_object_add(x, "tracked_bytes", json_object_new_uint64(t->tracked_bytes));
         json_object_object_add(x, "hot_bytes", json_object_new_uint64(t->hot_bytes));
         json_object_object_add(x, "cold_bytes", json_object_new_uint64(t->cold_bytes));
+        if (has_coverage) {
+                json_object *cov = json_object_new_array();
+
+                for (int k = 0; k < nt; k++)
+                        json_object_array_add(cov, json_object_new_boolean(t->covered[k]));
+                json_object_object_add(x, "classified_bytes", u64_array(t->classified, nt));
+                json_object_object_add(x, "covered", cov);
+        }
         json_object_object_add(pl, "demote_bytes", json_object_new_uint64(t->planned_demote));
         json_object_object_add(pl, "promote_bytes", json_object_new_uint64(t->planned_promote));
         json_object_object_add(pl, "over_max_bytes", json_object_new_uint64(t->over_max_bytes));
@@ -179,7 +189,7 @@ json_object *status_period_to_json(const StatusSnapshot *s) {
         int nt = s->n_tiers < STATUS_MAX_TIERS ? s->n_tiers : STATUS_MAX_TIERS;
 
         for (size_t k = 0; k < s->n_tenants; k++)
-                json_object_array_add(ta, period_tenant_json(&s->tenants[k], nt));
+                json_object_array_add(ta, period_tenant_json(&s->tenants[k], nt, s->has_coverage));
         json_object_object_add(o, "period", json_object_new_int((int) (s->periods_total ? s->periods_total - 1 : 0)));
         json_object_object_add(o, "time_ms", json_object_new_uint64(s->time_ms));
         json_object_object_add(o, "backend", json_object_new_string(s->scanner));

@@ -384,6 +384,19 @@ START_TEST(test_period_tenant_gone_is_pruned) {
 }
 END_TEST
 
+/* The period JSON's "covered" of the first tenant's tier T (false when
+ * absent). */
+static bool period_json_covered(const StatusSnapshot *s, int t) {
+        json_object *j = status_period_to_json(s), *x, *cov;
+        bool r = false;
+
+        if (json_object_object_get_ex(j, "tenants", &x) && (x = json_object_array_get_idx(x, 0)) &&
+            json_object_object_get_ex(x, "covered", &cov) && json_object_array_length(cov) > (size_t) t)
+                r = json_object_get_boolean(json_object_array_get_idx(cov, t));
+        json_object_put(j);
+        return r;
+}
+
 START_TEST(test_period_model_keeps_the_hot_set) {
         /* web: 96 MiB on tier 0, tier0.max 64M, a 16 MiB hot set. The
          * first scan sees the hot set and 16 MiB cold; the second the other
@@ -412,6 +425,7 @@ START_TEST(test_period_model_keeps_the_hot_set) {
         ck_assert_uint_eq(asked.req[0].range.start, 0x10000000 + 16 * MIB);
         ck_assert_uint_eq(asked.req[0].bytes, 16 * MIB);
         ck_assert_uint_eq(s.tenants[0].held_demote.unscanned, 16 * MIB);
+        ck_assert(!period_json_covered(&s, 0));
         status_snapshot_done(&s);
 
         /* the first move moved all of it: 80 MiB on tier 0 now */
@@ -421,6 +435,7 @@ START_TEST(test_period_model_keeps_the_hot_set) {
         ck_assert_uint_eq(asked.n, 2);
         ck_assert_uint_eq(asked.req[1].range.start, 0x10000000 + 32 * MIB);
         ck_assert_uint_eq(s.tenants[0].held_demote.unscanned, 0);
+        ck_assert(period_json_covered(&s, 0));
         for (size_t i = 0; i < asked.n; i++)
                 ck_assert_uint_ne(asked.req[i].range.start, 0x10000000);
         status_snapshot_done(&s);
