@@ -50,12 +50,14 @@ int cgroup_has_controller(const char *path, const char *controller, bool subtree
 #define CGROUP_MAX_NODES TOPOLOGY_MAX_NODES
 #define CGROUP_MAX_TIERS TOPOLOGY_MAX_NODES
 
-/* The "anon" and "file" lines of memory.numa_stat, in bytes by node id.
+/* The "anon", "file" and "file_mapped" lines of memory.numa_stat, in
+ * bytes by node id (file_mapped: 0 where the kernel has no such line).
  * Node ids >= CGROUP_MAX_NODES are ignored. */
 typedef struct CgroupNumaStat {
         uint64_t nodes;                         /* bitmask of the node ids listed */
         uint64_t anon[CGROUP_MAX_NODES];
         uint64_t file[CGROUP_MAX_NODES];
+        uint64_t file_mapped[CGROUP_MAX_NODES]; /* of file, mapped by some process */
 } CgroupNumaStat;
 
 /* The memory.stat fields tierd reads; present says which ones the kernel
@@ -116,6 +118,7 @@ typedef struct CgroupInfo {
         CgroupNumaStat numa;
         uint64_t tier_anon[CGROUP_MAX_TIERS]; /* numa summed by Topology tier; */
         uint64_t tier_file[CGROUP_MAX_TIERS]; /* nodes without a tier are left out */
+        uint64_t tier_file_mapped[CGROUP_MAX_TIERS]; /* of tier_file */
 
         bool has_pids;
         size_t n_pids;

@@ -146,6 +146,11 @@ int cgroup_parse_numa_stat(const char *text, CgroupNumaStat *ret) {
                 } else if (line_has_key(line, eol, "file", 4)) {
                         r = parse_node_values(line + 4, eol, &ret->nodes, ret->file);
                         file = true;
+                } else if (line_has_key(line, eol, "file_mapped", 11)) {
+                        uint64_t nodes = 0;
+
+                        /* its nodes are anon's and file's: not counted */
+                        r = parse_node_values(line + 11, eol, &nodes, ret->file_mapped);
                 } else
                         continue;
                 if (r < 0)
@@ -351,6 +356,7 @@ static void sum_tiers(const Walker *w, CgroupInfo *c) {
                         continue;
                 c->tier_anon[t] += c->numa.anon[n];
                 c->tier_file[t] += c->numa.file[n];
+                c->tier_file_mapped[t] += min_u64(c->numa.file_mapped[n], c->numa.file[n]);
         }
 }
 

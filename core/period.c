@@ -46,6 +46,16 @@ static bool scanner_has_ranges(const Engine *e) {
         return e->scanner_ops && (e->scanner_ops->caps & SCANNER_CAP_RANGES);
 }
 
+/* The mover has a byte mover that demotes (memory.reclaim only while
+ * demotion is on: else it would evict), besides its range mover: memory
+ * no address scanner sees can be demoted by bytes. */
+static bool bytes_can_demote(const Engine *e) {
+        const MoverOps *ops = e->mover ? e->mover->bytes : NULL;
+
+        return ops && !e->mover->demotions_as_bytes && (ops->caps & MOVER_CAP_DEMOTE) &&
+               (!(ops->caps & MOVER_CAP_NEEDS_DEMOTION) || e->demotion_enabled == 1);
+}
+
 /* ---- the engine ---------------------------------------------------------- */
 
 int engine_init(Engine *e, bool model, uint64_t now) {
@@ -316,8 +326,11 @@ static int observe_tenant(Engine *e, Period *p, size_t k, uint64_t now) {
         r = heat_model_expire_pids(e->model, id, t->pids, t->n_pids);
         if (r < 0)
                 return r;
+        /* what the scanner can see: an address scanner (virtual mode) only
+         * mapped memory, lru_gen all of it */
         for (int i = 0; i < HEAT_MAX_TIERS && i < CGROUP_MAX_TIERS; i++)
-                resident[i] = t->cgroup->tier_anon[i] + t->cgroup->tier_file[i];
+                resident[i] = t->cgroup->tier_anon[i] +
+                              (scanner_has_ranges(e) ? t->cgroup->tier_file_mapped[i] : t->cgroup->tier_file[i]);
         r = heat_model_set_resident(e->model, id, resident);
         if (r < 0)
                 return r;
@@ -493,7 +506,7 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
                                    (e->mover->deferred->caps & (MOVER_CAP_BYTES | MOVER_CAP_PROMOTE)) ==
                                            (MOVER_CAP_BYTES | MOVER_CAP_PROMOTE),
         };
-        bool byte_only = !scanner_has_ranges(e);
+        bool byte_only = !scanner_has_ranges(e), unmapped_ok = !byte_only && bytes_can_demote(e);
         int r;
 
         plan_tiers(p->topo, &in);
@@ -523,6 +536,8 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
                         pt->tier_low[i] = i < POLICY_MAX_TIERS ? pol->tier_low[i].bytes : 0;
                         pt->current[i] = i < CGROUP_MAX_TIERS ? ci->tier_anon[i] + ci->tier_file[i] : 0;
                         pt->unscanned[i] = p->views && i < HEAT_MAX_TIERS && !p->views[k].coverage[i].complete;
+                        if (unmapped_ok && i < CGROUP_MAX_TIERS)
+                                pt->unmapped[i] = ci->tier_file[i] - min_u64(ci->tier_file_mapped[i], ci->tier_file[i]);
                 }
         }
         in.tenants = p->plan_tenants;

@@ -125,6 +125,7 @@ typedef struct Work {
         /* byte-only, from the heat: cold = age >= 1, warm = age 0 (both on
          * tiers with a slower one), hot = age 0 on tiers > 0 */
         uint64_t byte_cold[PLAN_MAX_TIERS], byte_warm[PLAN_MAX_TIERS], byte_hot[PLAN_MAX_TIERS];
+        uint64_t unmapped[PLAN_MAX_TIERS];      /* left, page-aligned */
         PlanTenantResult res;
         size_t moves_alloc;
 } Work;
@@ -325,6 +326,42 @@ static int take_bytes(Run *run, Work *w, PlanReason reason, int from, uint64_t b
         return 0;
 }
 
+/* Byte demotion of up to BYTES of tier FROM's unmapped pages (no range:
+ * the byte mover's reclaim picks them), split over the slower tiers by
+ * room. Returns the bytes taken or -ENOMEM. */
+static int64_t take_unmapped(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes) {
+        uint64_t left = min_u64(bytes, w->unmapped[from]);
+        int64_t taken = 0;
+
+        for (int u = from + 1; u < run->n_tiers && left > 0; u++) {
+                uint64_t chunk = min_u64(left, room(run, u));
+                PlanMove m;
+                int r;
+
+                if (chunk == 0)
+                        continue;
+                m = (PlanMove) {
+                        .direction = PLAN_DEMOTE,
+                        .reason = (uint8_t) reason,
+                        .from_tier = from,
+                        .to_tier = u,
+                        .to_node = pick_node(run, u, chunk),
+                        .bytes = chunk,
+                        .range = { .tier = (int8_t) from, .node = -1 },
+                };
+                r = push_move(w, &m);
+                if (r < 0)
+                        return r;
+                w->unmapped[from] -= chunk;
+                account(run, w, PLAN_DEMOTE, reason, from, u, chunk);
+                left -= chunk;
+                taken += (int64_t) chunk;
+        }
+        return taken;
+}
+
+/* A ranged tenant gives up its known-cold ranges first, then its unmapped
+ * bytes, then (only once the tier is covered) its accessed ranges. */
 static int demote(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes) {
         int64_t n;
 
@@ -332,7 +369,13 @@ static int demote(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes
                 return 0;
         if (w->t->byte_only)
                 return take_bytes(run, w, reason, from, bytes);
-        n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, w->t->unscanned[from], bytes);
+        n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, true, bytes);
+        if (n >= 0 && (uint64_t) n < bytes) {
+                bytes -= (uint64_t) n;
+                n = take_unmapped(run, w, reason, from, bytes);
+        }
+        if (n >= 0 && (uint64_t) n < bytes && !w->t->unscanned[from])
+                n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, false, bytes - (uint64_t) n);
         return n < 0 ? (int) n : 0;
 }
 
@@ -407,13 +450,13 @@ static int plan_over_max(Run *run, int t) {
                         if (w->t->byte_only) {
                                 cand = elig = need;
                         } else if (w->t->unscanned[t]) {
-                                cand = min_u64(need, w->cold_raw[t]);
-                                elig = min_u64(need, w->cold_elig[t]);
+                                cand = min_u64(need, w->cold_raw[t] + w->unmapped[t]);
+                                elig = min_u64(need, w->cold_elig[t] + w->unmapped[t]);
                                 h->unscanned += need - cand;
                                 need = cand;
                         } else {
-                                cand = min_u64(need, w->cold_raw[t] + w->warm_raw[t]);
-                                elig = min_u64(need, w->cold_elig[t] + w->warm_elig[t]);
+                                cand = min_u64(need, w->cold_raw[t] + w->unmapped[t] + w->warm_raw[t]);
+                                elig = min_u64(need, w->cold_elig[t] + w->unmapped[t] + w->warm_elig[t]);
                         }
                         h->no_candidates += need - cand;
                         h->hysteresis += cand - elig;
@@ -843,6 +886,8 @@ static int work_init(Run *run, Work *w, const PlanTenant *t, bool shadow) {
                 token_bucket_init_unlimited(&w->dq);
         if (!w->active || !t->heat)
                 return 0;
+        for (int tier = 0; tier + 1 < in->n_tiers && !t->byte_only; tier++)
+                w->unmapped[tier] = page_down(t->unmapped[tier]);
         if (t->byte_only) {
                 for (int tier = 0; tier < in->n_tiers; tier++) {
                         uint64_t cold = 0;

@@ -147,6 +147,13 @@ typedef struct PlanTenant {
          * known-cold bytes of t are taken; a limit or a higher class that
          * would need its warm ones is held back as `unscanned`. */
         bool unscanned[PLAN_MAX_TIERS];
+        /* Bytes of tier t no address scanner sees (page cache and tmpfs
+         * no process maps: memory.numa_stat's file minus file_mapped),
+         * given only when a byte mover can demote them (memory.reclaim
+         * with demotion on). A limit takes them after the known-cold
+         * ranges and before any accessed page, as byte demotions (no
+         * range): the kernel's reclaim picks its coldest pages. */
+        uint64_t unmapped[PLAN_MAX_TIERS];
         /* The first N of heat->hot were demoted by tierd and then seen hot
          * (the heat model's contradiction): hysteresis does not hold them
          * back, and they lead the promotions. */

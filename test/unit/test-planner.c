@@ -1235,6 +1235,60 @@ START_TEST(test_plan_unscanned_limit_takes_known_cold_only) {
 }
 END_TEST
 
+START_TEST(test_plan_unmapped_before_accessed_pages) {
+        /* 140 pages on tier 0, tier0.max 60: 10 known-cold pages, a
+         * 50-page hot set (warm candidates) and 60 pages of page cache no
+         * process maps. The limit takes the 10 cold pages, then 60 unmapped
+         * pages as a byte demotion (no range), then 10 warm pages (the tier
+         * is covered); unscanned, the warm pages stay and 10 pages are
+         * held. Without unmapped bytes (no byte mover) the warm pages make
+         * up all the rest, the finding of the page-cache tenant. */
+        ScanRange cold[] = { R(0, 5, 7, T0, 10) };
+        ScanRange warm[] = { W(0, 7, T0 + 0x100000, 50, 3) };
+        TenantHeat h = { .cgroup_id = 1, .cold = cold, .n_cold = 1, .warm = warm, .n_warm = 1 };
+        const PlanMove *m;
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        tenant_init(&t, 1, 1, 500, &h);
+        t.current[0] = 140 * P;
+        t.tier_max[0] = 60 * P;
+        t.unmapped[0] = 60 * P;
+        in.tenants = &t;
+        in.n_tenants = 1;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 80 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 3);
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 10);
+        m = move(&p, 0, 1);
+        ck_assert(!m->has_range);
+        ck_assert_int_eq(m->direction, PLAN_DEMOTE);
+        ck_assert_int_eq(m->from_tier, 0);
+        ck_assert_int_eq(m->to_tier, 1);
+        ck_assert_uint_eq(m->bytes, 60 * P);
+        assert_move(move(&p, 0, 2), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 0x100000, 10);
+        plan_done(&p);
+
+        t.unscanned[0] = true;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 70 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 2);
+        ck_assert(!move(&p, 0, 1)->has_range);
+        ck_assert_uint_eq(p.tenants[0].held_demote.unscanned, 10 * P);
+        plan_done(&p);
+
+        t.unscanned[0] = false;
+        t.unmapped[0] = 0;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 60 * P);
+        ck_assert_uint_eq(p.tenants[0].held_demote.no_candidates, 20 * P);
+        assert_move(move(&p, 0, 1), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 0x100000, 50);
+        plan_done(&p);
+}
+END_TEST
+
 START_TEST(test_plan_unscanned_contention_keeps_warm_pages) {
         /* as test_plan_contention_displaces_lower_class_hot_set, with B's
          * tier 0 not fully scanned: its 10 cold pages go, its warm pages
@@ -1330,6 +1384,7 @@ int main(void) {
         tcase_add_test(tc, test_plan_swap_observe);
         tcase_add_test(tc, test_plan_unscanned_limit_takes_known_cold_only);
         tcase_add_test(tc, test_plan_unscanned_contention_keeps_warm_pages);
+        tcase_add_test(tc, test_plan_unmapped_before_accessed_pages);
         tcase_add_test(tc, test_plan_contradicted_demotion_comes_back);
         suite_add_tcase(s, tc);
         return unit_run(s);

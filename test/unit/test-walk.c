@@ -58,10 +58,11 @@ static void write_captured_cgroup(const char *rel, const char *kernel, const cha
 /* ---- parsers on the captures --------------------------------------- */
 
 START_TEST(test_parse_numa_stat_captured) {
+        CgroupNumaStat s;
+
         for (size_t k = 0; k < ELEMENTSOF(kernels); k++) {
                 _cleanup_free_ char *work = fixture(kernels[k], "work", "memory.numa_stat");
                 _cleanup_free_ char *empty = fixture(kernels[k], "empty", "memory.numa_stat");
-                CgroupNumaStat s;
 
                 ck_assert_int_eq(cgroup_parse_numa_stat(work, &s), 0);
                 ck_assert_uint_eq(s.nodes, 3);
@@ -71,12 +72,22 @@ START_TEST(test_parse_numa_stat_captured) {
                 ck_assert_uint_lt(s.anon[1], 64 * MIB + 64 * MIB / 20);
                 ck_assert_uint_eq(s.file[0], 8 * MIB);
                 ck_assert_uint_lt(s.file[1], MIB);
+                /* the tmpfs file was written, not mapped: page cache no
+                 * address scanner sees (the binary's pages are mapped) */
+                ck_assert_uint_lt(s.file_mapped[0], MIB);
+                ck_assert_uint_le(s.file_mapped[1], s.file[1]);
                 for (int n = 2; n < CGROUP_MAX_NODES; n++)
                         ck_assert_uint_eq(s.anon[n] + s.file[n], 0);
 
                 ck_assert_int_eq(cgroup_parse_numa_stat(empty, &s), 0);
                 ck_assert_uint_eq(s.nodes, 3);
         }
+        /* file_mapped by node, and its key not taken for file's */
+        ck_assert_int_eq(cgroup_parse_numa_stat("anon N0=0 N1=0\nfile N0=8192 N1=4096\nfile_mapped N0=4096 N1=0\n"
+                                                "file_dirty N0=8192 N1=0\n", &s), 0);
+        ck_assert_uint_eq(s.file[0], 8192);
+        ck_assert_uint_eq(s.file_mapped[0], 4096);
+        ck_assert_uint_eq(s.file_mapped[1], 0);
 }
 END_TEST
 
