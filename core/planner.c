@@ -514,8 +514,10 @@ static int make_room_pass(Run *run, int d, int rank, bool warm, uint64_t *x) {
                         if (w->t->byte_only)
                                 cand = elig = warm ? w->byte_warm[d] : w->byte_cold[d];
                         else {
-                                cand = warm ? w->warm_raw[d] : w->cold_raw[d];
-                                elig = warm ? w->warm_elig[d] : w->cold_elig[d];
+                                /* the unmapped bytes go with the cold ones,
+                                 * before any accessed page */
+                                cand = warm ? w->warm_raw[d] : w->cold_raw[d] + w->unmapped[d];
+                                elig = warm ? w->warm_elig[d] : w->cold_elig[d] + w->unmapped[d];
                         }
                         if (cand == 0)
                                 continue;

@@ -1235,6 +1235,52 @@ START_TEST(test_plan_unscanned_limit_takes_known_cold_only) {
 }
 END_TEST
 
+START_TEST(test_plan_contention_takes_unmapped_before_warm) {
+        /* as test_plan_unscanned_contention_keeps_warm_pages, with B's tier
+         * 0 covered and holding 30 pages of page cache no process maps: L's
+         * 100 hot pages need 60 more pages of room than the 40 free; B
+         * gives its 10 cold pages, its 30 unmapped ones (a byte demotion),
+         * then 20 of its least accessed warm pages */
+        ScanRange hl[] = { R(1, 0, 1, T1, 100) };
+        ScanRange cb[] = { R(0, 4, 2, T0, 10) };
+        ScanRange wb[] = { W(0, 2, T0 + 0x100000, 60, 1), W(0, 2, T0 + 0x200000, 50, 5) };
+        TenantHeat h[2] = { { .hot = hl, .n_hot = 1 }, { .cold = cb, .n_cold = 1, .warm = wb, .n_warm = 2 } };
+        PlanTenant t[2];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        in.tiers[0].free = 40 * P;
+        tenant_init(&t[0], 1, 1, 100, &h[0]);
+        t[0].current[1] = 100 * P;
+        tenant_init(&t[1], 2, 3, 100, &h[1]);
+        t[1].current[0] = 150 * P;
+        t[1].unmapped[0] = 30 * P;
+        in.tenants = t;
+        in.n_tenants = 2;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 100 * P);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 60 * P);
+        ck_assert_uint_eq(p.tenants[1].n_moves, 3);
+        assert_move(move(&p, 1, 0), PLAN_DEMOTE, PLAN_REASON_CONTENTION, 0, 1, T0, 10);
+        ck_assert(!move(&p, 1, 1)->has_range);
+        ck_assert_uint_eq(move(&p, 1, 1)->bytes, 30 * P);
+        assert_move(move(&p, 1, 2), PLAN_DEMOTE, PLAN_REASON_CONTENTION, 0, 1, T0 + 0x100000, 20);
+        plan_done(&p);
+
+        /* not covered: the cold and the unmapped pages go, the warm ones
+         * are held as unscanned */
+        t[1].unscanned[0] = true;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 40 * P);
+        ck_assert_uint_eq(p.tenants[1].n_moves, 2);
+        ck_assert(!move(&p, 1, 1)->has_range);
+        ck_assert_uint_gt(p.tenants[1].held_demote.unscanned, 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 80 * P);
+        plan_done(&p);
+}
+END_TEST
+
 START_TEST(test_plan_unmapped_before_accessed_pages) {
         /* 140 pages on tier 0, tier0.max 60: 10 known-cold pages, a
          * 50-page hot set (warm candidates) and 60 pages of page cache no
@@ -1385,6 +1431,7 @@ int main(void) {
         tcase_add_test(tc, test_plan_unscanned_limit_takes_known_cold_only);
         tcase_add_test(tc, test_plan_unscanned_contention_keeps_warm_pages);
         tcase_add_test(tc, test_plan_unmapped_before_accessed_pages);
+        tcase_add_test(tc, test_plan_contention_takes_unmapped_before_warm);
         tcase_add_test(tc, test_plan_contradicted_demotion_comes_back);
         suite_add_tcase(s, tc);
         return unit_run(s);
