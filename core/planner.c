@@ -290,47 +290,12 @@ static int64_t take_pieces(Run *run, Work *w, PlanDirection dir, PlanReason reas
         return (int64_t) (bytes - left);
 }
 
-/* Byte-only demotion of BYTES from tier FROM, split over the slower tiers
- * by room. */
-static int take_bytes(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes) {
+/* A demotion of BYTES from tier FROM without a range (the byte mover's
+ * reclaim picks the pages), split over the slower tiers by room: of a
+ * byte-only tenant's cold then warm bytes, or with UNMAPPED of the pages
+ * no process maps. Returns the bytes taken or -ENOMEM. */
+static int64_t take_bytes_as(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes, bool unmapped) {
         uint64_t left = bytes;
-        int r;
-
-        for (int u = from + 1; u < run->n_tiers && left > 0; u++) {
-                uint64_t chunk = min_u64(left, room(run, u));
-                PlanMove m;
-
-                if (chunk == 0)
-                        continue;
-                m = (PlanMove) {
-                        .direction = PLAN_DEMOTE,
-                        .reason = (uint8_t) reason,
-                        .from_tier = from,
-                        .to_tier = u,
-                        .to_node = pick_node(run, u, chunk),
-                        .bytes = chunk,
-                        .range = { .tier = (int8_t) from, .node = -1 },
-                };
-                r = push_move(w, &m);
-                if (r < 0)
-                        return r;
-                if (w->byte_cold[from] >= chunk)
-                        w->byte_cold[from] -= chunk;
-                else {
-                        w->byte_warm[from] -= min_u64(chunk - w->byte_cold[from], w->byte_warm[from]);
-                        w->byte_cold[from] = 0;
-                }
-                account(run, w, PLAN_DEMOTE, reason, from, u, chunk);
-                left -= chunk;
-        }
-        return 0;
-}
-
-/* Byte demotion of up to BYTES of tier FROM's unmapped pages (no range:
- * the byte mover's reclaim picks them), split over the slower tiers by
- * room. Returns the bytes taken or -ENOMEM. */
-static int64_t take_unmapped(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes) {
-        uint64_t left = min_u64(bytes, w->unmapped[from]);
         int64_t taken = 0;
 
         for (int u = from + 1; u < run->n_tiers && left > 0; u++) {
@@ -352,7 +317,14 @@ static int64_t take_unmapped(Run *run, Work *w, PlanReason reason, int from, uin
                 r = push_move(w, &m);
                 if (r < 0)
                         return r;
-                w->unmapped[from] -= chunk;
+                if (unmapped)
+                        w->unmapped[from] -= min_u64(chunk, w->unmapped[from]);
+                else if (w->byte_cold[from] >= chunk)
+                        w->byte_cold[from] -= chunk;
+                else {
+                        w->byte_warm[from] -= min_u64(chunk - w->byte_cold[from], w->byte_warm[from]);
+                        w->byte_cold[from] = 0;
+                }
                 account(run, w, PLAN_DEMOTE, reason, from, u, chunk);
                 left -= chunk;
                 taken += (int64_t) chunk;
@@ -367,12 +339,14 @@ static int demote(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes
 
         if (bytes == 0)
                 return 0;
-        if (w->t->byte_only)
-                return take_bytes(run, w, reason, from, bytes);
+        if (w->t->byte_only) {
+                n = take_bytes_as(run, w, reason, from, bytes, false);
+                return n < 0 ? (int) n : 0;
+        }
         n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, true, bytes);
         if (n >= 0 && (uint64_t) n < bytes) {
                 bytes -= (uint64_t) n;
-                n = take_unmapped(run, w, reason, from, bytes);
+                n = take_bytes_as(run, w, reason, from, min_u64(bytes, w->unmapped[from]), true);
         }
         if (n >= 0 && (uint64_t) n < bytes && !w->t->unscanned[from])
                 n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, false, bytes - (uint64_t) n);
