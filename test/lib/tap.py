@@ -144,6 +144,42 @@ rep() {
 }
 '''
 
+# Guest shell helpers of the tests that follow tierd's period lines for
+# minutes (test-churn.py, test-valgrind.py): sections, waiting for lines,
+# BPF links and kdamonds left, a period line reduced to its totals and the
+# steady tenant; a configuration with the scanner's CPU budget at 100%
+# (their tenants are scanned whole every period: they test churn and
+# leaks, not pacing); the TLB ticker on CPU 1.
+FOLLOW_SH = r'''sec() { echo "=== BEGIN $1"; cat "$2"; echo; echo "=== END $1"; }
+nlines() { cat $1 2> /dev/null | wc -l; }
+up() { cut -d. -f1 /proc/uptime; }
+# wl FILE N SECONDS [PID]: wait until FILE has N lines (or PID is gone)
+wl() {
+    e=$(($(up) + $3))
+    while [ $(nlines $1) -lt $2 ] && [ $(up) -lt $e ]; do
+        [ -n "$4" ] && ! kill -0 $4 2> /dev/null && break
+        sleep 0.5
+    done
+}
+links() { for f in /proc/[0-9]*/fd/*; do readlink $f 2>/dev/null; done | grep -c 'bpf_link'; }
+kd() { cat /sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds; cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^kdamond'; }
+# a period line without its tenants array, the number of tenants, and the
+# steady tenant's object
+reduce() {
+    awk '{ n = gsub(/\{"cgroup":"/, "&"); st = "{}"
+           if (match($0, /\{"cgroup":"steady".*/)) {
+               x = substr($0, RSTART, RLENGTH)
+               if (match(x, /"total_promoted_bytes":[0-9]+\}\}/)) st = substr(x, 1, RSTART + RLENGTH - 1)
+           }
+           s = $0; sub(/"tenants":\[.*\],"tiers"/, "\"tiers\"", s)
+           print s "\t" n "\t" st }' $1
+}
+mkdir -p /tmp/cfg
+echo '{ "scanner": { "cpu_budget": "100%" } }' > /tmp/cfg/tierd.json
+chmod 644 /tmp/cfg/tierd.json
+numactl -C 1 sh -c 'while :; do sleep 0.05; done' &
+'''
+
 
 def sanitized(build):
     """Whether BUILD was configured with a sanitizer (b_sanitize): its

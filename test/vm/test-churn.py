@@ -50,7 +50,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
-from tap import WORKLOAD_SH, Tap, parse_json, run_vm, sections  # noqa: E402
+from tap import FOLLOW_SH, WORKLOAD_SH, Tap, parse_json, run_vm, sections  # noqa: E402
 
 kernel, build = sys.argv[1], sys.argv[2]
 t = Tap()
@@ -76,35 +76,8 @@ CG=/sys/fs/cgroup
 sysctl -w kernel.numa_balancing=0 > /dev/null
 echo "=== BEGIN numa_balancing"; cat /proc/sys/kernel/numa_balancing; echo "=== END numa_balancing"
 @WORKLOAD_SH@
-sec() { echo "=== BEGIN $1"; cat "$2"; echo; echo "=== END $1"; }
 numa() { echo "=== BEGIN $2"; cat $CG/$1/memory.numa_stat; echo "=== END $2"; }
-nlines() { cat $1 2> /dev/null | wc -l; }
-up() { cut -d. -f1 /proc/uptime; }
-# wl FILE N SECONDS [PID]: wait until FILE has N lines (or PID is gone)
-wl() {
-    e=$(($(up) + $3))
-    while [ $(nlines $1) -lt $2 ] && [ $(up) -lt $e ]; do
-        [ -n "$4" ] && ! kill -0 $4 2> /dev/null && break
-        sleep 0.5
-    done
-}
-links() { for f in /proc/[0-9]*/fd/*; do readlink $f 2>/dev/null; done | grep -c 'bpf_link'; }
-kd() { cat /sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds; cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^kdamond'; }
-# a period line without its tenants array, the number of tenants, and the
-# steady tenant's object
-reduce() {
-    awk '{ n = gsub(/\{"cgroup":"/, "&"); st = "{}"
-           if (match($0, /\{"cgroup":"steady".*/)) {
-               x = substr($0, RSTART, RLENGTH)
-               if (match(x, /"total_promoted_bytes":[0-9]+\}\}/)) st = substr(x, 1, RSTART + RLENGTH - 1)
-           }
-           s = $0; sub(/"tenants":\[.*\],"tiers"/, "\"tiers\"", s)
-           print s "\t" n "\t" st }' $1
-}
-mkdir -p /tmp/cfg
-echo '{ "scanner": { "cpu_budget": "100%" } }' > /tmp/cfg/tierd.json
-chmod 644 /tmp/cfg/tierd.json
-numactl -C 1 sh -c 'while :; do sleep 0.05; done' &
+@FOLLOW_SH@
 
 # --- churn
 start steady --size 128 --hot 16 --rate 20
@@ -151,7 +124,7 @@ echo "=== BEGIN log-tail"; tail -20 /tmp/d.err; echo "=== END log-tail"
 reduce /tmp/d.out > /tmp/d.red
 sec periods /tmp/d.red
 kill -TERM $sw; wait $sw; rmdir $CG/steady
-'''.replace('@WORKLOAD_SH@', WORKLOAD_SH).replace('@CHURN@', str(CHURN))
+'''.replace('@WORKLOAD_SH@', WORKLOAD_SH).replace('@FOLLOW_SH@', FOLLOW_SH).replace('@CHURN@', str(CHURN))
 
 
 if os.environ.get('TEST_CHURN_REPLAY'):  # development: check a dumped guest output again
