@@ -60,6 +60,8 @@ enum {
         HEAT_PASS_EXACT = 1 << 2,       /* with END: every page visited in the pass was classified (none only
                                          * armed, no process's maps unreadable) */
         HEAT_PASS_BYTE_ONLY = 1 << 3,   /* the heat is bytes per tier and age, without ranges */
+        HEAT_PASS_VISITED = 1 << 4,     /* the scan visited some of the tenant's memory, if only to arm it (a
+                                         * scan that classified nothing is still the scanner's attention) */
 };
 
 typedef struct TenantHeat {

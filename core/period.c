@@ -276,9 +276,13 @@ int period_scan(Engine *e, Period *p) {
         e->scan_cpu_s += rusage_s() - cpu0;
         for (size_t i = 0; i < p->n; i++) {
                 Account *a = p->acct[order[i]];
+                /* an idle_page visit that only armed pages classified
+                 * nothing, but had the scanner's attention */
+                bool seen = heat[i].tracked_bytes > 0 ||
+                            (heat[i].pass & (HEAT_PASS_VISITED | HEAT_PASS_BEGIN | HEAT_PASS_END));
 
                 p->heat[order[i]] = heat[i];
-                a->unseen = heat[i].tracked_bytes == 0 && targets[i].n_pids > 0 ? a->unseen + 1 : 0;
+                a->unseen = !seen && targets[i].n_pids > 0 ? a->unseen + 1 : 0;
         }
         if (r >= 0 && e->error[0]) {
                 log_error("%s", e->error); /* logged by a scan that went on */

@@ -488,6 +488,7 @@ typedef struct Out {
         size_t n, alloc;
         IdleCursor *cur;                /* the target's cursor; NULL for a second target of one cgroup */
         bool began, ended;              /* its pass began / ended in this scan */
+        bool visited;                   /* its cursor had a turn in this scan */
         uint64_t ids_hash;              /* physical mode: of its memcg ids in this scan */
 } Out;
 
@@ -1413,6 +1414,7 @@ static int visit_target(Scanner *s, const ScanTarget *target, uint32_t t, bool m
         size_t n = target->n_pids, nv;
         int r;
 
+        s->out[t].visited = true;
         if (c->pass_gen == 0) {
                 *c = (IdleCursor) { .cgroup_id = c->cgroup_id, .given_gen = c->given_gen, .pass_gen = s->gen };
                 s->out[t].began = true;
@@ -1786,6 +1788,8 @@ static void pass_flags(Scanner *s, const ScanTarget *targets, size_t n, TenantHe
                 const Out *o = &s->out[t];
                 unsigned pass = 0;
 
+                if (o->visited || o->began || o->ended)
+                        pass |= HEAT_PASS_VISITED;
                 if (o->began)
                         pass |= HEAT_PASS_BEGIN;
                 if (o->ended) {

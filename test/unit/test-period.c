@@ -78,6 +78,8 @@ static int fake_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat
                                 fake_ranges(&out[i], a, 2, HEAT_PASS_BEGIN);
                         else if (scan_phase == 2)
                                 fake_ranges(&out[i], b, 1, HEAT_PASS_END | HEAT_PASS_EXACT);
+                        else if (scan_phase == 4)
+                                out[i].pass = HEAT_PASS_VISITED; /* armed only: nothing classified */
                 }
                 return 0;
         }
@@ -596,6 +598,41 @@ START_TEST(test_period_model_forgets_a_reused_pid) {
 }
 END_TEST
 
+static const Account *account_of(const Engine *e, const char *path) {
+        for (size_t i = 0; i < e->ledger.n; i++)
+                if (strcmp(e->ledger.accounts[i].path, path) == 0)
+                        return &e->ledger.accounts[i];
+        return NULL;
+}
+
+START_TEST(test_period_armed_only_is_not_starved) {
+        /* a scan that visits web but only arms its pages (idle_page's
+         * first pass over a large tenant) is the scanner's attention: web
+         * does not count as starved; a scan that gives it nothing does */
+        _cleanup_(config_freep) Config *c = config_with_rules();
+        StatusSnapshot s = { 0 };
+        const Account *a;
+        Engine e;
+
+        engine_setup(&e, c);
+        scan_phase = 4;
+        for (int k = 0; k < 10; k++) {
+                ck_assert_int_eq(period_run(&e, (uint64_t) k, false, &s), 0);
+                status_snapshot_done(&s);
+        }
+        ck_assert_ptr_nonnull(a = account_of(&e, "web"));
+        ck_assert_uint_eq(a->unseen, 0);
+        scan_phase = 3;
+        for (int k = 10; k < 20; k++) {
+                ck_assert_int_eq(period_run(&e, (uint64_t) k, false, &s), 0);
+                status_snapshot_done(&s);
+        }
+        ck_assert_ptr_nonnull(a = account_of(&e, "web"));
+        ck_assert_uint_ge(a->unseen, 8);
+        engine_done(&e);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("period");
         TCase *tc = tcase_create("period");
@@ -609,6 +646,7 @@ int main(void) {
         tcase_add_test(tc, test_period_pid_reused_is_not_moved);
         tcase_add_test(tc, test_period_pid_moved_out_is_not_moved);
         tcase_add_test(tc, test_period_model_forgets_a_reused_pid);
+        tcase_add_test(tc, test_period_armed_only_is_not_starved);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }
