@@ -7,10 +7,11 @@
  *   idle-oracle accessed --pid PID [--wait S]
  *       The present anonymous pages of PID (pagemap: present, not a file
  *       or shared page) are marked idle in /sys/kernel/mm/page_idle/bitmap;
- *       the bits are read back at once (a page the kernel cannot track,
- *       e.g. the zero page or one off the LRU, is "untracked" and left
- *       out), then again after S seconds (default 5): a page whose bit the
- *       kernel cleared was accessed meanwhile. Those pages' nodes come from
+ *       a page page_idle does not track (off the LRU or the zero page, by
+ *       /proc/kpageflags, or in the last partial word of the bitmap) is
+ *       "untracked" and left out. The bits are read back after S seconds
+ *       (default 5): a page whose bit the kernel cleared was accessed
+ *       meanwhile. Those pages' nodes come from
  *       move_pages(2) with nodes NULL. Prints
  *       {"pid", "wait_s", "anon_pages", "untracked_pages",
  *        "accessed_pages", "accessed_by_node": COUNTS,
@@ -30,7 +31,10 @@
  *       {"pid", "node", "present_pages", "on_node", "tried_pages",
  *        "moved_pages", "failed_pages",
  *        "failed": [{"mapping", "kind": "anon"|"file", "status": "EACCES",
- *                    "pages", "mapcount_max"}...]}
+ *                    "at": "move"|"query", "pages", "mapcount_max"}...]}
+ *       at: query for a page whose status query already failed (EFAULT:
+ *       an address mapped to the zero page, which move_pages(2) refuses to
+ *       move as well), move for a page the move refused.
  *       status: EACCES, EBUSY, EFAULT, ENOENT, ENOMEM, ... as move_pages(2)
  *       put it, "not-migrated" for a page of a batch migrate_pages() gave
  *       up on (move_pages returned a count), "nodeK" for one left on K.
@@ -59,6 +63,8 @@
 #define PM_FILE (1ULL << 61)
 #define PM_PFN_MASK ((1ULL << 55) - 1)
 #define MAX_NODES 64
+#define KPF_LRU (1ULL << 5)
+#define KPF_ZERO_PAGE (1ULL << 24)
 #define CHUNK 4096
 /* a page of a batch that migrate_pages() gave up on (move_pages returned
  * the number of pages not migrated) and that is still elsewhere */
@@ -77,7 +83,7 @@ typedef struct Page {
 
 typedef struct Fail {
         int map, status;
-        bool file;
+        bool file, query;
         uint64_t pages, mapcount_max;
 } Fail;
 
@@ -258,7 +264,10 @@ static bool bit(const Bitmap *b, uint64_t pfn) {
         return (b->bits[pfn / 64 - b->first] >> (pfn % 64)) & 1;
 }
 
-static int bitmap_io(Bitmap *b, bool write) {
+/* Reads or writes the words of B; returns how many the kernel took: the
+ * last 64 PFNs of memory, when max_pfn is not a multiple of 64, are a word
+ * page_idle neither reads nor writes (it answers 0 bytes for it). */
+static ssize_t bitmap_io(Bitmap *b, bool write) {
         size_t len = b->words * sizeof(uint64_t), done = 0;
 
         while (done < len) {
@@ -270,17 +279,18 @@ static int bitmap_io(Bitmap *b, bool write) {
                 if (k < 0)
                         return -errno;
                 if (k == 0)
-                        return -EIO;
+                        break;
                 done += (size_t) k;
         }
-        return 0;
+        return (ssize_t) (done / sizeof(uint64_t));
 }
 
 static int cmd_accessed(int pid, unsigned wait_s) {
         Bitmap b = { .fd = -1 };
         uint64_t lo = UINT64_MAX, hi = 0, untracked = 0;
         size_t *acc = NULL, n_acc = 0;
-        int *st_all = NULL, *st_acc = NULL, r;
+        int *st_all = NULL, *st_acc = NULL, r, kfd;
+        ssize_t w = 0, rd = 0;
         Counts c_all = { 0 }, c_acc = { 0 };
 
         r = collect(pid, true);
@@ -310,30 +320,48 @@ static int cmd_accessed(int pid, unsigned wait_s) {
                         fprintf(stderr, "idle-oracle: the idle page bitmap: %s\n", strerror(errno));
                         return 1;
                 }
-                /* mark (only set bits mark: the others are left alone) */
-                for (size_t i = 0; i < n_pages; i++)
-                        b.bits[pages[i].pfn / 64 - b.first] |= 1ULL << (pages[i].pfn % 64);
-                r = bitmap_io(&b, true);
-                if (r >= 0)
-                        r = bitmap_io(&b, false);
-                if (r < 0) {
-                        fprintf(stderr, "idle-oracle: the idle page bitmap: %s\n", strerror(-r));
+                /* untracked: pages page_idle does not track (off the
+                 * LRU, the zero page: /proc/kpageflags) */
+                kfd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+                if (kfd < 0) {
+                        fprintf(stderr, "idle-oracle: /proc/kpageflags: %s\n", strerror(errno));
                         return 1;
                 }
-                /* untracked: the kernel did not take the mark */
-                for (size_t i = 0; i < n_pages; i++)
-                        if (!bit(&b, pages[i].pfn)) {
+                for (size_t i = 0; i < n_pages; i++) {
+                        uint64_t fl = 0;
+
+                        if (pread(kfd, &fl, sizeof(fl), (off_t) (pages[i].pfn * sizeof(fl))) != (ssize_t) sizeof(fl) ||
+                            !(fl & KPF_LRU) || (fl & KPF_ZERO_PAGE)) {
                                 pages[i].pfn = UINT64_MAX;
                                 untracked++;
                         }
+                }
+                close(kfd);
+                /* mark (only set bits mark: the others are left alone) */
+                for (size_t i = 0; i < n_pages; i++)
+                        if (pages[i].pfn != UINT64_MAX)
+                                b.bits[pages[i].pfn / 64 - b.first] |= 1ULL << (pages[i].pfn % 64);
+                w = bitmap_io(&b, true);
+                if (w < 0) {
+                        fprintf(stderr, "idle-oracle: the idle page bitmap: %s\n", strerror((int) -w));
+                        return 1;
+                }
         }
         sleep(wait_s);
         if (n_pages > 0) {
-                r = bitmap_io(&b, false);
-                if (r < 0) {
-                        fprintf(stderr, "idle-oracle: the idle page bitmap: %s\n", strerror(-r));
+                memset(b.bits, 0, b.words * sizeof(uint64_t));
+                rd = bitmap_io(&b, false);
+                if (rd < 0) {
+                        fprintf(stderr, "idle-oracle: the idle page bitmap: %s\n", strerror((int) -rd));
                         return 1;
                 }
+                /* beyond what the kernel wrote or read: untracked */
+                for (size_t i = 0; i < n_pages; i++)
+                        if (pages[i].pfn != UINT64_MAX &&
+                            (pages[i].pfn / 64 - b.first >= (uint64_t) w || pages[i].pfn / 64 - b.first >= (uint64_t) rd)) {
+                                pages[i].pfn = UINT64_MAX;
+                                untracked++;
+                        }
                 for (size_t i = 0; i < n_pages; i++)
                         if (pages[i].pfn != UINT64_MAX && !bit(&b, pages[i].pfn))
                                 acc[n_acc++] = i;
@@ -419,6 +447,22 @@ static uint64_t kpagecount(int fd, uint64_t pfn) {
         return v;
 }
 
+static void fail_add(Fail *fails, size_t *n_fails, const Page *p, int status, bool query, int kfd) {
+        size_t f;
+        uint64_t mc;
+
+        for (f = 0; f < *n_fails; f++)
+                if (fails[f].map == p->map && fails[f].status == status && fails[f].file == p->file &&
+                    fails[f].query == query)
+                        break;
+        if (f == *n_fails)
+                fails[(*n_fails)++] = (Fail) { .map = p->map, .status = status, .file = p->file, .query = query };
+        fails[f].pages++;
+        mc = kpagecount(kfd, p->pfn);
+        if (mc > fails[f].mapcount_max)
+                fails[f].mapcount_max = mc;
+}
+
 static int cmd_move(int pid, int node) {
         size_t *todo, n_todo = 0, n_fails = 0;
         int *status, *nodes, r, kfd;
@@ -443,15 +487,20 @@ static int cmd_move(int pid, int node) {
                 fprintf(stderr, "idle-oracle: move_pages(2) on pid %d: %s\n", pid, strerror(-r));
                 return 1;
         }
+        kfd = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
         for (size_t i = 0; i < n_pages; i++) {
                 if (status[i] == node)
                         on_node++;
                 else if (status[i] >= 0)
                         todo[n_todo++] = i;
+                else if (status[i] != -ENOENT) {
+                        /* refused already where it is (EFAULT: the zero page) */
+                        fail_add(fails, &n_fails, &pages[i], status[i], true, kfd);
+                        failed++;
+                }
         }
         for (size_t j = 0; j < CHUNK; j++)
                 nodes[j] = node;
-        kfd = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
         for (size_t i = 0; i < n_todo; i += CHUNK) {
                 size_t k = n_todo - i < CHUNK ? n_todo - i : CHUNK;
 
@@ -482,22 +531,13 @@ static int cmd_move(int pid, int node) {
                 }
                 for (size_t j = 0; j < k; j++) {
                         const Page *p = &pages[todo[i + j]];
-                        size_t f;
 
                         if (status[j] == node) {
                                 moved++;
                                 continue;
                         }
                         failed++;
-                        for (f = 0; f < n_fails; f++)
-                                if (fails[f].map == p->map && fails[f].status == status[j] && fails[f].file == p->file)
-                                        break;
-                        if (f == n_fails)
-                                fails[n_fails++] = (Fail) { .map = p->map, .status = status[j], .file = p->file };
-                        fails[f].pages++;
-                        uint64_t mc = kpagecount(kfd, p->pfn);
-                        if (mc > fails[f].mapcount_max)
-                                fails[f].mapcount_max = mc;
+                        fail_add(fails, &n_fails, p, status[j], false, kfd);
                 }
         }
         if (kfd >= 0)
@@ -508,9 +548,10 @@ static int cmd_move(int pid, int node) {
         for (size_t f = 0; f < n_fails; f++) {
                 printf("%s{\"mapping\": ", f ? ", " : "");
                 json_string(maps[fails[f].map]);
-                printf(", \"kind\": \"%s\", \"status\": \"%s\", \"pages\": %" PRIu64 ", \"mapcount_max\": %" PRIu64 "}",
-                       fails[f].file ? "file" : "anon", status_name(fails[f].status), fails[f].pages,
-                       fails[f].mapcount_max);
+                printf(", \"kind\": \"%s\", \"status\": \"%s\", \"at\": \"%s\", \"pages\": %" PRIu64
+                       ", \"mapcount_max\": %" PRIu64 "}",
+                       fails[f].file ? "file" : "anon", status_name(fails[f].status), fails[f].query ? "query" : "move",
+                       fails[f].pages, fails[f].mapcount_max);
         }
         printf("]}\n");
         return fflush(stdout) == 0 ? 0 : 1;
