@@ -40,9 +40,9 @@ says why once per tenant and reason (move-failed events). After A's
 oracle, `idle-oracle move` asks move_pages(2) to move every page of the
 mappings tierd samples that is not on node 0 to node 0, and prints the
 per-page statuses by mapping with each page's /proc/kpagecount (and the
-addresses whose status query already fails). Two runs (2026-12-06):
-tierd failed 1336 and 2464 KiB, all in ranges that then backed off for
-the hysteresis window (60 s: once per run), for three reasons:
+addresses whose status query already fails). Three runs (2026-12-06):
+tierd failed 1336, 2464 and 2284 KiB, all in ranges that then backed off
+for the hysteresis window (60 s: once per run), for three reasons:
   -EACCES  file pages of the shared libraries (libc ~770 KiB, libjemalloc
            ~460, libm 80, ld.so, libsystemd: the 1336 KiB of the first run,
            the 1420 KiB seen before). migratepages moved that page cache
@@ -52,11 +52,11 @@ the hysteresis window (60 s: once per run), for three reasons:
            more than one process (the probe: every refused library page
            has mapcount 2, every anonymous page moved). Library text is
            read all the time, so tierd plans it as hot.
-  -EFAULT  792 KiB in the second run, in two ranges of jemalloc's
+  -EFAULT  792 and 868 KiB in the later runs, in ranges of jemalloc's
            anonymous mappings: addresses mapped to the shared zero page
-           (read, never written; the oracle found 216 such pages, status
-           EFAULT), which cannot move.
-  -EBUSY   4 KiB once: a page off the LRU for a moment.
+           (read, never written), which cannot move; the probe found 217
+           such pages (868 KiB, status EFAULT already at the query).
+  -EBUSY   4 KiB in each later run: a page off the LRU for a moment.
 None is tierd's to fix (it must not move other processes' pages, nor the
 zero page); the file and zero pages are outside the anonymous oracle.
 
