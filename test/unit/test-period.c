@@ -617,14 +617,14 @@ START_TEST(test_period_armed_only_is_not_starved) {
         engine_setup(&e, c);
         scan_phase = 4;
         for (int k = 0; k < 10; k++) {
-                ck_assert_int_eq(period_run(&e, (uint64_t) k, false, &s), 0);
+                ck_assert_int_eq(period_run(&e, (unsigned) k, false, &s), 0);
                 status_snapshot_done(&s);
         }
         ck_assert_ptr_nonnull(a = account_of(&e, "web"));
         ck_assert_uint_eq(a->unseen, 0);
         scan_phase = 3;
         for (int k = 10; k < 20; k++) {
-                ck_assert_int_eq(period_run(&e, (uint64_t) k, false, &s), 0);
+                ck_assert_int_eq(period_run(&e, (unsigned) k, false, &s), 0);
                 status_snapshot_done(&s);
         }
         ck_assert_ptr_nonnull(a = account_of(&e, "web"));
