@@ -29,6 +29,15 @@ with the default VM settings took 485 s in 9 boots and 324 s in one.
               run unchanged. Their TAP lines are merged into one stream,
               each name prefixed with the test's ("walk: stock: ...").
 
+A part named TEST+asan runs the ASan+UBSan programs when TIERD_ASAN_BUILD
+names a sanitizer build (scripts/check sets it to build-asan/): that
+build's tierd and tierctl go to /opt/tierd-asan/bin, first on the part's
+PATH (the other programs, the test helpers, stay the boot's), and the test
+is collected and checked with that build, so its checks know (tap.py
+sanitized()). Only tests whose checks keep no timing are marked so: the
+sanitized programs run several times slower. Without TIERD_ASAN_BUILD the
+part runs the boot's programs; its TAP names say which.
+
 A guest that died of the TCG code-patching race (test/lib/tap.py) is booted
 once more from scratch, as run_vm() does for a boot of its own. The time of
 each part in the guest and the boot's overhead are TAP comments.
@@ -49,6 +58,10 @@ sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 from tap import COLLECT_ENV, REPLAY_ENV, SANITIZER_ENV, TCG_PATCH_RACE, TOP, VM_DIED, vm_tcg_race  # noqa: E402
 
 VM_TIMEOUT = 124
+ASAN_ENV = 'TIERD_ASAN_BUILD'
+ASAN_BIN = '/opt/tierd-asan/bin'
+# the programs of a sanitizer build that a +asan part runs
+ASAN_PROGRAMS = ('tierd', 'tierctl')
 # test/vm/run's options that take a value, with their defaults; --add is
 # per part, the others are the boot's and must agree
 BOOT_OPTS = {'--fast': '1G', '--slow': '1G', '--numa-balancing': '0', '--smp': '2', '--tcg-thread': 'multi',
@@ -186,6 +199,26 @@ def split_parts(out):
     return parts
 
 
+def part_build(name, build):
+    """TEST or TEST+asan -> (TEST, the build its programs and checks use,
+    whether that is the sanitizer build)."""
+    test, _, flag = name.partition('+')
+    asan = os.environ.get(ASAN_ENV, '')
+    if flag == 'asan' and asan and os.path.exists(os.path.join(asan, 'build.ninja')):
+        return test, asan, True
+    return test, build, False
+
+
+def asan_adds(name, asan_build, args):
+    """The sanitizer build's programs for part NAME: added to the boot, put
+    first on PATH by its pre.sh, taken off again by its post.sh."""
+    for prog in ASAN_PROGRAMS:
+        args += ['--add', f'{os.path.join(asan_build, prog)}:{ASAN_BIN}/{os.path.basename(prog)}']
+    return (f'export PATH={ASAN_BIN}:$PATH\n'
+            f'echo "=== TIERD-ASAN {name} $(command -v tierd) $(command -v tierctl)"\n',
+            f'export PATH=${{PATH#{ASAN_BIN}:}}\n')
+
+
 def main():
     if len(sys.argv) < 4:
         print(__doc__.split('usage: ')[1], file=sys.stderr)
@@ -212,8 +245,9 @@ def run(kernel, build, names, tmp):
     # 1. collect
     reqs, early = {}, {}
     for name in names:
+        test, tbuild, _ = part_build(name, build)
         f = os.path.join(tmp, f'{name}.req')
-        p = subprocess.run([sys.executable, os.path.join(HERE, f'test-{name}.py'), kernel, build],
+        p = subprocess.run([sys.executable, os.path.join(HERE, f'test-{test}.py'), kernel, tbuild],
                            env={**os.environ, COLLECT_ENV: f}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True, timeout=300)
         if p.returncode == 0 and os.path.exists(f):
@@ -239,6 +273,10 @@ def run(kernel, build, names, tmp):
             with open(os.path.join(d, 'script.sh'), 'w') as fh:
                 fh.write(r['script'])
             pre, post = stage_adds(name, adds, args)
+            _, tbuild, asan = part_build(name, build)
+            if asan:
+                apre, apost = asan_adds(name, tbuild, args)
+                pre, post = pre + apre, apost + post
             with open(os.path.join(d, 'pre.sh'), 'w') as fh:
                 fh.write(pre)
             with open(os.path.join(d, 'post.sh'), 'w') as fh:
@@ -272,6 +310,12 @@ def run(kernel, build, names, tmp):
             with open(os.environ['TEST_GROUP_DUMP'], 'w') as fh:
                 fh.write(p.stdout)
         parts = split_parts(p.stdout)
+        for name in reqs:
+            if part_build(name, build)[2]:
+                m = re.search(rf'^=== TIERD-ASAN {re.escape(name)} (.*)$', p.stdout, re.M)
+                want = f'{ASAN_BIN}/tierd {ASAN_BIN}/tierctl'
+                emit(bool(m) and m.group(1) == want, f'group: {name} runs the ASan+UBSan tierd and tierctl',
+                     m.group(1) if m else 'no PATH line from the part')
         died = p.returncode if p.returncode in (VM_TIMEOUT, VM_DIED) else VM_DIED
         inside = 0.0
         for name, r in reqs.items():
@@ -294,13 +338,15 @@ def run(kernel, build, names, tmp):
     # 3. every test's own checks, one TAP stream
     failed = False
     for name in names:
+        test, tbuild, asan = part_build(name, build)
+        label = f'{test} (ASan+UBSan)' if asan else test
         if name in early:
             p = early[name]
         else:
             f = os.path.join(tmp, f'{name}.out.json')
             with open(f, 'w') as fh:
                 json.dump(results[name], fh)
-            p = subprocess.run([sys.executable, os.path.join(HERE, f'test-{name}.py'), kernel, build],
+            p = subprocess.run([sys.executable, os.path.join(HERE, f'test-{test}.py'), kernel, tbuild],
                                env={**os.environ, REPLAY_ENV: f}, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, timeout=600)
         sys.stderr.write(p.stderr)
@@ -310,23 +356,23 @@ def run(kernel, build, names, tmp):
             if m:
                 bad = bad or m.group(1) == 'not ok'
                 n += 1
-                print(f'{m.group(1)} {n} - {name}: {m.group(2) or ""}')
+                print(f'{m.group(1)} {n} - {label}: {m.group(2) or ""}')
                 continue
             m = re.match(r'^1\.\.(\d+)(?:\s*#\s*SKIP\s*(.*))?$', line)
             if m:
                 if m.group(1) == '0':
                     n += 1
-                    print(f'ok {n} - {name} # SKIP {m.group(2) or "skipped"}')
+                    print(f'ok {n} - {label} # SKIP {m.group(2) or "skipped"}')
                 continue
             if line.startswith('Bail out!'):
                 bad = True
                 n += 1
-                print(f'not ok {n} - {name}: {line}')
+                print(f'not ok {n} - {label}: {line}')
                 continue
             print(line)
         sys.stdout.flush()
         if p.returncode != 0 and not bad:
-            emit(False, f'{name}: the test exited with status {p.returncode}', p.stderr[-2000:])
+            emit(False, f'{label}: the test exited with status {p.returncode}', p.stderr[-2000:])
             bad = True
         failed = failed or bad
     print(f'1..{n}')
