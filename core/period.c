@@ -927,6 +927,19 @@ int period_apply(Engine *e, Period *p) {
 
 /* ---- account, report ----------------------------------------------------- */
 
+/* Whether the tenant has bytes on a tier that no complete pass covered
+ * yet: what it holds there, hot bytes on a slower tier among them, is not
+ * known, so its decisions are pending. A tenant seen whole with nothing to
+ * do is not: without this, a latency tenant done with its pass kept
+ * the budget in class order while a batch tenant's hot set waited on the
+ * slow tier for the starvation rule's turn, one period in nine. */
+static bool unscanned_bytes(const PlanTenant *pt, int n_tiers) {
+        for (int i = 0; i < n_tiers && i < PLAN_MAX_TIERS; i++)
+                if (pt->unscanned[i] && pt->current[i] > 0)
+                        return true;
+        return false;
+}
+
 void period_account(Engine *e, Period *p, unsigned number) {
         for (size_t k = 0; k < p->n; k++) {
                 const PlanTenantResult *res = &p->plan.tenants[k];
@@ -938,7 +951,8 @@ void period_account(Engine *e, Period *p, unsigned number) {
                 p->acct[k]->pending = p->plan_tenants[k].current[0] > p->plan_tenants[k].tier_max[0] ||
                                       res->held_promote.limit + res->held_promote.headroom +
                                       res->held_promote.contention + res->held_promote.no_candidates > 0 ||
-                                      res->held_demote.unscanned > 0 || res->by_reason[PLAN_REASON_CONTENTION] > 0;
+                                      res->held_demote.unscanned > 0 || res->by_reason[PLAN_REASON_CONTENTION] > 0 ||
+                                      unscanned_bytes(&p->plan_tenants[k], p->n_tiers);
                 p->total.promoted += m->promoted;
                 p->total.demoted += m->demoted;
                 p->total.failed += m->failed;

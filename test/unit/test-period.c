@@ -40,6 +40,11 @@ static struct {
  * pass over web: first its hot 16 MiB (warm, on tier 0) and a cold 16 MiB,
  * then the last, cold 16 MiB. 3: nothing. */
 static int scan_phase;
+/* the order of the targets in the last scan, whatever the phase */
+static struct {
+        size_t n;
+        char paths[4][64];
+} scan_order_seen;
 
 static void fake_ranges(TenantHeat *h, const ScanRange *r, size_t n, unsigned pass) {
         h->ranges = calloc(n, sizeof(ScanRange));
@@ -68,6 +73,9 @@ static ScanRange web_range(int k, int age) {
 
 static int fake_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
         (void) s;
+        scan_order_seen.n = n;
+        for (size_t i = 0; i < n && i < 4; i++)
+                snprintf(scan_order_seen.paths[i], sizeof(scan_order_seen.paths[i]), "%s", targets[i].cgroup_path);
         if (scan_phase > 0) {
                 for (size_t i = 0; i < n; i++) {
                         ScanRange a[] = { web_range(0, 0), web_range(1, 4) }, b[] = { web_range(2, 4) };
@@ -386,17 +394,28 @@ START_TEST(test_period_tenant_gone_is_pruned) {
 }
 END_TEST
 
-/* The period JSON's "covered" of the first tenant's tier T (false when
+/* The period JSON's "covered" of tenant CGROUP's tier T (false when
  * absent). */
-static bool period_json_covered(const StatusSnapshot *s, int t) {
-        json_object *j = status_period_to_json(s), *x, *cov;
+static bool period_json_covered_of(const StatusSnapshot *s, const char *cgroup, int t) {
+        json_object *j = status_period_to_json(s), *x, *cov, *name;
         bool r = false;
 
-        if (json_object_object_get_ex(j, "tenants", &x) && (x = json_object_array_get_idx(x, 0)) &&
-            json_object_object_get_ex(x, "covered", &cov) && json_object_array_length(cov) > (size_t) t)
-                r = json_object_get_boolean(json_object_array_get_idx(cov, t));
+        if (json_object_object_get_ex(j, "tenants", &x))
+                for (size_t i = 0; i < json_object_array_length(x); i++) {
+                        json_object *o = json_object_array_get_idx(x, i);
+
+                        if (json_object_object_get_ex(o, "cgroup", &name) &&
+                            strcmp(json_object_get_string(name), cgroup) == 0 &&
+                            json_object_object_get_ex(o, "covered", &cov) && json_object_array_length(cov) > (size_t) t)
+                                r = json_object_get_boolean(json_object_array_get_idx(cov, t));
+                }
         json_object_put(j);
         return r;
+}
+
+/* ... of web, the first tenant of the tests that use it */
+static bool period_json_covered(const StatusSnapshot *s, int t) {
+        return period_json_covered_of(s, "web", t);
 }
 
 START_TEST(test_period_model_keeps_the_hot_set) {
@@ -633,6 +652,44 @@ START_TEST(test_period_armed_only_is_not_starved) {
 }
 END_TEST
 
+START_TEST(test_period_scan_order_unscanned_is_pending) {
+        /* web: latency, no limit, 48 MiB on tier 0, seen whole by one pass
+         * (phases 1 and 2) and nothing to do; web/child and other: batch,
+         * never scanned, other's 4 MiB on tier 1 (it may be hot there).
+         * Once web is covered, the unscanned tenants go first: their
+         * decisions are pending, web has none. */
+        static const char rules[] =
+                "{ \"rules\": ["
+                "  { \"match\": \"web\", \"policy\": { \"class\": \"latency\" } },"
+                "  { \"match\": \"web/child\", \"policy\": { \"class\": \"batch\" } },"
+                "  { \"match\": \"other\", \"policy\": { \"class\": \"batch\" } } ] }";
+        _cleanup_(config_freep) Config *c = config_with(rules);
+        StatusSnapshot s = { 0 };
+        Engine e;
+
+        write_cgroup("web", "100\n101\n", 48 * MIB, 0);
+        write_cgroup("other", "103\n", 0, 4 * MIB);
+        engine_setup_model(&e, c, true);
+        scan_phase = 1;
+        ck_assert_int_eq(period_run(&e, 0, true, &s), 0);
+        status_snapshot_done(&s);
+        ck_assert_str_eq(scan_order_seen.paths[0], "web");
+        scan_phase = 2;
+        ck_assert_int_eq(period_run(&e, 1, true, &s), 0);
+        ck_assert(period_json_covered(&s, 0));
+        status_snapshot_done(&s);
+        scan_phase = 3;
+        ck_assert_int_eq(period_run(&e, 2, true, &s), 0);
+        status_snapshot_done(&s);
+        ck_assert_uint_eq(scan_order_seen.n, 3);
+        /* the two batch tenants in the tree's order, then web */
+        ck_assert_str_eq(scan_order_seen.paths[0], "other");
+        ck_assert_str_eq(scan_order_seen.paths[1], "web/child");
+        ck_assert_str_eq(scan_order_seen.paths[2], "web");
+        engine_done(&e);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("period");
         TCase *tc = tcase_create("period");
@@ -647,6 +704,7 @@ int main(void) {
         tcase_add_test(tc, test_period_pid_moved_out_is_not_moved);
         tcase_add_test(tc, test_period_model_forgets_a_reused_pid);
         tcase_add_test(tc, test_period_armed_only_is_not_starved);
+        tcase_add_test(tc, test_period_scan_order_unscanned_is_pending);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }
