@@ -66,6 +66,7 @@ def plots(res, out):
                   "plot " + ', '.join(lines) + "\n")
         if subprocess.run([gp], input=script, text=True).returncode == 0:
             made.append(png)
+    L.extend(redis_section(out))
     m = res.get('micro')
     if m and 'move_pages' in m:
         dat = os.path.join(out, 'micro.dat')
@@ -243,6 +244,7 @@ def summary(res, pngs, out):
                          f"{row['system_ms_per_gib_period']}) | {fmt(row['kdamond_ms_per_gib_period'])} | "
                          f"{row['bytes_per_page']} | {row.get('relative_cpu', '-')} |")
         L.append('')
+    L.extend(redis_section(out))
     m = res.get('micro')
     if m and 'move_pages' in m:
         L.append(f"## move_pages microbenchmark ({m['size_bytes'] // MIB} MiB)\n")
@@ -258,6 +260,51 @@ def summary(res, pngs, out):
     if not pngs:
         L.append('\n(no plots: gnuplot is not installed; scripts/deps installs gnuplot-nox)')
     return '\n'.join(L) + '\n'
+
+
+def redis_section(out):
+    """The real application (scripts/bench runs test/vm/test-redis.py):
+    tierd and NUMA balancing side by side, the ratios, and who lost and
+    why. Nothing when the run had no such scenario (quick mode)."""
+    try:
+        with open(os.path.join(out, 'redis.json')) as f:
+            r = json.load(f)
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as e:
+        return ['## Real application: redis\n', f'No result: {out}/redis.json: {e} (see redis.tap).', '']
+    L = ['## Real application: redis\n',
+         f"redis-server with {r['keys']} keys of {r['value_bytes']} B, all of it moved to the slow node, then "
+         f"redis-benchmark reading {r['hot_keys']} of them for {r['run_s']} s under each contender "
+         f"(tierd: the shipped configuration, `--period 1s`, {r['periods']} periods). Fast share: of the pages "
+         'redis really accessed (idle page oracle, after the run), those on the fast node. '
+         'test/vm/test-redis.py; its TAP output is redis.tap.\n',
+         '| contender | accessed pages | on fast | fast share | GET requests/s | moved (MiB) | failed (KiB) |',
+         '| --- | --- | --- | --- | --- | --- | --- |']
+    sides = (('tierd', r.get('tierd') or {}), ('numa_balancing=2', r.get('numa_balancing') or {}))
+    for name, x in sides:
+        if 'error' in x:
+            L.append(f"| {name} | {x['error']} | | | | | |")
+            continue
+        moved = fmt(((x.get('promoted_bytes') or 0) + (x.get('demoted_bytes') or 0)) / MIB, '', 1) \
+            if 'promoted_bytes' in x else '-'
+        failed = str((x['failed_bytes'] or 0) >> 10) if 'failed_bytes' in x else '-'
+        L.append(f"| {name} | {x['accessed_pages']} | {x['accessed_on_fast']} | {fmt(x['share_on_fast'] * 100, '%')} "
+                 f"| {fmt(x.get('get_rps'), '', 0)} | {moved} | {failed} |")
+    a, b = sides[0][1], sides[1][1]
+    if 'share_on_fast' in a and 'share_on_fast' in b:
+        L.append('')
+        share = a['share_on_fast'] / b['share_on_fast'] if b['share_on_fast'] else None
+        rps = a['get_rps'] / b['get_rps'] if a.get('get_rps') and b.get('get_rps') else None
+        L.append(f"Ratios, tierd over NUMA balancing: fast share {fmt(share)}, GET rate {fmt(rps)} "
+                 '(the GET rate is the emulator\'s: both nodes are the same host memory under TCG, so it shows the '
+                 'cost of the contenders\' own work, not the tiers\').')
+        if a['share_on_fast'] < b['share_on_fast']:
+            L.append(f"\n**tierd lost this scenario**: {fmt(a['share_on_fast'] * 100, '%')} of the accessed pages on "
+                     f"the fast node against {fmt(b['share_on_fast'] * 100, '%')}; tierd failed to move "
+                     f"{(a.get('failed_bytes') or 0) >> 10} KiB (redis.tap lists every refused page by reason).")
+    L.append('')
+    return L
 
 
 def main():

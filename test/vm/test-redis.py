@@ -64,6 +64,11 @@ B flips the sched_numa_balancing static key at run time (a code patch
 that can race under multi-threaded TCG): a guest that dies of it is booted
 once more by run_vm(), and the mode is left at 2 at the end.
 
+scripts/bench (full mode) runs this test as its real-application scenario:
+with TEST_REDIS_RESULT=FILE it writes what it measured there (the shares
+of accessed pages on node 0, redis-benchmark's GET rate over each run,
+tierd's moves and failures), for bench/report.py.
+
 usage: test-redis.py idle BUILD_DIR"""
 import json
 import os
@@ -346,6 +351,29 @@ if b:
         t.ok(fa >= fb, f'A >= B: tierd {100 * fa:.2f}% of accessed pages on node 0, NUMA balancing '
              f'{100 * fb:.2f}%', f'A {a["accessed_by_node"]}\nB {b["accessed_by_node"]}')
 t.eq((s.get('dbsize') or '').strip(), str(KEYS), 'redis: every key still there at the end')
+
+
+def rate(name):
+    """redis-benchmark's overall GET rate (requests/s) of a run, None when
+    it printed none."""
+    m = re.findall(r'rps=[\d.]+ \(overall: ([\d.]+)\)', s.get(f'bench-{name}') or '')
+    return float(m[-1]) if m else None
+
+
+if os.environ.get('TEST_REDIS_RESULT'):
+    def side(o, rps):
+        if not o:
+            return {'error': 'no oracle output'}
+        f, on0, n = share(o)
+        return {'accessed_pages': n, 'accessed_on_fast': on0, 'share_on_fast': round(f, 4),
+                'get_rps': rps, 'anon_pages': o['anon_pages']}
+    res = {'keys': KEYS, 'value_bytes': VALUE, 'hot_keys': HOT_KEYS, 'periods': PERIODS,
+           'run_s': int((s.get('A-s') or '0').strip() or 0),
+           'tierd': {**side(a, rate('A')), 'promoted_bytes': promoted, 'demoted_bytes': demoted,
+                     'failed_bytes': sum(failed) << 10},
+           'numa_balancing': side(b, rate('B'))}
+    with open(os.environ['TEST_REDIS_RESULT'], 'w') as fh:
+        json.dump(res, fh, indent=1)
 st = dict(ln.strip().split(':', 1) for ln in (s.get('stats') or '').splitlines() if ':' in ln)
 t.ok(int(st.get('keyspace_hits', 0)) > 0 and st.get('keyspace_misses') == '0',
      f'redis: the benchmark read loaded keys only ({st.get("keyspace_hits")} hits, '
