@@ -548,7 +548,10 @@ static bool colder(const Piece *p, const Piece *q) {
 enum { ROUND_COLD, ROUND_UNMAPPED, ROUND_WARM };
 
 /* One round of a subtree's limit on tier T for the members MEM[M] of class
- * RANK: up to *LEFT bytes, which it decreases. Returns 0 or -ENOMEM. */
+ * RANK: up to *LEFT bytes, which it decreases. Returns 0 or -ENOMEM. The
+ * accessed pages of the warm round are only taken once the tier of every
+ * member is fully scanned (the caller's check): before, the pages not
+ * seen yet of one may be colder than those seen accessed of another. */
 static int subtree_round(Run *run, const size_t *mem, size_t m, int rank, int t, int round, bool below,
                          uint64_t *left) {
         size_t *cursor = run->cidx;
@@ -589,8 +592,7 @@ static int subtree_round(Run *run, const size_t *mem, size_t m, int rank, int t,
                         Work *x = &run->w[mem[j]];
                         const Piece *p;
 
-                        if (x->t->class_rank != rank || x->t->byte_only ||
-                            (round == ROUND_WARM && x->t->unscanned[t]) || member_allowance(x, t, below) == 0 ||
+                        if (x->t->class_rank != rank || x->t->byte_only || member_allowance(x, t, below) == 0 ||
                             chain_avail(run, x, PLAN_DEMOTE) == 0)
                                 continue;
                         p = next_piece(x, t, round == ROUND_COLD, &cursor[j]);
@@ -620,19 +622,23 @@ static int subtree_round(Run *run, const size_t *mem, size_t m, int rank, int t,
 static int over_max_subtree(Run *run, Work *a, int t) {
         PlanHeld *h = &a->res.held_demote;
         size_t *mem = run->idx, m = 0;
-        uint64_t left, unsc = 0, hyst = 0, x;
-        bool quota = false;
+        uint64_t left, hyst = 0, x;
+        bool quota = false, covered = true;
         int r;
 
         if (a->cur[t] <= a->t->tier_max[t])
                 return 0;
         left = page_up(a->cur[t] - a->t->tier_max[t]);
         for (size_t i = 0; i < run->n; i++)
-                if (run->w[i].active && in_subtree(&run->w[i], a))
+                if (run->w[i].active && in_subtree(&run->w[i], a)) {
                         mem[m++] = i;
+                        covered = covered && (run->w[i].t->byte_only || !run->w[i].t->unscanned[t]);
+                }
         for (int below = 0; below < 2 && left > 0; below++)
                 for (int round = ROUND_COLD; round <= ROUND_WARM && left > 0; round++)
                         for (size_t k = run->n_ranks; k-- > 0 && left > 0;) {
+                                if (round == ROUND_WARM && !covered)
+                                        break;
                                 r = subtree_round(run, mem, m, run->ranks[k], t, round, below, &left);
                                 if (r < 0)
                                         return r;
@@ -652,8 +658,6 @@ static int over_max_subtree(Run *run, Work *a, int t) {
                 const Work *w = &run->w[mem[j]];
 
                 quota = quota || (w->own[t] > 0 && chain_avail(run, w, PLAN_DEMOTE) == 0);
-                if (w->t->unscanned[t])
-                        unsc += w->warm_raw[t];
                 hyst += w->cold_raw[t] - min_u64(w->cold_elig[t], w->cold_raw[t]) + w->warm_raw[t] -
                         min_u64(w->warm_elig[t], w->warm_raw[t]);
         }
@@ -661,9 +665,10 @@ static int over_max_subtree(Run *run, Work *a, int t) {
                 h->quota += left;
                 return 0;
         }
-        x = min_u64(left, page_down(unsc));
-        h->unscanned += x;
-        left -= x;
+        if (!covered) {
+                h->unscanned += left;
+                return 0;
+        }
         x = min_u64(left, page_down(hyst));
         h->hysteresis += x;
         h->no_candidates += left - x;

@@ -43,7 +43,9 @@
  *    first; a tenant with nested tenants that is over its limit demotes
  *    from the enforced tenants of its subtree (itself included): first
  *    their known-cold pages, then the bytes no process maps, then their
- *    accessed pages (of tiers fully scanned); in each of these rounds the
+ *    accessed pages (only once the tier of every enforced tenant of the
+ *    subtree is fully scanned: the pages of one not seen yet may be
+ *    colder than those seen accessed of another); in each round the
  *    lowest class first and, within a class, the coldest pages first
  *    across its tenants. All of that first above each tenant's own share
  *    of protection, then, a limit being a limit, below it. A

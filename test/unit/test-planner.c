@@ -1531,6 +1531,37 @@ START_TEST(test_plan_nested_limit_covers_subtree) {
 }
 END_TEST
 
+START_TEST(test_plan_nested_limit_waits_for_coverage) {
+        /* the parent's limit at 40 MiB needs 80 of the subtree's 120: its
+         * 60 cold MiB, then 20 of accessed pages; while one child's tier 0
+         * is not fully scanned, no child's accessed pages go (that child's
+         * unseen pages may be colder): the 20 are held as unscanned */
+        static const int age[3] = { 10, 3, 5 };
+        static const uint32_t acc[3] = { 9, 2, 5 };
+        Nest n;
+        Plan p;
+
+        nest_setup(&n, age, acc);
+        n.t[0].tier_max[0] = 40 * MIB;
+        n.t[3].unscanned[0] = true;
+        ck_assert_int_eq(plan_and_commit(&n.in, &p), 0);
+        for (int i = 1; i < 4; i++)
+                ck_assert_uint_eq(p.tenants[i].by_reason[PLAN_REASON_OVER_MAX], 20 * MIB);
+        ck_assert_uint_eq(p.tenants[0].held_demote.unscanned, 20 * MIB);
+        plan_done(&p);
+
+        /* covered: the least accessed pages next (the middle child's) */
+        n.t[3].unscanned[0] = false;
+        ck_assert_int_eq(plan_and_commit(&n.in, &p), 0);
+        ck_assert_uint_eq(p.tenants[1].by_reason[PLAN_REASON_OVER_MAX], 20 * MIB);
+        ck_assert_uint_eq(p.tenants[2].by_reason[PLAN_REASON_OVER_MAX], 40 * MIB);
+        ck_assert_uint_eq(p.tenants[3].by_reason[PLAN_REASON_OVER_MAX], 20 * MIB);
+        ck_assert(held_zero(&p.tenants[0].held_demote));
+        ck_assert_uint_eq(nest_tier0_after(&n, &p), 40 * MIB);
+        plan_done(&p);
+}
+END_TEST
+
 START_TEST(test_plan_nested_promotion_shares_parent_room) {
         /* the subtree has 12 MiB of room under its parent's limit; three
          * children want 4 + 4 + 4 hot MiB each from tier 1 plus, for the
@@ -1737,6 +1768,7 @@ int main(void) {
         tcase_add_test(tc, test_plan_contention_takes_unmapped_before_warm);
         tcase_add_test(tc, test_plan_contradicted_demotion_comes_back);
         tcase_add_test(tc, test_plan_nested_limit_covers_subtree);
+        tcase_add_test(tc, test_plan_nested_limit_waits_for_coverage);
         tcase_add_test(tc, test_plan_nested_promotion_shares_parent_room);
         tcase_add_test(tc, test_plan_share_low);
         tcase_add_test(tc, test_plan_nested_low_shared);
