@@ -381,7 +381,8 @@ static void tenant_print(const TenantSet *ts, size_t idx) {
                t->n_pids == 1 ? "" : "es");
         below = nested_under(ts, t, ts->tree->n_tiers, shared);
         if (below > 0)
-                printf("  nested: %zu tenant%s under it; its tierN.max, tierN.low and quotas cover them too\n", below,
+                printf("  nested: %zu tenant%s under it; its tierN.max and quotas cover them too, its tierN.low "
+                       "is shared with them\n", below,
                        below == 1 ? "" : "s");
         if (t->parent) {
                 printf("  nested under tenant %s", esc(tenant_name(t->parent)));

@@ -1238,8 +1238,9 @@ int plan_share_low(size_t n, const size_t *parent, const uint64_t *usage, const 
                 else {
                         uint64_t claim = min_u64(low[i], usage[i]);
 
-                        e = claims[p] <= ret_subtree[p] ? claim
-                                                        : (uint64_t) ((unsigned __int128) ret_subtree[p] * claim / claims[p]);
+                        e = claims[p] <= ret_subtree[p]
+                                    ? claim
+                                    : (uint64_t) ((unsigned __int128) ret_subtree[p] * claim / claims[p]);
                 }
                 ret_subtree[i] = e;
                 if (!ret_own)
