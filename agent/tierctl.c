@@ -316,29 +316,90 @@ static json_object *errors_json(const EffectivePolicy *p) {
         return a;
 }
 
+/* Tenant T's place in the hierarchy: the tenants above it and how many
+ * are nested under it; in RET_LOW per tier its share of protection
+ * (tenant_set_shared_low()), UINT64_MAX where it cannot be said. */
+static size_t nested_under(const TenantSet *ts, const Tenant *t, int n_tiers, uint64_t ret_low[POLICY_MAX_TIERS]) {
+        size_t n = 0;
+
+        for (size_t k = 0; k < ts->n_tenants; k++)
+                for (const Tenant *u = ts->tenants[k].parent; u; u = u->parent)
+                        if (u == t) {
+                                n++;
+                                break;
+                        }
+        for (int i = 0; i < POLICY_MAX_TIERS; i++) {
+                _cleanup_free_ uint64_t *low = calloc(ts->n_tenants ? ts->n_tenants : 1, sizeof(*low));
+
+                ret_low[i] = UINT64_MAX;
+                if (i < n_tiers && low && tenant_set_shared_low(ts, i, low, NULL) >= 0)
+                        ret_low[i] = low[t - ts->tenants];
+        }
+        return n;
+}
+
+static const char *tenant_name(const Tenant *t) {
+        return t->cgroup->path[0] ? t->cgroup->path : "/";
+}
+
 static json_object *tenant_json(const TenantSet *ts, size_t idx) {
         const Tenant *t = tenant_set_find_index(ts, idx), *owner = tenant_set_owner(ts, idx);
         json_object *o = json_object_new_object();
 
         json_object_object_add(o, "is_tenant", json_object_new_boolean(t != NULL));
-        json_object_object_add(o, "tenant", owner ? json_object_new_string(owner->cgroup->path[0] ? owner->cgroup->path
-                                                                                                  : "/")
-                                                  : NULL);
+        json_object_object_add(o, "tenant", owner ? json_object_new_string(tenant_name(owner)) : NULL);
         json_object_object_add(o, "pids", t ? json_object_new_uint64(t->n_pids) : NULL);
+        if (t) {
+                json_object *up = json_object_new_array(), *low = json_object_new_array();
+                uint64_t shared[POLICY_MAX_TIERS];
+                size_t below = nested_under(ts, t, ts->tree->n_tiers, shared);
+
+                for (const Tenant *u = t->parent; u; u = u->parent)
+                        json_object_array_add(up, json_object_new_string(tenant_name(u)));
+                for (int i = 0; i < ts->tree->n_tiers && i < POLICY_MAX_TIERS; i++)
+                        json_object_array_add(low, shared[i] == UINT64_MAX ? NULL : json_object_new_uint64(shared[i]));
+                json_object_object_add(o, "ancestor_tenants", up);
+                json_object_object_add(o, "nested_tenants", json_object_new_uint64(below));
+                json_object_object_add(o, "shared_low_bytes", low);
+        }
         return o;
 }
 
 static void tenant_print(const TenantSet *ts, size_t idx) {
         const Tenant *t = tenant_set_find_index(ts, idx), *owner = tenant_set_owner(ts, idx);
+        uint64_t shared[POLICY_MAX_TIERS];
+        size_t below;
 
-        if (t)
-                printf("  tenant: yes, %zu process%s (nested tenants' processes are theirs)\n", t->n_pids,
-                       t->n_pids == 1 ? "" : "es");
-        else if (owner)
-                printf("  tenant: no; its processes are managed with tenant %s\n",
-                       owner->cgroup->path[0] ? esc(owner->cgroup->path) : "/");
-        else
-                printf("  tenant: no; not managed (no policy of its own, mode off, or no memory controller)\n");
+        if (!t) {
+                if (owner)
+                        printf("  tenant: no; its processes are managed with tenant %s\n", esc(tenant_name(owner)));
+                else
+                        printf("  tenant: no; not managed (no policy of its own, mode off, or no memory controller)\n");
+                return;
+        }
+        printf("  tenant: yes, %zu process%s (nested tenants' processes are theirs)\n", t->n_pids,
+               t->n_pids == 1 ? "" : "es");
+        below = nested_under(ts, t, ts->tree->n_tiers, shared);
+        if (below > 0)
+                printf("  nested: %zu tenant%s under it; its tierN.max and quotas cover them too, its tierN.low "
+                       "is shared with them\n", below,
+                       below == 1 ? "" : "s");
+        if (t->parent) {
+                printf("  nested under tenant %s", esc(tenant_name(t->parent)));
+                for (const Tenant *u = t->parent->parent; u; u = u->parent)
+                        printf(", %s", esc(tenant_name(u)));
+                printf(": their tierN.max and quotas count this tenant's usage and moves too\n");
+        }
+        for (int i = 0; i < ts->tree->n_tiers && i < POLICY_MAX_TIERS; i++) {
+                uint64_t own = t->policy->tier_low[i].bytes;
+                char a[32], b[32];
+
+                if (shared[i] == UINT64_MAX || shared[i] == own || !t->parent)
+                        continue;
+                printf("  tier%d.low shared: %s of its %s (its ancestors' protection split by usage, as cgroup v2 "
+                       "splits memory.low)\n", i, format_bytes(shared[i], a, sizeof(a)),
+                       own == UINT64_MAX ? "max" : format_bytes(own, b, sizeof(b)));
+        }
 }
 
 static int verb_explain(Ctl *c, int argc, char **argv) {

@@ -99,6 +99,16 @@ void ledger_refund(Ledger *l, Account *a, bool promote, uint64_t bytes) {
                 quota_refund(promote ? &a->promote : &a->demote, &l->budget, bytes);
 }
 
+void ledger_charge_bucket(Account *a, bool promote, uint64_t bytes, uint64_t now_ms) {
+        if (bytes)
+                (void) token_bucket_take(promote ? &a->promote : &a->demote, bytes, now_ms);
+}
+
+void ledger_refund_bucket(Account *a, bool promote, uint64_t bytes) {
+        if (bytes)
+                token_bucket_refund(promote ? &a->promote : &a->demote, bytes);
+}
+
 void ledger_moved(Ledger *l, Account *a, uint64_t promoted, uint64_t demoted, uint64_t failed) {
         a->promoted += promoted;
         a->demoted += demoted;

@@ -61,5 +61,11 @@ void ledger_charge(Ledger *l, Account *a, uint64_t promote, uint64_t demote, uin
 void ledger_charge_extra(Ledger *l, Account *a, bool promote, uint64_t bytes, uint64_t now_ms);
 /* Gives BYTES back to A's bucket for the direction and to the budget. */
 void ledger_refund(Ledger *l, Account *a, bool promote, uint64_t bytes);
+/* An ancestor tenant's part of a nested tenant's charge or refund: its
+ * buckets bound its subtree's moves (core/planner.h), so A's bucket for
+ * the direction takes (or gets back) BYTES too; the budget, charged once
+ * by the nested tenant's own charge, is left alone. */
+void ledger_charge_bucket(Account *a, bool promote, uint64_t bytes, uint64_t now_ms);
+void ledger_refund_bucket(Account *a, bool promote, uint64_t bytes);
 /* Adds what moved for A (bytes) to its totals and the ledger's. */
 void ledger_moved(Ledger *l, Account *a, uint64_t promoted, uint64_t demoted, uint64_t failed);

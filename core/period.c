@@ -422,6 +422,39 @@ int period_observe(Engine *e, Period *p, uint64_t now) {
         return r;
 }
 
+/* ---- the hierarchy's buckets ------------------------------------------- */
+
+/* Charges (CHARGE) or gives back BYTES of tenant K's moves in one
+ * direction to the buckets of the tenants above it: theirs bound their
+ * subtrees' moves (core/planner.h). */
+static void ancestors_bucket(const Period *p, size_t k, bool promote, bool charge, uint64_t bytes, uint64_t now) {
+        for (const Tenant *t = p->set->tenants[k].parent; t && bytes; t = t->parent) {
+                Account *a = p->acct[t - p->set->tenants];
+
+                if (charge)
+                        ledger_charge_bucket(a, promote, bytes, now);
+                else
+                        ledger_refund_bucket(a, promote, bytes);
+        }
+}
+
+/* Gives BYTES of tenant K's charge back: to its bucket, the budget and
+ * its ancestors' buckets. */
+static void refund(Engine *e, const Period *p, size_t k, bool promote, uint64_t bytes) {
+        ledger_refund(&e->ledger, p->acct[k], promote, bytes);
+        ancestors_bucket(p, k, promote, false, bytes, 0);
+}
+
+/* The same for account A (of a tenant of the last period); its ancestors
+ * are those of this period (a hierarchy that changed in between gets
+ * nothing back). */
+static void refund_account(Engine *e, const Period *p, Account *a, bool promote, uint64_t bytes) {
+        ledger_refund(&e->ledger, a, promote, bytes);
+        for (size_t k = 0; k < p->n; k++)
+                if (p->acct[k] == a)
+                        ancestors_bucket(p, k, promote, false, bytes, 0);
+}
+
 /* ---- settle: a deferred mover's last period ----------------------------- */
 
 int period_settle(Engine *e, Period *p, uint64_t now) {
@@ -439,8 +472,8 @@ int period_settle(Engine *e, Period *p, uint64_t now) {
                 for (size_t i = 0; i < e->ledger.n; i++) {
                         Account *a = &e->ledger.accounts[i];
 
-                        ledger_refund(&e->ledger, a, true, a->pending_promote);
-                        ledger_refund(&e->ledger, a, false, a->pending_demote);
+                        refund_account(e, p, a, true, a->pending_promote);
+                        refund_account(e, p, a, false, a->pending_demote);
                         a->pending_promote = a->pending_demote = 0;
                 }
                 return 0;
@@ -458,6 +491,11 @@ int period_settle(Engine *e, Period *p, uint64_t now) {
                                 p->moved[k].promoted += dp;
                                 p->moved[k].demoted += dd;
                                 p->moved[k].failed += failed;
+                                /* the extra below, on its ancestors too */
+                                if (dp > a->pending_promote)
+                                        ancestors_bucket(p, k, true, true, dp - a->pending_promote, now);
+                                if (dd > a->pending_demote)
+                                        ancestors_bucket(p, k, false, true, dd - a->pending_demote, now);
                         }
                 if (e->model && (dp || dd)) {
                         int q = heat_model_moved_bytes(e->model, a->cgroup_id, 1, 0, dp);
@@ -473,8 +511,8 @@ int period_settle(Engine *e, Period *p, uint64_t now) {
                         ledger_charge_extra(&e->ledger, a, true, dp - a->pending_promote, now);
                 if (dd > a->pending_demote)
                         ledger_charge_extra(&e->ledger, a, false, dd - a->pending_demote, now);
-                ledger_refund(&e->ledger, a, true, dp < a->pending_promote ? a->pending_promote - dp : 0);
-                ledger_refund(&e->ledger, a, false, dd < a->pending_demote ? a->pending_demote - dd : 0);
+                refund_account(e, p, a, true, dp < a->pending_promote ? a->pending_promote - dp : 0);
+                refund_account(e, p, a, false, dd < a->pending_demote ? a->pending_demote - dd : 0);
                 a->pending_promote = a->pending_demote = 0;
         }
         return 0;
@@ -534,6 +572,8 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
                         .byte_only = byte_only,
                         .promote_quota = &p->acct[k]->promote,
                         .demote_quota = &p->acct[k]->demote,
+                        /* tenants and plan_tenants have the same order */
+                        .parent = t->parent ? &p->plan_tenants[t->parent - p->set->tenants] : NULL,
                 };
                 for (int i = 0; i < PLAN_MAX_TIERS; i++) {
                         pt->tier_max[i] = i < POLICY_MAX_TIERS ? pol->tier_max[i].bytes : UINT64_MAX;
@@ -557,6 +597,8 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
                 ledger_refill(&e->ledger, p->acct[k], now);
                 ledger_charge(&e->ledger, p->acct[k], p->plan.tenants[k].charge_promote,
                               p->plan.tenants[k].charge_demote, now);
+                ancestors_bucket(p, k, true, true, p->plan.tenants[k].charge_promote, now);
+                ancestors_bucket(p, k, false, true, p->plan.tenants[k].charge_demote, now);
         }
         return 0;
 }
@@ -625,7 +667,7 @@ static int demote_as_bytes(Engine *e, Period *p, size_t k) {
         moved = min_u64(mr.moved, want);
         log_debug("%s: %s demoted %" PRIu64 " of %" PRIu64 " bytes", res->path, e->mover->bytes->name, moved, want);
         if (moved < want) {
-                ledger_refund(&e->ledger, p->acct[k], false, want - moved);
+                refund(e, p, k, false, want - moved);
                 p->moved[k].failed += want - moved;
         }
         p->moved[k].demoted += moved;
@@ -798,7 +840,7 @@ static int tenant_move(Engine *e, Period *p, size_t k, PlanDirection direction) 
                 else if (tier_known)
                         take(&p->tier_in_left[mv->to_tier], moved);
                 if (moved < mv->bytes) {
-                        ledger_refund(&e->ledger, p->acct[k], !demote, mv->bytes - moved);
+                        refund(e, p, k, !demote, mv->bytes - moved);
                         m->failed += mv->bytes - moved;
                 }
                 if (demote)
@@ -911,8 +953,8 @@ static int apply_deferred(Engine *e, Period *p) {
                 /* stopped (-ESTALE): nothing will move, all back */
                 uint64_t promote = r < 0 ? 0 : q[k].ret_promote, demote = r < 0 ? 0 : q[k].demote;
 
-                ledger_refund(&e->ledger, a, true, q[k].promote - min_u64(promote, q[k].promote));
-                ledger_refund(&e->ledger, a, false, q[k].demote - demote);
+                refund(e, p, k, true, q[k].promote - min_u64(promote, q[k].promote));
+                refund(e, p, k, false, q[k].demote - demote);
                 a->pending_promote = promote;
                 a->pending_demote = demote;
         }
@@ -985,6 +1027,10 @@ static void report_tenant(const Engine *e, const Period *p, size_t k, StatusTena
                 t->tier_max[i] = i < POLICY_MAX_TIERS ? pol->tier_max[i].bytes : UINT64_MAX;
                 t->tier_low[i] = i < POLICY_MAX_TIERS && pol->tier_low[i].bytes != UINT64_MAX ? pol->tier_low[i].bytes
                                                                                                : 0;
+                /* nested: the share of its ancestors' protection it has */
+                if (p->planned && i < PLAN_MAX_TIERS && t->tier_low[i] != 0)
+                        t->tier_low[i] = p->plan.tenants[k].tier_low[i] != UINT64_MAX ? p->plan.tenants[k].tier_low[i]
+                                                                                       : 0;
                 t->tier_bytes[i] = i < p->set->tree->n_tiers && i < CGROUP_MAX_TIERS
                                            ? ci->tier_anon[i] + ci->tier_file[i] : 0;
                 t->tier_anon[i] = i < p->set->tree->n_tiers && i < CGROUP_MAX_TIERS ? ci->tier_anon[i] : 0;

@@ -19,6 +19,10 @@
 
 #define PAGE PLAN_PAGE
 
+static uint64_t sat_add(uint64_t x, uint64_t y) {
+        return x > UINT64_MAX - y ? UINT64_MAX : x + y;
+}
+
 static uint64_t page_down(uint64_t x) {
         return x & ~(PAGE - 1);
 }
@@ -110,10 +114,23 @@ typedef struct Piece {
         uint64_t used;          /* bytes taken from r.start on */
 } Piece;
 
+static uint64_t piece_left(const Piece *p) {
+        return p->r.end - p->r.start - p->used;
+}
+
+static bool tenant_planned_mode(const PlanTenant *t) {
+        return t->mode == MODE_ENFORCE || t->mode == MODE_OBSERVE;
+}
+
 typedef struct Work {
         const PlanTenant *t;
         bool active;
-        uint64_t cur[PLAN_MAX_TIERS];
+        struct Work *parent;    /* the nearest ancestor tenant's work, NULL: none */
+        int depth;              /* 0 without a parent */
+        bool nested;            /* tenants are nested under it */
+        uint64_t cur[PLAN_MAX_TIERS];   /* its subtree's bytes */
+        uint64_t own[PLAN_MAX_TIERS];   /* its own processes' (cur minus its nested tenants') */
+        uint64_t prot[PLAN_MAX_TIERS];  /* its own processes' share of protection */
         TokenBucket pq, dq;
         /* demotion pieces: the cold candidates (coldest first), then the
          * warm ones (accessed, on faster tiers; least accessed first) */
@@ -147,6 +164,7 @@ typedef struct Run {
         uint64_t *want, *grant, *share, *pwant, *cwant;
         size_t *idx, *cidx;
         HysteresisEntry *scratch; /* blocking intervals of one candidate */
+        int max_depth;
 } Run;
 
 static uint64_t room(const Run *run, int t) {
@@ -169,6 +187,33 @@ static uint64_t budget_avail(const Run *run) {
 
 static uint64_t bucket_avail(const Run *run, const TokenBucket *b) {
         return page_down(token_bucket_peek(b, run->in->now_ms));
+}
+
+/* What W may move in DIR: the least of its bucket's and its ancestors'. */
+static uint64_t chain_avail(const Run *run, const Work *w, PlanDirection dir) {
+        uint64_t a = UINT64_MAX;
+
+        for (; w; w = w->parent)
+                a = min_u64(a, bucket_avail(run, dir == PLAN_PROMOTE ? &w->pq : &w->dq));
+        return a;
+}
+
+/* Bytes W may still bring into tier D: the least room under its own
+ * tierD.max and its ancestors' (each counting its whole subtree). */
+static uint64_t chain_cap(const Work *w, int d) {
+        uint64_t c = UINT64_MAX;
+
+        for (; w; w = w->parent)
+                c = min_u64(c, w->cur[d] < w->t->tier_max[d] ? page_down(w->t->tier_max[d] - w->cur[d]) : 0);
+        return c;
+}
+
+/* Whether W is A or nested under it. */
+static bool in_subtree(const Work *w, const Work *a) {
+        for (; w; w = w->parent)
+                if (w == a)
+                        return true;
+        return false;
 }
 
 static int pick_node(Run *run, int tier, uint64_t bytes) {
@@ -210,9 +255,14 @@ static void account(Run *run, Work *w, PlanDirection dir, PlanReason reason, int
 
         run->free[from] += bytes;
         run->free[to] -= min_u64(bytes, run->free[to]);
-        w->cur[from] -= min_u64(bytes, w->cur[from]);
-        w->cur[to] += bytes;
-        (void) token_bucket_take(dir == PLAN_PROMOTE ? &w->pq : &w->dq, bytes, now);
+        w->own[from] -= min_u64(bytes, w->own[from]);
+        w->own[to] += bytes;
+        /* its subtree's bytes and buckets, and each ancestor's */
+        for (Work *x = w; x; x = x->parent) {
+                x->cur[from] -= min_u64(bytes, x->cur[from]);
+                x->cur[to] += bytes;
+                (void) token_bucket_take(dir == PLAN_PROMOTE ? &x->pq : &x->dq, bytes, now);
+        }
         (void) token_bucket_take(&run->budget, bytes, now);
         run->budget_used += bytes;
         if (dir == PLAN_PROMOTE) {
@@ -404,8 +454,9 @@ static uint32_t weight_of(const Work *w) {
         return w->t->weight ? w->t->weight : 1;
 }
 
-/* Step 1, for tier T. */
-static int plan_over_max(Run *run, int t) {
+/* Step 1 for tier T, the tenants at DEPTH without nested tenants: each
+ * gives up its own pages. */
+static int over_max_own(Run *run, int t, int depth) {
         for (size_t k = run->n_ranks; k-- > 0;) {
                 size_t *idx = run->idx, m = 0;
                 uint64_t budget, slower, pool, total = 0;
@@ -415,7 +466,8 @@ static int plan_over_max(Run *run, int t) {
                         PlanHeld *h = &w->res.held_demote;
                         uint64_t need, cand, elig, want, q;
 
-                        if (!w->active || w->t->class_rank != run->ranks[k] || w->cur[t] <= w->t->tier_max[t])
+                        if (!w->active || w->depth != depth || w->nested || w->t->class_rank != run->ranks[k] ||
+                            w->cur[t] <= w->t->tier_max[t])
                                 continue;
                         need = page_up(w->cur[t] - w->t->tier_max[t]);
                         /* a limit is a limit: the warm pages go too once the
@@ -434,7 +486,7 @@ static int plan_over_max(Run *run, int t) {
                         }
                         h->no_candidates += need - cand;
                         h->hysteresis += cand - elig;
-                        q = bucket_avail(run, &w->dq);
+                        q = chain_avail(run, w, PLAN_DEMOTE);
                         want = min_u64(elig, q);
                         h->quota += elig - want;
                         run->want[m] = want;
@@ -451,13 +503,194 @@ static int plan_over_max(Run *run, int t) {
                 for (size_t j = 0; j < m; j++) {
                         Work *w = &run->w[idx[j]];
                         uint64_t short_by = run->want[j] - run->grant[j];
+                        /* siblings share their ancestors' buckets */
+                        uint64_t g = min_u64(run->grant[j], chain_avail(run, w, PLAN_DEMOTE));
                         int r;
 
                         if (budget < slower)
                                 w->res.held_demote.budget += short_by;
                         else
                                 w->res.held_demote.headroom += short_by;
-                        r = demote(run, w, PLAN_REASON_OVER_MAX, t, run->grant[j]);
+                        w->res.held_demote.quota += run->grant[j] - g;
+                        r = demote(run, w, PLAN_REASON_OVER_MAX, t, g);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* What member X of a subtree may give up on tier T in a limit's round:
+ * above its own share of protection, or (BELOW) all of it. */
+static uint64_t member_allowance(const Work *x, int t, bool below) {
+        if (below)
+                return page_down(x->own[t]);
+        return x->own[t] > x->prot[t] ? page_down(x->own[t] - x->prot[t]) : 0;
+}
+
+/* The first piece of X that a demotion from T takes next (with COLD, of
+ * age >= 1), from *CURSOR on (which it advances); NULL: none. */
+static const Piece *next_piece(const Work *x, int t, bool cold, size_t *cursor) {
+        for (; *cursor < x->n_cold; (*cursor)++) {
+                const Piece *p = &x->cold[*cursor];
+
+                if (p->r.tier == t && piece_left(p) > 0 && (!cold || p->r.age > 0))
+                        return p;
+        }
+        return NULL;
+}
+
+/* Whether piece P is colder than Q: older, or as old and less accessed. */
+static bool colder(const Piece *p, const Piece *q) {
+        return p->r.age > q->r.age || (p->r.age == q->r.age && p->r.nr_accesses < q->r.nr_accesses);
+}
+
+enum { ROUND_COLD, ROUND_UNMAPPED, ROUND_WARM };
+
+/* One round of a subtree's limit on tier T for the members MEM[M] of class
+ * RANK: up to *LEFT bytes, which it decreases. Returns 0 or -ENOMEM. The
+ * accessed pages of the warm round are only taken once the tier of every
+ * member is fully scanned (the caller's check): before, the pages not
+ * seen yet of one may be colder than those seen accessed of another. */
+static int subtree_round(Run *run, const size_t *mem, size_t m, int rank, int t, int round, bool below,
+                         uint64_t *left) {
+        size_t *cursor = run->cidx;
+        int64_t n;
+
+        for (size_t j = 0; j < m; j++)
+                cursor[j] = 0;
+        /* the bytes without ranges: the unmapped ones, or byte-only
+         * tenants' (their cold bytes, then any: a limit needs no heat) */
+        for (size_t j = 0; j < m && *left > 0; j++) {
+                Work *x = &run->w[mem[j]];
+                uint64_t have, chunk;
+
+                if (x->t->class_rank != rank)
+                        continue;
+                if (x->t->byte_only)
+                        have = round == ROUND_COLD ? x->byte_cold[t] : round == ROUND_WARM ? page_down(x->own[t]) : 0;
+                else
+                        have = round == ROUND_UNMAPPED ? x->unmapped[t] : 0;
+                chunk = min_u64(min_u64(*left, have), member_allowance(x, t, below));
+                chunk = min_u64(min_u64(chunk, chain_avail(run, x, PLAN_DEMOTE)), budget_avail(run));
+                if (chunk == 0)
+                        continue;
+                n = take_bytes_as(run, x, PLAN_REASON_OVER_MAX, t, chunk, !x->t->byte_only);
+                if (n < 0)
+                        return (int) n;
+                *left -= min_u64(*left, (uint64_t) n);
+        }
+        if (round == ROUND_UNMAPPED)
+                return 0;
+        /* the ranges, coldest first across the class's tenants */
+        while (*left > 0) {
+                const Piece *best = NULL;
+                Work *bx = NULL;
+                uint64_t chunk;
+
+                for (size_t j = 0; j < m; j++) {
+                        Work *x = &run->w[mem[j]];
+                        const Piece *p;
+
+                        if (x->t->class_rank != rank || x->t->byte_only || member_allowance(x, t, below) == 0 ||
+                            chain_avail(run, x, PLAN_DEMOTE) == 0)
+                                continue;
+                        p = next_piece(x, t, round == ROUND_COLD, &cursor[j]);
+                        if (p && (!best || colder(p, best))) {
+                                best = p;
+                                bx = x;
+                        }
+                }
+                if (!best)
+                        break;
+                chunk = min_u64(min_u64(*left, piece_left(best)), member_allowance(bx, t, below));
+                chunk = min_u64(min_u64(chunk, chain_avail(run, bx, PLAN_DEMOTE)), budget_avail(run));
+                if (chunk == 0)
+                        break;
+                n = take_pieces(run, bx, PLAN_DEMOTE, PLAN_REASON_OVER_MAX, t, -1, round == ROUND_COLD, chunk);
+                if (n < 0)
+                        return (int) n;
+                if (n == 0)
+                        break; /* no room below */
+                *left -= min_u64(*left, (uint64_t) n);
+        }
+        return 0;
+}
+
+/* Step 1 for tier T, tenant A with nested tenants: its limit covers its
+ * subtree, whose enforced tenants give up their pages (planner.h). */
+static int over_max_subtree(Run *run, Work *a, int t) {
+        PlanHeld *h = &a->res.held_demote;
+        size_t *mem = run->idx, m = 0;
+        uint64_t left, hyst = 0, x;
+        bool quota = false, covered = true;
+        int r;
+
+        if (a->cur[t] <= a->t->tier_max[t])
+                return 0;
+        left = page_up(a->cur[t] - a->t->tier_max[t]);
+        for (size_t i = 0; i < run->n; i++)
+                if (run->w[i].active && in_subtree(&run->w[i], a)) {
+                        mem[m++] = i;
+                        covered = covered && (run->w[i].t->byte_only || !run->w[i].t->unscanned[t]);
+                }
+        for (int below = 0; below < 2 && left > 0; below++)
+                for (int round = ROUND_COLD; round <= ROUND_WARM && left > 0; round++)
+                        for (size_t k = run->n_ranks; k-- > 0 && left > 0;) {
+                                if (round == ROUND_WARM && !covered)
+                                        break;
+                                r = subtree_round(run, mem, m, run->ranks[k], t, round, below, &left);
+                                if (r < 0)
+                                        return r;
+                        }
+        if (left == 0)
+                return 0;
+        /* the shortfall, named by the first rule that stopped it */
+        if (budget_avail(run) == 0) {
+                h->budget += left;
+                return 0;
+        }
+        if (slower_room(run, t) == 0) {
+                h->headroom += left;
+                return 0;
+        }
+        for (size_t j = 0; j < m; j++) {
+                const Work *w = &run->w[mem[j]];
+
+                quota = quota || (w->own[t] > 0 && chain_avail(run, w, PLAN_DEMOTE) == 0);
+                hyst += w->cold_raw[t] - min_u64(w->cold_elig[t], w->cold_raw[t]) + w->warm_raw[t] -
+                        min_u64(w->warm_elig[t], w->warm_raw[t]);
+        }
+        if (quota) {
+                h->quota += left;
+                return 0;
+        }
+        if (!covered) {
+                h->unscanned += left;
+                return 0;
+        }
+        x = min_u64(left, page_down(hyst));
+        h->hysteresis += x;
+        h->no_candidates += left - x;
+        return 0;
+}
+
+/* Step 1, for tier T: deepest tenants first, so that a subtree's limit
+ * counts what its nested tenants' own limits already took. */
+static int plan_over_max(Run *run, int t) {
+        for (int depth = run->max_depth; depth >= 0; depth--) {
+                int r = over_max_own(run, t, depth);
+
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < run->n; i++) {
+                        Work *w = &run->w[i];
+
+                        /* whatever its own mode: its limit binds its
+                         * enforced descendants */
+                        if (w->depth != depth || !w->nested || !tenant_planned_mode(w->t))
+                                continue;
+                        r = over_max_subtree(run, w, t);
                         if (r < 0)
                                 return r;
                 }
@@ -496,10 +729,11 @@ static int make_room_pass(Run *run, int d, int rank, bool warm, uint64_t *x) {
                         if (cand == 0)
                                 continue;
                         h->hysteresis += cand - elig;
-                        above = w->cur[d] > w->t->tier_low[d] ? page_down(w->cur[d] - w->t->tier_low[d]) : 0;
+                        /* its own pages, above its own share of protection */
+                        above = w->own[d] > w->prot[d] ? page_down(w->own[d] - w->prot[d]) : 0;
                         want = min_u64(elig, above);
                         h->low += elig - want;
-                        q = bucket_avail(run, &w->dq);
+                        q = chain_avail(run, w, PLAN_DEMOTE);
                         h->quota += want - min_u64(want, q);
                         want = min_u64(want, q);
                         run->want[m] = want;
@@ -515,11 +749,15 @@ static int make_room_pass(Run *run, int d, int rank, bool warm, uint64_t *x) {
                 pool = min_u64(min_u64(*x, budget), slower);
                 water_fill(pool, run->want, run->share, m, run->grant);
                 for (size_t j = 0; j < m; j++) {
-                        int r = demote(run, &run->w[idx[j]], PLAN_REASON_CONTENTION, d, run->grant[j]);
+                        Work *w = &run->w[idx[j]];
+                        uint64_t g = min_u64(run->grant[j], chain_avail(run, w, PLAN_DEMOTE));
+                        int r;
 
+                        w->res.held_demote.quota += run->grant[j] - g;
+                        r = demote(run, w, PLAN_REASON_CONTENTION, d, g);
                         if (r < 0)
                                 return r;
-                        *x -= min_u64(*x, run->grant[j]);
+                        *x -= min_u64(*x, g);
                 }
         }
         return 0;
@@ -534,6 +772,46 @@ static int make_room(Run *run, int d, int rank, uint64_t x) {
         if (r < 0 || x == 0)
                 return r;
         return make_room_pass(run, d, rank, true, &x);
+}
+
+/* Step 2's wants (RUN->pwant) for tier D within each ancestor's room
+ * under its tierD.max and its promotion bucket: where a subtree's
+ * claimants want more than that, it is shared among them by weight.
+ * Deepest ancestors first, so that an outer share is not spent on a want
+ * an inner limit cuts. */
+static void share_subtrees(Run *run, int d) {
+        for (int depth = run->max_depth; depth >= 0; depth--)
+                for (size_t i = 0; i < run->n; i++) {
+                        Work *a = &run->w[i];
+                        uint64_t cap, q, pool, total = 0;
+                        size_t m = 0;
+
+                        if (a->depth != depth || !a->nested)
+                                continue;
+                        cap = a->cur[d] < a->t->tier_max[d] ? page_down(a->t->tier_max[d] - a->cur[d]) : 0;
+                        q = bucket_avail(run, &a->pq);
+                        pool = min_u64(cap, q);
+                        for (size_t j = 0; j < run->n; j++)
+                                if (run->pwant[j] > 0 && in_subtree(&run->w[j], a)) {
+                                        run->want[m] = run->pwant[j];
+                                        run->share[m] = weight_of(&run->w[j]);
+                                        run->idx[m++] = j;
+                                        total += run->pwant[j];
+                                }
+                        if (total <= pool)
+                                continue;
+                        water_fill(pool, run->want, run->share, m, run->grant);
+                        for (size_t k = 0; k < m; k++) {
+                                PlanHeld *h = &run->w[run->idx[k]].res.held_promote;
+                                uint64_t short_by = run->want[k] - run->grant[k];
+
+                                if (cap <= q)
+                                        h->limit += short_by;
+                                else
+                                        h->quota += short_by;
+                                run->pwant[run->idx[k]] = run->grant[k];
+                        }
+                }
 }
 
 /* Steps 2 and 3, for destination tier D. */
@@ -560,15 +838,17 @@ static int plan_promote(Run *run, int d) {
                         elig += w->hot_elig[s];
                 }
                 h->hysteresis += raw - elig;
-                cap = w->cur[d] < w->t->tier_max[d] ? page_down(w->t->tier_max[d] - w->cur[d]) : 0;
+                cap = chain_cap(w, d);
                 want = min_u64(elig, cap);
                 h->limit += elig - want;
-                q = bucket_avail(run, &w->pq);
+                q = chain_avail(run, w, PLAN_PROMOTE);
                 h->quota += want - min_u64(want, q);
                 run->pwant[i] = min_u64(want, q);
+        }
+        share_subtrees(run, d);
+        for (size_t i = 0; i < run->n; i++)
                 if (run->pwant[i] > 0)
                         claimants++;
-        }
 
         for (size_t k = 0; k < run->n_ranks; k++) {
                 uint64_t *wants = run->cwant;
@@ -603,7 +883,7 @@ static int plan_promote(Run *run, int d) {
                 water_fill(pool, wants, run->share, m, run->grant);
                 for (size_t j = 0; j < m; j++) {
                         Work *w = &run->w[idx[j]];
-                        uint64_t short_by = wants[j] - run->grant[j];
+                        uint64_t short_by = wants[j] - run->grant[j], g;
                         int64_t n;
 
                         if (budget < rm)
@@ -612,9 +892,16 @@ static int plan_promote(Run *run, int d) {
                                 w->res.held_promote.contention += short_by;
                         else
                                 w->res.held_promote.headroom += short_by;
-                        if (run->grant[j] == 0)
+                        /* share_subtrees() kept it within its ancestors'
+                         * limits and buckets; checked again here */
+                        g = min_u64(run->grant[j], chain_cap(w, d));
+                        w->res.held_promote.limit += run->grant[j] - g;
+                        short_by = g;
+                        g = min_u64(g, chain_avail(run, w, PLAN_PROMOTE));
+                        w->res.held_promote.quota += short_by - g;
+                        if (g == 0)
                                 continue;
-                        n = take_pieces(run, w, PLAN_PROMOTE, PLAN_REASON_PROMOTE_HOT, -1, d, false, run->grant[j]);
+                        n = take_pieces(run, w, PLAN_PROMOTE, PLAN_REASON_PROMOTE_HOT, -1, d, false, g);
                         if (n < 0)
                                 return (int) n;
                 }
@@ -626,10 +913,6 @@ static int plan_promote(Run *run, int d) {
  * as young and more accessed. */
 static bool hotter(const ScanRange *h, const ScanRange *c) {
         return h->age < c->age || (h->age == c->age && h->nr_accesses > c->nr_accesses);
-}
-
-static uint64_t piece_left(const Piece *p) {
-        return p->r.end - p->r.start - p->used;
 }
 
 /* Step 4's pairing: bytes, at most LIMIT, of W's cold pieces on D
@@ -684,7 +967,7 @@ static int plan_swap(Run *run, int d) {
 
                         if (!w->active || w->t->byte_only || w->t->class_rank != run->ranks[k])
                                 continue;
-                        x = min_u64(bucket_avail(run, &w->pq), bucket_avail(run, &w->dq));
+                        x = min_u64(chain_avail(run, w, PLAN_PROMOTE), chain_avail(run, w, PLAN_DEMOTE));
                         x = min_u64(x, page_down(budget_avail(run) / 2));
                         x = min_u64(x, slower_room(run, d));
                         x = min_u64(x, page_down(w->cur[d])); /* it cannot give more than it has */
@@ -833,10 +1116,6 @@ static bool tenant_enforced(const PlanTenant *t) {
         return t->mode == MODE_ENFORCE;
 }
 
-static bool tenant_planned(const PlanTenant *t) {
-        return t->mode == MODE_ENFORCE || t->mode == MODE_OBSERVE;
-}
-
 /* One pass: with SHADOW, the observed tenants take part as if enforced. */
 /* Tenant T's work: its copies of the quotas and what it may move. */
 static int work_init(Run *run, Work *w, const PlanTenant *t, bool shadow) {
@@ -846,10 +1125,11 @@ static int work_init(Run *run, Work *w, const PlanTenant *t, bool shadow) {
         w->t = t;
         w->res.cgroup_id = t->cgroup_id;
         w->res.path = t->path;
-        w->res.ignored = !tenant_planned(t);
+        w->res.ignored = !tenant_planned_mode(t);
         w->res.observe_only = t->mode == MODE_OBSERVE;
         w->active = tenant_enforced(t) || (shadow && t->mode == MODE_OBSERVE);
         memcpy(w->cur, t->current, sizeof(w->cur));
+        memcpy(w->own, t->current, sizeof(w->own)); /* less its nested tenants', in link_tenants() */
         if (t->promote_quota) {
                 w->pq = *t->promote_quota;
                 token_bucket_refill(&w->pq, in->now_ms);
@@ -884,6 +1164,93 @@ static int work_init(Run *run, Work *w, const PlanTenant *t, bool shadow) {
                 return r;
         return build_pieces(run, w, t->heat->hot, t->heat->n_hot, NULL, 0, t->n_hot_contradicted, PLAN_PROMOTE,
                             &w->hot, &w->n_hot);
+}
+
+/* The hierarchy: parents, depths, own bytes, shares of protection. */
+static int link_tenants(Run *run) {
+        const PlanInput *in = run->in;
+        size_t n = in->n_tenants ? in->n_tenants : 1;
+        _cleanup_free_ size_t *parent = calloc(n, sizeof(*parent));
+        _cleanup_free_ uint64_t *usage = calloc(n, sizeof(*usage)), *low = calloc(n, sizeof(*low)),
+                                *sub = calloc(n, sizeof(*sub)), *own = calloc(n, sizeof(*own));
+        int r;
+
+        if (!parent || !usage || !low || !sub || !own)
+                return -ENOMEM;
+        for (size_t i = 0; i < in->n_tenants; i++) {
+                Work *w = &run->w[i], *pw;
+
+                parent[i] = SIZE_MAX;
+                if (!in->tenants[i].parent)
+                        continue;
+                parent[i] = (size_t) (in->tenants[i].parent - in->tenants);
+                pw = &run->w[parent[i]];
+                w->parent = pw;
+                w->depth = pw->depth + 1;
+                if (w->depth > run->max_depth)
+                        run->max_depth = w->depth;
+                pw->nested = true;
+                for (int t = 0; t < run->n_tiers; t++)
+                        pw->own[t] -= min_u64(w->cur[t], pw->own[t]);
+        }
+        for (int t = 0; t < run->n_tiers; t++) {
+                for (size_t i = 0; i < in->n_tenants; i++) {
+                        usage[i] = in->tenants[i].current[t];
+                        low[i] = in->tenants[i].tier_low[t];
+                }
+                r = plan_share_low(in->n_tenants, parent, usage, low, sub, own);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < in->n_tenants; i++) {
+                        run->w[i].prot[t] = own[i];
+                        run->w[i].res.tier_low[t] = sub[i];
+                }
+        }
+        return 0;
+}
+
+int plan_share_low(size_t n, const size_t *parent, const uint64_t *usage, const uint64_t *low, uint64_t *ret_subtree,
+                   uint64_t *ret_own) {
+        _cleanup_free_ uint64_t *own_use = calloc(n ? n : 1, sizeof(*own_use)),
+                                *claims = calloc(n ? n : 1, sizeof(*claims));
+
+        if (!own_use || !claims)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                own_use[i] = usage[i];
+        /* the claims on each parent: its nested tenants', then its own
+         * processes' (their usage) */
+        for (size_t i = 0; i < n; i++)
+                if (parent[i] != SIZE_MAX) {
+                        size_t p = parent[i];
+
+                        own_use[p] -= min_u64(usage[i], own_use[p]);
+                        claims[p] = sat_add(claims[p], min_u64(low[i], usage[i]));
+                }
+        for (size_t i = 0; i < n; i++)
+                claims[i] = sat_add(claims[i], own_use[i]);
+        for (size_t i = 0; i < n; i++) {
+                size_t p = parent[i];
+                uint64_t e;
+
+                if (p == SIZE_MAX)
+                        e = low[i];
+                else {
+                        uint64_t claim = min_u64(low[i], usage[i]);
+
+                        e = claims[p] <= ret_subtree[p]
+                                    ? claim
+                                    : (uint64_t) ((unsigned __int128) ret_subtree[p] * claim / claims[p]);
+                }
+                ret_subtree[i] = e;
+                if (!ret_own)
+                        continue;
+                if (claims[i] <= e)
+                        ret_own[i] = e - (claims[i] - own_use[i]);
+                else
+                        ret_own[i] = (uint64_t) ((unsigned __int128) e * own_use[i] / claims[i]);
+        }
+        return 0;
 }
 
 static int run_plan(const PlanInput *in, bool shadow, Run *run) {
@@ -924,6 +1291,9 @@ static int run_plan(const PlanInput *in, bool shadow, Run *run) {
                 if (r < 0)
                         return r;
         }
+        r = link_tenants(run);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < in->n_tenants; i++) {
                 bool seen = false;
@@ -1010,7 +1380,12 @@ int plan_compute(const PlanInput *in, Plan *ret) {
         if (in->n_tiers < 1 || in->n_tiers > PLAN_MAX_TIERS || (in->n_tenants > 0 && !in->tenants))
                 return -EINVAL;
         for (size_t i = 0; i < in->n_tenants; i++) {
+                const PlanTenant *par = in->tenants[i].parent;
+
                 if (in->tenants[i].class_rank < 0)
+                        return -EINVAL;
+                /* a parent is an earlier element of the same array */
+                if (par && (par < in->tenants || par >= in->tenants + i))
                         return -EINVAL;
                 any_observed = any_observed || tenant_observed(&in->tenants[i]);
         }
@@ -1080,8 +1455,18 @@ static void plan_byte_promotions(Run *run, Plan *p) {
                         continue;
                 if (pt->tier_max[0] != UINT64_MAX)
                         want = cur >= pt->tier_max[0] ? 0 : min_u64(want, pt->tier_max[0] - cur);
+                /* within its ancestors' limits (their bytes after the
+                 * plan) and buckets */
+                if (w->parent) {
+                        want = min_u64(want, chain_cap(w->parent, 0));
+                        want = min_u64(want, chain_avail(run, w->parent, PLAN_PROMOTE));
+                }
                 want = min_u64(want, room) / PLAN_PAGE * PLAN_PAGE;
                 want = quota_take(&w->pq, &run->budget, want, PLAN_PAGE, in->now_ms);
+                for (Work *x = w->parent; x; x = x->parent) {
+                        x->cur[0] += want;
+                        (void) token_bucket_take(&x->pq, want, in->now_ms);
+                }
                 room -= want;
                 run->budget_used += want;
                 res->byte_promote_bytes = want;

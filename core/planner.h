@@ -35,6 +35,36 @@
  *     the tenant's bytes on D do not grow. Classes highest first. Without
  *     it a tenant at its limit whose hot set moved to slow pages would
  *     keep its stale fast pages for ever.
+ * Hierarchy (PlanTenant.parent: the nearest ancestor tenant, the way
+ * cgroups nest): a tenant's current bytes are its whole subtree's (as
+ * memory.numa_stat counts them), and its limits, protection and buckets
+ * cover the subtree, like memory.max and memory.low:
+ *  - tierN.max bounds the subtree. In step 1, tenants are taken deepest
+ *    first; a tenant with nested tenants that is over its limit demotes
+ *    from the enforced tenants of its subtree (itself included): first
+ *    their known-cold pages, then the bytes no process maps, then their
+ *    accessed pages (only once the tier of every enforced tenant of the
+ *    subtree is fully scanned: the pages of one not seen yet may be
+ *    colder than those seen accessed of another); in each round the
+ *    lowest class first and, within a class, the coldest pages first
+ *    across its tenants. All of that first above each tenant's own share
+ *    of protection, then, a limit being a limit, below it. A
+ *    promotion never takes the subtree of any ancestor over that
+ *    ancestor's tierN.max: an ancestor's room is shared among the
+ *    subtree's claimants by weight (step 2). The shortfall of a subtree's
+ *    limit is held on the ancestor, named by the first rule that stopped
+ *    it (budget, headroom, quota, unscanned, hysteresis, no_candidates).
+ *  - tierN.low is shared, not copied: plan_share_low() splits an
+ *    ancestor's protection among its nested tenants and its own processes
+ *    as cgroup v2 splits memory.low (in proportion to each one's claim,
+ *    min(its low, its usage), when the claims exceed it). Step 3 demotes
+ *    a tenant's own pages only above its own share.
+ *  - every move is charged to the buckets of the tenant and of each of
+ *    its ancestors (and once to the global budget): an ancestor's quota
+ *    bounds its subtree's moves. Siblings share an ancestor's bucket in
+ *    the order the steps visit them.
+ *  - an ancestor's limits apply to its enforced descendants whatever its
+ *    own mode (its observed processes are not moved).
  * Coverage: while a tenant's tier is unscanned (PlanTenant.unscanned),
  * steps 1 and 3 take only its known-cold pages of it; the rest is held as
  * `unscanned` rather than demoting accessed pages on a partial picture.
@@ -131,7 +161,8 @@ typedef struct PlanTier {
         uint64_t node_free[PLAN_MAX_NODES];
 } PlanTier;
 
-typedef struct PlanTenant {
+typedef struct PlanTenant PlanTenant;
+struct PlanTenant {
         uint64_t cgroup_id;
         const char *path;
         PolicyMode mode;        /* MODE_UNSET counts as off */
@@ -160,7 +191,12 @@ typedef struct PlanTenant {
         size_t n_hot_contradicted;
         const TokenBucket *promote_quota; /* NULL: unlimited; the plan works on a copy */
         const TokenBucket *demote_quota;  /* NULL: unlimited */
-} PlanTenant;
+        /* The nearest ancestor tenant (its cgroup is an ancestor of this
+         * one's), an element of the same input array placed before this
+         * one; NULL: none. CURRENT then counts this tenant's bytes in the
+         * parent's CURRENT too, as memory.numa_stat does. */
+        const PlanTenant *parent;
+};
 
 typedef struct PlanInput {
         int n_tiers;            /* 1..PLAN_MAX_TIERS; tier 0 is the fastest */
@@ -231,6 +267,10 @@ typedef struct PlanTenantResult {
         /* What the plan charges to the tenant's buckets (and, summed, the
          * budget): enforced tenants only; the ledger commits it. */
         uint64_t charge_promote, charge_demote;
+        /* The protection of the tenant's subtree per tier once shared with
+         * its ancestors' (plan_share_low()); its tier_low when it has no
+         * parent. */
+        uint64_t tier_low[PLAN_MAX_TIERS];
 } PlanTenantResult;
 
 typedef struct Plan {
@@ -247,6 +287,20 @@ typedef struct Plan {
  * and refunds what a mover failed to move. Returns 0, -EINVAL for a bad
  * input (n_tiers, a negative class rank), -ENOMEM. */
 int plan_compute(const PlanInput *in, Plan *ret);
+
+/* Protection shared down a hierarchy of N tenants (pure): PARENT[i] is
+ * the index of tenant i's nearest ancestor tenant (< i), or SIZE_MAX;
+ * USAGE[i] its subtree's bytes (its nested tenants' included), LOW[i]
+ * its own protection. A tenant without a parent keeps LOW; otherwise its
+ * claim is min(LOW, USAGE), and when the claims on a parent (its nested
+ * tenants' and its own processes', whose claim is their usage) exceed the
+ * parent's protection, each gets the parent's protection in proportion
+ * to its claim (cgroup v2's effective memory.low). RET_SUBTREE[i]: the
+ * protection of i's subtree; RET_OWN[i] (may be NULL): the part of it
+ * that protects i's own processes (what is left once its nested tenants
+ * have their share). Returns 0 or -ENOMEM. */
+int plan_share_low(size_t n, const size_t *parent, const uint64_t *usage, const uint64_t *low,
+                   uint64_t *ret_subtree, uint64_t *ret_own);
 void plan_done(Plan *p);
 
 const char *plan_reason_to_string(PlanReason r);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "planner.h"
 #include "util.h"
 
 static bool origin_is_own(const Origin *o) {
@@ -156,6 +157,7 @@ int tenant_pid_check(const Tenant *t, pid_t pid, const char *procfs_root, const 
 int tenant_set_build(const TenantSetOptions *o, TenantSet **ret, const char **ret_missing) {
         _cleanup_(tenant_set_freep) TenantSet *s = calloc(1, sizeof(*s));
         _cleanup_free_ bool *is = NULL;
+        _cleanup_free_ const Tenant **near = NULL;
         size_t n;
         int r;
 
@@ -181,9 +183,16 @@ int tenant_set_build(const TenantSetOptions *o, TenantSet **ret, const char **re
         r = pick(s, o, is, ret_missing);
         if (r < 0)
                 return r;
+        /* per cgroup, the nearest tenant at or above it (tree order: a
+         * parent comes before its children) */
+        near = calloc(n ? n : 1, sizeof(*near));
+        if (!near)
+                return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
+                int up = s->tree->cgroups[i].parent;
                 Tenant *t;
 
+                near[i] = up >= 0 && (size_t) up < i ? near[up] : NULL;
                 if (!is[i])
                         continue;
                 t = &s->tenants[s->n_tenants++];
@@ -191,13 +200,34 @@ int tenant_set_build(const TenantSetOptions *o, TenantSet **ret, const char **re
                         .index = i,
                         .cgroup = &s->tree->cgroups[i],
                         .policy = s->pol ? &s->pol[i] : NULL,
+                        .parent = near[i],
                 };
+                near[i] = t;
                 r = collect_pids(s, is, t, o->procfs_root);
                 if (r < 0)
                         return r;
         }
         *ret = TAKE_PTR(s);
         return 0;
+}
+
+int tenant_set_shared_low(const TenantSet *s, int tier, uint64_t *ret, uint64_t *ret_own) {
+        size_t n = s->n_tenants ? s->n_tenants : 1;
+        _cleanup_free_ size_t *parent = calloc(n, sizeof(*parent));
+        _cleanup_free_ uint64_t *usage = calloc(n, sizeof(*usage)), *low = calloc(n, sizeof(*low));
+
+        if (!s->pol || tier < 0 || tier >= POLICY_MAX_TIERS)
+                return -EINVAL;
+        if (!parent || !usage || !low)
+                return -ENOMEM;
+        for (size_t k = 0; k < s->n_tenants; k++) {
+                const Tenant *t = &s->tenants[k];
+
+                parent[k] = t->parent ? (size_t) (t->parent - s->tenants) : SIZE_MAX;
+                usage[k] = tier < CGROUP_MAX_TIERS ? t->cgroup->tier_anon[tier] + t->cgroup->tier_file[tier] : 0;
+                low[k] = t->policy->tier_low[tier].bytes;
+        }
+        return plan_share_low(s->n_tenants, parent, usage, low, ret, ret_own);
 }
 
 const Tenant *tenant_set_find_index(const TenantSet *s, size_t i) {

@@ -15,7 +15,9 @@
  * A tenant's processes are those of its subtree minus the subtrees of
  * nested tenants (each process is scanned and moved for one tenant); its
  * usage per tier is its memory.numa_stat, which counts the whole
- * subtree. A pid is a number that the kernel gives to another process once
+ * subtree, nested tenants included: Tenant.parent links a nested tenant to
+ * the nearest tenant above it, whose limits, protection and quotas cover
+ * both (the planner's hierarchy, core/planner.h). A pid is a number that the kernel gives to another process once
  * this one exits: with a procfs root the set records each pid's identity
  * when it collects it (base/procpid.h), and whoever uses a pid later
  * (move_pages(2), a DAMON target) checks it first with
@@ -43,6 +45,8 @@ typedef struct Tenant {
                                          * it was listed in, its start time); NULL without
                                          * TenantSetOptions.procfs_root */
         size_t n_pids;
+        const struct Tenant *parent;    /* the nearest tenant among its ancestors (earlier in
+                                         * TenantSet.tenants), NULL: none */
 } Tenant;
 
 typedef struct TenantSet {
@@ -85,6 +89,14 @@ int tenant_pid_check(const Tenant *t, pid_t pid, const char *procfs_root, const 
 /* PID's identity as T recorded it; NULL when T recorded none or does not
  * list PID. */
 const ProcIdent *tenant_pid_ident(const Tenant *t, pid_t pid);
+
+/* Per tenant of S (RET[k] for S->tenants[k]), the protection its subtree
+ * has on tier TIER once shared with the tenants above it, as the planner
+ * shares it (plan_share_low(), from the tier's usage in memory.numa_stat);
+ * its own tierN.low when it is not nested. RET_OWN (may be NULL): the part
+ * of it that protects its own processes. -ENOMEM, -EINVAL without
+ * policies. */
+int tenant_set_shared_low(const TenantSet *s, int tier, uint64_t *ret, uint64_t *ret_own);
 
 /* The tenant at PATH (relative to the mount), NULL when it is not one. */
 const Tenant *tenant_set_find_path(const TenantSet *s, const char *path);

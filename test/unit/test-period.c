@@ -38,7 +38,8 @@ static struct {
 
 /* 0: three cold ranges of web every scan. 1 and 2: the two halves of one
  * pass over web: first its hot 16 MiB (warm, on tier 0) and a cold 16 MiB,
- * then the last, cold 16 MiB. 3: nothing. */
+ * then the last, cold 16 MiB. 3: nothing. 5: three cold 16 MiB ranges of
+ * web/child's pid 102, nothing of web's own processes. */
 static int scan_phase;
 /* the order of the targets in the last scan, whatever the phase */
 static struct {
@@ -88,6 +89,17 @@ static int fake_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat
                                 fake_ranges(&out[i], b, 1, HEAT_PASS_END | HEAT_PASS_EXACT);
                         else if (scan_phase == 4)
                                 out[i].pass = HEAT_PASS_VISITED; /* armed only: nothing classified */
+                }
+                for (size_t i = 0; i < n && scan_phase == 5; i++) {
+                        ScanRange c[3];
+
+                        if (strcmp(targets[i].cgroup_path, "web/child") != 0)
+                                continue;
+                        for (int k = 0; k < 3; k++) {
+                                c[k] = web_range(k, 4);
+                                c[k].pid = 102;
+                        }
+                        fake_ranges(&out[i], c, 3, HEAT_PASS_BEGIN | HEAT_PASS_END | HEAT_PASS_EXACT);
                 }
                 return 0;
         }
@@ -372,6 +384,59 @@ START_TEST(test_period_steps_and_arming) {
 }
 END_TEST
 
+static const Account *account_of(const Engine *e, const char *path) {
+        for (size_t i = 0; i < e->ledger.n; i++)
+                if (strcmp(e->ledger.accounts[i].path, path) == 0)
+                        return &e->ledger.accounts[i];
+        return NULL;
+}
+
+START_TEST(test_period_nested_tenant_under_parent_limit) {
+        /* web (tier0.max 64M, a demotion bucket of 64M) holds 96 MiB on
+         * node 0, 48 of them its nested tenant web/child's, which is under
+         * its own (clamped) 64M. web's limit covers the subtree: the 32 MiB
+         * over it come from the child's cold pages (web's own processes
+         * have none seen), charged to the child's bucket, to web's and once
+         * to the budget; the 8 MiB the mover did not move come back to all
+         * three. */
+        _cleanup_(config_freep) Config *c = config_with(
+                "{ \"rules\": ["
+                "  { \"match\": \"web\", \"policy\": { \"class\": \"latency\", \"tier0.max\": \"64M\","
+                "    \"demote.rate\": \"1K\", \"demote.burst\": \"64M\" } },"
+                "  { \"match\": \"web/child\", \"policy\": { \"class\": \"batch\" } } ] }");
+        StatusSnapshot s = { 0 };
+        const Account *web, *child;
+        uint64_t demoted = 0;
+        Engine e;
+
+        write_cgroup("web/child", "102\n", 48 * MIB, 0);
+        engine_setup(&e, c);
+        scan_phase = 5;
+        ck_assert_int_eq(period_run(&e, 0, true, &s), 0);
+        ck_assert_uint_eq(asked.n, 2);
+        for (size_t i = 0; i < asked.n; i++) {
+                ck_assert_int_eq(asked.req[i].direction, MOVER_DEMOTE);
+                ck_assert_str_eq(asked.cgroup[i], "web/child");
+                ck_assert_int_eq(asked.req[i].range.pid, 102);
+                demoted += asked.req[i].bytes;
+        }
+        ck_assert_uint_eq(demoted, 32 * MIB);
+        web = account_of(&e, "web");
+        child = account_of(&e, "web/child");
+        ck_assert(web && child);
+        /* 1 KiB/s refills a few bytes meanwhile */
+        ck_assert_uint_le(web->demote.burst - web->demote.tokens, 24 * MIB);
+        ck_assert_uint_ge(web->demote.burst - web->demote.tokens, 24 * MIB - 64 * 1024);
+        ck_assert_uint_le(child->demote.burst - child->demote.tokens, 24 * MIB);
+        ck_assert_uint_ge(child->demote.burst - child->demote.tokens, 24 * MIB - 64 * 1024);
+        ck_assert_uint_eq(e.ledger.budget.burst - e.ledger.budget.tokens, 24 * MIB);
+        ck_assert_uint_eq(s.n_tenants, 2);
+        ck_assert_uint_eq(s.tenants[1].demoted, 24 * MIB);
+        status_snapshot_done(&s);
+        engine_done(&e);
+}
+END_TEST
+
 START_TEST(test_period_tenant_gone_is_pruned) {
         _cleanup_(config_freep) Config *c = config_with_rules();
         StatusSnapshot s = { 0 };
@@ -617,13 +682,6 @@ START_TEST(test_period_model_forgets_a_reused_pid) {
 }
 END_TEST
 
-static const Account *account_of(const Engine *e, const char *path) {
-        for (size_t i = 0; i < e->ledger.n; i++)
-                if (strcmp(e->ledger.accounts[i].path, path) == 0)
-                        return &e->ledger.accounts[i];
-        return NULL;
-}
-
 START_TEST(test_period_armed_only_is_not_starved) {
         /* a scan that visits web but only arms its pages (idle_page's
          * first pass over a large tenant) is the scanner's attention: web
@@ -698,6 +756,7 @@ int main(void) {
         tcase_add_test(tc, test_period_run_one_period);
         tcase_add_test(tc, test_period_steps_and_arming);
         tcase_add_test(tc, test_period_tenant_gone_is_pruned);
+        tcase_add_test(tc, test_period_nested_tenant_under_parent_limit);
         tcase_add_test(tc, test_period_model_keeps_the_hot_set);
         tcase_add_test(tc, test_period_scan_order_need_then_class);
         tcase_add_test(tc, test_period_pid_reused_is_not_moved);

@@ -16,8 +16,10 @@
 #define T2 UINT64_C(0x30000000)  /* tier 2 */
 
 /* plan_compute(), then what the ledger does with the plan's charges
- * (core/ledger.c): each tenant's buckets and the budget refilled to now and
- * charged. The tests hold the buckets themselves, as the ledger does. */
+ * (core/ledger.c, core/period.c): each tenant's buckets and the budget
+ * refilled to now and charged, and its ancestors' buckets charged with the
+ * same bytes (not the budget again). The tests hold the buckets
+ * themselves, as the ledger does. */
 static int plan_and_commit(const PlanInput *in, Plan *p) {
         int r = plan_compute(in, p);
 
@@ -31,6 +33,14 @@ static int plan_and_commit(const PlanInput *in, Plan *p) {
                         (void) token_bucket_take(pq, p->tenants[i].charge_promote, in->now_ms);
                 if (dq)
                         (void) token_bucket_take(dq, p->tenants[i].charge_demote, in->now_ms);
+                for (const PlanTenant *a = in->tenants[i].parent; a; a = a->parent) {
+                        if (a->promote_quota)
+                                (void) token_bucket_take((TokenBucket *) a->promote_quota,
+                                                         p->tenants[i].charge_promote, in->now_ms);
+                        if (a->demote_quota)
+                                (void) token_bucket_take((TokenBucket *) a->demote_quota, p->tenants[i].charge_demote,
+                                                         in->now_ms);
+                }
                 if (in->budget)
                         (void) token_bucket_take((TokenBucket *) in->budget,
                                                  p->tenants[i].charge_promote + p->tenants[i].charge_demote,
@@ -1400,6 +1410,330 @@ START_TEST(test_plan_contradicted_demotion_comes_back) {
 }
 END_TEST
 
+/* ---- nested tenants ---------------------------------------------------- */
+
+#define MIB (256 * P)
+
+/* A parent tenant (t[0], tier0.max 64 MiB, no processes of its own) and
+ * three nested enforced tenants (t[1..3]), each with tier0.max 64 MiB (its
+ * parent's, as resolve clamps it) and 40 MiB on tier 0: 20 MiB cold (ages
+ * AGE[i]), 20 MiB accessed (ACC[i] accesses), plus 4 MiB hot on tier 1.
+ * The subtree holds 120 MiB of tier 0. */
+typedef struct Nest {
+        ScanRange cold[4][1], warm[4][1], hot[4][1];
+        TenantHeat h[4];
+        PlanTenant t[4];
+        PlanInput in;
+} Nest;
+
+static void nest_setup(Nest *n, const int age[3], const uint32_t acc[3]) {
+        input_init(&n->in, 2);
+        n->h[0] = (TenantHeat) { .cgroup_id = 1 };
+        tenant_init(&n->t[0], 1, 2, 100, &n->h[0]);
+        for (int i = 1; i < 4; i++) {
+                pid_t pid = 10 + i;
+
+                n->cold[i][0] = R(0, age[i - 1], pid, T0, 20 * MIB / P);
+                n->warm[i][0] = W(0, pid, T0 + 20 * MIB, 20 * MIB / P, acc[i - 1]);
+                n->hot[i][0] = R(1, 0, pid, T1, 4 * MIB / P);
+                n->h[i] = (TenantHeat) { .cgroup_id = (uint64_t) i + 1, .cold = n->cold[i], .n_cold = 1,
+                                         .warm = n->warm[i], .n_warm = 1, .hot = n->hot[i], .n_hot = 1 };
+                tenant_init(&n->t[i], (uint64_t) i + 1, 2, 100, &n->h[i]);
+                n->t[i].parent = &n->t[0];
+                n->t[i].tier_max[0] = 64 * MIB;
+                n->t[i].current[0] = 40 * MIB;
+                n->t[i].current[1] = 4 * MIB;
+                n->t[0].current[0] += 40 * MIB;
+                n->t[0].current[1] += 4 * MIB;
+        }
+        n->t[0].tier_max[0] = 64 * MIB;
+        n->in.tenants = n->t;
+        n->in.n_tenants = 4;
+}
+
+/* The subtree's tier-0 bytes once the plan is carried out. */
+static uint64_t nest_tier0_after(const Nest *n, const Plan *p) {
+        uint64_t b = n->t[0].current[0];
+
+        for (int i = 0; i < 4; i++)
+                b = b - p->tenants[i].demote_from[0] + p->tenants[i].promote_to[0];
+        return b;
+}
+
+START_TEST(test_plan_nested_limit_covers_subtree) {
+        /* each child is under its own 64 MiB, the subtree is 56 MiB over
+         * its parent's: coldest first across the subtree (ages 10, 3, 5),
+         * and no child promotes into a full subtree */
+        static const int age[3] = { 10, 3, 5 };
+        static const uint32_t acc[3] = { 9, 2, 5 };
+        Nest n;
+        Plan p;
+
+        nest_setup(&n, age, acc);
+        ck_assert_int_eq(plan_and_commit(&n.in, &p), 0);
+        ck_assert_uint_eq(p.tenants[1].by_reason[PLAN_REASON_OVER_MAX], 20 * MIB);
+        ck_assert_uint_eq(p.tenants[2].by_reason[PLAN_REASON_OVER_MAX], 16 * MIB);
+        ck_assert_uint_eq(p.tenants[3].by_reason[PLAN_REASON_OVER_MAX], 20 * MIB);
+        assert_move(move(&p, 2, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 16 * MIB / P);
+        /* nothing is promoted into the full subtree, except by a swap:
+         * the middle child's last 4 cold MiB for its 4 hot ones */
+        for (int i = 1; i < 4; i++)
+                ck_assert_uint_eq(p.tenants[i].by_reason[PLAN_REASON_PROMOTE_HOT], 0);
+        ck_assert_uint_eq(p.tenants[1].held_promote.limit, 4 * MIB);
+        ck_assert_uint_eq(p.tenants[3].held_promote.limit, 4 * MIB);
+        ck_assert_uint_eq(p.tenants[2].by_reason[PLAN_REASON_SWAP], 8 * MIB);
+        ck_assert_uint_eq(p.tenants[0].by_reason[PLAN_REASON_OVER_MAX], 0);
+        ck_assert(held_zero(&p.tenants[0].held_demote));
+        ck_assert_uint_le(nest_tier0_after(&n, &p), 64 * MIB);
+        plan_done(&p);
+
+        /* class before coldness: the middle child in a lower class goes
+         * first, however warm */
+        n.t[2].class_rank = 3;
+        ck_assert_int_eq(plan_and_commit(&n.in, &p), 0);
+        ck_assert_uint_eq(p.tenants[2].by_reason[PLAN_REASON_OVER_MAX], 20 * MIB);
+        ck_assert_uint_eq(p.tenants[1].by_reason[PLAN_REASON_OVER_MAX], 20 * MIB);
+        ck_assert_uint_eq(p.tenants[3].by_reason[PLAN_REASON_OVER_MAX], 16 * MIB);
+        ck_assert_uint_eq(nest_tier0_after(&n, &p), 64 * MIB);
+        plan_done(&p);
+
+        /* a child's share of protection is taken last: the parent protects
+         * 30 MiB and the third child claims it all; it gives its 10 MiB
+         * above, and the accessed pages of the others go (least accessed
+         * first) before its protected ones */
+        n.t[2].class_rank = 2;
+        n.t[0].tier_low[0] = 30 * MIB;
+        n.t[3].tier_low[0] = 30 * MIB;
+        ck_assert_int_eq(plan_and_commit(&n.in, &p), 0);
+        ck_assert_uint_eq(p.tenants[3].tier_low[0], 30 * MIB);
+        ck_assert_uint_eq(p.tenants[1].by_reason[PLAN_REASON_OVER_MAX], 20 * MIB);
+        ck_assert_uint_eq(p.tenants[3].by_reason[PLAN_REASON_OVER_MAX], 10 * MIB);
+        ck_assert_uint_eq(p.tenants[2].by_reason[PLAN_REASON_OVER_MAX], 26 * MIB);
+        ck_assert_uint_eq(nest_tier0_after(&n, &p), 64 * MIB);
+        plan_done(&p);
+
+        /* three levels: a grandchild's own limit first, then its parent's
+         * (the middle child, 30 MiB), then the top one */
+        n.t[0].tier_low[0] = n.t[3].tier_low[0] = 0;
+        n.t[3].parent = &n.t[2];
+        n.t[2].current[0] += n.t[3].current[0];
+        n.t[2].current[1] += n.t[3].current[1];
+        n.t[2].tier_max[0] = 30 * MIB;
+        ck_assert_int_eq(plan_and_commit(&n.in, &p), 0);
+        /* t2's subtree (80 MiB) to 30: 20 cold of t3 (age 5), 20 cold of
+         * t2 (age 3), then 10 of the accessed ones (t2's: 2 accesses);
+         * then the top: 120 - 50 = 70 > 64: 6 MiB of t1's cold */
+        ck_assert_uint_eq(p.tenants[3].by_reason[PLAN_REASON_OVER_MAX], 20 * MIB);
+        ck_assert_uint_eq(p.tenants[2].by_reason[PLAN_REASON_OVER_MAX], 30 * MIB);
+        ck_assert_uint_eq(p.tenants[1].by_reason[PLAN_REASON_OVER_MAX], 6 * MIB);
+        ck_assert_uint_eq(nest_tier0_after(&n, &p), 64 * MIB);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_nested_limit_waits_for_coverage) {
+        /* the parent's limit at 40 MiB needs 80 of the subtree's 120: its
+         * 60 cold MiB, then 20 of accessed pages; while one child's tier 0
+         * is not fully scanned, no child's accessed pages go (that child's
+         * unseen pages may be colder): the 20 are held as unscanned */
+        static const int age[3] = { 10, 3, 5 };
+        static const uint32_t acc[3] = { 9, 2, 5 };
+        Nest n;
+        Plan p;
+
+        nest_setup(&n, age, acc);
+        n.t[0].tier_max[0] = 40 * MIB;
+        n.t[3].unscanned[0] = true;
+        ck_assert_int_eq(plan_and_commit(&n.in, &p), 0);
+        for (int i = 1; i < 4; i++)
+                ck_assert_uint_eq(p.tenants[i].by_reason[PLAN_REASON_OVER_MAX], 20 * MIB);
+        ck_assert_uint_eq(p.tenants[0].held_demote.unscanned, 20 * MIB);
+        plan_done(&p);
+
+        /* covered: the least accessed pages next (the middle child's) */
+        n.t[3].unscanned[0] = false;
+        ck_assert_int_eq(plan_and_commit(&n.in, &p), 0);
+        ck_assert_uint_eq(p.tenants[1].by_reason[PLAN_REASON_OVER_MAX], 20 * MIB);
+        ck_assert_uint_eq(p.tenants[2].by_reason[PLAN_REASON_OVER_MAX], 40 * MIB);
+        ck_assert_uint_eq(p.tenants[3].by_reason[PLAN_REASON_OVER_MAX], 20 * MIB);
+        ck_assert(held_zero(&p.tenants[0].held_demote));
+        ck_assert_uint_eq(nest_tier0_after(&n, &p), 40 * MIB);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_nested_promotion_shares_parent_room) {
+        /* the subtree has 12 MiB of room under its parent's limit; three
+         * children want 4 + 4 + 4 hot MiB each from tier 1 plus, for the
+         * first, 10 more: the room is shared by weight (1:1:2) */
+        static const int age[3] = { 10, 3, 5 };
+        static const uint32_t acc[3] = { 9, 2, 5 };
+        ScanRange hot1[] = { R(1, 0, 11, T1, 14 * MIB / P) };
+        Nest n;
+        Plan p;
+
+        nest_setup(&n, age, acc);
+        n.h[1].hot = hot1;
+        for (int i = 1; i < 4; i++) {
+                n.t[i].current[0] = 20 * MIB;
+                n.h[i].n_cold = n.h[i].n_warm = 0;
+        }
+        n.t[0].current[0] = 60 * MIB;
+        n.t[0].tier_max[0] = 72 * MIB;
+        n.t[1].weight = n.t[2].weight = 100;
+        n.t[3].weight = 200;
+        ck_assert_int_eq(plan_and_commit(&n.in, &p), 0);
+        ck_assert_uint_eq(p.tenants[1].promote_bytes + p.tenants[2].promote_bytes + p.tenants[3].promote_bytes,
+                          12 * MIB);
+        ck_assert_uint_eq(p.tenants[3].promote_bytes, 4 * MIB);
+        ck_assert_uint_eq(p.tenants[1].promote_bytes, 4 * MIB);
+        ck_assert_uint_eq(p.tenants[2].promote_bytes, 4 * MIB);
+        ck_assert_uint_eq(p.tenants[1].held_promote.limit, 10 * MIB);
+        ck_assert_uint_eq(nest_tier0_after(&n, &p), 72 * MIB);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_share_low) {
+        /* cgroup v2's rule: claims min(low, usage); over the parent's
+         * protection, each in proportion to its claim */
+        const size_t par[4] = { SIZE_MAX, 0, 0, 0 };
+        uint64_t usage[4] = { 120, 40, 40, 40 }, low[4] = { 60, 60, 60, 60 }, sub[4], own[4];
+
+        ck_assert_int_eq(plan_share_low(4, par, usage, low, sub, own), 0);
+        ck_assert_uint_eq(sub[0], 60);
+        ck_assert_uint_eq(own[0], 0);
+        for (int i = 1; i < 4; i++) {
+                ck_assert_uint_eq(sub[i], 20);
+                ck_assert_uint_eq(own[i], 20);
+        }
+        ck_assert_uint_le(sub[1] + sub[2] + sub[3] + own[0], sub[0]);
+
+        /* claims 10 + 40 (a low of 50 over a usage of 40) + 0, and the
+         * parent's own processes (40): 90 <= 100, all granted, the parent
+         * keeps the rest for its own */
+        usage[0] = 160;
+        low[0] = 100;
+        low[1] = 10;
+        low[2] = 50;
+        low[3] = 0;
+        ck_assert_int_eq(plan_share_low(4, par, usage, low, sub, own), 0);
+        ck_assert_uint_eq(sub[1], 10);
+        ck_assert_uint_eq(sub[2], 40);
+        ck_assert_uint_eq(sub[3], 0);
+        ck_assert_uint_eq(own[0], 50);
+
+        /* a nested parent passes on its share, not its own low */
+        {
+                const size_t par3[3] = { SIZE_MAX, 0, 1 };
+                uint64_t u3[3] = { 100, 100, 100 }, l3[3] = { 10, 1000, 1000 }, s3[3];
+
+                ck_assert_int_eq(plan_share_low(3, par3, u3, l3, s3, NULL), 0);
+                ck_assert_uint_eq(s3[0], 10);
+                ck_assert_uint_eq(s3[1], 10);
+                ck_assert_uint_eq(s3[2], 10);
+        }
+}
+END_TEST
+
+START_TEST(test_plan_nested_low_shared) {
+        /* The fast tier is full; X (class 0, no parent) wants 100 MiB of
+         * hot pages. A parent protecting 60 MiB holds three children of
+         * class 2, each with 40 MiB of cold pages on tier 0 and a tier0.low
+         * of 60 MiB copied from it: together they keep 60 MiB, 20 each,
+         * and give the other 60. */
+        ScanRange hx[] = { R(1, 0, 1, T1, 100 * MIB / P) };
+        ScanRange c[3][1];
+        TenantHeat h[5];
+        PlanTenant t[5];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        in.tiers[0].free = 0;
+        h[0] = (TenantHeat) { .hot = hx, .n_hot = 1 };
+        tenant_init(&t[0], 1, 0, 100, &h[0]);
+        h[1] = (TenantHeat) {};
+        tenant_init(&t[1], 2, 2, 100, &h[1]);
+        t[1].tier_low[0] = 60 * MIB;
+        for (int i = 2; i < 5; i++) {
+                c[i - 2][0] = R(0, 3, 10 + i, T0, 40 * MIB / P);
+                h[i] = (TenantHeat) { .cold = c[i - 2], .n_cold = 1 };
+                tenant_init(&t[i], (uint64_t) i + 1, 2, 100, &h[i]);
+                t[i].parent = &t[1];
+                t[i].tier_low[0] = 60 * MIB;
+                t[i].current[0] = 40 * MIB;
+                t[1].current[0] += 40 * MIB;
+        }
+        in.tenants = t;
+        in.n_tenants = 5;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        for (int i = 2; i < 5; i++) {
+                ck_assert_uint_eq(p.tenants[i].demote_bytes, 20 * MIB);
+                ck_assert_uint_eq(p.tenants[i].tier_low[0], 20 * MIB);
+                ck_assert_uint_eq(p.tenants[i].by_reason[PLAN_REASON_CONTENTION], 20 * MIB);
+                ck_assert_uint_eq(p.tenants[i].held_demote.low, 20 * MIB);
+        }
+        ck_assert_uint_eq(p.tenants[1].tier_low[0], 60 * MIB);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 60 * MIB);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_nested_quota_bounded) {
+        /* the parent's promotion bucket holds 12 MiB: its three children
+         * (unlimited buckets of their own, 6 hot MiB each) promote 12 MiB
+         * in all, 4 each, and once it is charged, nothing more at the same
+         * instant */
+        static const int age[3] = { 10, 3, 5 };
+        static const uint32_t acc[3] = { 9, 2, 5 };
+        TokenBucket ppq, pdq;
+        Nest n;
+        Plan p;
+
+        nest_setup(&n, age, acc);
+        n.t[0].tier_max[0] = NONE;
+        for (int i = 1; i < 4; i++) {
+                n.t[i].tier_max[0] = NONE;
+                n.hot[i][0].end = n.hot[i][0].start + 6 * MIB;
+        }
+        token_bucket_init(&ppq, 1 * MIB, 12 * MIB, n.in.now_ms);
+        n.t[0].promote_quota = &ppq;
+        ck_assert_int_eq(plan_and_commit(&n.in, &p), 0);
+        for (int i = 1; i < 4; i++) {
+                ck_assert_uint_eq(p.tenants[i].promote_bytes, 4 * MIB);
+                ck_assert_uint_eq(p.tenants[i].charge_promote, 4 * MIB);
+                ck_assert_uint_eq(p.tenants[i].held_promote.quota, 2 * MIB);
+        }
+        ck_assert_uint_eq(ppq.tokens, 0);
+        plan_done(&p);
+        ck_assert_int_eq(plan_and_commit(&n.in, &p), 0);
+        for (int i = 1; i < 4; i++) {
+                ck_assert_uint_eq(p.tenants[i].promote_bytes, 0);
+                ck_assert_uint_eq(p.tenants[i].held_promote.quota, 6 * MIB);
+        }
+        plan_done(&p);
+
+        /* its demotion bucket (8 MiB) bounds what its limit demotes from
+         * the children: the rest is held on it as quota */
+        n.t[0].promote_quota = NULL;
+        n.t[0].tier_max[0] = 64 * MIB;
+        token_bucket_init(&pdq, 1 * MIB, 8 * MIB, n.in.now_ms);
+        n.t[0].demote_quota = &pdq;
+        ck_assert_int_eq(plan_and_commit(&n.in, &p), 0);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes + p.tenants[2].demote_bytes + p.tenants[3].demote_bytes,
+                          8 * MIB);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 8 * MIB); /* the coldest */
+        ck_assert_uint_eq(p.tenants[0].held_demote.quota, 48 * MIB);
+        ck_assert_uint_eq(pdq.tokens, 0);
+        plan_done(&p);
+
+        /* a parent that is not an earlier element of the input: refused */
+        n.t[0].parent = &n.t[1];
+        ck_assert_int_eq(plan_compute(&n.in, &p), -EINVAL);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("planner");
         TCase *tc = tcase_create("plan");
@@ -1433,6 +1767,12 @@ int main(void) {
         tcase_add_test(tc, test_plan_unmapped_before_accessed_pages);
         tcase_add_test(tc, test_plan_contention_takes_unmapped_before_warm);
         tcase_add_test(tc, test_plan_contradicted_demotion_comes_back);
+        tcase_add_test(tc, test_plan_nested_limit_covers_subtree);
+        tcase_add_test(tc, test_plan_nested_limit_waits_for_coverage);
+        tcase_add_test(tc, test_plan_nested_promotion_shares_parent_room);
+        tcase_add_test(tc, test_plan_share_low);
+        tcase_add_test(tc, test_plan_nested_low_shared);
+        tcase_add_test(tc, test_plan_nested_quota_bounded);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }
