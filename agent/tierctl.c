@@ -360,6 +360,9 @@ static int verb_explain(Ctl *c, int argc, char **argv) {
         r = ctl_tenant_set(c, CGROUP_WALK_SKIP_MEMORY_STAT, &topo, &ts);
         if (r < 0)
                 return fail(c, "explain: cannot resolve %s: %s", rel, strerror(-r));
+        if (cgroup_tree_find(ts->tree, rel, &idx) < 0 && ts->tree->first_skipped)
+                return fail(c, "explain: %s: past the bounds of the cgroup walk (depth %d, %d cgroups): "
+                            "tierd leaves it out", rel, CGROUP_WALK_MAX_DEPTH, CGROUP_WALK_MAX_CGROUPS);
         if (cgroup_tree_find(ts->tree, rel, &idx) < 0)
                 return fail(c, "explain: %s: no such cgroup under %s", argv[0], c->mount);
         p = &ts->pol[idx];

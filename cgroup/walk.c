@@ -791,11 +791,12 @@ static void log_bounds(const CgroupTree *t, size_t max_cgroups, size_t max_depth
                 return;
         }
         log_internal(walk_was_bounded ? LOG_LVL_DEBUG : LOG_LVL_WARNING, 0,
-                     "cgroup tree: %zu subtree(s) deeper than %zu and %zu past the first %zu cgroups (or %u MiB of paths) "
-                     "in walk order (the first: %s) are left out: no policy, their processes are not scanned or moved; "
-                     "tierd carries on with the %zu cgroups walked",
+                     "cgroup tree past the walk's bounds: %zu subtree(s) deeper than %zu, %zu after the first %zu "
+                     "cgroups or %u MiB of paths in walk order (the first: %.*s%s) are left out, without policy, "
+                     "their processes neither scanned nor moved; carrying on with the %zu cgroups walked",
                      t->n_skipped_depth, max_depth, t->n_skipped_count, max_cgroups, CGROUP_WALK_MAX_PATH_BYTES >> 20,
-                     t->first_skipped, t->n_cgroups);
+                     strlen(t->first_skipped) > 160 ? 160 : (int) strlen(t->first_skipped), t->first_skipped,
+                     strlen(t->first_skipped) > 160 ? "..." : "", t->n_cgroups);
         walk_was_bounded = true;
 }
 
