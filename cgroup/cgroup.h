@@ -40,7 +40,18 @@ int cgroup_has_controller(const char *path, const char *controller, bool subtree
  * To stay fast over thousands of cgroups, every file is opened relative to
  * its cgroup's directory fd and read with one read(2); cgroup.procs is not
  * read where cgroup.events says "populated 0" (the list is empty), and a
- * directory without subdirectories (link count 2) is not listed. */
+ * directory without subdirectories (link count 2) is not listed.
+ *
+ * Bounded: anyone who may create cgroups (a delegated user, a container)
+ * can make the tree as large and as deep as the kernel lets them, and
+ * tierd's memory grows with it (about 1 KiB per cgroup with its policy).
+ * The walk lists at most CGROUP_WALK_MAX_CGROUPS cgroups and
+ * CGROUP_WALK_MAX_PATH_BYTES of paths, in pre-order (a cgroup whose turn
+ * comes after that is left out with its subtree), and no cgroup deeper
+ * than CGROUP_WALK_MAX_DEPTH (the root is depth 0). The subtrees left out
+ * are counted in the tree, and the first one is named; each walk that
+ * starts being bounded logs one warning, and one line at info when the
+ * tree fits again. */
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -48,7 +59,9 @@ int cgroup_has_controller(const char *path, const char *controller, bool subtree
 #include "topology.h"
 
 #define CGROUP_MAX_NODES TOPOLOGY_MAX_NODES
-#define CGROUP_MAX_TIERS TOPOLOGY_MAX_NODES
+/* Tiers summed per cgroup (CgroupInfo.tier_*): the kernel's memory tiers
+ * of one machine are a handful; nodes of tiers beyond these are left out. */
+#define CGROUP_MAX_TIERS 8
 
 /* The "anon", "file" and "file_mapped" lines of memory.numa_stat, in
  * bytes by node id (file_mapped: 0 where the kernel has no such line).
@@ -96,6 +109,7 @@ typedef enum CgroupWalkFlags {
         CGROUP_WALK_SKIP_PIDS = 1 << 0,         /* cgroup.procs not read */
         CGROUP_WALK_SKIP_NUMA_STAT = 1 << 1,    /* memory.numa_stat not read: no per-node/tier usage */
         CGROUP_WALK_SKIP_MEMORY_STAT = 1 << 2,  /* memory.stat not read */
+        CGROUP_WALK_NUMA_NODES = 1 << 3,        /* keep memory.numa_stat by node (CgroupInfo.numa) */
 } CgroupWalkFlags;
 
 typedef struct CgroupInfo {
@@ -115,7 +129,7 @@ typedef struct CgroupInfo {
         CgroupMemoryStat stat;
 
         bool has_numa_stat;
-        CgroupNumaStat numa;
+        CgroupNumaStat *numa;   /* by node: only with CGROUP_WALK_NUMA_NODES (1.5 KiB each) */
         uint64_t tier_anon[CGROUP_MAX_TIERS]; /* numa summed by Topology tier; */
         uint64_t tier_file[CGROUP_MAX_TIERS]; /* nodes without a tier are left out */
         uint64_t tier_file_mapped[CGROUP_MAX_TIERS]; /* of tier_file */
@@ -128,6 +142,10 @@ typedef struct CgroupInfo {
         CgroupEvents events;    /* counts as populated */
 } CgroupInfo;
 
+#define CGROUP_WALK_MAX_CGROUPS 100000
+#define CGROUP_WALK_MAX_DEPTH 256
+#define CGROUP_WALK_MAX_PATH_BYTES (16u << 20)
+
 typedef struct CgroupTree {
         char *mount;
         CgroupInfo *cgroups;    /* pre-order; cgroups[0] is the root */
@@ -135,6 +153,9 @@ typedef struct CgroupTree {
         int n_tiers;            /* tiers summed in tier_anon/tier_file (0 without topology) */
         size_t n_vanished;      /* cgroups that went away during the walk */
         size_t n_failed;        /* cgroups dropped after another error (see debug log) */
+        size_t n_skipped_depth; /* subtrees left out: deeper than the bound */
+        size_t n_skipped_count; /* subtrees left out: past the count or path bytes bound */
+        const char *first_skipped; /* the path of the first subtree left out, NULL if none */
 
         /* private */
         size_t *index;          /* path -> index + 1 (0 empty), open addressing */
@@ -145,6 +166,10 @@ typedef struct CgroupTree {
 /* Walks the cgroup tree under MOUNT. TOPO (may be NULL) maps nodes to tiers
  * for tier_anon/tier_file. -ENOENT/-ENOTDIR when MOUNT is not there. */
 int cgroup_walk(const char *mount, const Topology *topo, CgroupWalkFlags flags, CgroupTree **ret);
+/* The same with other bounds (for tests): at most MAX_CGROUPS cgroups
+ * (at least the root), none deeper than MAX_DEPTH. */
+int cgroup_walk_bounded(const char *mount, const Topology *topo, CgroupWalkFlags flags, size_t max_cgroups,
+                        size_t max_depth, CgroupTree **ret);
 CgroupTree *cgroup_tree_free(CgroupTree *t);
 static inline void cgroup_tree_freep(CgroupTree **t) { cgroup_tree_free(*t); }
 

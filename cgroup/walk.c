@@ -269,6 +269,9 @@ typedef struct Walker {
         char *path;                             /* of the cgroup at hand */
         size_t path_len, path_alloc;
         const char *file;                       /* the file a failure is about */
+        CgroupNumaStat numa;                    /* memory.numa_stat of the cgroup at hand */
+        size_t max_cgroups, max_depth;          /* the bounds (cgroup_walk_bounded()) */
+        size_t path_bytes;                      /* in the tree's arena */
 } Walker;
 
 /* The paths of one tree come from a list of chunks, freed together: no
@@ -304,6 +307,7 @@ static void *arena_alloc(CgroupTree *t, size_t size) {
 
 static void cgroup_info_done(CgroupInfo *c) {
         free(c->pids);
+        free(c->numa);
 }
 
 /* Reads DFD/NAME into w->buf, NUL-terminated. */
@@ -346,17 +350,19 @@ static int read_at(Walker *w, int dfd, const char *name) {
 }
 
 static void sum_tiers(const Walker *w, CgroupInfo *c) {
+        const CgroupNumaStat *numa = &w->numa;
+
         for (int n = 0; n < CGROUP_MAX_NODES; n++) {
                 int t;
 
-                if (!(c->numa.nodes & (UINT64_C(1) << n)))
+                if (!(numa->nodes & (UINT64_C(1) << n)))
                         continue;
                 t = w->node_tier[n];
                 if (t < 0)
                         continue;
-                c->tier_anon[t] += c->numa.anon[n];
-                c->tier_file[t] += c->numa.file[n];
-                c->tier_file_mapped[t] += min_u64(c->numa.file_mapped[n], c->numa.file[n]);
+                c->tier_anon[t] += numa->anon[n];
+                c->tier_file[t] += numa->file[n];
+                c->tier_file_mapped[t] += min_u64(numa->file_mapped[n], numa->file[n]);
         }
 }
 
@@ -415,11 +421,17 @@ static int read_cgroup(Walker *w, int dfd, CgroupInfo *c) {
                 if (r < 0)
                         return r;
                 if (r > 0) {
-                        r = cgroup_parse_numa_stat(w->buf, &c->numa);
+                        r = cgroup_parse_numa_stat(w->buf, &w->numa);
                         if (r < 0)
                                 return r;
                         c->has_numa_stat = true;
                         sum_tiers(w, c);
+                        if (w->flags & CGROUP_WALK_NUMA_NODES) {
+                                c->numa = malloc(sizeof(CgroupNumaStat));
+                                if (!c->numa)
+                                        return -ENOMEM;
+                                *c->numa = w->numa;
+                        }
                 }
         }
 
@@ -570,6 +582,25 @@ static int list_children(Walker *w, int dfd, char **ret_names, size_t **ret_offs
         return 0;
 }
 
+/* Child w->path of a listed cgroup is left out with its subtree: past a
+ * bound. */
+static int skip_bound(Walker *w, bool depth) {
+        CgroupTree *t = w->tree;
+
+        if (depth)
+                t->n_skipped_depth++;
+        else
+                t->n_skipped_count++;
+        if (!t->first_skipped) {
+                char *p = arena_alloc(t, w->path_len + 1);
+
+                if (!p)
+                        return -ENOMEM;
+                t->first_skipped = memcpy(p, w->path, w->path_len + 1);
+        }
+        return 0;
+}
+
 /* Walks the cgroup open at DFD (consumed) and its subtree; w->path is its
  * path. Returns -errno only for what aborts the whole walk. */
 static int walk_one(Walker *w, int dfd, int parent, int depth) {
@@ -607,9 +638,10 @@ static int walk_one(Walker *w, int dfd, int parent, int depth) {
         if (r >= 0) {
                 char *p = arena_alloc(t, w->path_len + 1);
 
-                if (p)
+                if (p) {
                         c->path = memcpy(p, w->path, w->path_len + 1);
-                else
+                        w->path_bytes += w->path_len + 1;
+                } else
                         r = -ENOMEM;
         }
         if (r < 0) {
@@ -640,6 +672,18 @@ static int walk_one(Walker *w, int dfd, int parent, int depth) {
                 r = path_set_child(w, base_len, name);
                 if (r < 0)
                         return r;
+                if ((size_t) depth + 1 > w->max_depth) {
+                        r = skip_bound(w, true);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (t->n_cgroups >= w->max_cgroups || w->path_bytes + w->path_len + 1 > CGROUP_WALK_MAX_PATH_BYTES) {
+                        r = skip_bound(w, false);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 cfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
                 if (cfd < 0)
                         r = skip_cgroup(w, -errno, "open");
@@ -734,10 +778,37 @@ CgroupTree *cgroup_tree_free(CgroupTree *t) {
         return NULL;
 }
 
+/* Whether the last walk of this process was past a bound: the warning is
+ * said when that starts, not every period. */
+static bool walk_was_bounded;
+
+static void log_bounds(const CgroupTree *t, size_t max_cgroups, size_t max_depth) {
+        if (t->n_skipped_depth + t->n_skipped_count == 0) {
+                if (walk_was_bounded)
+                        log_info("cgroup tree: back within the bounds (%zu cgroups, depth %zu): every cgroup is walked again",
+                                 max_cgroups, max_depth);
+                walk_was_bounded = false;
+                return;
+        }
+        log_internal(walk_was_bounded ? LOG_LVL_DEBUG : LOG_LVL_WARNING, 0,
+                     "cgroup tree past the walk's bounds: %zu subtree(s) deeper than %zu, %zu after the first %zu "
+                     "cgroups or %u MiB of paths in walk order (the first: %.*s%s) are left out, without policy, "
+                     "their processes neither scanned nor moved; carrying on with the %zu cgroups walked",
+                     t->n_skipped_depth, max_depth, t->n_skipped_count, max_cgroups, CGROUP_WALK_MAX_PATH_BYTES >> 20,
+                     strlen(t->first_skipped) > 160 ? 160 : (int) strlen(t->first_skipped), t->first_skipped,
+                     strlen(t->first_skipped) > 160 ? "..." : "", t->n_cgroups);
+        walk_was_bounded = true;
+}
+
 int cgroup_walk(const char *mount, const Topology *topo, CgroupWalkFlags flags, CgroupTree **ret) {
+        return cgroup_walk_bounded(mount, topo, flags, CGROUP_WALK_MAX_CGROUPS, CGROUP_WALK_MAX_DEPTH, ret);
+}
+
+int cgroup_walk_bounded(const char *mount, const Topology *topo, CgroupWalkFlags flags, size_t max_cgroups,
+                        size_t max_depth, CgroupTree **ret) {
         _cleanup_(cgroup_tree_freep) CgroupTree *t = NULL;
         _cleanup_free_ char *buf = NULL, *path = NULL, *dents = NULL;
-        Walker w = { .flags = flags };
+        Walker w = { .flags = flags, .max_cgroups = max_cgroups ? max_cgroups : 1, .max_depth = max_depth };
         int fd, r;
 
         t = calloc(1, sizeof(CgroupTree));
@@ -785,6 +856,7 @@ int cgroup_walk(const char *mount, const Topology *topo, CgroupWalkFlags flags, 
         r = tree_build_index(t);
         if (r < 0)
                 return r;
+        log_bounds(t, w.max_cgroups, max_depth);
         *ret = TAKE_PTR(t);
         return 0;
 }

@@ -76,62 +76,220 @@ const char *origin_kind_to_string(OriginKind k) {
         return "unknown";
 }
 
-const char *origin_to_string(const Origin *o, char *buf, size_t size) {
-        switch (o->kind) {
+struct Resolution {
+        const Config *cfg;
+        ResolvePathFn path_of;
+        void *userdata;
+        const ResolveInput *in;         /* of resolve_policies(), without PATH_OF */
+        size_t n_in;
+        /* the strings: NUL-terminated, a string's index is its offset + 1 */
+        char *buf;
+        size_t len, alloc;
+        uint32_t *hash;                 /* open addressing: index, 0 empty */
+        size_t hash_size, hash_n;
+        bool enomem;
+};
+
+Resolution *resolution_new(const Config *cfg, ResolvePathFn path_of, void *userdata) {
+        Resolution *r = calloc(1, sizeof(*r));
+
+        if (!r)
+                return NULL;
+        r->cfg = cfg;
+        r->path_of = path_of;
+        r->userdata = userdata;
+        return r;
+}
+
+Resolution *resolution_free(Resolution *r) {
+        if (!r)
+                return NULL;
+        free(r->buf);
+        free(r->hash);
+        free(r);
+        return NULL;
+}
+
+size_t resolution_strings_size(const Resolution *r) {
+        return r->alloc + r->hash_size * sizeof(uint32_t);
+}
+
+static uint64_t hash_str(const char *s) {
+        uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * UINT64_C(0x100000001b3);
+        return h;
+}
+
+static int strings_rehash(Resolution *r, size_t size) {
+        uint32_t *h = calloc(size, sizeof(uint32_t));
+
+        if (!h)
+                return -ENOMEM;
+        for (size_t i = 0; i < r->hash_size; i++) {
+                size_t k;
+
+                if (!r->hash[i])
+                        continue;
+                for (k = hash_str(r->buf + r->hash[i] - 1) & (size - 1); h[k]; k = (k + 1) & (size - 1))
+                        ;
+                h[k] = r->hash[i];
+        }
+        free(r->hash);
+        r->hash = h;
+        r->hash_size = size;
+        return 0;
+}
+
+/* S's index among the strings, adding it once; 0 for "", and for a string
+ * that would take the strings past RESOLVE_STRINGS_MAX (dropped). */
+static uint32_t intern(Resolution *r, const char *s) {
+        size_t len = strlen(s), k;
+
+        if (len == 0)
+                return 0;
+        if ((r->hash_n + 1) * 2 > r->hash_size && strings_rehash(r, r->hash_size ? r->hash_size * 2 : 256) < 0) {
+                r->enomem = true;
+                return 0;
+        }
+        for (k = hash_str(s) & (r->hash_size - 1); r->hash[k]; k = (k + 1) & (r->hash_size - 1))
+                if (strcmp(r->buf + r->hash[k] - 1, s) == 0)
+                        return r->hash[k];
+        if (r->len + len + 1 > RESOLVE_STRINGS_MAX)
+                return 0;
+        if (r->len + len + 1 > r->alloc) {
+                size_t a = r->alloc ? r->alloc * 2 : 4096;
+                char *nb;
+
+                while (a < r->len + len + 1)
+                        a *= 2;
+                nb = realloc(r->buf, a);
+                if (!nb) {
+                        r->enomem = true;
+                        return 0;
+                }
+                r->buf = nb;
+                r->alloc = a;
+        }
+        memcpy(r->buf + r->len, s, len + 1);
+        r->hash[k] = (uint32_t) (r->len + 1);
+        r->hash_n++;
+        r->len += len + 1;
+        return r->hash[k];
+}
+
+static const char *string_at(const Resolution *r, uint32_t i) {
+        return i && i <= r->len ? r->buf + i - 1 : "";
+}
+
+static const char *path_at(const Resolution *r, size_t i) {
+        const char *p = NULL;
+
+        if (r->path_of)
+                p = r->path_of(i, r->userdata);
+        else if (r->in && i < r->n_in)
+                p = r->in[i].path;
+        return p ? p : "";
+}
+
+const char *origin_where(const Resolution *r, const Origin *o) {
+        switch ((OriginKind) o->kind) {
+        case ORIGIN_DEFAULT:
+                return "\"default\" section";
+        case ORIGIN_CLASS:
+                return o->where < (uint32_t) r->cfg->n_classes ? r->cfg->classes[o->where].name : "";
+        case ORIGIN_RULE:
+                return o->where < (uint32_t) r->cfg->n_rules ? r->cfg->rules[o->where].origin : "";
+        case ORIGIN_TRUSTED:
+        case ORIGIN_USER:
+                return path_at(r, o->where);
+        case ORIGIN_BUILTIN:
+        case ORIGIN_PARENT:
+                break;
+        }
+        return "";
+}
+
+const char *origin_note(const Resolution *r, const Origin *o) {
+        return string_at(r, o->note);
+}
+
+const char *resolve_error(const Resolution *r, const EffectivePolicy *p, int k) {
+        return k >= 0 && k < p->n_errors ? string_at(r, p->errors[k]) : "";
+}
+
+const char *origin_to_string(const Resolution *r, const Origin *o, char *buf, size_t size) {
+        const char *w = origin_where(r, o);
+
+        switch ((OriginKind) o->kind) {
         case ORIGIN_BUILTIN:
                 snprintf(buf, size, "built-in default");
                 break;
         case ORIGIN_DEFAULT:
-                snprintf(buf, size, "configuration %s", o->where);
+                snprintf(buf, size, "configuration %s", w);
                 break;
         case ORIGIN_CLASS:
-                snprintf(buf, size, "default of class %s", o->where);
+                snprintf(buf, size, "default of class %s", w);
                 break;
         case ORIGIN_RULE:
-                snprintf(buf, size, "rule %s", o->where);
+                snprintf(buf, size, "rule %s", w);
                 break;
         case ORIGIN_TRUSTED:
-                snprintf(buf, size, "trusted.tierd annotation on %s", o->where[0] ? o->where : "/");
+                snprintf(buf, size, "trusted.tierd annotation on %s", w[0] ? w : "/");
                 break;
         case ORIGIN_USER:
-                snprintf(buf, size, "user.tierd annotation on %s", o->where[0] ? o->where : "/");
+                snprintf(buf, size, "user.tierd annotation on %s", w[0] ? w : "/");
                 break;
         case ORIGIN_PARENT:
-                snprintf(buf, size, "ancestor %s", o->where[0] ? o->where : "/");
+                snprintf(buf, size, "ancestor %s", w[0] ? w : "/");
                 break;
         }
         return buf;
 }
 
-static void set_origin(Origin *o, OriginKind kind, const char *where) {
-        *o = (Origin) { .kind = kind };
-        snprintf(o->where, sizeof(o->where), "%s", where ? where : "");
+static void set_origin(Origin *o, OriginKind kind, size_t where) {
+        *o = (Origin) { .kind = (uint8_t) kind, .where = (uint32_t) where };
 }
 
-static void add_note(Origin *o, const char *fmt, ...) _printf_(2, 3);
-static void add_note(Origin *o, const char *fmt, ...) {
-        size_t len = strlen(o->note);
+#define NOTE_MAX 320
+
+/* Adds to O's note ("; " between two), at most NOTE_MAX - 1 bytes in all. */
+static void add_note(Resolution *r, Origin *o, const char *fmt, ...) _printf_(3, 4);
+static void add_note(Resolution *r, Origin *o, const char *fmt, ...) {
+        char note[NOTE_MAX];
+        size_t len;
         va_list ap;
 
-        if (len > 0 && len + 2 < sizeof(o->note)) {
-                memcpy(o->note + len, "; ", 3);
+        snprintf(note, sizeof(note), "%s", string_at(r, o->note));
+        len = strlen(note);
+        if (len > 0 && len + 2 < sizeof(note)) {
+                memcpy(note + len, "; ", 3);
                 len += 2;
         }
         va_start(ap, fmt);
-        vsnprintf(o->note + len, sizeof(o->note) - len, fmt, ap);
+        vsnprintf(note + len, sizeof(note) - len, fmt, ap);
         va_end(ap);
+        o->note = intern(r, note);
 }
 
-static void add_error(EffectivePolicy *p, const char *path, const Annotation *a, const char *why) {
+static void add_error(Resolution *r, EffectivePolicy *p, const char *path, const Annotation *a, const char *why) {
+        char e[NOTE_MAX];
+
         if (p->n_errors >= RESOLVE_MAX_ERRORS)
                 return;
-        snprintf(p->errors[p->n_errors++], sizeof(p->errors[0]), "%s: %s.tierd.%s: \"%s\" %s",
-                 path[0] ? path : "/", a->trusted ? "trusted" : "user", a->key, a->value, why);
+        snprintf(e, sizeof(e), "%s: %s.tierd.%s: \"%s\" %s", path[0] ? path : "/", a->trusted ? "trusted" : "user",
+                 a->key, a->value, why);
+        p->errors[p->n_errors] = intern(r, e);
+        if (p->errors[p->n_errors])
+                p->n_errors++;
 }
 
 /* Parses one cgroup's annotations of one namespace into a spec. */
-static void annotations_to_spec(const Config *cfg, const char *path, const Annotations *as, bool trusted,
+static void annotations_to_spec(Resolution *res, const char *path, const Annotations *as, bool trusted,
                                 PolicySpec *spec, EffectivePolicy *p) {
+        const Config *cfg = res->cfg;
+
         *spec = (PolicySpec) { 0 };
         if (!as)
                 return;
@@ -142,15 +300,15 @@ static void annotations_to_spec(const Config *cfg, const char *path, const Annot
                 if (a->trusted != trusted)
                         continue;
                 if (a->truncated) {
-                        add_error(p, path, a, "is too long");
+                        add_error(res, p, path, a, "is too long");
                         continue;
                 }
                 if (policy_spec_set(spec, a->key, a->value, &why) < 0) {
-                        add_error(p, path, a, why ? why : "is not valid");
+                        add_error(res, p, path, a, why ? why : "is not valid");
                         continue;
                 }
                 if (strcmp(a->key, "class") == 0 && config_class_index(cfg, spec->class_name) < 0) {
-                        add_error(p, path, a, "is not a class defined in the configuration");
+                        add_error(res, p, path, a, "is not a class defined in the configuration");
                         spec->class_name[0] = '\0';
                 }
         }
@@ -175,10 +333,12 @@ typedef struct Candidate {
 typedef struct Sources {
         const PolicySpec *trusted, *user;
         const PolicySpec *rule[F_N];       /* last matching rule per field */
-        const char *rule_origin[F_N];
+        int rule_index[F_N];
         bool delegated;         /* user.tierd.* can only tighten */
         bool rules_delegated;   /* rules can only tighten: the path was named inside a delegated subtree */
         char who[400];          /* for notes: "owner uid 1000", "below delegated a/b" */
+        Resolution *res;
+        size_t index;           /* of the cgroup, for origins */
 } Sources;
 
 /* A value that may only tighten what the cgroup has without it: a
@@ -203,29 +363,29 @@ static Candidate fallback(const Config *cfg, const EffectivePolicy *parent, int 
         }
         if (cls && f != F_CLASS && spec_has(&cls->defaults, f)) {
                 c.spec = &cls->defaults;
-                set_origin(&c.origin, ORIGIN_CLASS, cls->name);
+                set_origin(&c.origin, ORIGIN_CLASS, (size_t) class_index);
                 return c;
         }
         if (spec_has(&cfg->defaults, f)) {
                 c.spec = &cfg->defaults;
-                set_origin(&c.origin, ORIGIN_DEFAULT, "\"default\" section");
+                set_origin(&c.origin, ORIGIN_DEFAULT, 0);
                 return c;
         }
-        set_origin(&c.origin, ORIGIN_BUILTIN, NULL);
+        set_origin(&c.origin, ORIGIN_BUILTIN, 0);
         return c;
 }
 
 /* The operator's own value of field f: trusted.tierd.KEY, else the last
  * matching rule unless the path was named inside a delegated subtree. */
-static Candidate operator_value(const Sources *src, const char *path, int f) {
+static Candidate operator_value(const Sources *src, int f) {
         Candidate c = { 0 };
 
         if (src->trusted && spec_has(src->trusted, f)) {
                 c.spec = src->trusted;
-                set_origin(&c.origin, ORIGIN_TRUSTED, path);
+                set_origin(&c.origin, ORIGIN_TRUSTED, src->index);
         } else if (!src->rules_delegated && src->rule[f]) {
                 c.spec = src->rule[f];
-                set_origin(&c.origin, ORIGIN_RULE, src->rule_origin[f]);
+                set_origin(&c.origin, ORIGIN_RULE, (size_t) src->rule_index[f]);
         }
         return c;
 }
@@ -233,18 +393,18 @@ static Candidate operator_value(const Sources *src, const char *path, int f) {
 /* The values applied over the operator's, lowest precedence first: a rule
  * of a delegated subtree, then user.tierd.KEY. A trusted value shadows
  * both. Returns how many were put in RET. */
-static int layers(const Sources *src, const char *path, int f, Layer ret[static 2]) {
+static int layers(const Sources *src, int f, Layer ret[static 2]) {
         int n = 0;
 
         if (src->trusted && spec_has(src->trusted, f))
                 return 0;
         if (src->rules_delegated && src->rule[f]) {
                 ret[n] = (Layer) { .c.spec = src->rule[f], .checked = true };
-                set_origin(&ret[n++].c.origin, ORIGIN_RULE, src->rule_origin[f]);
+                set_origin(&ret[n++].c.origin, ORIGIN_RULE, (size_t) src->rule_index[f]);
         }
         if (src->user && spec_has(src->user, f)) {
                 ret[n] = (Layer) { .c.spec = src->user, .checked = src->delegated };
-                set_origin(&ret[n++].c.origin, ORIGIN_USER, path);
+                set_origin(&ret[n++].c.origin, ORIGIN_USER, src->index);
         }
         return n;
 }
@@ -256,7 +416,7 @@ static void refusal(const Sources *src, const Layer *l, const char *key, const c
         if (l->c.origin.kind == ORIGIN_USER)
                 snprintf(buf, size, "user.tierd.%s=%s refused: a delegated cgroup (%s)", key, val, src->who);
         else
-                snprintf(buf, size, "rule %s %s=%s refused: a rule in a delegated subtree (%s)", l->c.origin.where, key,
+                snprintf(buf, size, "rule %s %s=%s refused: a rule in a delegated subtree (%s)", origin_where(src->res, &l->c.origin), key,
                          val, src->who);
 }
 
@@ -268,11 +428,11 @@ static int class_of(const Config *cfg, const Candidate *c, const EffectivePolicy
         return -1;
 }
 
-static void resolve_class(const Config *cfg, const ResolveInput *in, const Sources *src, const EffectivePolicy *parent,
+static void resolve_class(const Config *cfg, const Sources *src, const EffectivePolicy *parent,
                           EffectivePolicy *p) {
-        Candidate base = operator_value(src, in->path, F_CLASS);
+        Candidate base = operator_value(src, F_CLASS);
         Layer ls[2];
-        int base_idx, n = layers(src, in->path, F_CLASS, ls);
+        int base_idx, n = layers(src, F_CLASS, ls);
 
         if (!base.spec)
                 base = fallback(cfg, parent, -1, F_CLASS);
@@ -287,7 +447,7 @@ static void resolve_class(const Config *cfg, const ResolveInput *in, const Sourc
                         base_idx = config_class_index(cfg, "standard");
                 if (base_idx < 0)
                         base_idx = cfg->n_classes - 1;
-                set_origin(&base.origin, spec_has(&cfg->defaults, F_CLASS) ? ORIGIN_DEFAULT : ORIGIN_BUILTIN, "");
+                set_origin(&base.origin, spec_has(&cfg->defaults, F_CLASS) ? ORIGIN_DEFAULT : ORIGIN_BUILTIN, 0);
         }
         p->class_index = base_idx;
         p->class_origin = base.origin;
@@ -300,8 +460,8 @@ static void resolve_class(const Config *cfg, const ResolveInput *in, const Sourc
                         continue;
                 if (ls[k].checked && idx < p->class_index) {
                         refusal(src, &ls[k], "class", ls[k].c.spec->class_name, r, sizeof(r));
-                        add_note(&p->class_origin, "%s cannot raise its class above %s (%s)", r,
-                                 cfg->classes[p->class_index].name, origin_to_string(&p->class_origin, b, sizeof(b)));
+                        add_note(src->res, &p->class_origin, "%s cannot raise its class above %s (%s)", r,
+                                 cfg->classes[p->class_index].name, origin_to_string(src->res, &p->class_origin, b, sizeof(b)));
                         continue;
                 }
                 p->class_index = idx;
@@ -309,11 +469,11 @@ static void resolve_class(const Config *cfg, const ResolveInput *in, const Sourc
         }
 }
 
-static void resolve_mode(const Config *cfg, const ResolveInput *in, const Sources *src, const EffectivePolicy *parent,
+static void resolve_mode(const Config *cfg, const Sources *src, const EffectivePolicy *parent,
                          EffectivePolicy *p) {
-        Candidate base = operator_value(src, in->path, F_MODE);
+        Candidate base = operator_value(src, F_MODE);
         Layer ls[2];
-        int n = layers(src, in->path, F_MODE, ls);
+        int n = layers(src, F_MODE, ls);
 
         if (base.spec)
                 p->mode = base.spec->mode;
@@ -332,8 +492,8 @@ static void resolve_mode(const Config *cfg, const ResolveInput *in, const Source
 
                 if (ls[k].checked && m < p->mode) {
                         refusal(src, &ls[k], "mode", policy_mode_to_string(m), r, sizeof(r));
-                        add_note(&p->mode_origin, "%s cannot relax mode %s (%s)", r, policy_mode_to_string(p->mode),
-                                 origin_to_string(&p->mode_origin, b, sizeof(b)));
+                        add_note(src->res, &p->mode_origin, "%s cannot relax mode %s (%s)", r, policy_mode_to_string(p->mode),
+                                 origin_to_string(src->res, &p->mode_origin, b, sizeof(b)));
                         continue;
                 }
                 p->mode = m;
@@ -342,22 +502,22 @@ static void resolve_mode(const Config *cfg, const ResolveInput *in, const Source
 }
 
 /* For quantities and limits: the operator's value, else the defaults. */
-static Candidate base_candidate(const Config *cfg, const Sources *src, const char *path, int f, int class_index) {
-        Candidate c = operator_value(src, path, f);
+static Candidate base_candidate(const Config *cfg, const Sources *src, int f, int class_index) {
+        Candidate c = operator_value(src, f);
 
         if (!c.spec)
                 c = fallback(cfg, NULL, class_index, f);
         return c;
 }
 
-static void resolve_quantity(const Config *cfg, const ResolveInput *in, const Sources *src, int f, int class_index,
+static void resolve_quantity(const Config *cfg, const Sources *src, int f, int class_index,
                              const EffectiveQuantity *parent_q, EffectiveQuantity *out) {
-        Candidate base = base_candidate(cfg, src, in->path, f, class_index);
+        Candidate base = base_candidate(cfg, src, f, class_index);
         bool demote = f == F_DEMOTE_RATE || f == F_DEMOTE_BURST;
         Quantity base_q = { .set = true, .unlimited = true };
         char key[32], val[64], bv[64], ob[400], r[1024];
         Layer ls[2];
-        int n = layers(src, in->path, f, ls);
+        int n = layers(src, f, ls);
 
         field_name(f, key, sizeof(key));
         if (base.spec)
@@ -371,15 +531,15 @@ static void resolve_quantity(const Config *cfg, const ResolveInput *in, const So
                 quantity_to_string(&q, val, sizeof(val));
                 if (ls[k].checked && demote) {
                         refusal(src, &ls[k], key, val, r, sizeof(r));
-                        add_note(&out->origin, "%s: demotion quotas are not delegable", r);
+                        add_note(src->res, &out->origin, "%s: demotion quotas are not delegable", r);
                 } else if (ls[k].checked && (quantity_looser(&q, &out->value) ||
                                              (parent_q && quantity_looser(&q, &parent_q->value)))) {
                         bool parent_lower = parent_q && quantity_looser(&out->value, &parent_q->value);
 
                         refusal(src, &ls[k], key, val, r, sizeof(r));
-                        add_note(&out->origin, "%s cannot raise it above %s (%s)", r,
+                        add_note(src->res, &out->origin, "%s cannot raise it above %s (%s)", r,
                                  quantity_to_string(parent_lower ? &parent_q->value : &out->value, bv, sizeof(bv)),
-                                 origin_to_string(parent_lower ? &parent_q->origin : &out->origin, ob, sizeof(ob)));
+                                 origin_to_string(src->res, parent_lower ? &parent_q->origin : &out->origin, ob, sizeof(ob)));
                 } else {
                         out->value = q;
                         out->origin = ls[k].c.origin;
@@ -387,25 +547,24 @@ static void resolve_quantity(const Config *cfg, const ResolveInput *in, const So
         }
 
         if (parent_q && quantity_looser(&out->value, &parent_q->value)) {
-                char prev[sizeof(out->origin.note)];
+                uint32_t prev = out->origin.note;
 
-                snprintf(prev, sizeof(prev), "%s", out->origin.note);
                 quantity_to_string(&out->value, val, sizeof(val));
-                origin_to_string(&out->origin, ob, sizeof(ob));
+                origin_to_string(src->res, &out->origin, ob, sizeof(ob));
                 out->value = parent_q->value;
                 out->origin = parent_q->origin;
-                out->origin.note[0] = '\0';
-                add_note(&out->origin, "clamped to an ancestor's: own %s %s (%s) was looser", key, val, ob);
-                if (prev[0])
-                        add_note(&out->origin, "%s", prev);
+                out->origin.note = 0;
+                add_note(src->res, &out->origin, "clamped to an ancestor's: own %s %s (%s) was looser", key, val, ob);
+                if (prev)
+                        add_note(src->res, &out->origin, "%s", string_at(src->res, prev));
         }
 }
 
 static void resolve_limit(const Config *cfg, const ResolveInput *in, const Sources *src, int f, int class_index,
                           const EffectiveLimit *parent_l, EffectiveLimit *out) {
-        Candidate base = base_candidate(cfg, src, in->path, f, class_index);
+        Candidate base = base_candidate(cfg, src, f, class_index);
         Layer ls[2];
-        int n = layers(src, in->path, f, ls);
+        int n = layers(src, f, ls);
 
         /* A tierN.low nobody set (built-in: no protection) does not limit
          * the descendants' protection. */
@@ -433,9 +592,9 @@ static void resolve_limit(const Config *cfg, const ResolveInput *in, const Sourc
                 limit_to_string(&l, val, sizeof(val));
                 if (ls[k].checked && lb > ceiling) {
                         refusal(src, &ls[k], key, val, r, sizeof(r));
-                        add_note(&out->origin, "%s cannot raise it above %s (%s)", r,
+                        add_note(src->res, &out->origin, "%s cannot raise it above %s (%s)", r,
                                  limit_to_string(parent_lower ? &parent_l->spec : &out->spec, bv, sizeof(bv)),
-                                 origin_to_string(parent_lower ? &parent_l->origin : &out->origin, ob, sizeof(ob)));
+                                 origin_to_string(src->res, parent_lower ? &parent_l->origin : &out->origin, ob, sizeof(ob)));
                         continue;
                 }
                 out->spec = l;
@@ -444,18 +603,17 @@ static void resolve_limit(const Config *cfg, const ResolveInput *in, const Sourc
         }
 
         if (parent_l && parent_l->bytes < out->bytes) {
-                char prev[sizeof(out->origin.note)];
+                uint32_t prev = out->origin.note;
 
-                snprintf(prev, sizeof(prev), "%s", out->origin.note);
                 limit_to_string(&out->spec, val, sizeof(val));
-                origin_to_string(&out->origin, ob, sizeof(ob));
+                origin_to_string(src->res, &out->origin, ob, sizeof(ob));
                 out->spec = parent_l->spec;
                 out->bytes = parent_l->bytes;
                 out->origin = parent_l->origin;
-                out->origin.note[0] = '\0';
-                add_note(&out->origin, "clamped to an ancestor's: own %s %s (%s) was looser", key, val, ob);
-                if (prev[0])
-                        add_note(&out->origin, "%s", prev);
+                out->origin.note = 0;
+                add_note(src->res, &out->origin, "clamped to an ancestor's: own %s %s (%s) was looser", key, val, ob);
+                if (prev)
+                        add_note(src->res, &out->origin, "%s", string_at(src->res, prev));
         }
 }
 
@@ -465,14 +623,14 @@ static void resolve_limit(const Config *cfg, const ResolveInput *in, const Sourc
  * the delegatee's to create, name and rename. The xattr covers a
  * root-owned subtree that a rootful container manager without user
  * namespaces hands out: the owner uid alone would call it the operator's. */
-static void delegation(const ResolveInput *in, size_t i, const EffectivePolicy *parent, EffectivePolicy *p,
-                       Sources *src) {
-        bool marked = in[i].annotations && in[i].annotations->delegate;
+static void delegation(Resolution *res, const ResolveInput *in, size_t i, const EffectivePolicy *parent,
+                       EffectivePolicy *p, Sources *src) {
+        bool marked = in->annotations && in->annotations->delegate;
 
         src->rules_delegated = parent && parent->delegated;
         if (src->rules_delegated)
                 p->delegation_root = parent->delegation_root;
-        else if (in[i].owner != 0 || marked)
+        else if (in->owner != 0 || marked)
                 p->delegation_root = (int) i;
         else
                 p->delegation_root = -1;
@@ -481,66 +639,69 @@ static void delegation(const ResolveInput *in, size_t i, const EffectivePolicy *
 
         if (!p->delegated)
                 src->who[0] = '\0';
-        else if (in[i].owner != 0)
-                snprintf(src->who, sizeof(src->who), "owner uid %u", (unsigned) in[i].owner);
+        else if (in->owner != 0)
+                snprintf(src->who, sizeof(src->who), "owner uid %u", (unsigned) in->owner);
         else if (p->delegation_root == (int) i)
                 snprintf(src->who, sizeof(src->who), "delegate xattr");
-        else
-                snprintf(src->who, sizeof(src->who), "below delegated %s",
-                         in[p->delegation_root].path[0] ? in[p->delegation_root].path : "/");
+        else {
+                const char *root = path_at(res, (size_t) p->delegation_root);
+
+                snprintf(src->who, sizeof(src->who), "below delegated %s", root[0] ? root : "/");
+        }
 }
 
-int resolve_policies(const Config *cfg, const ResolveInput *in, size_t n, EffectivePolicy *ret) {
-        _cleanup_free_ PolicySpec *specs = NULL;
+int resolve_one(Resolution *res, const ResolveInput *in, size_t i, const EffectivePolicy *parent, EffectivePolicy *p) {
+        const Config *cfg = res->cfg;
+        PolicySpec specs[2]; /* trusted, user */
+        Sources src = { .res = res, .index = i };
 
-        /* two specs per cgroup (trusted, user), kept only for the current one */
-        specs = calloc(2, sizeof(PolicySpec));
-        if (!specs)
-                return -ENOMEM;
+        *p = (EffectivePolicy) { 0 };
+        delegation(res, in, i, parent, p, &src);
 
+        annotations_to_spec(res, in->path, in->annotations, true, &specs[0], p);
+        annotations_to_spec(res, in->path, in->annotations, false, &specs[1], p);
+        src.trusted = &specs[0];
+        src.user = &specs[1];
+        for (int r = 0; r < cfg->n_rules; r++) {
+                if (!config_glob_match(cfg->rules[r].match, in->path))
+                        continue;
+                for (int f = 0; f < F_N; f++)
+                        if (spec_has(&cfg->rules[r].policy, f)) {
+                                src.rule[f] = &cfg->rules[r].policy;
+                                src.rule_index[f] = r;
+                        }
+        }
+
+        resolve_class(cfg, &src, parent, p);
+        resolve_mode(cfg, &src, parent, p);
+        resolve_quantity(cfg, &src, F_PROMOTE_RATE, p->class_index, parent ? &parent->promote_rate : NULL,
+                         &p->promote_rate);
+        resolve_quantity(cfg, &src, F_PROMOTE_BURST, p->class_index, parent ? &parent->promote_burst : NULL,
+                         &p->promote_burst);
+        resolve_quantity(cfg, &src, F_DEMOTE_RATE, p->class_index, parent ? &parent->demote_rate : NULL,
+                         &p->demote_rate);
+        resolve_quantity(cfg, &src, F_DEMOTE_BURST, p->class_index, parent ? &parent->demote_burst : NULL,
+                         &p->demote_burst);
+        for (int t = 0; t < POLICY_MAX_TIERS; t++) {
+                resolve_limit(cfg, in, &src, F_TIER_MAX + t, p->class_index, parent ? &parent->tier_max[t] : NULL,
+                              &p->tier_max[t]);
+                resolve_limit(cfg, in, &src, F_TIER_LOW + t, p->class_index, parent ? &parent->tier_low[t] : NULL,
+                              &p->tier_low[t]);
+        }
+        return res->enomem ? -ENOMEM : 0;
+}
+
+int resolve_policies(Resolution *res, const ResolveInput *in, size_t n, EffectivePolicy *ret) {
+        res->in = in;
+        res->n_in = n;
         for (size_t i = 0; i < n; i++) {
-                const EffectivePolicy *parent = NULL;
-                EffectivePolicy *p = &ret[i];
-                Sources src = { 0 };
+                int r;
 
-                if (in[i].parent >= 0) {
-                        if ((size_t) in[i].parent >= i)
-                                return -EINVAL; /* not in pre-order */
-                        parent = &ret[in[i].parent];
-                }
-                *p = (EffectivePolicy) { 0 };
-                delegation(in, i, parent, p, &src);
-
-                annotations_to_spec(cfg, in[i].path, in[i].annotations, true, &specs[0], p);
-                annotations_to_spec(cfg, in[i].path, in[i].annotations, false, &specs[1], p);
-                src.trusted = &specs[0];
-                src.user = &specs[1];
-                for (int r = 0; r < cfg->n_rules; r++) {
-                        if (!config_glob_match(cfg->rules[r].match, in[i].path))
-                                continue;
-                        for (int f = 0; f < F_N; f++)
-                                if (spec_has(&cfg->rules[r].policy, f)) {
-                                        src.rule[f] = &cfg->rules[r].policy;
-                                        src.rule_origin[f] = cfg->rules[r].origin;
-                                }
-                }
-
-                resolve_class(cfg, &in[i], &src, parent, p);
-                resolve_mode(cfg, &in[i], &src, parent, p);
-                resolve_quantity(cfg, &in[i], &src, F_PROMOTE_RATE, p->class_index,
-                                 parent ? &parent->promote_rate : NULL, &p->promote_rate);
-                resolve_quantity(cfg, &in[i], &src, F_PROMOTE_BURST, p->class_index,
-                                 parent ? &parent->promote_burst : NULL, &p->promote_burst);
-                resolve_quantity(cfg, &in[i], &src, F_DEMOTE_RATE, p->class_index,
-                                 parent ? &parent->demote_rate : NULL, &p->demote_rate);
-                resolve_quantity(cfg, &in[i], &src, F_DEMOTE_BURST, p->class_index,
-                                 parent ? &parent->demote_burst : NULL, &p->demote_burst);
-                for (int t = 0; t < POLICY_MAX_TIERS; t++) {
-                        resolve_limit(cfg, &in[i], &src, F_TIER_MAX + t, p->class_index,
-                                      parent ? &parent->tier_max[t] : NULL, &p->tier_max[t]);
-                        resolve_limit(cfg, &in[i], &src, F_TIER_LOW + t, p->class_index,
-                                      parent ? &parent->tier_low[t] : NULL, &p->tier_low[t]);
-                }
+                if (in[i].parent >= 0 && (size_t) in[i].parent >= i)
+                        return -EINVAL; /* not in pre-order */
+                r = resolve_one(res, &in[i], i, in[i].parent >= 0 ? &ret[in[i].parent] : NULL, &ret[i]);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }

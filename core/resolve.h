@@ -47,10 +47,16 @@ typedef enum OriginKind {
         ORIGIN_PARENT,          /* inherited or clamped by an ancestor */
 } OriginKind;
 
+/* Where a value came from, in 12 bytes: the strings (rule and class
+ * names, cgroup paths, notes) live once in the configuration, the cgroup
+ * tree and the Resolution, and an origin holds indices to them. */
 typedef struct Origin {
-        OriginKind kind;
-        char where[320];        /* rule origin, class name, or cgroup path */
-        char note[320];         /* why a value was clamped or refused, "" if none */
+        uint8_t kind;           /* OriginKind */
+        uint32_t where;         /* ORIGIN_RULE: index into Config.rules; ORIGIN_CLASS: into
+                                 * Config.classes; ORIGIN_TRUSTED, ORIGIN_USER: the cgroup's
+                                 * index (as given to resolve_one()); otherwise 0 */
+        uint32_t note;          /* why a value was clamped or refused: a string of the
+                                 * Resolution (origin_note()), 0 if none */
 } Origin;
 
 typedef struct EffectiveLimit {
@@ -66,6 +72,7 @@ typedef struct EffectiveQuantity {
 
 #define RESOLVE_MAX_ERRORS 8
 
+/* About 600 bytes per cgroup, whatever its paths and notes. */
 typedef struct EffectivePolicy {
         int class_index;        /* into Config.classes */
         Origin class_origin;
@@ -77,7 +84,7 @@ typedef struct EffectivePolicy {
         bool delegated;         /* user.tierd.* here can only tighten */
         int delegation_root;    /* index of the topmost delegated ancestor-or-self, -1 if none */
         int n_errors;
-        char errors[RESOLVE_MAX_ERRORS][320]; /* "a/b: user.tierd.tier0.max: \"12Q\" is not a size" */
+        uint32_t errors[RESOLVE_MAX_ERRORS]; /* resolve_error(): "a/b: user.tierd.tier0.max: \"12Q\" is not a size" */
 } EffectivePolicy;
 
 typedef struct ResolveInput {
@@ -88,9 +95,38 @@ typedef struct ResolveInput {
         const Annotations *annotations; /* may be NULL; ->delegate also marks a delegation point */
 } ResolveInput;
 
-/* Resolves N cgroups given in pre-order; ret must hold N entries. */
-int resolve_policies(const Config *cfg, const ResolveInput *in, size_t n, EffectivePolicy *ret);
+/* The context of one resolution: the configuration and the strings the
+ * origins and errors point to (each distinct note or error text is kept
+ * once; RESOLVE_STRINGS_MAX bytes in all, past which further notes and
+ * errors are dropped). PATH_OF gives the path of cgroup index I (origins
+ * name cgroups by index); NULL: the paths of the input resolve_policies()
+ * was last given. */
+#define RESOLVE_STRINGS_MAX (16u << 20)
+typedef const char *(*ResolvePathFn)(size_t index, void *userdata);
+typedef struct Resolution Resolution;
+
+Resolution *resolution_new(const Config *cfg, ResolvePathFn path_of, void *userdata);
+Resolution *resolution_free(Resolution *r);
+static inline void resolution_freep(Resolution **r) { resolution_free(*r); }
+/* Bytes held by the strings, for tests and measurements. */
+size_t resolution_strings_size(const Resolution *r);
+
+/* Resolves cgroup INDEX, given its parent's effective policy (NULL for
+ * the top): one cgroup at a time, so that a caller keeps only one
+ * cgroup's annotations. -ENOMEM. */
+int resolve_one(Resolution *r, const ResolveInput *in, size_t index, const EffectivePolicy *parent,
+                EffectivePolicy *ret);
+/* Resolves N cgroups given in pre-order; ret must hold N entries.
+ * -EINVAL when a parent does not come before its child. */
+int resolve_policies(Resolution *r, const ResolveInput *in, size_t n, EffectivePolicy *ret);
+
+/* The strings of an origin: its place ("tierd.json: rules[3]", a class
+ * name, a cgroup path, "" for the built-in default) and its note ("" if
+ * none); the error K (< p->n_errors) of P. Valid while R lives. */
+const char *origin_where(const Resolution *r, const Origin *o);
+const char *origin_note(const Resolution *r, const Origin *o);
+const char *resolve_error(const Resolution *r, const EffectivePolicy *p, int k);
 
 const char *origin_kind_to_string(OriginKind k);
 /* "trusted annotation on a/b", "rule tierd.json: rules[3]", ... */
-const char *origin_to_string(const Origin *o, char *buf, size_t size);
+const char *origin_to_string(const Resolution *r, const Origin *o, char *buf, size_t size);

@@ -33,45 +33,61 @@ TenantSet *tenant_set_free(TenantSet *s) {
         }
         free(s->tenants);
         free(s->pol);
-        free(s->in);
-        free(s->ann);
+        resolution_free(s->res);
         cgroup_tree_free(s->tree);
         free(s);
         return NULL;
 }
 
-/* Annotations and effective policies of every cgroup of the tree. */
+static const char *tree_path(size_t i, void *userdata) {
+        const CgroupTree *t = userdata;
+
+        return i < t->n_cgroups ? t->cgroups[i].path : "";
+}
+
+/* Effective policies of every cgroup of the tree, one cgroup at a time:
+ * its annotations are read into one buffer and kept no longer than its
+ * resolution (the policy keeps its origins as indices). */
 static int resolve_all(TenantSet *s, const TenantSetOptions *o) {
-        size_t n = s->tree->n_cgroups;
+        _cleanup_free_ Annotations *ann = NULL;
+        _cleanup_free_ char *path = NULL;
+        size_t n = s->tree->n_cgroups, mlen = strlen(o->cgroup_mount), alloc = 0;
         int r;
 
-        s->ann = calloc(n, sizeof(*s->ann));
-        s->in = calloc(n, sizeof(*s->in));
-        s->pol = calloc(n, sizeof(*s->pol));
-        if (!s->ann || !s->in || !s->pol)
+        s->res = resolution_new(o->config, tree_path, s->tree);
+        s->pol = calloc(n ? n : 1, sizeof(*s->pol));
+        ann = malloc(sizeof(*ann));
+        if (!s->res || !s->pol || !ann)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 const CgroupInfo *ci = &s->tree->cgroups[i];
-                _cleanup_free_ char *path = NULL;
+                size_t need = mlen + 1 + strlen(ci->path) + 1;
+                ResolveInput in;
 
-                if (asprintf(&path, "%s%s%s", o->cgroup_mount, ci->path[0] ? "/" : "", ci->path) < 0)
-                        return -ENOMEM;
-                r = annotations_read(path, &s->ann[i]);
+                if (need > alloc) {
+                        char *np = realloc(path, need);
+
+                        if (!np)
+                                return -ENOMEM;
+                        path = np;
+                        alloc = need;
+                }
+                snprintf(path, alloc, "%s%s%s", o->cgroup_mount, ci->path[0] ? "/" : "", ci->path);
+                r = annotations_read(path, ann);
                 if (r == -ENOMEM)
                         return r;
                 /* gone since the walk: resolved without annotations, and
                  * it has no processes to move anyway */
-                s->in[i] = (ResolveInput) {
+                in = (ResolveInput) {
                         .path = ci->path, .parent = ci->parent, .owner = ci->uid,
-                        .usage = ci->memory_current, .annotations = r < 0 ? NULL : &s->ann[i],
+                        .usage = ci->memory_current, .annotations = r < 0 ? NULL : ann,
                 };
+                r = resolve_one(s->res, &in, i, ci->parent >= 0 ? &s->pol[ci->parent] : NULL, &s->pol[i]);
+                if (r < 0)
+                        return log_error_errno(r, "policy resolution failed: %m");
+                for (int e = 0; i > 0 && e < s->pol[i].n_errors; e++)
+                        log_debug("%s", resolve_error(s->res, &s->pol[i], e));
         }
-        r = resolve_policies(o->config, s->in, n, s->pol);
-        if (r < 0)
-                return log_error_errno(r, "policy resolution failed: %m");
-        for (size_t i = 1; i < n; i++)
-                for (int e = 0; e < s->pol[i].n_errors; e++)
-                        log_debug("%s", s->pol[i].errors[e]);
         return 0;
 }
 

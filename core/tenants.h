@@ -37,7 +37,7 @@
 #include "topology.h"
 
 typedef struct Tenant {
-        size_t index;                   /* into tree->cgroups, pol, ann */
+        size_t index;                   /* into tree->cgroups, pol */
         const CgroupInfo *cgroup;
         const EffectivePolicy *policy;  /* NULL when the set has no configuration */
         pid_t *pids;                    /* own subtree minus nested tenants' subtrees */
@@ -51,8 +51,7 @@ typedef struct Tenant {
 
 typedef struct TenantSet {
         CgroupTree *tree;
-        Annotations *ann;               /* per cgroup of the tree (with a configuration) */
-        ResolveInput *in;
+        Resolution *res;                /* the strings of pol's origins and errors */
         EffectivePolicy *pol;           /* per cgroup of the tree, NULL without a configuration */
         Tenant *tenants;                /* in tree order */
         size_t n_tenants;

@@ -116,8 +116,8 @@ static json_object *cgroup_to_json(const CgroupTree *t, const CgroupInfo *c) {
         if (c->has_numa_stat) {
                 json_object *n = json_object_new_object(), *tiers = json_object_new_object();
 
-                json_put(n, "anon", node_map(c->numa.nodes, c->numa.anon));
-                json_put(n, "file", node_map(c->numa.nodes, c->numa.file));
+                json_put(n, "anon", node_map(c->numa->nodes, c->numa->anon));
+                json_put(n, "file", node_map(c->numa->nodes, c->numa->file));
                 json_put(o, "numa", n);
                 json_put(tiers, "anon", tier_array(t->n_tiers, c->tier_anon));
                 json_put(tiers, "file", tier_array(t->n_tiers, c->tier_file));
@@ -177,7 +177,7 @@ int main(int argc, char **argv) {
         _cleanup_(topology_freep) Topology *topo = NULL;
         _cleanup_free_ char *found = NULL;
         const char *mount = NULL, *sysfs = "/sys", *only = NULL;
-        CgroupWalkFlags flags = CGROUP_WALK_DEFAULT;
+        CgroupWalkFlags flags = CGROUP_WALK_NUMA_NODES;
         uint64_t loops = 0;
         json_object *o, *list;
         int c, r;

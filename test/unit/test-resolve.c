@@ -10,6 +10,7 @@
 #include "util.h"
 
 static Config *cfg;
+static Resolution *res;
 
 static void setup(void) {
         char *err = NULL;
@@ -29,9 +30,12 @@ static void setup(void) {
                                          &err) == 0,
                       "config: %s", err ? err : "?");
         free(err);
+        res = resolution_new(cfg, NULL, NULL);
+        ck_assert_ptr_nonnull(res);
 }
 
 static void teardown(void) {
+        res = resolution_free(res);
         cfg = config_free(cfg);
 }
 
@@ -54,7 +58,7 @@ START_TEST(test_resolve_defaults_and_builtin) {
         };
         EffectivePolicy out[2];
 
-        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 2, out), 0);
         ck_assert_str_eq(class_name(&out[1]), "standard");
         ck_assert_int_eq(out[1].mode, MODE_ENFORCE);
         ck_assert_uint_eq(out[1].tier_max[0].bytes, UINT64_MAX);
@@ -73,16 +77,16 @@ START_TEST(test_resolve_rule_class_is_inherited_by_children) {
         };
         EffectivePolicy out[4];
 
-        ck_assert_int_eq(resolve_policies(cfg, in, 4, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 4, out), 0);
         ck_assert_str_eq(class_name(&out[1]), "standard");
         ck_assert_str_eq(class_name(&out[2]), "batch");
         ck_assert_int_eq(out[2].class_origin.kind, ORIGIN_RULE);
         ck_assert_str_eq(class_name(&out[3]), "batch");
         ck_assert_int_eq(out[3].class_origin.kind, ORIGIN_RULE);
-        ck_assert_ptr_nonnull(strstr(out[3].class_origin.where, "test.json"));
+        ck_assert_ptr_nonnull(strstr(origin_where(res, &out[3].class_origin), "test.json"));
         /* the class's default quota applies, and says so */
         ck_assert_int_eq(out[3].promote_rate.origin.kind, ORIGIN_CLASS);
-        ck_assert_str_eq(out[3].promote_rate.origin.where, "batch");
+        ck_assert_str_eq(origin_where(res, &out[3].promote_rate.origin), "batch");
 }
 END_TEST
 
@@ -96,17 +100,17 @@ START_TEST(test_resolve_trusted_wins_over_user_and_rule) {
 
         annotate(&a, false, "tier0.max", "128M");
         annotate(&a, true, "tier0.max", "512M");
-        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 2, out), 0);
         ck_assert_uint_eq(out[1].tier_max[0].bytes, 512ull << 20);
         ck_assert_int_eq(out[1].tier_max[0].origin.kind, ORIGIN_TRUSTED);
-        ck_assert_str_eq(out[1].tier_max[0].origin.where, "limited");
+        ck_assert_str_eq(origin_where(res, &out[1].tier_max[0].origin), "limited");
         /* without the trusted one, the (root-owned) user one beats the rule */
         a.n = 1;
-        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 2, out), 0);
         ck_assert_uint_eq(out[1].tier_max[0].bytes, 128ull << 20);
         ck_assert_int_eq(out[1].tier_max[0].origin.kind, ORIGIN_USER);
         a.n = 0;
-        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 2, out), 0);
         ck_assert_uint_eq(out[1].tier_max[0].bytes, 1ull << 30);
         ck_assert_int_eq(out[1].tier_max[0].origin.kind, ORIGIN_RULE);
 }
@@ -127,11 +131,11 @@ START_TEST(test_resolve_child_clamped_to_ancestor) {
         annotate(&ca, true, "tier0.max", "4G");
         annotate(&ca, true, "tier0.low", "2G");
         annotate(&ca, true, "promote.rate", "max");
-        ck_assert_int_eq(resolve_policies(cfg, in, 3, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 3, out), 0);
         ck_assert_uint_eq(out[2].tier_max[0].bytes, 1ull << 30);
         ck_assert_int_eq(out[2].tier_max[0].origin.kind, ORIGIN_TRUSTED);
-        ck_assert_str_eq(out[2].tier_max[0].origin.where, "p");
-        ck_assert_ptr_nonnull(strstr(out[2].tier_max[0].origin.note, "clamped"));
+        ck_assert_str_eq(origin_where(res, &out[2].tier_max[0].origin), "p");
+        ck_assert_ptr_nonnull(strstr(origin_note(res, &out[2].tier_max[0].origin), "clamped"));
         ck_assert_uint_eq(out[2].tier_low[0].bytes, 1ull << 30);
         ck_assert(!out[2].promote_rate.value.unlimited);
         ck_assert_uint_eq(out[2].promote_rate.value.bytes, 16ull << 20);
@@ -148,7 +152,7 @@ START_TEST(test_resolve_percentage_of_usage) {
         EffectivePolicy out[2];
 
         annotate(&a, true, "tier0.max", "25%");
-        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 2, out), 0);
         ck_assert_uint_eq(out[1].tier_max[0].bytes, 100ull << 20);
         ck_assert_int_eq(out[1].tier_max[0].spec.kind, LIMIT_PERCENT);
 }
@@ -169,16 +173,16 @@ START_TEST(test_resolve_delegated_user_cannot_raise) {
         annotate(&ca, false, "promote.rate", "max");
         annotate(&ca, false, "demote.rate", "1");
         annotate(&ca, false, "mode", "off");
-        ck_assert_int_eq(resolve_policies(cfg, in, 4, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 4, out), 0);
         ck_assert(out[3].delegated);
         ck_assert_str_eq(class_name(&out[3]), "batch");
-        ck_assert_ptr_nonnull(strstr(out[3].class_origin.note, "user.tierd.class=critical refused"));
+        ck_assert_ptr_nonnull(strstr(origin_note(res, &out[3].class_origin), "user.tierd.class=critical refused"));
         ck_assert(!out[3].promote_rate.value.unlimited);
-        ck_assert_ptr_nonnull(strstr(out[3].promote_rate.origin.note, "refused"));
+        ck_assert_ptr_nonnull(strstr(origin_note(res, &out[3].promote_rate.origin), "refused"));
         ck_assert_int_ne(out[3].demote_rate.value.bytes, 1);
-        ck_assert_ptr_nonnull(strstr(out[3].demote_rate.origin.note, "not delegable"));
+        ck_assert_ptr_nonnull(strstr(origin_note(res, &out[3].demote_rate.origin), "not delegable"));
         ck_assert_int_eq(out[3].mode, MODE_ENFORCE);
-        ck_assert_ptr_nonnull(strstr(out[3].mode_origin.note, "refused"));
+        ck_assert_ptr_nonnull(strstr(origin_note(res, &out[3].mode_origin), "refused"));
 }
 END_TEST
 
@@ -192,12 +196,12 @@ START_TEST(test_resolve_delegated_user_cannot_loosen_own_rule_limit) {
 
         annotate(&ca, false, "tier0.max", "max");
         annotate(&ca, false, "tier0.low", "2G");
-        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 2, out), 0);
         ck_assert_uint_eq(out[1].tier_max[0].bytes, 1ull << 30);
         ck_assert_int_eq(out[1].tier_max[0].origin.kind, ORIGIN_RULE);
-        ck_assert_ptr_nonnull(strstr(out[1].tier_max[0].origin.note, "user.tierd.tier0.max=max refused"));
+        ck_assert_ptr_nonnull(strstr(origin_note(res, &out[1].tier_max[0].origin), "user.tierd.tier0.max=max refused"));
         ck_assert_uint_eq(out[1].tier_low[0].bytes, 256ull << 20);
-        ck_assert_ptr_nonnull(strstr(out[1].tier_low[0].origin.note, "refused"));
+        ck_assert_ptr_nonnull(strstr(origin_note(res, &out[1].tier_low[0].origin), "refused"));
 }
 END_TEST
 
@@ -214,13 +218,13 @@ START_TEST(test_resolve_delegated_user_may_tighten) {
         annotate(&ca, false, "tier0.max", "64M");
         annotate(&ca, false, "promote.rate", "1M");
         annotate(&ca, false, "mode", "enforce");
-        ck_assert_int_eq(resolve_policies(cfg, in, 3, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 3, out), 0);
         ck_assert_str_eq(class_name(&out[2]), "scavenger");
         ck_assert_int_eq(out[2].class_origin.kind, ORIGIN_USER);
         ck_assert_uint_eq(out[2].tier_max[0].bytes, 64ull << 20);
         ck_assert_int_eq(out[2].tier_max[0].origin.kind, ORIGIN_USER);
         ck_assert_uint_eq(out[2].promote_rate.value.bytes, 1ull << 20);
-        ck_assert_str_eq(out[2].tier_max[0].origin.note, "");
+        ck_assert_str_eq(origin_note(res, &out[2].tier_max[0].origin), "");
 }
 END_TEST
 
@@ -234,7 +238,7 @@ START_TEST(test_resolve_root_owned_user_annotation_is_operator) {
         EffectivePolicy out[3];
 
         annotate(&ca, false, "class", "critical");
-        ck_assert_int_eq(resolve_policies(cfg, in, 3, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 3, out), 0);
         ck_assert_str_eq(class_name(&out[2]), "critical");
 }
 END_TEST
@@ -255,18 +259,18 @@ START_TEST(test_resolve_rule_in_delegated_subtree_cannot_raise_class) {
         EffectivePolicy out[5];
 
         annotate(&ua, true, "class", "batch");
-        ck_assert_int_eq(resolve_policies(cfg, in, 5, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 5, out), 0);
         ck_assert_str_eq(class_name(&out[4]), "batch");
         ck_assert_int_eq(out[4].class_origin.kind, ORIGIN_TRUSTED);
-        ck_assert_str_eq(out[4].class_origin.where, "user.slice/user@1000.service");
-        ck_assert_msg(strstr(out[4].class_origin.note,
+        ck_assert_str_eq(origin_where(res, &out[4].class_origin), "user.slice/user@1000.service");
+        ck_assert_msg(strstr(origin_note(res, &out[4].class_origin),
                              "rule test.json: rules[3] class=latency refused: a rule in a delegated subtree (owner uid "
                              "1000) cannot raise its class above batch"),
-                      "note: %s", out[4].class_origin.note);
+                      "note: %s", origin_note(res, &out[4].class_origin));
         /* the same rule outside a delegated subtree applies */
         in[3].owner = in[4].owner = 0;
         in[2].owner = 0;
-        ck_assert_int_eq(resolve_policies(cfg, in, 5, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 5, out), 0);
         ck_assert_str_eq(class_name(&out[4]), "latency");
         ck_assert_int_eq(out[4].class_origin.kind, ORIGIN_RULE);
 }
@@ -277,7 +281,7 @@ START_TEST(test_resolve_rule_applies_in_full_to_the_delegation_root) {
         ResolveInput in[] = { USER_TREE(&ua, NULL) };
         EffectivePolicy out[5];
 
-        ck_assert_int_eq(resolve_policies(cfg, in, 5, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 5, out), 0);
         /* user@1000.service was named by root in a root-owned slice */
         ck_assert(out[2].delegated);
         ck_assert_uint_eq(out[2].tier_low[0].bytes, 2ull << 30);
@@ -286,7 +290,7 @@ START_TEST(test_resolve_rule_applies_in_full_to_the_delegation_root) {
         /* without an annotation the pod inherits user.slice's standard,
          * and the rule's latency is refused all the same */
         ck_assert_str_eq(class_name(&out[4]), "standard");
-        ck_assert_ptr_nonnull(strstr(out[4].class_origin.note, "class=latency refused"));
+        ck_assert_ptr_nonnull(strstr(origin_note(res, &out[4].class_origin), "class=latency refused"));
 }
 END_TEST
 
@@ -302,10 +306,10 @@ START_TEST(test_resolve_rule_in_delegated_subtree_may_tighten) {
         EffectivePolicy out[5];
 
         annotate(&ua, true, "class", "batch");
-        ck_assert_int_eq(resolve_policies(cfg, in, 5, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 5, out), 0);
         ck_assert_str_eq(class_name(&out[4]), "scavenger");
         ck_assert_int_eq(out[4].class_origin.kind, ORIGIN_RULE);
-        ck_assert_str_eq(out[4].class_origin.note, "");
+        ck_assert_str_eq(origin_note(res, &out[4].class_origin), "");
 }
 END_TEST
 
@@ -318,17 +322,17 @@ START_TEST(test_resolve_rule_in_delegated_subtree_cannot_loosen) {
         };
         EffectivePolicy out[4];
 
-        ck_assert_int_eq(resolve_policies(cfg, in, 4, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 4, out), 0);
         /* tier0.low: the parent protects 2G, fast itself nothing */
         ck_assert_uint_eq(out[3].tier_low[0].bytes, 0);
-        ck_assert_ptr_nonnull(strstr(out[3].tier_low[0].origin.note, "tier0.low=8G refused"));
+        ck_assert_ptr_nonnull(strstr(origin_note(res, &out[3].tier_low[0].origin), "tier0.low=8G refused"));
         ck_assert_uint_eq(out[3].tier_max[0].bytes, 4ull << 30);
         ck_assert(!out[3].promote_rate.value.unlimited);
-        ck_assert_ptr_nonnull(strstr(out[3].promote_rate.origin.note, "promote.rate=max refused"));
+        ck_assert_ptr_nonnull(strstr(origin_note(res, &out[3].promote_rate.origin), "promote.rate=max refused"));
         ck_assert_uint_eq(out[3].demote_rate.value.bytes, 512ull << 20);
-        ck_assert_ptr_nonnull(strstr(out[3].demote_rate.origin.note, "not delegable"));
+        ck_assert_ptr_nonnull(strstr(origin_note(res, &out[3].demote_rate.origin), "not delegable"));
         ck_assert_int_eq(out[3].mode, MODE_ENFORCE);
-        ck_assert_ptr_nonnull(strstr(out[3].mode_origin.note, "mode=observe refused"));
+        ck_assert_ptr_nonnull(strstr(origin_note(res, &out[3].mode_origin), "mode=observe refused"));
 }
 END_TEST
 
@@ -342,12 +346,12 @@ START_TEST(test_resolve_root_owned_cgroup_below_delegated_is_delegated) {
         EffectivePolicy out[3];
 
         annotate(&ca, false, "class", "critical");
-        ck_assert_int_eq(resolve_policies(cfg, in, 3, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 3, out), 0);
         ck_assert(out[2].delegated);
         ck_assert_int_eq(out[2].delegation_root, 1);
         ck_assert_str_eq(class_name(&out[2]), "standard");
-        ck_assert_msg(strstr(out[2].class_origin.note, "a delegated cgroup (below delegated d)"), "note: %s",
-                      out[2].class_origin.note);
+        ck_assert_msg(strstr(origin_note(res, &out[2].class_origin), "a delegated cgroup (below delegated d)"), "note: %s",
+                      origin_note(res, &out[2].class_origin));
 }
 END_TEST
 
@@ -369,33 +373,33 @@ START_TEST(test_resolve_delegate_xattr_marks_a_root_owned_subtree) {
         annotate(&ia, false, "class", "critical");
         annotate(&ia, false, "tier0.max", "1G");
         /* without the mark, root's user.tierd.* is the operator's */
-        ck_assert_int_eq(resolve_policies(cfg, in, 5, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 5, out), 0);
         ck_assert(!out[2].delegated);
         ck_assert_str_eq(class_name(&out[2]), "critical");
         ck_assert_str_eq(class_name(&out[4]), "latency");
 
         ca.delegate = true;
-        ck_assert_int_eq(resolve_policies(cfg, in, 5, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 5, out), 0);
         ck_assert(out[1].delegated && out[2].delegated && out[4].delegated);
         ck_assert_int_eq(out[4].delegation_root, 1);
         ck_assert_str_eq(class_name(&out[1]), "batch");
         ck_assert_str_eq(class_name(&out[2]), "batch");
-        ck_assert_msg(strstr(out[2].class_origin.note,
+        ck_assert_msg(strstr(origin_note(res, &out[2].class_origin),
                              "user.tierd.class=critical refused: a delegated cgroup (below delegated ctr)"),
-                      "note: %s", out[2].class_origin.note);
+                      "note: %s", origin_note(res, &out[2].class_origin));
         ck_assert_uint_eq(out[2].tier_max[0].bytes, 256ull << 20);
-        ck_assert_ptr_nonnull(strstr(out[2].tier_max[0].origin.note, "user.tierd.tier0.max=1G refused"));
+        ck_assert_ptr_nonnull(strstr(origin_note(res, &out[2].tier_max[0].origin), "user.tierd.tier0.max=1G refused"));
         ck_assert_str_eq(class_name(&out[4]), "batch");
-        ck_assert_ptr_nonnull(strstr(out[4].class_origin.note, "class=latency refused"));
+        ck_assert_ptr_nonnull(strstr(origin_note(res, &out[4].class_origin), "class=latency refused"));
 
         /* the mark on the cgroup itself: its own user.* value only tightens */
         ca.delegate = false;
         ia.delegate = true;
-        ck_assert_int_eq(resolve_policies(cfg, in, 5, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 5, out), 0);
         ck_assert(!out[1].delegated && out[2].delegated);
         ck_assert_str_eq(class_name(&out[2]), "batch");
-        ck_assert_msg(strstr(out[2].class_origin.note, "a delegated cgroup (delegate xattr)"), "note: %s",
-                      out[2].class_origin.note);
+        ck_assert_msg(strstr(origin_note(res, &out[2].class_origin), "a delegated cgroup (delegate xattr)"), "note: %s",
+                      origin_note(res, &out[2].class_origin));
 }
 END_TEST
 
@@ -411,12 +415,12 @@ START_TEST(test_resolve_bad_values_reported_and_ignored) {
         annotate(&ca, false, "class", "gold");
         annotate(&ca, true, "tier9.max", "1G");
         annotate(&ca, true, "mode", "enforce");
-        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), 0);
+        ck_assert_int_eq(resolve_policies(res, in, 2, out), 0);
         ck_assert_int_eq(out[1].n_errors, 3);
-        ck_assert_str_eq(out[1].errors[0], "limited: trusted.tierd.tier0.max: \"12Q\" is not a size");
+        ck_assert_str_eq(resolve_error(res, &out[1], 0), "limited: trusted.tierd.tier0.max: \"12Q\" is not a size");
         /* trusted annotations are parsed first, then user ones */
-        ck_assert_ptr_nonnull(strstr(out[1].errors[1], "trusted.tierd.tier9.max"));
-        ck_assert_ptr_nonnull(strstr(out[1].errors[2], "limited: user.tierd.class: \"gold\" is not a class"));
+        ck_assert_ptr_nonnull(strstr(resolve_error(res, &out[1], 1), "trusted.tierd.tier9.max"));
+        ck_assert_ptr_nonnull(strstr(resolve_error(res, &out[1], 2), "limited: user.tierd.class: \"gold\" is not a class"));
         /* the bad key falls back (to the rule); the good one still applies */
         ck_assert_uint_eq(out[1].tier_max[0].bytes, 1ull << 30);
         ck_assert_int_eq(out[1].mode_origin.kind, ORIGIN_TRUSTED);
@@ -431,7 +435,57 @@ START_TEST(test_resolve_rejects_non_preorder) {
         };
         EffectivePolicy out[2];
 
-        ck_assert_int_eq(resolve_policies(cfg, in, 2, out), -EINVAL);
+        ck_assert_int_eq(resolve_policies(res, in, 2, out), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_resolve_compact) {
+        enum { N = 2001 };
+        _cleanup_free_ ResolveInput *in = calloc(N, sizeof(ResolveInput));
+        _cleanup_free_ EffectivePolicy *out = calloc(N, sizeof(EffectivePolicy));
+        _cleanup_free_ char *paths = calloc(N, 16);
+        char buf[400];
+
+        /* 12-byte origins and a policy of well under 1 KiB, whatever the
+         * paths and notes (it was 12 KiB with 640-byte origins) */
+        ck_assert_uint_le(sizeof(Origin), 12);
+        ck_assert_uint_le(sizeof(EffectivePolicy), 768);
+
+        /* "limited" (rule: tier0.max 1G) with 2000 children, each clamped
+         * to it with the same note, and one with a bad annotation */
+        ck_assert_ptr_nonnull(in);
+        ck_assert_ptr_nonnull(out);
+        in[0] = (ResolveInput) { .path = "limited", .parent = -1 };
+        for (int i = 1; i < N; i++) {
+                snprintf(paths + 16 * i, 16, "limited/c%d", i);
+                in[i] = (ResolveInput) { .path = paths + 16 * i, .parent = 0 };
+        }
+        ck_assert_int_eq(resolve_policies(res, in, N, out), 0);
+        for (int i = 1; i < N; i++) {
+                ck_assert_uint_eq(out[i].tier_max[0].bytes, 1ull << 30);
+                ck_assert_int_eq(out[i].tier_max[0].origin.kind, ORIGIN_RULE);
+                ck_assert_uint_eq(out[i].tier_max[0].origin.note, out[1].tier_max[0].origin.note);
+        }
+        ck_assert_str_eq(origin_where(res, &out[N - 1].tier_max[0].origin), "test.json: rules[1]");
+        ck_assert_str_eq(origin_to_string(res, &out[N - 1].tier_max[0].origin, buf, sizeof(buf)),
+                         "rule test.json: rules[1]");
+        ck_assert_ptr_nonnull(strstr(origin_note(res, &out[N - 1].tier_max[0].origin), "clamped to an ancestor's"));
+        /* each distinct note once: the strings do not grow with the children */
+        ck_assert_uint_le(resolution_strings_size(res), 16384);
+
+        /* origins name a cgroup by index, the path comes from PATH_OF */
+        {
+                Annotations ca = { 0 };
+                ResolveInput one = { .path = "x/y", .parent = -1, .annotations = &ca };
+                EffectivePolicy p;
+
+                annotate(&ca, true, "tier0.max", "2G");
+                ck_assert_int_eq(resolve_one(res, &one, 7, NULL, &p), 0);
+                ck_assert_int_eq(p.tier_max[0].origin.kind, ORIGIN_TRUSTED);
+                ck_assert_uint_eq(p.tier_max[0].origin.where, 7);
+                /* without PATH_OF: the input last given to resolve_policies() */
+                ck_assert_str_eq(origin_where(res, &p.tier_max[0].origin), "limited/c7");
+        }
 }
 END_TEST
 
@@ -457,6 +511,7 @@ int main(void) {
         tcase_add_test(tc, test_resolve_delegate_xattr_marks_a_root_owned_subtree);
         tcase_add_test(tc, test_resolve_bad_values_reported_and_ignored);
         tcase_add_test(tc, test_resolve_rejects_non_preorder);
+        tcase_add_test(tc, test_resolve_compact);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }

@@ -8,7 +8,9 @@
 
 #include "unit.h"
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "topology.h"
@@ -329,7 +331,7 @@ START_TEST(test_walk_synthetic_tree) {
 
         write_tree();
         ck_assert_int_eq(topology_load(FIXTURES "/vm-stock/sys", &topo), 0);
-        ck_assert_int_eq(cgroup_walk(unit_tmproot(), topo, CGROUP_WALK_DEFAULT, &t), 0);
+        ck_assert_int_eq(cgroup_walk(unit_tmproot(), topo, CGROUP_WALK_NUMA_NODES, &t), 0);
 
         /* pre-order, siblings by name; c (vanished) and d (unreadable) dropped */
         ck_assert_uint_eq(t->n_cgroups, 6);
@@ -376,8 +378,9 @@ START_TEST(test_walk_synthetic_tree) {
         ck_assert_ptr_eq(c, &t->cgroups[1]);
         ck_assert(c->has_memory && c->has_memory_stat && c->has_numa_stat && c->has_pids && c->has_events);
         ck_assert_uint_eq(c->memory_current, 76111872);
-        ck_assert_uint_eq(c->numa.nodes, 3);
-        ck_assert_uint_eq(c->numa.anon[1], 67309568);
+        ck_assert_ptr_nonnull(c->numa);
+        ck_assert_uint_eq(c->numa->nodes, 3);
+        ck_assert_uint_eq(c->numa->anon[1], 67309568);
         ck_assert_uint_eq(c->tier_anon[0], 0);
         ck_assert_uint_eq(c->tier_anon[1], 67309568);
         ck_assert_uint_eq(c->tier_file[0], 8 * MIB);
@@ -551,6 +554,106 @@ START_TEST(test_walk_errors) {
 }
 END_TEST
 
+/* A chain TOP/c0/c1/.../c(N-1) under the root, each a cgroup without
+ * memory, made with *at() calls (its paths grow past PATH_MAX). */
+static void write_chain(const char *top, int n) {
+        int fd;
+
+        unit_write_file("cgroup.procs", "");
+        fd = open(unit_tmproot(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        for (int d = -1; d < n; d++) {
+                char name[32];
+                int nfd, pfd;
+
+                if (d < 0)
+                        snprintf(name, sizeof(name), "%s", top);
+                else
+                        snprintf(name, sizeof(name), "c%d", d);
+                ck_assert_int_eq(mkdirat(fd, name, 0755), 0);
+                nfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                ck_assert_int_ge(nfd, 0);
+                close(fd);
+                fd = nfd;
+                pfd = openat(fd, "cgroup.procs", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                ck_assert_int_ge(pfd, 0);
+                close(pfd);
+        }
+        close(fd);
+}
+
+START_TEST(test_walk_depth_bound) {
+        _cleanup_(cgroup_tree_freep) CgroupTree *t = NULL;
+        size_t i;
+
+        /* top/c0/.../c9: top is depth 1, c(k) depth k + 2 */
+        write_chain("top", 10);
+        unit_write_file("side/cgroup.procs", "");
+        ck_assert_int_eq(cgroup_walk_bounded(unit_tmproot(), NULL, CGROUP_WALK_DEFAULT, 1000, 4, &t), 0);
+        /* root, top, c0, c1, c2 (depth 4), side; c3 and below left out */
+        ck_assert_uint_eq(t->n_cgroups, 6);
+        ck_assert_int_eq(cgroup_tree_find(t, "top/c0/c1/c2", &i), 0);
+        ck_assert_int_eq(t->cgroups[i].depth, 4);
+        ck_assert_uint_eq(t->cgroups[i].subtree_end, i + 1);
+        ck_assert_int_eq(cgroup_tree_find(t, "top/c0/c1/c2/c3", &i), -ENOENT);
+        ck_assert_int_eq(cgroup_tree_find(t, "side", &i), 0);
+        /* one subtree left out for depth (c3: its own children are never opened) */
+        ck_assert_uint_eq(t->n_skipped_depth, 1);
+        ck_assert_uint_eq(t->n_skipped_count, 0);
+        ck_assert_str_eq(t->first_skipped, "top/c0/c1/c2/c3");
+        t = cgroup_tree_free(t);
+
+        /* the shipped bound: a 300-deep chain stops at depth 256 */
+        write_chain("deep", 300);
+        ck_assert_int_eq(cgroup_walk(unit_tmproot(), NULL, CGROUP_WALK_DEFAULT, &t), 0);
+        ck_assert_uint_eq(t->n_skipped_depth, 1);
+        for (i = 0; i < t->n_cgroups; i++)
+                ck_assert_int_le(t->cgroups[i].depth, CGROUP_WALK_MAX_DEPTH);
+        /* root, side, top and its 10, deep and its 255 (depths 2..256) */
+        ck_assert_uint_eq(t->n_cgroups, 1 + 1 + 11 + 256);
+}
+END_TEST
+
+START_TEST(test_walk_count_bound) {
+        _cleanup_(cgroup_tree_freep) CgroupTree *t = NULL;
+        size_t i;
+
+        /* a/ with 5 children, b/ with 5: pre-order is /, a, a/0..a/4, b, b/0..b/4 */
+        for (int k = 0; k < 5; k++) {
+                char f[64];
+
+                snprintf(f, sizeof(f), "a/%d/cgroup.procs", k);
+                unit_write_file(f, "");
+                snprintf(f, sizeof(f), "b/%d/cgroup.procs", k);
+                unit_write_file(f, "");
+        }
+        unit_write_file("cgroup.procs", "");
+        unit_write_file("a/cgroup.procs", "");
+        unit_write_file("b/cgroup.procs", "");
+        ck_assert_int_eq(cgroup_walk_bounded(unit_tmproot(), NULL, CGROUP_WALK_DEFAULT, 9, 256, &t), 0);
+        /* the first 9 in walk order: /, a, a/0-4, b, b/0 */
+        ck_assert_uint_eq(t->n_cgroups, 9);
+        ck_assert_int_eq(cgroup_tree_find(t, "b/0", &i), 0);
+        ck_assert_int_eq(cgroup_tree_find(t, "b/1", &i), -ENOENT);
+        ck_assert_uint_eq(t->n_skipped_count, 4);
+        ck_assert_uint_eq(t->n_skipped_depth, 0);
+        ck_assert_str_eq(t->first_skipped, "b/1");
+        /* the tree stays consistent: subtree ends within the listed cgroups */
+        ck_assert_int_eq(cgroup_tree_find(t, "b", &i), 0);
+        ck_assert_uint_eq(t->cgroups[i].subtree_end, 9);
+        ck_assert_uint_eq(t->cgroups[0].subtree_end, 9);
+        t = cgroup_tree_free(t);
+
+        /* within the bound: nothing left out, nothing named */
+        ck_assert_int_eq(cgroup_walk(unit_tmproot(), NULL, CGROUP_WALK_DEFAULT, &t), 0);
+        ck_assert_uint_eq(t->n_cgroups, 13);
+        ck_assert_uint_eq(t->n_skipped_count + t->n_skipped_depth, 0);
+        ck_assert_ptr_null(t->first_skipped);
+        /* per-node numbers only when asked for */
+        ck_assert_ptr_null(t->cgroups[1].numa);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("walk");
         TCase *fx = tcase_create("fixtures"), *bad = tcase_create("malformed"), *syn = tcase_create("synthetic");
@@ -571,6 +674,8 @@ int main(void) {
         tcase_add_test(syn, test_walk_flags);
         tcase_add_test(syn, test_walk_many_pids_and_cgroups);
         tcase_add_test(syn, test_walk_errors);
+        tcase_add_test(syn, test_walk_depth_bound);
+        tcase_add_test(syn, test_walk_count_bound);
         suite_add_tcase(s, fx);
         suite_add_tcase(s, bad);
         suite_add_tcase(s, syn);
