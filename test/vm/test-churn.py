@@ -7,7 +7,7 @@ that part keeps no timing and runs beside other work, the churn alone.)
   churn     tierd (the agent loop, no --backend: auto picks bpf on the stock
             kernel, checked in its JSON; 1 s periods; a configuration file
             sets the scanner's CPU budget to 100% as in test-enforce.py)
-            runs while test/helpers/churn works for CHURN seconds (330, at
+            runs while test/helpers/churn works for CHURN seconds (305, at
             least 5 minutes) under /sys/fs/cgroup/churn: 25 mkdirs/s (a
             third nested; half the cgroups annotated as tenants with
             trusted.tierd.class, tier0.max, mode; 1 in 10 annotation values
@@ -59,7 +59,7 @@ if os.geteuid() != 0:
 if kernel != 'stock':
     t.skip_all('the churn test runs on the stock kernel (bpf scanner)')
 
-CHURN = int(os.environ.get('TEST_CHURN_SECONDS', '330'))
+CHURN = int(os.environ.get('TEST_CHURN_SECONDS', '305'))
 FULL = CHURN >= 300
 MIB = 1 << 20
 # RSS: measured (5.5 min, 8176 mkdirs, 50625 forks, up to 177 tenants a
