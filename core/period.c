@@ -46,6 +46,11 @@ static bool scanner_has_ranges(const Engine *e) {
         return e->scanner_ops && (e->scanner_ops->caps & SCANNER_CAP_RANGES);
 }
 
+/* The scanner sweeps unmapped pages besides the processes' (HEAT_UNMAPPED). */
+static bool sweeps_unmapped(const Engine *e) {
+        return e->unmapped_sweep && scanner_has_ranges(e) && (e->scanner_ops->caps & SCANNER_CAP_PHYSICAL);
+}
+
 /* The mover has a byte mover that demotes (memory.reclaim only while
  * demotion is on: else it would evict), besides its range mover: memory
  * no address scanner sees can be demoted by bytes. */
@@ -331,10 +336,12 @@ static int observe_tenant(Engine *e, Period *p, size_t k, uint64_t now) {
         if (r < 0)
                 return r;
         /* what the scanner can see: an address scanner (virtual mode) only
-         * mapped memory, lru_gen all of it */
+         * mapped memory, unless it sweeps the unmapped pages too; lru_gen
+         * all of it */
         for (int i = 0; i < HEAT_MAX_TIERS && i < CGROUP_MAX_TIERS; i++)
-                resident[i] = t->cgroup->tier_anon[i] +
-                              (scanner_has_ranges(e) ? t->cgroup->tier_file_mapped[i] : t->cgroup->tier_file[i]);
+                resident[i] = t->cgroup->tier_anon[i] + (scanner_has_ranges(e) && !sweeps_unmapped(e)
+                                                                 ? t->cgroup->tier_file_mapped[i]
+                                                                 : t->cgroup->tier_file[i]);
         r = heat_model_set_resident(e->model, id, resident);
         if (r < 0)
                 return r;
@@ -542,6 +549,8 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
                         pt->unscanned[i] = p->views && i < HEAT_MAX_TIERS && !p->views[k].coverage[i].complete;
                         if (unmapped_ok && i < CGROUP_MAX_TIERS)
                                 pt->unmapped[i] = ci->tier_file[i] - min_u64(ci->tier_file_mapped[i], ci->tier_file[i]);
+                        if (unmapped_ok && p->views && i < HEAT_MAX_TIERS)
+                                pt->unmapped_hot[i] = min_u64(p->views[k].coverage[i].unmapped_hot, pt->unmapped[i]);
                 }
         }
         in.tenants = p->plan_tenants;
@@ -676,7 +685,11 @@ static int move_bytes(Engine *e, Period *p, size_t k, const PlanMove *mv, uint64
                 p->acct[k]->errors++;
         *ret_moved = min_u64(mr.moved, mv->bytes);
         if (*ret_moved > 0 && e->model) {
-                r = heat_model_moved_bytes(e->model, p->targets[k].cgroup_id, mv->from_tier, mv->to_tier, *ret_moved);
+                /* a ranged tenant's byte moves are of its unmapped pages */
+                r = scanner_has_ranges(e) ? heat_model_unmapped_moved(e->model, p->targets[k].cgroup_id, mv->from_tier,
+                                                                       mv->to_tier, *ret_moved)
+                                          : heat_model_moved_bytes(e->model, p->targets[k].cgroup_id, mv->from_tier,
+                                                                   mv->to_tier, *ret_moved);
                 if (r == -ENOMEM)
                         return r;
         }
@@ -975,9 +988,13 @@ static void report_tenant(const Engine *e, const Period *p, size_t k, StatusTena
                                            ? ci->tier_anon[i] + ci->tier_file[i] : 0;
                 t->tier_anon[i] = i < p->set->tree->n_tiers && i < CGROUP_MAX_TIERS ? ci->tier_anon[i] : 0;
                 t->tier_file[i] = i < p->set->tree->n_tiers && i < CGROUP_MAX_TIERS ? ci->tier_file[i] : 0;
+                t->tier_unmapped[i] = t->tier_file[i] - min_u64(t->tier_file[i], i < CGROUP_MAX_TIERS
+                                                                                       ? ci->tier_file_mapped[i] : 0);
                 if (p->views && i < HEAT_MAX_TIERS) {
                         t->classified[i] = p->views[k].coverage[i].classified;
                         t->covered[i] = p->views[k].coverage[i].complete;
+                        t->unmapped_hot[i] = p->views[k].coverage[i].unmapped_hot;
+                        t->unmapped_cold[i] = p->views[k].coverage[i].unmapped_cold;
                 }
         }
         heat_summary_totals(&p->heat[k].heat, &t->hot_bytes, &t->cold_bytes);
@@ -1018,6 +1035,7 @@ int period_report(Engine *e, const Period *p, unsigned number, StatusSnapshot *r
         s.scan_cpu_seconds_total = e->scan_cpu_s;
         s.planned = p->planned;
         s.has_coverage = p->views != NULL;
+        s.has_unmapped = p->views != NULL && sweeps_unmapped(e);
         s.n_tiers = p->topo->n_tiers < STATUS_MAX_TIERS ? p->topo->n_tiers : STATUS_MAX_TIERS;
         for (int t = 0; t < s.n_tiers; t++) {
                 const TopologyTier *tt = &p->topo->tiers[t];

@@ -50,6 +50,9 @@ typedef struct Engine {
         int demotion_enabled;           /* the probe's: 1, 0, -1 unknown */
         const ScannerOps *scanner_ops;
         Scanner *scanner;
+        bool unmapped_sweep;            /* the scanner was opened with HEAT_UNMAPPED: one with a physical
+                                         * mode (idle_page) sweeps unmapped pages too, and a tenant's
+                                         * resident bytes for coverage are then anon + all file */
         uint64_t period_ms;
         size_t max_candidates;          /* per tenant and direction, in the model's view */
         /* engine_set_mover() */

@@ -125,7 +125,8 @@ typedef struct Work {
         /* byte-only, from the heat: cold = age >= 1, warm = age 0 (both on
          * tiers with a slower one), hot = age 0 on tiers > 0 */
         uint64_t byte_cold[PLAN_MAX_TIERS], byte_warm[PLAN_MAX_TIERS], byte_hot[PLAN_MAX_TIERS];
-        uint64_t unmapped[PLAN_MAX_TIERS];      /* left, page-aligned */
+        uint64_t unmapped[PLAN_MAX_TIERS];      /* left, page-aligned: not seen hot */
+        uint64_t unmapped_hot[PLAN_MAX_TIERS];  /* left, page-aligned: seen hot */
         PlanTenantResult res;
         size_t moves_alloc;
 } Work;
@@ -292,9 +293,10 @@ static int64_t take_pieces(Run *run, Work *w, PlanDirection dir, PlanReason reas
 
 /* A demotion of BYTES from tier FROM without a range (the byte mover's
  * reclaim picks the pages), split over the slower tiers by room: of a
- * byte-only tenant's cold then warm bytes, or with UNMAPPED of the pages
- * no process maps. Returns the bytes taken or -ENOMEM. */
-static int64_t take_bytes_as(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes, bool unmapped) {
+ * byte-only tenant's cold then warm bytes, or, with UNMAPPED (the counter
+ * of W's unmapped bytes of FROM to take them from), of the pages no
+ * process maps. Returns the bytes taken or -ENOMEM. */
+static int64_t take_bytes_as(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes, uint64_t *unmapped) {
         uint64_t left = bytes;
         int64_t taken = 0;
 
@@ -318,7 +320,7 @@ static int64_t take_bytes_as(Run *run, Work *w, PlanReason reason, int from, uin
                 if (r < 0)
                         return r;
                 if (unmapped)
-                        w->unmapped[from] -= min_u64(chunk, w->unmapped[from]);
+                        *unmapped -= min_u64(chunk, *unmapped);
                 else if (w->byte_cold[from] >= chunk)
                         w->byte_cold[from] -= chunk;
                 else {
@@ -333,23 +335,29 @@ static int64_t take_bytes_as(Run *run, Work *w, PlanReason reason, int from, uin
 }
 
 /* A ranged tenant gives up its known-cold ranges first, then its unmapped
- * bytes, then (only once the tier is covered) its accessed ranges. */
+ * bytes not seen hot, then (only once the tier is covered) its accessed
+ * ranges and last its unmapped bytes seen hot. */
 static int demote(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes) {
         int64_t n;
 
         if (bytes == 0)
                 return 0;
         if (w->t->byte_only) {
-                n = take_bytes_as(run, w, reason, from, bytes, false);
+                n = take_bytes_as(run, w, reason, from, bytes, NULL);
                 return n < 0 ? (int) n : 0;
         }
         n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, true, bytes);
         if (n >= 0 && (uint64_t) n < bytes) {
                 bytes -= (uint64_t) n;
-                n = take_bytes_as(run, w, reason, from, min_u64(bytes, w->unmapped[from]), true);
+                n = take_bytes_as(run, w, reason, from, min_u64(bytes, w->unmapped[from]), &w->unmapped[from]);
         }
-        if (n >= 0 && (uint64_t) n < bytes && !w->t->unscanned[from])
-                n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, false, bytes - (uint64_t) n);
+        if (n >= 0 && (uint64_t) n < bytes && !w->t->unscanned[from]) {
+                bytes -= (uint64_t) n;
+                n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, false, bytes);
+                if (n >= 0 && (uint64_t) n < bytes)
+                        n = take_bytes_as(run, w, reason, from, min_u64(bytes - (uint64_t) n, w->unmapped_hot[from]),
+                                          &w->unmapped_hot[from]);
+        }
         return n < 0 ? (int) n : 0;
 }
 
@@ -429,8 +437,10 @@ static int plan_over_max(Run *run, int t) {
                                 h->unscanned += need - cand;
                                 need = cand;
                         } else {
-                                cand = min_u64(need, w->cold_raw[t] + w->unmapped[t] + w->warm_raw[t]);
-                                elig = min_u64(need, w->cold_elig[t] + w->unmapped[t] + w->warm_elig[t]);
+                                uint64_t any = w->unmapped[t] + w->unmapped_hot[t];
+
+                                cand = min_u64(need, w->cold_raw[t] + any + w->warm_raw[t]);
+                                elig = min_u64(need, w->cold_elig[t] + any + w->warm_elig[t]);
                         }
                         h->no_candidates += need - cand;
                         h->hysteresis += cand - elig;
@@ -482,16 +492,18 @@ static int make_room_pass(Run *run, int d, int rank, bool warm, uint64_t *x) {
                                 continue;
                         if (warm && w->t->unscanned[d]) {
                                 /* its accessed pages, on a partial picture: not */
-                                h->unscanned += min_u64(*x, w->t->byte_only ? w->byte_warm[d] : w->warm_elig[d]);
+                                h->unscanned += min_u64(*x, w->t->byte_only ? w->byte_warm[d]
+                                                                            : w->warm_elig[d] + w->unmapped_hot[d]);
                                 continue;
                         }
                         if (w->t->byte_only)
                                 cand = elig = warm ? w->byte_warm[d] : w->byte_cold[d];
                         else {
-                                /* the unmapped bytes go with the cold ones,
-                                 * before any accessed page */
-                                cand = warm ? w->warm_raw[d] : w->cold_raw[d] + w->unmapped[d];
-                                elig = warm ? w->warm_elig[d] : w->cold_elig[d] + w->unmapped[d];
+                                /* the unmapped bytes not seen hot go with the
+                                 * cold ones, before any accessed page; those
+                                 * seen hot with the warm ones */
+                                cand = warm ? w->warm_raw[d] + w->unmapped_hot[d] : w->cold_raw[d] + w->unmapped[d];
+                                elig = warm ? w->warm_elig[d] + w->unmapped_hot[d] : w->cold_elig[d] + w->unmapped[d];
                         }
                         if (cand == 0)
                                 continue;
@@ -862,8 +874,12 @@ static int work_init(Run *run, Work *w, const PlanTenant *t, bool shadow) {
                 token_bucket_init_unlimited(&w->dq);
         if (!w->active || !t->heat)
                 return 0;
-        for (int tier = 0; tier + 1 < in->n_tiers && !t->byte_only; tier++)
-                w->unmapped[tier] = page_down(t->unmapped[tier]);
+        for (int tier = 0; tier + 1 < in->n_tiers && !t->byte_only; tier++) {
+                uint64_t hot = min_u64(t->unmapped_hot[tier], t->unmapped[tier]);
+
+                w->unmapped_hot[tier] = page_down(hot);
+                w->unmapped[tier] = page_down(t->unmapped[tier] - hot);
+        }
         if (t->byte_only) {
                 for (int tier = 0; tier < in->n_tiers; tier++) {
                         uint64_t cold = 0;

@@ -38,6 +38,9 @@
  * Coverage: while a tenant's tier is unscanned (PlanTenant.unscanned),
  * steps 1 and 3 take only its known-cold pages of it; the rest is held as
  * `unscanned` rather than demoting accessed pages on a partial picture.
+ * Unmapped bytes (PlanTenant.unmapped): those not seen hot go after the
+ * known-cold ranges and before the accessed ones; those seen hot
+ * (unmapped_hot) go last, after the accessed ranges.
  * Everywhere: bytes in multiples of PLAN_PAGE (ranges are split at page
  * boundaries to fit a byte budget exactly); every move is charged to the
  * tenant's bucket for its direction and to the global budget, and a plan
@@ -154,6 +157,12 @@ typedef struct PlanTenant {
          * ranges and before any accessed page, as byte demotions (no
          * range): the kernel's reclaim picks its coldest pages. */
         uint64_t unmapped[PLAN_MAX_TIERS];
+        /* Of unmapped[t], the bytes the last sweep of them saw accessed
+         * (core/heatmodel.h: unmapped pages): kept while anything else
+         * can meet a limit or make room; taken last (after the accessed
+         * ranges, so only once the tier is covered). The rest of
+         * unmapped[t], cold or not classified yet, goes first. */
+        uint64_t unmapped_hot[PLAN_MAX_TIERS];
         /* The first N of heat->hot were demoted by tierd and then seen hot
          * (the heat model's contradiction): hysteresis does not hold them
          * back, and they lead the promotions. */
