@@ -1335,6 +1335,102 @@ START_TEST(test_plan_unmapped_before_accessed_pages) {
 }
 END_TEST
 
+START_TEST(test_plan_unmapped_hot_bytes_kept_last) {
+        /* as test_plan_unmapped_before_accessed_pages, with 40 of the 60
+         * unmapped pages seen hot by the sweep: the limit takes the 10
+         * cold pages, the 20 unmapped pages not seen hot, then the 50 warm
+         * pages, and keeps the 40 hot unmapped ones; a limit of 20 pages
+         * takes those too, last; unscanned, only the 10 + 20 go and the
+         * rest is held */
+        ScanRange cold[] = { R(0, 5, 7, T0, 10) };
+        ScanRange warm[] = { W(0, 7, T0 + 0x100000, 50, 3) };
+        TenantHeat h = { .cgroup_id = 1, .cold = cold, .n_cold = 1, .warm = warm, .n_warm = 1 };
+        const PlanMove *m;
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        tenant_init(&t, 1, 1, 500, &h);
+        t.current[0] = 140 * P;
+        t.tier_max[0] = 60 * P;
+        t.unmapped[0] = 60 * P;
+        t.unmapped_hot[0] = 40 * P;
+        in.tenants = &t;
+        in.n_tenants = 1;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 80 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 3);
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 10);
+        m = move(&p, 0, 1);
+        ck_assert(!m->has_range);
+        ck_assert_uint_eq(m->bytes, 20 * P);
+        assert_move(move(&p, 0, 2), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 0x100000, 50);
+        plan_done(&p);
+
+        t.tier_max[0] = 20 * P;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 120 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 4);
+        m = move(&p, 0, 3);
+        ck_assert(!m->has_range);
+        ck_assert_uint_eq(m->bytes, 40 * P);
+        plan_done(&p);
+
+        /* more seen hot than numa_stat's unmapped bytes: all of them hot */
+        t.unmapped_hot[0] = 90 * P;
+        t.tier_max[0] = 60 * P;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 80 * P);
+        assert_move(move(&p, 0, 1), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 0x100000, 50);
+        ck_assert(!move(&p, 0, 2)->has_range);
+        ck_assert_uint_eq(move(&p, 0, 2)->bytes, 20 * P);
+        plan_done(&p);
+
+        t.unmapped_hot[0] = 40 * P;
+        t.unscanned[0] = true;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 30 * P);
+        ck_assert_uint_eq(p.tenants[0].held_demote.unscanned, 50 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_contention_takes_unmapped_hot_with_warm) {
+        /* as test_plan_contention_takes_unmapped_before_warm, with 20 of
+         * B's 30 unmapped pages seen hot: the first round takes 10 cold
+         * pages and the 10 unmapped ones not seen hot; the second round
+         * (accessed pages) the other 40, warm ranges first */
+        ScanRange hl[] = { R(1, 0, 1, T1, 100) };
+        ScanRange cb[] = { R(0, 4, 2, T0, 10) };
+        ScanRange wb[] = { W(0, 2, T0 + 0x100000, 60, 1), W(0, 2, T0 + 0x200000, 50, 5) };
+        TenantHeat h[2] = { { .hot = hl, .n_hot = 1 }, { .cold = cb, .n_cold = 1, .warm = wb, .n_warm = 2 } };
+        PlanTenant t[2];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        in.tiers[0].free = 40 * P;
+        tenant_init(&t[0], 1, 1, 100, &h[0]);
+        t[0].current[1] = 100 * P;
+        tenant_init(&t[1], 2, 3, 100, &h[1]);
+        t[1].current[0] = 150 * P;
+        t[1].unmapped[0] = 30 * P;
+        t[1].unmapped_hot[0] = 20 * P;
+        in.tenants = t;
+        in.n_tenants = 2;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 100 * P);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 60 * P);
+        ck_assert_uint_eq(p.tenants[1].n_moves, 3);
+        assert_move(move(&p, 1, 0), PLAN_DEMOTE, PLAN_REASON_CONTENTION, 0, 1, T0, 10);
+        ck_assert(!move(&p, 1, 1)->has_range);
+        ck_assert_uint_eq(move(&p, 1, 1)->bytes, 10 * P);
+        assert_move(move(&p, 1, 2), PLAN_DEMOTE, PLAN_REASON_CONTENTION, 0, 1, T0 + 0x100000, 40);
+        plan_done(&p);
+}
+END_TEST
+
 START_TEST(test_plan_unscanned_contention_keeps_warm_pages) {
         /* as test_plan_contention_displaces_lower_class_hot_set, with B's
          * tier 0 not fully scanned: its 10 cold pages go, its warm pages
@@ -1432,6 +1528,8 @@ int main(void) {
         tcase_add_test(tc, test_plan_unscanned_contention_keeps_warm_pages);
         tcase_add_test(tc, test_plan_unmapped_before_accessed_pages);
         tcase_add_test(tc, test_plan_contention_takes_unmapped_before_warm);
+        tcase_add_test(tc, test_plan_unmapped_hot_bytes_kept_last);
+        tcase_add_test(tc, test_plan_contention_takes_unmapped_hot_with_warm);
         tcase_add_test(tc, test_plan_contradicted_demotion_comes_back);
         suite_add_tcase(s, tc);
         return unit_run(s);
