@@ -64,6 +64,8 @@ enum {
                                          * scan that classified nothing is still the scanner's attention) */
         HEAT_PASS_UNMAPPED = 1 << 5,    /* a sweep over the tenant's pages no process maps ended in this scan,
                                          * exactly: TenantHeat.unmapped_hot/unmapped_cold are its totals */
+        HEAT_PASS_SWEEPING = 1 << 6,    /* the backend sweeps the tenant's unmapped pages (a sweep is under
+                                         * way or ended): they will be classified, unlike under MGLRU */
 };
 
 typedef struct TenantHeat {

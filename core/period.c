@@ -549,9 +549,21 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
                         pt->unscanned[i] = p->views && i < HEAT_MAX_TIERS && !p->views[k].coverage[i].complete;
                         if (unmapped_ok && i < CGROUP_MAX_TIERS)
                                 pt->unmapped[i] = ci->tier_file[i] - min_u64(ci->tier_file_mapped[i], ci->tier_file[i]);
-                        if (unmapped_ok && p->views && i < HEAT_MAX_TIERS)
-                                pt->unmapped_hot[i] = min_u64(p->views[k].coverage[i].unmapped_hot, pt->unmapped[i]);
+                        if (unmapped_ok && p->views && i < HEAT_MAX_TIERS) {
+                                pt->unmapped_hot[i] = p->views[k].coverage[i].unmapped_hot;
+                                pt->unmapped_cold[i] = p->views[k].coverage[i].unmapped_cold;
+                                pt->unmapped_swept = p->views[k].coverage[i].unmapped_ms > 0;
+                        }
                 }
+                /* the scanner sweeps the unmapped pages and has not
+                 * classified them yet: they are not known cold, and the
+                 * tier is not covered until it has (no accessed range is
+                 * traded for a limit while part of the tenant is unknown) */
+                for (int i = 0; i < PLAN_MAX_TIERS && i < HEAT_MAX_TIERS; i++)
+                        if ((p->heat[k].pass & HEAT_PASS_SWEEPING) && !pt->unmapped_swept && pt->unmapped[i] > 0)
+                                pt->unscanned[i] = true;
+                if ((p->heat[k].pass & HEAT_PASS_SWEEPING) && !pt->unmapped_swept)
+                        memset(pt->unmapped, 0, sizeof(pt->unmapped));
         }
         in.tenants = p->plan_tenants;
         in.n_tenants = p->n;

@@ -125,8 +125,9 @@ typedef struct Work {
         /* byte-only, from the heat: cold = age >= 1, warm = age 0 (both on
          * tiers with a slower one), hot = age 0 on tiers > 0 */
         uint64_t byte_cold[PLAN_MAX_TIERS], byte_warm[PLAN_MAX_TIERS], byte_hot[PLAN_MAX_TIERS];
-        uint64_t unmapped[PLAN_MAX_TIERS];      /* left, page-aligned: not seen hot */
-        uint64_t unmapped_hot[PLAN_MAX_TIERS];  /* left, page-aligned: seen hot */
+        /* unmapped bytes left, page-aligned: seen cold (unmapped_swept),
+         * not classified (all but the hot ones without a sweep), seen hot */
+        uint64_t unmapped_cold[PLAN_MAX_TIERS], unmapped[PLAN_MAX_TIERS], unmapped_hot[PLAN_MAX_TIERS];
         PlanTenantResult res;
         size_t moves_alloc;
 } Work;
@@ -334,9 +335,21 @@ static int64_t take_bytes_as(Run *run, Work *w, PlanReason reason, int from, uin
         return taken;
 }
 
+/* Unmapped bytes of W's tier T that go with the known-cold ranges: those
+ * seen cold, and without a sweep those not classified. */
+static uint64_t unmapped_first(const Work *w, int t) {
+        return w->unmapped_cold[t] + (w->t->unmapped_swept ? 0 : w->unmapped[t]);
+}
+
+/* Those that go with the accessed ranges, after them. */
+static uint64_t unmapped_last(const Work *w, int t) {
+        return w->unmapped_hot[t] + (w->t->unmapped_swept ? w->unmapped[t] : 0);
+}
+
 /* A ranged tenant gives up its known-cold ranges first, then its unmapped
- * bytes not seen hot, then (only once the tier is covered) its accessed
- * ranges and last its unmapped bytes seen hot. */
+ * bytes seen cold (without a sweep: all but those seen hot), then (only
+ * once the tier is covered) its accessed ranges, its unmapped bytes not
+ * classified and last those seen hot. */
 static int demote(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes) {
         int64_t n;
 
@@ -346,17 +359,23 @@ static int demote(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes
                 n = take_bytes_as(run, w, reason, from, bytes, NULL);
                 return n < 0 ? (int) n : 0;
         }
+        uint64_t *first[2] = { &w->unmapped_cold[from], w->t->unmapped_swept ? NULL : &w->unmapped[from] };
+        uint64_t *last[2] = { w->t->unmapped_swept ? &w->unmapped[from] : NULL, &w->unmapped_hot[from] };
+
         n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, true, bytes);
-        if (n >= 0 && (uint64_t) n < bytes) {
-                bytes -= (uint64_t) n;
-                n = take_bytes_as(run, w, reason, from, min_u64(bytes, w->unmapped[from]), &w->unmapped[from]);
-        }
+        for (int i = 0; i < 2 && n >= 0; i++)
+                if (first[i] && (uint64_t) n < bytes) {
+                        bytes -= (uint64_t) n;
+                        n = take_bytes_as(run, w, reason, from, min_u64(bytes, *first[i]), first[i]);
+                }
         if (n >= 0 && (uint64_t) n < bytes && !w->t->unscanned[from]) {
                 bytes -= (uint64_t) n;
                 n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, false, bytes);
-                if (n >= 0 && (uint64_t) n < bytes)
-                        n = take_bytes_as(run, w, reason, from, min_u64(bytes - (uint64_t) n, w->unmapped_hot[from]),
-                                          &w->unmapped_hot[from]);
+                for (int i = 0; i < 2 && n >= 0; i++)
+                        if (last[i] && (uint64_t) n < bytes) {
+                                bytes -= (uint64_t) n;
+                                n = take_bytes_as(run, w, reason, from, min_u64(bytes, *last[i]), last[i]);
+                        }
         }
         return n < 0 ? (int) n : 0;
 }
@@ -432,12 +451,12 @@ static int plan_over_max(Run *run, int t) {
                         if (w->t->byte_only) {
                                 cand = elig = need;
                         } else if (w->t->unscanned[t]) {
-                                cand = min_u64(need, w->cold_raw[t] + w->unmapped[t]);
-                                elig = min_u64(need, w->cold_elig[t] + w->unmapped[t]);
+                                cand = min_u64(need, w->cold_raw[t] + unmapped_first(w, t));
+                                elig = min_u64(need, w->cold_elig[t] + unmapped_first(w, t));
                                 h->unscanned += need - cand;
                                 need = cand;
                         } else {
-                                uint64_t any = w->unmapped[t] + w->unmapped_hot[t];
+                                uint64_t any = unmapped_first(w, t) + unmapped_last(w, t);
 
                                 cand = min_u64(need, w->cold_raw[t] + any + w->warm_raw[t]);
                                 elig = min_u64(need, w->cold_elig[t] + any + w->warm_elig[t]);
@@ -493,7 +512,7 @@ static int make_room_pass(Run *run, int d, int rank, bool warm, uint64_t *x) {
                         if (warm && w->t->unscanned[d]) {
                                 /* its accessed pages, on a partial picture: not */
                                 h->unscanned += min_u64(*x, w->t->byte_only ? w->byte_warm[d]
-                                                                            : w->warm_elig[d] + w->unmapped_hot[d]);
+                                                                            : w->warm_elig[d] + unmapped_last(w, d));
                                 continue;
                         }
                         if (w->t->byte_only)
@@ -502,8 +521,9 @@ static int make_room_pass(Run *run, int d, int rank, bool warm, uint64_t *x) {
                                 /* the unmapped bytes not seen hot go with the
                                  * cold ones, before any accessed page; those
                                  * seen hot with the warm ones */
-                                cand = warm ? w->warm_raw[d] + w->unmapped_hot[d] : w->cold_raw[d] + w->unmapped[d];
-                                elig = warm ? w->warm_elig[d] + w->unmapped_hot[d] : w->cold_elig[d] + w->unmapped[d];
+                                cand = warm ? w->warm_raw[d] + unmapped_last(w, d) : w->cold_raw[d] + unmapped_first(w, d);
+                                elig = warm ? w->warm_elig[d] + unmapped_last(w, d)
+                                            : w->cold_elig[d] + unmapped_first(w, d);
                         }
                         if (cand == 0)
                                 continue;
@@ -876,9 +896,11 @@ static int work_init(Run *run, Work *w, const PlanTenant *t, bool shadow) {
                 return 0;
         for (int tier = 0; tier + 1 < in->n_tiers && !t->byte_only; tier++) {
                 uint64_t hot = min_u64(t->unmapped_hot[tier], t->unmapped[tier]);
+                uint64_t cold = t->unmapped_swept ? min_u64(t->unmapped_cold[tier], t->unmapped[tier] - hot) : 0;
 
                 w->unmapped_hot[tier] = page_down(hot);
-                w->unmapped[tier] = page_down(t->unmapped[tier] - hot);
+                w->unmapped_cold[tier] = page_down(cold);
+                w->unmapped[tier] = page_down(t->unmapped[tier] - hot - cold);
         }
         if (t->byte_only) {
                 for (int tier = 0; tier < in->n_tiers; tier++) {

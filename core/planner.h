@@ -38,9 +38,10 @@
  * Coverage: while a tenant's tier is unscanned (PlanTenant.unscanned),
  * steps 1 and 3 take only its known-cold pages of it; the rest is held as
  * `unscanned` rather than demoting accessed pages on a partial picture.
- * Unmapped bytes (PlanTenant.unmapped): those not seen hot go after the
- * known-cold ranges and before the accessed ones; those seen hot
- * (unmapped_hot) go last, after the accessed ranges.
+ * Unmapped bytes (PlanTenant.unmapped): those seen cold go right after the
+ * known-cold ranges; those not classified go there too when nothing
+ * classifies them, else after the accessed ranges; those seen hot
+ * (unmapped_hot) go last.
  * Everywhere: bytes in multiples of PLAN_PAGE (ranges are split at page
  * boundaries to fit a byte budget exactly); every move is charged to the
  * tenant's bucket for its direction and to the global budget, and a plan
@@ -163,6 +164,15 @@ typedef struct PlanTenant {
          * ranges, so only once the tier is covered). The rest of
          * unmapped[t], cold or not classified yet, goes first. */
         uint64_t unmapped_hot[PLAN_MAX_TIERS];
+        /* With UNMAPPED_SWEPT (a sweep classified the tenant's unmapped
+         * pages): of unmapped[t], the bytes it saw cold, which go right
+         * after the known-cold ranges; the rest (neither hot nor cold:
+         * pages that came after the sweep) is then not known cold either,
+         * and goes after the accessed ranges, before the hot ones. Without
+         * it, all of unmapped[t] but unmapped_hot[t] goes after the
+         * known-cold ranges (nothing classifies them). */
+        uint64_t unmapped_cold[PLAN_MAX_TIERS];
+        bool unmapped_swept;
         /* The first N of heat->hot were demoted by tierd and then seen hot
          * (the heat model's contradiction): hysteresis does not hold them
          * back, and they lead the promotions. */

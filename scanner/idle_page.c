@@ -1999,6 +1999,8 @@ static void pass_flags(Scanner *s, const ScanTarget *targets, size_t n, TenantHe
                                   pass & HEAT_PASS_UNMAPPED ? "exact" : "not exact",
                                   o->cur->unmapped.classified / 1024, o->cur->unmapped.armed / 1024,
                                   o->cur->unmapped.failed ? ", part of it not visited" : "");
+                if (s->unmapped && s->mglru != 1)
+                        pass |= HEAT_PASS_SWEEPING;
                 out[t].pass = pass;
                 if (o->ended)
                         log_debug("idle_page: %s: pass ended, %s: %" PRIu64 " KiB classified, %" PRIu64 " KiB armed%s",

@@ -1396,6 +1396,49 @@ START_TEST(test_plan_unmapped_hot_bytes_kept_last) {
 }
 END_TEST
 
+START_TEST(test_plan_unmapped_swept_cold_first_unknown_late) {
+        /* as test_plan_unmapped_hot_bytes_kept_last, with a sweep that saw
+         * 10 of the 60 unmapped pages cold and 30 hot: the 20 it did not
+         * classify (they came after it) are not known cold. The limit
+         * takes the 10 cold ranges, the 10 cold unmapped pages, the 50
+         * warm pages, then 10 of the 20 unclassified ones; the hot ones
+         * stay. Unscanned: only the 10 + 10 go. */
+        ScanRange cold[] = { R(0, 5, 7, T0, 10) };
+        ScanRange warm[] = { W(0, 7, T0 + 0x100000, 50, 3) };
+        TenantHeat h = { .cgroup_id = 1, .cold = cold, .n_cold = 1, .warm = warm, .n_warm = 1 };
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        tenant_init(&t, 1, 1, 500, &h);
+        t.current[0] = 140 * P;
+        t.tier_max[0] = 60 * P;
+        t.unmapped[0] = 60 * P;
+        t.unmapped_hot[0] = 30 * P;
+        t.unmapped_cold[0] = 10 * P;
+        t.unmapped_swept = true;
+        in.tenants = &t;
+        in.n_tenants = 1;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 80 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 4);
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 10);
+        ck_assert(!move(&p, 0, 1)->has_range);
+        ck_assert_uint_eq(move(&p, 0, 1)->bytes, 10 * P);
+        assert_move(move(&p, 0, 2), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 0x100000, 50);
+        ck_assert(!move(&p, 0, 3)->has_range);
+        ck_assert_uint_eq(move(&p, 0, 3)->bytes, 10 * P);
+        plan_done(&p);
+
+        t.unscanned[0] = true;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 20 * P);
+        ck_assert_uint_eq(p.tenants[0].held_demote.unscanned, 60 * P);
+        plan_done(&p);
+}
+END_TEST
+
 START_TEST(test_plan_contention_takes_unmapped_hot_with_warm) {
         /* as test_plan_contention_takes_unmapped_before_warm, with 20 of
          * B's 30 unmapped pages seen hot: the first round takes 10 cold
@@ -1529,6 +1572,7 @@ int main(void) {
         tcase_add_test(tc, test_plan_unmapped_before_accessed_pages);
         tcase_add_test(tc, test_plan_contention_takes_unmapped_before_warm);
         tcase_add_test(tc, test_plan_unmapped_hot_bytes_kept_last);
+        tcase_add_test(tc, test_plan_unmapped_swept_cold_first_unknown_late);
         tcase_add_test(tc, test_plan_contention_takes_unmapped_hot_with_warm);
         tcase_add_test(tc, test_plan_contradicted_demotion_comes_back);
         suite_add_tcase(s, tc);
