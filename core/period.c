@@ -78,6 +78,20 @@ int engine_init(Engine *e, bool model, uint64_t now) {
         return 0;
 }
 
+typedef struct UpromSlot {
+        uint64_t cgroup_id;
+        uint64_t planned;       /* the plan's unmapped_promote_bytes */
+        uint64_t base;          /* sz_applied when the period began */
+} UpromSlot;
+
+static void uprom_close(Engine *e) {
+        damos_close(e->uprom);
+        e->uprom = NULL;
+        free(e->uprom_slots);
+        e->uprom_slots = NULL;
+        e->n_uprom = 0;
+}
+
 static void movers_close(Engine *e) {
         if (e->mover) {
                 if (e->ranges)
@@ -114,6 +128,8 @@ int engine_set_mover(Engine *e, const MoverBackend *b) {
 }
 
 int engine_reset_movers(Engine *e) {
+        uprom_close(e);
+        e->uprom_off = false;
         /* the deferred mover's state (a kdamond, the tenants it checked)
          * goes; nothing is pending any more */
         for (size_t i = 0; i < e->ledger.n; i++)
@@ -123,6 +139,7 @@ int engine_reset_movers(Engine *e) {
 
 void engine_done(Engine *e) {
         movers_close(e);
+        uprom_close(e);
         e->model = heat_model_free(e->model);
         free(e->seen);
         e->seen = NULL;
@@ -431,11 +448,59 @@ int period_observe(Engine *e, Period *p, uint64_t now) {
 
 /* ---- settle: a deferred mover's last period ----------------------------- */
 
+/* What the unmapped promotions of the last period moved (the schemes'
+ * sz_applied since), into the tenants' accounts and the model; what did
+ * not move goes back to the buckets. */
+static int uprom_settle(Engine *e, Period *p, uint64_t now) {
+        _cleanup_free_ DamosTenantStats *st = NULL;
+        int r;
+
+        if (!e->uprom || e->n_uprom == 0)
+                return 0;
+        st = calloc(e->n_uprom, sizeof(*st));
+        if (!st)
+                return -ENOMEM;
+        r = damos_read_stats(e->uprom, st, e->n_uprom);
+        if (r == -ENOMEM)
+                return r;
+        for (size_t i = 0; i < e->n_uprom; i++) {
+                const UpromSlot *sl = &e->uprom_slots[i];
+                Account *a = ledger_find(&e->ledger, sl->cgroup_id);
+                uint64_t moved = r >= 0 && st[i].promote.sz_applied > sl->base ? st[i].promote.sz_applied - sl->base : 0;
+
+                if (!a)
+                        continue;
+                for (size_t k = 0; k < p->n; k++)
+                        if (p->acct[k] == a)
+                                p->moved[k].promoted += moved;
+                if (moved > 0 && e->model) {
+                        int q = heat_model_unmapped_moved(e->model, sl->cgroup_id, 1, 0, moved);
+
+                        if (q == -ENOMEM)
+                                return q;
+                }
+                if (moved > sl->planned)
+                        ledger_charge_extra(&e->ledger, a, true, moved - sl->planned, now);
+                else
+                        ledger_refund(&e->ledger, a, true, sl->planned - moved);
+                log_debug("%s: DAMOS promoted %" PRIu64 " of %" PRIu64 " unmapped bytes planned", a->path, moved,
+                          sl->planned);
+        }
+        if (r < 0) {
+                log_warning_errno(r, "cannot read the unmapped promotions' DAMOS stats, stopping them: %m");
+                uprom_close(e);
+        }
+        return 0;
+}
+
 int period_settle(Engine *e, Period *p, uint64_t now) {
         _cleanup_free_ MoverMoved *mm = NULL;
         size_t n = 0;
         int r;
 
+        r = uprom_settle(e, p, now);
+        if (r < 0)
+                return r;
         if (!e->deferred)
                 return 0;
         r = e->mover->deferred->report(e->deferred, &mm, &n);
@@ -520,6 +585,10 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
         bool byte_only = !scanner_has_ranges(e), unmapped_ok = !byte_only && bytes_can_demote(e);
         int r;
 
+        /* hot unmapped pages on slower tiers: promoted through DAMOS
+         * (unless the DAMOS mover runs: its migrate_hot covers them) */
+        in.unmapped_promotions = sweeps_unmapped(e) && !e->uprom_off && !(e->mover && e->mover->deferred) &&
+                                 p->topo->n_tiers >= 2;
         plan_tiers(p->topo, &in);
         p->plan_tenants = calloc(p->n ? p->n : 1, sizeof(*p->plan_tenants));
         if (!p->plan_tenants)
@@ -549,8 +618,14 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
                         pt->unscanned[i] = p->views && i < HEAT_MAX_TIERS && !p->views[k].coverage[i].complete;
                         if (unmapped_ok && i < CGROUP_MAX_TIERS)
                                 pt->unmapped[i] = ci->tier_file[i] - min_u64(ci->tier_file_mapped[i], ci->tier_file[i]);
+                        /* seen hot: kept by demotions, promoted where a
+                         * physical path can (on any tier, as far as
+                         * numa_stat has such pages there) */
+                        if (p->views && i < HEAT_MAX_TIERS && i < CGROUP_MAX_TIERS)
+                                pt->unmapped_hot[i] = min_u64(p->views[k].coverage[i].unmapped_hot,
+                                                              ci->tier_file[i] - min_u64(ci->tier_file_mapped[i],
+                                                                                          ci->tier_file[i]));
                         if (unmapped_ok && p->views && i < HEAT_MAX_TIERS) {
-                                pt->unmapped_hot[i] = p->views[k].coverage[i].unmapped_hot;
                                 pt->unmapped_cold[i] = p->views[k].coverage[i].unmapped_cold;
                                 pt->unmapped_swept = p->views[k].coverage[i].unmapped_ms > 0;
                         }
@@ -944,10 +1019,113 @@ static int apply_deferred(Engine *e, Period *p) {
         return r == -ESTALE ? 0 : r;
 }
 
+/* The plan's unmapped promotions to the DAMOS schemes (one migrate_hot
+ * per tenant that has some, file pages of its memcg only, at the rate
+ * that moves them in a period); the kdamond runs only while some tenant
+ * has some. Not available (DAMON in use by someone else, a kernel without
+ * paddr or migrate_hot): said once, and the plan stops asking. */
+static int uprom_apply(Engine *e, Period *p) {
+        _cleanup_free_ DamosTenant *dt = calloc(p->n ? p->n : 1, sizeof(*dt));
+        _cleanup_free_ UpromSlot *slots = calloc(p->n ? p->n : 1, sizeof(*slots));
+        _cleanup_free_ DamosTenantStats *st = NULL;
+        uint64_t period = e->period_ms ? e->period_ms : 1000, ram = 0;
+        size_t n = 0;
+        int r;
+
+        if (!dt || !slots)
+                return -ENOMEM;
+        for (int t = 0; t < p->topo->n_tiers; t++)
+                ram += p->topo->tiers[t].total_bytes;
+        for (size_t k = 0; p->planned && k < p->n; k++) {
+                const PlanTenantResult *res = &p->plan.tenants[k];
+                uint64_t want = res->unmapped_promote_bytes, slow = 0, q;
+
+                if (want == 0 || res->ignored || res->observe_only)
+                        continue;
+                for (int t = 1; t < PLAN_MAX_TIERS; t++)
+                        slow += p->plan_tenants[k].current[t];
+                /* the quota counts every page the scheme looks at, other
+                 * tenants' too: scaled by the tenant's share (damos_mover.c) */
+                q = damos_quota_scale(want, slow, ram, 64);
+                dt[n] = (DamosTenant) { .cgroup = res->path, .promote_rate = max_u64(q / period * 1000, 1) };
+                slots[n] = (UpromSlot) { .cgroup_id = res->cgroup_id, .planned = want };
+                n++;
+        }
+        if (n == 0) {
+                if (e->uprom)
+                        log_debug("unmapped promotions: none wanted, stopping the kdamond");
+                uprom_close(e);
+                return 0;
+        }
+        if (!e->uprom) {
+                DamosOptions o = {
+                        .sysfs_root = e->sysfs_root,
+                        .procfs_root = e->procfs_root,
+                        .cgroup_mount = e->cgroup_mount,
+                        .fast_node = lowest_node(p->topo->tiers[0].nodes),
+                        .slow_node = lowest_node(p->topo->tiers[1].nodes),
+                        .reset_interval_ms = period,
+                        .keep_slots = true,
+                        .file_only = true,
+                };
+
+                log_capture_errors(e->error, sizeof(e->error));
+                r = damos_open(&o, dt, n, &e->uprom);
+                log_capture_errors(NULL, 0);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        log_warning("hot page cache, tmpfs and shmem pages on slower tiers cannot be promoted here: "
+                                    "their physical path, a DAMOS migrate_hot scheme on a paddr kdamond (Linux 6.11+, "
+                                    "DAMON unused by anyone else), is not available (%s); only demotions of such "
+                                    "pages are planned", e->error[0] ? e->error : strerror(-r));
+                        e->error[0] = '\0';
+                        e->uprom_off = true;
+                        e->uprom = NULL;
+                        for (size_t i = 0; i < n; i++) {
+                                Account *a = ledger_find(&e->ledger, slots[i].cgroup_id);
+
+                                if (a)
+                                        ledger_refund(&e->ledger, a, true, slots[i].planned);
+                        }
+                        return 0;
+                }
+                log_info("unmapped promotions: kdamond %d, migrate_hot of file pages to node %d",
+                         (int) damos_kdamond_pid(e->uprom), o.fast_node);
+        } else {
+                r = damos_update(e->uprom, dt, n);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        log_warning_errno(r, "cannot update the unmapped promotions' DAMOS schemes, restarting them "
+                                          "next period: %m");
+                        uprom_close(e);
+                        return 0;
+                }
+        }
+        st = calloc(n, sizeof(*st));
+        if (!st)
+                return -ENOMEM;
+        r = damos_read_stats(e->uprom, st, n);
+        if (r == -ENOMEM)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                slots[i].base = r >= 0 ? st[i].promote.sz_applied : 0;
+        free(e->uprom_slots);
+        e->uprom_slots = TAKE_PTR(slots);
+        e->n_uprom = n;
+        return 0;
+}
+
 int period_apply(Engine *e, Period *p) {
+        int r;
+
         if (e->mover->deferred)
                 return apply_deferred(e, p);
-        return apply_now(e, p);
+        r = apply_now(e, p);
+        if (r >= 0)
+                r = uprom_apply(e, p);
+        return r;
 }
 
 /* ---- account, report ----------------------------------------------------- */
@@ -1031,6 +1209,7 @@ static void report_tenant(const Engine *e, const Period *p, size_t k, StatusTena
                 t->over_max_bytes = res->by_reason[PLAN_REASON_OVER_MAX];
                 t->contention_bytes = res->by_reason[PLAN_REASON_CONTENTION];
                 t->swap_bytes = res->by_reason[PLAN_REASON_SWAP];
+                t->unmapped_promote_bytes = res->unmapped_promote_bytes;
                 t->observe_only = res->observe_only;
                 t->held_demote = res->held_demote;
                 t->held_promote = res->held_promote;

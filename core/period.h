@@ -66,6 +66,14 @@ typedef struct Engine {
         struct PidSeen *seen;           /* with a model: the processes the last period listed, by
                                          * tenant and pid, with their start times */
         size_t n_seen;
+        /* the physical path for hot unmapped pages on slower tiers: a paddr
+         * kdamond with a DAMOS migrate_hot scheme per tenant (memcg filter,
+         * file pages only), running while some tenant has such pages to
+         * promote (core/period.c: unmapped promotions) */
+        struct DamosMover *uprom;
+        struct UpromSlot *uprom_slots;  /* per scheme: its tenant, what the plan asked, the baseline */
+        size_t n_uprom;
+        bool uprom_off;                 /* not available here (said once; a reload tries again) */
         double scan_cpu_s;              /* user + system CPU of the scans */
         char error[256];                /* why the last period failed, for its one log line ("" none) */
         bool warned_reclaim, warned_range, warned_byte_only, warned_zoneinfo;

@@ -1038,6 +1038,7 @@ static bool tenant_not_observed(const PlanTenant *t) {
 }
 
 static void plan_byte_promotions(Run *run, Plan *p);
+static void plan_unmapped_promotions(Run *run, Plan *p);
 
 int plan_compute(const PlanInput *in, Plan *ret) {
         Plan p = {};
@@ -1089,6 +1090,8 @@ int plan_compute(const PlanInput *in, Plan *ret) {
                 }
         if (in->byte_promotions)
                 plan_byte_promotions(&run, &p);
+        if (in->unmapped_promotions)
+                plan_unmapped_promotions(&run, &p);
         p.budget_used = run.budget_used;
         run_clear(&run);
         *ret = p;
@@ -1125,6 +1128,40 @@ static void plan_byte_promotions(Run *run, Plan *p) {
                 res->byte_promote_bytes = want;
                 res->charge_promote += want;
         }
+}
+
+/* PlanInput.unmapped_promotions: what is left of tier 0's room, by class
+ * (highest first, then input order). */
+static void plan_unmapped_promotions(Run *run, Plan *p) {
+        const PlanInput *in = run->in;
+        uint64_t room = p->room_after[0];
+
+        for (size_t k = 0; k < in->n_tenants; k++)
+                room -= min_u64(room, p->tenants[k].byte_promote_bytes);
+        for (size_t r = 0; r < run->n_ranks; r++)
+                for (size_t k = 0; k < in->n_tenants; k++) {
+                        const PlanTenant *pt = &in->tenants[k];
+                        PlanTenantResult *res = &p->tenants[k];
+                        Work *w = &run->w[k];
+                        uint64_t want = 0, cur;
+
+                        if (!tenant_enforced(pt) || pt->byte_only || pt->class_rank != run->ranks[r])
+                                continue;
+                        for (int t = 1; t < in->n_tiers; t++)
+                                want += pt->unmapped_hot[t];
+                        if (want == 0)
+                                continue;
+                        cur = w->cur[0] + res->byte_promote_bytes;
+                        if (pt->tier_max[0] != UINT64_MAX)
+                                want = cur >= pt->tier_max[0] ? 0 : min_u64(want, pt->tier_max[0] - cur);
+                        want = page_down(min_u64(want, room));
+                        want = quota_take(&w->pq, &run->budget, want, PLAN_PAGE, in->now_ms);
+                        room -= want;
+                        run->budget_used += want;
+                        res->unmapped_promote_bytes = want;
+                        res->charge_promote += want;
+                        p->room_after[0] -= min_u64(p->room_after[0], want);
+                }
 }
 
 void plan_done(Plan *p) {

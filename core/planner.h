@@ -195,6 +195,13 @@ typedef struct PlanInput {
          * no candidates, are then promoted as bytes (byte_promote_bytes)
          * within their tier-0 limit, tier 0's room and the quotas. */
         bool byte_promotions;
+        /* The engine has a physical path for pages no process maps
+         * (DAMOS migrate_hot with a memcg filter): a ranged tenant's
+         * unmapped bytes seen hot on slower tiers (PlanTenant.unmapped_hot)
+         * are promoted as bytes (unmapped_promote_bytes) within its tier-0
+         * limit, tier 0's room and the quotas, classes highest first,
+         * after everything else is planned. */
+        bool unmapped_promotions;
 } PlanInput;
 
 /* ---- output ------------------------------------------------------------ */
@@ -247,6 +254,9 @@ typedef struct PlanTenantResult {
          * (not in promote_bytes, moves or held: held_promote.no_candidates
          * still says what had no candidates) */
         uint64_t byte_promote_bytes;
+        /* PlanInput.unmapped_promotions: unmapped bytes seen hot to bring to
+         * tier 0 (not in promote_bytes or moves) */
+        uint64_t unmapped_promote_bytes;
         /* What the plan charges to the tenant's buckets (and, summed, the
          * budget): enforced tenants only; the ledger commits it. */
         uint64_t charge_promote, charge_demote;

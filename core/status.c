@@ -181,6 +181,7 @@ static json_object *period_tenant_json(const StatusTenant *t, int nt, bool has_c
         json_object_object_add(pl, "contention_bytes", json_object_new_uint64(t->contention_bytes));
         /* both halves of self-swaps (demoted + promoted) */
         json_object_object_add(pl, "swap_bytes", json_object_new_uint64(t->swap_bytes));
+        json_object_object_add(pl, "unmapped_promote_bytes", json_object_new_uint64(t->unmapped_promote_bytes));
         json_object_object_add(pl, "observe_only", json_object_new_boolean(t->observe_only));
         json_object_object_add(pl, "held_demote", held_json(&t->held_demote));
         json_object_object_add(pl, "held_promote", held_json(&t->held_promote));

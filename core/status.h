@@ -58,6 +58,7 @@ typedef struct StatusTenant {
         uint64_t pids;          /* processes scanned and moved for it */
         uint64_t tracked_bytes; /* memory the scanner covered */
         uint64_t over_max_bytes, contention_bytes, swap_bytes; /* planned, by reason */
+        uint64_t unmapped_promote_bytes; /* planned: hot unmapped pages to tier 0 through DAMOS */
         bool observe_only;
         PlanHeld held_demote, held_promote;
         uint64_t promoted, demoted, failed; /* moved this period, bytes */
