@@ -51,6 +51,13 @@ static bool sweeps_unmapped(const Engine *e) {
         return e->unmapped_sweep && scanner_has_ranges(e) && (e->scanner_ops->caps & SCANNER_CAP_PHYSICAL);
 }
 
+/* The DAMOS path for unmapped pages may be tried: the scanner classifies
+ * them, the DAMOS mover (whose schemes cover them) is not in use, and it
+ * was not found missing. */
+static bool uprom_usable(const Engine *e) {
+        return sweeps_unmapped(e) && !e->uprom_off && !(e->mover && e->mover->deferred);
+}
+
 /* The mover has a byte mover that demotes (memory.reclaim only while
  * demotion is on: else it would evict), besides its range mover: memory
  * no address scanner sees can be demoted by bytes. */
@@ -80,8 +87,8 @@ int engine_init(Engine *e, bool model, uint64_t now) {
 
 typedef struct UpromSlot {
         uint64_t cgroup_id;
-        uint64_t planned;       /* the plan's unmapped_promote_bytes */
-        uint64_t base;          /* sz_applied when the period began */
+        uint64_t planned, planned_demote;       /* the plan's unmapped promotions and demotions */
+        uint64_t base, base_demote;             /* the schemes' sz_applied when the period began */
 } UpromSlot;
 
 static void uprom_close(Engine *e) {
@@ -188,6 +195,7 @@ void period_done(Period *p) {
         free(p->plan_tenants);
         free(p->acct);
         free(p->swap_out);
+        free(p->udemote);
         free(p->moved);
         free(p->heat);
         free(p->targets);
@@ -226,8 +234,9 @@ int period_collect(Engine *e, Period *p, uint64_t now) {
         p->heat = calloc(n ? n : 1, sizeof(*p->heat));
         p->acct = calloc(n ? n : 1, sizeof(*p->acct));
         p->swap_out = calloc(n ? n : 1, sizeof(*p->swap_out));
+        p->udemote = calloc(n ? n : 1, sizeof(*p->udemote));
         p->moved = calloc(n ? n : 1, sizeof(*p->moved));
-        if (!p->targets || !p->heat || !p->acct || !p->swap_out || !p->moved)
+        if (!p->targets || !p->heat || !p->acct || !p->swap_out || !p->udemote || !p->moved)
                 return -ENOMEM;
         for (size_t k = 0; k < n; k++) {
                 const Tenant *t = &p->set->tenants[k];
@@ -466,25 +475,37 @@ static int uprom_settle(Engine *e, Period *p, uint64_t now) {
         for (size_t i = 0; i < e->n_uprom; i++) {
                 const UpromSlot *sl = &e->uprom_slots[i];
                 Account *a = ledger_find(&e->ledger, sl->cgroup_id);
-                uint64_t moved = r >= 0 && st[i].promote.sz_applied > sl->base ? st[i].promote.sz_applied - sl->base : 0;
+                uint64_t up = r >= 0 && st[i].promote.sz_applied > sl->base ? st[i].promote.sz_applied - sl->base : 0;
+                uint64_t down = r >= 0 && st[i].demote.sz_applied > sl->base_demote
+                                        ? st[i].demote.sz_applied - sl->base_demote : 0;
 
                 if (!a)
                         continue;
                 for (size_t k = 0; k < p->n; k++)
-                        if (p->acct[k] == a)
-                                p->moved[k].promoted += moved;
-                if (moved > 0 && e->model) {
-                        int q = heat_model_unmapped_moved(e->model, sl->cgroup_id, 1, 0, moved);
+                        if (p->acct[k] == a) {
+                                p->moved[k].promoted += up;
+                                p->moved[k].demoted += down;
+                                p->moved[k].failed += sl->planned - min_u64(up, sl->planned) + sl->planned_demote -
+                                                      min_u64(down, sl->planned_demote);
+                        }
+                if ((up || down) && e->model) {
+                        int q = heat_model_unmapped_moved(e->model, sl->cgroup_id, 1, 0, up);
 
+                        if (q >= 0)
+                                q = heat_model_unmapped_moved(e->model, sl->cgroup_id, 0, 1, down);
                         if (q == -ENOMEM)
                                 return q;
                 }
-                if (moved > sl->planned)
-                        ledger_charge_extra(&e->ledger, a, true, moved - sl->planned, now);
+                if (up > sl->planned)
+                        ledger_charge_extra(&e->ledger, a, true, up - sl->planned, now);
                 else
-                        ledger_refund(&e->ledger, a, true, sl->planned - moved);
-                log_debug("%s: DAMOS promoted %" PRIu64 " of %" PRIu64 " unmapped bytes planned", a->path, moved,
-                          sl->planned);
+                        ledger_refund(&e->ledger, a, true, sl->planned - up);
+                if (down > sl->planned_demote)
+                        ledger_charge_extra(&e->ledger, a, false, down - sl->planned_demote, now);
+                else
+                        ledger_refund(&e->ledger, a, false, sl->planned_demote - down);
+                log_debug("%s: DAMOS moved unmapped pages: promoted %" PRIu64 " of %" PRIu64 ", demoted %" PRIu64
+                          " of %" PRIu64 " bytes planned", a->path, up, sl->planned, down, sl->planned_demote);
         }
         if (r < 0) {
                 log_warning_errno(r, "cannot read the unmapped promotions' DAMOS stats, stopping them: %m");
@@ -582,13 +603,15 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
                                    (e->mover->deferred->caps & (MOVER_CAP_BYTES | MOVER_CAP_PROMOTE)) ==
                                            (MOVER_CAP_BYTES | MOVER_CAP_PROMOTE),
         };
-        bool byte_only = !scanner_has_ranges(e), unmapped_ok = !byte_only && bytes_can_demote(e);
+        /* unmapped bytes are demoted by the DAMOS schemes where they can
+         * be (migrate_cold, file pages not accessed since their last
+         * check), else by memory.reclaim where it demotes */
+        bool byte_only = !scanner_has_ranges(e), unmapped_ok = !byte_only && (bytes_can_demote(e) || uprom_usable(e));
         int r;
 
         /* hot unmapped pages on slower tiers: promoted through DAMOS
          * (unless the DAMOS mover runs: its migrate_hot covers them) */
-        in.unmapped_promotions = sweeps_unmapped(e) && !e->uprom_off && !(e->mover && e->mover->deferred) &&
-                                 p->topo->n_tiers >= 2;
+        in.unmapped_promotions = uprom_usable(e) && p->topo->n_tiers >= 2;
         plan_tiers(p->topo, &in);
         p->plan_tenants = calloc(p->n ? p->n : 1, sizeof(*p->plan_tenants));
         if (!p->plan_tenants)
@@ -875,6 +898,13 @@ static int tenant_move(Engine *e, Period *p, size_t k, PlanDirection direction) 
 
                 if (mv->direction != direction)
                         continue;
+                /* a ranged tenant's byte demotion is of its unmapped
+                 * pages: to the DAMOS schemes when they can take it */
+                if (demote && !mv->has_range && scanner_has_ranges(e) && uprom_usable(e) &&
+                    mv->from_tier == 0 && mv->to_tier == 1) {
+                        p->udemote[k] += mv->bytes;
+                        continue;
+                }
                 if (swap_in && *swap_out < cap)
                         cap = *swap_out;
                 if (tier_known && p->tier_in_left[mv->to_tier] < cap)
@@ -1038,17 +1068,22 @@ static int uprom_apply(Engine *e, Period *p) {
                 ram += p->topo->tiers[t].total_bytes;
         for (size_t k = 0; p->planned && k < p->n; k++) {
                 const PlanTenantResult *res = &p->plan.tenants[k];
-                uint64_t want = res->unmapped_promote_bytes, slow = 0, q;
+                uint64_t want = res->unmapped_promote_bytes, down = p->udemote[k], slow = 0, qp, qd;
 
-                if (want == 0 || res->ignored || res->observe_only)
+                if ((want == 0 && down == 0) || res->ignored || res->observe_only)
                         continue;
                 for (int t = 1; t < PLAN_MAX_TIERS; t++)
                         slow += p->plan_tenants[k].current[t];
                 /* the quota counts every page the scheme looks at, other
                  * tenants' too: scaled by the tenant's share (damos_mover.c) */
-                q = damos_quota_scale(want, slow, ram, 64);
-                dt[n] = (DamosTenant) { .cgroup = res->path, .promote_rate = max_u64(q / period * 1000, 1) };
-                slots[n] = (UpromSlot) { .cgroup_id = res->cgroup_id, .planned = want };
+                qp = damos_quota_scale(want, slow, ram, 64);
+                qd = damos_quota_scale(down, p->plan_tenants[k].current[0], ram, 64);
+                dt[n] = (DamosTenant) {
+                        .cgroup = res->path,
+                        .promote_rate = qp ? max_u64(qp / period * 1000, 1) : 0,
+                        .demote_rate = qd ? max_u64(qd / period * 1000, 1) : 0,
+                };
+                slots[n] = (UpromSlot) { .cgroup_id = res->cgroup_id, .planned = want, .planned_demote = down };
                 n++;
         }
         if (n == 0) {
@@ -1065,6 +1100,9 @@ static int uprom_apply(Engine *e, Period *p) {
                         .fast_node = lowest_node(p->topo->tiers[0].nodes),
                         .slow_node = lowest_node(p->topo->tiers[1].nodes),
                         .reset_interval_ms = period,
+                        /* cold: not accessed for two periods (and not
+                         * since its last check: the young filter) */
+                        .cold_min_age_us = max_u64(2 * period, UINT64_C(2000)) * 1000,
                         .keep_slots = true,
                         .file_only = true,
                 };
@@ -1085,13 +1123,15 @@ static int uprom_apply(Engine *e, Period *p) {
                         for (size_t i = 0; i < n; i++) {
                                 Account *a = ledger_find(&e->ledger, slots[i].cgroup_id);
 
-                                if (a)
+                                if (a) {
                                         ledger_refund(&e->ledger, a, true, slots[i].planned);
+                                        ledger_refund(&e->ledger, a, false, slots[i].planned_demote);
+                                }
                         }
                         return 0;
                 }
-                log_info("unmapped promotions: kdamond %d, migrate_hot of file pages to node %d",
-                         (int) damos_kdamond_pid(e->uprom), o.fast_node);
+                log_info("unmapped pages: kdamond %d, migrate_hot of hot file pages to node %d, migrate_cold of "
+                         "cold ones to node %d", (int) damos_kdamond_pid(e->uprom), o.fast_node, o.slow_node);
         } else {
                 r = damos_update(e->uprom, dt, n);
                 if (r == -ENOMEM)
@@ -1109,8 +1149,10 @@ static int uprom_apply(Engine *e, Period *p) {
         r = damos_read_stats(e->uprom, st, n);
         if (r == -ENOMEM)
                 return r;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 slots[i].base = r >= 0 ? st[i].promote.sz_applied : 0;
+                slots[i].base_demote = r >= 0 ? st[i].demote.sz_applied : 0;
+        }
         free(e->uprom_slots);
         e->uprom_slots = TAKE_PTR(slots);
         e->n_uprom = n;

@@ -123,6 +123,10 @@ typedef struct Period {
         /* per tenant: bytes its self-swap's demotions really moved, so
          * what the swap's promotions may bring in */
         uint64_t *swap_out;             /* [n] */
+        /* per tenant: the plan's demotions of unmapped bytes handed to the
+         * DAMOS schemes (migrate_cold, file pages, not young) instead of
+         * memory.reclaim: moved by the next period */
+        uint64_t *udemote;              /* [n] */
         double scan_ms;
         uint64_t time_ms;               /* when the scan ended */
 } Period;

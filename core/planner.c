@@ -924,6 +924,60 @@ static int work_init(Run *run, Work *w, const PlanTenant *t, bool shadow) {
                             &w->hot, &w->n_hot);
 }
 
+/* Step 5 (PlanInput.unmapped_promotions): unmapped bytes seen hot on
+ * slower tiers to tier 0, as bytes (the DAMOS schemes find the pages),
+ * classes highest first, within the tenant's tier0.max, tier 0's room and
+ * the quotas. A tenant its limit holds back gives up its unmapped bytes
+ * seen cold on tier 0 for them, as many (a swap: its tier-0 bytes do not
+ * grow). */
+static int plan_unmapped(Run *run) {
+        const PlanInput *in = run->in;
+
+        for (size_t k = 0; k < run->n_ranks; k++)
+                for (size_t i = 0; i < run->n; i++) {
+                        Work *w = &run->w[i];
+                        uint64_t want = 0, under, x;
+
+                        if (!w->active || w->t->byte_only || w->t->class_rank != run->ranks[k])
+                                continue;
+                        for (int t = 1; t < run->n_tiers; t++)
+                                want += page_down(w->t->unmapped_hot[t]);
+                        if (want == 0)
+                                continue;
+                        under = w->cur[0] < w->t->tier_max[0] ? page_down(w->t->tier_max[0] - w->cur[0]) : 0;
+                        if (under < want && w->unmapped_cold[0] > 0) {
+                                int64_t out;
+
+                                x = min_u64(want - under, w->unmapped_cold[0]);
+                                x = min_u64(x, min_u64(bucket_avail(run, &w->dq), bucket_avail(run, &w->pq)));
+                                x = min_u64(x, page_down(budget_avail(run) / 2));
+                                out = take_bytes_as(run, w, PLAN_REASON_SWAP, 0, x, &w->unmapped_cold[0]);
+                                if (out < 0)
+                                        return (int) out;
+                                under += (uint64_t) out;
+                        }
+                        x = min_u64(want, under);
+                        x = min_u64(x, room(run, 0));
+                        x = min_u64(x, min_u64(bucket_avail(run, &w->pq), budget_avail(run)));
+                        if (x == 0)
+                                continue;
+                        run->free[0] -= min_u64(x, run->free[0]);
+                        for (int t = 1, left = 1; t < run->n_tiers && left; t++) {
+                                uint64_t from = min_u64(x, w->cur[t]);
+
+                                w->cur[t] -= from;
+                                run->free[t] += from;
+                                left = from < x;
+                        }
+                        w->cur[0] += x;
+                        (void) token_bucket_take(&w->pq, x, in->now_ms);
+                        (void) token_bucket_take(&run->budget, x, in->now_ms);
+                        run->budget_used += x;
+                        w->res.unmapped_promote_bytes += x;
+                }
+        return 0;
+}
+
 static int run_plan(const PlanInput *in, bool shadow, Run *run) {
         size_t nh = in->hysteresis ? in->hysteresis->n : 0, n = in->n_tenants ? in->n_tenants : 1;
         int r;
@@ -988,6 +1042,8 @@ static int run_plan(const PlanInput *in, bool shadow, Run *run) {
                 if (r < 0)
                         return r;
         }
+        if (in->unmapped_promotions && in->n_tiers > 1)
+                return plan_unmapped(run);
         return 0;
 }
 
@@ -1038,7 +1094,6 @@ static bool tenant_not_observed(const PlanTenant *t) {
 }
 
 static void plan_byte_promotions(Run *run, Plan *p);
-static void plan_unmapped_promotions(Run *run, Plan *p);
 
 int plan_compute(const PlanInput *in, Plan *ret) {
         Plan p = {};
@@ -1085,13 +1140,11 @@ int plan_compute(const PlanInput *in, Plan *ret) {
         /* the real pass's charges, for the caller to commit */
         for (size_t i = 0; i < in->n_tenants; i++)
                 if (tenant_enforced(&in->tenants[i])) {
-                        p.tenants[i].charge_promote = p.tenants[i].promote_bytes;
+                        p.tenants[i].charge_promote = p.tenants[i].promote_bytes + p.tenants[i].unmapped_promote_bytes;
                         p.tenants[i].charge_demote = p.tenants[i].demote_bytes;
                 }
         if (in->byte_promotions)
                 plan_byte_promotions(&run, &p);
-        if (in->unmapped_promotions)
-                plan_unmapped_promotions(&run, &p);
         p.budget_used = run.budget_used;
         run_clear(&run);
         *ret = p;
@@ -1128,40 +1181,6 @@ static void plan_byte_promotions(Run *run, Plan *p) {
                 res->byte_promote_bytes = want;
                 res->charge_promote += want;
         }
-}
-
-/* PlanInput.unmapped_promotions: what is left of tier 0's room, by class
- * (highest first, then input order). */
-static void plan_unmapped_promotions(Run *run, Plan *p) {
-        const PlanInput *in = run->in;
-        uint64_t room = p->room_after[0];
-
-        for (size_t k = 0; k < in->n_tenants; k++)
-                room -= min_u64(room, p->tenants[k].byte_promote_bytes);
-        for (size_t r = 0; r < run->n_ranks; r++)
-                for (size_t k = 0; k < in->n_tenants; k++) {
-                        const PlanTenant *pt = &in->tenants[k];
-                        PlanTenantResult *res = &p->tenants[k];
-                        Work *w = &run->w[k];
-                        uint64_t want = 0, cur;
-
-                        if (!tenant_enforced(pt) || pt->byte_only || pt->class_rank != run->ranks[r])
-                                continue;
-                        for (int t = 1; t < in->n_tiers; t++)
-                                want += pt->unmapped_hot[t];
-                        if (want == 0)
-                                continue;
-                        cur = w->cur[0] + res->byte_promote_bytes;
-                        if (pt->tier_max[0] != UINT64_MAX)
-                                want = cur >= pt->tier_max[0] ? 0 : min_u64(want, pt->tier_max[0] - cur);
-                        want = page_down(min_u64(want, room));
-                        want = quota_take(&w->pq, &run->budget, want, PLAN_PAGE, in->now_ms);
-                        room -= want;
-                        run->budget_used += want;
-                        res->unmapped_promote_bytes = want;
-                        res->charge_promote += want;
-                        p->room_after[0] -= min_u64(p->room_after[0], want);
-                }
 }
 
 void plan_done(Plan *p) {

@@ -200,7 +200,9 @@ typedef struct PlanInput {
          * unmapped bytes seen hot on slower tiers (PlanTenant.unmapped_hot)
          * are promoted as bytes (unmapped_promote_bytes) within its tier-0
          * limit, tier 0's room and the quotas, classes highest first,
-         * after everything else is planned. */
+         * after everything else is planned; one its limit holds back
+         * demotes as many of its unmapped bytes seen cold on tier 0 for
+         * them (a byte demotion, reason swap). */
         bool unmapped_promotions;
 } PlanInput;
 

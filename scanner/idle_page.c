@@ -1874,8 +1874,10 @@ static void sweep_check_mglru(Scanner *s) {
             idle_lru_gen_enabled(text, &on) < 0)
                 on = false; /* no MGLRU in this kernel */
         s->mglru = on;
+        /* info: a fact of the kernel, said once (and warnings are the
+         * scan's debug, see log_capture_errors()) */
         if (on && was != 1)
-                log_warning("idle_page: MGLRU is on (%s/kernel/mm/lru_gen/enabled): the kernel does not clear the "
+                log_info("idle_page: MGLRU is on (%s/kernel/mm/lru_gen/enabled): the kernel does not clear the "
                             "idle flag of page cache and tmpfs pages accessed through read(2) or write(2), so idle "
                             "page tracking cannot tell their hot pages from cold ones; unmapped pages are not "
                             "classified while it is on (they count as unscanned bytes)", s->opts.sysfs_root);

@@ -1474,6 +1474,70 @@ START_TEST(test_plan_contention_takes_unmapped_hot_with_warm) {
 }
 END_TEST
 
+START_TEST(test_plan_unmapped_promotions) {
+        /* hot unmapped pages on tier 1 (30 pages of L, 40 of B): promoted
+         * as bytes only with a physical path (unmapped_promotions), within
+         * L's tier0.max (20 pages of room under it) and tier 0's room (50
+         * pages), the higher class first; charged to the bucket */
+        TenantHeat h[2] = { { .cgroup_id = 1 }, { .cgroup_id = 2 } };
+        TokenBucket q;
+        PlanTenant t[2];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        in.tiers[0].free = 50 * P;
+        tenant_init(&t[0], 1, 3, 100, &h[0]);
+        tenant_init(&t[1], 2, 1, 100, &h[1]);
+        t[0].current[0] = 50 * P;
+        t[0].current[1] = 40 * P;
+        t[0].unmapped_hot[1] = 30 * P;
+        t[1].current[1] = 60 * P;
+        t[1].unmapped_hot[1] = 40 * P;
+        t[1].tier_max[0] = 20 * P;
+        in.tenants = t;
+        in.n_tenants = 2;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].unmapped_promote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[1].unmapped_promote_bytes, 0);
+        plan_done(&p);
+
+        in.unmapped_promotions = true;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[1].unmapped_promote_bytes, 20 * P); /* its limit */
+        ck_assert_uint_eq(p.tenants[0].unmapped_promote_bytes, 30 * P); /* what is left of the room */
+        ck_assert_uint_eq(p.tenants[0].charge_promote, 30 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 0);
+        ck_assert_uint_eq(p.room_after[0], 0);
+        plan_done(&p);
+
+        /* the bucket holds 8 pages */
+        token_bucket_init(&q, 8 * P, 8 * P, in.now_ms);
+        t[0].promote_quota = &q;
+        in.tiers[0].free = 100 * P;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].unmapped_promote_bytes, 8 * P);
+        plan_done(&p);
+
+        /* B at its limit with 30 unmapped pages seen cold on tier 0: it
+         * swaps 40 hot for... the 30 cold ones it has, as bytes */
+        t[0].promote_quota = NULL;
+        t[1].current[0] = 20 * P;
+        t[1].unmapped[0] = 30 * P;
+        t[1].unmapped_cold[0] = 30 * P;
+        t[1].unmapped_swept = true;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[1].unmapped_promote_bytes, 30 * P);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 30 * P);
+        ck_assert_uint_eq(p.tenants[1].by_reason[PLAN_REASON_SWAP], 30 * P);
+        ck_assert_uint_eq(p.tenants[1].n_moves, 1);
+        ck_assert(!move(&p, 1, 0)->has_range);
+        ck_assert_uint_eq(p.tenants[1].charge_promote, 30 * P);
+        ck_assert_uint_eq(p.tenants[1].charge_demote, 30 * P);
+        plan_done(&p);
+}
+END_TEST
+
 START_TEST(test_plan_unscanned_contention_keeps_warm_pages) {
         /* as test_plan_contention_displaces_lower_class_hot_set, with B's
          * tier 0 not fully scanned: its 10 cold pages go, its warm pages
@@ -1572,6 +1636,7 @@ int main(void) {
         tcase_add_test(tc, test_plan_unmapped_before_accessed_pages);
         tcase_add_test(tc, test_plan_contention_takes_unmapped_before_warm);
         tcase_add_test(tc, test_plan_unmapped_hot_bytes_kept_last);
+        tcase_add_test(tc, test_plan_unmapped_promotions);
         tcase_add_test(tc, test_plan_unmapped_swept_cold_first_unknown_late);
         tcase_add_test(tc, test_plan_contention_takes_unmapped_hot_with_warm);
         tcase_add_test(tc, test_plan_contradicted_demotion_comes_back);
