@@ -32,6 +32,22 @@
  * seen at the next period, and pages of a tenant's children count for the
  * tenant, which is what a tenant root means.
  *
+ * The unmapped sweep (virtual mode with HEAT_UNMAPPED): the pages no
+ * process maps (page cache, tmpfs, shmem) are invisible to the walk of
+ * the processes, so a physical walk like physical mode's visits the LRU
+ * pages without KPF_MMAP charged to the targets' memcgs (the deepest
+ * target listing a memcg owns its pages) and counts them per tenant and
+ * tier, hot or cold, without ranges (TenantHeat.unmapped_*). One sweep
+ * covers every target given when it began; it reports at its end, for the
+ * targets it covered exactly (idle_pass_exact() over what it armed and
+ * classified, no memcg change, no scan that left the target out), with
+ * HEAT_PASS_UNMAPPED. The walk of the processes and the sweep take turns at
+ * going first in a scan, the second getting what the budget leaves. Under
+ * MGLRU (lru_gen/enabled), folio_mark_accessed() leaves PG_idle set, so an
+ * unmapped page read all the time reads idle: the sweep is then skipped
+ * (checked at each sweep's start, said once at info level) and the targets
+ * lack HEAT_PASS_SWEEPING.
+ *
  * Node of a page: from its PFN, with the node spans of /proc/zoneinfo
  * (each populated zone's start_pfn and spanned), read once at open. It is
  * exact wherever node spans do not overlap, costs one binary search over a
