@@ -507,6 +507,11 @@ static int uprom_settle(Engine *e, Period *p, uint64_t now) {
                 log_debug("%s: DAMOS moved unmapped pages: promoted %" PRIu64 " of %" PRIu64 ", demoted %" PRIu64
                           " of %" PRIu64 " bytes planned", a->path, up, sl->planned, down, sl->planned_demote);
         }
+        /* settled: counted once, whatever happens before the next apply */
+        for (size_t i = 0; r >= 0 && i < e->n_uprom; i++)
+                e->uprom_slots[i] = (UpromSlot) { .cgroup_id = e->uprom_slots[i].cgroup_id,
+                                                  .base = st[i].promote.sz_applied,
+                                                  .base_demote = st[i].demote.sz_applied };
         if (r < 0) {
                 log_warning_errno(r, "cannot read the unmapped promotions' DAMOS stats, stopping them: %m");
                 uprom_close(e);
