@@ -58,6 +58,14 @@ static bool uprom_usable(const Engine *e) {
         return sweeps_unmapped(e) && !e->uprom_off && !(e->mover && e->mover->deferred);
 }
 
+/* Tenant K's unmapped pages go through the DAMOS schemes: the path may be
+ * tried and the sweep classifies the tenant's pages (not under MGLRU,
+ * where DAMOS's young checks are as blind to read(2) as the sweep, and
+ * memory.reclaim, which follows MGLRU's references, picks better). */
+static bool unmapped_damos(const Engine *e, const Period *p, size_t k) {
+        return uprom_usable(e) && (p->heat[k].pass & HEAT_PASS_SWEEPING);
+}
+
 /* The mover has a byte mover that demotes (memory.reclaim only while
  * demotion is on: else it would evict), besides its range mover: memory
  * no address scanner sees can be demoted by bytes. */
@@ -365,9 +373,10 @@ static int observe_tenant(Engine *e, Period *p, size_t k, uint64_t now) {
          * mapped memory, unless it sweeps the unmapped pages too; lru_gen
          * all of it */
         for (int i = 0; i < HEAT_MAX_TIERS && i < CGROUP_MAX_TIERS; i++)
-                resident[i] = t->cgroup->tier_anon[i] + (scanner_has_ranges(e) && !sweeps_unmapped(e)
-                                                                 ? t->cgroup->tier_file_mapped[i]
-                                                                 : t->cgroup->tier_file[i]);
+                resident[i] = t->cgroup->tier_anon[i] +
+                              (scanner_has_ranges(e) && !(p->heat[k].pass & HEAT_PASS_SWEEPING)
+                                       ? t->cgroup->tier_file_mapped[i]
+                                       : t->cgroup->tier_file[i]);
         r = heat_model_set_resident(e->model, id, resident);
         if (r < 0)
                 return r;
@@ -611,7 +620,7 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
         /* unmapped bytes are demoted by the DAMOS schemes where they can
          * be (migrate_cold, file pages not accessed since their last
          * check), else by memory.reclaim where it demotes */
-        bool byte_only = !scanner_has_ranges(e), unmapped_ok = !byte_only && (bytes_can_demote(e) || uprom_usable(e));
+        bool byte_only = !scanner_has_ranges(e);
         int r;
 
         /* hot unmapped pages on slower tiers: promoted through DAMOS
@@ -626,6 +635,7 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
                 const EffectivePolicy *pol = t->policy;
                 const CgroupInfo *ci = t->cgroup;
                 PlanTenant *pt = &p->plan_tenants[k];
+                bool unmapped_ok = !byte_only && (bytes_can_demote(e) || unmapped_damos(e, p, k));
 
                 *pt = (PlanTenant) {
                         .cgroup_id = ci->id,
@@ -905,7 +915,7 @@ static int tenant_move(Engine *e, Period *p, size_t k, PlanDirection direction) 
                         continue;
                 /* a ranged tenant's byte demotion is of its unmapped
                  * pages: to the DAMOS schemes when they can take it */
-                if (demote && !mv->has_range && scanner_has_ranges(e) && uprom_usable(e) &&
+                if (demote && !mv->has_range && scanner_has_ranges(e) && unmapped_damos(e, p, k) &&
                     mv->from_tier == 0 && mv->to_tier == 1) {
                         p->udemote[k] += mv->bytes;
                         continue;
