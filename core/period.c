@@ -1128,10 +1128,11 @@ static int uprom_apply(Engine *e, Period *p) {
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        log_warning("hot page cache, tmpfs and shmem pages on slower tiers cannot be promoted here: "
-                                    "their physical path, a DAMOS migrate_hot scheme on a paddr kdamond (Linux 6.11+, "
-                                    "DAMON unused by anyone else), is not available (%s); only demotions of such "
-                                    "pages are planned", e->error[0] ? e->error : strerror(-r));
+                        log_warning("the physical path for page cache, tmpfs and shmem pages no process maps, "
+                                    "DAMOS migrate_hot and migrate_cold schemes on a paddr kdamond (Linux 6.11+, "
+                                    "DAMON unused by anyone else), is not available (%s): such pages seen hot on "
+                                    "slower tiers stay there, and cold ones are demoted through memory.reclaim "
+                                    "where it demotes", e->error[0] ? e->error : strerror(-r));
                         e->error[0] = '\0';
                         e->uprom_off = true;
                         e->uprom = NULL;
