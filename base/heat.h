@@ -14,6 +14,9 @@
  *    tierN.max is below its hot set).
  *  - optionally (HEAT_WANT_RANGES), every classified range, for tests and
  *    `tierd scan --ranges`.
+ *  - with idle_page's unmapped sweep (HEAT_UNMAPPED, scanner.h), at the end
+ *    of each sweep: the bytes per tier of the tenant's pages no process
+ *    maps, hot and cold (no ranges: they are moved as byte amounts).
  *
  * Backends: idle_page (scanner/idle_page.c), damon and bpf
  * (scanner/damon.c), lru_gen (scanner/lru_gen.c). Each implements
