@@ -446,8 +446,11 @@ static int agent_setup(Agent *a) {
                 .period_ms = e->period_ms,
                 .cpu_budget_permille = a->config->scanner.cpu_budget_permille,
                 .max_candidates = MAX_CANDIDATES,
-                .flags = HEAT_WANT_RANGES,
+                /* the processes' pages, and (idle_page) a sweep of the
+                 * unmapped ones: page cache, tmpfs, shmem */
+                .flags = HEAT_WANT_RANGES | HEAT_UNMAPPED,
         };
+        e->unmapped_sweep = true;
         snprintf(a->scanner_wanted, sizeof(a->scanner_wanted), "%s", args->backend ? args->backend : a->config->scanner.backend);
         r = scan_open_backend(a->probe, a->scanner_wanted, &a->so, &e->scanner_ops, &e->scanner);
         if (r < 0)

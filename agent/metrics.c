@@ -206,6 +206,29 @@ static void render_tenant_usage(const StatusSnapshot *s, FILE *f, size_t nt, int
                                                                    idx[k], NULL },
                                            s->tenants[i].covered[k]);
         }
+        if (s->has_unmapped) {
+                family(f, "tierd_tenant_unmapped_bytes", "gauge",
+                       "Memory of the tenant on the tier that no process maps (page cache, tmpfs, shmem), in bytes, "
+                       "by what the agent's last sweep of it saw: hot, cold, or unclassified (not seen yet).");
+                for (size_t i = 0; i < nt; i++)
+                        for (int k = 0; k < n_tiers; k++) {
+                                const StatusTenant *x = &s->tenants[i];
+                                uint64_t known = x->unmapped_hot[k] + x->unmapped_cold[k];
+
+                                sample_u64(f, "tierd_tenant_unmapped_bytes",
+                                           (const char *const[]) { "cgroup", tenant_name(x), "tier", idx[k], "heat",
+                                                                   "hot", NULL },
+                                           x->unmapped_hot[k]);
+                                sample_u64(f, "tierd_tenant_unmapped_bytes",
+                                           (const char *const[]) { "cgroup", tenant_name(x), "tier", idx[k], "heat",
+                                                                   "cold", NULL },
+                                           x->unmapped_cold[k]);
+                                sample_u64(f, "tierd_tenant_unmapped_bytes",
+                                           (const char *const[]) { "cgroup", tenant_name(x), "tier", idx[k], "heat",
+                                                                   "unclassified", NULL },
+                                           x->tier_unmapped[k] > known ? x->tier_unmapped[k] - known : 0);
+                        }
+        }
         family(f, "tierd_tenant_held_bytes", "gauge",
                "Bytes the last plan held back from the tenant's demotions, by reason (unscanned: the tier is not "
                "fully scanned yet).");

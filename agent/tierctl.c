@@ -485,6 +485,10 @@ static json_object *tiers_usage_json(const CgroupInfo *ci, int n_tiers) {
                 json_object_object_add(x, "bytes", json_object_new_uint64(ci->tier_anon[t] + ci->tier_file[t]));
                 json_object_object_add(x, "anon_bytes", json_object_new_uint64(ci->tier_anon[t]));
                 json_object_object_add(x, "file_bytes", json_object_new_uint64(ci->tier_file[t]));
+                /* page cache, tmpfs and shmem no process maps */
+                json_object_object_add(x, "unmapped_bytes",
+                                       json_object_new_uint64(ci->tier_file[t] -
+                                                              min_u64(ci->tier_file_mapped[t], ci->tier_file[t])));
                 json_object_array_add(a, x);
         }
         return a;
@@ -731,6 +735,16 @@ static void render_status(const StatusSnapshot *s, FILE *f) {
                                 t->cgroup, format_bytes(t->held_unscanned, a, sizeof(a)),
                                 s->has_coverage ? "; tier 0 classified " : "",
                                 s->has_coverage ? format_bytes(t->classified[0], b, sizeof(b)) : "");
+                for (int k = 0; s->has_unmapped && k < s->n_tiers; k++) {
+                        char h[32];
+
+                        if (t->tier_unmapped[k] == 0 && t->unmapped_hot[k] + t->unmapped_cold[k] == 0)
+                                continue;
+                        fprintf(f, "%s: tier %d unmapped %s: hot %s, cold %s (the last sweep)\n", t->cgroup, k,
+                                format_bytes(t->tier_unmapped[k], a, sizeof(a)),
+                                format_bytes(t->unmapped_hot[k], h, sizeof(h)),
+                                format_bytes(t->unmapped_cold[k], b, sizeof(b)));
+                }
         }
 }
 

@@ -14,6 +14,9 @@
  *    tierN.max is below its hot set).
  *  - optionally (HEAT_WANT_RANGES), every classified range, for tests and
  *    `tierd scan --ranges`.
+ *  - with idle_page's unmapped sweep (HEAT_UNMAPPED, scanner.h), at the end
+ *    of each sweep: the bytes per tier of the tenant's pages no process
+ *    maps, hot and cold (no ranges: they are moved as byte amounts).
  *
  * Backends: idle_page (scanner/idle_page.c), damon and bpf
  * (scanner/damon.c), lru_gen (scanner/lru_gen.c). Each implements
@@ -62,6 +65,10 @@ enum {
         HEAT_PASS_BYTE_ONLY = 1 << 3,   /* the heat is bytes per tier and age, without ranges */
         HEAT_PASS_VISITED = 1 << 4,     /* the scan visited some of the tenant's memory, if only to arm it (a
                                          * scan that classified nothing is still the scanner's attention) */
+        HEAT_PASS_UNMAPPED = 1 << 5,    /* a sweep over the tenant's pages no process maps ended in this scan,
+                                         * exactly: TenantHeat.unmapped_hot/unmapped_cold are its totals */
+        HEAT_PASS_SWEEPING = 1 << 6,    /* the backend sweeps the tenant's unmapped pages (a sweep is under
+                                         * way or ended): they will be classified, unlike under MGLRU */
 };
 
 typedef struct TenantHeat {
@@ -77,6 +84,12 @@ typedef struct TenantHeat {
         size_t n_warm;
         ScanRange *ranges;      /* with HEAT_WANT_RANGES: everything classified */
         size_t n_ranges;
+        /* with HEAT_PASS_UNMAPPED (idle_page's unmapped sweep, HEAT_UNMAPPED):
+         * bytes per tier of the tenant's pages that no process maps (page
+         * cache, tmpfs, shmem), accessed since the sweep before (hot) or
+         * not (cold); pages the sweep saw for the first time are in neither */
+        uint64_t unmapped_hot[HEAT_MAX_TIERS];
+        uint64_t unmapped_cold[HEAT_MAX_TIERS];
 } TenantHeat;
 
 void tenant_heat_clear(TenantHeat *h); /* frees the arrays, keeps cgroup_id */

@@ -36,6 +36,8 @@ typedef struct Tenant {
         uint64_t base[HEAT_MAX_TIERS];          /* that of the last exact pass, shifted by moves */
         HeatSummary summary;            /* byte_only */
         uint64_t summary_ms;
+        uint64_t unmapped_hot[HEAT_MAX_TIERS], unmapped_cold[HEAT_MAX_TIERS]; /* the last sweep's */
+        uint64_t unmapped_ms;           /* when it ended, 0 never */
 } Tenant;
 
 struct HeatModel {
@@ -654,9 +656,28 @@ int heat_model_observe_bytes(HeatModel *m, uint64_t tenant, const HeatSummary *h
         return 0;
 }
 
+int heat_model_observe_unmapped(HeatModel *m, uint64_t tenant, const uint64_t hot[HEAT_MAX_TIERS],
+                                const uint64_t cold[HEAT_MAX_TIERS], uint64_t now_ms) {
+        Tenant *t;
+        int r;
+
+        r = tenant_get(m, tenant, &t);
+        if (r < 0)
+                return r;
+        memcpy(t->unmapped_hot, hot, sizeof(t->unmapped_hot));
+        memcpy(t->unmapped_cold, cold, sizeof(t->unmapped_cold));
+        t->unmapped_ms = now_ms;
+        return 0;
+}
+
 int heat_model_feed(HeatModel *m, const TenantHeat *h, unsigned flags, uint64_t now_ms) {
         int r;
 
+        if (flags & HEAT_FEED_UNMAPPED) {
+                r = heat_model_observe_unmapped(m, h->cgroup_id, h->unmapped_hot, h->unmapped_cold, now_ms);
+                if (r < 0)
+                        return r;
+        }
         if (flags & HEAT_FEED_PASS_BEGIN) {
                 r = heat_model_pass_begin(m, h->cgroup_id, now_ms);
                 if (r < 0)
@@ -737,6 +758,38 @@ int heat_model_moved_bytes(HeatModel *m, uint64_t tenant, int from_tier, int to_
         if (r < 0)
                 return r;
         base_shift(t, from_tier, to_tier, bytes);
+        return 0;
+}
+
+/* Moves up to *LEFT bytes of V[FROM] to V[TO]; *LEFT decreases by them. */
+static void shift(uint64_t v[HEAT_MAX_TIERS], int from, int to, uint64_t *left) {
+        uint64_t x = min_u64(*left, v[from]);
+
+        v[from] -= x;
+        v[to] += x;
+        *left -= x;
+}
+
+int heat_model_unmapped_moved(HeatModel *m, uint64_t tenant, int from_tier, int to_tier, uint64_t bytes) {
+        uint64_t left = bytes;
+        Tenant *t;
+        int r;
+
+        if (!tier_ok(from_tier) || !tier_ok(to_tier))
+                return -EINVAL;
+        r = tenant_get(m, tenant, &t);
+        if (r < 0)
+                return r;
+        base_shift(t, from_tier, to_tier, bytes);
+        if (from_tier == to_tier)
+                return 0;
+        if (to_tier > from_tier) {
+                shift(t->unmapped_cold, from_tier, to_tier, &left);
+                shift(t->unmapped_hot, from_tier, to_tier, &left);
+        } else {
+                shift(t->unmapped_hot, from_tier, to_tier, &left);
+                shift(t->unmapped_cold, from_tier, to_tier, &left);
+        }
         return 0;
 }
 
@@ -845,6 +898,10 @@ static void coverage_all(const HeatModel *m, const Tenant *t, HeatCoverage cov[H
                         .pass_open = t->pass_open, .grown = tier_grown(m, t, k),
                 };
                 cov[k].complete = t->exact_passes > 0 && !cov[k].grown;
+                cov[k].unmapped_hot = t->unmapped_hot[k];
+                cov[k].unmapped_cold = t->unmapped_cold[k];
+                cov[k].unmapped_ms = t->unmapped_ms;
+                cov[k].classified += t->unmapped_hot[k] + t->unmapped_cold[k];
                 if (t->byte_only)
                         for (int a = 0; a <= HEAT_MAX_AGE; a++)
                                 cov[k].classified += t->summary.bytes[k][a];

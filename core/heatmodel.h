@@ -72,6 +72,17 @@
  * and does not hold them for hysteresis, which must not lock in a
  * demotion the next observation contradicts.
  *
+ * Unmapped pages. idle_page's unmapped sweep (HEAT_UNMAPPED) reports, at
+ * the end of each exact sweep over physical memory, the bytes per tier of
+ * the tenant's pages no process maps (page cache, tmpfs, shmem) seen
+ * accessed since the sweep before (hot) or not (cold):
+ * heat_model_observe_unmapped(). The model keeps the last such totals;
+ * they count in coverage's classified bytes (the resident bytes of a
+ * tenant swept so are anon plus all file) but are no ranges and no
+ * candidates: the planner takes them as byte amounts, the cold ones first
+ * and the hot ones last. Moves of unmapped bytes shift them between
+ * tiers (heat_model_unmapped_moved()); a sweep replaces them whole.
+ *
  * Bounded memory. At most max_entries_tenant entries per tenant and
  * max_entries over all; what passes a cap after an observation:
  *  1. neighbours (same process, adjacent, same tier, node, pass and flags)
@@ -154,6 +165,10 @@ typedef struct HeatCoverage {
         bool pass_open;
         bool grown;             /* resident grew past base + slack */
         bool complete;          /* exact_passes > 0 && !grown */
+        /* unmapped pages of the tier, from the last sweep (moves since shift
+         * them), also in classified */
+        uint64_t unmapped_hot, unmapped_cold;
+        uint64_t unmapped_ms;   /* when the last sweep ended, 0 never */
 } HeatCoverage;
 
 typedef struct HeatView {
@@ -201,6 +216,10 @@ int heat_model_pass_begin(HeatModel *m, uint64_t tenant, uint64_t now_ms);
 int heat_model_observe(HeatModel *m, uint64_t tenant, const ScanRange *ranges, size_t n, uint64_t now_ms);
 /* Byte-only backends: the tenant's whole summary, replacing the last. */
 int heat_model_observe_bytes(HeatModel *m, uint64_t tenant, const HeatSummary *h, uint64_t now_ms);
+/* The totals of an exact sweep over the tenant's unmapped pages, replacing
+ * the last (see the top). */
+int heat_model_observe_unmapped(HeatModel *m, uint64_t tenant, const uint64_t hot[HEAT_MAX_TIERS],
+                                const uint64_t cold[HEAT_MAX_TIERS], uint64_t now_ms);
 /* The pass ends: entries not observed in it are dropped; EXACT: it
  * classified everything it visited, and counts for coverage. -EINVAL when
  * no pass is open. */
@@ -215,6 +234,7 @@ enum {
         HEAT_FEED_PASS_END = HEAT_PASS_END,
         HEAT_FEED_EXACT = HEAT_PASS_EXACT,
         HEAT_FEED_BYTE_ONLY = HEAT_PASS_BYTE_ONLY,
+        HEAT_FEED_UNMAPPED = HEAT_PASS_UNMAPPED, /* and observe_unmapped of h->unmapped_* */
 };
 int heat_model_feed(HeatModel *m, const TenantHeat *h, unsigned flags, uint64_t now_ms);
 
@@ -230,6 +250,12 @@ void heat_model_drop_pid(HeatModel *m, uint64_t tenant, pid_t pid);
 int heat_model_moved(HeatModel *m, uint64_t tenant, const ScanRange *r, int new_tier, int new_node, uint64_t bytes);
 /* A move without a range (memory.reclaim demotion): the coverage base only. */
 int heat_model_moved_bytes(HeatModel *m, uint64_t tenant, int from_tier, int to_tier, uint64_t bytes);
+
+/* tierd moved BYTES of the tenant's unmapped pages from FROM_TIER to
+ * TO_TIER (memory.reclaim demotion, a DAMOS promotion): the known totals
+ * follow, the cold ones first for a demotion, the hot ones first for a
+ * promotion; the coverage base shifts as with heat_model_moved_bytes(). */
+int heat_model_unmapped_moved(HeatModel *m, uint64_t tenant, int from_tier, int to_tier, uint64_t bytes);
 
 /* ---- queries ------------------------------------------------------------- */
 

@@ -46,6 +46,26 @@ static bool scanner_has_ranges(const Engine *e) {
         return e->scanner_ops && (e->scanner_ops->caps & SCANNER_CAP_RANGES);
 }
 
+/* The scanner sweeps unmapped pages besides the processes' (HEAT_UNMAPPED). */
+static bool sweeps_unmapped(const Engine *e) {
+        return e->unmapped_sweep && scanner_has_ranges(e) && (e->scanner_ops->caps & SCANNER_CAP_PHYSICAL);
+}
+
+/* The DAMOS path for unmapped pages may be tried: the scanner classifies
+ * them, the DAMOS mover (whose schemes cover them) is not in use, and it
+ * was not found missing. */
+static bool uprom_usable(const Engine *e) {
+        return sweeps_unmapped(e) && !e->uprom_off && !(e->mover && e->mover->deferred);
+}
+
+/* Tenant K's unmapped pages go through the DAMOS schemes: the path may be
+ * tried and the sweep classifies the tenant's pages (not under MGLRU,
+ * where DAMOS's young checks are as blind to read(2) as the sweep, and
+ * memory.reclaim, which follows MGLRU's references, picks better). */
+static bool unmapped_damos(const Engine *e, const Period *p, size_t k) {
+        return uprom_usable(e) && (p->heat[k].pass & HEAT_PASS_SWEEPING);
+}
+
 /* The mover has a byte mover that demotes (memory.reclaim only while
  * demotion is on: else it would evict), besides its range mover: memory
  * no address scanner sees can be demoted by bytes. */
@@ -71,6 +91,20 @@ int engine_init(Engine *e, bool model, uint64_t now) {
         hysteresis_init(&e->hyst, e->hyst_storage, HYSTERESIS_ENTRIES);
         ledger_init(&e->ledger, &e->config->budget_rate, &e->config->budget_burst, now);
         return 0;
+}
+
+typedef struct UpromSlot {
+        uint64_t cgroup_id;
+        uint64_t planned, planned_demote;       /* the plan's unmapped promotions and demotions */
+        uint64_t base, base_demote;             /* the schemes' sz_applied when the period began */
+} UpromSlot;
+
+static void uprom_close(Engine *e) {
+        damos_close(e->uprom);
+        e->uprom = NULL;
+        free(e->uprom_slots);
+        e->uprom_slots = NULL;
+        e->n_uprom = 0;
 }
 
 static void movers_close(Engine *e) {
@@ -109,6 +143,8 @@ int engine_set_mover(Engine *e, const MoverBackend *b) {
 }
 
 int engine_reset_movers(Engine *e) {
+        uprom_close(e);
+        e->uprom_off = false;
         /* the deferred mover's state (a kdamond, the tenants it checked)
          * goes; nothing is pending any more */
         for (size_t i = 0; i < e->ledger.n; i++)
@@ -118,6 +154,7 @@ int engine_reset_movers(Engine *e) {
 
 void engine_done(Engine *e) {
         movers_close(e);
+        uprom_close(e);
         e->model = heat_model_free(e->model);
         free(e->seen);
         e->seen = NULL;
@@ -166,6 +203,7 @@ void period_done(Period *p) {
         free(p->plan_tenants);
         free(p->acct);
         free(p->swap_out);
+        free(p->udemote);
         free(p->moved);
         free(p->heat);
         free(p->targets);
@@ -204,8 +242,9 @@ int period_collect(Engine *e, Period *p, uint64_t now) {
         p->heat = calloc(n ? n : 1, sizeof(*p->heat));
         p->acct = calloc(n ? n : 1, sizeof(*p->acct));
         p->swap_out = calloc(n ? n : 1, sizeof(*p->swap_out));
+        p->udemote = calloc(n ? n : 1, sizeof(*p->udemote));
         p->moved = calloc(n ? n : 1, sizeof(*p->moved));
-        if (!p->targets || !p->heat || !p->acct || !p->swap_out || !p->moved)
+        if (!p->targets || !p->heat || !p->acct || !p->swap_out || !p->udemote || !p->moved)
                 return -ENOMEM;
         for (size_t k = 0; k < n; k++) {
                 const Tenant *t = &p->set->tenants[k];
@@ -331,10 +370,13 @@ static int observe_tenant(Engine *e, Period *p, size_t k, uint64_t now) {
         if (r < 0)
                 return r;
         /* what the scanner can see: an address scanner (virtual mode) only
-         * mapped memory, lru_gen all of it */
+         * mapped memory, unless it sweeps the unmapped pages too; lru_gen
+         * all of it */
         for (int i = 0; i < HEAT_MAX_TIERS && i < CGROUP_MAX_TIERS; i++)
                 resident[i] = t->cgroup->tier_anon[i] +
-                              (scanner_has_ranges(e) ? t->cgroup->tier_file_mapped[i] : t->cgroup->tier_file[i]);
+                              (scanner_has_ranges(e) && !(p->heat[k].pass & HEAT_PASS_SWEEPING)
+                                       ? t->cgroup->tier_file_mapped[i]
+                                       : t->cgroup->tier_file[i]);
         r = heat_model_set_resident(e->model, id, resident);
         if (r < 0)
                 return r;
@@ -457,11 +499,76 @@ static void refund_account(Engine *e, const Period *p, Account *a, bool promote,
 
 /* ---- settle: a deferred mover's last period ----------------------------- */
 
+/* What the unmapped promotions of the last period moved (the schemes'
+ * sz_applied since), into the tenants' accounts and the model; what did
+ * not move goes back to the buckets. */
+static int uprom_settle(Engine *e, Period *p, uint64_t now) {
+        _cleanup_free_ DamosTenantStats *st = NULL;
+        int r;
+
+        if (!e->uprom || e->n_uprom == 0)
+                return 0;
+        st = calloc(e->n_uprom, sizeof(*st));
+        if (!st)
+                return -ENOMEM;
+        r = damos_read_stats(e->uprom, st, e->n_uprom);
+        if (r == -ENOMEM)
+                return r;
+        for (size_t i = 0; i < e->n_uprom; i++) {
+                const UpromSlot *sl = &e->uprom_slots[i];
+                Account *a = ledger_find(&e->ledger, sl->cgroup_id);
+                uint64_t up = r >= 0 && st[i].promote.sz_applied > sl->base ? st[i].promote.sz_applied - sl->base : 0;
+                uint64_t down = r >= 0 && st[i].demote.sz_applied > sl->base_demote
+                                        ? st[i].demote.sz_applied - sl->base_demote : 0;
+
+                if (!a)
+                        continue;
+                for (size_t k = 0; k < p->n; k++)
+                        if (p->acct[k] == a) {
+                                p->moved[k].promoted += up;
+                                p->moved[k].demoted += down;
+                                p->moved[k].failed += sl->planned - min_u64(up, sl->planned) + sl->planned_demote -
+                                                      min_u64(down, sl->planned_demote);
+                        }
+                if ((up || down) && e->model) {
+                        int q = heat_model_unmapped_moved(e->model, sl->cgroup_id, 1, 0, up);
+
+                        if (q >= 0)
+                                q = heat_model_unmapped_moved(e->model, sl->cgroup_id, 0, 1, down);
+                        if (q == -ENOMEM)
+                                return q;
+                }
+                if (up > sl->planned)
+                        ledger_charge_extra(&e->ledger, a, true, up - sl->planned, now);
+                else
+                        ledger_refund(&e->ledger, a, true, sl->planned - up);
+                if (down > sl->planned_demote)
+                        ledger_charge_extra(&e->ledger, a, false, down - sl->planned_demote, now);
+                else
+                        ledger_refund(&e->ledger, a, false, sl->planned_demote - down);
+                log_debug("%s: DAMOS moved unmapped pages: promoted %" PRIu64 " of %" PRIu64 ", demoted %" PRIu64
+                          " of %" PRIu64 " bytes planned", a->path, up, sl->planned, down, sl->planned_demote);
+        }
+        /* settled: counted once, whatever happens before the next apply */
+        for (size_t i = 0; r >= 0 && i < e->n_uprom; i++)
+                e->uprom_slots[i] = (UpromSlot) { .cgroup_id = e->uprom_slots[i].cgroup_id,
+                                                  .base = st[i].promote.sz_applied,
+                                                  .base_demote = st[i].demote.sz_applied };
+        if (r < 0) {
+                log_warning_errno(r, "cannot read the unmapped promotions' DAMOS stats, stopping them: %m");
+                uprom_close(e);
+        }
+        return 0;
+}
+
 int period_settle(Engine *e, Period *p, uint64_t now) {
         _cleanup_free_ MoverMoved *mm = NULL;
         size_t n = 0;
         int r;
 
+        r = uprom_settle(e, p, now);
+        if (r < 0)
+                return r;
         if (!e->deferred)
                 return 0;
         r = e->mover->deferred->report(e->deferred, &mm, &n);
@@ -548,9 +655,15 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
                                    (e->mover->deferred->caps & (MOVER_CAP_BYTES | MOVER_CAP_PROMOTE)) ==
                                            (MOVER_CAP_BYTES | MOVER_CAP_PROMOTE),
         };
-        bool byte_only = !scanner_has_ranges(e), unmapped_ok = !byte_only && bytes_can_demote(e);
+        /* unmapped bytes are demoted by the DAMOS schemes where they can
+         * be (migrate_cold, file pages not accessed since their last
+         * check), else by memory.reclaim where it demotes */
+        bool byte_only = !scanner_has_ranges(e);
         int r;
 
+        /* hot unmapped pages on slower tiers: promoted through DAMOS
+         * (unless the DAMOS mover runs: its migrate_hot covers them) */
+        in.unmapped_promotions = uprom_usable(e) && p->topo->n_tiers >= 2;
         plan_tiers(p->topo, &in);
         p->plan_tenants = calloc(p->n ? p->n : 1, sizeof(*p->plan_tenants));
         if (!p->plan_tenants)
@@ -560,6 +673,7 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
                 const EffectivePolicy *pol = t->policy;
                 const CgroupInfo *ci = t->cgroup;
                 PlanTenant *pt = &p->plan_tenants[k];
+                bool unmapped_ok = !byte_only && (bytes_can_demote(e) || unmapped_damos(e, p, k));
 
                 *pt = (PlanTenant) {
                         .cgroup_id = ci->id,
@@ -582,7 +696,27 @@ int period_plan(Engine *e, Period *p, uint64_t now) {
                         pt->unscanned[i] = p->views && i < HEAT_MAX_TIERS && !p->views[k].coverage[i].complete;
                         if (unmapped_ok && i < CGROUP_MAX_TIERS)
                                 pt->unmapped[i] = ci->tier_file[i] - min_u64(ci->tier_file_mapped[i], ci->tier_file[i]);
+                        /* seen hot: kept by demotions, promoted where a
+                         * physical path can (on any tier, as far as
+                         * numa_stat has such pages there) */
+                        if (p->views && i < HEAT_MAX_TIERS && i < CGROUP_MAX_TIERS)
+                                pt->unmapped_hot[i] = min_u64(p->views[k].coverage[i].unmapped_hot,
+                                                              ci->tier_file[i] - min_u64(ci->tier_file_mapped[i],
+                                                                                          ci->tier_file[i]));
+                        if (unmapped_ok && p->views && i < HEAT_MAX_TIERS) {
+                                pt->unmapped_cold[i] = p->views[k].coverage[i].unmapped_cold;
+                                pt->unmapped_swept = p->views[k].coverage[i].unmapped_ms > 0;
+                        }
                 }
+                /* the scanner sweeps the unmapped pages and has not
+                 * classified them yet: they are not known cold, and the
+                 * tier is not covered until it has (no accessed range is
+                 * traded for a limit while part of the tenant is unknown) */
+                for (int i = 0; i < PLAN_MAX_TIERS && i < HEAT_MAX_TIERS; i++)
+                        if ((p->heat[k].pass & HEAT_PASS_SWEEPING) && !pt->unmapped_swept && pt->unmapped[i] > 0)
+                                pt->unscanned[i] = true;
+                if ((p->heat[k].pass & HEAT_PASS_SWEEPING) && !pt->unmapped_swept)
+                        memset(pt->unmapped, 0, sizeof(pt->unmapped));
         }
         in.tenants = p->plan_tenants;
         in.n_tenants = p->n;
@@ -718,7 +852,11 @@ static int move_bytes(Engine *e, Period *p, size_t k, const PlanMove *mv, uint64
                 p->acct[k]->errors++;
         *ret_moved = min_u64(mr.moved, mv->bytes);
         if (*ret_moved > 0 && e->model) {
-                r = heat_model_moved_bytes(e->model, p->targets[k].cgroup_id, mv->from_tier, mv->to_tier, *ret_moved);
+                /* a ranged tenant's byte moves are of its unmapped pages */
+                r = scanner_has_ranges(e) ? heat_model_unmapped_moved(e->model, p->targets[k].cgroup_id, mv->from_tier,
+                                                                       mv->to_tier, *ret_moved)
+                                          : heat_model_moved_bytes(e->model, p->targets[k].cgroup_id, mv->from_tier,
+                                                                   mv->to_tier, *ret_moved);
                 if (r == -ENOMEM)
                         return r;
         }
@@ -817,6 +955,13 @@ static int tenant_move(Engine *e, Period *p, size_t k, PlanDirection direction) 
 
                 if (mv->direction != direction)
                         continue;
+                /* a ranged tenant's byte demotion is of its unmapped
+                 * pages: to the DAMOS schemes when they can take it */
+                if (demote && !mv->has_range && scanner_has_ranges(e) && unmapped_damos(e, p, k) &&
+                    mv->from_tier == 0 && mv->to_tier == 1) {
+                        p->udemote[k] += mv->bytes;
+                        continue;
+                }
                 if (swap_in && *swap_out < cap)
                         cap = *swap_out;
                 if (tier_known && p->tier_in_left[mv->to_tier] < cap)
@@ -961,10 +1106,126 @@ static int apply_deferred(Engine *e, Period *p) {
         return r == -ESTALE ? 0 : r;
 }
 
+/* The plan's unmapped promotions to the DAMOS schemes (one migrate_hot
+ * per tenant that has some, file pages of its memcg only, at the rate
+ * that moves them in a period); the kdamond runs only while some tenant
+ * has some. Not available (DAMON in use by someone else, a kernel without
+ * paddr or migrate_hot): said once, and the plan stops asking. */
+static int uprom_apply(Engine *e, Period *p) {
+        _cleanup_free_ DamosTenant *dt = calloc(p->n ? p->n : 1, sizeof(*dt));
+        _cleanup_free_ UpromSlot *slots = calloc(p->n ? p->n : 1, sizeof(*slots));
+        _cleanup_free_ DamosTenantStats *st = NULL;
+        uint64_t period = e->period_ms ? e->period_ms : 1000, ram = 0;
+        size_t n = 0;
+        int r;
+
+        if (!dt || !slots)
+                return -ENOMEM;
+        for (int t = 0; t < p->topo->n_tiers; t++)
+                ram += p->topo->tiers[t].total_bytes;
+        for (size_t k = 0; p->planned && k < p->n; k++) {
+                const PlanTenantResult *res = &p->plan.tenants[k];
+                uint64_t want = res->unmapped_promote_bytes, down = p->udemote[k], slow = 0, qp, qd;
+
+                if ((want == 0 && down == 0) || res->ignored || res->observe_only)
+                        continue;
+                for (int t = 1; t < PLAN_MAX_TIERS; t++)
+                        slow += p->plan_tenants[k].current[t];
+                /* the quota counts every page the scheme looks at, other
+                 * tenants' too: scaled by the tenant's share (damos_mover.c) */
+                qp = damos_quota_scale(want, slow, ram, 64);
+                qd = damos_quota_scale(down, p->plan_tenants[k].current[0], ram, 64);
+                dt[n] = (DamosTenant) {
+                        .cgroup = res->path,
+                        .promote_rate = qp ? max_u64(qp / period * 1000, 1) : 0,
+                        .demote_rate = qd ? max_u64(qd / period * 1000, 1) : 0,
+                };
+                slots[n] = (UpromSlot) { .cgroup_id = res->cgroup_id, .planned = want, .planned_demote = down };
+                n++;
+        }
+        if (n == 0) {
+                if (e->uprom)
+                        log_debug("unmapped promotions: none wanted, stopping the kdamond");
+                uprom_close(e);
+                return 0;
+        }
+        if (!e->uprom) {
+                DamosOptions o = {
+                        .sysfs_root = e->sysfs_root,
+                        .procfs_root = e->procfs_root,
+                        .cgroup_mount = e->cgroup_mount,
+                        .fast_node = lowest_node(p->topo->tiers[0].nodes),
+                        .slow_node = lowest_node(p->topo->tiers[1].nodes),
+                        .reset_interval_ms = period,
+                        /* cold: not accessed for two periods (and not
+                         * since its last check: the young filter) */
+                        .cold_min_age_us = max_u64(2 * period, UINT64_C(2000)) * 1000,
+                        .keep_slots = true,
+                        .file_only = true,
+                };
+
+                log_capture_errors(e->error, sizeof(e->error));
+                r = damos_open(&o, dt, n, &e->uprom);
+                log_capture_errors(NULL, 0);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        log_warning("the physical path for page cache, tmpfs and shmem pages no process maps, "
+                                    "DAMOS migrate_hot and migrate_cold schemes on a paddr kdamond (Linux 6.11+, "
+                                    "DAMON unused by anyone else), is not available (%s): such pages seen hot on "
+                                    "slower tiers stay there, and cold ones are demoted through memory.reclaim "
+                                    "where it demotes", e->error[0] ? e->error : strerror(-r));
+                        e->error[0] = '\0';
+                        e->uprom_off = true;
+                        e->uprom = NULL;
+                        for (size_t i = 0; i < n; i++) {
+                                Account *a = ledger_find(&e->ledger, slots[i].cgroup_id);
+
+                                if (a) {
+                                        ledger_refund(&e->ledger, a, true, slots[i].planned);
+                                        ledger_refund(&e->ledger, a, false, slots[i].planned_demote);
+                                }
+                        }
+                        return 0;
+                }
+                log_info("unmapped pages: kdamond %d, migrate_hot of hot file pages to node %d, migrate_cold of "
+                         "cold ones to node %d", (int) damos_kdamond_pid(e->uprom), o.fast_node, o.slow_node);
+        } else {
+                r = damos_update(e->uprom, dt, n);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        log_warning_errno(r, "cannot update the unmapped promotions' DAMOS schemes, restarting them "
+                                          "next period: %m");
+                        uprom_close(e);
+                        return 0;
+                }
+        }
+        st = calloc(n, sizeof(*st));
+        if (!st)
+                return -ENOMEM;
+        r = damos_read_stats(e->uprom, st, n);
+        if (r == -ENOMEM)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                slots[i].base = r >= 0 ? st[i].promote.sz_applied : 0;
+                slots[i].base_demote = r >= 0 ? st[i].demote.sz_applied : 0;
+        }
+        free(e->uprom_slots);
+        e->uprom_slots = TAKE_PTR(slots);
+        e->n_uprom = n;
+        return 0;
+}
+
 int period_apply(Engine *e, Period *p) {
+        int r;
+
         if (e->mover->deferred)
                 return apply_deferred(e, p);
-        return apply_now(e, p);
+        r = apply_now(e, p);
+        if (r >= 0)
+                r = uprom_apply(e, p);
+        return r;
 }
 
 /* ---- account, report ----------------------------------------------------- */
@@ -1035,9 +1296,13 @@ static void report_tenant(const Engine *e, const Period *p, size_t k, StatusTena
                                            ? ci->tier_anon[i] + ci->tier_file[i] : 0;
                 t->tier_anon[i] = i < p->set->tree->n_tiers && i < CGROUP_MAX_TIERS ? ci->tier_anon[i] : 0;
                 t->tier_file[i] = i < p->set->tree->n_tiers && i < CGROUP_MAX_TIERS ? ci->tier_file[i] : 0;
+                t->tier_unmapped[i] = t->tier_file[i] - min_u64(t->tier_file[i], i < CGROUP_MAX_TIERS
+                                                                                       ? ci->tier_file_mapped[i] : 0);
                 if (p->views && i < HEAT_MAX_TIERS) {
                         t->classified[i] = p->views[k].coverage[i].classified;
                         t->covered[i] = p->views[k].coverage[i].complete;
+                        t->unmapped_hot[i] = p->views[k].coverage[i].unmapped_hot;
+                        t->unmapped_cold[i] = p->views[k].coverage[i].unmapped_cold;
                 }
         }
         heat_summary_totals(&p->heat[k].heat, &t->hot_bytes, &t->cold_bytes);
@@ -1062,6 +1327,7 @@ static void report_tenant(const Engine *e, const Period *p, size_t k, StatusTena
                 t->over_max_bytes = res->by_reason[PLAN_REASON_OVER_MAX];
                 t->contention_bytes = res->by_reason[PLAN_REASON_CONTENTION];
                 t->swap_bytes = res->by_reason[PLAN_REASON_SWAP];
+                t->unmapped_promote_bytes = res->unmapped_promote_bytes;
                 t->observe_only = res->observe_only;
                 t->held_demote = res->held_demote;
                 t->held_promote = res->held_promote;
@@ -1078,6 +1344,7 @@ int period_report(Engine *e, const Period *p, unsigned number, StatusSnapshot *r
         s.scan_cpu_seconds_total = e->scan_cpu_s;
         s.planned = p->planned;
         s.has_coverage = p->views != NULL;
+        s.has_unmapped = p->views != NULL && sweeps_unmapped(e);
         s.n_tiers = p->topo->n_tiers < STATUS_MAX_TIERS ? p->topo->n_tiers : STATUS_MAX_TIERS;
         for (int t = 0; t < s.n_tiers; t++) {
                 const TopologyTier *tt = &p->topo->tiers[t];

@@ -50,6 +50,9 @@ typedef struct Engine {
         int demotion_enabled;           /* the probe's: 1, 0, -1 unknown */
         const ScannerOps *scanner_ops;
         Scanner *scanner;
+        bool unmapped_sweep;            /* the scanner was opened with HEAT_UNMAPPED: one with a physical
+                                         * mode (idle_page) sweeps unmapped pages too, and a tenant's
+                                         * resident bytes for coverage are then anon + all file */
         uint64_t period_ms;
         size_t max_candidates;          /* per tenant and direction, in the model's view */
         /* engine_set_mover() */
@@ -63,6 +66,14 @@ typedef struct Engine {
         struct PidSeen *seen;           /* with a model: the processes the last period listed, by
                                          * tenant and pid, with their start times */
         size_t n_seen;
+        /* the physical path for hot unmapped pages on slower tiers: a paddr
+         * kdamond with a DAMOS migrate_hot scheme per tenant (memcg filter,
+         * file pages only), running while some tenant has such pages to
+         * promote (core/period.c: unmapped promotions) */
+        struct DamosMover *uprom;
+        struct UpromSlot *uprom_slots;  /* per scheme: its tenant, what the plan asked, the baseline */
+        size_t n_uprom;
+        bool uprom_off;                 /* not available here (said once; a reload tries again) */
         double scan_cpu_s;              /* user + system CPU of the scans */
         char error[256];                /* why the last period failed, for its one log line ("" none) */
         bool warned_reclaim, warned_range, warned_byte_only, warned_zoneinfo;
@@ -112,6 +123,10 @@ typedef struct Period {
         /* per tenant: bytes its self-swap's demotions really moved, so
          * what the swap's promotions may bring in */
         uint64_t *swap_out;             /* [n] */
+        /* per tenant: the plan's demotions of unmapped bytes handed to the
+         * DAMOS schemes (migrate_cold, file pages, not young) instead of
+         * memory.reclaim: moved by the next period */
+        uint64_t *udemote;              /* [n] */
         double scan_ms;
         uint64_t time_ms;               /* when the scan ended */
 } Period;

@@ -142,7 +142,9 @@ typedef struct Work {
         /* byte-only, from the heat: cold = age >= 1, warm = age 0 (both on
          * tiers with a slower one), hot = age 0 on tiers > 0 */
         uint64_t byte_cold[PLAN_MAX_TIERS], byte_warm[PLAN_MAX_TIERS], byte_hot[PLAN_MAX_TIERS];
-        uint64_t unmapped[PLAN_MAX_TIERS];      /* left, page-aligned */
+        /* unmapped bytes left, page-aligned: seen cold (unmapped_swept),
+         * not classified (all but the hot ones without a sweep), seen hot */
+        uint64_t unmapped_cold[PLAN_MAX_TIERS], unmapped[PLAN_MAX_TIERS], unmapped_hot[PLAN_MAX_TIERS];
         PlanTenantResult res;
         size_t moves_alloc;
 } Work;
@@ -342,9 +344,10 @@ static int64_t take_pieces(Run *run, Work *w, PlanDirection dir, PlanReason reas
 
 /* A demotion of BYTES from tier FROM without a range (the byte mover's
  * reclaim picks the pages), split over the slower tiers by room: of a
- * byte-only tenant's cold then warm bytes, or with UNMAPPED of the pages
- * no process maps. Returns the bytes taken or -ENOMEM. */
-static int64_t take_bytes_as(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes, bool unmapped) {
+ * byte-only tenant's cold then warm bytes, or, with UNMAPPED (the counter
+ * of W's unmapped bytes of FROM to take them from), of the pages no
+ * process maps. Returns the bytes taken or -ENOMEM. */
+static int64_t take_bytes_as(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes, uint64_t *unmapped) {
         uint64_t left = bytes;
         int64_t taken = 0;
 
@@ -368,7 +371,7 @@ static int64_t take_bytes_as(Run *run, Work *w, PlanReason reason, int from, uin
                 if (r < 0)
                         return r;
                 if (unmapped)
-                        w->unmapped[from] -= min_u64(chunk, w->unmapped[from]);
+                        *unmapped -= min_u64(chunk, *unmapped);
                 else if (w->byte_cold[from] >= chunk)
                         w->byte_cold[from] -= chunk;
                 else {
@@ -382,24 +385,48 @@ static int64_t take_bytes_as(Run *run, Work *w, PlanReason reason, int from, uin
         return taken;
 }
 
+/* Unmapped bytes of W's tier T that go with the known-cold ranges: those
+ * seen cold, and without a sweep those not classified. */
+static uint64_t unmapped_first(const Work *w, int t) {
+        return w->unmapped_cold[t] + (w->t->unmapped_swept ? 0 : w->unmapped[t]);
+}
+
+/* Those that go with the accessed ranges, after them. */
+static uint64_t unmapped_last(const Work *w, int t) {
+        return w->unmapped_hot[t] + (w->t->unmapped_swept ? w->unmapped[t] : 0);
+}
+
 /* A ranged tenant gives up its known-cold ranges first, then its unmapped
- * bytes, then (only once the tier is covered) its accessed ranges. */
+ * bytes seen cold (without a sweep: all but those seen hot), then (only
+ * once the tier is covered) its accessed ranges, its unmapped bytes not
+ * classified and last those seen hot. */
 static int demote(Run *run, Work *w, PlanReason reason, int from, uint64_t bytes) {
         int64_t n;
 
         if (bytes == 0)
                 return 0;
         if (w->t->byte_only) {
-                n = take_bytes_as(run, w, reason, from, bytes, false);
+                n = take_bytes_as(run, w, reason, from, bytes, NULL);
                 return n < 0 ? (int) n : 0;
         }
+        uint64_t *first[2] = { &w->unmapped_cold[from], w->t->unmapped_swept ? NULL : &w->unmapped[from] };
+        uint64_t *last[2] = { w->t->unmapped_swept ? &w->unmapped[from] : NULL, &w->unmapped_hot[from] };
+
         n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, true, bytes);
-        if (n >= 0 && (uint64_t) n < bytes) {
+        for (int i = 0; i < 2 && n >= 0; i++)
+                if (first[i] && (uint64_t) n < bytes) {
+                        bytes -= (uint64_t) n;
+                        n = take_bytes_as(run, w, reason, from, min_u64(bytes, *first[i]), first[i]);
+                }
+        if (n >= 0 && (uint64_t) n < bytes && !w->t->unscanned[from]) {
                 bytes -= (uint64_t) n;
-                n = take_bytes_as(run, w, reason, from, min_u64(bytes, w->unmapped[from]), true);
+                n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, false, bytes);
+                for (int i = 0; i < 2 && n >= 0; i++)
+                        if (last[i] && (uint64_t) n < bytes) {
+                                bytes -= (uint64_t) n;
+                                n = take_bytes_as(run, w, reason, from, min_u64(bytes, *last[i]), last[i]);
+                        }
         }
-        if (n >= 0 && (uint64_t) n < bytes && !w->t->unscanned[from])
-                n = take_pieces(run, w, PLAN_DEMOTE, reason, from, -1, false, bytes - (uint64_t) n);
         return n < 0 ? (int) n : 0;
 }
 
@@ -476,13 +503,15 @@ static int over_max_own(Run *run, int t, int depth) {
                         if (w->t->byte_only) {
                                 cand = elig = need;
                         } else if (w->t->unscanned[t]) {
-                                cand = min_u64(need, w->cold_raw[t] + w->unmapped[t]);
-                                elig = min_u64(need, w->cold_elig[t] + w->unmapped[t]);
+                                cand = min_u64(need, w->cold_raw[t] + unmapped_first(w, t));
+                                elig = min_u64(need, w->cold_elig[t] + unmapped_first(w, t));
                                 h->unscanned += need - cand;
                                 need = cand;
                         } else {
-                                cand = min_u64(need, w->cold_raw[t] + w->unmapped[t] + w->warm_raw[t]);
-                                elig = min_u64(need, w->cold_elig[t] + w->unmapped[t] + w->warm_elig[t]);
+                                uint64_t any = unmapped_first(w, t) + unmapped_last(w, t);
+
+                                cand = min_u64(need, w->cold_raw[t] + any + w->warm_raw[t]);
+                                elig = min_u64(need, w->cold_elig[t] + any + w->warm_elig[t]);
                         }
                         h->no_candidates += need - cand;
                         h->hysteresis += cand - elig;
@@ -547,6 +576,23 @@ static bool colder(const Piece *p, const Piece *q) {
 
 enum { ROUND_COLD, ROUND_UNMAPPED, ROUND_WARM };
 
+/* Of subtree member X's HAVE bytes without ranges on tier T (COUNTER: the
+ * unmapped counter they come from, NULL for a byte-only tenant's), as
+ * many as its allowance, the quotas and the budget let go, up to *LEFT,
+ * which it decreases. Returns the bytes taken or -ENOMEM. */
+static int64_t subtree_bytes(Run *run, Work *x, int t, bool below, uint64_t have, uint64_t *counter, uint64_t *left) {
+        uint64_t chunk = min_u64(min_u64(*left, have), member_allowance(x, t, below));
+        int64_t n;
+
+        chunk = min_u64(min_u64(chunk, chain_avail(run, x, PLAN_DEMOTE)), budget_avail(run));
+        if (chunk == 0)
+                return 0;
+        n = take_bytes_as(run, x, PLAN_REASON_OVER_MAX, t, chunk, counter);
+        if (n > 0)
+                *left -= min_u64(*left, (uint64_t) n);
+        return n;
+}
+
 /* One round of a subtree's limit on tier T for the members MEM[M] of class
  * RANK: up to *LEFT bytes, which it decreases. Returns 0 or -ENOMEM. The
  * accessed pages of the warm round are only taken once the tier of every
@@ -559,26 +605,28 @@ static int subtree_round(Run *run, const size_t *mem, size_t m, int rank, int t,
 
         for (size_t j = 0; j < m; j++)
                 cursor[j] = 0;
-        /* the bytes without ranges: the unmapped ones, or byte-only
-         * tenants' (their cold bytes, then any: a limit needs no heat) */
+        /* the bytes without ranges: byte-only tenants' (their cold bytes,
+         * then any: a limit needs no heat), or the unmapped ones seen cold
+         * (without a sweep: those not classified) */
         for (size_t j = 0; j < m && *left > 0; j++) {
                 Work *x = &run->w[mem[j]];
-                uint64_t have, chunk;
 
                 if (x->t->class_rank != rank)
                         continue;
-                if (x->t->byte_only)
-                        have = round == ROUND_COLD ? x->byte_cold[t] : round == ROUND_WARM ? page_down(x->own[t]) : 0;
-                else
-                        have = round == ROUND_UNMAPPED ? x->unmapped[t] : 0;
-                chunk = min_u64(min_u64(*left, have), member_allowance(x, t, below));
-                chunk = min_u64(min_u64(chunk, chain_avail(run, x, PLAN_DEMOTE)), budget_avail(run));
-                if (chunk == 0)
-                        continue;
-                n = take_bytes_as(run, x, PLAN_REASON_OVER_MAX, t, chunk, !x->t->byte_only);
+                if (x->t->byte_only) {
+                        uint64_t have = round == ROUND_COLD   ? x->byte_cold[t]
+                                        : round == ROUND_WARM ? page_down(x->own[t])
+                                                              : 0;
+
+                        n = subtree_bytes(run, x, t, below, have, NULL, left);
+                } else if (round == ROUND_UNMAPPED) {
+                        n = subtree_bytes(run, x, t, below, x->unmapped_cold[t], &x->unmapped_cold[t], left);
+                        if (n >= 0 && !x->t->unmapped_swept)
+                                n = subtree_bytes(run, x, t, below, x->unmapped[t], &x->unmapped[t], left);
+                } else
+                        n = 0;
                 if (n < 0)
                         return (int) n;
-                *left -= min_u64(*left, (uint64_t) n);
         }
         if (round == ROUND_UNMAPPED)
                 return 0;
@@ -613,6 +661,19 @@ static int subtree_round(Run *run, const size_t *mem, size_t m, int rank, int t,
                 if (n == 0)
                         break; /* no room below */
                 *left -= min_u64(*left, (uint64_t) n);
+        }
+        /* after the accessed ranges: the unmapped bytes the sweep did not
+         * classify, then those it saw hot */
+        for (size_t j = 0; round == ROUND_WARM && j < m && *left > 0; j++) {
+                Work *x = &run->w[mem[j]];
+
+                if (x->t->class_rank != rank || x->t->byte_only)
+                        continue;
+                n = x->t->unmapped_swept ? subtree_bytes(run, x, t, below, x->unmapped[t], &x->unmapped[t], left) : 0;
+                if (n >= 0)
+                        n = subtree_bytes(run, x, t, below, x->unmapped_hot[t], &x->unmapped_hot[t], left);
+                if (n < 0)
+                        return (int) n;
         }
         return 0;
 }
@@ -715,16 +776,19 @@ static int make_room_pass(Run *run, int d, int rank, bool warm, uint64_t *x) {
                                 continue;
                         if (warm && w->t->unscanned[d]) {
                                 /* its accessed pages, on a partial picture: not */
-                                h->unscanned += min_u64(*x, w->t->byte_only ? w->byte_warm[d] : w->warm_elig[d]);
+                                h->unscanned += min_u64(*x, w->t->byte_only ? w->byte_warm[d]
+                                                                            : w->warm_elig[d] + unmapped_last(w, d));
                                 continue;
                         }
                         if (w->t->byte_only)
                                 cand = elig = warm ? w->byte_warm[d] : w->byte_cold[d];
                         else {
-                                /* the unmapped bytes go with the cold ones,
-                                 * before any accessed page */
-                                cand = warm ? w->warm_raw[d] : w->cold_raw[d] + w->unmapped[d];
-                                elig = warm ? w->warm_elig[d] : w->cold_elig[d] + w->unmapped[d];
+                                /* the unmapped bytes not seen hot go with the
+                                 * cold ones, before any accessed page; those
+                                 * seen hot with the warm ones */
+                                cand = warm ? w->warm_raw[d] + unmapped_last(w, d) : w->cold_raw[d] + unmapped_first(w, d);
+                                elig = warm ? w->warm_elig[d] + unmapped_last(w, d)
+                                            : w->cold_elig[d] + unmapped_first(w, d);
                         }
                         if (cand == 0)
                                 continue;
@@ -1142,8 +1206,14 @@ static int work_init(Run *run, Work *w, const PlanTenant *t, bool shadow) {
                 token_bucket_init_unlimited(&w->dq);
         if (!w->active || !t->heat)
                 return 0;
-        for (int tier = 0; tier + 1 < in->n_tiers && !t->byte_only; tier++)
-                w->unmapped[tier] = page_down(t->unmapped[tier]);
+        for (int tier = 0; tier + 1 < in->n_tiers && !t->byte_only; tier++) {
+                uint64_t hot = min_u64(t->unmapped_hot[tier], t->unmapped[tier]);
+                uint64_t cold = t->unmapped_swept ? min_u64(t->unmapped_cold[tier], t->unmapped[tier] - hot) : 0;
+
+                w->unmapped_hot[tier] = page_down(hot);
+                w->unmapped_cold[tier] = page_down(cold);
+                w->unmapped[tier] = page_down(t->unmapped[tier] - hot - cold);
+        }
         if (t->byte_only) {
                 for (int tier = 0; tier < in->n_tiers; tier++) {
                         uint64_t cold = 0;
@@ -1253,6 +1323,68 @@ int plan_share_low(size_t n, const size_t *parent, const uint64_t *usage, const 
         return 0;
 }
 
+/* Step 5 (PlanInput.unmapped_promotions): unmapped bytes seen hot on
+ * slower tiers to tier 0, as bytes (the DAMOS schemes find the pages),
+ * classes highest first, within the tenant's tier0.max, tier 0's room and
+ * the quotas. A tenant its limit holds back gives up its unmapped bytes
+ * seen cold on tier 0 for them, as many (a swap: its tier-0 bytes do not
+ * grow). */
+static int plan_unmapped(Run *run) {
+        const PlanInput *in = run->in;
+
+        for (size_t k = 0; k < run->n_ranks; k++)
+                for (size_t i = 0; i < run->n; i++) {
+                        Work *w = &run->w[i];
+                        uint64_t want = 0, under, x;
+
+                        if (!w->active || w->t->byte_only || w->t->class_rank != run->ranks[k])
+                                continue;
+                        for (int t = 1; t < run->n_tiers; t++)
+                                want += page_down(w->t->unmapped_hot[t]);
+                        if (want == 0)
+                                continue;
+                        /* its own tier0.max and its ancestors', each over
+                         * its subtree, and their buckets (planner.h) */
+                        under = chain_cap(w, 0);
+                        if (under < want && w->unmapped_cold[0] > 0) {
+                                int64_t out;
+
+                                x = min_u64(want - under, w->unmapped_cold[0]);
+                                x = min_u64(x, min_u64(chain_avail(run, w, PLAN_DEMOTE),
+                                                       chain_avail(run, w, PLAN_PROMOTE)));
+                                x = min_u64(x, page_down(budget_avail(run) / 2));
+                                out = take_bytes_as(run, w, PLAN_REASON_SWAP, 0, x, &w->unmapped_cold[0]);
+                                if (out < 0)
+                                        return (int) out;
+                                under += (uint64_t) out;
+                        }
+                        x = min_u64(want, under);
+                        x = min_u64(x, room(run, 0));
+                        x = min_u64(x, min_u64(chain_avail(run, w, PLAN_PROMOTE), budget_avail(run)));
+                        if (x == 0)
+                                continue;
+                        run->free[0] -= min_u64(x, run->free[0]);
+                        for (int t = 1, left = 1; t < run->n_tiers && left; t++) {
+                                uint64_t from = min_u64(x, w->cur[t]);
+
+                                for (Work *a = w; a; a = a->parent)
+                                        a->cur[t] -= min_u64(from, a->cur[t]);
+                                w->own[t] -= min_u64(from, w->own[t]);
+                                run->free[t] += from;
+                                left = from < x;
+                        }
+                        w->own[0] += x;
+                        for (Work *a = w; a; a = a->parent) {
+                                a->cur[0] += x;
+                                (void) token_bucket_take(&a->pq, x, in->now_ms);
+                        }
+                        (void) token_bucket_take(&run->budget, x, in->now_ms);
+                        run->budget_used += x;
+                        w->res.unmapped_promote_bytes += x;
+                }
+        return 0;
+}
+
 static int run_plan(const PlanInput *in, bool shadow, Run *run) {
         size_t nh = in->hysteresis ? in->hysteresis->n : 0, n = in->n_tenants ? in->n_tenants : 1;
         int r;
@@ -1320,6 +1452,8 @@ static int run_plan(const PlanInput *in, bool shadow, Run *run) {
                 if (r < 0)
                         return r;
         }
+        if (in->unmapped_promotions && in->n_tiers > 1)
+                return plan_unmapped(run);
         return 0;
 }
 
@@ -1421,7 +1555,7 @@ int plan_compute(const PlanInput *in, Plan *ret) {
         /* the real pass's charges, for the caller to commit */
         for (size_t i = 0; i < in->n_tenants; i++)
                 if (tenant_enforced(&in->tenants[i])) {
-                        p.tenants[i].charge_promote = p.tenants[i].promote_bytes;
+                        p.tenants[i].charge_promote = p.tenants[i].promote_bytes + p.tenants[i].unmapped_promote_bytes;
                         p.tenants[i].charge_demote = p.tenants[i].demote_bytes;
                 }
         if (in->byte_promotions)

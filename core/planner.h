@@ -68,6 +68,10 @@
  * Coverage: while a tenant's tier is unscanned (PlanTenant.unscanned),
  * steps 1 and 3 take only its known-cold pages of it; the rest is held as
  * `unscanned` rather than demoting accessed pages on a partial picture.
+ * Unmapped bytes (PlanTenant.unmapped): those seen cold go right after the
+ * known-cold ranges; those not classified go there too when nothing
+ * classifies them, else after the accessed ranges; those seen hot
+ * (unmapped_hot) go last.
  * Everywhere: bytes in multiples of PLAN_PAGE (ranges are split at page
  * boundaries to fit a byte budget exactly); every move is charged to the
  * tenant's bucket for its direction and to the global budget, and a plan
@@ -185,6 +189,21 @@ struct PlanTenant {
          * ranges and before any accessed page, as byte demotions (no
          * range): the kernel's reclaim picks its coldest pages. */
         uint64_t unmapped[PLAN_MAX_TIERS];
+        /* Of unmapped[t], the bytes the last sweep of them saw accessed
+         * (core/heatmodel.h: unmapped pages): kept while anything else
+         * can meet a limit or make room; taken last (after the accessed
+         * ranges, so only once the tier is covered). The rest of
+         * unmapped[t], cold or not classified yet, goes first. */
+        uint64_t unmapped_hot[PLAN_MAX_TIERS];
+        /* With UNMAPPED_SWEPT (a sweep classified the tenant's unmapped
+         * pages): of unmapped[t], the bytes it saw cold, which go right
+         * after the known-cold ranges; the rest (neither hot nor cold:
+         * pages that came after the sweep) is then not known cold either,
+         * and goes after the accessed ranges, before the hot ones. Without
+         * it, all of unmapped[t] but unmapped_hot[t] goes after the
+         * known-cold ranges (nothing classifies them). */
+        uint64_t unmapped_cold[PLAN_MAX_TIERS];
+        bool unmapped_swept;
         /* The first N of heat->hot were demoted by tierd and then seen hot
          * (the heat model's contradiction): hysteresis does not hold them
          * back, and they lead the promotions. */
@@ -212,6 +231,15 @@ typedef struct PlanInput {
          * no candidates, are then promoted as bytes (byte_promote_bytes)
          * within their tier-0 limit, tier 0's room and the quotas. */
         bool byte_promotions;
+        /* The engine has a physical path for pages no process maps
+         * (DAMOS migrate_hot with a memcg filter): a ranged tenant's
+         * unmapped bytes seen hot on slower tiers (PlanTenant.unmapped_hot)
+         * are promoted as bytes (unmapped_promote_bytes) within its tier-0
+         * limit, tier 0's room and the quotas, classes highest first,
+         * after everything else is planned; one its limit holds back
+         * demotes as many of its unmapped bytes seen cold on tier 0 for
+         * them (a byte demotion, reason swap). */
+        bool unmapped_promotions;
 } PlanInput;
 
 /* ---- output ------------------------------------------------------------ */
@@ -264,6 +292,9 @@ typedef struct PlanTenantResult {
          * (not in promote_bytes, moves or held: held_promote.no_candidates
          * still says what had no candidates) */
         uint64_t byte_promote_bytes;
+        /* PlanInput.unmapped_promotions: unmapped bytes seen hot to bring to
+         * tier 0 (not in promote_bytes or moves) */
+        uint64_t unmapped_promote_bytes;
         /* What the plan charges to the tenant's buckets (and, summed, the
          * budget): enforced tenants only; the ledger commits it. */
         uint64_t charge_promote, charge_demote;

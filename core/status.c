@@ -105,6 +105,11 @@ json_object *status_snapshot_to_json(const StatusSnapshot *s) {
                         json_object_object_add(x, "classified_bytes", u64_array(t->classified, nt));
                         json_object_object_add(x, "covered", cov);
                 }
+                json_object_object_add(x, "tier_unmapped_bytes", u64_array(t->tier_unmapped, nt));
+                if (s->has_unmapped) {
+                        json_object_object_add(x, "unmapped_hot_bytes", u64_array(t->unmapped_hot, nt));
+                        json_object_object_add(x, "unmapped_cold_bytes", u64_array(t->unmapped_cold, nt));
+                }
                 json_object_object_add(x, "held_unscanned_bytes", json_object_new_uint64(t->held_unscanned));
                 json_object_object_add(x, "hot_bytes", json_object_new_uint64(t->hot_bytes));
                 json_object_object_add(x, "cold_bytes", json_object_new_uint64(t->cold_bytes));
@@ -142,7 +147,7 @@ static json_object *held_json(const PlanHeld *h) {
         return o;
 }
 
-static json_object *period_tenant_json(const StatusTenant *t, int nt, bool has_coverage) {
+static json_object *period_tenant_json(const StatusTenant *t, int nt, bool has_coverage, bool has_unmapped) {
         json_object *x = json_object_new_object(), *pl = json_object_new_object(), *mo = json_object_new_object();
 
         json_object_object_add(x, "cgroup", json_object_new_string(t->cgroup ? t->cgroup : ""));
@@ -165,12 +170,18 @@ static json_object *period_tenant_json(const StatusTenant *t, int nt, bool has_c
                 json_object_object_add(x, "classified_bytes", u64_array(t->classified, nt));
                 json_object_object_add(x, "covered", cov);
         }
+        json_object_object_add(x, "tier_unmapped_bytes", u64_array(t->tier_unmapped, nt));
+        if (has_unmapped) {
+                json_object_object_add(x, "unmapped_hot_bytes", u64_array(t->unmapped_hot, nt));
+                json_object_object_add(x, "unmapped_cold_bytes", u64_array(t->unmapped_cold, nt));
+        }
         json_object_object_add(pl, "demote_bytes", json_object_new_uint64(t->planned_demote));
         json_object_object_add(pl, "promote_bytes", json_object_new_uint64(t->planned_promote));
         json_object_object_add(pl, "over_max_bytes", json_object_new_uint64(t->over_max_bytes));
         json_object_object_add(pl, "contention_bytes", json_object_new_uint64(t->contention_bytes));
         /* both halves of self-swaps (demoted + promoted) */
         json_object_object_add(pl, "swap_bytes", json_object_new_uint64(t->swap_bytes));
+        json_object_object_add(pl, "unmapped_promote_bytes", json_object_new_uint64(t->unmapped_promote_bytes));
         json_object_object_add(pl, "observe_only", json_object_new_boolean(t->observe_only));
         json_object_object_add(pl, "held_demote", held_json(&t->held_demote));
         json_object_object_add(pl, "held_promote", held_json(&t->held_promote));
@@ -189,7 +200,7 @@ json_object *status_period_to_json(const StatusSnapshot *s) {
         int nt = s->n_tiers < STATUS_MAX_TIERS ? s->n_tiers : STATUS_MAX_TIERS;
 
         for (size_t k = 0; k < s->n_tenants; k++)
-                json_object_array_add(ta, period_tenant_json(&s->tenants[k], nt, s->has_coverage));
+                json_object_array_add(ta, period_tenant_json(&s->tenants[k], nt, s->has_coverage, s->has_unmapped));
         json_object_object_add(o, "period", json_object_new_int((int) (s->periods_total ? s->periods_total - 1 : 0)));
         json_object_object_add(o, "time_ms", json_object_new_uint64(s->time_ms));
         json_object_object_add(o, "backend", json_object_new_string(s->scanner));
@@ -333,6 +344,12 @@ static int parse_tenant(Parse *p, json_object *x, int nt, StatusTenant *t) {
                 r = get_opt_array(p, x, "classified_bytes", nt, t->classified, NULL);
         if (r >= 0)
                 r = get_opt_array(p, x, "covered", nt, NULL, t->covered);
+        if (r >= 0)
+                r = get_opt_array(p, x, "tier_unmapped_bytes", nt, t->tier_unmapped, NULL);
+        if (r >= 0)
+                r = get_opt_array(p, x, "unmapped_hot_bytes", nt, t->unmapped_hot, NULL);
+        if (r >= 0)
+                r = get_opt_array(p, x, "unmapped_cold_bytes", nt, t->unmapped_cold, NULL);
         if (r >= 0 && field(x, "held_unscanned_bytes"))
                 r = get_u64(p, x, "held_unscanned_bytes", false, &t->held_unscanned);
         if (r < 0)
@@ -452,6 +469,7 @@ int status_snapshot_from_json(json_object *o, StatusSnapshot *ret, char **ret_er
                         goto fail;
                 s.n_tenants = i + 1;
                 s.has_coverage = s.has_coverage || field(x, "covered");
+                s.has_unmapped = s.has_unmapped || field(x, "unmapped_hot_bytes");
         }
         *ret = s;
         return 0;

@@ -41,6 +41,11 @@ typedef struct StatusTenant {
          * has classified per tier, and whether a full pass covered the tier */
         uint64_t classified[STATUS_MAX_TIERS];
         bool covered[STATUS_MAX_TIERS];
+        /* of tier_file, the pages no process maps (file - file_mapped), and
+         * (StatusSnapshot.has_unmapped) what the last sweep of them saw:
+         * accessed (hot) or not (cold); the rest is not classified yet */
+        uint64_t tier_unmapped[STATUS_MAX_TIERS];
+        uint64_t unmapped_hot[STATUS_MAX_TIERS], unmapped_cold[STATUS_MAX_TIERS];
         uint64_t held_unscanned; /* the last plan's demotions held back as unscanned */
         uint64_t hot_bytes;     /* age 0 in the last scan */
         uint64_t cold_bytes;    /* age >= 1 */
@@ -53,6 +58,7 @@ typedef struct StatusTenant {
         uint64_t pids;          /* processes scanned and moved for it */
         uint64_t tracked_bytes; /* memory the scanner covered */
         uint64_t over_max_bytes, contention_bytes, swap_bytes; /* planned, by reason */
+        uint64_t unmapped_promote_bytes; /* planned: hot unmapped pages to tier 0 through DAMOS */
         bool observe_only;
         PlanHeld held_demote, held_promote;
         uint64_t promoted, demoted, failed; /* moved this period, bytes */
@@ -77,6 +83,7 @@ typedef struct StatusSnapshot {
         StatusTenant *tenants;
         uint64_t promoted_total, demoted_total, failed_total; /* bytes, all tenants */
         bool has_coverage;      /* the agent keeps a heat model: StatusTenant.classified, covered */
+        bool has_unmapped;      /* its scanner sweeps unmapped pages: StatusTenant.unmapped_hot, _cold */
         /* the last period only, for the period JSON */
         bool planned;           /* a working period (not one that only armed the scanner) */
         uint64_t tier_node_mask[STATUS_MAX_TIERS];

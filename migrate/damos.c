@@ -244,8 +244,10 @@ static void kdamond_remove(DamosMover *m) {
 typedef enum SchemeKind { SCHEME_HOT, SCHEME_CHECK, SCHEME_COLD } SchemeKind;
 
 /* The filters of scheme directory S (see write_scheme()). */
-static int write_filters(const char *S, SchemeKind kind, const char *memcg, const MoveSpan *skip, size_t n_skip) {
+static int write_filters(const char *S, SchemeKind kind, const char *memcg, const MoveSpan *skip, size_t n_skip,
+                         bool file_only) {
         bool hot = kind != SCHEME_COLD;
+        int f0 = file_only && kind != SCHEME_CHECK ? 1 : 0; /* the anon filter, after the memcg one */
         int r = 0;
 
         /* Only the tenant's pages: drop those NOT charged to its memcg.
@@ -262,17 +264,23 @@ static int write_filters(const char *S, SchemeKind kind, const char *memcg, cons
          * takes regions with any (hot_min_accesses, see damos_open()) and
          * this picks the hot pages out of them. The check scheme then
          * drops every page (anonymous, and not anonymous). */
-        r = damon_sysfs_write_u64(kind == SCHEME_CHECK ? 4 : 2 + n_skip, "%s/filters/nr_filters", S);
+        r = damon_sysfs_write_u64(kind == SCHEME_CHECK ? 4 : 2 + (size_t) f0 + n_skip, "%s/filters/nr_filters", S);
         if (r >= 0)
                 r = damon_sysfs_write("memcg", "%s/filters/0/type", S);
         if (r >= 0)
                 r = damon_sysfs_write(memcg, "%s/filters/0/memcg_path", S);
         if (r >= 0)
                 r = damon_sysfs_write("N", "%s/filters/0/matching", S);
+        /* file_only: anonymous pages dropped (before the young check, which
+         * then leaves their accessed bits alone) */
+        if (r >= 0 && f0)
+                r = damon_sysfs_write("anon", "%s/filters/1/type", S);
+        if (r >= 0 && f0)
+                r = damon_sysfs_write("Y", "%s/filters/1/matching", S);
         if (r >= 0)
-                r = damon_sysfs_write("young", "%s/filters/1/type", S);
+                r = damon_sysfs_write("young", "%s/filters/%d/type", S, 1 + f0);
         if (r >= 0)
-                r = damon_sysfs_write(hot ? "N" : "Y", "%s/filters/1/matching", S);
+                r = damon_sysfs_write(hot ? "N" : "Y", "%s/filters/%d/matching", S, 1 + f0);
         for (int f = 2; r >= 0 && kind == SCHEME_CHECK && f < 4; f++) {
                 r = damon_sysfs_write("anon", "%s/filters/%d/type", S, f);
                 if (r >= 0)
@@ -285,13 +293,15 @@ static int write_filters(const char *S, SchemeKind kind, const char *memcg, cons
          * still on the slow node. Only matching: an addr filter that does
          * not match drops every page at the page-level checks of 6.12. */
         for (size_t k = 0; r >= 0 && k < n_skip; k++) {
-                r = damon_sysfs_write("addr", "%s/filters/%zu/type", S, 2 + k);
+                size_t f = 2 + (size_t) f0 + k;
+
+                r = damon_sysfs_write("addr", "%s/filters/%zu/type", S, f);
                 if (r >= 0)
-                        r = damon_sysfs_write_u64(skip[k].start, "%s/filters/%zu/addr_start", S, 2 + k);
+                        r = damon_sysfs_write_u64(skip[k].start, "%s/filters/%zu/addr_start", S, f);
                 if (r >= 0)
-                        r = damon_sysfs_write_u64(skip[k].end, "%s/filters/%zu/addr_end", S, 2 + k);
+                        r = damon_sysfs_write_u64(skip[k].end, "%s/filters/%zu/addr_end", S, f);
                 if (r >= 0)
-                        r = damon_sysfs_write("Y", "%s/filters/%zu/matching", S, 2 + k);
+                        r = damon_sysfs_write("Y", "%s/filters/%zu/matching", S, f);
         }
         return r;
 }
@@ -371,7 +381,7 @@ static int write_scheme(DamosMover *m, size_t i, SchemeKind kind, const char *me
         if (r >= 0)
                 r = damon_sysfs_write_u64(reset_ms, "%s/quotas/reset_interval_ms", S);
         if (r >= 0)
-                r = write_filters(S, kind, memcg, skip, n_skip);
+                r = write_filters(S, kind, memcg, skip, n_skip, o->file_only);
         return r;
 }
 

@@ -253,6 +253,9 @@ typedef struct DamosOptions {
         uint32_t min_regions, max_regions; /* 0: 200, 2000 */
         bool keep_slots;                /* every tenant gets both schemes, a rate of 0 disabling one
                                          * (it matches no region); needed by damos_update() */
+        bool file_only;                 /* migrate_hot and migrate_cold leave anonymous pages alone (an
+                                         * anon filter after the memcg one): page cache, tmpfs and shmem
+                                         * only, the pages move_pages() cannot reach when unmapped */
 } DamosOptions;
 
 typedef struct DamosStats {

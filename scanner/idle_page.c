@@ -32,6 +32,22 @@
  * seen at the next period, and pages of a tenant's children count for the
  * tenant, which is what a tenant root means.
  *
+ * The unmapped sweep (virtual mode with HEAT_UNMAPPED): the pages no
+ * process maps (page cache, tmpfs, shmem) are invisible to the walk of
+ * the processes, so a physical walk like physical mode's visits the LRU
+ * pages without KPF_MMAP charged to the targets' memcgs (the deepest
+ * target listing a memcg owns its pages) and counts them per tenant and
+ * tier, hot or cold, without ranges (TenantHeat.unmapped_*). One sweep
+ * covers every target given when it began; it reports at its end, for the
+ * targets it covered exactly (idle_pass_exact() over what it armed and
+ * classified, no memcg change, no scan that left the target out), with
+ * HEAT_PASS_UNMAPPED. The walk of the processes and the sweep take turns at
+ * going first in a scan, the second getting what the budget leaves. Under
+ * MGLRU (lru_gen/enabled), folio_mark_accessed() leaves PG_idle set, so an
+ * unmapped page read all the time reads idle: the sweep is then skipped
+ * (checked at each sweep's start, said once at info level) and the targets
+ * lack HEAT_PASS_SWEEPING.
+ *
  * Node of a page: from its PFN, with the node spans of /proc/zoneinfo
  * (each populated zone's start_pfn and spanned), read once at open. It is
  * exact wherever node spans do not overlap, costs one binary search over a
@@ -220,6 +236,34 @@ uint8_t idle_age_update(uint8_t old, bool idle, unsigned gap) {
                 old = 0;
         a = old + (gap ? gap : 1);
         return (uint8_t) (a > HEAT_MAX_AGE ? HEAT_MAX_AGE : a);
+}
+
+bool idle_unmapped_candidate(uint64_t flags) {
+        const uint64_t bad = IDLE_KPF(IDLE_KPF_NOPAGE) | IDLE_KPF(IDLE_KPF_ZERO_PAGE) | IDLE_KPF(IDLE_KPF_HUGE) |
+                             IDLE_KPF(IDLE_KPF_SLAB) | IDLE_KPF(IDLE_KPF_BUDDY) | IDLE_KPF(IDLE_KPF_OFFLINE) |
+                             IDLE_KPF(IDLE_KPF_COMPOUND_TAIL) | IDLE_KPF(IDLE_KPF_MMAP);
+
+        return (flags & IDLE_KPF(IDLE_KPF_LRU)) && !(flags & bad);
+}
+
+int idle_lru_gen_enabled(const char *text, bool *ret) {
+        unsigned long long v;
+        char *end;
+
+        while (*text == ' ' || *text == '\t')
+                text++;
+        if (!*text || *text == '-')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(text, &end, 0);
+        if (errno || end == text)
+                return -EINVAL;
+        while (*end == ' ' || *end == '\n')
+                end++;
+        if (*end)
+                return -EINVAL;
+        *ret = v & 1;
+        return 0;
 }
 
 bool idle_pass_exact(uint64_t armed_bytes, uint64_t classified_bytes, bool failed) {
@@ -476,6 +520,7 @@ typedef struct Unit {
         uint32_t target;
         pid_t pid;                      /* 0 in physical mode */
         uint8_t gap;                    /* periods since the last visit */
+        bool unmapped;                  /* of the unmapped sweep: counted in bytes, no range */
 } Unit;
 
 typedef struct PfnRef {
@@ -490,6 +535,7 @@ typedef struct Out {
         bool began, ended;              /* its pass began / ended in this scan */
         bool visited;                   /* its cursor had a turn in this scan */
         uint64_t ids_hash;              /* physical mode: of its memcg ids in this scan */
+        bool ubegan, uended;            /* the unmapped sweep began / ended for it in this scan */
 } Out;
 
 typedef struct IdPair {
@@ -500,6 +546,10 @@ typedef struct IdPair {
 struct Scanner {
         ScanOptions opts;
         bool physical;
+        bool unmapped;                  /* virtual mode with the unmapped sweep (HEAT_UNMAPPED) */
+        bool sweep_first;               /* this scan, the sweep goes before the processes */
+        bool in_sweep;                  /* the units queued are the sweep's (no kpageflags folding) */
+        int mglru;                      /* the last lru_gen/enabled read: 1 on, 0 off, -1 unknown */
         int bitmap_fd, kpageflags_fd, kpagecgroup_fd;
         bool pm_scan;                   /* PAGEMAP_SCAN works: read pagemap over present ranges only */
         PagemapRegion *regions;          /* [PM_REGIONS] */
@@ -646,6 +696,8 @@ static int idle_open(const ScanOptions *opts, Scanner **ret) {
                 return -ENOMEM;
         s->opts = *opts;
         s->physical = opts->flags & HEAT_PHYSICAL;
+        s->unmapped = !s->physical && (opts->flags & HEAT_UNMAPPED);
+        s->mglru = -1;
         s->bitmap_fd = s->kpageflags_fd = s->kpagecgroup_fd = -1;
 
         r = open_root(opts->sysfs_root, "/kernel/mm/page_idle/bitmap", O_RDWR, &path);
@@ -674,10 +726,11 @@ static int idle_open(const ScanOptions *opts, Scanner **ret) {
         free(path);
         path = NULL;
 
-        if (s->physical) {
+        if (s->physical || s->unmapped) {
                 r = open_root(opts->procfs_root, "/kpagecgroup", O_RDONLY, &path);
                 if (r < 0)
-                        return log_error_errno(r, "physical mode needs %s (CONFIG_MEMCG, root): %m", path);
+                        return log_error_errno(r, "%s needs %s (CONFIG_MEMCG, root): %m",
+                                               s->physical ? "physical mode" : "the sweep of unmapped pages", path);
                 s->kpagecgroup_fd = r;
         }
 
@@ -1030,6 +1083,25 @@ static int classify(Scanner *s, const Unit *u, uint8_t age) {
         });
 }
 
+/* An unmapped page of the sweep: bytes by tier in its tenant's sweep,
+ * hot (accessed since the last visit) or cold; no range. */
+static int classify_unmapped(Scanner *s, const Unit *u, uint8_t age) {
+        uint64_t bytes = (uint64_t) u->n_pages * IDLE_PAGE_SIZE;
+        int node = node_span_find(s->nodes, s->n_nodes, u->pfn), tier = -1;
+        IdleCursor *c = s->out[u->target].cur;
+        const TopologyNode *tn;
+
+        if (node >= 0 && s->opts.topology && (tn = topology_node(s->opts.topology, node)))
+                tier = tn->tier;
+        if (!c || tier < 0 || tier >= HEAT_MAX_TIERS)
+                return 0;
+        if (age == 0)
+                c->unmapped.hot[tier] += bytes;
+        else
+                c->unmapped.cold[tier] += bytes;
+        return 0;
+}
+
 /* Reads the idle bits of the batch's units, updates and reports their
  * ages, and sets their bits again. */
 static int batch_process(Scanner *s) {
@@ -1040,7 +1112,7 @@ static int batch_process(Scanner *s) {
         size_t n, nw, nr;
         int r;
 
-        if (!s->physical) {
+        if (!s->physical && !s->in_sweep) {
                 r = units_form(s);
                 if (r < 0)
                         return r;
@@ -1060,7 +1132,7 @@ static int batch_process(Scanner *s) {
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
                 refs[i] = (PfnRef) { .pfn = s->units[i].pfn, .idx = i };
-        if (!s->physical) /* physical mode collects in PFN order already */
+        if (!s->physical && !s->in_sweep) /* physical walks collect in PFN order already */
                 qsort_safe(refs, n, sizeof(*refs), cmp_ref);
         for (size_t i = 0; i < n; i++)
                 pfns[i] = refs[i].pfn;
@@ -1087,15 +1159,19 @@ static int batch_process(Scanner *s) {
                 c = s->out[u->target].cur;
                 if (*a > HEAT_MAX_AGE) {
                         *a = 0; /* first visit (or it was a tail): armed now, classified next time */
-                        if (c)
+                        if (c && u->unmapped)
+                                c->unmapped.armed += (uint64_t) u->n_pages * IDLE_PAGE_SIZE;
+                        else if (c)
                                 c->armed += (uint64_t) u->n_pages * IDLE_PAGE_SIZE;
                 } else {
                         *a = idle_age_update(*a, idle, u->gap);
-                        r = classify(s, u, *a);
+                        r = u->unmapped ? classify_unmapped(s, u, *a) : classify(s, u, *a);
                         if (r < 0)
                                 return r;
                         s->n_classified++;
-                        if (c)
+                        if (c && u->unmapped)
+                                c->unmapped.classified += (uint64_t) u->n_pages * IDLE_PAGE_SIZE;
+                        else if (c)
                                 c->classified += (uint64_t) u->n_pages * IDLE_PAGE_SIZE;
                 }
                 for (uint32_t k = 1; k < u->n_pages; k++)
@@ -1416,7 +1492,8 @@ static int visit_target(Scanner *s, const ScanTarget *target, uint32_t t, bool m
 
         s->out[t].visited = true;
         if (c->pass_gen == 0) {
-                *c = (IdleCursor) { .cgroup_id = c->cgroup_id, .given_gen = c->given_gen, .pass_gen = s->gen };
+                *c = (IdleCursor) { .cgroup_id = c->cgroup_id, .given_gen = c->given_gen, .pass_gen = s->gen,
+                                    .unmapped = c->unmapped };
                 s->out[t].began = true;
         }
         if (n > 0) {
@@ -1577,11 +1654,19 @@ static int ids_build(Scanner *s, const ScanTarget *targets, size_t n) {
                 if (r < 0)
                         log_debug("idle_page: cgroup %s went away during the walk: %s", path, strerror(-r));
         }
-        /* one target per memcg: the first one listing it */
+        /* one target per memcg: the deepest one listing it (a nested
+         * tenant's pages are its own, whatever the order of the targets;
+         * of equal depth, the first) */
         qsort_safe(s->ids, s->n_ids, sizeof(*s->ids), cmp_id);
-        for (size_t i = 0; i < s->n_ids; i++)
-                if (w == 0 || s->ids[w - 1].ino != s->ids[i].ino)
-                        s->ids[w++] = s->ids[i];
+        for (size_t i = 0; i < s->n_ids; i++) {
+                if (w > 0 && s->ids[w - 1].ino == s->ids[i].ino) {
+                        if (strlen(targets[s->ids[i].target].cgroup_path) >
+                            strlen(targets[s->ids[w - 1].target].cgroup_path))
+                                s->ids[w - 1] = s->ids[i];
+                        continue;
+                }
+                s->ids[w++] = s->ids[i];
+        }
         s->n_ids = w;
         /* each target's set of ids, as a sum of mixed ids: a pass over a
          * set that changed missed part of it */
@@ -1687,28 +1772,18 @@ static int read_memcgs(Scanner *s, uint64_t pfn, uint64_t np, uint64_t bad) {
         return 0;
 }
 
-static int scan_physical(Scanner *s, const ScanTarget *targets, size_t n) {
+/* Walks the PFNs from s->cur_pfn to the last, queueing the candidates
+ * (physical mode: LRU pages of the targets' memcgs; the unmapped sweep:
+ * those no process maps) for the batches. Returns 1 when the budget stops
+ * it (s->cur_pfn is where to go on), 0 at the last PFN. */
+static int phys_walk(Scanner *s, bool unmapped) {
         const uint64_t bad = IDLE_KPF(IDLE_KPF_NOPAGE) | IDLE_KPF(IDLE_KPF_ZERO_PAGE) | IDLE_KPF(IDLE_KPF_HUGE) |
                              IDLE_KPF(IDLE_KPF_SLAB) | IDLE_KPF(IDLE_KPF_BUDDY) | IDLE_KPF(IDLE_KPF_OFFLINE) |
-                             IDLE_KPF(IDLE_KPF_COMPOUND_TAIL);
+                             IDLE_KPF(IDLE_KPF_COMPOUND_TAIL) | (unmapped ? IDLE_KPF(IDLE_KPF_MMAP) : 0);
         bool open_unit = false;
-        uint64_t pfn;
+        uint64_t pfn = s->cur_pfn;
         int r;
 
-        r = ids_build(s, targets, n);
-        if (r < 0)
-                return r;
-        if (s->phys_resume)
-                phys_check(s, n);
-        else
-                phys_begin(s, n);
-        pfn = s->cur_pfn;
-        if (s->n_ids == 0) {
-                /* no target has a memcg left: nothing (else) to visit */
-                span_done(&s->phys);
-                phys_end(s, n);
-                return 0;
-        }
         for (;;) {
                 ssize_t got;
                 size_t hint = 0;
@@ -1749,7 +1824,7 @@ static int scan_physical(Scanner *s, const ScanTarget *targets, size_t n) {
                                 continue;
                         }
                         Unit u = { .span = &s->phys, .page = p, .addr = p * IDLE_PAGE_SIZE, .pfn = p,
-                                   .n_pages = 1, .target = (uint32_t) t };
+                                   .n_pages = 1, .target = (uint32_t) t, .unmapped = unmapped };
 
                         r = chunk_visit(s, &s->phys, p, &u.gap);
                         if (r < 0)
@@ -1776,7 +1851,140 @@ static int scan_physical(Scanner *s, const ScanTarget *targets, size_t n) {
                         return 1;
                 }
         }
+        return 0;
+}
+
+static int scan_physical(Scanner *s, const ScanTarget *targets, size_t n) {
+        int r;
+
+        r = ids_build(s, targets, n);
+        if (r < 0)
+                return r;
+        if (s->phys_resume)
+                phys_check(s, n);
+        else
+                phys_begin(s, n);
+        if (s->n_ids == 0) {
+                /* no target has a memcg left: nothing (else) to visit */
+                span_done(&s->phys);
+                phys_end(s, n);
+                return 0;
+        }
+        r = phys_walk(s, false);
+        if (r != 0)
+                return r;
         phys_end(s, n);
+        return 0;
+}
+
+/* ---- the unmapped sweep (virtual mode, HEAT_UNMAPPED) ------------------ */
+
+/* Whether MGLRU is on now (s->mglru), said once per change: it hides
+ * read(2)/write(2) accesses of unmapped pages from idle page tracking. */
+static void sweep_check_mglru(Scanner *s) {
+        _cleanup_free_ char *text = NULL;
+        bool on = false;
+        int was = s->mglru;
+
+        if (read_full_file(s->opts.sysfs_root, "/kernel/mm/lru_gen/enabled", &text, NULL) < 0 ||
+            idle_lru_gen_enabled(text, &on) < 0)
+                on = false; /* no MGLRU in this kernel */
+        s->mglru = on;
+        /* info: a fact of the kernel, said once (and warnings are the
+         * scan's debug, see log_capture_errors()) */
+        if (on && was != 1)
+                log_info("idle_page: MGLRU is on (%s/kernel/mm/lru_gen/enabled): the kernel does not clear the "
+                            "idle flag of page cache and tmpfs pages accessed through read(2) or write(2), so idle "
+                            "page tracking cannot tell their hot pages from cold ones; unmapped pages are not "
+                            "classified while it is on (they count as unscanned bytes)", s->opts.sysfs_root);
+        else if (!on && was == 1)
+                log_info("idle_page: MGLRU is off now: classifying unmapped pages again");
+}
+
+/* A sweep begins at PFN 0 for every target given now; the others are in
+ * none. */
+static void sweep_begin(Scanner *s, size_t n) {
+        s->phys_resume = true;
+        s->cur_pfn = 0;
+        s->phys_gen = s->gen;
+        for (size_t i = 0; i < s->cursors.n; i++)
+                s->cursors.c[i].unmapped.pass_gen = 0;
+        for (size_t t = 0; t < n; t++) {
+                IdleCursor *c = s->out[t].cur;
+
+                if (!c)
+                        continue;
+                c->unmapped = (IdleSweep) { .pass_gen = s->gen, .ids_hash = s->out[t].ids_hash };
+                s->out[t].ubegan = true;
+        }
+}
+
+/* The sweep goes on: a tenant in it that this scan left out, or whose
+ * memcg ids changed, misses part of it. */
+static void sweep_check(Scanner *s, size_t n) {
+        for (size_t i = 0; i < s->cursors.n; i++) {
+                IdleCursor *c = &s->cursors.c[i];
+
+                if (c->unmapped.pass_gen == s->phys_gen && c->given_gen != s->gen)
+                        c->unmapped.failed = true;
+        }
+        for (size_t t = 0; t < n; t++) {
+                IdleCursor *c = s->out[t].cur;
+
+                if (c && c->unmapped.pass_gen == s->phys_gen && c->unmapped.ids_hash != s->out[t].ids_hash)
+                        c->unmapped.failed = true;
+        }
+}
+
+static void sweep_end(Scanner *s, size_t n) {
+        for (size_t t = 0; t < n; t++) {
+                IdleCursor *c = s->out[t].cur;
+
+                if (c && c->unmapped.pass_gen == s->phys_gen) {
+                        s->out[t].uended = true;
+                        c->unmapped.pass_gen = 0;
+                }
+        }
+        s->phys_resume = false;
+        s->cur_pfn = 0;
+}
+
+/* The unmapped sweep's share of the scan: from where it stopped (or PFN
+ * 0, a new sweep) on, until the budget stops it (1) or the last PFN (0). */
+static int scan_unmapped(Scanner *s, const ScanTarget *targets, size_t n) {
+        int r;
+
+        if (!s->phys_resume) {
+                sweep_check_mglru(s);
+                if (s->mglru == 1) {
+                        span_done(&s->phys);
+                        return 0;
+                }
+        }
+        r = ids_build(s, targets, n);
+        if (r < 0)
+                return r;
+        if (s->phys_resume)
+                sweep_check(s, n);
+        else
+                sweep_begin(s, n);
+        if (s->n_ids == 0) {
+                span_done(&s->phys);
+                sweep_end(s, n);
+                return 0;
+        }
+        s->in_sweep = true;
+        r = phys_walk(s, true);
+        if (r >= 0) {
+                int q = batch_maybe(s, true);
+
+                if (q < 0)
+                        r = q;
+        }
+        s->in_sweep = false;
+        if (r != 0)
+                return r;
+        sweep_end(s, n);
         return 0;
 }
 
@@ -1797,6 +2005,20 @@ static void pass_flags(Scanner *s, const ScanTarget *targets, size_t n, TenantHe
                         if (idle_pass_exact(o->cur->armed, o->cur->classified, o->cur->failed))
                                 pass |= HEAT_PASS_EXACT;
                 }
+                if (o->uended && o->cur &&
+                    idle_pass_exact(o->cur->unmapped.armed, o->cur->unmapped.classified, o->cur->unmapped.failed)) {
+                        pass |= HEAT_PASS_UNMAPPED;
+                        memcpy(out[t].unmapped_hot, o->cur->unmapped.hot, sizeof(out[t].unmapped_hot));
+                        memcpy(out[t].unmapped_cold, o->cur->unmapped.cold, sizeof(out[t].unmapped_cold));
+                }
+                if (o->uended)
+                        log_debug("idle_page: %s: unmapped sweep ended, %s: %" PRIu64 " KiB classified, %" PRIu64
+                                  " KiB armed%s", targets[t].cgroup_path,
+                                  pass & HEAT_PASS_UNMAPPED ? "exact" : "not exact",
+                                  o->cur->unmapped.classified / 1024, o->cur->unmapped.armed / 1024,
+                                  o->cur->unmapped.failed ? ", part of it not visited" : "");
+                if (s->unmapped && s->mglru != 1)
+                        pass |= HEAT_PASS_SWEEPING;
                 out[t].pass = pass;
                 if (o->ended)
                         log_debug("idle_page: %s: pass ended, %s: %" PRIu64 " KiB classified, %" PRIu64 " KiB armed%s",
@@ -1829,6 +2051,24 @@ static int cursors_prepare(Scanner *s, const ScanTarget *targets, size_t n) {
         return 0;
 }
 
+/* Virtual mode with the unmapped sweep: the processes and the sweep take
+ * turns at going first, so that neither starves when the budget does not
+ * cover both in a period; the second goes on with what the first left. */
+static int scan_both(Scanner *s, const ScanTarget *targets, size_t n) {
+        bool sweep_first = s->sweep_first;
+        int r;
+
+        s->sweep_first = !s->sweep_first;
+        r = sweep_first ? scan_unmapped(s, targets, n) : scan_virtual(s, targets, n);
+        if (r != 0)
+                return r;
+        /* the first part's last batch, before units of the other kind */
+        r = batch_maybe(s, true);
+        if (r < 0)
+                return r;
+        return sweep_first ? scan_virtual(s, targets, n) : scan_unmapped(s, targets, n);
+}
+
 static int idle_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
         _cleanup_free_ Out *o = NULL;
         int r, n_tiers = s->opts.topology ? s->opts.topology->n_tiers : 1;
@@ -1854,7 +2094,12 @@ static int idle_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat
                 r = cursors_prepare(s, targets, n);
         if (r >= 0) {
                 pace_start(s);
-                r = s->physical ? scan_physical(s, targets, n) : scan_virtual(s, targets, n);
+                if (s->physical)
+                        r = scan_physical(s, targets, n);
+                else if (!s->unmapped)
+                        r = scan_virtual(s, targets, n);
+                else
+                        r = scan_both(s, targets, n);
         }
         if (r >= 0) {
                 int q = batch_maybe(s, true);
@@ -1868,8 +2113,9 @@ static int idle_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat
                 log_debug("idle_page: period %u: %s after %.1f ms CPU, %.1f ms wall; %u units, batch %zu%s", s->gen,
                           r > 0 ? "stopped at the budget" : "done", (double) cpu / 1e6, (double) wall / 1e6,
                           s->n_classified, s->batch_cap, r > 0 ? "; resuming there next period" : "");
-                if (s->physical)
-                        log_debug("idle_page: physical cursor at PFN %" PRIu64 ", %zu memcg ids", s->cur_pfn, s->n_ids);
+                if (s->physical || s->unmapped)
+                        log_debug("idle_page: %s cursor at PFN %" PRIu64 ", %zu memcg ids",
+                                  s->physical ? "physical" : "unmapped sweep's", s->cur_pfn, s->n_ids);
         }
         if (r >= 0) {
                 /* tidy the state of what was visited */
@@ -1880,7 +2126,7 @@ static int idle_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat
 
                                         span_compact(&vma->span, (vma->end - vma->start) / IDLE_PAGE_SIZE);
                                 }
-                if (s->physical)
+                if (s->physical || s->unmapped)
                         span_compact(&s->phys, UINT64_MAX);
                 pass_flags(s, targets, n, out);
                 for (size_t i = 0; i < n && r >= 0; i++) {
@@ -1909,7 +2155,7 @@ static int idle_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat
                 /* what this scan visited may not all have been classified */
                 for (size_t i = 0; i < s->cursors.n; i++)
                         if (s->cursors.c[i].given_gen == s->gen)
-                                s->cursors.c[i].failed = true;
+                                s->cursors.c[i].failed = s->cursors.c[i].unmapped.failed = true;
         }
         if (r < 0 && r != -ENOMEM)
                 log_debug("idle_page: scan failed: %s", strerror(-r));

@@ -9,12 +9,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "heat.h"
+
 #define IDLE_PAGE_SIZE 4096u
 
 /* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h) */
 #define IDLE_KPF_LRU 5
 #define IDLE_KPF_SLAB 7
 #define IDLE_KPF_BUDDY 10
+#define IDLE_KPF_MMAP 11
 #define IDLE_KPF_COMPOUND_HEAD 15
 #define IDLE_KPF_COMPOUND_TAIL 16
 #define IDLE_KPF_HUGE 17
@@ -68,6 +71,20 @@ size_t idle_word_runs(const uint64_t *words, size_t n, size_t max, IdleRun *ret)
 uint8_t idle_age_update(uint8_t old, bool idle, unsigned gap);
 
 
+/* Whether a page with kpageflags FLAGS is one the unmapped sweep
+ * (HEAT_UNMAPPED) classifies: an LRU page no process maps (page cache,
+ * tmpfs, shmem, swap cache), the head of its folio, not one of the kinds
+ * idle page tracking cannot follow. */
+bool idle_unmapped_candidate(uint64_t flags);
+
+/* From the text of /sys/kernel/mm/lru_gen/enabled ("0x0007\n"): whether
+ * MGLRU is on (bit 0). Under MGLRU, folio_mark_accessed() -- read(2),
+ * write(2) and sendfile of page cache and tmpfs -- counts references in
+ * the folio's LRU bits and leaves PG_idle set (mm/swap.c, 6.12), so idle
+ * page tracking sees only mapped accesses: an unmapped page read all the
+ * time reads idle. -EINVAL for text that is not a number. */
+int idle_lru_gen_enabled(const char *text, bool *ret);
+
 /* ---- per-tenant cursors and passes (scanner/idle_page.c's top) --------- */
 
 /* A pass is exact (HEAT_PASS_EXACT) when nothing failed and the bytes it
@@ -89,6 +106,18 @@ bool idle_pass_exact(uint64_t armed_bytes, uint64_t classified_bytes, bool faile
  * tracking state of its processes, are dropped. */
 #define IDLE_CURSOR_KEEP_SCANS 32
 
+/* A tenant's share of the unmapped sweep (HEAT_UNMAPPED): one walk over
+ * all PFNs, for every tenant given when it began, of the LRU pages its
+ * memcgs hold that no process maps. */
+typedef struct IdleSweep {
+        uint32_t pass_gen;      /* the scan the sweep began in; 0: the tenant is in none */
+        uint64_t armed;         /* bytes visited for the first time */
+        uint64_t classified;    /* bytes classified */
+        uint64_t ids_hash;      /* the tenant's memcg ids when the sweep began */
+        uint64_t hot[HEAT_MAX_TIERS], cold[HEAT_MAX_TIERS]; /* classified bytes by tier */
+        bool failed;            /* the memcg ids changed, or a scan left the tenant out */
+} IdleSweep;
+
 typedef struct IdleCursor {
         uint64_t cgroup_id;     /* the tenant (ScanTarget.cgroup_id) */
         uint32_t pass_gen;      /* the scan its open pass began in; 0: no pass open */
@@ -101,6 +130,7 @@ typedef struct IdleCursor {
         uint64_t ids_hash;      /* physical mode: the tenant's memcg ids when the pass began */
         bool failed;            /* something was not visited: a process's maps or pagemap could not be
                                  * read, or (physical) the memcg ids changed or a scan left it out */
+        IdleSweep unmapped;     /* virtual mode with HEAT_UNMAPPED */
 } IdleCursor;
 
 /* Cursors sorted by cgroup id. */

@@ -30,6 +30,12 @@ enum {
          * every LRU page by its memcg (cgroup_id), mapped or not; ranges
          * are PADDR. Without it, backends sample the targets' processes. */
         HEAT_PHYSICAL = 1 << 1,
+        /* Virtual mode of a backend with a physical mode (idle_page): also
+         * sweep physical memory for the targets' pages that no process
+         * maps (by memcg, like HEAT_PHYSICAL) and report them as bytes per
+         * tier, hot and cold (TenantHeat.unmapped_*, HEAT_PASS_UNMAPPED).
+         * Backends without a physical mode ignore it. */
+        HEAT_UNMAPPED = 1 << 2,
 };
 
 typedef struct ScanOptions {

@@ -742,6 +742,68 @@ START_TEST(test_heat_model_tenants) {
 }
 END_TEST
 
+START_TEST(test_heat_model_unmapped_sweep) {
+        /* a tenant with 8 MiB of mapped pages and a sweep of its unmapped
+         * ones: 16 MiB hot, 48 MiB cold on tier 0, 4 MiB hot on tier 1;
+         * they count in classified, are no ranges or candidates, follow
+         * tierd's moves (a demotion takes the cold ones first, a
+         * promotion the hot ones), and the next sweep replaces them */
+        _cleanup_(heat_model_freep) HeatModel *m = model(NULL);
+        ScanRange r = R(7, 0, 3, BASE, 8 * M);
+        TenantHeat h = { .cgroup_id = TEN, .ranges = &r, .n_ranges = 1,
+                         .unmapped_hot = { 16 * M, 4 * M }, .unmapped_cold = { 48 * M } };
+        HeatCoverage c;
+        HeatView v;
+
+        resident(m, TEN, 72 * M, 4 * M);
+        ck_assert_int_eq(heat_model_feed(m, &h, HEAT_FEED_PASS_BEGIN | HEAT_FEED_PASS_END | HEAT_FEED_EXACT |
+                                                HEAT_FEED_UNMAPPED, 1000), 0);
+        c = coverage(m, TEN, 0);
+        ck_assert_uint_eq(c.unmapped_hot, 16 * M);
+        ck_assert_uint_eq(c.unmapped_cold, 48 * M);
+        ck_assert_uint_eq(c.unmapped_ms, 1000);
+        ck_assert_uint_eq(c.classified, 72 * M);
+        ck_assert_uint_eq(coverage(m, TEN, 1).classified, 4 * M);
+        ck_assert_int_eq(heat_model_view(m, TEN, 2, 16, 0, &v), 0);
+        ck_assert_uint_eq(v.heat.n_cold, 1);
+        ck_assert_uint_eq(v.heat.cold[0].end - v.heat.cold[0].start, 8 * M);
+        ck_assert_uint_eq(v.heat.tracked_bytes, 8 * M);
+        ck_assert_uint_eq(v.coverage[0].unmapped_hot, 16 * M);
+        heat_view_done(&v);
+
+        /* 56 MiB demoted: the 48 cold, then 8 of the hot */
+        ck_assert_int_eq(heat_model_unmapped_moved(m, TEN, 0, 1, 56 * M), 0);
+        c = coverage(m, TEN, 0);
+        ck_assert_uint_eq(c.unmapped_cold, 0);
+        ck_assert_uint_eq(c.unmapped_hot, 8 * M);
+        c = coverage(m, TEN, 1);
+        ck_assert_uint_eq(c.unmapped_cold, 48 * M);
+        ck_assert_uint_eq(c.unmapped_hot, 12 * M);
+        /* 20 MiB promoted: the 12 hot, then 8 cold */
+        ck_assert_int_eq(heat_model_unmapped_moved(m, TEN, 1, 0, 20 * M), 0);
+        ck_assert_uint_eq(coverage(m, TEN, 0).unmapped_hot, 20 * M);
+        ck_assert_uint_eq(coverage(m, TEN, 0).unmapped_cold, 8 * M);
+        ck_assert_uint_eq(coverage(m, TEN, 1).unmapped_hot, 0);
+        ck_assert_uint_eq(coverage(m, TEN, 1).unmapped_cold, 40 * M);
+        ck_assert_int_eq(heat_model_unmapped_moved(m, TEN, 0, 4, M), -EINVAL);
+
+        /* a scan without a sweep's end keeps them; the next sweep replaces */
+        h.ranges = NULL;
+        h.n_ranges = 0;
+        ck_assert_int_eq(heat_model_feed(m, &h, HEAT_FEED_PASS_BEGIN, 2000), 0);
+        ck_assert_uint_eq(coverage(m, TEN, 0).unmapped_hot, 20 * M);
+        h.unmapped_hot[0] = 2 * M;
+        h.unmapped_hot[1] = 0;
+        h.unmapped_cold[0] = 0;
+        ck_assert_int_eq(heat_model_feed(m, &h, HEAT_FEED_UNMAPPED, 3000), 0);
+        c = coverage(m, TEN, 0);
+        ck_assert_uint_eq(c.unmapped_hot, 2 * M);
+        ck_assert_uint_eq(c.unmapped_cold, 0);
+        ck_assert_uint_eq(c.unmapped_ms, 3000);
+        ck_assert_uint_eq(coverage(m, TEN, 1).unmapped_cold, 0);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("heatmodel");
         TCase *tc = tcase_create("heatmodel");
@@ -759,6 +821,7 @@ int main(void) {
         tcase_add_test(tc, test_heat_model_memory_cap);
         tcase_add_test(tc, test_heat_model_byte_only);
         tcase_add_test(tc, test_heat_model_tenants);
+        tcase_add_test(tc, test_heat_model_unmapped_sweep);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }

@@ -1050,6 +1050,129 @@ START_TEST(test_scan_fake_physical_passes) {
 }
 END_TEST
 
+/* The unmapped sweep of virtual mode (HEAT_UNMAPPED): tenant a has a
+ * process with 2048 mapped pages (KPF_MMAP) and 1024 unmapped LRU pages of
+ * its memcg (page cache), b 512 unmapped ones. The first sweep arms them,
+ * the second reports each tenant's hot and cold bytes (256 of a's pages
+ * accessed in between: their bits cleared), never the mapped pages,
+ * which the processes' part reports as ranges. While MGLRU is on the
+ * sweep classifies nothing. With a budget that stops every step, the
+ * processes and the sweep both get on. */
+START_TEST(test_scan_fake_unmapped_sweep) {
+        const pid_t pa[] = { 101 };
+        const ScanTarget t[2] = {
+                { .cgroup_path = "cg/a", .cgroup_id = 1001, .pids = pa, .n_pids = 1 },
+                { .cgroup_path = "cg/b", .cgroup_id = 2001 },
+        };
+        _cleanup_free_ uint64_t *cg = calloc(FAKE_PFNS, sizeof(uint64_t));
+        _cleanup_free_ uint64_t *fl = calloc(FAKE_PFNS, sizeof(uint64_t));
+        uint64_t zero[4] = { 0 };
+        TenantHeat out[2] = { 0 };
+        Fake f = { 0 };
+        int k, vends = 0, uends = 0;
+
+        ck_assert_ptr_nonnull(cg);
+        ck_assert_ptr_nonnull(fl);
+        fake_machine();
+        fake_proc(101, A_BASE, 2048, 0x1000);
+        unit_write_file("cg/a/cgroup.procs", "");
+        unit_write_file("cg/b/cgroup.procs", "");
+        for (uint64_t i = 0; i < 2048; i++) {
+                cg[0x1000 + i] = dir_ino("cg/a");
+                fl[0x1000 + i] = IDLE_KPF(IDLE_KPF_LRU) | IDLE_KPF(IDLE_KPF_MMAP);
+        }
+        for (uint64_t i = 0; i < 1024; i++) {
+                cg[0x8000 + i] = dir_ino("cg/a");
+                fl[0x8000 + i] = IDLE_KPF(IDLE_KPF_LRU);
+        }
+        for (uint64_t i = 0; i < 512; i++) {
+                cg[0x9000 + i] = dir_ino("cg/b");
+                fl[0x9000 + i] = IDLE_KPF(IDLE_KPF_LRU);
+        }
+        fake_pwrite("proc/kpageflags", fl, FAKE_PFNS * sizeof(uint64_t), 0);
+        fake_pwrite("proc/kpagecgroup", cg, FAKE_PFNS * sizeof(uint64_t), 0);
+        unit_write_file("sys/kernel/mm/lru_gen/enabled", "0x0000\n");
+        fake_open_with(&f, 0, 10000, HEAT_UNMAPPED);
+
+        fake_scan(&f, t, 2, out);
+        ck_assert_uint_eq(out[0].pass & HEAT_PASS_UNMAPPED, 0); /* all armed */
+        /* 256 of a's unmapped pages accessed: PFNs 0x8000-0x80ff */
+        fake_pwrite("sys/kernel/mm/page_idle/bitmap", zero, sizeof(zero), 0x8000 / 8);
+        fake_scan(&f, t, 2, out);
+        ck_assert_uint_ne(out[0].pass & HEAT_PASS_UNMAPPED, 0);
+        ck_assert_uint_eq(out[0].unmapped_hot[0], 256 * IDLE_PAGE_SIZE);
+        ck_assert_uint_eq(out[0].unmapped_cold[0], 768 * IDLE_PAGE_SIZE);
+        ck_assert_uint_eq(out[0].unmapped_hot[1] + out[0].unmapped_cold[1], 0);
+        ck_assert_uint_ne(out[1].pass & HEAT_PASS_UNMAPPED, 0);
+        ck_assert_uint_eq(out[1].unmapped_hot[0], 0);
+        ck_assert_uint_eq(out[1].unmapped_cold[0], 512 * IDLE_PAGE_SIZE);
+        /* the mapped pages are the processes' part: ranges, as before */
+        ck_assert_uint_eq(out[0].tracked_bytes, 2048 * IDLE_PAGE_SIZE);
+        for (size_t i = 0; i < out[0].n_ranges; i++)
+                ck_assert_int_eq(out[0].ranges[i].kind, SCAN_RANGE_VADDR);
+
+        /* MGLRU on: nothing classified */
+        unit_write_file("sys/kernel/mm/lru_gen/enabled", "0x0007\n");
+        fake_scan(&f, t, 2, out);
+        ck_assert_uint_eq(out[0].pass & HEAT_PASS_UNMAPPED, 0);
+        ck_assert_uint_eq(out[0].unmapped_hot[0] + out[0].unmapped_cold[0], 0);
+        ck_assert_uint_ne(out[0].pass & HEAT_PASS_END, 0); /* the processes still are */
+        fake_close(&f);
+
+        /* one step a scan: both parts get on */
+        unit_write_file("sys/kernel/mm/lru_gen/enabled", "0x0000\n");
+        fake_open_with(&f, 1, 1, HEAT_UNMAPPED);
+        for (k = 0; k < 200 && (vends < 2 || uends < 1); k++) {
+                fake_scan(&f, t, 2, out);
+                vends += (out[0].pass & HEAT_PASS_END) != 0;
+                uends += (out[0].pass & HEAT_PASS_UNMAPPED) != 0;
+        }
+        ck_assert_int_ge(vends, 2);
+        ck_assert_int_ge(uends, 1);
+        for (int i = 0; i < 2; i++)
+                tenant_heat_clear(&out[i]);
+        fake_close(&f);
+}
+END_TEST
+
+START_TEST(test_unmapped_candidate_flags) {
+        const uint64_t lru = IDLE_KPF(IDLE_KPF_LRU);
+
+        /* page cache or tmpfs no process maps: a folio's head or a page */
+        ck_assert(idle_unmapped_candidate(lru));
+        ck_assert(idle_unmapped_candidate(lru | IDLE_KPF(IDLE_KPF_COMPOUND_HEAD) | IDLE_KPF(IDLE_KPF_THP)));
+        /* mapped: the processes' part of the scan */
+        ck_assert(!idle_unmapped_candidate(lru | IDLE_KPF(IDLE_KPF_MMAP)));
+        /* not on the LRU, a tail, kinds idle tracking cannot follow */
+        ck_assert(!idle_unmapped_candidate(0));
+        ck_assert(!idle_unmapped_candidate(lru | IDLE_KPF(IDLE_KPF_COMPOUND_TAIL)));
+        ck_assert(!idle_unmapped_candidate(lru | IDLE_KPF(IDLE_KPF_SLAB)));
+        ck_assert(!idle_unmapped_candidate(lru | IDLE_KPF(IDLE_KPF_HUGE)));
+        ck_assert(!idle_unmapped_candidate(lru | IDLE_KPF(IDLE_KPF_BUDDY)));
+        ck_assert(!idle_unmapped_candidate(lru | IDLE_KPF(IDLE_KPF_ZERO_PAGE)));
+        ck_assert(!idle_unmapped_candidate(IDLE_KPF(IDLE_KPF_NOPAGE)));
+}
+END_TEST
+
+START_TEST(test_lru_gen_enabled_text) {
+        bool on = false;
+
+        /* the testbed kernels' text: 0x0007 with CONFIG_LRU_GEN_ENABLED */
+        ck_assert_int_eq(idle_lru_gen_enabled("0x0007\n", &on), 0);
+        ck_assert(on);
+        ck_assert_int_eq(idle_lru_gen_enabled("0x0000\n", &on), 0);
+        ck_assert(!on);
+        ck_assert_int_eq(idle_lru_gen_enabled("0x0006\n", &on), 0);
+        ck_assert(!on);
+        ck_assert_int_eq(idle_lru_gen_enabled("1", &on), 0);
+        ck_assert(on);
+        ck_assert_int_eq(idle_lru_gen_enabled("", &on), -EINVAL);
+        ck_assert_int_eq(idle_lru_gen_enabled("y\n", &on), -EINVAL);
+        ck_assert_int_eq(idle_lru_gen_enabled("0x7 junk", &on), -EINVAL);
+        ck_assert_int_eq(idle_lru_gen_enabled("-1", &on), -EINVAL);
+}
+END_TEST
+
 static Suite *idle_page_suite(void) {
         Suite *s = suite_create("idle_page");
         TCase *tc = tcase_create("core");
@@ -1062,6 +1185,8 @@ static Suite *idle_page_suite(void) {
         tcase_add_test(tc, test_word_runs_consecutive_and_bounded);
         tcase_add_test(tc, test_bitmap_batching_byte_offsets);
         tcase_add_test(tc, test_age_update);
+        tcase_add_test(tc, test_unmapped_candidate_flags);
+        tcase_add_test(tc, test_lru_gen_enabled_text);
         tcase_add_test(tc, test_zoneinfo_testbed);
         tcase_add_test(tc, test_zoneinfo_overlap_and_merge);
         tcase_add_test(tc, test_piece_end_bounded_and_thp_aligned);
@@ -1080,6 +1205,7 @@ static Suite *idle_page_suite(void) {
         tcase_add_test(tc, test_scan_fake_order_passes);
         tcase_add_test(tc, test_scan_fake_join_and_fail);
         tcase_add_test(tc, test_scan_fake_physical_passes);
+        tcase_add_test(tc, test_scan_fake_unmapped_sweep);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -324,6 +324,25 @@ START_TEST(test_render_parses_back_with_values) {
         /* nothing more than the above */
         ck_assert_uint_eq(e.n_samples, SNAPSHOT_SAMPLES);
 
+        /* the unmapped pages by heat, with a scanner that sweeps them */
+        {
+                _cleanup_free_ char *t2 = NULL;
+                static Exposition e2;
+
+                s.has_unmapped = true;
+                s.tenants[0].tier_unmapped[0] = 10 * GIB;
+                s.tenants[0].unmapped_hot[0] = 3 * GIB;
+                s.tenants[0].unmapped_cold[0] = 5 * GIB;
+                t2 = render_string(&s);
+                parse_exposition(t2, &e2);
+                assert_sample(&e2, "tierd_tenant_unmapped_bytes", "cgroup=" CG_QUOTED ",tier=0,heat=hot", 3 * GIB);
+                assert_sample(&e2, "tierd_tenant_unmapped_bytes", "cgroup=" CG_QUOTED ",tier=0,heat=cold", 5 * GIB);
+                assert_sample(&e2, "tierd_tenant_unmapped_bytes", "cgroup=" CG_QUOTED ",tier=0,heat=unclassified",
+                              2 * GIB);
+                ck_assert_uint_eq(samples_named(&e2, "tierd_tenant_unmapped_bytes"), 2 * 2 * 3);
+                s.has_unmapped = false;
+        }
+
         /* and the raw escaping itself */
         ck_assert_ptr_nonnull(strstr(text, "cgroup=\"web.slice/a\\\"b\\\\c\""));
         ck_assert_ptr_nonnull(strstr(text, "cgroup=\"batch.slice/job\\nx\""));

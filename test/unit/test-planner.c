@@ -1345,6 +1345,254 @@ START_TEST(test_plan_unmapped_before_accessed_pages) {
 }
 END_TEST
 
+START_TEST(test_plan_nested_unmapped_order) {
+        /* test_plan_unmapped_hot_bytes_kept_last's tenant nested under a
+         * parent whose limit (not its own) it is over: the subtree's limit
+         * takes the same order, the cold pages, the unmapped pages not
+         * seen hot, the warm pages, and the unmapped pages seen hot last */
+        ScanRange cold[] = { R(0, 5, 7, T0, 10) };
+        ScanRange warm[] = { W(0, 7, T0 + 0x100000, 50, 3) };
+        TenantHeat h = { .cgroup_id = 2, .cold = cold, .n_cold = 1, .warm = warm, .n_warm = 1 };
+        TenantHeat hp = { .cgroup_id = 1 };
+        const PlanMove *m;
+        PlanTenant t[2];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        tenant_init(&t[0], 1, 1, 500, &hp);
+        tenant_init(&t[1], 2, 1, 500, &h);
+        t[1].parent = &t[0];
+        t[0].current[0] = t[1].current[0] = 140 * P;
+        t[0].tier_max[0] = 60 * P;
+        t[1].unmapped[0] = 60 * P;
+        t[1].unmapped_hot[0] = 40 * P;
+        in.tenants = t;
+        in.n_tenants = 2;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 80 * P);
+        ck_assert_uint_eq(p.tenants[1].n_moves, 3);
+        assert_move(move(&p, 1, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 10);
+        m = move(&p, 1, 1);
+        ck_assert(!m->has_range);
+        ck_assert_uint_eq(m->bytes, 20 * P);
+        assert_move(move(&p, 1, 2), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 0x100000, 50);
+        plan_done(&p);
+
+        t[0].tier_max[0] = 20 * P;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 120 * P);
+        ck_assert_uint_eq(p.tenants[1].n_moves, 4);
+        m = move(&p, 1, 3);
+        ck_assert(!m->has_range);
+        ck_assert_uint_eq(m->bytes, 40 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_unmapped_hot_bytes_kept_last) {
+        /* as test_plan_unmapped_before_accessed_pages, with 40 of the 60
+         * unmapped pages seen hot by the sweep: the limit takes the 10
+         * cold pages, the 20 unmapped pages not seen hot, then the 50 warm
+         * pages, and keeps the 40 hot unmapped ones; a limit of 20 pages
+         * takes those too, last; unscanned, only the 10 + 20 go and the
+         * rest is held */
+        ScanRange cold[] = { R(0, 5, 7, T0, 10) };
+        ScanRange warm[] = { W(0, 7, T0 + 0x100000, 50, 3) };
+        TenantHeat h = { .cgroup_id = 1, .cold = cold, .n_cold = 1, .warm = warm, .n_warm = 1 };
+        const PlanMove *m;
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        tenant_init(&t, 1, 1, 500, &h);
+        t.current[0] = 140 * P;
+        t.tier_max[0] = 60 * P;
+        t.unmapped[0] = 60 * P;
+        t.unmapped_hot[0] = 40 * P;
+        in.tenants = &t;
+        in.n_tenants = 1;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 80 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 3);
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 10);
+        m = move(&p, 0, 1);
+        ck_assert(!m->has_range);
+        ck_assert_uint_eq(m->bytes, 20 * P);
+        assert_move(move(&p, 0, 2), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 0x100000, 50);
+        plan_done(&p);
+
+        t.tier_max[0] = 20 * P;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 120 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 4);
+        m = move(&p, 0, 3);
+        ck_assert(!m->has_range);
+        ck_assert_uint_eq(m->bytes, 40 * P);
+        plan_done(&p);
+
+        /* more seen hot than numa_stat's unmapped bytes: all of them hot */
+        t.unmapped_hot[0] = 90 * P;
+        t.tier_max[0] = 60 * P;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 80 * P);
+        assert_move(move(&p, 0, 1), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 0x100000, 50);
+        ck_assert(!move(&p, 0, 2)->has_range);
+        ck_assert_uint_eq(move(&p, 0, 2)->bytes, 20 * P);
+        plan_done(&p);
+
+        t.unmapped_hot[0] = 40 * P;
+        t.unscanned[0] = true;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 30 * P);
+        ck_assert_uint_eq(p.tenants[0].held_demote.unscanned, 50 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_unmapped_swept_cold_first_unknown_late) {
+        /* as test_plan_unmapped_hot_bytes_kept_last, with a sweep that saw
+         * 10 of the 60 unmapped pages cold and 30 hot: the 20 it did not
+         * classify (they came after it) are not known cold. The limit
+         * takes the 10 cold ranges, the 10 cold unmapped pages, the 50
+         * warm pages, then 10 of the 20 unclassified ones; the hot ones
+         * stay. Unscanned: only the 10 + 10 go. */
+        ScanRange cold[] = { R(0, 5, 7, T0, 10) };
+        ScanRange warm[] = { W(0, 7, T0 + 0x100000, 50, 3) };
+        TenantHeat h = { .cgroup_id = 1, .cold = cold, .n_cold = 1, .warm = warm, .n_warm = 1 };
+        PlanTenant t;
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        tenant_init(&t, 1, 1, 500, &h);
+        t.current[0] = 140 * P;
+        t.tier_max[0] = 60 * P;
+        t.unmapped[0] = 60 * P;
+        t.unmapped_hot[0] = 30 * P;
+        t.unmapped_cold[0] = 10 * P;
+        t.unmapped_swept = true;
+        in.tenants = &t;
+        in.n_tenants = 1;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 80 * P);
+        ck_assert_uint_eq(p.tenants[0].n_moves, 4);
+        assert_move(move(&p, 0, 0), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0, 10);
+        ck_assert(!move(&p, 0, 1)->has_range);
+        ck_assert_uint_eq(move(&p, 0, 1)->bytes, 10 * P);
+        assert_move(move(&p, 0, 2), PLAN_DEMOTE, PLAN_REASON_OVER_MAX, 0, 1, T0 + 0x100000, 50);
+        ck_assert(!move(&p, 0, 3)->has_range);
+        ck_assert_uint_eq(move(&p, 0, 3)->bytes, 10 * P);
+        plan_done(&p);
+
+        t.unscanned[0] = true;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].demote_bytes, 20 * P);
+        ck_assert_uint_eq(p.tenants[0].held_demote.unscanned, 60 * P);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_contention_takes_unmapped_hot_with_warm) {
+        /* as test_plan_contention_takes_unmapped_before_warm, with 20 of
+         * B's 30 unmapped pages seen hot: the first round takes 10 cold
+         * pages and the 10 unmapped ones not seen hot; the second round
+         * (accessed pages) the other 40, warm ranges first */
+        ScanRange hl[] = { R(1, 0, 1, T1, 100) };
+        ScanRange cb[] = { R(0, 4, 2, T0, 10) };
+        ScanRange wb[] = { W(0, 2, T0 + 0x100000, 60, 1), W(0, 2, T0 + 0x200000, 50, 5) };
+        TenantHeat h[2] = { { .hot = hl, .n_hot = 1 }, { .cold = cb, .n_cold = 1, .warm = wb, .n_warm = 2 } };
+        PlanTenant t[2];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        in.tiers[0].free = 40 * P;
+        tenant_init(&t[0], 1, 1, 100, &h[0]);
+        t[0].current[1] = 100 * P;
+        tenant_init(&t[1], 2, 3, 100, &h[1]);
+        t[1].current[0] = 150 * P;
+        t[1].unmapped[0] = 30 * P;
+        t[1].unmapped_hot[0] = 20 * P;
+        in.tenants = t;
+        in.n_tenants = 2;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 100 * P);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 60 * P);
+        ck_assert_uint_eq(p.tenants[1].n_moves, 3);
+        assert_move(move(&p, 1, 0), PLAN_DEMOTE, PLAN_REASON_CONTENTION, 0, 1, T0, 10);
+        ck_assert(!move(&p, 1, 1)->has_range);
+        ck_assert_uint_eq(move(&p, 1, 1)->bytes, 10 * P);
+        assert_move(move(&p, 1, 2), PLAN_DEMOTE, PLAN_REASON_CONTENTION, 0, 1, T0 + 0x100000, 40);
+        plan_done(&p);
+}
+END_TEST
+
+START_TEST(test_plan_unmapped_promotions) {
+        /* hot unmapped pages on tier 1 (30 pages of L, 40 of B): promoted
+         * as bytes only with a physical path (unmapped_promotions), within
+         * L's tier0.max (20 pages of room under it) and tier 0's room (50
+         * pages), the higher class first; charged to the bucket */
+        TenantHeat h[2] = { { .cgroup_id = 1 }, { .cgroup_id = 2 } };
+        TokenBucket q;
+        PlanTenant t[2];
+        PlanInput in;
+        Plan p;
+
+        input_init(&in, 2);
+        in.tiers[0].free = 50 * P;
+        tenant_init(&t[0], 1, 3, 100, &h[0]);
+        tenant_init(&t[1], 2, 1, 100, &h[1]);
+        t[0].current[0] = 50 * P;
+        t[0].current[1] = 40 * P;
+        t[0].unmapped_hot[1] = 30 * P;
+        t[1].current[1] = 60 * P;
+        t[1].unmapped_hot[1] = 40 * P;
+        t[1].tier_max[0] = 20 * P;
+        in.tenants = t;
+        in.n_tenants = 2;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].unmapped_promote_bytes, 0);
+        ck_assert_uint_eq(p.tenants[1].unmapped_promote_bytes, 0);
+        plan_done(&p);
+
+        in.unmapped_promotions = true;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[1].unmapped_promote_bytes, 20 * P); /* its limit */
+        ck_assert_uint_eq(p.tenants[0].unmapped_promote_bytes, 30 * P); /* what is left of the room */
+        ck_assert_uint_eq(p.tenants[0].charge_promote, 30 * P);
+        ck_assert_uint_eq(p.tenants[0].promote_bytes, 0);
+        ck_assert_uint_eq(p.room_after[0], 0);
+        plan_done(&p);
+
+        /* the bucket holds 8 pages */
+        token_bucket_init(&q, 8 * P, 8 * P, in.now_ms);
+        t[0].promote_quota = &q;
+        in.tiers[0].free = 100 * P;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[0].unmapped_promote_bytes, 8 * P);
+        plan_done(&p);
+
+        /* B at its limit with 30 unmapped pages seen cold on tier 0: it
+         * swaps 40 hot for... the 30 cold ones it has, as bytes */
+        t[0].promote_quota = NULL;
+        t[1].current[0] = 20 * P;
+        t[1].unmapped[0] = 30 * P;
+        t[1].unmapped_cold[0] = 30 * P;
+        t[1].unmapped_swept = true;
+        ck_assert_int_eq(plan_and_commit(&in, &p), 0);
+        ck_assert_uint_eq(p.tenants[1].unmapped_promote_bytes, 30 * P);
+        ck_assert_uint_eq(p.tenants[1].demote_bytes, 30 * P);
+        ck_assert_uint_eq(p.tenants[1].by_reason[PLAN_REASON_SWAP], 30 * P);
+        ck_assert_uint_eq(p.tenants[1].n_moves, 1);
+        ck_assert(!move(&p, 1, 0)->has_range);
+        ck_assert_uint_eq(p.tenants[1].charge_promote, 30 * P);
+        ck_assert_uint_eq(p.tenants[1].charge_demote, 30 * P);
+        plan_done(&p);
+}
+END_TEST
+
 START_TEST(test_plan_unscanned_contention_keeps_warm_pages) {
         /* as test_plan_contention_displaces_lower_class_hot_set, with B's
          * tier 0 not fully scanned: its 10 cold pages go, its warm pages
@@ -1766,6 +2014,11 @@ int main(void) {
         tcase_add_test(tc, test_plan_unscanned_contention_keeps_warm_pages);
         tcase_add_test(tc, test_plan_unmapped_before_accessed_pages);
         tcase_add_test(tc, test_plan_contention_takes_unmapped_before_warm);
+        tcase_add_test(tc, test_plan_unmapped_hot_bytes_kept_last);
+        tcase_add_test(tc, test_plan_nested_unmapped_order);
+        tcase_add_test(tc, test_plan_unmapped_promotions);
+        tcase_add_test(tc, test_plan_unmapped_swept_cold_first_unknown_late);
+        tcase_add_test(tc, test_plan_contention_takes_unmapped_hot_with_warm);
         tcase_add_test(tc, test_plan_contradicted_demotion_comes_back);
         tcase_add_test(tc, test_plan_nested_limit_covers_subtree);
         tcase_add_test(tc, test_plan_nested_limit_waits_for_coverage);

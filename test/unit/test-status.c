@@ -30,8 +30,10 @@ static void fill(StatusSnapshot *s) {
                 .promoted_total = 11, .demoted_total = 12, .failed_total = 13, .errors_total = 2,
                 .tier_anon = { 1, 0 }, .tier_file = { 0, 2 }, .classified = { 7u << 20, 0 },
                 .covered = { true, false }, .held_unscanned = 16u << 20,
+                .tier_unmapped = { 0, 2 }, .unmapped_hot = { 3u << 20, 0 }, .unmapped_cold = { 0, 5u << 20 },
         };
         s->has_coverage = true;
+        s->has_unmapped = true;
         s->tenants[1] = (StatusTenant) {
                 .cgroup = strdup("batch/ünïcode \"q\""), .class_name = "batch", .mode = "observe",
                 .tier_max = { UINT64_MAX, UINT64_MAX }, .tier_bytes = { UINT64_C(1) << 50, 0 },
@@ -66,6 +68,7 @@ static void assert_same(const StatusSnapshot *a, const StatusSnapshot *b) {
                 ck_assert_uint_eq(a->tiers[t].headroom, b->tiers[t].headroom);
         }
         ck_assert_int_eq(a->has_coverage, b->has_coverage);
+        ck_assert_int_eq(a->has_unmapped, b->has_unmapped);
         ck_assert_uint_eq(a->n_tenants, b->n_tenants);
         for (size_t i = 0; i < a->n_tenants; i++) {
                 const StatusTenant *x = &a->tenants[i], *y = &b->tenants[i];
@@ -81,6 +84,9 @@ static void assert_same(const StatusSnapshot *a, const StatusSnapshot *b) {
                         ck_assert_uint_eq(x->tier_file[t], y->tier_file[t]);
                         ck_assert_uint_eq(x->classified[t], y->classified[t]);
                         ck_assert_int_eq(x->covered[t], y->covered[t]);
+                        ck_assert_uint_eq(x->tier_unmapped[t], y->tier_unmapped[t]);
+                        ck_assert_uint_eq(x->unmapped_hot[t], y->unmapped_hot[t]);
+                        ck_assert_uint_eq(x->unmapped_cold[t], y->unmapped_cold[t]);
                 }
                 ck_assert_uint_eq(x->held_unscanned, y->held_unscanned);
                 ck_assert_uint_eq(x->hot_bytes, y->hot_bytes);

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""vm suite: pages no process maps, classified and moved by heat (the idle
+kernel: idle page tracking; tierd with the shipped configuration,
+`--period 1s` as in test-heat.py).
+
+One tenant, tier0.max=48M, with two tmpfs files it wrote and no process
+maps: `hot` (32 MiB, its first half on node 0 and its second on node 1),
+which a reader in the tenant reads with read(2) every 0.3 s, and `cold`
+(64 MiB on node 0), never read again. The tenant must shed 32 MiB of node
+0 and has room under its limit for the hot file only if the cold one
+goes. Two settings of the kernel are the test's, each for a reason:
+  - demotion_enabled true, as in test-heat.py's pc (memory.reclaim may
+    then demote the unmapped pages when DAMOS is not there; with it,
+    tierd uses DAMOS and this switch is not what is tested);
+  - MGLRU off (lru_gen/enabled 0) for the main run: under MGLRU,
+    folio_mark_accessed() (read(2), write(2)) leaves PG_idle set
+    (mm/swap.c, 6.12), so idle page tracking cannot see an unmapped page
+    read all the time. A first short run with MGLRU on (the boot's
+    default) checks that tierd says so and classifies nothing.
+Checks, after the run with MGLRU off: the first sweep that classified saw
+32 MiB hot (16 on each node) and 64 MiB cold (period JSON
+unmapped_hot_bytes and unmapped_cold_bytes, within 10%), nothing was
+moved before it (the plan held the limit as unscanned rather than guess),
+tier-0 bytes at most 48 MiB + 5% at the end, the cold file is what left
+node 0, and at least 95% of the hot file is on node 0 (file-nodes, after
+tierd stopped): its half on node 1 came back through DAMOS migrate_hot.
+
+usage: test-unmapped.py idle BUILD_DIR"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
+from tap import TOP, Tap, run_vm, sections  # noqa: E402
+
+kernel, build = sys.argv[1], sys.argv[2]
+t = Tap()
+if os.geteuid() != 0:
+    t.skip_all('needs root to install the testbed packages and cache kernels')
+if kernel != 'idle':
+    t.skip_all('the sweep of unmapped pages needs idle page tracking (the idle kernel)')
+
+PERIODS = 45
+GUEST = r'''
+CG=/sys/fs/cgroup
+sysctl -w kernel.numa_balancing=0 > /dev/null
+numa() { echo "=== BEGIN $2"; cat $CG/$1/memory.numa_stat; echo "=== END $2"; }
+out() {
+    echo "=== BEGIN $1-rc"; echo $2; echo "=== END $1-rc"
+    echo "=== BEGIN $1"; cat /tmp/$1.out; echo "=== END $1"
+    echo "=== BEGIN $1-err"; tail -c 3000 /tmp/$1.err; echo "=== END $1-err"
+}
+# the shipped configuration; --period 1s (see the docstring)
+agent() {
+    n=$1; shift
+    tierd --period 1s --json --control-socket '' "$@" > /tmp/$n.out 2> /tmp/$n.err
+    out $n $?
+}
+echo true > /sys/kernel/mm/numa/demotion_enabled
+mkdir -p /mnt/um $CG/um
+mount -t tmpfs -o size=256m none /mnt/um
+sh -c "echo \$\$ > $CG/um/cgroup.procs
+       numactl -m 0 dd if=/dev/zero of=/mnt/um/hot bs=1M count=16 2> /dev/null
+       numactl -m 1 dd if=/dev/zero of=/mnt/um/hot bs=1M count=16 seek=16 conv=notrunc 2> /dev/null
+       exec numactl -m 0 dd if=/dev/zero of=/mnt/um/cold bs=1M count=64 2> /dev/null"
+sh -c "echo \$\$ > $CG/um/cgroup.procs
+       while :; do dd if=/mnt/um/hot of=/dev/null bs=64k 2> /dev/null; sleep 0.3; done" &
+r=$!
+echo "=== BEGIN lru-gen"; cat /sys/kernel/mm/lru_gen/enabled; echo "=== END lru-gen"
+tierctl annotate um class=standard
+agent um-mglru --periods 3
+echo 0 > /sys/kernel/mm/lru_gen/enabled
+tierctl annotate um tier0.max=48M
+numa um um-numa-before
+agent um --periods @PERIODS@
+numa um um-numa
+kill $r; wait $r 2> /dev/null
+echo "=== BEGIN files"; file-nodes /mnt/um/hot /mnt/um/cold; echo "=== END files"
+'''.replace('@PERIODS@', str(PERIODS))
+
+MIB = 1 << 20
+PAGE = 4096
+status, out = run_vm(kernel, GUEST, build, timeout=300, extra=(
+    '--fast', '512M', '--add', os.path.join(TOP, 'config', 'tierd.json') + ':/etc/tierd/tierd.json'))
+if not t.ok(status == 0, f'{kernel}: VM booted and the guest script ran', f'status {status}\n{out[-3000:]}'):
+    t.done()
+s = sections(out)
+
+
+def agent(name):
+    rc = (s.get(f'{name}-rc') or '').strip()
+    err = s.get(f'{name}-err') or ''
+    t.ok(rc == '0' and 'error' not in err.lower(), f'{name}: tierd exit 0, no error on stderr',
+         f'rc {rc!r}\n{err[-2000:]}')
+    lines = []
+    for ln in (s.get(name) or '').splitlines():
+        try:
+            lines.append(json.loads(ln))
+        except ValueError:
+            pass
+    return lines
+
+
+def tenant(line, cg):
+    return next((x for x in line.get('tenants', []) if x['cgroup'] == cg), None)
+
+
+def numa_field(text, field, node):
+    for ln in (text or '').splitlines():
+        f = ln.split()
+        if f and f[0] == field:
+            return int(next((kv.split('=')[1] for kv in f[1:] if kv.startswith(f'N{node}=')), 0))
+    return 0
+
+
+# --- MGLRU on: said, nothing classified
+lines = agent('um-mglru')
+err = s.get('um-mglru-err') or ''
+on = (s.get('lru-gen') or '').strip()
+t.ok('MGLRU is on' in err, f'mglru: tierd says the sweep cannot classify while MGLRU is on ({on})', err[-1500:])
+seen = [sum(tenant(ln, 'um').get('unmapped_hot_bytes', [0]) + tenant(ln, 'um').get('unmapped_cold_bytes', [0]))
+        for ln in lines if tenant(ln, 'um')]
+t.ok(seen and not any(seen), f'mglru: nothing classified ({seen})', seen)
+
+# --- MGLRU off
+lines = agent('um')
+um = [(ln.get('period'), tenant(ln, 'um')) for ln in lines if tenant(ln, 'um')]
+series = [(p, x.get('unmapped_hot_bytes', [0, 0]), x.get('unmapped_cold_bytes', [0, 0]), x['tier_bytes'])
+          for p, x in um]
+print('# period: unmapped hot / cold per tier (MiB), tier bytes (MiB)')
+for p, h, c, tb in series:
+    print(f'#   {p}: hot {[v >> 20 for v in h]} cold {[v >> 20 for v in c]} tiers {[v >> 20 for v in tb]}')
+first = next(((p, h, c, tb) for p, h, c, tb in series if sum(h) + sum(c) > 0), None)
+t.ok(first is not None and abs(sum(first[1]) - 32 * MIB) <= 3.2 * MIB and abs(first[1][1] - 16 * MIB) <= 1.6 * MIB
+     and abs(sum(first[2]) - 64 * MIB) <= 6.4 * MIB,
+     f'um: the first sweep that classified (period {first[0] if first else None}) saw the hot file hot (16 MiB of '
+     'it on node 1) and the cold one cold (32 / 64 MiB within 10%)', first)
+early = [(p, tb) for p, h, c, tb in series if first and p <= first[0] and tb[0] < 80 * MIB]
+t.ok(first is not None and not early, 'um: nothing left node 0 before the sweep had classified the pages', early)
+before, after = s.get('um-numa-before'), s.get('um-numa')
+f0, f1 = numa_field(before, 'file', 0), numa_field(before, 'file', 1)
+t.ok(f0 >= 78 * MIB and f1 >= 15 * MIB and numa_field(before, 'file_mapped', 0) < MIB,
+     f'um: {f0 / MIB:.1f} MiB of unmapped file pages on node 0 and {f1 / MIB:.1f} on node 1 at the start', before)
+t0 = numa_field(after, 'file', 0) + numa_field(after, 'anon', 0)
+t.ok(t0 <= 48 * MIB * 1.05, f'um: tier-0 bytes {t0 / MIB:.1f} MiB <= 48 MiB + 5%', after)
+files = {}
+for ln in (s.get('files') or '').splitlines():
+    try:
+        x = json.loads(ln)
+        files[os.path.basename(x['file'])] = x
+    except ValueError:
+        pass
+hot, cold = files.get('hot'), files.get('cold')
+if t.ok(hot and cold, 'um: file-nodes reported both files', s.get('files')):
+    h0 = hot['by_node'].get('0', 0)
+    t.ok(h0 >= 0.95 * hot['pages'], f'um: {h0} of {hot["pages"]} pages of the hot file on node 0 (>= 95%)', hot)
+    c1 = cold['by_node'].get('1', 0)
+    t.ok(c1 * PAGE >= 46 * MIB, f'um: {c1 * PAGE / MIB:.1f} MiB of the cold file on node 1 (>= 46 MiB: it made '
+         'the room under the limit)', cold)
+last = um[-1][1] if um else None
+t.ok(last is not None and last.get('tier_unmapped_bytes') is not None,
+     f'um: the period JSON carries unmapped bytes per tier ({(last or {}).get("tier_unmapped_bytes")})', last)
+t.done()
