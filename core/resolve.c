@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pods.h"
 #include "util.h"
 
 /* The fields of a PolicySpec, enumerated so that origins and rules can be
@@ -21,6 +22,9 @@ enum {
         F_TIER_LOW = F_TIER_MAX + POLICY_MAX_TIERS,
         F_N = F_TIER_LOW + POLICY_MAX_TIERS,
 };
+/* the grants of the configuration name fields by the same numbers */
+_Static_assert(F_TIER_MAX == POD_FIELD_TIER_MAX && F_TIER_LOW == POD_FIELD_TIER_LOW && F_N == POD_FIELDS,
+               "resolve.c and pods.h number the policy keys alike");
 
 static Quantity *spec_quantity(PolicySpec *s, int f) {
         switch (f) {
@@ -71,6 +75,7 @@ const char *origin_kind_to_string(OriginKind k) {
         case ORIGIN_RULE: return "rule";
         case ORIGIN_TRUSTED: return "trusted";
         case ORIGIN_USER: return "user";
+        case ORIGIN_POD: return "pod";
         case ORIGIN_PARENT: return "parent";
         }
         return "unknown";
@@ -95,6 +100,9 @@ const char *origin_to_string(const Origin *o, char *buf, size_t size) {
                 break;
         case ORIGIN_USER:
                 snprintf(buf, size, "user.tierd annotation on %s", o->where[0] ? o->where : "/");
+                break;
+        case ORIGIN_POD:
+                snprintf(buf, size, "tierd.io pod annotation on %s", o->where[0] ? o->where : "/");
                 break;
         case ORIGIN_PARENT:
                 snprintf(buf, size, "ancestor %s", o->where[0] ? o->where : "/");
@@ -125,12 +133,13 @@ static void add_note(Origin *o, const char *fmt, ...) {
 static void add_error(EffectivePolicy *p, const char *path, const Annotation *a, const char *why) {
         if (p->n_errors >= RESOLVE_MAX_ERRORS)
                 return;
-        snprintf(p->errors[p->n_errors++], sizeof(p->errors[0]), "%s: %s.tierd.%s: \"%s\" %s",
-                 path[0] ? path : "/", a->trusted ? "trusted" : "user", a->key, a->value, why);
+        snprintf(p->errors[p->n_errors++], sizeof(p->errors[0]), "%s: %s%s: \"%s\" %s", path[0] ? path : "/",
+                 a->pod ? "tierd.io/" : a->trusted ? "trusted.tierd." : "user.tierd.", a->key, a->value, why);
 }
 
-/* Parses one cgroup's annotations of one namespace into a spec. */
-static void annotations_to_spec(const Config *cfg, const char *path, const Annotations *as, bool trusted,
+/* Parses one cgroup's annotations of one namespace (pod: the pod's
+ * requests, trusted.tierd.pod.*) into a spec. */
+static void annotations_to_spec(const Config *cfg, const char *path, const Annotations *as, bool trusted, bool pod,
                                 PolicySpec *spec, EffectivePolicy *p) {
         *spec = (PolicySpec) { 0 };
         if (!as)
@@ -139,7 +148,7 @@ static void annotations_to_spec(const Config *cfg, const char *path, const Annot
                 const Annotation *a = &as->items[i];
                 const char *why = NULL;
 
-                if (a->trusted != trusted)
+                if (a->trusted != trusted || a->pod != pod)
                         continue;
                 if (a->truncated) {
                         add_error(p, path, a, "is too long");
@@ -173,7 +182,9 @@ typedef struct Candidate {
 } Candidate;
 
 typedef struct Sources {
-        const PolicySpec *trusted, *user;
+        const PolicySpec *trusted, *user, *pod;
+        const Config *cfg;
+        const char *ns;         /* the pod's namespace, "" unknown */
         const PolicySpec *rule[F_N];       /* last matching rule per field */
         const char *rule_origin[F_N];
         bool delegated;         /* user.tierd.* can only tighten */
@@ -188,6 +199,8 @@ typedef struct Layer {
         Candidate c;
         bool checked;           /* refused unless it tightens */
 } Layer;
+
+#define MAX_LAYERS 3
 
 /* What the cgroup would have for field f without its own value, before
  * the hierarchy clamp: class default, configuration default, built-in.
@@ -230,10 +243,12 @@ static Candidate operator_value(const Sources *src, const char *path, int f) {
         return c;
 }
 
+static void resolve_pod_layer(const Sources *src, const char *path, int f, Layer *ret);
+
 /* The values applied over the operator's, lowest precedence first: a rule
- * of a delegated subtree, then user.tierd.KEY. A trusted value shadows
- * both. Returns how many were put in RET. */
-static int layers(const Sources *src, const char *path, int f, Layer ret[static 2]) {
+ * of a delegated subtree, a pod's request, then user.tierd.KEY. A trusted
+ * value shadows them all. Returns how many were put in RET. */
+static int layers(const Sources *src, const char *path, int f, Layer ret[static MAX_LAYERS]) {
         int n = 0;
 
         if (src->trusted && spec_has(src->trusted, f))
@@ -242,6 +257,8 @@ static int layers(const Sources *src, const char *path, int f, Layer ret[static 
                 ret[n] = (Layer) { .c.spec = src->rule[f], .checked = true };
                 set_origin(&ret[n++].c.origin, ORIGIN_RULE, src->rule_origin[f]);
         }
+        if (src->pod && spec_has(src->pod, f))
+                resolve_pod_layer(src, path, f, &ret[n++]);
         if (src->user && spec_has(src->user, f)) {
                 ret[n] = (Layer) { .c.spec = src->user, .checked = src->delegated };
                 set_origin(&ret[n++].c.origin, ORIGIN_USER, path);
@@ -255,6 +272,14 @@ static int layers(const Sources *src, const char *path, int f, Layer ret[static 
 static void refusal(const Sources *src, const Layer *l, const char *key, const char *val, char *buf, size_t size) {
         if (l->c.origin.kind == ORIGIN_USER)
                 snprintf(buf, size, "user.tierd.%s=%s refused: a delegated cgroup (%s)", key, val, src->who);
+        else if (l->c.origin.kind == ORIGIN_POD && src->delegated)
+                snprintf(buf, size, "tierd.io/%s=%s refused: a pod in a delegated subtree (%s)", key, val, src->who);
+        else if (l->c.origin.kind == ORIGIN_POD && src->ns[0])
+                snprintf(buf, size, "tierd.io/%s=%s refused: no pods.grants entry lets namespace %s ask for it", key,
+                         val, src->ns);
+        else if (l->c.origin.kind == ORIGIN_POD)
+                snprintf(buf, size, "tierd.io/%s=%s refused: the pod's namespace is not recorded, and pods.grants "
+                         "grant namespaces", key, val);
         else
                 snprintf(buf, size, "rule %s %s=%s refused: a rule in a delegated subtree (%s)", l->c.origin.where, key,
                          val, src->who);
@@ -271,7 +296,7 @@ static int class_of(const Config *cfg, const Candidate *c, const EffectivePolicy
 static void resolve_class(const Config *cfg, const ResolveInput *in, const Sources *src, const EffectivePolicy *parent,
                           EffectivePolicy *p) {
         Candidate base = operator_value(src, in->path, F_CLASS);
-        Layer ls[2];
+        Layer ls[MAX_LAYERS];
         int base_idx, n = layers(src, in->path, F_CLASS, ls);
 
         if (!base.spec)
@@ -299,6 +324,7 @@ static void resolve_class(const Config *cfg, const ResolveInput *in, const Sourc
                 if (idx < 0)
                         continue;
                 if (ls[k].checked && idx < p->class_index) {
+                        p->pod_refused |= ls[k].c.origin.kind == ORIGIN_POD;
                         refusal(src, &ls[k], "class", ls[k].c.spec->class_name, r, sizeof(r));
                         add_note(&p->class_origin, "%s cannot raise its class above %s (%s)", r,
                                  cfg->classes[p->class_index].name, origin_to_string(&p->class_origin, b, sizeof(b)));
@@ -312,7 +338,7 @@ static void resolve_class(const Config *cfg, const ResolveInput *in, const Sourc
 static void resolve_mode(const Config *cfg, const ResolveInput *in, const Sources *src, const EffectivePolicy *parent,
                          EffectivePolicy *p) {
         Candidate base = operator_value(src, in->path, F_MODE);
-        Layer ls[2];
+        Layer ls[MAX_LAYERS];
         int n = layers(src, in->path, F_MODE, ls);
 
         if (base.spec)
@@ -331,6 +357,7 @@ static void resolve_mode(const Config *cfg, const ResolveInput *in, const Source
                 char b[400], r[1024];
 
                 if (ls[k].checked && m < p->mode) {
+                        p->pod_refused |= ls[k].c.origin.kind == ORIGIN_POD;
                         refusal(src, &ls[k], "mode", policy_mode_to_string(m), r, sizeof(r));
                         add_note(&p->mode_origin, "%s cannot relax mode %s (%s)", r, policy_mode_to_string(p->mode),
                                  origin_to_string(&p->mode_origin, b, sizeof(b)));
@@ -351,12 +378,12 @@ static Candidate base_candidate(const Config *cfg, const Sources *src, const cha
 }
 
 static void resolve_quantity(const Config *cfg, const ResolveInput *in, const Sources *src, int f, int class_index,
-                             const EffectiveQuantity *parent_q, EffectiveQuantity *out) {
+                             const EffectiveQuantity *parent_q, EffectiveQuantity *out, bool *pod_refused) {
         Candidate base = base_candidate(cfg, src, in->path, f, class_index);
         bool demote = f == F_DEMOTE_RATE || f == F_DEMOTE_BURST;
         Quantity base_q = { .set = true, .unlimited = true };
         char key[32], val[64], bv[64], ob[400], r[1024];
-        Layer ls[2];
+        Layer ls[MAX_LAYERS];
         int n = layers(src, in->path, f, ls);
 
         field_name(f, key, sizeof(key));
@@ -369,6 +396,11 @@ static void resolve_quantity(const Config *cfg, const ResolveInput *in, const So
                 Quantity q = *spec_quantity((PolicySpec *) ls[k].c.spec, f);
 
                 quantity_to_string(&q, val, sizeof(val));
+                bool refused = ls[k].checked && (demote || quantity_looser(&q, &out->value) ||
+                                                 (parent_q && quantity_looser(&q, &parent_q->value)));
+
+                if (refused && ls[k].c.origin.kind == ORIGIN_POD)
+                        *pod_refused = true;
                 if (ls[k].checked && demote) {
                         refusal(src, &ls[k], key, val, r, sizeof(r));
                         add_note(&out->origin, "%s: demotion quotas are not delegable", r);
@@ -402,9 +434,9 @@ static void resolve_quantity(const Config *cfg, const ResolveInput *in, const So
 }
 
 static void resolve_limit(const Config *cfg, const ResolveInput *in, const Sources *src, int f, int class_index,
-                          const EffectiveLimit *parent_l, EffectiveLimit *out) {
+                          const EffectiveLimit *parent_l, EffectiveLimit *out, bool *pod_refused) {
         Candidate base = base_candidate(cfg, src, in->path, f, class_index);
-        Layer ls[2];
+        Layer ls[MAX_LAYERS];
         int n = layers(src, in->path, f, ls);
 
         /* A tierN.low nobody set (built-in: no protection) does not limit
@@ -432,6 +464,8 @@ static void resolve_limit(const Config *cfg, const ResolveInput *in, const Sourc
 
                 limit_to_string(&l, val, sizeof(val));
                 if (ls[k].checked && lb > ceiling) {
+                        if (ls[k].c.origin.kind == ORIGIN_POD)
+                                *pod_refused = true;
                         refusal(src, &ls[k], key, val, r, sizeof(r));
                         add_note(&out->origin, "%s cannot raise it above %s (%s)", r,
                                  limit_to_string(parent_lower ? &parent_l->spec : &out->spec, bv, sizeof(bv)),
@@ -490,11 +524,45 @@ static void delegation(const ResolveInput *in, size_t i, const EffectivePolicy *
                          in[p->delegation_root].path[0] ? in[p->delegation_root].path : "/");
 }
 
+/* ---- pods: trusted.tierd.pod.KEY -------------------------------------- */
+
+/* The pod's requests of cgroup I and where its namespace comes from: the
+ * nearest cgroup at or above I with a recorded identity. */
+static void pod_sources(const Config *cfg, const ResolveInput *in, size_t i, const EffectivePolicy *parent,
+                        EffectivePolicy *p, PolicySpec *spec, Sources *src) {
+        const Annotations *a = in[i].annotations;
+
+        if (a && (a->k8s.pod[0] || a->k8s.namespace_[0]))
+                p->pod_root = (int) i;
+        else
+                p->pod_root = parent ? parent->pod_root : -1;
+        src->cfg = cfg;
+        src->ns = p->pod_root >= 0 && in[p->pod_root].annotations ? in[p->pod_root].annotations->k8s.namespace_ : "";
+        annotations_to_spec(cfg, in[i].path, a, true, true, spec, p);
+        src->pod = spec;
+}
+
+/* The layer of a pod's request for field F: checked (it may only tighten)
+ * unless a grant names the pod's namespace and this class or key; never
+ * a grant inside a delegated subtree, where the delegatee names the
+ * cgroups and could pass one for a pod's. */
+static void resolve_pod_layer(const Sources *src, const char *path, int f, Layer *ret) {
+        const ConfigPodGrant *g = NULL;
+
+        if (!src->delegated)
+                g = config_pod_grant(src->cfg, src->ns, f,
+                                     f == F_CLASS ? config_class_index(src->cfg, src->pod->class_name) : -1);
+        *ret = (Layer) { .c.spec = src->pod, .checked = !g };
+        set_origin(&ret->c.origin, ORIGIN_POD, path);
+        if (g)
+                add_note(&ret->c.origin, "granted to namespace %s by %s", src->ns, g->origin);
+}
+
 int resolve_policies(const Config *cfg, const ResolveInput *in, size_t n, EffectivePolicy *ret) {
         _cleanup_free_ PolicySpec *specs = NULL;
 
-        /* two specs per cgroup (trusted, user), kept only for the current one */
-        specs = calloc(2, sizeof(PolicySpec));
+        /* three specs per cgroup (trusted, user, pod), kept only for the current one */
+        specs = calloc(3, sizeof(PolicySpec));
         if (!specs)
                 return -ENOMEM;
 
@@ -511,10 +579,11 @@ int resolve_policies(const Config *cfg, const ResolveInput *in, size_t n, Effect
                 *p = (EffectivePolicy) { 0 };
                 delegation(in, i, parent, p, &src);
 
-                annotations_to_spec(cfg, in[i].path, in[i].annotations, true, &specs[0], p);
-                annotations_to_spec(cfg, in[i].path, in[i].annotations, false, &specs[1], p);
+                annotations_to_spec(cfg, in[i].path, in[i].annotations, true, false, &specs[0], p);
+                annotations_to_spec(cfg, in[i].path, in[i].annotations, false, false, &specs[1], p);
                 src.trusted = &specs[0];
                 src.user = &specs[1];
+                pod_sources(cfg, in, i, parent, p, &specs[2], &src);
                 for (int r = 0; r < cfg->n_rules; r++) {
                         if (!config_glob_match(cfg->rules[r].match, in[i].path))
                                 continue;
@@ -528,18 +597,18 @@ int resolve_policies(const Config *cfg, const ResolveInput *in, size_t n, Effect
                 resolve_class(cfg, &in[i], &src, parent, p);
                 resolve_mode(cfg, &in[i], &src, parent, p);
                 resolve_quantity(cfg, &in[i], &src, F_PROMOTE_RATE, p->class_index,
-                                 parent ? &parent->promote_rate : NULL, &p->promote_rate);
+                                 parent ? &parent->promote_rate : NULL, &p->promote_rate, &p->pod_refused);
                 resolve_quantity(cfg, &in[i], &src, F_PROMOTE_BURST, p->class_index,
-                                 parent ? &parent->promote_burst : NULL, &p->promote_burst);
+                                 parent ? &parent->promote_burst : NULL, &p->promote_burst, &p->pod_refused);
                 resolve_quantity(cfg, &in[i], &src, F_DEMOTE_RATE, p->class_index,
-                                 parent ? &parent->demote_rate : NULL, &p->demote_rate);
+                                 parent ? &parent->demote_rate : NULL, &p->demote_rate, &p->pod_refused);
                 resolve_quantity(cfg, &in[i], &src, F_DEMOTE_BURST, p->class_index,
-                                 parent ? &parent->demote_burst : NULL, &p->demote_burst);
+                                 parent ? &parent->demote_burst : NULL, &p->demote_burst, &p->pod_refused);
                 for (int t = 0; t < POLICY_MAX_TIERS; t++) {
                         resolve_limit(cfg, &in[i], &src, F_TIER_MAX + t, p->class_index,
-                                      parent ? &parent->tier_max[t] : NULL, &p->tier_max[t]);
+                                      parent ? &parent->tier_max[t] : NULL, &p->tier_max[t], &p->pod_refused);
                         resolve_limit(cfg, &in[i], &src, F_TIER_LOW + t, p->class_index,
-                                      parent ? &parent->tier_low[t] : NULL, &p->tier_low[t]);
+                                      parent ? &parent->tier_low[t] : NULL, &p->tier_low[t], &p->pod_refused);
                 }
         }
         return 0;

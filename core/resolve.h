@@ -26,6 +26,17 @@
  * the class defaults); the delegation root itself was named by its
  * parent's owner, and rules apply to it in full.
  *
+ * Pods: trusted.tierd.pod.KEY, what the OCI hook recorded from a pod's
+ * tierd.io/ annotations (pods.h), is the pod author's request, the origin
+ * "pod". It applies over the operator's values (rules, class defaults,
+ * ancestors) and under user.tierd.*, and a trusted.tierd.KEY shadows it.
+ * It can only tighten, exactly like a delegated user.tierd.* value, unless
+ * a grant of the configuration (Config.pod_grants) names the pod's
+ * namespace and the class asked for or the key. The namespace is the
+ * trusted.tierd.k8s.namespace of the nearest cgroup at or above that
+ * carries one (the pod's cgroup). In a delegated subtree no grant applies.
+ * resolve_pod_layer() holds this part.
+ *
  * Bad annotation values are reported (cgroup, key, value, why) and that key
  * falls back as if unset. Every effective value carries its origin. */
 #pragma once
@@ -44,6 +55,7 @@ typedef enum OriginKind {
         ORIGIN_RULE,            /* a configuration rule */
         ORIGIN_TRUSTED,         /* trusted.tierd.KEY on a cgroup */
         ORIGIN_USER,            /* user.tierd.KEY on a cgroup */
+        ORIGIN_POD,             /* trusted.tierd.pod.KEY: a pod's tierd.io/KEY annotation */
         ORIGIN_PARENT,          /* inherited or clamped by an ancestor */
 } OriginKind;
 
@@ -76,6 +88,9 @@ typedef struct EffectivePolicy {
         EffectiveLimit tier_low[POLICY_MAX_TIERS];
         bool delegated;         /* user.tierd.* here can only tighten */
         int delegation_root;    /* index of the topmost delegated ancestor-or-self, -1 if none */
+        int pod_root;           /* index of the nearest ancestor-or-self with a recorded pod identity
+                                 * (trusted.tierd.k8s.pod or .namespace), -1 if none */
+        bool pod_refused;       /* a pod's request (ORIGIN_POD) was refused here: see the notes */
         int n_errors;
         char errors[RESOLVE_MAX_ERRORS][320]; /* "a/b: user.tierd.tier0.max: \"12Q\" is not a size" */
 } EffectivePolicy;

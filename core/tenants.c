@@ -9,7 +9,7 @@
 #include "util.h"
 
 static bool origin_is_own(const Origin *o) {
-        return o->kind == ORIGIN_RULE || o->kind == ORIGIN_TRUSTED || o->kind == ORIGIN_USER;
+        return o->kind == ORIGIN_RULE || o->kind == ORIGIN_TRUSTED || o->kind == ORIGIN_USER || o->kind == ORIGIN_POD;
 }
 
 bool tenant_policy_is_own(const EffectivePolicy *p) {

@@ -79,7 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                  * trimmed only at the end of all its bytes) */
                 FUZZ_CHECK(vl == 0 || pool.nul || (x->value[vl - 1] != '\n' && x->value[vl - 1] != ' '));
                 FUZZ_CHECK(!x->truncated || kl == sizeof(x->key) - 1 || vl == 0);
-                FUZZ_CHECK(annotations_get(&a, x->key, x->trusted));
+                FUZZ_CHECK(x->pod ? annotations_get_pod(&a, x->key) != NULL : annotations_get(&a, x->key, x->trusted) != NULL);
+                FUZZ_CHECK(!x->pod || x->trusted);
         }
         return 0;
 }
