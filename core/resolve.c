@@ -275,11 +275,11 @@ static void refusal(const Sources *src, const Layer *l, const char *key, const c
         else if (l->c.origin.kind == ORIGIN_POD && src->delegated)
                 snprintf(buf, size, "tierd.io/%s=%s refused: a pod in a delegated subtree (%s)", key, val, src->who);
         else if (l->c.origin.kind == ORIGIN_POD && src->ns[0])
-                snprintf(buf, size, "tierd.io/%s=%s refused: no pods.grants entry lets namespace %s ask for it", key,
+                snprintf(buf, size, "tierd.io/%s=%s refused: a pod of namespace %s (no pods.grants entry for it)", key,
                          val, src->ns);
         else if (l->c.origin.kind == ORIGIN_POD)
-                snprintf(buf, size, "tierd.io/%s=%s refused: the pod's namespace is not recorded, and pods.grants "
-                         "grant namespaces", key, val);
+                snprintf(buf, size, "tierd.io/%s=%s refused: a pod whose namespace is not recorded (pods.grants "
+                         "name namespaces)", key, val);
         else
                 snprintf(buf, size, "rule %s %s=%s refused: a rule in a delegated subtree (%s)", l->c.origin.where, key,
                          val, src->who);

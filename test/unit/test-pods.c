@@ -350,7 +350,7 @@ START_TEST(test_resolve_pod_class_refused_without_grant) {
         ck_assert_int_ne(out[3].class_origin.kind, ORIGIN_POD);
         ck_assert(out[3].pod_refused);
         ck_assert_msg(strstr(out[3].class_origin.note,
-                             "tierd.io/class=latency refused: no pods.grants entry lets namespace dev ask for it "
+                             "tierd.io/class=latency refused: a pod of namespace dev (no pods.grants entry for it) "
                              "cannot raise its class above standard"),
                       "note: %s", out[3].class_origin.note);
         /* a class the grant does not name, in a granted namespace */
@@ -416,7 +416,7 @@ START_TEST(test_resolve_pod_without_namespace_and_trusted_wins) {
         request(&a, "class", "latency");
         resolve5(&a, NULL, out);
         ck_assert_str_eq(cfg->classes[out[3].class_index].name, "standard");
-        ck_assert(strstr(out[3].class_origin.note, "the pod's namespace is not recorded"));
+        ck_assert(strstr(out[3].class_origin.note, "a pod whose namespace is not recorded"));
         ck_assert_int_eq(out[3].pod_root, -1);
 
         a = pod_in("prod-eu");
