@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube.h"
 #include "util.h"
 
 static bool origin_is_own(const Origin *o) {
@@ -223,4 +224,31 @@ const Tenant *tenant_set_owner(const TenantSet *s, size_t i) {
                         return t;
         }
         return NULL;
+}
+
+int tenant_set_k8s(const TenantSet *s, size_t i, K8sIdentity *ret) {
+        const CgroupTree *tree = s->tree;
+        KubePath k;
+
+        *ret = (K8sIdentity) { 0 };
+        if (s->ann)
+                for (int j = (int) i; j >= 0; j = tree->cgroups[j].parent) {
+                        const K8sIdentity *id = &s->ann[j].k8s;
+
+                        if (!ret->container[0] && id->container[0])
+                                memcpy(ret->container, id->container, sizeof(ret->container));
+                        if (id->pod[0] || id->namespace_[0]) {
+                                memcpy(ret->pod, id->pod, sizeof(ret->pod));
+                                memcpy(ret->namespace_, id->namespace_, sizeof(ret->namespace_));
+                                break;
+                        }
+                }
+        if (ret->pod[0])
+                return 1;
+        if (kube_path_parse(tree->cgroups[i].path, &k) < 0)
+                return ret->namespace_[0] != '\0';
+        snprintf(ret->pod, sizeof(ret->pod), "%s", k.pod_uid);
+        if (!ret->container[0])
+                snprintf(ret->container, sizeof(ret->container), "%.12s", k.container_id);
+        return 1;
 }

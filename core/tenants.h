@@ -86,6 +86,14 @@ int tenant_pid_check(const Tenant *t, pid_t pid, const char *procfs_root, const 
  * list PID. */
 const ProcIdent *tenant_pid_ident(const Tenant *t, pid_t pid);
 
+/* The Kubernetes names of cgroup I: the pod and namespace recorded by the
+ * OCI hook (trusted.tierd.k8s.*) on I or its nearest ancestor that has
+ * them, the container's on I or below the pod; where none was recorded,
+ * the kubelet's cgroup naming (cgroup/kube.h): the pod's UID as the pod,
+ * the container's ID (12 characters) as the container, no namespace. 1
+ * when I belongs to a pod, 0 when not (RET all ""). */
+int tenant_set_k8s(const TenantSet *s, size_t i, K8sIdentity *ret);
+
 /* The tenant at PATH (relative to the mount), NULL when it is not one. */
 const Tenant *tenant_set_find_path(const TenantSet *s, const char *path);
 /* The tenant of cgroup index I of the tree, NULL when it is not one. */

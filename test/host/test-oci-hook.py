@@ -178,4 +178,26 @@ with tempfile.TemporaryDirectory() as tmp:
          and 'tierd.io/class=latency refused: a pod of namespace dev (no pods.grants entry for it)'
          in json.dumps(rows.get('class', {})),
          'tierctl explain: dev\'s pod is refused latency, with the reason', p.stdout + p.stderr)
+
+    # tierctl show: the pod column and the filters
+    def show(*args):
+        p = subprocess.run([tierctl, 'show', '--cgroup-root', root, '--config', os.path.join(conf, 'tierd.json'),
+                            '--json'] + list(args), capture_output=True, text=True, timeout=30)
+        try:
+            return {c['cgroup']: c for c in json.loads(p.stdout)['cgroups']}, p
+        except (ValueError, KeyError):
+            return {}, p
+
+    cgs, p = show('--namespace', 'prod-eu')
+    t.eq(sorted(cgs), sorted([POD_SD, CTR_SD, POD_SD + '/cri-containerd-secondctr.scope']),
+         'tierctl show --namespace prod-eu: the pod\'s cgroups only')
+    t.eq((cgs.get(CTR_SD, {}).get('pod'), cgs.get(CTR_SD, {}).get('container')), ('shop-5d8f7c9b4-x2x7q', 'web'),
+         'tierctl show: the container\'s cgroup names its pod and container')
+    cgs, p = show('--pod', 'pg-0')
+    t.eq(sorted(cgs), sorted(['kubepods/besteffort/pod77aa', 'kubepods/besteffort/pod77aa/crio-99bb',
+                              'kubepods/besteffort/pod77aa/crio-5a5a']), 'tierctl show --pod pg-0')
+    p = subprocess.run([tierctl, 'show', '--cgroup-root', root, '--config', os.path.join(conf, 'tierd.json'),
+                        '--namespace', 'dev'], capture_output=True, text=True, timeout=30)
+    t.ok(p.returncode == 0 and 'dev/pg-0/db' in p.stdout and 'prod-eu' not in p.stdout,
+         'tierctl show --namespace dev: the POD column reads namespace/pod/container', p.stdout + p.stderr)
 t.done()
