@@ -77,6 +77,23 @@ int hook_find_cgroup(const HookInput *in, int root_fd, const char *proc_root, ch
         return 0;
 }
 
+int hook_read_stash(int root_fd, const char *pod_cgroup, HookInput *in) {
+        _cleanup_close_ int fd = -1;
+        char buf[HOOK_STASH_MAX];
+        ssize_t n;
+
+        fd = openat(root_fd, pod_cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return 0;
+        n = fgetxattr(fd, ANNOTATION_K8S_PREFIX "containers", buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return 0;
+        buf[n] = '\0';
+        free(in->stash);
+        in->stash = strdup(buf);
+        return in->stash ? 0 : -ENOMEM;
+}
+
 int hook_apply(const HookPlan *p, int root_fd, bool *ret_first) {
         _cleanup_close_ int pod_fd = -1, ctr_fd = -1;
         char buf[8];

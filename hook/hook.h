@@ -17,6 +17,10 @@ int hook_read_input(int fd, HookInput *ret, const char **ret_why);
  * directory under ROOT_FD (the cgroup2 mount). */
 int hook_find_cgroup(const HookInput *in, int root_fd, const char *proc_root, char **ret);
 
+/* The pod cgroup's trusted.tierd.k8s.containers (oci.h) into IN->stash;
+ * absent is fine. */
+int hook_read_stash(int root_fd, const char *pod_cgroup, HookInput *in);
+
 /* Sets the plan's xattrs on the cgroups under ROOT_FD. *RET_FIRST says
  * whether this was the first container of its pod to record it (the pod's
  * cgroup had no trusted.tierd.k8s.pod yet), so that a pod's problems are

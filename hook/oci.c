@@ -20,6 +20,7 @@ void hook_input_done(HookInput *in) {
         free(in->id);
         free(in->bundle);
         free(in->cgroups_path);
+        free(in->stash);
         *in = (HookInput) { 0 };
 }
 
@@ -274,24 +275,75 @@ static void plan_identity(const HookInput *in, HookPlan *p) {
                 snprintf(p->container, sizeof(p->container), "%s", ctr);
 }
 
-int hook_plan(const HookInput *in, const char *cgroup, HookPlan *ret) {
-        bool separate;
+int hook_pod_cgroup(const char *cgroup, char **ret) {
         KubePath k;
 
-        *ret = (HookPlan) { 0 };
-        ret->container_cgroup = strdup(cgroup);
-        if (!ret->container_cgroup)
-                return -ENOMEM;
-        /* the pod's cgroup: the kubelet's (or podman's) pod directly above */
         if (kube_path_parse(cgroup, &k) == 0 && k.container_id[0]) {
                 const char *end = cgroup;
 
                 for (int d = 0; d <= k.pod_depth; d++)
                         end += strcspn(end, "/") + (d < k.pod_depth);
-                ret->pod_cgroup = strndup(cgroup, (size_t) (end - cgroup));
+                *ret = strndup(cgroup, (size_t) (end - cgroup));
         } else
-                ret->pod_cgroup = strdup(cgroup);
-        if (!ret->pod_cgroup)
+                *ret = strdup(cgroup);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* The container-scoped annotations of IN, valid ones only, as stash lines. */
+static void make_stash(const HookInput *in, char *buf, size_t size) {
+        size_t len = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < in->n_annotations; i++) {
+                const HookAnnotation *a = &in->annotations[i];
+                const char *why;
+                PodAnnotation pa;
+                int n;
+
+                if (pod_annotation_parse(a->name, a->value, &pa, &why) < 0 || !pa.container[0] ||
+                    strlen(a->value) >= ANNOTATION_VALUE_MAX)
+                        continue;
+                n = snprintf(buf + len, size - len, "%s=%s\n", a->name, a->value);
+                if (n < 0 || (size_t) n >= size - len) {
+                        buf[len] = '\0'; /* the ones that fit */
+                        return;
+                }
+                len += (size_t) n;
+        }
+}
+
+/* The stash's lines as annotations into RET (pointers into BUF, which is
+ * modified); how many. */
+static size_t parse_stash(char *buf, HookAnnotation *ret, size_t max) {
+        size_t n = 0;
+
+        for (char *line = buf, *next; line && *line && n < max; line = next) {
+                char *eq;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                eq = strchr(line, '=');
+                if (!eq)
+                        continue;
+                *eq = '\0';
+                ret[n++] = (HookAnnotation) { .name = line, .value = eq + 1 };
+        }
+        return n;
+}
+
+int hook_plan(const HookInput *in, const char *cgroup, HookPlan *ret) {
+        _cleanup_free_ HookAnnotation *stashed = NULL;
+        _cleanup_free_ char *stash_copy = NULL;
+        char stash[HOOK_STASH_MAX];
+        size_t n_stashed = 0;
+        bool separate;
+
+        *ret = (HookPlan) { 0 };
+        ret->container_cgroup = strdup(cgroup);
+        if (!ret->container_cgroup)
+                return -ENOMEM;
+        if (hook_pod_cgroup(cgroup, &ret->pod_cgroup) < 0)
                 return -ENOMEM;
         separate = strcmp(ret->pod_cgroup, ret->container_cgroup) != 0;
         plan_identity(in, ret);
@@ -302,11 +354,25 @@ int hook_plan(const HookInput *in, const char *cgroup, HookPlan *ret) {
                 add_write(ret, true, ANNOTATION_K8S_PREFIX, "namespace", ret->ns);
         if (ret->container[0])
                 add_write(ret, false, ANNOTATION_K8S_PREFIX, "container", ret->container);
+        /* the container-scoped ones for the containers to come; and, when
+         * this configuration has none, this container's from the stash */
+        make_stash(in, stash, sizeof(stash));
+        if (stash[0] && separate)
+                add_write(ret, true, ANNOTATION_K8S_PREFIX, "containers", stash);
+        if (!stash[0] && in->stash && ret->container[0]) {
+                stash_copy = strdup(in->stash);
+                stashed = calloc(HOOK_MAX_ANNOTATIONS, sizeof(*stashed));
+                if (!stash_copy || !stashed)
+                        return -ENOMEM;
+                n_stashed = parse_stash(stash_copy, stashed, HOOK_MAX_ANNOTATIONS);
+        }
+
         /* the pod's keys first, so that a container's own replace them when
          * both land on one cgroup; bad names count as the pod's */
         for (int pass = 0; pass < 2; pass++)
-                for (size_t i = 0; i < in->n_annotations; i++) {
-                        const HookAnnotation *a = &in->annotations[i];
+                for (size_t i = 0; i < in->n_annotations + (pass ? n_stashed : 0); i++) {
+                        const HookAnnotation *a = i < in->n_annotations ? &in->annotations[i]
+                                                                        : &stashed[i - in->n_annotations];
                         const char *why = NULL;
                         PodAnnotation pa;
                         int r = pod_annotation_parse(a->name, a->value, &pa, &why);

@@ -15,7 +15,13 @@
  *
  * With no pod cgroup above (podman without a pod, a bare runc) both go on
  * the container's cgroup, the container's keys over the pod's. A cgroup
- * and its xattrs go away together: nothing is left behind. */
+ * and its xattrs go away together: nothing is left behind.
+ *
+ * Not every runtime gives each container the pod's annotations (some give
+ * them to the pod's sandbox only), so the container-scoped ones are also
+ * kept on the pod's cgroup, as trusted.tierd.k8s.containers ("NAME=VALUE"
+ * lines of the tierd.io/KEY.CONTAINER annotations), and a container whose
+ * configuration has none takes its own from there. */
 #pragma once
 
 #include <stdbool.h>
@@ -27,6 +33,7 @@
 #define HOOK_MAX_ANNOTATIONS 256
 #define HOOK_MAX_WRITES 64
 #define HOOK_MAX_ERRORS 16
+#define HOOK_STASH_MAX 1024     /* trusted.tierd.k8s.containers, with its NUL */
 
 typedef struct HookAnnotation {
         char *name, *value;
@@ -40,6 +47,7 @@ typedef struct HookInput {
         size_t n_annotations;
         HookAnnotation annotations[HOOK_MAX_ANNOTATIONS];
         size_t dropped;         /* annotations beyond HOOK_MAX_ANNOTATIONS */
+        char *stash;            /* the pod cgroup's trusted.tierd.k8s.containers, NULL none */
 } HookInput;
 
 void hook_input_done(HookInput *in);
@@ -63,7 +71,7 @@ int hook_cgroup_path(const char *cgroups_path, char **ret);
 typedef struct HookWrite {
         bool pod;               /* on the pod's cgroup, else the container's */
         char attr[96];          /* "trusted.tierd.pod.class" */
-        char value[POD_NAME_MAX];
+        char value[HOOK_STASH_MAX];
 } HookWrite;
 
 typedef struct HookPlan {
@@ -79,6 +87,10 @@ typedef struct HookPlan {
 } HookPlan;
 
 void hook_plan_done(HookPlan *p);
+
+/* The pod's cgroup of the container cgroup CGROUP: the kubelet's (or
+ * podman's) pod directly above it, else CGROUP itself. */
+int hook_pod_cgroup(const char *cgroup, char **ret);
 
 /* What to record for IN whose container cgroup is CGROUP (relative to the
  * mount): the pod's identity from the runtime's annotations

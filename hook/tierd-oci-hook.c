@@ -92,7 +92,15 @@ static int run(const char *cgroup_root, const char *proc_root) {
                     in.id ? in.id : "?", in.cgroups_path ? in.cgroups_path : "none", cgroup_root);
                 goto done;
         }
-        r = hook_plan(&in, cgroup, &plan);
+        {
+                _cleanup_free_ char *pod_cgroup = NULL;
+
+                r = hook_pod_cgroup(cgroup, &pod_cgroup);
+                if (r >= 0 && strcmp(pod_cgroup, cgroup) != 0)
+                        r = hook_read_stash(root_fd, pod_cgroup, &in);
+        }
+        if (r >= 0)
+                r = hook_plan(&in, cgroup, &plan);
         if (r < 0) {
                 say(LOG_ERR, "container %s: out of memory, ignoring", in.id ? in.id : "?");
                 goto done;

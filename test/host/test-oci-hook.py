@@ -75,8 +75,9 @@ with tempfile.TemporaryDirectory() as tmp:
     t.eq(p.returncode, 0, 'containerd/systemd: exit 0')
     t.eq(xattrs(os.path.join(root, POD_SD)),
          {'k8s.pod': 'shop-5d8f7c9b4-x2x7q', 'k8s.namespace': 'prod-eu', 'pod.class': 'latency',
-          'pod.tier0.max': '2G'},
-         'containerd/systemd: the pod slice has the identity and the pod-wide keys')
+          'pod.tier0.max': '2G', 'k8s.containers': 'tierd.io/tier0.max.web=512M\ntierd.io/tier0.low.cache=128M\n'},
+         'containerd/systemd: the pod slice has the identity, the pod-wide keys and the valid container-scoped '
+         'ones for later containers')
     t.eq(xattrs(os.path.join(root, CTR_SD)), {'k8s.container': 'web', 'pod.tier0.max': '512M'},
          'containerd/systemd: the scope has the container name and tierd.io/tier0.max.web only')
     err = p.stderr.strip().splitlines()
@@ -108,13 +109,29 @@ with tempfile.TemporaryDirectory() as tmp:
     p = run_hook(root, 'crio-sandbox.json')
     t.eq((p.returncode, p.stderr), (0, ''), 'CRI-O sandbox: exit 0, nothing to log')
     t.eq(xattrs(os.path.join(root, 'kubepods/besteffort/pod77aa')),
-         {'k8s.pod': 'pg-0', 'k8s.namespace': 'dev', 'pod.class': 'latency'},
-         'CRI-O/cgroupfs: the pod directory has the identity and the class')
+         {'k8s.pod': 'pg-0', 'k8s.namespace': 'dev', 'pod.class': 'latency',
+          'k8s.containers': 'tierd.io/tier0.max.db=1G\n'},
+         'CRI-O/cgroupfs: the pod directory has the identity, the class and the container-scoped keys')
     t.eq(xattrs(os.path.join(root, 'kubepods/besteffort/pod77aa/crio-5a5a')), {},
          'CRI-O sandbox: nothing on the pause container (no container name, no keys of its own)')
     p = run_hook(root, 'crio-cgroupfs.json')
     t.eq(xattrs(os.path.join(root, 'kubepods/besteffort/pod77aa/crio-99bb')),
          {'k8s.container': 'db', 'pod.tier0.max': '1G'}, 'CRI-O/cgroupfs: the container has its own keys')
+
+    # a runtime that gives the pod's annotations to the sandbox only: the
+    # container takes its own from the pod's cgroup
+    mkcg(root, 'kubepods/besteffort/pod77aa/crio-77cc')
+    with open(os.path.join(FIX, 'crio-cgroupfs.json')) as f:
+        cfg = json.load(f)
+    cfg['annotations'] = {k: v for k, v in cfg['annotations'].items() if not k.startswith('tierd.io/')}
+    cfg['linux']['cgroupsPath'] = '/kubepods/besteffort/pod77aa/crio-77cc'
+    bundle = tempfile.mkdtemp(dir=tmp)
+    with open(os.path.join(bundle, 'config.json'), 'w') as f:
+        json.dump(cfg, f)
+    p = run_hook(root, state=json.dumps({'id': 'c4', 'pid': 1, 'bundle': bundle}))
+    t.eq((p.returncode, p.stderr, xattrs(os.path.join(root, 'kubepods/besteffort/pod77aa/crio-77cc'))),
+         (0, '', {'k8s.container': 'db', 'pod.tier0.max': '1G'}),
+         'a container without the pod\'s annotations: its tierd.io/tier0.max.db from the pod\'s cgroup')
 
     # a container that is not Kubernetes': nothing written, nothing said
     p = run_hook(root, 'plain.json')
@@ -195,7 +212,8 @@ with tempfile.TemporaryDirectory() as tmp:
          'tierctl show: the container\'s cgroup names its pod and container')
     cgs, p = show('--pod', 'pg-0')
     t.eq(sorted(cgs), sorted(['kubepods/besteffort/pod77aa', 'kubepods/besteffort/pod77aa/crio-99bb',
-                              'kubepods/besteffort/pod77aa/crio-5a5a']), 'tierctl show --pod pg-0')
+                              'kubepods/besteffort/pod77aa/crio-5a5a', 'kubepods/besteffort/pod77aa/crio-77cc']),
+         'tierctl show --pod pg-0')
     p = subprocess.run([tierctl, 'show', '--cgroup-root', root, '--config', os.path.join(conf, 'tierd.json'),
                         '--namespace', 'dev'], capture_output=True, text=True, timeout=30)
     t.ok(p.returncode == 0 and 'dev/pg-0/db' in p.stdout and 'prod-eu' not in p.stdout,
