@@ -8,8 +8,12 @@
  *    or ".." segments, or -EINVAL;
  *  - hook_plan() on that path (or a pod's): the pod's cgroup is the
  *    container's or a prefix of it, each write is a trusted.tierd.pod.KEY
- *    of a policy key or one of the three trusted.tierd.k8s.* names, and
- *    names recorded are DNS names. */
+ *    of a policy key or one of the trusted.tierd.k8s.* names (the
+ *    containers' stash on the pod's cgroup, whole lines), and names
+ *    recorded are DNS names;
+ *  - the same configuration as a stash read back (a container of a
+ *    runtime that gives the annotations to the sandbox only): the same
+ *    properties. */
 #include "fuzz.h"
 
 #include <errno.h>
@@ -52,6 +56,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         FUZZ_CHECK(path[0] != '/' && (!path[0] || !has_dot_segment(path)));
         }
         r = hook_plan(&in, path && path[0] ? path : "kubepods/pod1/ctr", &plan);
+        for (size_t i = 0; r == 0 && i < plan.n_writes; i++)
+                if (strcmp(plan.writes[i].attr, ANNOTATION_K8S_PREFIX "containers") == 0 && !in.stash)
+                        in.stash = strdup(plan.writes[i].value);
         FUZZ_CHECK(r == 0);
         FUZZ_CHECK(strncmp(plan.container_cgroup, plan.pod_cgroup, strlen(plan.pod_cgroup)) == 0);
         FUZZ_CHECK(plan.n_writes <= HOOK_MAX_WRITES);
@@ -65,11 +72,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 else
                         FUZZ_CHECK(strcmp(w->attr, ANNOTATION_K8S_PREFIX "pod") == 0 ||
                                    strcmp(w->attr, ANNOTATION_K8S_PREFIX "namespace") == 0 ||
-                                   strcmp(w->attr, ANNOTATION_K8S_PREFIX "container") == 0);
+                                   strcmp(w->attr, ANNOTATION_K8S_PREFIX "container") == 0 ||
+                                   (strcmp(w->attr, ANNOTATION_K8S_PREFIX "containers") == 0 && w->pod &&
+                                    w->value[strlen(w->value) - 1] == '\n'));
         }
         FUZZ_CHECK(!plan.ns[0] || pod_dns_label_valid(plan.ns));
         FUZZ_CHECK(!plan.container[0] || pod_dns_label_valid(plan.container));
         hook_plan_done(&plan);
+
+        /* the stash read back by a container "web" without annotations */
+        if (in.stash) {
+                HookInput in2 = { .stash = TAKE_PTR(in.stash), .n_annotations = 1 };
+
+                in2.annotations[0].name = strdup("io.kubernetes.container.name");
+                in2.annotations[0].value = strdup("web");
+                FUZZ_CHECK(in2.annotations[0].name && in2.annotations[0].value);
+                FUZZ_CHECK(hook_plan(&in2, "kubepods/pod1/ctr", &plan) == 0);
+                for (size_t i = 0; i < plan.n_writes; i++)
+                        FUZZ_CHECK(!plan.writes[i].pod || strcmp(plan.writes[i].attr, ANNOTATION_K8S_PREFIX "containers"));
+                hook_plan_done(&plan);
+                hook_input_done(&in2);
+        }
         hook_input_done(&in);
         return 0;
 }
