@@ -63,6 +63,9 @@ typedef struct Engine {
         struct PidSeen *seen;           /* with a model: the processes the last period listed, by
                                          * tenant and pid, with their start times */
         size_t n_seen;
+        uint64_t *pod_warned;           /* cgroup ids of the pods whose refused tierd.io/ requests were
+                                         * logged, while they exist (one line per pod) */
+        size_t n_pod_warned;
         double scan_cpu_s;              /* user + system CPU of the scans */
         char error[256];                /* why the last period failed, for its one log line ("" none) */
         bool warned_reclaim, warned_range, warned_byte_only, warned_zoneinfo;
