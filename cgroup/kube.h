@@ -17,7 +17,8 @@
 
 #include <stdbool.h>
 
-#define KUBE_UID_MAX 64
+/* a Kubernetes pod UID is 36 characters, podman's pod and container IDs 64 */
+#define KUBE_UID_MAX 72
 #define KUBE_ID_MAX 72
 
 typedef struct KubePath {

@@ -278,6 +278,14 @@ START_TEST(test_kube_path_cgroupfs_driver_and_podman) {
         ck_assert_int_eq(kube_path_parse("machine.slice/machine-libpod_pod_5a6b.slice/libpod-c0ffee.scope", &k), 0);
         ck_assert_str_eq(k.pod_uid, "5a6b");
         ck_assert_str_eq(k.container_id, "c0ffee");
+        /* podman's IDs are 64 hex digits (as test/vm/test-pods.py's pods have) */
+        ck_assert_int_eq(kube_path_parse("machine.slice/machine-libpod_pod_"
+                                         "3465427581e877101956f22b656807b7986c286dd9cb531f7d328f2c6ace6387.slice/libpod-"
+                                         "085c240d9c1d77945a53a4429fb338c0e6e3b9043c158c43ed62f9eb74f0055b.scope/container",
+                                         &k), 0);
+        ck_assert_int_eq(k.pod_depth, 1);
+        ck_assert_str_eq(k.pod_uid, "3465427581e877101956f22b656807b7986c286dd9cb531f7d328f2c6ace6387");
+        ck_assert_str_eq(k.container_id, "085c240d9c1d77945a53a4429fb338c0e6e3b9043c158c43ed62f9eb74f0055b");
         ck_assert_int_eq(kube_path_parse("system.slice/pod1.service", &k), -ENOENT);
         ck_assert_int_eq(kube_path_parse("kubepods", &k), -ENOENT);
         ck_assert_int_eq(kube_path_parse("kubepods/burstable", &k), -ENOENT);
