@@ -71,17 +71,26 @@ static void label_value(FILE *f, const char *v) {
 
 /* name{k1="v1",k2="v2",...}: LABELS is a NULL-terminated list of key,
  * value pairs. */
+/* The Kubernetes labels of a tenant that is no pod's are left out rather
+ * than rendered "" (Prometheus reads both as absent). */
+static bool label_optional(const char *name) {
+        return strcmp(name, "namespace") == 0 || strcmp(name, "pod") == 0 || strcmp(name, "container") == 0;
+}
+
 static void series_start(FILE *f, const char *name, const char *const *labels) {
+        bool open = false;
+
         fputs(name, f);
-        if (!labels || !labels[0])
-                return;
-        fputc('{', f);
-        for (size_t i = 0; labels[i]; i += 2) {
-                fprintf(f, "%s%s=\"", i > 0 ? "," : "", labels[i]);
+        for (size_t i = 0; labels && labels[i]; i += 2) {
+                if (!labels[i + 1][0] && label_optional(labels[i]))
+                        continue;
+                fprintf(f, "%s%s=\"", open ? "," : "{", labels[i]);
                 label_value(f, labels[i + 1]);
                 fputc('"', f);
+                open = true;
         }
-        fputc('}', f);
+        if (open)
+                fputc('}', f);
 }
 
 static void sample_u64(FILE *f, const char *name, const char *const *labels, uint64_t v) {
@@ -104,6 +113,12 @@ static void sample_double(FILE *f, const char *name, const char *const *labels, 
                 fprintf(f, " %s\n", buf);
         }
 }
+
+/* Every tenant series: the cgroup, and the Kubernetes namespace, pod and
+ * container it belongs to ("" when none: Prometheus reads an empty label
+ * as an absent one). */
+#define TENANT_LABELS(t) "cgroup", tenant_name(t), "namespace", (t)->namespace_, "pod", (t)->pod, "container", \
+                         (t)->container
 
 static const char *tenant_name(const StatusTenant *t) {
         return t->cgroup ? t->cgroup : "";
@@ -166,26 +181,24 @@ static void render_tenant_usage(const StatusSnapshot *s, FILE *f, size_t nt, int
         for (size_t i = 0; i < nt; i++) {
                 const StatusTenant *t = &s->tenants[i];
                 sample_u64(f, "tierd_tenant_info",
-                           (const char *const[]) { "cgroup", tenant_name(t), "class", t->class_name, "mode", t->mode, NULL },
+                           (const char *const[]) { TENANT_LABELS(t), "class", t->class_name, "mode", t->mode, NULL },
                            1);
         }
         family(f, "tierd_tenant_tier_bytes", "gauge", "Memory of the tenant resident on the tier in bytes (anon and file).");
         for (size_t i = 0; i < nt; i++)
                 for (int k = 0; k < n_tiers; k++)
                         sample_u64(f, "tierd_tenant_tier_bytes",
-                                   (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "tier", idx[k], NULL },
+                                   (const char *const[]) { TENANT_LABELS(&s->tenants[i]), "tier", idx[k], NULL },
                                    s->tenants[i].tier_bytes[k]);
         family(f, "tierd_tenant_tier_type_bytes", "gauge",
                "Memory of the tenant resident on the tier in bytes, anonymous or file (page cache, tmpfs).");
         for (size_t i = 0; i < nt; i++)
                 for (int k = 0; k < n_tiers; k++) {
-                        const char *cg = tenant_name(&s->tenants[i]);
-
                         sample_u64(f, "tierd_tenant_tier_type_bytes",
-                                   (const char *const[]) { "cgroup", cg, "tier", idx[k], "type", "anon", NULL },
+                                   (const char *const[]) { TENANT_LABELS(&s->tenants[i]), "tier", idx[k], "type", "anon", NULL },
                                    s->tenants[i].tier_anon[k]);
                         sample_u64(f, "tierd_tenant_tier_type_bytes",
-                                   (const char *const[]) { "cgroup", cg, "tier", idx[k], "type", "file", NULL },
+                                   (const char *const[]) { TENANT_LABELS(&s->tenants[i]), "tier", idx[k], "type", "file", NULL },
                                    s->tenants[i].tier_file[k]);
                 }
         if (s->has_coverage) {
@@ -194,7 +207,7 @@ static void render_tenant_usage(const StatusSnapshot *s, FILE *f, size_t nt, int
                 for (size_t i = 0; i < nt; i++)
                         for (int k = 0; k < n_tiers; k++)
                                 sample_u64(f, "tierd_tenant_classified_bytes",
-                                           (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "tier",
+                                           (const char *const[]) { TENANT_LABELS(&s->tenants[i]), "tier",
                                                                    idx[k], NULL },
                                            s->tenants[i].classified[k]);
                 family(f, "tierd_tenant_tier_covered", "gauge",
@@ -202,7 +215,7 @@ static void render_tenant_usage(const StatusSnapshot *s, FILE *f, size_t nt, int
                 for (size_t i = 0; i < nt; i++)
                         for (int k = 0; k < n_tiers; k++)
                                 sample_u64(f, "tierd_tenant_tier_covered",
-                                           (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "tier",
+                                           (const char *const[]) { TENANT_LABELS(&s->tenants[i]), "tier",
                                                                    idx[k], NULL },
                                            s->tenants[i].covered[k]);
         }
@@ -234,7 +247,7 @@ static void render_tenant_usage(const StatusSnapshot *s, FILE *f, size_t nt, int
                "fully scanned yet).");
         for (size_t i = 0; i < nt; i++)
                 sample_u64(f, "tierd_tenant_held_bytes",
-                           (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "direction", "demote",
+                           (const char *const[]) { TENANT_LABELS(&s->tenants[i]), "direction", "demote",
                                                    "reason", "unscanned", NULL },
                            s->tenants[i].held_unscanned);
         family(f, "tierd_tenant_tier_max_bytes", "gauge",
@@ -243,7 +256,7 @@ static void render_tenant_usage(const StatusSnapshot *s, FILE *f, size_t nt, int
                 for (int k = 0; k < n_tiers; k++)
                         if (s->tenants[i].tier_max[k] != UINT64_MAX)
                                 sample_u64(f, "tierd_tenant_tier_max_bytes",
-                                           (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "tier", idx[k], NULL },
+                                           (const char *const[]) { TENANT_LABELS(&s->tenants[i]), "tier", idx[k], NULL },
                                            s->tenants[i].tier_max[k]);
         family(f, "tierd_tenant_tier_low_bytes", "gauge",
                "Effective protection of the tenant's residency on the tier in bytes; absent when none.");
@@ -251,7 +264,7 @@ static void render_tenant_usage(const StatusSnapshot *s, FILE *f, size_t nt, int
                 for (int k = 0; k < n_tiers; k++)
                         if (s->tenants[i].tier_low[k] != 0)
                                 sample_u64(f, "tierd_tenant_tier_low_bytes",
-                                           (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "tier", idx[k], NULL },
+                                           (const char *const[]) { TENANT_LABELS(&s->tenants[i]), "tier", idx[k], NULL },
                                            s->tenants[i].tier_low[k]);
 }
 
@@ -259,41 +272,39 @@ static void render_tenant_usage(const StatusSnapshot *s, FILE *f, size_t nt, int
 static void render_tenant_moves(const StatusSnapshot *s, FILE *f, size_t nt) {
         family(f, "tierd_tenant_hot_bytes", "gauge", "Memory of the tenant accessed in the last scan in bytes.");
         for (size_t i = 0; i < nt; i++)
-                sample_u64(f, "tierd_tenant_hot_bytes", (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), NULL },
+                sample_u64(f, "tierd_tenant_hot_bytes", (const char *const[]) { TENANT_LABELS(&s->tenants[i]), NULL },
                            s->tenants[i].hot_bytes);
         family(f, "tierd_tenant_cold_bytes", "gauge", "Memory of the tenant not accessed in the last scan in bytes.");
         for (size_t i = 0; i < nt; i++)
-                sample_u64(f, "tierd_tenant_cold_bytes", (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), NULL },
+                sample_u64(f, "tierd_tenant_cold_bytes", (const char *const[]) { TENANT_LABELS(&s->tenants[i]), NULL },
                            s->tenants[i].cold_bytes);
         family(f, "tierd_tenant_planned_bytes", "gauge", "Bytes the last period's plan moves for the tenant, by direction.");
         for (size_t i = 0; i < nt; i++) {
-                const char *cg = tenant_name(&s->tenants[i]);
-                sample_u64(f, "tierd_tenant_planned_bytes", (const char *const[]) { "cgroup", cg, "direction", "promote", NULL },
+                sample_u64(f, "tierd_tenant_planned_bytes", (const char *const[]) { TENANT_LABELS(&s->tenants[i]), "direction", "promote", NULL },
                            s->tenants[i].planned_promote);
-                sample_u64(f, "tierd_tenant_planned_bytes", (const char *const[]) { "cgroup", cg, "direction", "demote", NULL },
+                sample_u64(f, "tierd_tenant_planned_bytes", (const char *const[]) { TENANT_LABELS(&s->tenants[i]), "direction", "demote", NULL },
                            s->tenants[i].planned_demote);
         }
         family(f, "tierd_migrated_bytes_total", "counter",
                "Bytes of the tenant moved to a faster (promote) or slower (demote) tier since the daemon started.");
         for (size_t i = 0; i < nt; i++) {
-                const char *cg = tenant_name(&s->tenants[i]);
                 sample_u64(f, "tierd_migrated_bytes_total",
-                           (const char *const[]) { "cgroup", cg, "direction", "promote", "mover", s->mover, NULL },
+                           (const char *const[]) { TENANT_LABELS(&s->tenants[i]), "direction", "promote", "mover", s->mover, NULL },
                            s->tenants[i].promoted_total);
                 sample_u64(f, "tierd_migrated_bytes_total",
-                           (const char *const[]) { "cgroup", cg, "direction", "demote", "mover", s->mover, NULL },
+                           (const char *const[]) { TENANT_LABELS(&s->tenants[i]), "direction", "demote", "mover", s->mover, NULL },
                            s->tenants[i].demoted_total);
         }
         family(f, "tierd_migration_failed_bytes_total", "counter",
                "Bytes of the tenant the mover was asked to move and did not, since the daemon started.");
         for (size_t i = 0; i < nt; i++)
                 sample_u64(f, "tierd_migration_failed_bytes_total",
-                           (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "mover", s->mover, NULL },
+                           (const char *const[]) { TENANT_LABELS(&s->tenants[i]), "mover", s->mover, NULL },
                            s->tenants[i].failed_total);
         family(f, "tierd_migration_errors_total", "counter", "Failed mover calls for the tenant since the daemon started.");
         for (size_t i = 0; i < nt; i++)
                 sample_u64(f, "tierd_migration_errors_total",
-                           (const char *const[]) { "cgroup", tenant_name(&s->tenants[i]), "mover", s->mover, NULL },
+                           (const char *const[]) { TENANT_LABELS(&s->tenants[i]), "mover", s->mover, NULL },
                            s->tenants[i].errors_total);
 }
 

@@ -36,6 +36,8 @@ typedef struct Ctl {
         const char *socket;     /* status/top/reload: the daemon's control socket */
         double interval;        /* top: seconds between frames */
         unsigned count;         /* top: frames before exiting, 0: until q */
+        const char *ns_filter;  /* show: --namespace */
+        const char *pod_filter; /* show: --pod */
 } Ctl;
 
 /* S for the terminal (str_printable()): cgroup names, annotation values
@@ -498,6 +500,7 @@ static int verb_show(Ctl *c, int argc, char **argv) {
         _cleanup_(topology_freep) Topology *topo = NULL;
         _cleanup_(tenant_set_freep) TenantSet *ts = NULL;
         _cleanup_free_ char *rel = NULL, *abs_path = NULL;
+        _cleanup_free_ bool *keep = NULL;
         const CgroupTree *tree;
         const EffectivePolicy *out;
         size_t first = 1, end, idx;
@@ -527,6 +530,19 @@ static int verb_show(Ctl *c, int argc, char **argv) {
                 end = tree->cgroups[idx].subtree_end;
         }
 
+        if (c->ns_filter || c->pod_filter) {
+                keep = calloc(end ? end : 1, sizeof(*keep));
+                if (!keep)
+                        return fail(c, "out of memory");
+        }
+        for (size_t i = first; keep && i < end; i++) {
+                K8sIdentity id;
+
+                keep[i] = tenant_set_k8s(ts, i, &id) > 0 &&
+                          (!c->ns_filter || strcmp(id.namespace_, c->ns_filter) == 0) &&
+                          (!c->pod_filter || strcmp(id.pod, c->pod_filter) == 0);
+        }
+
         if (c->json) {
                 /* {"tiers": [...], "cgroups": [...]}, one cgroup a line, each
                  * written and freed before the next is built: a document of
@@ -548,11 +564,20 @@ static int verb_show(Ctl *c, int argc, char **argv) {
                 printf("{\n\"tiers\": %s,\n\"cgroups\": [",
                        json_object_to_json_string_ext(tiers, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
                 json_object_put(tiers);
-                for (size_t i = first; i < end; i++) {
+                for (size_t i = first, written = 0; i < end; i++) {
                         const CgroupInfo *ci = &tree->cgroups[i];
-                        json_object *x = json_object_new_object();
+                        json_object *x;
+                        K8sIdentity id;
 
+                        if (keep && !keep[i])
+                                continue;
+                        x = json_object_new_object();
                         json_object_object_add(x, "cgroup", json_object_new_string(ci->path[0] ? ci->path : "/"));
+                        if (tenant_set_k8s(ts, i, &id) > 0) {
+                                json_object_object_add(x, "namespace", json_object_new_string(id.namespace_));
+                                json_object_object_add(x, "pod", json_object_new_string(id.pod));
+                                json_object_object_add(x, "container", json_object_new_string(id.container));
+                        }
                         json_object_object_add(x, "class",
                                                json_object_new_string(c->config->classes[out[i].class_index].name));
                         json_object_object_add(x, "mode", json_object_new_string(policy_mode_to_string(out[i].mode)));
@@ -562,7 +587,7 @@ static int verb_show(Ctl *c, int argc, char **argv) {
                         json_object_object_add(x, "tiers", tiers_usage_json(ci, tree->n_tiers));
                         json_object_object_add(x, "policy", policy_json(c->config, ts->res, &out[i]));
                         json_object_object_add(x, "errors", errors_json(ts->res, &out[i]));
-                        printf("%s\n%s", i == first ? "" : ",",
+                        printf("%s\n%s", written++ ? "," : "",
                                json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
                         json_object_put(x);
                 }
@@ -570,12 +595,19 @@ static int verb_show(Ctl *c, int argc, char **argv) {
         } else {
                 char b0[32], b1[32], b2[32], b3[32];
 
-                printf("%-40s %-9s %-8s %10s %10s %10s %10s\n", "CGROUP", "CLASS", "MODE", "TIER0.MAX", "CURRENT",
-                       "TIER0", "TIER1+");
+                printf("%-40s %-9s %-8s %10s %10s %10s %10s  %s\n", "CGROUP", "CLASS", "MODE", "TIER0.MAX", "CURRENT",
+                       "TIER0", "TIER1+", "POD");
                 for (size_t i = first; i < end; i++) {
                         const CgroupInfo *ci = &tree->cgroups[i];
                         uint64_t lower = 0;
-                        char lim[32];
+                        char lim[32], pod[400] = "";
+                        K8sIdentity id;
+
+                        if (keep && !keep[i])
+                                continue;
+                        if (tenant_set_k8s(ts, i, &id) > 0)
+                                snprintf(pod, sizeof(pod), "%s/%s%s%s", id.namespace_[0] ? id.namespace_ : "?", id.pod,
+                                         id.container[0] ? "/" : "", id.container);
 
                         for (int t = 1; t < tree->n_tiers; t++)
                                 lower += ci->tier_anon[t] + ci->tier_file[t];
@@ -583,11 +615,11 @@ static int verb_show(Ctl *c, int argc, char **argv) {
                                 snprintf(lim, sizeof(lim), "max");
                         else
                                 format_bytes(out[i].tier_max[0].bytes, lim, sizeof(lim));
-                        printf("%-40s %-9s %-8s %10s %10s %10s %10s%s\n", ci->path[0] ? esc(ci->path) : "/",
+                        printf("%-40s %-9s %-8s %10s %10s %10s %10s  %s%s\n", ci->path[0] ? esc(ci->path) : "/",
                                c->config->classes[out[i].class_index].name, policy_mode_to_string(out[i].mode), lim,
                                ci->has_memory ? format_bytes(ci->memory_current, b0, sizeof(b0)) : "-",
                                ci->has_numa_stat ? format_bytes(ci->tier_anon[0] + ci->tier_file[0], b1, sizeof(b1)) : "-",
-                               ci->has_numa_stat ? format_bytes(lower, b2, sizeof(b2)) : "-",
+                               ci->has_numa_stat ? format_bytes(lower, b2, sizeof(b2)) : "-", pod[0] ? esc(pod) : "-",
                                out[i].n_errors ? "  (errors: see explain)" : "");
                 }
                 (void) b3;
@@ -696,8 +728,8 @@ static void render_status(const StatusSnapshot *s, FILE *f) {
                 snprintf(h, sizeof(h), "TIER%d/MAX", t);
                 fprintf(f, " %-21s", h);
         }
-        fprintf(f, " %10s %10s %21s %21s %10s %10s %10s %6s\n", "HOT", "COLD", "PROMOTE QUOTA", "DEMOTE QUOTA",
-                "PROMOTED", "DEMOTED", "FAILED", "ERRORS");
+        fprintf(f, " %10s %10s %21s %21s %10s %10s %10s %6s  %s\n", "HOT", "COLD", "PROMOTE QUOTA", "DEMOTE QUOTA",
+                "PROMOTED", "DEMOTED", "FAILED", "ERRORS", "POD");
         for (size_t i = 0; i < s->n_tenants; i++) {
                 const StatusTenant *t = &s->tenants[i];
                 char q[64];
@@ -722,11 +754,20 @@ static void render_status(const StatusSnapshot *s, FILE *f) {
                 snprintf(q, sizeof(q), "%s@%s", t->demote_tokens == UINT64_MAX ? "-" : format_bytes(t->demote_tokens, a, sizeof(a)),
                          fmt_rate(t->demote_rate, b, sizeof(b)));
                 fprintf(f, " %21s", q);
-                fprintf(f, " %10s %10s %10s %6" PRIu64 "\n", format_bytes(t->promoted_total, a, sizeof(a)),
+                fprintf(f, " %10s %10s %10s %6" PRIu64, format_bytes(t->promoted_total, a, sizeof(a)),
                         format_bytes(t->demoted_total, b, sizeof(b)), format_bytes(t->failed_total, d, sizeof(d)),
                         t->errors_total);
+                if (t->pod[0] || t->namespace_[0]) {
+                        char pod[400];
+
+                        snprintf(pod, sizeof(pod), "%s/%s%s%s", t->namespace_[0] ? t->namespace_ : "?", t->pod,
+                                 t->container[0] ? "/" : "", t->container);
+                        fprintf(f, "  %s\n", esc(pod));
+                } else
+                        fprintf(f, "  -\n");
         }
-        fprintf(f, "(TIERn: resident/max[>low]; QUOTA: tokens left@rate; PROMOTED..ERRORS: since the start)\n");
+        fprintf(f, "(TIERn: resident/max[>low]; QUOTA: tokens left@rate; PROMOTED..ERRORS: since the start;\n"
+                   " POD: namespace/pod[/container], ? for a namespace not recorded)\n");
         for (size_t i = 0; i < s->n_tenants; i++) {
                 const StatusTenant *t = &s->tenants[i];
 
@@ -948,6 +989,8 @@ enum {
         OPT_SOCKET,
         OPT_INTERVAL,
         OPT_COUNT,
+        OPT_NAMESPACE,
+        OPT_POD,
 };
 
 typedef struct Verb {
@@ -1006,6 +1049,13 @@ static const struct option cgroup_root_options[] = {
         {},
 };
 
+static const struct option show_options[] = {
+        { "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
+        { "namespace", required_argument, NULL, OPT_NAMESPACE },
+        { "pod", required_argument, NULL, OPT_POD },
+        {},
+};
+
 static const struct option socket_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         {},
@@ -1043,9 +1093,13 @@ static const Verb verbs[] = {
                 .summary = "effective policy and per-tier usage of every cgroup (or one subtree)",
                 .description =
                         "Resolves the policies of every cgroup as the agent does and prints each cgroup (or\n"
-                        "those of CGROUP's subtree) with its class, mode, tier-0 limit and usage per tier.\n",
-                .options = cgroup_root_options,
-                .options_help = CGROUP_ROOT_HELP,
+                        "those of CGROUP's subtree) with its class, mode, tier-0 limit and usage per tier,\n"
+                        "and for a Kubernetes pod's cgroups its namespace/pod[/container] (the names the\n"
+                        "OCI hook recorded, else the pod's UID and container's ID from the cgroup names).\n",
+                .options = show_options,
+                .options_help = CGROUP_ROOT_HELP
+                        "  --namespace NS      only the cgroups of pods of namespace NS\n"
+                        "  --pod NAME          only the cgroups of pod NAME (its UID where no name was recorded)\n",
                 .min_args = 0, .max_args = 1,
                 .run = verb_show,
         },
@@ -1112,7 +1166,8 @@ static void program_help(FILE *f) {
         fputs("\n" GLOBAL_OPTIONS_HELP
               "\ncommand options (tierctl COMMAND --help says more):\n"
               "  annotate            --user, --cgroup-root DIR\n"
-              "  show, explain       --cgroup-root DIR\n"
+              "  show                --cgroup-root DIR, --namespace NS, --pod NAME\n"
+              "  explain             --cgroup-root DIR\n"
               "  status, reload      --socket PATH\n"
               "  top                 --interval D, --count N, --socket PATH\n"
               "\ndeprecated forms, accepted until the next release:\n"
@@ -1164,6 +1219,8 @@ static int parse_option(int opt, const char *arg, void *userdata) {
         case 'h': l->help = true; break;
         case OPT_USER: c->user = true; break;
         case OPT_CGROUP_ROOT: c->cgroup_root = arg; break;
+        case OPT_NAMESPACE: c->ns_filter = arg; break;
+        case OPT_POD: c->pod_filter = arg; break;
         case OPT_SOCKET: c->socket = arg; break;
         case OPT_INTERVAL:
                 /* a bare number: seconds, the old form */

@@ -59,9 +59,34 @@ static int read_delegate(AnnotationGetFn get, void *userdata, const char *attr, 
         return 0;
 }
 
+/* trusted.tierd.k8s.NAME into the identity; unknown names are ignored. */
+static int read_k8s(AnnotationGetFn get, void *userdata, const char *attr, Annotations *ret) {
+        const char *name = attr + strlen(ANNOTATION_K8S_PREFIX);
+        char buf[K8S_NAME_MAX + 1], *dst;
+        size_t size;
+        ssize_t n;
+
+        if (strcmp(name, "pod") == 0)
+                dst = ret->k8s.pod, size = sizeof(ret->k8s.pod);
+        else if (strcmp(name, "namespace") == 0)
+                dst = ret->k8s.namespace_, size = sizeof(ret->k8s.namespace_);
+        else if (strcmp(name, "container") == 0)
+                dst = ret->k8s.container, size = sizeof(ret->k8s.container);
+        else
+                return 0;
+        n = get(attr, buf, size - 1, userdata);
+        if (n == -ENODATA || n == -ERANGE)
+                return 0; /* gone, or longer than Kubernetes allows: not a name */
+        if (n < 0)
+                return (int) n;
+        memcpy(dst, buf, (size_t) n);
+        dst[n] = '\0';
+        return 0;
+}
+
 int annotations_parse(const char *list, size_t size, AnnotationGetFn get, void *userdata, Annotations *ret) {
         for (const char *p = list; p < list + size; p += strnlen(p, (size_t) (list + size - p)) + 1) {
-                bool trusted, user;
+                bool trusted, user, pod;
                 const char *key;
                 Annotation *a;
                 int r;
@@ -76,17 +101,24 @@ int annotations_parse(const char *list, size_t size, AnnotationGetFn get, void *
                                 return r;
                         continue;
                 }
+                if (strncmp(p, ANNOTATION_K8S_PREFIX, strlen(ANNOTATION_K8S_PREFIX)) == 0) {
+                        r = read_k8s(get, userdata, p, ret);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                pod = strncmp(p, ANNOTATION_POD_PREFIX, strlen(ANNOTATION_POD_PREFIX)) == 0;
                 trusted = strncmp(p, TRUSTED_PREFIX, strlen(TRUSTED_PREFIX)) == 0;
                 user = strncmp(p, USER_PREFIX, strlen(USER_PREFIX)) == 0;
                 if (!trusted && !user)
                         continue;
-                key = p + (trusted ? strlen(TRUSTED_PREFIX) : strlen(USER_PREFIX));
+                key = p + (pod ? strlen(ANNOTATION_POD_PREFIX) : trusted ? strlen(TRUSTED_PREFIX) : strlen(USER_PREFIX));
                 if (ret->n >= ANNOTATIONS_MAX) {
                         ret->dropped++;
                         continue;
                 }
                 a = &ret->items[ret->n];
-                *a = (Annotation) { .trusted = trusted };
+                *a = (Annotation) { .trusted = trusted, .pod = pod };
                 if (strlen(key) >= sizeof(a->key)) {
                         a->truncated = true;
                         snprintf(a->key, sizeof(a->key), "%.*s", (int) sizeof(a->key) - 1, key);
@@ -148,7 +180,14 @@ int annotations_read(const char *path, Annotations *ret) {
 
 const Annotation *annotations_get(const Annotations *a, const char *key, bool trusted) {
         for (int i = 0; i < a->n; i++)
-                if (a->items[i].trusted == trusted && strcmp(a->items[i].key, key) == 0)
+                if (a->items[i].trusted == trusted && !a->items[i].pod && strcmp(a->items[i].key, key) == 0)
+                        return &a->items[i];
+        return NULL;
+}
+
+const Annotation *annotations_get_pod(const Annotations *a, const char *key) {
+        for (int i = 0; i < a->n; i++)
+                if (a->items[i].pod && strcmp(a->items[i].key, key) == 0)
                         return &a->items[i];
         return NULL;
 }

@@ -828,6 +828,158 @@ static int apply_budget(Ctx *x, json_object *o) {
         return 0;
 }
 
+/* A namespace glob of a grant: a DNS label with fnmatch's '*', '?' and
+ * bracket expressions. */
+static bool namespace_glob_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n >= POD_NAMESPACE_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || strchr("-*?[]!", s[i])))
+                        return false;
+        return true;
+}
+
+/* An array of strings at PATH, each given to ONE(x, item path, string). */
+static int foreach_string(Ctx *x, const char *path, json_object *a, void *userdata,
+                          int (*one)(Ctx *x, const char *path, const char *s, void *userdata)) {
+        int r;
+
+        r = expect_type(x, path, a, json_type_array);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                _cleanup_free_ char *ip = path_index(path, i);
+                json_object *v = json_object_array_get_idx(a, i);
+
+                if (!ip)
+                        return -ENOMEM;
+                r = expect_type(x, ip, v, json_type_string);
+                if (r < 0)
+                        return r;
+                r = one(x, ip, json_object_get_string(v), userdata);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int grant_namespace(Ctx *x, const char *path, const char *s, void *userdata) {
+        ConfigPodGrant *g = userdata;
+
+        if (!namespace_glob_valid(s))
+                return fail_value(x, path, s, "is not a namespace or a glob of namespaces ([a-z0-9-] and * ? [...])");
+        if (g->n_namespaces >= CONFIG_POD_GRANT_MAX_NAMESPACES)
+                return fail(x, path, "too many namespaces in one grant (at most %d)", CONFIG_POD_GRANT_MAX_NAMESPACES);
+        snprintf(g->namespaces[g->n_namespaces++], sizeof(g->namespaces[0]), "%s", s);
+        return 0;
+}
+
+static int grant_class(Ctx *x, const char *path, const char *s, void *userdata) {
+        ConfigPodGrant *g = userdata;
+        int idx = config_class_index(x->cfg, s);
+
+        if (idx < 0)
+                return fail_value(x, path, s, "is not a defined class");
+        g->classes |= UINT32_C(1) << idx;
+        return 0;
+}
+
+static int grant_key(Ctx *x, const char *path, const char *s, void *userdata) {
+        ConfigPodGrant *g = userdata;
+        int f = pod_field_of_key(s);
+
+        if (f == 0)
+                return fail_value(x, path, s, "is granted with \"classes\", not \"keys\"");
+        if (f < 0)
+                return fail_value(x, path, s, "is not a policy key");
+        g->fields |= UINT32_C(1) << f;
+        return 0;
+}
+
+static int apply_grant(Ctx *x, const char *path, json_object *o) {
+        ConfigPodGrant g = { 0 };
+        int r;
+
+        r = expect_type(x, path, o, json_type_object);
+        if (r < 0)
+                return r;
+        if (x->cfg->n_pod_grants >= CONFIG_MAX_POD_GRANTS)
+                return fail(x, path, "too many grants (at most %d)", CONFIG_MAX_POD_GRANTS);
+        json_object_object_foreach(o, key, v) {
+                _cleanup_free_ char *kp = path_key(path, key);
+
+                if (!kp)
+                        return -ENOMEM;
+                if (strcmp(key, "namespaces") == 0)
+                        r = foreach_string(x, kp, v, &g, grant_namespace);
+                else if (strcmp(key, "classes") == 0)
+                        r = foreach_string(x, kp, v, &g, grant_class);
+                else if (strcmp(key, "keys") == 0)
+                        r = foreach_string(x, kp, v, &g, grant_key);
+                else if (strcmp(key, "comment") == 0)
+                        r = expect_type(x, kp, v, json_type_string);
+                else
+                        r = fail(x, kp, "unknown key");
+                if (r < 0)
+                        return r;
+        }
+        if (g.n_namespaces == 0)
+                return fail(x, path, "a grant needs \"namespaces\" (at least one)");
+        if (!g.classes && !g.fields)
+                return fail(x, path, "a grant needs \"classes\" or \"keys\" (it grants nothing)");
+        snprintf(g.origin, sizeof(g.origin), "%s: %s", x->file, path);
+        x->cfg->pod_grants[x->cfg->n_pod_grants++] = g;
+        return 0;
+}
+
+static int apply_pods(Ctx *x, json_object *o) {
+        int r;
+
+        r = expect_type(x, "pods", o, json_type_object);
+        if (r < 0)
+                return r;
+        json_object_object_foreach(o, key, v) {
+                _cleanup_free_ char *kp = path_key("pods", key);
+
+                if (!kp)
+                        return -ENOMEM;
+                if (strcmp(key, "grants") == 0) {
+                        r = expect_type(x, kp, v, json_type_array);
+                        for (size_t i = 0; r >= 0 && i < json_object_array_length(v); i++) {
+                                _cleanup_free_ char *ip = path_index(kp, i);
+
+                                r = ip ? apply_grant(x, ip, json_object_array_get_idx(v, i)) : -ENOMEM;
+                        }
+                } else if (strcmp(key, "comment") == 0)
+                        r = expect_type(x, kp, v, json_type_string);
+                else
+                        r = fail(x, kp, "unknown key");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+const ConfigPodGrant *config_pod_grant(const Config *c, const char *ns, int field, int class_index) {
+        if (!ns || !*ns || field < 0 || field >= POD_FIELDS)
+                return NULL;
+        for (int i = 0; i < c->n_pod_grants; i++) {
+                const ConfigPodGrant *g = &c->pod_grants[i];
+                bool match = false;
+
+                for (int k = 0; k < g->n_namespaces && !match; k++)
+                        match = fnmatch(g->namespaces[k], ns, 0) == 0;
+                if (!match)
+                        continue;
+                if (field == 0 ? class_index >= 0 && class_index < 32 && (g->classes & (UINT32_C(1) << class_index))
+                               : (g->fields & (UINT32_C(1) << field)) != 0)
+                        return g;
+        }
+        return NULL;
+}
+
 static int apply_tiers(Ctx *x, json_object *a) {
         uint64_t tiers[CONFIG_MAX_TIERS] = {}, all = 0;
         size_t n;
@@ -916,6 +1068,8 @@ static int apply_root(Ctx *x, json_object *root) {
                         r = apply_metrics(x, v);
                 else if (strcmp(key, "tiers") == 0)
                         r = apply_tiers(x, v);
+                else if (strcmp(key, "pods") == 0)
+                        r = apply_pods(x, v);
                 else {
                         _cleanup_free_ char *kp = path_key("", key);
 
@@ -1452,5 +1606,32 @@ json_object *config_to_json(const Config *c) {
                 json_object_array_add(a, x);
         }
         json_object_object_add(o, "tiers", a);
+
+        a = json_object_new_array();
+        for (int i = 0; i < c->n_pod_grants; i++) {
+                const ConfigPodGrant *g = &c->pod_grants[i];
+                json_object *l;
+
+                x = json_object_new_object();
+                l = json_object_new_array();
+                for (int k = 0; k < g->n_namespaces; k++)
+                        json_object_array_add(l, json_object_new_string(g->namespaces[k]));
+                json_object_object_add(x, "namespaces", l);
+                l = json_object_new_array();
+                for (int k = 0; k < c->n_classes; k++)
+                        if (g->classes & (UINT32_C(1) << k))
+                                json_object_array_add(l, json_object_new_string(c->classes[k].name));
+                json_object_object_add(x, "classes", l);
+                l = json_object_new_array();
+                for (int f = 1; f < POD_FIELDS; f++)
+                        if (g->fields & (UINT32_C(1) << f))
+                                json_object_array_add(l, json_object_new_string(pod_field_name(f, buf, sizeof(buf))));
+                json_object_object_add(x, "keys", l);
+                json_object_object_add(x, "origin", json_object_new_string(g->origin));
+                json_object_array_add(a, x);
+        }
+        x = json_object_new_object();
+        json_object_object_add(x, "grants", a);
+        json_object_object_add(o, "pods", x);
         return o;
 }

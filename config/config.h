@@ -14,6 +14,7 @@
  *   scanner, mover,    keys merged
  *   control, metrics
  *   migration_budget   keys merged
+ *   pods.grants        appended
  *   tiers              replaced as a whole */
 #pragma once
 
@@ -21,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pods.h"
 #include "policy.h"
 
 #define CONFIG_MAX_CLASSES 16
@@ -42,6 +44,20 @@ typedef struct ConfigRule {
         PolicySpec policy;
         char origin[256];       /* "tierd.d/10-k8s.json: rules[2]" */
 } ConfigRule;
+
+#define CONFIG_MAX_POD_GRANTS 32
+#define CONFIG_POD_GRANT_MAX_NAMESPACES 16
+
+/* "pods": {"grants": [...]}: which Kubernetes namespaces may ask, with
+ * tierd.io/ pod annotations (pods.h), for more than their cgroups get
+ * without them. A pod of a namespace that no grant names can only tighten. */
+typedef struct ConfigPodGrant {
+        int n_namespaces;
+        char namespaces[CONFIG_POD_GRANT_MAX_NAMESPACES][POD_NAMESPACE_MAX]; /* fnmatch globs */
+        uint32_t classes;       /* bit i: Config.classes[i] may be asked for */
+        uint32_t fields;        /* bit f: key field f (pods.h) may take any value; never class */
+        char origin[256];       /* "tierd.d/20-pods.json: pods.grants[0]" */
+} ConfigPodGrant;
 
 typedef struct ConfigScanner {
         char backend[32];       /* auto | idle_page | damon | lru_gen | bpf */
@@ -75,6 +91,8 @@ typedef struct Config {
         ConfigControl control;
         ConfigMetrics metrics;
         Quantity budget_rate, budget_burst; /* global migration budget */
+        int n_pod_grants;
+        ConfigPodGrant pod_grants[CONFIG_MAX_POD_GRANTS];
         int n_tiers;            /* 0: no override; else tiers[k] node masks */
         uint64_t tiers[CONFIG_MAX_TIERS];
         int n_files;
@@ -120,6 +138,11 @@ static inline void config_freep(Config **c) { config_free(*c); }
 
 /* Index of a class by name, -1 if none. */
 int config_class_index(const Config *c, const char *name);
+
+/* The first grant that lets a pod of namespace NS set key field FIELD
+ * (pods.h) to any value or, for the class (field 0), ask for class
+ * CLASS_INDEX; NULL when none does (the pod can only tighten). */
+const ConfigPodGrant *config_pod_grant(const Config *c, const char *ns, int field, int class_index);
 
 /* Whether glob PATTERN matches cgroup PATH (both relative, no leading '/'). */
 bool config_glob_match(const char *pattern, const char *path);

@@ -159,9 +159,74 @@ void engine_done(Engine *e) {
         free(e->seen);
         e->seen = NULL;
         e->n_seen = 0;
+        free(e->pod_warned);
+        e->pod_warned = NULL;
+        e->n_pod_warned = 0;
         ledger_done(&e->ledger);
         free(e->hyst_storage);
         e->hyst_storage = NULL;
+}
+
+/* The first note of P that is about a pod's request. */
+static const char *pod_note(const Resolution *r, const EffectivePolicy *p) {
+        const Origin *o[4 + 2 + 2 * POLICY_MAX_TIERS] = {
+                &p->class_origin, &p->mode_origin, &p->promote_rate.origin, &p->promote_burst.origin,
+                &p->demote_rate.origin, &p->demote_burst.origin,
+        };
+
+        for (int t = 0; t < POLICY_MAX_TIERS; t++) {
+                o[6 + 2 * t] = &p->tier_max[t].origin;
+                o[7 + 2 * t] = &p->tier_low[t].origin;
+        }
+        for (size_t k = 0; k < ELEMENTSOF(o); k++)
+                if (strstr(origin_note(r, o[k]), "tierd.io/"))
+                        return origin_note(r, o[k]);
+        return "";
+}
+
+/* One warning per pod whose tierd.io/ request was refused, while the pod
+ * exists (a pod: the cgroup with its recorded identity, else the cgroup
+ * that refused), so that a pod author's mistake is said once, not every
+ * period; tierctl explain says the rest. */
+static int log_pod_refusals(Engine *e, const TenantSet *s) {
+        _cleanup_free_ uint64_t *now = NULL;
+        size_t n = 0;
+
+        if (!s->pol)
+                return 0;
+        for (size_t i = 0; i < s->tree->n_cgroups; i++) {
+                const EffectivePolicy *pol = &s->pol[i];
+                size_t root = pol->pod_root >= 0 ? (size_t) pol->pod_root : i;
+                uint64_t id = s->tree->cgroups[root].id;
+                bool known = false;
+                K8sIdentity k8s;
+                uint64_t *grown;
+
+                if (!pol->pod_refused)
+                        continue;
+                for (size_t k = 0; k < n && !known; k++)
+                        known = now[k] == id;
+                if (known)
+                        continue;
+                grown = realloc(now, (n + 1) * sizeof(*now));
+                if (!grown)
+                        return -ENOMEM;
+                now = grown;
+                now[n++] = id;
+                for (size_t k = 0; k < e->n_pod_warned && !known; k++)
+                        known = e->pod_warned[k] == id;
+                if (known)
+                        continue;
+                (void) tenant_set_k8s(s, i, &k8s);
+                log_event(LOG_LVL_WARNING, "pod_refused", s->tree->cgroups[i].path,
+                          "pod %s/%s: a tierd.io/ request is refused on %s: %s (tierctl explain says more)",
+                          k8s.namespace_[0] ? k8s.namespace_ : "?", k8s.pod[0] ? k8s.pod : "?",
+                          s->tree->cgroups[i].path, pod_note(s->res, pol));
+        }
+        free(e->pod_warned);
+        e->pod_warned = TAKE_PTR(now);
+        e->n_pod_warned = n;
+        return 0;
 }
 
 int engine_check_mover(const char *name, int demotion_enabled, const char *sysfs_root, const ScannerOps *scanner,
@@ -235,6 +300,9 @@ int period_collect(Engine *e, Period *p, uint64_t now) {
         }
         o.topology = p->topo;
         r = tenant_set_build(&o, &p->set, NULL);
+        if (r < 0)
+                return r;
+        r = log_pod_refusals(e, p->set);
         if (r < 0)
                 return r;
         p->n = n = p->set->n_tenants;
@@ -1369,6 +1437,15 @@ int period_report(Engine *e, const Period *p, unsigned number, StatusSnapshot *r
                 }
                 s.n_tenants = k + 1;
                 report_tenant(e, p, k, &s.tenants[k]);
+                {
+                        K8sIdentity id;
+
+                        if (tenant_set_k8s(p->set, p->set->tenants[k].index, &id) > 0) {
+                                memcpy(s.tenants[k].pod, id.pod, sizeof(s.tenants[k].pod));
+                                memcpy(s.tenants[k].namespace_, id.namespace_, sizeof(s.tenants[k].namespace_));
+                                memcpy(s.tenants[k].container, id.container, sizeof(s.tenants[k].container));
+                        }
+                }
         }
         s.promoted_total = e->ledger.promoted;
         s.demoted_total = e->ledger.demoted;

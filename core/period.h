@@ -74,6 +74,9 @@ typedef struct Engine {
         struct UpromSlot *uprom_slots;  /* per scheme: its tenant, what the plan asked, the baseline */
         size_t n_uprom;
         bool uprom_off;                 /* not available here (said once; a reload tries again) */
+        uint64_t *pod_warned;           /* cgroup ids of the pods whose refused tierd.io/ requests were
+                                         * logged, while they exist (one line per pod) */
+        size_t n_pod_warned;
         double scan_cpu_s;              /* user + system CPU of the scans */
         char error[256];                /* why the last period failed, for its one log line ("" none) */
         bool warned_reclaim, warned_range, warned_byte_only, warned_zoneinfo;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pods.h"
 #include "util.h"
 
 /* The fields of a PolicySpec, enumerated so that origins and rules can be
@@ -21,6 +22,9 @@ enum {
         F_TIER_LOW = F_TIER_MAX + POLICY_MAX_TIERS,
         F_N = F_TIER_LOW + POLICY_MAX_TIERS,
 };
+/* the grants of the configuration name fields by the same numbers */
+_Static_assert(F_TIER_MAX == POD_FIELD_TIER_MAX && F_TIER_LOW == POD_FIELD_TIER_LOW && F_N == POD_FIELDS,
+               "resolve.c and pods.h number the policy keys alike");
 
 static Quantity *spec_quantity(PolicySpec *s, int f) {
         switch (f) {
@@ -71,6 +75,7 @@ const char *origin_kind_to_string(OriginKind k) {
         case ORIGIN_RULE: return "rule";
         case ORIGIN_TRUSTED: return "trusted";
         case ORIGIN_USER: return "user";
+        case ORIGIN_POD: return "pod";
         case ORIGIN_PARENT: return "parent";
         }
         return "unknown";
@@ -143,8 +148,8 @@ static int strings_rehash(Resolution *r, size_t size) {
 }
 
 /* S's index among the strings, adding it once; 0 for "", and for a string
- * that would take the strings past RESOLVE_STRINGS_MAX (dropped). */
-static uint32_t intern(Resolution *r, const char *s) {
+ * that would take the strings past MAX bytes (dropped). */
+static uint32_t intern_bounded(Resolution *r, const char *s, size_t max) {
         size_t len = strlen(s), k;
 
         if (len == 0)
@@ -156,7 +161,7 @@ static uint32_t intern(Resolution *r, const char *s) {
         for (k = hash_str(s) & (r->hash_size - 1); r->hash[k]; k = (k + 1) & (r->hash_size - 1))
                 if (strcmp(r->buf + r->hash[k] - 1, s) == 0)
                         return r->hash[k];
-        if (r->len + len + 1 > RESOLVE_STRINGS_MAX)
+        if (r->len + len + 1 > max)
                 return 0;
         if (r->len + len + 1 > r->alloc) {
                 size_t a = r->alloc ? r->alloc * 2 : 4096;
@@ -177,6 +182,18 @@ static uint32_t intern(Resolution *r, const char *s) {
         r->hash_n++;
         r->len += len + 1;
         return r->hash[k];
+}
+
+/* Notes and errors: up to RESOLVE_STRINGS_MAX bytes. */
+static uint32_t intern(Resolution *r, const char *s) {
+        return intern_bounded(r, s, RESOLVE_STRINGS_MAX);
+}
+
+/* Pods' names: past the notes' bound too, up to RESOLVE_NAMES_RESERVE more,
+ * so that notes (which a delegatee can multiply) cannot crowd out the
+ * namespaces that grants are checked against. */
+static uint32_t intern_name(Resolution *r, const char *s) {
+        return intern_bounded(r, s, (size_t) RESOLVE_STRINGS_MAX + RESOLVE_NAMES_RESERVE);
 }
 
 static const char *string_at(const Resolution *r, uint32_t i) {
@@ -203,6 +220,7 @@ const char *origin_where(const Resolution *r, const Origin *o) {
                 return o->where < (uint32_t) r->cfg->n_rules ? r->cfg->rules[o->where].origin : "";
         case ORIGIN_TRUSTED:
         case ORIGIN_USER:
+        case ORIGIN_POD:
                 return path_at(r, o->where);
         case ORIGIN_BUILTIN:
         case ORIGIN_PARENT:
@@ -241,6 +259,9 @@ const char *origin_to_string(const Resolution *r, const Origin *o, char *buf, si
         case ORIGIN_USER:
                 snprintf(buf, size, "user.tierd annotation on %s", w[0] ? w : "/");
                 break;
+        case ORIGIN_POD:
+                snprintf(buf, size, "tierd.io pod annotation on %s", w[0] ? w : "/");
+                break;
         case ORIGIN_PARENT:
                 snprintf(buf, size, "ancestor %s", w[0] ? w : "/");
                 break;
@@ -278,15 +299,16 @@ static void add_error(Resolution *r, EffectivePolicy *p, const char *path, const
 
         if (p->n_errors >= RESOLVE_MAX_ERRORS)
                 return;
-        snprintf(e, sizeof(e), "%s: %s.tierd.%s: \"%s\" %s", path[0] ? path : "/", a->trusted ? "trusted" : "user",
-                 a->key, a->value, why);
+        snprintf(e, sizeof(e), "%s: %s%s: \"%s\" %s", path[0] ? path : "/",
+                 a->pod ? "tierd.io/" : a->trusted ? "trusted.tierd." : "user.tierd.", a->key, a->value, why);
         p->errors[p->n_errors] = intern(r, e);
         if (p->errors[p->n_errors])
                 p->n_errors++;
 }
 
-/* Parses one cgroup's annotations of one namespace into a spec. */
-static void annotations_to_spec(Resolution *res, const char *path, const Annotations *as, bool trusted,
+/* Parses one cgroup's annotations of one namespace (pod: the pod's
+ * requests, trusted.tierd.pod.*) into a spec. */
+static void annotations_to_spec(Resolution *res, const char *path, const Annotations *as, bool trusted, bool pod,
                                 PolicySpec *spec, EffectivePolicy *p) {
         const Config *cfg = res->cfg;
 
@@ -297,7 +319,7 @@ static void annotations_to_spec(Resolution *res, const char *path, const Annotat
                 const Annotation *a = &as->items[i];
                 const char *why = NULL;
 
-                if (a->trusted != trusted)
+                if (a->trusted != trusted || a->pod != pod)
                         continue;
                 if (a->truncated) {
                         add_error(res, p, path, a, "is too long");
@@ -331,7 +353,8 @@ typedef struct Candidate {
 } Candidate;
 
 typedef struct Sources {
-        const PolicySpec *trusted, *user;
+        const PolicySpec *trusted, *user, *pod;
+        const char *ns;         /* the pod's namespace, "" unknown */
         const PolicySpec *rule[F_N];       /* last matching rule per field */
         int rule_index[F_N];
         bool delegated;         /* user.tierd.* can only tighten */
@@ -348,6 +371,8 @@ typedef struct Layer {
         Candidate c;
         bool checked;           /* refused unless it tightens */
 } Layer;
+
+#define MAX_LAYERS 3
 
 /* What the cgroup would have for field f without its own value, before
  * the hierarchy clamp: class default, configuration default, built-in.
@@ -390,10 +415,12 @@ static Candidate operator_value(const Sources *src, int f) {
         return c;
 }
 
+static void resolve_pod_layer(const Sources *src, int f, Layer *ret);
+
 /* The values applied over the operator's, lowest precedence first: a rule
- * of a delegated subtree, then user.tierd.KEY. A trusted value shadows
- * both. Returns how many were put in RET. */
-static int layers(const Sources *src, int f, Layer ret[static 2]) {
+ * of a delegated subtree, a pod's request, then user.tierd.KEY. A trusted
+ * value shadows them all. Returns how many were put in RET. */
+static int layers(const Sources *src, int f, Layer ret[static MAX_LAYERS]) {
         int n = 0;
 
         if (src->trusted && spec_has(src->trusted, f))
@@ -402,6 +429,8 @@ static int layers(const Sources *src, int f, Layer ret[static 2]) {
                 ret[n] = (Layer) { .c.spec = src->rule[f], .checked = true };
                 set_origin(&ret[n++].c.origin, ORIGIN_RULE, (size_t) src->rule_index[f]);
         }
+        if (src->pod && spec_has(src->pod, f))
+                resolve_pod_layer(src, f, &ret[n++]);
         if (src->user && spec_has(src->user, f)) {
                 ret[n] = (Layer) { .c.spec = src->user, .checked = src->delegated };
                 set_origin(&ret[n++].c.origin, ORIGIN_USER, src->index);
@@ -415,6 +444,14 @@ static int layers(const Sources *src, int f, Layer ret[static 2]) {
 static void refusal(const Sources *src, const Layer *l, const char *key, const char *val, char *buf, size_t size) {
         if (l->c.origin.kind == ORIGIN_USER)
                 snprintf(buf, size, "user.tierd.%s=%s refused: a delegated cgroup (%s)", key, val, src->who);
+        else if (l->c.origin.kind == ORIGIN_POD && src->delegated)
+                snprintf(buf, size, "tierd.io/%s=%s refused: a pod in a delegated subtree (%s)", key, val, src->who);
+        else if (l->c.origin.kind == ORIGIN_POD && src->ns[0])
+                snprintf(buf, size, "tierd.io/%s=%s refused: a pod of namespace %s (no pods.grants entry for it)", key,
+                         val, src->ns);
+        else if (l->c.origin.kind == ORIGIN_POD)
+                snprintf(buf, size, "tierd.io/%s=%s refused: a pod whose namespace is not recorded (pods.grants "
+                         "name namespaces)", key, val);
         else
                 snprintf(buf, size, "rule %s %s=%s refused: a rule in a delegated subtree (%s)", origin_where(src->res, &l->c.origin), key,
                          val, src->who);
@@ -431,7 +468,7 @@ static int class_of(const Config *cfg, const Candidate *c, const EffectivePolicy
 static void resolve_class(const Config *cfg, const Sources *src, const EffectivePolicy *parent,
                           EffectivePolicy *p) {
         Candidate base = operator_value(src, F_CLASS);
-        Layer ls[2];
+        Layer ls[MAX_LAYERS];
         int base_idx, n = layers(src, F_CLASS, ls);
 
         if (!base.spec)
@@ -459,6 +496,7 @@ static void resolve_class(const Config *cfg, const Sources *src, const Effective
                 if (idx < 0)
                         continue;
                 if (ls[k].checked && idx < p->class_index) {
+                        p->pod_refused |= ls[k].c.origin.kind == ORIGIN_POD;
                         refusal(src, &ls[k], "class", ls[k].c.spec->class_name, r, sizeof(r));
                         add_note(src->res, &p->class_origin, "%s cannot raise its class above %s (%s)", r,
                                  cfg->classes[p->class_index].name, origin_to_string(src->res, &p->class_origin, b, sizeof(b)));
@@ -472,7 +510,7 @@ static void resolve_class(const Config *cfg, const Sources *src, const Effective
 static void resolve_mode(const Config *cfg, const Sources *src, const EffectivePolicy *parent,
                          EffectivePolicy *p) {
         Candidate base = operator_value(src, F_MODE);
-        Layer ls[2];
+        Layer ls[MAX_LAYERS];
         int n = layers(src, F_MODE, ls);
 
         if (base.spec)
@@ -491,6 +529,7 @@ static void resolve_mode(const Config *cfg, const Sources *src, const EffectiveP
                 char b[400], r[1024];
 
                 if (ls[k].checked && m < p->mode) {
+                        p->pod_refused |= ls[k].c.origin.kind == ORIGIN_POD;
                         refusal(src, &ls[k], "mode", policy_mode_to_string(m), r, sizeof(r));
                         add_note(src->res, &p->mode_origin, "%s cannot relax mode %s (%s)", r, policy_mode_to_string(p->mode),
                                  origin_to_string(src->res, &p->mode_origin, b, sizeof(b)));
@@ -511,12 +550,12 @@ static Candidate base_candidate(const Config *cfg, const Sources *src, int f, in
 }
 
 static void resolve_quantity(const Config *cfg, const Sources *src, int f, int class_index,
-                             const EffectiveQuantity *parent_q, EffectiveQuantity *out) {
+                             const EffectiveQuantity *parent_q, EffectiveQuantity *out, bool *pod_refused) {
         Candidate base = base_candidate(cfg, src, f, class_index);
         bool demote = f == F_DEMOTE_RATE || f == F_DEMOTE_BURST;
         Quantity base_q = { .set = true, .unlimited = true };
         char key[32], val[64], bv[64], ob[400], r[1024];
-        Layer ls[2];
+        Layer ls[MAX_LAYERS];
         int n = layers(src, f, ls);
 
         field_name(f, key, sizeof(key));
@@ -528,7 +567,12 @@ static void resolve_quantity(const Config *cfg, const Sources *src, int f, int c
         for (int k = 0; k < n; k++) {
                 Quantity q = *spec_quantity((PolicySpec *) ls[k].c.spec, f);
 
+                bool refused = ls[k].checked && (demote || quantity_looser(&q, &out->value) ||
+                                                 (parent_q && quantity_looser(&q, &parent_q->value)));
+
                 quantity_to_string(&q, val, sizeof(val));
+                if (refused && ls[k].c.origin.kind == ORIGIN_POD)
+                        *pod_refused = true;
                 if (ls[k].checked && demote) {
                         refusal(src, &ls[k], key, val, r, sizeof(r));
                         add_note(src->res, &out->origin, "%s: demotion quotas are not delegable", r);
@@ -561,9 +605,9 @@ static void resolve_quantity(const Config *cfg, const Sources *src, int f, int c
 }
 
 static void resolve_limit(const Config *cfg, const ResolveInput *in, const Sources *src, int f, int class_index,
-                          const EffectiveLimit *parent_l, EffectiveLimit *out) {
+                          const EffectiveLimit *parent_l, EffectiveLimit *out, bool *pod_refused) {
         Candidate base = base_candidate(cfg, src, f, class_index);
-        Layer ls[2];
+        Layer ls[MAX_LAYERS];
         int n = layers(src, f, ls);
 
         /* A tierN.low nobody set (built-in: no protection) does not limit
@@ -591,6 +635,8 @@ static void resolve_limit(const Config *cfg, const ResolveInput *in, const Sourc
 
                 limit_to_string(&l, val, sizeof(val));
                 if (ls[k].checked && lb > ceiling) {
+                        if (ls[k].c.origin.kind == ORIGIN_POD)
+                                *pod_refused = true;
                         refusal(src, &ls[k], key, val, r, sizeof(r));
                         add_note(src->res, &out->origin, "%s cannot raise it above %s (%s)", r,
                                  limit_to_string(parent_lower ? &parent_l->spec : &out->spec, bv, sizeof(bv)),
@@ -650,18 +696,71 @@ static void delegation(Resolution *res, const ResolveInput *in, size_t i, const 
         }
 }
 
+/* ---- pods: trusted.tierd.pod.KEY -------------------------------------- */
+
+/* The pod of cgroup I, its requests and where its namespace comes from:
+ * the nearest cgroup at or above I with a recorded identity (the pod
+ * root). The names are interned once; a cgroup keeps their indices, the
+ * pod root's (namespace, pod) and, for the container, the nearest one at
+ * or above I up to the pod root. */
+static void pod_sources(Resolution *res, const ResolveInput *in, size_t i, const EffectivePolicy *parent,
+                        EffectivePolicy *p, PolicySpec *spec, Sources *src) {
+        const Annotations *a = in->annotations;
+
+        if (a && (a->k8s.pod[0] || a->k8s.namespace_[0])) {
+                p->pod_root = (int) i;
+                p->pod_namespace = intern_name(res, a->k8s.namespace_);
+                p->pod_name = intern_name(res, a->k8s.pod);
+                p->pod_container = intern_name(res, a->k8s.container);
+        } else {
+                p->pod_root = parent ? parent->pod_root : -1;
+                p->pod_namespace = parent ? parent->pod_namespace : 0;
+                p->pod_name = parent ? parent->pod_name : 0;
+                p->pod_container = a && a->k8s.container[0] ? intern_name(res, a->k8s.container)
+                                   : parent                 ? parent->pod_container
+                                                            : 0;
+        }
+        src->ns = string_at(res, p->pod_namespace);
+        annotations_to_spec(res, in->path, a, true, true, spec, p);
+        src->pod = spec;
+}
+
+/* The layer of a pod's request for field F: checked (it may only tighten)
+ * unless a grant names the pod's namespace and this class or key; never
+ * a grant inside a delegated subtree, where the delegatee names the
+ * cgroups and could pass one for a pod's. */
+static void resolve_pod_layer(const Sources *src, int f, Layer *ret) {
+        const Config *cfg = src->res->cfg;
+        const ConfigPodGrant *g = NULL;
+
+        if (!src->delegated)
+                g = config_pod_grant(cfg, src->ns, f, f == F_CLASS ? config_class_index(cfg, src->pod->class_name) : -1);
+        *ret = (Layer) { .c.spec = src->pod, .checked = !g };
+        set_origin(&ret->c.origin, ORIGIN_POD, src->index);
+        if (g)
+                add_note(src->res, &ret->c.origin, "granted to namespace %s by %s", src->ns, g->origin);
+}
+
+void resolve_pod_identity(const Resolution *r, const EffectivePolicy *p, K8sIdentity *ret) {
+        *ret = (K8sIdentity) { 0 };
+        snprintf(ret->namespace_, sizeof(ret->namespace_), "%s", string_at(r, p->pod_namespace));
+        snprintf(ret->pod, sizeof(ret->pod), "%s", string_at(r, p->pod_name));
+        snprintf(ret->container, sizeof(ret->container), "%s", string_at(r, p->pod_container));
+}
+
 int resolve_one(Resolution *res, const ResolveInput *in, size_t i, const EffectivePolicy *parent, EffectivePolicy *p) {
         const Config *cfg = res->cfg;
-        PolicySpec specs[2]; /* trusted, user */
+        PolicySpec specs[3]; /* trusted, user, pod */
         Sources src = { .res = res, .index = i };
 
         *p = (EffectivePolicy) { 0 };
         delegation(res, in, i, parent, p, &src);
 
-        annotations_to_spec(res, in->path, in->annotations, true, &specs[0], p);
-        annotations_to_spec(res, in->path, in->annotations, false, &specs[1], p);
+        annotations_to_spec(res, in->path, in->annotations, true, false, &specs[0], p);
+        annotations_to_spec(res, in->path, in->annotations, false, false, &specs[1], p);
         src.trusted = &specs[0];
         src.user = &specs[1];
+        pod_sources(res, in, i, parent, p, &specs[2], &src);
         for (int r = 0; r < cfg->n_rules; r++) {
                 if (!config_glob_match(cfg->rules[r].match, in->path))
                         continue;
@@ -675,18 +774,18 @@ int resolve_one(Resolution *res, const ResolveInput *in, size_t i, const Effecti
         resolve_class(cfg, &src, parent, p);
         resolve_mode(cfg, &src, parent, p);
         resolve_quantity(cfg, &src, F_PROMOTE_RATE, p->class_index, parent ? &parent->promote_rate : NULL,
-                         &p->promote_rate);
+                         &p->promote_rate, &p->pod_refused);
         resolve_quantity(cfg, &src, F_PROMOTE_BURST, p->class_index, parent ? &parent->promote_burst : NULL,
-                         &p->promote_burst);
+                         &p->promote_burst, &p->pod_refused);
         resolve_quantity(cfg, &src, F_DEMOTE_RATE, p->class_index, parent ? &parent->demote_rate : NULL,
-                         &p->demote_rate);
+                         &p->demote_rate, &p->pod_refused);
         resolve_quantity(cfg, &src, F_DEMOTE_BURST, p->class_index, parent ? &parent->demote_burst : NULL,
-                         &p->demote_burst);
+                         &p->demote_burst, &p->pod_refused);
         for (int t = 0; t < POLICY_MAX_TIERS; t++) {
                 resolve_limit(cfg, in, &src, F_TIER_MAX + t, p->class_index, parent ? &parent->tier_max[t] : NULL,
-                              &p->tier_max[t]);
+                              &p->tier_max[t], &p->pod_refused);
                 resolve_limit(cfg, in, &src, F_TIER_LOW + t, p->class_index, parent ? &parent->tier_low[t] : NULL,
-                              &p->tier_low[t]);
+                              &p->tier_low[t], &p->pod_refused);
         }
         return res->enomem ? -ENOMEM : 0;
 }

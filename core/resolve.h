@@ -26,6 +26,19 @@
  * the class defaults); the delegation root itself was named by its
  * parent's owner, and rules apply to it in full.
  *
+ * Pods: trusted.tierd.pod.KEY, what the OCI hook recorded from a pod's
+ * tierd.io/ annotations (pods.h), is the pod author's request, the origin
+ * "pod". It applies over the operator's values (rules, class defaults,
+ * ancestors) and under user.tierd.*, and a trusted.tierd.KEY shadows it.
+ * It can only tighten, exactly like a delegated user.tierd.* value, unless
+ * a grant of the configuration (Config.pod_grants) names the pod's
+ * namespace and the class asked for or the key. The namespace is the
+ * trusted.tierd.k8s.namespace of the nearest cgroup at or above that
+ * carries one (the pod's cgroup). In a delegated subtree no grant applies.
+ * resolve_pod_layer() holds this part. The pod's names are not kept per
+ * cgroup: each distinct one is interned once in the Resolution and a
+ * policy holds their indices (resolve_pod_identity()).
+ *
  * Bad annotation values are reported (cgroup, key, value, why) and that key
  * falls back as if unset. Every effective value carries its origin. */
 #pragma once
@@ -44,6 +57,7 @@ typedef enum OriginKind {
         ORIGIN_RULE,            /* a configuration rule */
         ORIGIN_TRUSTED,         /* trusted.tierd.KEY on a cgroup */
         ORIGIN_USER,            /* user.tierd.KEY on a cgroup */
+        ORIGIN_POD,             /* trusted.tierd.pod.KEY: a pod's tierd.io/KEY annotation */
         ORIGIN_PARENT,          /* inherited or clamped by an ancestor */
 } OriginKind;
 
@@ -53,7 +67,7 @@ typedef enum OriginKind {
 typedef struct Origin {
         uint8_t kind;           /* OriginKind */
         uint32_t where;         /* ORIGIN_RULE: index into Config.rules; ORIGIN_CLASS: into
-                                 * Config.classes; ORIGIN_TRUSTED, ORIGIN_USER: the cgroup's
+                                 * Config.classes; ORIGIN_TRUSTED, ORIGIN_USER, ORIGIN_POD: the cgroup's
                                  * index (as given to resolve_one()); otherwise 0 */
         uint32_t note;          /* why a value was clamped or refused: a string of the
                                  * Resolution (origin_note()), 0 if none */
@@ -72,7 +86,7 @@ typedef struct EffectiveQuantity {
 
 #define RESOLVE_MAX_ERRORS 8
 
-/* About 600 bytes per cgroup, whatever its paths and notes. */
+/* About 600 bytes per cgroup, whatever its paths, notes and pod names. */
 typedef struct EffectivePolicy {
         int class_index;        /* into Config.classes */
         Origin class_origin;
@@ -83,6 +97,12 @@ typedef struct EffectivePolicy {
         EffectiveLimit tier_low[POLICY_MAX_TIERS];
         bool delegated;         /* user.tierd.* here can only tighten */
         int delegation_root;    /* index of the topmost delegated ancestor-or-self, -1 if none */
+        int pod_root;           /* index of the nearest ancestor-or-self with a recorded pod identity
+                                 * (trusted.tierd.k8s.pod or .namespace), -1 if none */
+        bool pod_refused;       /* a pod's request (ORIGIN_POD) was refused here: see the notes */
+        uint32_t pod_namespace; /* the pod root's trusted.tierd.k8s.namespace and .pod, and the */
+        uint32_t pod_name;      /* nearest .container at or above up to the pod root: strings */
+        uint32_t pod_container; /* of the Resolution (resolve_pod_identity()), 0 if none */
         int n_errors;
         uint32_t errors[RESOLVE_MAX_ERRORS]; /* resolve_error(): "a/b: user.tierd.tier0.max: \"12Q\" is not a size" */
 } EffectivePolicy;
@@ -98,10 +118,13 @@ typedef struct ResolveInput {
 /* The context of one resolution: the configuration and the strings the
  * origins and errors point to (each distinct note or error text is kept
  * once; RESOLVE_STRINGS_MAX bytes in all, past which further notes and
- * errors are dropped). PATH_OF gives the path of cgroup index I (origins
+ * errors are dropped; the pods' names, which root's OCI hook records, may
+ * take RESOLVE_NAMES_RESERVE bytes past that, and a name dropped past it
+ * reads as not recorded: a pod's requests then only tighten). PATH_OF gives the path of cgroup index I (origins
  * name cgroups by index); NULL: the paths of the input resolve_policies()
  * was last given. */
 #define RESOLVE_STRINGS_MAX (16u << 20)
+#define RESOLVE_NAMES_RESERVE (8u << 20)
 typedef const char *(*ResolvePathFn)(size_t index, void *userdata);
 typedef struct Resolution Resolution;
 
@@ -126,6 +149,8 @@ int resolve_policies(Resolution *r, const ResolveInput *in, size_t n, EffectiveP
 const char *origin_where(const Resolution *r, const Origin *o);
 const char *origin_note(const Resolution *r, const Origin *o);
 const char *resolve_error(const Resolution *r, const EffectivePolicy *p, int k);
+/* The pod's names of P as recorded by the OCI hook ("" where not). */
+void resolve_pod_identity(const Resolution *r, const EffectivePolicy *p, K8sIdentity *ret);
 
 const char *origin_kind_to_string(OriginKind k);
 /* "trusted annotation on a/b", "rule tierd.json: rules[3]", ... */

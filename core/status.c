@@ -90,6 +90,11 @@ json_object *status_snapshot_to_json(const StatusSnapshot *s) {
                 json_object *x = json_object_new_object();
 
                 json_object_object_add(x, "cgroup", json_object_new_string(t->cgroup ? t->cgroup : ""));
+                if (t->pod[0] || t->namespace_[0] || t->container[0]) {
+                        json_object_object_add(x, "namespace", json_object_new_string(t->namespace_));
+                        json_object_object_add(x, "pod", json_object_new_string(t->pod));
+                        json_object_object_add(x, "container", json_object_new_string(t->container));
+                }
                 json_object_object_add(x, "class", json_object_new_string(t->class_name));
                 json_object_object_add(x, "mode", json_object_new_string(t->mode));
                 json_object_object_add(x, "tier_max", u64_array(t->tier_max, nt));
@@ -350,6 +355,13 @@ static int parse_tenant(Parse *p, json_object *x, int nt, StatusTenant *t) {
                 r = get_opt_array(p, x, "unmapped_hot_bytes", nt, t->unmapped_hot, NULL);
         if (r >= 0)
                 r = get_opt_array(p, x, "unmapped_cold_bytes", nt, t->unmapped_cold, NULL);
+        /* Kubernetes names: absent for tenants that are no pod's */
+        if (r >= 0 && field(x, "namespace"))
+                r = get_str(p, x, "namespace", t->namespace_, sizeof(t->namespace_));
+        if (r >= 0 && field(x, "pod"))
+                r = get_str(p, x, "pod", t->pod, sizeof(t->pod));
+        if (r >= 0 && field(x, "container"))
+                r = get_str(p, x, "container", t->container, sizeof(t->container));
         if (r >= 0 && field(x, "held_unscanned_bytes"))
                 r = get_u64(p, x, "held_unscanned_bytes", false, &t->held_unscanned);
         if (r < 0)

@@ -31,6 +31,9 @@ typedef struct StatusTier {
 
 typedef struct StatusTenant {
         char *cgroup;           /* path relative to the cgroup mount, e.g. "web.slice/app" */
+        /* Kubernetes: as the OCI hook recorded them, else from the kubelet's
+         * cgroup names (pod: the pod's UID, container: its ID); "" none */
+        char pod[254], namespace_[64], container[64];
         char class_name[64];    /* POLICY_NAME_MAX */
         char mode[16];          /* enforce | observe */
         uint64_t tier_max[STATUS_MAX_TIERS]; /* effective, UINT64_MAX: none */

@@ -7,10 +7,11 @@
 #include <string.h>
 
 #include "planner.h"
+#include "kube.h"
 #include "util.h"
 
 static bool origin_is_own(const Origin *o) {
-        return o->kind == ORIGIN_RULE || o->kind == ORIGIN_TRUSTED || o->kind == ORIGIN_USER;
+        return o->kind == ORIGIN_RULE || o->kind == ORIGIN_TRUSTED || o->kind == ORIGIN_USER || o->kind == ORIGIN_POD;
 }
 
 bool tenant_policy_is_own(const EffectivePolicy *p) {
@@ -269,4 +270,22 @@ const Tenant *tenant_set_owner(const TenantSet *s, size_t i) {
                         return t;
         }
         return NULL;
+}
+
+int tenant_set_k8s(const TenantSet *s, size_t i, K8sIdentity *ret) {
+        const CgroupTree *tree = s->tree;
+        KubePath k;
+
+        if (s->pol && s->res && i < tree->n_cgroups)
+                resolve_pod_identity(s->res, &s->pol[i], ret);
+        else
+                *ret = (K8sIdentity) { 0 };
+        if (ret->pod[0])
+                return 1;
+        if (kube_path_parse(tree->cgroups[i].path, &k) < 0)
+                return ret->namespace_[0] != '\0';
+        snprintf(ret->pod, sizeof(ret->pod), "%s", k.pod_uid);
+        if (!ret->container[0])
+                snprintf(ret->container, sizeof(ret->container), "%.12s", k.container_id);
+        return 1;
 }

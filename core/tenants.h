@@ -97,6 +97,16 @@ const ProcIdent *tenant_pid_ident(const Tenant *t, pid_t pid);
  * policies. */
 int tenant_set_shared_low(const TenantSet *s, int tier, uint64_t *ret, uint64_t *ret_own);
 
+/* The Kubernetes names of cgroup I: the pod and namespace recorded by the
+ * OCI hook (trusted.tierd.k8s.*) on I or its nearest ancestor that has
+ * them, the container's on I or below the pod; where none was recorded,
+ * the kubelet's cgroup naming (cgroup/kube.h): the pod's UID as the pod,
+ * the container's ID (12 characters) as the container, no namespace. 1
+ * when I belongs to a pod, 0 when not (RET all ""). The recorded names
+ * come with the policies (resolve_pod_identity()): a set built without a
+ * configuration has only the cgroup naming. */
+int tenant_set_k8s(const TenantSet *s, size_t i, K8sIdentity *ret);
+
 /* The tenant at PATH (relative to the mount), NULL when it is not one. */
 const Tenant *tenant_set_find_path(const TenantSet *s, const char *path);
 /* The tenant of cgroup index I of the tree, NULL when it is not one. */

@@ -6,7 +6,8 @@
  * getter hands out in turn, separated by 0xfe; a value of one byte 0xfd
  * stands for -ERANGE (too long), 0xfc for -ENODATA (removed meanwhile),
  * 0xfb for -EIO. The result stays within its arrays, every string is
- * terminated, and trailing newlines and spaces are gone from values. */
+ * terminated, and trailing newlines and spaces are gone from values; the
+ * pods' names (trusted.tierd.k8s.*) are read into fields of their size. */
 #include "fuzz.h"
 
 #include <errno.h>
@@ -26,7 +27,11 @@ static ssize_t get(const char *attr, char *buf, size_t size, void *userdata) {
         const uint8_t *sep;
         size_t len;
 
-        FUZZ_CHECK(attr && size == ANNOTATION_VALUE_MAX - 1);
+        FUZZ_CHECK(attr);
+        if (strncmp(attr, ANNOTATION_K8S_PREFIX, strlen(ANNOTATION_K8S_PREFIX)) == 0)
+                FUZZ_CHECK(size == (strcmp(attr, ANNOTATION_K8S_PREFIX "pod") == 0 ? K8S_NAME_MAX : K8S_LABEL_MAX) - 1);
+        else
+                FUZZ_CHECK(size == ANNOTATION_VALUE_MAX - 1);
         pool->calls++;
         if (pool->p >= pool->end)
                 return -ENODATA;
@@ -79,7 +84,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                  * trimmed only at the end of all its bytes) */
                 FUZZ_CHECK(vl == 0 || pool.nul || (x->value[vl - 1] != '\n' && x->value[vl - 1] != ' '));
                 FUZZ_CHECK(!x->truncated || kl == sizeof(x->key) - 1 || vl == 0);
-                FUZZ_CHECK(annotations_get(&a, x->key, x->trusted));
+                FUZZ_CHECK(x->pod ? annotations_get_pod(&a, x->key) != NULL : annotations_get(&a, x->key, x->trusted) != NULL);
+                FUZZ_CHECK(!x->pod || x->trusted);
         }
+        FUZZ_CHECK(strnlen(a.k8s.pod, sizeof(a.k8s.pod)) < sizeof(a.k8s.pod));
+        FUZZ_CHECK(strnlen(a.k8s.namespace_, sizeof(a.k8s.namespace_)) < sizeof(a.k8s.namespace_));
+        FUZZ_CHECK(strnlen(a.k8s.container, sizeof(a.k8s.container)) < sizeof(a.k8s.container));
         return 0;
 }

@@ -92,7 +92,7 @@ static int load(const char *file, StatusSnapshot *ret) {
                 "started_realtime_s", "scan_cpu_seconds_total", "last_scan_ms", "reloads_total",
                 "reload_failures_total", "tiers", "tenants", NULL };
         static const char *const tier_keys[] = { "index", "nodes", "capacity", "free", "headroom", NULL };
-        static const char *const tenant_keys[] = { "cgroup", "class", "mode", "tier_max", "tier_low", "tier_bytes",
+        static const char *const tenant_keys[] = { "cgroup", "namespace", "pod", "container", "class", "mode", "tier_max", "tier_low", "tier_bytes",
                 "hot_bytes", "cold_bytes", "planned_promote", "planned_demote", "promoted_total", "demoted_total",
                 "failed_total", "errors_total", NULL };
         StatusSnapshot s = {};
@@ -160,6 +160,9 @@ static int load(const char *file, StatusSnapshot *ret) {
                         }
                         get_string(t, "class", st->class_name, sizeof(st->class_name));
                         get_string(t, "mode", st->mode, sizeof(st->mode));
+                        get_string(t, "namespace", st->namespace_, sizeof(st->namespace_));
+                        get_string(t, "pod", st->pod, sizeof(st->pod));
+                        get_string(t, "container", st->container, sizeof(st->container));
                         get_tiers(t, "tier_max", st->tier_max, UINT64_MAX);
                         get_tiers(t, "tier_low", st->tier_low, 0);
                         get_tiers(t, "tier_bytes", st->tier_bytes, 0);

@@ -12,6 +12,10 @@
   selected namespace to the metrics port, and no egress;
 - the ConfigMap's tierd.json is config/tierd.json, and `tierd --check-config`
   (read-only) accepts it with the Kubernetes drop-in;
+- the OCI hook: the init container copies tierd-oci-hook and its hooks.d
+  entry (deploy/kubernetes/tierd-hook.json, a valid oci-hooks(5) file
+  naming the program where it is put) onto host paths, atomically and
+  without capabilities, and the tierd container's preStop removes both;
 - the Containerfile: two debian:12-slim stages, packages that exist in
   Debian 12, the build group of scripts/deps in the builder, and runtime
   packages whose dependency closure provides every library ldd lists for
@@ -84,7 +88,8 @@ NEGATIVE = [
      'hostPID: true', 'hostPid: true',
      '/spec/template/spec/hostPid', 'unknown field'),
     ('a misspelt nested field (readOnlyRootFilesystem)', 'daemonset.yaml',
-     'readOnlyRootFilesystem: true', 'readOnlyRootFileSystem: true',
+     'readOnlyRootFilesystem: true\n            capabilities:\n              drop: ["ALL"]\n              add:',
+     'readOnlyRootFileSystem: true\n            capabilities:\n              drop: ["ALL"]\n              add:',
      '/spec/template/spec/containers/0/securityContext/readOnlyRootFileSystem', 'unknown field'),
     ('a value outside an enum (toleration operator)', 'daemonset.yaml',
      'operator: Exists', 'operator: Sometimes',
@@ -217,6 +222,52 @@ def check_daemonset(t, objs, dropin):
          f'listen {listen!r}, ports {ports}, annotations {ann}')
     t.eq((ann.get('prometheus.io/scrape'), ann.get('prometheus.io/path')), ('true', '/metrics'),
          'prometheus.io/scrape and path annotations')
+
+
+# ---- the OCI hook ----------------------------------------------------------
+
+def check_hook(t, ds):
+    pod = ds['spec']['template']['spec']
+    vols = {v['name']: v for v in pod.get('volumes', [])}
+    inits = pod.get('initContainers', [])
+    t.eq([c['name'] for c in inits], ['install-hook'], 'one init container, install-hook')
+    if not inits:
+        return
+    init = inits[0]
+    t.eq(init.get('image'), pod['containers'][0].get('image'), 'install-hook runs tierd\'s image')
+    sc = init.get('securityContext', {})
+    t.ok(sc.get('capabilities', {}).get('drop') == ['ALL'] and not sc.get('capabilities', {}).get('add')
+         and sc.get('allowPrivilegeEscalation') is False and sc.get('readOnlyRootFilesystem') is True
+         and not sc.get('privileged'), 'install-hook: no capability, no escalation, read-only root', f'{sc}')
+
+    def host_of(container, mount_path):
+        for m in container.get('volumeMounts', []):
+            if m['mountPath'] == mount_path:
+                return vols.get(m['name'], {}).get('hostPath', {}).get('path')
+        return None
+
+    places = {'/host/opt/tierd/bin': '/opt/tierd/bin', '/host/hooks.d': '/etc/containers/oci/hooks.d'}
+    for c in (init, pod['containers'][0]):
+        t.eq({mp: host_of(c, mp) for mp in places}, places,
+             f'{c["name"]}: the hook\'s directory and hooks.d are the host\'s /opt/tierd/bin and '
+             '/etc/containers/oci/hooks.d')
+    script = '\n'.join(init.get('command', []))
+    for src, dst in (('/usr/libexec/tierd/tierd-oci-hook', '/host/opt/tierd/bin/tierd-oci-hook'),
+                     ('/usr/share/tierd/hooks.d/tierd.json', '/host/hooks.d/tierd.json')):
+        name = os.path.basename(dst)
+        tmp = os.path.join(os.path.dirname(dst), '.' + name + '.new')
+        t.ok(f'cp {src} {tmp}' in script and f'mv -f {tmp} {dst}' in script,
+             f'install-hook copies {src} beside {dst} and renames it into place', script)
+    stop = pod['containers'][0].get('lifecycle', {}).get('preStop', {}).get('exec', {}).get('command', [])
+    t.ok(stop and 'rm -f /host/hooks.d/tierd.json /host/opt/tierd/bin/tierd-oci-hook' in stop[-1],
+         'preStop removes the hooks.d entry, then the program', f'{stop}')
+    with open(os.path.join(DEPLOY, 'tierd-hook.json')) as f:
+        hook = json.load(f)
+    t.ok(hook.get('version') == '1.0.0' and hook.get('hook', {}).get('path') == '/opt/tierd/bin/tierd-oci-hook'
+         and hook.get('stages') == ['createRuntime'] and hook.get('when') == {'always': True}
+         and set(hook) == {'version', 'hook', 'when', 'stages'}
+         and set(hook['hook']) <= {'path', 'args', 'env', 'timeout'},
+         'tierd-hook.json: oci-hooks 1.0.0, the installed program, at createRuntime, for every container', f'{hook}')
 
 
 # ---- the NetworkPolicy --------------------------------------------------
@@ -412,9 +463,14 @@ def check_containerfile(t, programs):
          f'ENTRYPOINT {entry}')
     copies = [a for w, a in rt['ins'] if w == 'COPY']
     copied = ' '.join(copies)
-    t.ok(f'--from={build["name"]}' in copied and re.search(r'/tierd\b', copied) and re.search(r'/tierctl\b', copied)
-         and copies[-1].split()[-1] == '/usr/bin/', 'the runtime stage copies tierd and tierctl from the builder into /usr/bin',
+    bins = [c for c in copies if c.split()[-1] == '/usr/bin/']
+    t.ok(len(bins) == 1 and f'--from={build["name"]}' in bins[0] and re.search(r'/tierd\b', bins[0])
+         and re.search(r'/tierctl\b', bins[0]), 'the runtime stage copies tierd and tierctl from the builder into /usr/bin',
          f'COPY {copies}')
+    t.ok(f'--from={build["name"]} /out/usr/libexec/tierd/tierd-oci-hook /usr/libexec/tierd/' in copies
+         and 'deploy/kubernetes/tierd-hook.json /usr/share/tierd/hooks.d/tierd.json' in copies,
+         'the runtime stage holds tierd-oci-hook (from the builder) and its hooks.d entry, where the init container '
+         'takes them', f'COPY {copies}')
     for s, what in ((build, 'builder'), (rt, 'runtime')):
         env = ' '.join(a for w, a in s['ins'] if w in ('ARG', 'ENV'))
         t.ok('DEBIAN_FRONTEND=noninteractive' in env, f'{what}: DEBIAN_FRONTEND=noninteractive')
@@ -488,6 +544,7 @@ def main():
         dropin = check_configmap(t, tierd, objs['ConfigMap'])
     if all(k in objs for k in ('DaemonSet', 'ConfigMap', 'Namespace', 'ServiceAccount')):
         check_daemonset(t, objs, dropin)
+        check_hook(t, objs['DaemonSet'])
     if all(k in objs for k in ('DaemonSet', 'NetworkPolicy')):
         check_networkpolicy(t, objs)
     check_containerfile(t, [tierd, tierctl])

@@ -4,7 +4,9 @@ source tree, each layer's library builds as it is; then one of its files
 includes a header of a layer it must not see (above it, or a sibling) and
 that library must fail to compile, saying the header is not found.
 
-  base <- cgroup, config <- scanner, migrate <- core <- agent <- programs
+  base <- cgroup, config <- scanner, migrate, hook <- core <- agent <- programs
+
+(hook: the OCI hook's library, which only tierd-oci-hook links.)
 """
 import os
 import shutil
@@ -27,8 +29,11 @@ FORBIDDEN = [
     ('migrate/quota.c', 'scanner.h', 'scanner (a sibling)'),
     ('migrate/move_pages.c', 'planner.h', 'core'),
     ('core/planner.c', 'daemon.h', 'agent'),
+    ('config/pods.c', 'kube.h', 'cgroup (a sibling)'),
+    ('hook/oci.c', 'tenants.h', 'core'),
+    ('hook/hook.c', 'scanner.h', 'scanner (a sibling)'),
 ]
-LIBS = {d: f'{d}/libtierd-{d}.a' for d in ('base', 'cgroup', 'config', 'scanner', 'migrate', 'core', 'agent')}
+LIBS = {d: f'{d}/libtierd-{d}.a' for d in ('base', 'cgroup', 'config', 'scanner', 'migrate', 'hook', 'core', 'agent')}
 
 
 def run(cmd, cwd):

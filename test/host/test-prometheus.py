@@ -227,7 +227,8 @@ with tempfile.TemporaryDirectory(prefix='tierd-prom-') as d:
         # 4. the dashboard's queries against real data
         with open(DASHBOARD) as f:
             dash = json.load(f)
-        subst = {'$__rate_interval': '1m', '$__interval': '1s', '$__range': '5m', '$instance': '.*', '$cgroup': '.*'}
+        subst = {'$__rate_interval': '1m', '$__interval': '1s', '$__range': '5m', '$instance': '.*', '$cgroup': '.*',
+                 '$namespace': '.*', '$pod': '.*'}
         empty, failed = [], []
         for pn in dash['panels']:
             for tg in pn.get('targets', []):
@@ -243,6 +244,16 @@ with tempfile.TemporaryDirectory(prefix='tierd-prom-') as d:
         t.eq(empty, [], 'every dashboard expression returns series')
         vals = api('label/cgroup/values', **{'match[]': 'tierd_tenant_info'})['data']
         t.eq(sorted(vals), cgroups, 'the dashboard\'s $cgroup variable (label_values of tierd_tenant_info) lists the tenants')
+        # the pod variables, and a pod's series found by them (a tenant that
+        # is no pod's has no such labels: ".*" matches it too)
+        vals = api('label/namespace/values', **{'match[]': 'tierd_tenant_info'})['data']
+        t.eq(vals, ['prod-eu'], 'the dashboard\'s $namespace variable lists the pods\' namespaces')
+        vals = api('label/pod/values', **{'match[]': 'tierd_tenant_info{namespace=~"prod-eu"}'})['data']
+        t.eq(vals, ['shop-5d8f7c9b4-x2x7q'], 'the dashboard\'s $pod variable lists the pods of the namespace')
+        q = 'tierd_tenant_tier_bytes{namespace=~"prod-eu", pod=~"shop-5d8f7c9b4-x2x7q", tier="0"}'
+        r = query(q)
+        t.ok(len(r) == 1 and r[0]['metric'].get('container') == 'web', 'a pod\'s series carry namespace, pod and '
+             'container', f'{r}')
 
         # 5. hostile names: a delegated user names its cgroups; the
         # snapshot file carries the raw bytes (JSON cannot: they go in as

@@ -411,6 +411,42 @@ START_TEST(test_render_hostile_cgroup_names) {
 }
 END_TEST
 
+START_TEST(test_render_pod_labels) {
+        StatusSnapshot s = {};
+        _cleanup_free_ char *text = NULL;
+        static Exposition e;
+
+        s.n_tenants = 2;
+        s.tenants = calloc(s.n_tenants, sizeof(StatusTenant));
+        ck_assert_ptr_nonnull(s.tenants);
+        s.tenants[0].cgroup = strdup("kubepods.slice/kubepods-pod1.slice/cri-containerd-1.scope");
+        snprintf(s.tenants[0].namespace_, sizeof(s.tenants[0].namespace_), "prod-eu");
+        snprintf(s.tenants[0].pod, sizeof(s.tenants[0].pod), "shop-0");
+        snprintf(s.tenants[0].container, sizeof(s.tenants[0].container), "web");
+        s.tenants[1].cgroup = strdup("system.slice/db.service");
+        for (size_t i = 0; i < s.n_tenants; i++) {
+                ck_assert_ptr_nonnull(s.tenants[i].cgroup);
+                snprintf(s.tenants[i].class_name, sizeof(s.tenants[i].class_name), "latency");
+                snprintf(s.tenants[i].mode, sizeof(s.tenants[i].mode), "enforce");
+                for (int t = 0; t < STATUS_MAX_TIERS; t++)
+                        s.tenants[i].tier_max[t] = UINT64_MAX;
+        }
+        s.n_tiers = 1;
+        s.tenants[0].tier_bytes[0] = 4096;
+        text = render_string(&s);
+        parse_exposition(text, &e);
+        assert_sample(&e, "tierd_tenant_info",
+                      "cgroup=kubepods.slice/kubepods-pod1.slice/cri-containerd-1.scope,namespace=prod-eu,pod=shop-0,"
+                      "container=web,class=latency,mode=enforce", 1);
+        assert_sample(&e, "tierd_tenant_tier_bytes",
+                      "cgroup=kubepods.slice/kubepods-pod1.slice/cri-containerd-1.scope,namespace=prod-eu,pod=shop-0,"
+                      "container=web,tier=0", 4096);
+        /* no pod: no empty pod labels */
+        assert_sample(&e, "tierd_tenant_info", "cgroup=system.slice/db.service,class=latency,mode=enforce", 1);
+        status_snapshot_done(&s);
+}
+END_TEST
+
 START_TEST(test_render_empty_snapshot) {
         StatusSnapshot s = {};
         _cleanup_free_ char *text = NULL;
@@ -876,6 +912,7 @@ static Suite *metrics_suite(void) {
         tcase_add_test(tc, test_server_port_in_use);
         tcase_add_test(tc, test_server_any_address_and_ipv6);
         tcase_add_test(tc, test_server_publish_races_scrapes);
+        tcase_add_test(tc, test_render_pod_labels);
         tcase_add_test(tc, test_server_per_ip_limit);
         tcase_add_test(tc, test_server_request_deadline);
         suite_add_tcase(s, tc);

@@ -13,6 +13,8 @@
  * cgroup between the walk and the moves is not moved, and that the heat
  * model forgets what it knew of a pid listed again for a new process. */
 #include <check.h>
+#include <fcntl.h>
+#include <sys/xattr.h>
 
 #include "unit.h"
 
@@ -831,6 +833,58 @@ START_TEST(test_period_scan_order_unscanned_is_pending) {
 }
 END_TEST
 
+/* A pod's refused tierd.io/ request: said once per pod, not every period;
+ * the tenant carries the pod's names into the status. */
+START_TEST(test_period_pod_refusal_logged_once) {
+        _cleanup_(config_freep) Config *c = config_with_rules();
+        _cleanup_free_ char *log = NULL;
+        char web[256], logpath[256];
+        StatusSnapshot s = { 0 };
+        const char *p;
+        int fd, saved, n = 0;
+        Engine e;
+
+        snprintf(web, sizeof(web), "%s/cg/web", unit_tmproot());
+        if (setxattr(web, "trusted.tierd.pod.class", "critical", 8, 0) < 0) {
+                ck_assert_int_eq(errno, EPERM); /* not root: trusted.* is CAP_SYS_ADMIN's */
+                return;
+        }
+        ck_assert_int_eq(setxattr(web, "trusted.tierd.k8s.namespace", "dev", 3, 0), 0);
+        ck_assert_int_eq(setxattr(web, "trusted.tierd.k8s.pod", "web-0", 5, 0), 0);
+        snprintf(logpath, sizeof(logpath), "%s/log", unit_tmproot());
+        fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ck_assert_int_ge(fd, 0);
+        fflush(stderr);
+        saved = dup(STDERR_FILENO);
+        dup2(fd, STDERR_FILENO);
+        log_set_target(LOG_TARGET_STDERR);
+
+        engine_setup(&e, c);
+        for (unsigned k = 0; k < 3; k++) {
+                ck_assert_int_eq(period_run(&e, k, true, &s), 0);
+                if (k < 2)
+                        status_snapshot_done(&s);
+        }
+        fflush(stderr);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        close(fd);
+
+        ck_assert_str_eq(s.tenants[0].cgroup, "web");
+        ck_assert_str_eq(s.tenants[0].class_name, "latency"); /* the rule's, not the pod's */
+        ck_assert_str_eq(s.tenants[0].namespace_, "dev");
+        ck_assert_str_eq(s.tenants[0].pod, "web-0");
+        ck_assert_uint_eq(e.n_pod_warned, 1);
+        ck_assert_int_eq(read_full_file(NULL, logpath, &log, NULL), 0);
+        for (p = log; (p = strstr(p, "pod dev/web-0: a tierd.io/ request is refused on web: tierd.io/class=critical "
+                                     "refused: a pod of namespace dev")); p++)
+                n++;
+        ck_assert_msg(n == 1, "logged %d times:\n%s", n, log);
+        status_snapshot_done(&s);
+        engine_done(&e);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("period");
         TCase *tc = tcase_create("period");
@@ -848,6 +902,7 @@ int main(void) {
         tcase_add_test(tc, test_period_model_forgets_a_reused_pid);
         tcase_add_test(tc, test_period_armed_only_is_not_starved);
         tcase_add_test(tc, test_period_scan_order_unscanned_is_pending);
+        tcase_add_test(tc, test_period_pod_refusal_logged_once);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }

@@ -24,6 +24,7 @@ static void fill(StatusSnapshot *s) {
         ck_assert_ptr_nonnull(s->tenants);
         s->tenants[0] = (StatusTenant) {
                 .cgroup = strdup("web.slice/app"), .class_name = "latency", .mode = "enforce",
+                .namespace_ = "prod-eu", .pod = "shop-5d8f7c9b4-x2x7q", .container = "web",
                 .tier_max = { 64u << 20, UINT64_MAX }, .tier_low = { 0, 5 }, .tier_bytes = { 1, 2 },
                 .hot_bytes = 48u << 20, .cold_bytes = 200u << 20, .promote_tokens = 1000, .demote_tokens = UINT64_MAX,
                 .promote_rate = 8u << 20, .demote_rate = UINT64_MAX, .planned_promote = 4096, .planned_demote = 8192,
@@ -74,6 +75,9 @@ static void assert_same(const StatusSnapshot *a, const StatusSnapshot *b) {
                 const StatusTenant *x = &a->tenants[i], *y = &b->tenants[i];
 
                 ck_assert_str_eq(x->cgroup, y->cgroup);
+                ck_assert_str_eq(x->namespace_, y->namespace_);
+                ck_assert_str_eq(x->pod, y->pod);
+                ck_assert_str_eq(x->container, y->container);
                 ck_assert_str_eq(x->class_name, y->class_name);
                 ck_assert_str_eq(x->mode, y->mode);
                 for (int t = 0; t < a->n_tiers; t++) {
