@@ -1,6 +1,7 @@
 # Minimal TAP producer and VM helpers shared by the host and vm suites.
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -198,3 +199,14 @@ def parse_json(tap, text, what):
     except (TypeError, ValueError) as e:
         tap.ok(False, f'{what} is valid JSON', f'{e}\n{(text or "")[:2000]}')
         return None
+
+
+def unit_bytes(key):
+    """KEY= of tierd's unit file (systemd/tierd.service.in; a K/M/G suffix)
+    in bytes, None when absent: the memory bounds the tests hold tierd to."""
+    with open(os.path.join(TOP, 'systemd', 'tierd.service.in')) as f:
+        for line in f:
+            m = re.match(rf'^{key}=(\d+)([KMG]?)\s*$', line)
+            if m:
+                return int(m.group(1)) << {'': 0, 'K': 10, 'M': 20, 'G': 30}[m.group(2)]
+    return None

@@ -50,7 +50,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
-from tap import FOLLOW_SH, WORKLOAD_SH, Tap, parse_json, run_vm, sections  # noqa: E402
+from tap import FOLLOW_SH, WORKLOAD_SH, Tap, parse_json, run_vm, sections, unit_bytes  # noqa: E402
 
 kernel, build = sys.argv[1], sys.argv[2]
 t = Tap()
@@ -238,6 +238,13 @@ if FULL:
          f'{max(first or [0])} KiB + {RSS_SLACK} KiB')
 else:
     t.skip('RSS flat', f'TEST_CHURN_SECONDS={CHURN}: too short to compare minutes')
+# the unit's memory bound (MemoryHigh=, under MemoryMax=) is never reached:
+# its peak under churn at most 75% of it, as test-scale.py asks over 20k
+# cgroups
+high = unit_bytes('MemoryHigh')
+peak = max((kb for _, kb in rss), default=0) << 10
+t.ok(high and rss and peak <= 0.75 * high, f'RSS: peak {peak >> 20} MiB under churn <= 75% of the unit\'s '
+     f'MemoryHigh= ({(high or 0) >> 20} MiB)')
 
 # the log: nothing at error level, not even the word
 lc = [int(x) for x in (s.get('log-counts') or '').split()] + [None] * 5

@@ -44,7 +44,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
-from tap import TOP, Tap, run_vm, sections  # noqa: E402
+from tap import TOP, Tap, run_vm, sections, unit_bytes  # noqa: E402
 
 kernel, build = sys.argv[1], sys.argv[2]
 t = Tap()
@@ -52,16 +52,6 @@ if os.geteuid() != 0:
     t.skip_all('needs root to install the testbed packages and cache kernels')
 if kernel != 'stock':
     t.skip_all('one kernel is enough: the walk and the resolution do not depend on it')
-
-
-def unit_bytes(key):
-    """KEY= of the unit file (K/M/G suffix), in bytes; None when absent."""
-    with open(os.path.join(TOP, 'systemd', 'tierd.service.in')) as f:
-        for line in f:
-            m = re.match(rf'^{key}=(\d+)([KMG]?)\s*$', line)
-            if m:
-                return int(m.group(1)) << {'': 0, 'K': 10, 'M': 20, 'G': 30}[m.group(2)]
-    return None
 
 
 HIGH = unit_bytes('MemoryHigh')
