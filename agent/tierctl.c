@@ -496,13 +496,104 @@ static json_object *tiers_usage_json(const CgroupInfo *ci, int n_tiers) {
         return a;
 }
 
+/* show --json: {"tiers": [...], "cgroups": [...]} of the cgroups FIRST..END
+ * of TS (those KEEP marks, when given). */
+static void show_json(Ctl *c, const Topology *topo, const TenantSet *ts, size_t first, size_t end, const bool *keep) {
+        const CgroupTree *tree = ts->tree;
+        const EffectivePolicy *out = ts->pol;
+
+        /* {"tiers": [...], "cgroups": [...]}, one cgroup a line, each
+         * written and freed before the next is built: a document of
+         * every cgroup in json-c objects took 500 MB for 20k cgroups. */
+        json_object *tiers = json_object_new_array();
+
+        for (int k = 0; k < topo->n_tiers; k++) {
+                json_object *x = json_object_new_object(), *nodes = json_object_new_array();
+
+                json_object_object_add(x, "index", json_object_new_int(k));
+                for (int i = 0; i < 64; i++)
+                        if (topo->tiers[k].nodes & (UINT64_C(1) << i))
+                                json_object_array_add(nodes, json_object_new_int(i));
+                json_object_object_add(x, "nodes", nodes);
+                json_object_object_add(x, "total_bytes", json_object_new_uint64(topo->tiers[k].total_bytes));
+                json_object_object_add(x, "free_bytes", json_object_new_uint64(topo->tiers[k].free_bytes));
+                json_object_array_add(tiers, x);
+        }
+        printf("{\n\"tiers\": %s,\n\"cgroups\": [",
+               json_object_to_json_string_ext(tiers, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(tiers);
+        for (size_t i = first, written = 0; i < end; i++) {
+                const CgroupInfo *ci = &tree->cgroups[i];
+                json_object *x;
+                K8sIdentity id;
+
+                if (keep && !keep[i])
+                        continue;
+                x = json_object_new_object();
+                json_object_object_add(x, "cgroup", json_object_new_string(ci->path[0] ? ci->path : "/"));
+                if (tenant_set_k8s(ts, i, &id) > 0) {
+                        json_object_object_add(x, "namespace", json_object_new_string(id.namespace_));
+                        json_object_object_add(x, "pod", json_object_new_string(id.pod));
+                        json_object_object_add(x, "container", json_object_new_string(id.container));
+                }
+                json_object_object_add(x, "class",
+                                       json_object_new_string(c->config->classes[out[i].class_index].name));
+                json_object_object_add(x, "mode", json_object_new_string(policy_mode_to_string(out[i].mode)));
+                json_object_object_add(x, "delegated", json_object_new_boolean(out[i].delegated));
+                json_object_object_add(x, "memory_current",
+                                       ci->has_memory ? json_object_new_uint64(ci->memory_current) : NULL);
+                json_object_object_add(x, "tiers", tiers_usage_json(ci, tree->n_tiers));
+                json_object_object_add(x, "policy", policy_json(c->config, ts->res, &out[i]));
+                json_object_object_add(x, "errors", errors_json(ts->res, &out[i]));
+                printf("%s\n%s", written++ ? "," : "",
+                       json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(x);
+        }
+        printf("\n]\n}\n");
+}
+
+/* show: a line per cgroup FIRST..END of TS (those KEEP marks, when
+ * given). */
+static void show_table(Ctl *c, const TenantSet *ts, size_t first, size_t end, const bool *keep) {
+        const CgroupTree *tree = ts->tree;
+        const EffectivePolicy *out = ts->pol;
+        char b0[32], b1[32], b2[32];
+
+        printf("%-40s %-9s %-8s %10s %10s %10s %10s  %s\n", "CGROUP", "CLASS", "MODE", "TIER0.MAX", "CURRENT",
+               "TIER0", "TIER1+", "POD");
+        for (size_t i = first; i < end; i++) {
+                const CgroupInfo *ci = &tree->cgroups[i];
+                uint64_t lower = 0;
+                char lim[32], pod[400] = "";
+                K8sIdentity id;
+
+                if (keep && !keep[i])
+                        continue;
+                if (tenant_set_k8s(ts, i, &id) > 0)
+                        snprintf(pod, sizeof(pod), "%s/%s%s%s", id.namespace_[0] ? id.namespace_ : "?", id.pod,
+                                 id.container[0] ? "/" : "", id.container);
+
+                for (int t = 1; t < tree->n_tiers; t++)
+                        lower += ci->tier_anon[t] + ci->tier_file[t];
+                if (out[i].tier_max[0].bytes == UINT64_MAX)
+                        snprintf(lim, sizeof(lim), "max");
+                else
+                        format_bytes(out[i].tier_max[0].bytes, lim, sizeof(lim));
+                printf("%-40s %-9s %-8s %10s %10s %10s %10s  %s%s\n", ci->path[0] ? esc(ci->path) : "/",
+                       c->config->classes[out[i].class_index].name, policy_mode_to_string(out[i].mode), lim,
+                       ci->has_memory ? format_bytes(ci->memory_current, b0, sizeof(b0)) : "-",
+                       ci->has_numa_stat ? format_bytes(ci->tier_anon[0] + ci->tier_file[0], b1, sizeof(b1)) : "-",
+                       ci->has_numa_stat ? format_bytes(lower, b2, sizeof(b2)) : "-", pod[0] ? esc(pod) : "-",
+                       out[i].n_errors ? "  (errors: see explain)" : "");
+        }
+}
+
 static int verb_show(Ctl *c, int argc, char **argv) {
         _cleanup_(topology_freep) Topology *topo = NULL;
         _cleanup_(tenant_set_freep) TenantSet *ts = NULL;
         _cleanup_free_ char *rel = NULL, *abs_path = NULL;
         _cleanup_free_ bool *keep = NULL;
         const CgroupTree *tree;
-        const EffectivePolicy *out;
         size_t first = 1, end, idx;
         int r;
 
@@ -518,7 +609,6 @@ static int verb_show(Ctl *c, int argc, char **argv) {
         if (r < 0)
                 return fail(c, "show: cannot walk %s: %s", c->mount, strerror(-r));
         tree = ts->tree;
-        out = ts->pol;
         end = tree->n_cgroups;
         if (argc == 1) {
                 r = cgroup_arg(c, argv[0], &rel, &abs_path);
@@ -543,87 +633,10 @@ static int verb_show(Ctl *c, int argc, char **argv) {
                           (!c->pod_filter || strcmp(id.pod, c->pod_filter) == 0);
         }
 
-        if (c->json) {
-                /* {"tiers": [...], "cgroups": [...]}, one cgroup a line, each
-                 * written and freed before the next is built: a document of
-                 * every cgroup in json-c objects took 500 MB for 20k cgroups. */
-                json_object *tiers = json_object_new_array();
-
-                for (int k = 0; k < topo->n_tiers; k++) {
-                        json_object *x = json_object_new_object(), *nodes = json_object_new_array();
-
-                        json_object_object_add(x, "index", json_object_new_int(k));
-                        for (int i = 0; i < 64; i++)
-                                if (topo->tiers[k].nodes & (UINT64_C(1) << i))
-                                        json_object_array_add(nodes, json_object_new_int(i));
-                        json_object_object_add(x, "nodes", nodes);
-                        json_object_object_add(x, "total_bytes", json_object_new_uint64(topo->tiers[k].total_bytes));
-                        json_object_object_add(x, "free_bytes", json_object_new_uint64(topo->tiers[k].free_bytes));
-                        json_object_array_add(tiers, x);
-                }
-                printf("{\n\"tiers\": %s,\n\"cgroups\": [",
-                       json_object_to_json_string_ext(tiers, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-                json_object_put(tiers);
-                for (size_t i = first, written = 0; i < end; i++) {
-                        const CgroupInfo *ci = &tree->cgroups[i];
-                        json_object *x;
-                        K8sIdentity id;
-
-                        if (keep && !keep[i])
-                                continue;
-                        x = json_object_new_object();
-                        json_object_object_add(x, "cgroup", json_object_new_string(ci->path[0] ? ci->path : "/"));
-                        if (tenant_set_k8s(ts, i, &id) > 0) {
-                                json_object_object_add(x, "namespace", json_object_new_string(id.namespace_));
-                                json_object_object_add(x, "pod", json_object_new_string(id.pod));
-                                json_object_object_add(x, "container", json_object_new_string(id.container));
-                        }
-                        json_object_object_add(x, "class",
-                                               json_object_new_string(c->config->classes[out[i].class_index].name));
-                        json_object_object_add(x, "mode", json_object_new_string(policy_mode_to_string(out[i].mode)));
-                        json_object_object_add(x, "delegated", json_object_new_boolean(out[i].delegated));
-                        json_object_object_add(x, "memory_current",
-                                               ci->has_memory ? json_object_new_uint64(ci->memory_current) : NULL);
-                        json_object_object_add(x, "tiers", tiers_usage_json(ci, tree->n_tiers));
-                        json_object_object_add(x, "policy", policy_json(c->config, ts->res, &out[i]));
-                        json_object_object_add(x, "errors", errors_json(ts->res, &out[i]));
-                        printf("%s\n%s", written++ ? "," : "",
-                               json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-                        json_object_put(x);
-                }
-                printf("\n]\n}\n");
-        } else {
-                char b0[32], b1[32], b2[32], b3[32];
-
-                printf("%-40s %-9s %-8s %10s %10s %10s %10s  %s\n", "CGROUP", "CLASS", "MODE", "TIER0.MAX", "CURRENT",
-                       "TIER0", "TIER1+", "POD");
-                for (size_t i = first; i < end; i++) {
-                        const CgroupInfo *ci = &tree->cgroups[i];
-                        uint64_t lower = 0;
-                        char lim[32], pod[400] = "";
-                        K8sIdentity id;
-
-                        if (keep && !keep[i])
-                                continue;
-                        if (tenant_set_k8s(ts, i, &id) > 0)
-                                snprintf(pod, sizeof(pod), "%s/%s%s%s", id.namespace_[0] ? id.namespace_ : "?", id.pod,
-                                         id.container[0] ? "/" : "", id.container);
-
-                        for (int t = 1; t < tree->n_tiers; t++)
-                                lower += ci->tier_anon[t] + ci->tier_file[t];
-                        if (out[i].tier_max[0].bytes == UINT64_MAX)
-                                snprintf(lim, sizeof(lim), "max");
-                        else
-                                format_bytes(out[i].tier_max[0].bytes, lim, sizeof(lim));
-                        printf("%-40s %-9s %-8s %10s %10s %10s %10s  %s%s\n", ci->path[0] ? esc(ci->path) : "/",
-                               c->config->classes[out[i].class_index].name, policy_mode_to_string(out[i].mode), lim,
-                               ci->has_memory ? format_bytes(ci->memory_current, b0, sizeof(b0)) : "-",
-                               ci->has_numa_stat ? format_bytes(ci->tier_anon[0] + ci->tier_file[0], b1, sizeof(b1)) : "-",
-                               ci->has_numa_stat ? format_bytes(lower, b2, sizeof(b2)) : "-", pod[0] ? esc(pod) : "-",
-                               out[i].n_errors ? "  (errors: see explain)" : "");
-                }
-                (void) b3;
-        }
+        if (c->json)
+                show_json(c, topo, ts, first, end, keep);
+        else
+                show_table(c, ts, first, end, keep);
         return 0;
 }
 

@@ -1179,6 +1179,56 @@ static int apply_deferred(Engine *e, Period *p) {
  * that moves them in a period); the kdamond runs only while some tenant
  * has some. Not available (DAMON in use by someone else, a kernel without
  * paddr or migrate_hot): said once, and the plan stops asking. */
+/* The kdamond of the unmapped pages' schemes DT[N] (SLOTS: their tenants
+ * and plans), started; when the kernel cannot, said once, the plans'
+ * charges refunded and the path off (e->uprom stays NULL). 0 or -ENOMEM. */
+static int uprom_open(Engine *e, const Period *p, const DamosTenant *dt, const UpromSlot *slots, size_t n,
+                      uint64_t period) {
+        int r;
+
+        DamosOptions o = {
+                .sysfs_root = e->sysfs_root,
+                .procfs_root = e->procfs_root,
+                .cgroup_mount = e->cgroup_mount,
+                .fast_node = lowest_node(p->topo->tiers[0].nodes),
+                .slow_node = lowest_node(p->topo->tiers[1].nodes),
+                .reset_interval_ms = period,
+                /* cold: not accessed for two periods (and not
+                 * since its last check: the young filter) */
+                .cold_min_age_us = max_u64(2 * period, UINT64_C(2000)) * 1000,
+                .keep_slots = true,
+                .file_only = true,
+        };
+
+        log_capture_errors(e->error, sizeof(e->error));
+        r = damos_open(&o, dt, n, &e->uprom);
+        log_capture_errors(NULL, 0);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                log_warning("the physical path for page cache, tmpfs and shmem pages no process maps, "
+                            "DAMOS migrate_hot and migrate_cold schemes on a paddr kdamond (Linux 6.11+, "
+                            "DAMON unused by anyone else), is not available (%s): such pages seen hot on "
+                            "slower tiers stay there, and cold ones are demoted through memory.reclaim "
+                            "where it demotes", e->error[0] ? e->error : strerror(-r));
+                e->error[0] = '\0';
+                e->uprom_off = true;
+                e->uprom = NULL;
+                for (size_t i = 0; i < n; i++) {
+                        Account *a = ledger_find(&e->ledger, slots[i].cgroup_id);
+
+                        if (a) {
+                                ledger_refund(&e->ledger, a, true, slots[i].planned);
+                                ledger_refund(&e->ledger, a, false, slots[i].planned_demote);
+                        }
+                }
+                return 0;
+        }
+        log_info("unmapped pages: kdamond %d, migrate_hot of hot file pages to node %d, migrate_cold of "
+                 "cold ones to node %d", (int) damos_kdamond_pid(e->uprom), o.fast_node, o.slow_node);
+        return 0;
+}
+
 static int uprom_apply(Engine *e, Period *p) {
         _cleanup_free_ DamosTenant *dt = calloc(p->n ? p->n : 1, sizeof(*dt));
         _cleanup_free_ UpromSlot *slots = calloc(p->n ? p->n : 1, sizeof(*slots));
@@ -1218,46 +1268,9 @@ static int uprom_apply(Engine *e, Period *p) {
                 return 0;
         }
         if (!e->uprom) {
-                DamosOptions o = {
-                        .sysfs_root = e->sysfs_root,
-                        .procfs_root = e->procfs_root,
-                        .cgroup_mount = e->cgroup_mount,
-                        .fast_node = lowest_node(p->topo->tiers[0].nodes),
-                        .slow_node = lowest_node(p->topo->tiers[1].nodes),
-                        .reset_interval_ms = period,
-                        /* cold: not accessed for two periods (and not
-                         * since its last check: the young filter) */
-                        .cold_min_age_us = max_u64(2 * period, UINT64_C(2000)) * 1000,
-                        .keep_slots = true,
-                        .file_only = true,
-                };
-
-                log_capture_errors(e->error, sizeof(e->error));
-                r = damos_open(&o, dt, n, &e->uprom);
-                log_capture_errors(NULL, 0);
-                if (r == -ENOMEM)
+                r = uprom_open(e, p, dt, slots, n, period);
+                if (r < 0 || !e->uprom)
                         return r;
-                if (r < 0) {
-                        log_warning("the physical path for page cache, tmpfs and shmem pages no process maps, "
-                                    "DAMOS migrate_hot and migrate_cold schemes on a paddr kdamond (Linux 6.11+, "
-                                    "DAMON unused by anyone else), is not available (%s): such pages seen hot on "
-                                    "slower tiers stay there, and cold ones are demoted through memory.reclaim "
-                                    "where it demotes", e->error[0] ? e->error : strerror(-r));
-                        e->error[0] = '\0';
-                        e->uprom_off = true;
-                        e->uprom = NULL;
-                        for (size_t i = 0; i < n; i++) {
-                                Account *a = ledger_find(&e->ledger, slots[i].cgroup_id);
-
-                                if (a) {
-                                        ledger_refund(&e->ledger, a, true, slots[i].planned);
-                                        ledger_refund(&e->ledger, a, false, slots[i].planned_demote);
-                                }
-                        }
-                        return 0;
-                }
-                log_info("unmapped pages: kdamond %d, migrate_hot of hot file pages to node %d, migrate_cold of "
-                         "cold ones to node %d", (int) damos_kdamond_pid(e->uprom), o.fast_node, o.slow_node);
         } else {
                 r = damos_update(e->uprom, dt, n);
                 if (r == -ENOMEM)
