@@ -210,3 +210,40 @@ def unit_bytes(key):
             if m:
                 return int(m.group(1)) << {'': 0, 'K': 10, 'M': 20, 'G': 30}[m.group(2)]
     return None
+
+
+# Helpers of the VM tests that run the agent with --json (test-heat,
+# test-hier, test-unmapped).
+def json_lines(text):
+    """The JSON objects of TEXT, one a line; other lines are skipped."""
+    out = []
+    for ln in (text or '').splitlines():
+        try:
+            out.append(json.loads(ln))
+        except ValueError:
+            pass
+    return out
+
+
+def agent_lines(tap, s, name):
+    """Section NAME's tierd run (sections NAME-rc, NAME-err, NAME): checks
+    exit 0 and no error on stderr, returns its period lines."""
+    rc = (s.get(f'{name}-rc') or '').strip()
+    err = s.get(f'{name}-err') or ''
+    tap.ok(rc == '0' and 'error' not in err.lower(), f'{name}: tierd exit 0, no error on stderr',
+           f'rc {rc!r}\n{err[-2000:]}')
+    return json_lines(s.get(name))
+
+
+def tenant_of(line, cg):
+    """Tenant CG's object in a period line, None when absent."""
+    return next((x for x in line.get('tenants', []) if x['cgroup'] == cg), None)
+
+
+def numa_field(text, field, node):
+    """FIELD's bytes on NODE in a memory.numa_stat text (0 when absent)."""
+    for ln in (text or '').splitlines():
+        f = ln.split()
+        if f and f[0] == field:
+            return int(next((kv.split('=')[1] for kv in f[1:] if kv.startswith(f'N{node}=')), 0))
+    return 0

@@ -31,12 +31,11 @@ The workloads run on CPU 1 next to a ticker (TCG's soft TLB, see
 test-scan-idle.py).
 
 usage: test-heat.py idle BUILD_DIR"""
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
-from tap import TOP, WORKLOAD_SH, Tap, parse_json, run_vm, sections  # noqa: E402
+from tap import TOP, WORKLOAD_SH, Tap, agent_lines, numa_field, parse_json, run_vm, sections, tenant_of  # noqa: E402
 
 kernel, build = sys.argv[1], sys.argv[2]
 t = Tap()
@@ -133,21 +132,9 @@ s = sections(out)
 
 
 def agent(name):
-    rc = (s.get(f'{name}-rc') or '').strip()
-    err = s.get(f'{name}-err') or ''
-    t.ok(rc == '0' and 'error' not in err.lower(), f'{name}: tierd exit 0, no error on stderr',
-         f'rc {rc!r}\n{err[-2000:]}')
-    lines = []
-    for ln in (s.get(name) or '').splitlines():
-        try:
-            lines.append(json.loads(ln))
-        except ValueError:
-            pass
-    return lines
+    return agent_lines(t, s, name)
 
 
-def tenant(line, cg):
-    return next((x for x in line['tenants'] if x['cgroup'] == cg), None)
 
 
 def hot_on(rep, node):
@@ -169,14 +156,14 @@ def numa_node0(text):
 
 # --- 1. lat
 lines = agent('lat')
-held = [tenant(ln, 'lat')['plan']['held_demote'].get('unscanned', 0) for ln in lines if tenant(ln, 'lat')]
-scanned = [tenant(ln, 'lat')['tracked_bytes'] >> 20 for ln in lines if tenant(ln, 'lat')]
+held = [tenant_of(ln, 'lat')['plan']['held_demote'].get('unscanned', 0) for ln in lines if tenant_of(ln, 'lat')]
+scanned = [tenant_of(ln, 'lat')['tracked_bytes'] >> 20 for ln in lines if tenant_of(ln, 'lat')]
 print(f'# lat: MiB scanned per period {scanned}')
 t.ok(any(h > 0 for h in held), 'lat: a demotion was held as unscanned while the pass was incomplete',
      held)
 # the sizes are those of a large host: a pass over the tenant takes several
 # periods at the default budget (the first period only arms the scanner)
-covered = [ln['period'] for ln in lines if (tenant(ln, 'lat') or {}).get('covered', [False])[0]]
+covered = [ln['period'] for ln in lines if (tenant_of(ln, 'lat') or {}).get('covered', [False])[0]]
 t.ok(covered and covered[0] >= 5, f'lat: tier 0 first covered in period {covered[0] if covered else None} '
      '(>= 5: a pass took several periods)', scanned)
 a = parse_json(t, s.get('lat-after'), 'lat: workload report')
@@ -188,14 +175,6 @@ if a:
          a['hot_pages_by_node'])
 
 # --- 2. pc
-
-
-def numa_field(text, field, node):
-    for ln in (text or '').splitlines():
-        f = ln.split()
-        if f and f[0] == field:
-            return int(next((kv.split('=')[1] for kv in f[1:] if kv.startswith(f'N{node}=')), 0))
-    return 0
 
 
 lines = agent('pc')
@@ -216,7 +195,7 @@ if a:
     hp = hot_pages(a)
     t.ok(hot_on(a, 0) >= 0.95 * hp, f'pc: {hot_on(a, 0)} of {hp} hot pages on node 0 (>= 95%)',
          a['hot_pages_by_node'])
-last = tenant(lines[-1], 'pc') if lines else None
+last = tenant_of(lines[-1], 'pc') if lines else None
 t.ok(last is not None and last.get('tier_file_bytes', [0])[0] <= f0,
      f'pc: the period JSON carries file bytes per tier ({(last or {}).get("tier_file_bytes")})', last)
 

@@ -28,12 +28,11 @@ The workloads run on CPU 1 next to a ticker (TCG's soft TLB, see
 test-scan-idle.py).
 
 usage: test-hier.py idle BUILD_DIR"""
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
-from tap import TOP, WORKLOAD_SH, Tap, parse_json, run_vm, sections  # noqa: E402
+from tap import TOP, WORKLOAD_SH, Tap, json_lines, parse_json, run_vm, sections, tenant_of  # noqa: E402
 
 kernel, build = sys.argv[1], sys.argv[2]
 t = Tap()
@@ -119,26 +118,15 @@ try:
     print(f'# tierd ran {b - a:.1f} s of guest time for {PERIODS} periods')
 except ValueError:
     pass
-lines = []
-for ln in (s.get('out') or '').splitlines():
-    try:
-        lines.append(json.loads(ln))
-    except ValueError:
-        pass
-
-
-def tenant(line, cg):
-    return next((x for x in line.get('tenants', []) if x['cgroup'] == cg), None)
-
-
-t0 = [((tenant(ln, 'hier') or {}).get('tier_bytes') or [0])[0] >> 20 for ln in lines]
+lines = json_lines(s.get('out'))
+t0 = [((tenant_of(ln, 'hier') or {}).get('tier_bytes') or [0])[0] >> 20 for ln in lines]
 print(f'# the subtree\'s tier-0 MiB per period (memory.numa_stat): {t0}')
 after = node0(s.get('numa-after'))
 t.ok(after <= 64 * MIB * 1.05, f'the subtree\'s tier-0 bytes {after / MIB:.1f} MiB <= 64 MiB + 5% with the '
      'workloads running', s.get('numa-after'))
 last = lines[-1] if lines else {}
 for k in KIDS:
-    x = tenant(last, f'hier/{k}') or {}
+    x = tenant_of(last, f'hier/{k}') or {}
     low = (x.get('tier_low') or [None])[0]
     t.ok(low is not None and low < 30 * MIB, f'hier/{k}: the period JSON reports its shared tier0.low '
          f'({low / MIB if low is not None else None} MiB < 30)', x)

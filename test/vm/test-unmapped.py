@@ -31,7 +31,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
-from tap import TOP, Tap, run_vm, sections  # noqa: E402
+from tap import TOP, Tap, agent_lines, numa_field, run_vm, sections, tenant_of  # noqa: E402
 
 kernel, build = sys.argv[1], sys.argv[2]
 t = Tap()
@@ -88,29 +88,9 @@ s = sections(out)
 
 
 def agent(name):
-    rc = (s.get(f'{name}-rc') or '').strip()
-    err = s.get(f'{name}-err') or ''
-    t.ok(rc == '0' and 'error' not in err.lower(), f'{name}: tierd exit 0, no error on stderr',
-         f'rc {rc!r}\n{err[-2000:]}')
-    lines = []
-    for ln in (s.get(name) or '').splitlines():
-        try:
-            lines.append(json.loads(ln))
-        except ValueError:
-            pass
-    return lines
+    return agent_lines(t, s, name)
 
 
-def tenant(line, cg):
-    return next((x for x in line.get('tenants', []) if x['cgroup'] == cg), None)
-
-
-def numa_field(text, field, node):
-    for ln in (text or '').splitlines():
-        f = ln.split()
-        if f and f[0] == field:
-            return int(next((kv.split('=')[1] for kv in f[1:] if kv.startswith(f'N{node}=')), 0))
-    return 0
 
 
 # --- MGLRU on: said, nothing classified
@@ -118,13 +98,13 @@ lines = agent('um-mglru')
 err = s.get('um-mglru-err') or ''
 on = (s.get('lru-gen') or '').strip()
 t.ok('MGLRU is on' in err, f'mglru: tierd says the sweep cannot classify while MGLRU is on ({on})', err[-1500:])
-seen = [sum(tenant(ln, 'um').get('unmapped_hot_bytes', [0]) + tenant(ln, 'um').get('unmapped_cold_bytes', [0]))
-        for ln in lines if tenant(ln, 'um')]
+seen = [sum(tenant_of(ln, 'um').get('unmapped_hot_bytes', [0]) + tenant_of(ln, 'um').get('unmapped_cold_bytes', [0]))
+        for ln in lines if tenant_of(ln, 'um')]
 t.ok(seen and not any(seen), f'mglru: nothing classified ({seen})', seen)
 
 # --- MGLRU off
 lines = agent('um')
-um = [(ln.get('period'), tenant(ln, 'um')) for ln in lines if tenant(ln, 'um')]
+um = [(ln.get('period'), tenant_of(ln, 'um')) for ln in lines if tenant_of(ln, 'um')]
 series = [(p, x.get('unmapped_hot_bytes', [0, 0]), x.get('unmapped_cold_bytes', [0, 0]), x['tier_bytes'])
           for p, x in um]
 print('# period: unmapped hot / cold per tier (MiB), tier bytes (MiB)')
