@@ -260,10 +260,29 @@ static void add_write(HookPlan *p, bool pod, const char *prefix, const char *key
         snprintf(w->value, sizeof(w->value), "%s", value);
 }
 
+/* The value of whichever of A (containerd's own key) and B (the one CRI-O
+ * takes from the kubelet's labels) the configuration has. Each runtime
+ * writes its own key after the pod's annotations, so that one is the
+ * runtime's word; but CRI-O copies the pod's annotations into every
+ * configuration of the pod, so a pod author can add containerd's key with
+ * any value (and containerd passes on what its pod_annotations list lets
+ * through). When both are there and differ, neither is taken: NULL, and
+ * the plan's identity_error says which. */
+static const char *runtime_name(const HookInput *in, const char *a, const char *b, HookPlan *p) {
+        const char *va = annotation(in, a), *vb = annotation(in, b);
+        size_t len = strlen(p->identity_error);
+
+        if (!va || !vb || strcmp(va, vb) == 0)
+                return va ? va : vb;
+        snprintf(p->identity_error + len, sizeof(p->identity_error) - len, "%s%s=%.64s but %s=%.64s",
+                 len ? "; " : "", a, va, b, vb);
+        return NULL;
+}
+
 static void plan_identity(const HookInput *in, HookPlan *p) {
-        const char *pod = first_annotation(in, "io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name");
-        const char *ns = first_annotation(in, "io.kubernetes.cri.sandbox-namespace", "io.kubernetes.pod.namespace");
-        const char *ctr = first_annotation(in, "io.kubernetes.cri.container-name", "io.kubernetes.container.name");
+        const char *pod = runtime_name(in, "io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name", p);
+        const char *ns = runtime_name(in, "io.kubernetes.cri.sandbox-namespace", "io.kubernetes.pod.namespace", p);
+        const char *ctr = runtime_name(in, "io.kubernetes.cri.container-name", "io.kubernetes.container.name", p);
         const char *type = first_annotation(in, "io.kubernetes.cri.container-type", "io.kubernetes.cri-o.ContainerType");
 
         p->sandbox = (type && strcmp(type, "sandbox") == 0) || (ctr && strcmp(ctr, "POD") == 0);

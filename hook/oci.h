@@ -84,6 +84,9 @@ typedef struct HookPlan {
         /* annotations refused: "tierd.io/tier0.max=12Q: is not a size" */
         size_t n_pod_errors, n_container_errors;
         char pod_errors[HOOK_MAX_ERRORS][192], container_errors[HOOK_MAX_ERRORS][192];
+        /* the runtime's names that disagree, none of them recorded:
+         * "io.kubernetes.cri.sandbox-namespace=a but io.kubernetes.pod.namespace=b" */
+        char identity_error[512];
 } HookPlan;
 
 void hook_plan_done(HookPlan *p);

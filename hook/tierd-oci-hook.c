@@ -105,9 +105,16 @@ static int run(const char *cgroup_root, const char *proc_root) {
                 say(LOG_ERR, "container %s: out of memory, ignoring", in.id ? in.id : "?");
                 goto done;
         }
-        if (plan.n_writes == 0 && plan.n_pod_errors == 0 && plan.n_container_errors == 0)
+        if (plan.n_writes == 0 && plan.n_pod_errors == 0 && plan.n_container_errors == 0 && !plan.identity_error[0])
                 goto done; /* nothing of ours: not a Kubernetes or annotated container */
         snprintf(who, sizeof(who), "pod %s/%s", plan.ns[0] ? plan.ns : "?", plan.pod[0] ? plan.pod : cgroup);
+        /* every container's, not the pod's first only: each configuration
+         * is checked on its own */
+        if (plan.identity_error[0])
+                say(LOG_WARNING,
+                    "%s: the runtime's names for it disagree, none of them recorded (a pod without a namespace "
+                    "gets no pods.grants entry): %s",
+                    who, plan.identity_error);
         r = hook_apply(&plan, root_fd, &first);
         if (r < 0) {
                 say(LOG_WARNING, "%s: cannot record its tier policy on %s, ignoring: %s", who, plan.pod_cgroup,

@@ -155,6 +155,20 @@ with tempfile.TemporaryDirectory() as tmp:
     t.eq(xattrs(os.path.join(root, 'kubepods/besteffort/pod77aa/crio-99bb')),
          {'k8s.container': 'db', 'pod.tier0.max': '1G'}, 'no cgroupsPath: the cgroup from /proc/PID/cgroup')
 
+    # A pod in dev whose author adds containerd's namespace key, naming a
+    # granted namespace: CRI-O copies the pod's annotations into the
+    # configuration and sets io.kubernetes.pod.namespace from the kubelet's
+    # labels after them, so the two disagree. Neither is recorded.
+    mkcg(root, 'kubepods/besteffort/pod99ee/crio-6b6b')
+    p = run_hook(root, 'crio-forged-namespace.json')
+    err = p.stderr.strip().splitlines()
+    t.ok(p.returncode == 0 and len(err) == 1 and 'pod ?/evil-0: the runtime\'s names for it disagree' in err[0]
+         and 'io.kubernetes.cri.sandbox-namespace=prod-eu but io.kubernetes.pod.namespace=dev' in err[0],
+         'a forged io.kubernetes.cri.sandbox-namespace under CRI-O: exit 0, one line naming both values', p.stderr)
+    t.eq(xattrs(os.path.join(root, 'kubepods/besteffort/pod99ee')),
+         {'k8s.pod': 'evil-0', 'pod.class': 'latency'},
+         'a forged namespace: no namespace recorded on the pod, its name and annotations are')
+
     # whatever it is given, exit 0 and one line
     for name, state, args in [
         ('not JSON on stdin', 'garbage{', ()),
@@ -195,6 +209,13 @@ with tempfile.TemporaryDirectory() as tmp:
          and 'tierd.io/class=latency refused: a pod of namespace dev (no pods.grants entry for it)'
          in json.dumps(rows.get('class', {})),
          'tierctl explain: dev\'s pod is refused latency, with the reason', p.stdout + p.stderr)
+
+    x, p = explain('kubepods/besteffort/pod99ee')
+    rows = x.get('policy', {}) if x else {}
+    t.ok(rows.get('class', {}).get('value') != 'latency'
+         and 'a pod whose namespace is not recorded' in json.dumps(rows.get('class', {})),
+         'tierctl explain: the pod that named prod-eu beside its own namespace dev is refused latency',
+         p.stdout + p.stderr)
 
     # tierctl show: the pod column and the filters
     def show(*args):
