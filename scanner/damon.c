@@ -526,6 +526,58 @@ size_t damon_region_ranges(const DamonRegion *r, pid_t pid, uint8_t age, const i
         return n;
 }
 
+size_t damon_region_lower(const DamonRegion *regions, size_t n, uint64_t addr) {
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (regions[mid].end <= addr)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+uint64_t damon_unmapped_classify(const DamonRegion *regions, size_t n_regions, uint64_t pfn, const uint64_t *flags,
+                                 const uint64_t *memcgs, size_t np, const KpageMemcgs *m, const NodeSpan *spans,
+                                 size_t n_spans, const struct Topology *topo, uint64_t aggr_us, uint64_t period_us,
+                                 DamonUnmapped *ret) {
+        size_t k = damon_region_lower(regions, n_regions, pfn * 4096);
+        uint64_t total = 0;
+
+        for (size_t i = 0; i < np;) {
+                uint64_t addr = (pfn + i) * 4096, bytes;
+                size_t n_pages = 1;
+                const TopologyNode *tn;
+                int t, node, tier = -1;
+
+                if (!kpage_unmapped_candidate(flags[i]) || (t = kpage_memcgs_target(m, memcgs[i])) < 0) {
+                        i++;
+                        continue;
+                }
+                while ((flags[i] & KPAGE_BIT(KPAGE_COMPOUND_HEAD)) && i + n_pages < np &&
+                       (flags[i + n_pages] & KPAGE_BIT(KPAGE_COMPOUND_TAIL)))
+                        n_pages++;
+                while (k < n_regions && regions[k].end <= addr)
+                        k++;
+                node = node_span_find(spans, n_spans, pfn + i);
+                if (node >= 0 && topo && (tn = topology_node(topo, node)))
+                        tier = tn->tier;
+                i += n_pages;
+                if (k == n_regions || regions[k].start > addr || tier < 0 || tier >= HEAT_MAX_TIERS)
+                        continue;
+                bytes = (uint64_t) n_pages * 4096;
+                if (damon_heat_age(regions[k].nr_accesses, regions[k].age, aggr_us, period_us) == 0)
+                        ret[t].hot[tier] += bytes;
+                else
+                        ret[t].cold[tier] += bytes;
+                total += bytes;
+        }
+        return total;
+}
+
 /* ---- the backend ------------------------------------------------------- */
 
 /* sizeof(struct damon_region) in 6.12: the kernel-side state per region. */

@@ -12,7 +12,9 @@
 #include <sys/types.h>
 
 #include "heat.h"
+#include "kpage.h"
 #include "scanner.h"
+#include "zoneinfo.h"
 
 struct Topology;
 
@@ -154,3 +156,32 @@ uint64_t damon_region_sample_addr(const DamonRegion *r, size_t n_samples, size_t
 size_t damon_region_ranges(const DamonRegion *r, pid_t pid, uint8_t age, const int *nodes, size_t n_samples,
                            const struct Topology *topo, ScanRange *out);
 
+
+/* ---- unmapped pages (HEAT_UNMAPPED): a paddr kdamond and struct pages -- */
+
+/* A tenant's unmapped bytes per tier, hot (the region holding the page
+ * was accessed in its last aggregation: damon_heat_age() 0) and cold. */
+typedef struct DamonUnmapped {
+        uint64_t hot[HEAT_MAX_TIERS];
+        uint64_t cold[HEAT_MAX_TIERS];
+} DamonUnmapped;
+
+/* Pure. Classifies the NP pages from PFN (FLAGS[i], MEMCGS[i]: page PFN +
+ * i's /proc/kpageflags and /proc/kpagecgroup words; a memcg word may be 0
+ * where it was not read) by the paddr REGIONS (N_REGIONS, sorted by start,
+ * byte addresses, disjoint) that hold them. A page kept by
+ * kpage_unmapped_candidate() whose memcg belongs to a target t (M,
+ * kpage_memcgs_target()) adds its bytes, and, when it is a compound head,
+ * those of the tail pages that follow it within the NP pages, to RET[t] on the tier of
+ * its node (SPANS, TOPO; no tier: left out), hot or cold by its region's
+ * damon_heat_age(nr_accesses, age, AGGR_US, PERIOD_US). A page in no
+ * region is left out (DAMON does not monitor it). Returns the bytes
+ * classified. */
+uint64_t damon_unmapped_classify(const DamonRegion *regions, size_t n_regions, uint64_t pfn, const uint64_t *flags,
+                                 const uint64_t *memcgs, size_t np, const KpageMemcgs *m, const NodeSpan *spans,
+                                 size_t n_spans, const struct Topology *topo, uint64_t aggr_us, uint64_t period_us,
+                                 DamonUnmapped *ret);
+
+/* The index of the first region of REGIONS (N, sorted, disjoint) that
+ * ends after ADDR: N when none. */
+size_t damon_region_lower(const DamonRegion *regions, size_t n, uint64_t addr);

@@ -789,12 +789,106 @@ START_TEST(test_targets_same_pid_another_process) {
 }
 END_TEST
 
+/* The unmapped pages of a chunk of 16 PFNs from 0x100: node 0 holds
+ * 0x100..0x107, node 1 0x108 on. Regions: 0x100..0x103 accessed (hot),
+ * 0x104..0x10b idle for 10 aggregations (cold), 0x10c.. not monitored.
+ * Memcg 7 is target 0's, 9 target 1's, 5 nobody's. */
+START_TEST(test_unmapped_classify) {
+        Topology *topo = two_tiers();
+        const uint64_t lru = KPAGE_BIT(KPAGE_LRU), head = lru | KPAGE_BIT(KPAGE_COMPOUND_HEAD),
+                       tail = lru | KPAGE_BIT(KPAGE_COMPOUND_TAIL);
+        const DamonRegion regions[] = {
+                { .start = 0x100 * 4096, .end = 0x104 * 4096, .nr_accesses = 3, .age = 0 },
+                { .start = 0x104 * 4096, .end = 0x10c * 4096, .nr_accesses = 0, .age = 10 },
+        };
+        const NodeSpan spans[] = { { .start = 0, .end = 0x108, .node = 0 }, { .start = 0x108, .end = 0x400, .node = 1 } };
+        KpageMemcg ids[] = { { .ino = 7, .target = 0 }, { .ino = 9, .target = 1 } };
+        const KpageMemcgs m = { .ids = ids, .n = 2 };
+        uint64_t flags[16] = {
+                lru,                            /* 0x100 t0 hot, node 0 */
+                lru | KPAGE_BIT(KPAGE_MMAP),    /* 0x101 mapped: the processes' walk has it */
+                KPAGE_BIT(KPAGE_SLAB),          /* 0x102 not LRU */
+                lru,                            /* 0x103 memcg 5: no target's */
+                head, tail, tail, tail,         /* 0x104 t1, a 4-page folio, cold, node 0 */
+                lru,                            /* 0x108 t0 cold, node 1 */
+                lru | KPAGE_BIT(KPAGE_NOPAGE),  /* 0x109 */
+                lru,                            /* 0x10a t1 cold, node 1 */
+                tail,                           /* 0x10b a tail without its head here: left out */
+                lru, lru, 0, 0,                 /* 0x10c.. in no region */
+        };
+        uint64_t memcgs[16] = { 7, 7, 0, 5, 9, 9, 9, 9, 7, 7, 9, 9, 7, 9, 0, 0 };
+        DamonUnmapped out[2] = { 0 };
+        uint64_t got;
+
+        got = damon_unmapped_classify(regions, 2, 0x100, flags, memcgs, 16, &m, spans, 2, topo, 500000, 1000000, out);
+        ck_assert_uint_eq(got, 7 * 4096);
+        ck_assert_uint_eq(out[0].hot[0], 4096);
+        ck_assert_uint_eq(out[0].cold[0], 0);
+        ck_assert_uint_eq(out[0].hot[1], 0);
+        ck_assert_uint_eq(out[0].cold[1], 4096);
+        ck_assert_uint_eq(out[1].hot[0], 0);
+        ck_assert_uint_eq(out[1].cold[0], 4 * 4096);
+        ck_assert_uint_eq(out[1].cold[1], 4096);
+        ck_assert_uint_eq(out[1].hot[1], 0);
+
+        /* a chunk that starts past every region classifies nothing */
+        memset(out, 0, sizeof(out));
+        ck_assert_uint_eq(damon_unmapped_classify(regions, 2, 0x10c, flags + 12, memcgs + 12, 4, &m, spans, 2, topo,
+                                                  500000, 1000000, out), 0);
+        ck_assert_uint_eq(out[0].hot[0] + out[0].cold[0] + out[0].hot[1] + out[0].cold[1], 0);
+        /* and without regions (none read yet) neither */
+        ck_assert_uint_eq(damon_unmapped_classify(NULL, 0, 0x100, flags, memcgs, 16, &m, spans, 2, topo, 500000,
+                                                  1000000, out), 0);
+        topology_free(topo);
+}
+END_TEST
+
+START_TEST(test_region_lower) {
+        const DamonRegion r[] = { { .start = 0x1000, .end = 0x3000 }, { .start = 0x5000, .end = 0x6000 } };
+
+        ck_assert_uint_eq(damon_region_lower(r, 2, 0), 0);
+        ck_assert_uint_eq(damon_region_lower(r, 2, 0x2fff), 0);
+        ck_assert_uint_eq(damon_region_lower(r, 2, 0x3000), 1); /* in the gap: the next one */
+        ck_assert_uint_eq(damon_region_lower(r, 2, 0x5fff), 1);
+        ck_assert_uint_eq(damon_region_lower(r, 2, 0x6000), 2);
+        ck_assert_uint_eq(damon_region_lower(NULL, 0, 0x6000), 0);
+}
+END_TEST
+
+/* A memcg two targets list is the deepest one's, whatever their order;
+ * the hash of a target's set changes with the set. */
+START_TEST(test_memcgs_settle_deepest) {
+        const ScanTarget t[] = { { .cgroup_path = "a/b" }, { .cgroup_path = "a" } };
+        KpageMemcg ids[] = { { 30, 1 }, { 20, 1 }, { 30, 0 }, { 10, 1 } };
+        uint64_t hash[2], hash2[2];
+        const KpageMemcgs m = { .ids = ids, .n = 3 };
+
+        ck_assert_uint_eq(kpage_memcgs_settle(ids, 4, t, 2, hash), 3);
+        ck_assert_uint_eq(ids[0].ino, 10);
+        ck_assert_uint_eq(ids[2].ino, 30);
+        ck_assert_int_eq(kpage_memcgs_target(&m, 30), 0);
+        ck_assert_int_eq(kpage_memcgs_target(&m, 20), 1);
+        ck_assert_int_eq(kpage_memcgs_target(&m, 10), 1);
+        ck_assert_int_eq(kpage_memcgs_target(&m, 15), -1);
+        ck_assert_uint_ne(hash[0], 0);
+        ck_assert_uint_ne(hash[1], 0);
+
+        KpageMemcg fewer[] = { { 30, 0 }, { 10, 1 } };
+        ck_assert_uint_eq(kpage_memcgs_settle(fewer, 2, t, 2, hash2), 2);
+        ck_assert_uint_eq(hash2[0], hash[0]);
+        ck_assert_uint_ne(hash2[1], hash[1]);
+}
+END_TEST
+
 static Suite *damon_suite(void) {
         Suite *s = suite_create("damon");
         TCase *tc = tcase_create("pure");
         TCase *fs = tcase_create("tried_regions");
 
         tcase_add_test(tc, test_intervals_for_period_1s);
+        tcase_add_test(tc, test_unmapped_classify);
+        tcase_add_test(tc, test_region_lower);
+        tcase_add_test(tc, test_memcgs_settle_deepest);
         tcase_add_test(tc, test_intervals_for_period_short);
         tcase_add_test(tc, test_heat_age_accessed_is_zero);
         tcase_add_test(tc, test_heat_age_idle_at_least_one);
