@@ -159,6 +159,13 @@ size_t damon_region_ranges(const DamonRegion *r, pid_t pid, uint8_t age, const i
 
 /* ---- unmapped pages (HEAT_UNMAPPED): a paddr kdamond and struct pages -- */
 
+/* The paddr context: regions (DAMON's adaptive bounds) and the PFNs the
+ * sweep reads per kpageflags/kpagecgroup pread (a multiple of 512: a
+ * folio of up to 2 MiB never straddles two). */
+#define DAMON_PADDR_MIN_REGIONS "200"
+#define DAMON_PADDR_MAX_REGIONS "2000"
+#define DAMON_PADDR_CHUNK 8192
+
 /* A tenant's unmapped bytes per tier, hot (the region holding the page
  * was accessed in its last aggregation: damon_heat_age() 0) and cold. */
 typedef struct DamonUnmapped {

@@ -2035,7 +2035,7 @@ static void idle_memory(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pag
 
 const ScannerOps scanner_idle_page_ops = {
         .name = "idle_page",
-        .caps = SCANNER_CAP_RANGES | SCANNER_CAP_PHYSICAL,
+        .caps = SCANNER_CAP_RANGES | SCANNER_CAP_PHYSICAL | SCANNER_CAP_UNMAPPED,
         .needs = SCANNER_NEEDS_IDLE_PAGE,
         .arming_periods = 1,
         .open = idle_open,

@@ -610,6 +610,32 @@ START_TEST(test_leftover_ours) {
 }
 END_TEST
 
+/* The scanner with its paddr kdamond (kdamonds/1): a leftover of it is
+ * two kdamonds, and only two. */
+START_TEST(test_leftover_scanner_paddr) {
+        DamonOwner o = OWNER;
+        DamonSeen two = { .boot_id = "0a1b-2c", .nr_kdamonds = 2, .on = true, .kdamond_pid = 99 };
+        DamonSeen one = two;
+        const char *why = NULL;
+        char buf[256];
+        DamonOwner back;
+
+        o.user = DAMON_USER_SCANNER_PADDR;
+        ck_assert_uint_eq(damon_user_kdamonds(o.user), 2);
+        ck_assert_uint_eq(damon_user_kdamonds(DAMON_USER_SCANNER), 1);
+        ck_assert_int_eq(damon_owner_format(&o, buf, sizeof(buf)), 0);
+        ck_assert_ptr_nonnull(strstr(buf, " user=scanner+paddr\n"));
+        ck_assert_int_eq(damon_owner_parse(buf, &back), 0);
+        ck_assert_int_eq(back.user, DAMON_USER_SCANNER_PADDR);
+        ck_assert(damon_leftover_is_ours(&o, &two, &why));
+        one.nr_kdamonds = 1;
+        ck_assert(!damon_leftover_is_ours(&o, &one, &why));
+        ck_assert_ptr_nonnull(strstr(why, "two kdamonds"));
+        /* and the plain scanner's record does not claim two */
+        ck_assert(!damon_leftover_is_ours(&OWNER, &two, &why));
+}
+END_TEST
+
 START_TEST(test_leftover_not_ours) {
         const DamonSeen base = { .boot_id = "0a1b-2c", .nr_kdamonds = 1, .on = true, .kdamond_pid = 99 };
         DamonOwner unstarted = OWNER;
@@ -887,6 +913,7 @@ static Suite *damon_suite(void) {
 
         tcase_add_test(tc, test_intervals_for_period_1s);
         tcase_add_test(tc, test_unmapped_classify);
+        tcase_add_test(tc, test_leftover_scanner_paddr);
         tcase_add_test(tc, test_region_lower);
         tcase_add_test(tc, test_memcgs_settle_deepest);
         tcase_add_test(tc, test_intervals_for_period_short);
