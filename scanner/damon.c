@@ -96,7 +96,7 @@
  * /proc/kpagecgroup over the unmapped LRU candidates
  * (kpage_unmapped_candidate()), each candidate of a tenant's memcg
  * classified by the region that holds it (damon_unmapped_classify()),
- * until the scan's thread CPU time reaches the budget. A sweep covers the
+ * until the walk's thread CPU time reaches the budget. A sweep covers the
  * tenants given when it began; at its last PFN, those given in every scan
  * since with unchanged memcgs get their totals and HEAT_PASS_UNMAPPED;
  * every tenant gets HEAT_PASS_SWEEPING while the sweep runs. Under MGLRU
@@ -672,7 +672,6 @@ struct Scanner {
         int kpageflags_fd, kpagecgroup_fd;
         NodeSpan *spans;        /* PFN -> node (/proc/zoneinfo, read at open) */
         size_t n_spans;
-        uint32_t gen;           /* scans so far */
         bool sweep_open;        /* a sweep is under way: it goes on from sweep_pfn */
         uint64_t sweep_pfn;
         SweepTenant *sw;        /* the tenants in the open sweep, sorted by cgroup id */
@@ -1521,16 +1520,18 @@ static int read_memcgs(Scanner *s, uint64_t pfn, const uint64_t *flags, uint64_t
 
 /* The sweep's share of the scan (after classify_all(), whose pass flags
  * it adds to): this period's paddr regions, then PFN chunks from where the
- * sweep stopped, until the CPU budget (from CPU0_NS, the scan's start) is
- * spent or the last PFN is passed; at the end, every tenant the sweep
- * covered whole gets its totals with HEAT_PASS_UNMAPPED. */
-static int unmapped_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out, uint64_t cpu0_ns) {
+ * sweep stopped, until the walk's CPU time reaches the budget (at least
+ * one chunk: a sweep always ends) or the last PFN is passed; at the end,
+ * every tenant the sweep covered whole gets its totals with
+ * HEAT_PASS_UNMAPPED. Reading the regions is DAMON's fixed cost per
+ * period, like the vaddr kdamond's, and not paced. */
+static int unmapped_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
         _cleanup_free_ DamonRegion *regions = NULL;
         _cleanup_free_ uint64_t *hash = NULL, *flags = NULL, *memcgs = NULL;
         _cleanup_free_ DamonUnmapped *acc = NULL;
         _cleanup_(kpage_memcgs_done) KpageMemcgs m = { 0 };
         _cleanup_free_ char *dir = NULL;
-        uint64_t budget_ns = (uint64_t) s->opts.cpu_budget_permille * s->opts.period_ms * 1000, classified = 0;
+        uint64_t budget_ns = (uint64_t) s->opts.cpu_budget_permille * s->opts.period_ms * 1000, classified = 0, cpu0;
         size_t nr = 0, chunks = 0;
         bool ended = false;
         int r;
@@ -1588,6 +1589,7 @@ static int unmapped_scan(Scanner *s, const ScanTarget *targets, size_t n, Tenant
         s->last_pa_regions = nr;
         if (nr == 0)
                 return 0; /* no aggregation yet: the sweep waits */
+        cpu0 = thread_cpu_ns();
         for (;;) {
                 ssize_t got = pread_all(s->kpageflags_fd, flags, DAMON_PADDR_CHUNK * 8, s->sweep_pfn * 8);
                 size_t np;
@@ -1616,7 +1618,7 @@ static int unmapped_scan(Scanner *s, const ScanTarget *targets, size_t n, Tenant
                         ended = true;
                         break;
                 }
-                if (budget_ns > 0 && thread_cpu_ns() - cpu0_ns >= budget_ns)
+                if (budget_ns > 0 && thread_cpu_ns() - cpu0 >= budget_ns)
                         break;
         }
         for (size_t t = 0; t < n; t++) {
@@ -1648,10 +1650,8 @@ static int unmapped_scan(Scanner *s, const ScanTarget *targets, size_t n, Tenant
 }
 
 static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
-        uint64_t cpu0 = thread_cpu_ns();
         int r;
 
-        s->gen++;
         s->last_regions = 0;
         s->last_span = 0;
         r = kdamond_sync(s, targets, n);
@@ -1662,7 +1662,7 @@ static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHea
                 return r;
         r = classify_all(s, targets, n, out);
         if (r >= 0)
-                r = unmapped_scan(s, targets, n, out, cpu0);
+                r = unmapped_scan(s, targets, n, out);
         if (r < 0)
                 kdamond_remove(s);
         return r;
