@@ -728,8 +728,9 @@ static void kdamond_remove(Scanner *s) {
                         log_warning_errno(r, "cannot stop tierd's kdamond, ignoring: %m");
         }
         if (s->unmapped) {
+                /* -EINVAL: not running; -ENOENT: removed behind tierd's back */
                 r = damon_sysfs_write("off", "%s/state", s->kd_pa);
-                if (r < 0 && r != -EINVAL)
+                if (r < 0 && r != -EINVAL && r != -ENOENT)
                         log_warning_errno(r, "cannot stop tierd's paddr kdamond, ignoring: %m");
                 s->pa_running = false;
                 sweep_drop(s);
