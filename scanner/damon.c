@@ -668,6 +668,7 @@ struct Scanner {
         bool unmapped;          /* opened with HEAT_UNMAPPED */
         char *kd_pa;            /* <admin>/kdamonds/1 */
         bool pa_running;
+        bool pa_failed;         /* it could not be started: not tried again */
         int mglru;              /* lru_gen/enabled at the last sweep's start: 1 on, 0 off, -1 unknown */
         int kpageflags_fd, kpagecgroup_fd;
         NodeSpan *spans;        /* PFN -> node (/proc/zoneinfo, read at open) */
@@ -1044,13 +1045,19 @@ static int kdamond_start(Scanner *s, DamonTargets *next) {
                 return log_error_errno(r, "cannot read the pid of tierd's kdamond: %m");
         s->kdamond = (pid_t) pid;
         s->running = true;
-        if (s->unmapped && !s->pa_running) {
+        if (s->unmapped && !s->pa_running && !s->pa_failed) {
+                /* the processes' sampling does not depend on it: a
+                 * failure costs the unmapped pages' classification only */
                 r = damon_sysfs_write("on", "%s/state", s->kd_pa);
-                if (r < 0)
-                        return log_error_errno(r, "cannot start tierd's paddr kdamond (%s): %m", s->kd_pa);
-                s->pa_running = true;
-                log_debug("paddr kdamond started over %zu node span(s): unmapped pages are classified from the next "
-                          "period", s->n_spans);
+                if (r < 0) {
+                        log_warning_errno(r, "cannot start tierd's paddr kdamond (%s), unmapped pages are not "
+                                          "classified: %m", s->kd_pa);
+                        s->pa_failed = true;
+                } else {
+                        s->pa_running = true;
+                        log_debug("paddr kdamond started over %zu node span(s): unmapped pages are classified from "
+                                  "the next period", s->n_spans);
+                }
         }
         r = owner_write(s, s->kdamond);
         if (r == -ENOMEM)
