@@ -602,6 +602,98 @@ uint64_t damon_unmapped_classify(const DamonRegion *regions, size_t n_regions, u
         return total;
 }
 
+static DamonSweepTenant *sweep_find(const DamonSweep *w, uint64_t cgroup_id) {
+        size_t lo = 0, hi = w->n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (w->t[mid].cgroup_id < cgroup_id)
+                        lo = mid + 1;
+                else if (w->t[mid].cgroup_id > cgroup_id)
+                        hi = mid;
+                else
+                        return &w->t[mid];
+        }
+        return NULL;
+}
+
+static int cmp_sweep(const void *a, const void *b) {
+        const DamonSweepTenant *x = a, *y = b;
+
+        return (x->cgroup_id > y->cgroup_id) - (x->cgroup_id < y->cgroup_id);
+}
+
+int damon_sweep_begin(DamonSweep *w, const ScanTarget *targets, size_t n, const uint64_t *hash) {
+        size_t k = 0;
+
+        damon_sweep_done(w);
+        w->t = calloc(n ? n : 1, sizeof(*w->t));
+        if (!w->t)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                w->t[i] = (DamonSweepTenant) { .cgroup_id = targets[i].cgroup_id, .ids_hash = hash[i] };
+        qsort_safe(w->t, n, sizeof(*w->t), cmp_sweep);
+        for (size_t i = 0; i < n; i++) /* a cgroup given twice is one tenant: its first hash */
+                if (k == 0 || w->t[k - 1].cgroup_id != w->t[i].cgroup_id)
+                        w->t[k++] = w->t[i];
+        w->n = k;
+        w->open = true;
+        w->pfn = 0;
+        return 0;
+}
+
+void damon_sweep_check(DamonSweep *w, const ScanTarget *targets, size_t n, const uint64_t *hash) {
+        for (size_t i = 0; i < w->n; i++) {
+                bool given = false;
+
+                for (size_t t = 0; t < n && !given; t++)
+                        if (targets[t].cgroup_id == w->t[i].cgroup_id) {
+                                given = true;
+                                if (hash[t] != w->t[i].ids_hash)
+                                        w->t[i].failed = true;
+                        }
+                if (!given)
+                        w->t[i].failed = true;
+        }
+}
+
+void damon_sweep_fail(DamonSweep *w) {
+        for (size_t i = 0; i < w->n; i++)
+                w->t[i].failed = true;
+}
+
+void damon_sweep_add(DamonSweep *w, const ScanTarget *targets, size_t n, const DamonUnmapped *acc) {
+        for (size_t t = 0; t < n; t++) {
+                DamonSweepTenant *st = sweep_find(w, targets[t].cgroup_id);
+
+                if (!st)
+                        continue; /* given after the sweep began: in the next one */
+                for (int i = 0; i < HEAT_MAX_TIERS; i++) {
+                        st->acc.hot[i] += acc[t].hot[i];
+                        st->acc.cold[i] += acc[t].cold[i];
+                }
+        }
+}
+
+void damon_sweep_end(DamonSweep *w, const ScanTarget *targets, size_t n, TenantHeat *out) {
+        for (size_t t = 0; t < n; t++) {
+                const DamonSweepTenant *st = sweep_find(w, targets[t].cgroup_id);
+
+                if (!st || st->failed)
+                        continue;
+                out[t].pass |= HEAT_PASS_UNMAPPED;
+                memcpy(out[t].unmapped_hot, st->acc.hot, sizeof(out[t].unmapped_hot));
+                memcpy(out[t].unmapped_cold, st->acc.cold, sizeof(out[t].unmapped_cold));
+        }
+        damon_sweep_done(w);
+}
+
+void damon_sweep_done(DamonSweep *w) {
+        free(w->t);
+        *w = (DamonSweep) { 0 };
+}
+
 /* ---- the backend ------------------------------------------------------- */
 
 /* sizeof(struct damon_region) in 6.12: the kernel-side state per region. */
@@ -629,14 +721,6 @@ _Static_assert(sizeof(SnapRegion) == 16, "SnapRegion is meant to be 16 bytes");
 static uint64_t snap_end(const SnapRegion *r) {
         return r->start + (uint64_t) r->pages * 4096;
 }
-
-/* A tenant's part of the sweep of unmapped pages. */
-typedef struct SweepTenant {
-        uint64_t cgroup_id;
-        uint64_t ids_hash;      /* of its memcgs when the sweep began */
-        bool failed;            /* a scan left it out, or its memcgs changed: part of the sweep missed it */
-        DamonUnmapped acc;      /* bytes classified so far */
-} SweepTenant;
 
 typedef struct Snapshot {
         SnapRegion *regions;    /* bpf: last complete aggregation */
@@ -673,10 +757,7 @@ struct Scanner {
         int kpageflags_fd, kpagecgroup_fd;
         NodeSpan *spans;        /* PFN -> node (/proc/zoneinfo, read at open) */
         size_t n_spans;
-        bool sweep_open;        /* a sweep is under way: it goes on from sweep_pfn */
-        uint64_t sweep_pfn;
-        SweepTenant *sw;        /* the tenants in the open sweep, sorted by cgroup id */
-        size_t n_sw;
+        DamonSweep sweep;
         uint64_t last_pa_regions;
 };
 
@@ -706,15 +787,6 @@ static int discard_region(const struct kscan_damon_region *r _unused_, void *use
 
 static void owner_remove(Scanner *s);
 
-/* Ends the open sweep without a result (the kdamond is gone). */
-static void sweep_drop(Scanner *s) {
-        free(s->sw);
-        s->sw = NULL;
-        s->n_sw = 0;
-        s->sweep_open = false;
-        s->sweep_pfn = 0;
-}
-
 /* Stops and removes tierd's kdamond (only ever called when this process
  * created it). Errors are logged: nothing else can be done about them. */
 static void kdamond_remove(Scanner *s) {
@@ -734,7 +806,7 @@ static void kdamond_remove(Scanner *s) {
                 if (r < 0 && r != -EINVAL && r != -ENOENT)
                         log_warning_errno(r, "cannot stop tierd's paddr kdamond, ignoring: %m");
                 s->pa_running = false;
-                sweep_drop(s);
+                damon_sweep_done(&s->sweep);
         }
         r = damon_sysfs_write("0", "%s/kdamonds/nr_kdamonds", s->admin);
         if (r < 0)
@@ -1460,48 +1532,6 @@ static void sweep_check_mglru(Scanner *s) {
                 log_info("%s: MGLRU is off now: classifying unmapped pages again", s->bpf ? "bpf" : "damon");
 }
 
-static SweepTenant *sweep_find(const Scanner *s, uint64_t cgroup_id) {
-        size_t lo = 0, hi = s->n_sw;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (s->sw[mid].cgroup_id < cgroup_id)
-                        lo = mid + 1;
-                else if (s->sw[mid].cgroup_id > cgroup_id)
-                        hi = mid;
-                else
-                        return &s->sw[mid];
-        }
-        return NULL;
-}
-
-static int cmp_sweep(const void *a, const void *b) {
-        const SweepTenant *x = a, *y = b;
-
-        return (x->cgroup_id > y->cgroup_id) - (x->cgroup_id < y->cgroup_id);
-}
-
-/* A sweep begins at PFN 0 for every tenant given now. */
-static int sweep_begin(Scanner *s, const ScanTarget *targets, size_t n, const uint64_t *hash) {
-        size_t w = 0;
-
-        sweep_drop(s);
-        s->sw = calloc(n ? n : 1, sizeof(*s->sw));
-        if (!s->sw)
-                return -ENOMEM;
-        for (size_t t = 0; t < n; t++)
-                s->sw[w++] = (SweepTenant) { .cgroup_id = targets[t].cgroup_id, .ids_hash = hash[t] };
-        qsort_safe(s->sw, w, sizeof(*s->sw), cmp_sweep);
-        s->n_sw = 0;
-        for (size_t i = 0; i < w; i++) /* a cgroup given twice is one tenant */
-                if (s->n_sw == 0 || s->sw[s->n_sw - 1].cgroup_id != s->sw[i].cgroup_id)
-                        s->sw[s->n_sw++] = s->sw[i];
-        s->sweep_open = true;
-        s->sweep_pfn = 0;
-        return 0;
-}
-
 /* The memcg words of the NP pages at PFN that are unmapped candidates
  * (FLAGS), into MEMCGS (0 for the others): kpagecgroup is read only over
  * runs of candidates, so free and kernel memory cost one read. */
@@ -1546,7 +1576,7 @@ static int unmapped_scan(Scanner *s, const ScanTarget *targets, size_t n, Tenant
 
         if (!s->unmapped || !s->pa_running)
                 return 0;
-        if (!s->sweep_open) {
+        if (!s->sweep.open) {
                 sweep_check_mglru(s);
                 if (s->mglru == 1)
                         return 0;
@@ -1562,26 +1592,12 @@ static int unmapped_scan(Scanner *s, const ScanTarget *targets, size_t n, Tenant
         r = kpage_memcgs_build(s->opts.cgroup_mount, targets, n, &m, hash);
         if (r < 0)
                 return r;
-        if (!s->sweep_open) {
-                r = sweep_begin(s, targets, n, hash);
+        if (!s->sweep.open) {
+                r = damon_sweep_begin(&s->sweep, targets, n, hash);
                 if (r < 0)
                         return r;
-        } else {
-                /* a tenant of the sweep this scan left out, or whose memcgs
-                 * changed, misses part of it */
-                for (size_t i = 0; i < s->n_sw; i++) {
-                        bool given = false;
-
-                        for (size_t t = 0; t < n && !given; t++)
-                                if (targets[t].cgroup_id == s->sw[i].cgroup_id) {
-                                        given = true;
-                                        if (hash[t] != s->sw[i].ids_hash)
-                                                s->sw[i].failed = true;
-                                }
-                        if (!given)
-                                s->sw[i].failed = true;
-                }
-        }
+        } else
+                damon_sweep_check(&s->sweep, targets, n, hash);
         r = damon_sysfs_write("update_schemes_tried_regions", "%s/state", s->kd_pa);
         if (r >= 0) {
                 if (asprintf(&dir, "%s/contexts/0/schemes/0/tried_regions", s->kd_pa) < 0)
@@ -1590,8 +1606,7 @@ static int unmapped_scan(Scanner *s, const ScanTarget *targets, size_t n, Tenant
         }
         if (r < 0) {
                 log_warning_errno(r, "cannot read the regions of tierd's paddr kdamond (%s), ignoring: %m", s->kd_pa);
-                for (size_t i = 0; i < s->n_sw; i++)
-                        s->sw[i].failed = true;
+                damon_sweep_fail(&s->sweep);
                 return r == -ENOMEM ? r : 0;
         }
         s->last_pa_regions = nr;
@@ -1599,27 +1614,25 @@ static int unmapped_scan(Scanner *s, const ScanTarget *targets, size_t n, Tenant
                 return 0; /* no aggregation yet: the sweep waits */
         cpu0 = thread_cpu_ns();
         for (;;) {
-                ssize_t got = pread_all(s->kpageflags_fd, flags, DAMON_PADDR_CHUNK * 8, s->sweep_pfn * 8);
+                ssize_t got = pread_all(s->kpageflags_fd, flags, DAMON_PADDR_CHUNK * 8, s->sweep.pfn * 8);
                 size_t np;
 
                 if (got < 0) {
                         log_warning_errno((int) got, "cannot read /proc/kpageflags, ignoring: %m");
-                        for (size_t i = 0; i < s->n_sw; i++)
-                                s->sw[i].failed = true;
+                        damon_sweep_fail(&s->sweep);
                         break;
                 }
                 np = (size_t) got / 8;
                 if (np > 0) {
-                        r = read_memcgs(s, s->sweep_pfn, flags, memcgs, np);
+                        r = read_memcgs(s, s->sweep.pfn, flags, memcgs, np);
                         if (r < 0) {
-                                for (size_t i = 0; i < s->n_sw; i++)
-                                        s->sw[i].failed = true;
+                                damon_sweep_fail(&s->sweep);
                                 break;
                         }
-                        classified += damon_unmapped_classify(regions, nr, s->sweep_pfn, flags, memcgs, np, &m,
+                        classified += damon_unmapped_classify(regions, nr, s->sweep.pfn, flags, memcgs, np, &m,
                                                               s->spans, s->n_spans, s->opts.topology, s->iv.aggr_us,
                                                               s->opts.period_ms * 1000, acc);
-                        s->sweep_pfn += np;
+                        s->sweep.pfn += np;
                         chunks++;
                 }
                 if (np < DAMON_PADDR_CHUNK) {
@@ -1629,31 +1642,12 @@ static int unmapped_scan(Scanner *s, const ScanTarget *targets, size_t n, Tenant
                 if (budget_ns > 0 && thread_cpu_ns() - cpu0 >= budget_ns)
                         break;
         }
-        for (size_t t = 0; t < n; t++) {
-                SweepTenant *st = sweep_find(s, targets[t].cgroup_id);
-
-                if (!st)
-                        continue;
-                for (int i = 0; i < HEAT_MAX_TIERS; i++) {
-                        st->acc.hot[i] += acc[t].hot[i];
-                        st->acc.cold[i] += acc[t].cold[i];
-                }
-        }
+        damon_sweep_add(&s->sweep, targets, n, acc);
         log_debug("%s: unmapped pages: %zu paddr regions, %zu chunk(s) of PFNs, %" PRIu64 " KiB classified, "
                   "%s PFN %" PRIu64, s->bpf ? "bpf" : "damon", nr, chunks, classified / 1024,
-                  ended ? "sweep ended at" : "going on from", s->sweep_pfn);
-        if (!ended)
-                return 0;
-        for (size_t t = 0; t < n; t++) {
-                SweepTenant *st = sweep_find(s, targets[t].cgroup_id);
-
-                if (!st || st->failed)
-                        continue;
-                out[t].pass |= HEAT_PASS_UNMAPPED;
-                memcpy(out[t].unmapped_hot, st->acc.hot, sizeof(out[t].unmapped_hot));
-                memcpy(out[t].unmapped_cold, st->acc.cold, sizeof(out[t].unmapped_cold));
-        }
-        sweep_drop(s);
+                  ended ? "sweep ended at" : "going on from", s->sweep.pfn);
+        if (ended)
+                damon_sweep_end(&s->sweep, targets, n, out);
         return 0;
 }
 
@@ -1683,7 +1677,7 @@ static void damon_close(Scanner *s) {
         kscan_free(s->kscan);
         damon_targets_done(&s->targets);
         snapshots_free(s);
-        sweep_drop(s);
+        damon_sweep_done(&s->sweep);
         if (s->kpageflags_fd >= 0)
                 close(s->kpageflags_fd);
         if (s->kpagecgroup_fd >= 0)
@@ -1810,7 +1804,7 @@ static void damon_memory(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pa
         for (size_t i = 0; i < s->n_snap; i++)
                 bytes += (s->snap[i].alloc + s->snap[i].alloc_building) * sizeof(SnapRegion) + sizeof(Snapshot);
         /* the paddr kdamond's regions and the sweep's tenants */
-        bytes += s->last_pa_regions * KERNEL_REGION_BYTES + s->n_sw * sizeof(SweepTenant);
+        bytes += s->last_pa_regions * KERNEL_REGION_BYTES + s->sweep.n * sizeof(DamonSweepTenant);
         *ret_bytes = bytes;
         *ret_pages = s->last_span / 4096;
 }

@@ -192,3 +192,37 @@ uint64_t damon_unmapped_classify(const DamonRegion *regions, size_t n_regions, u
 /* The index of the first region of REGIONS (N, sorted, disjoint) that
  * ends after ADDR: N when none. */
 size_t damon_region_lower(const DamonRegion *regions, size_t n, uint64_t addr);
+
+/* The sweep over physical memory, a PFN cursor across scans. It covers
+ * the tenants given when it began (by cgroup id); at its end each of
+ * them that no scan left out and whose memcgs (their hash,
+ * kpage_memcgs_build()) did not change gets its totals. */
+typedef struct DamonSweepTenant {
+        uint64_t cgroup_id;
+        uint64_t ids_hash;      /* of its memcgs when the sweep began */
+        bool failed;            /* a scan left it out, its memcgs changed, or a read failed */
+        DamonUnmapped acc;      /* bytes classified so far */
+} DamonSweepTenant;
+
+typedef struct DamonSweep {
+        bool open;              /* under way: goes on from pfn */
+        uint64_t pfn;
+        DamonSweepTenant *t;    /* sorted by cgroup id */
+        size_t n;
+} DamonSweep;
+
+/* Pure. A sweep from PFN 0 for TARGETS (N; HASH[i]: target i's memcg
+ * hash). */
+int damon_sweep_begin(DamonSweep *w, const ScanTarget *targets, size_t n, const uint64_t *hash);
+/* A later scan given TARGETS: a tenant of the sweep not among them, or
+ * with another hash, has missed part of it. */
+void damon_sweep_check(DamonSweep *w, const ScanTarget *targets, size_t n, const uint64_t *hash);
+/* Part of the sweep failed (a read): no tenant of it is exact. */
+void damon_sweep_fail(DamonSweep *w);
+/* Adds ACC[i], what a scan classified for TARGETS[i], to its tenant of the
+ * sweep (none for a tenant given after the sweep began). */
+void damon_sweep_add(DamonSweep *w, const ScanTarget *targets, size_t n, const DamonUnmapped *acc);
+/* The last PFN is passed: OUT[i] of each of TARGETS the sweep covered
+ * whole gets HEAT_PASS_UNMAPPED and its totals; the sweep is closed. */
+void damon_sweep_end(DamonSweep *w, const ScanTarget *targets, size_t n, TenantHeat *out);
+void damon_sweep_done(DamonSweep *w);

@@ -869,6 +869,69 @@ START_TEST(test_unmapped_classify) {
 }
 END_TEST
 
+/* A sweep over three scans: a (id 10) and b (20) begin it; c (30) comes
+ * in the second scan (in the next sweep, not this one); b is left out of
+ * the second scan and a's memcgs change in the third -- only when the
+ * sweep ends do the totals reach the heat, and only for the tenants it
+ * covered whole. */
+START_TEST(test_sweep_passes) {
+        const ScanTarget ab[] = { { .cgroup_path = "a", .cgroup_id = 10 }, { .cgroup_path = "b", .cgroup_id = 20 } };
+        const ScanTarget ac[] = { { .cgroup_path = "a", .cgroup_id = 10 }, { .cgroup_path = "c", .cgroup_id = 30 } };
+        const ScanTarget abc[] = { { .cgroup_path = "c", .cgroup_id = 30 }, { .cgroup_path = "b", .cgroup_id = 20 },
+                                   { .cgroup_path = "a", .cgroup_id = 10 } };
+        const uint64_t h_ab[] = { 1, 2 }, h_ac[] = { 1, 3 }, h_abc[] = { 3, 2, 1 }, h_abc2[] = { 3, 2, 9 };
+        DamonUnmapped acc[3] = { 0 };
+        TenantHeat out[3] = { 0 };
+        DamonSweep w = { 0 };
+
+        ck_assert_int_eq(damon_sweep_begin(&w, ab, 2, h_ab), 0);
+        ck_assert(w.open);
+        acc[0].hot[0] = 4096;
+        acc[1].cold[1] = 8192;
+        damon_sweep_add(&w, ab, 2, acc);
+        w.pfn = 1000;
+
+        damon_sweep_check(&w, ac, 2, h_ac); /* b left out */
+        memset(acc, 0, sizeof(acc));
+        acc[0].cold[0] = 4096;
+        acc[1].hot[0] = 1 << 20; /* c: not in this sweep */
+        damon_sweep_add(&w, ac, 2, acc);
+
+        damon_sweep_end(&w, abc, 3, out);
+        ck_assert(!w.open);
+        ck_assert_uint_eq(w.n, 0);
+        ck_assert_uint_eq(out[0].pass & HEAT_PASS_UNMAPPED, 0); /* c */
+        ck_assert_uint_eq(out[1].pass & HEAT_PASS_UNMAPPED, 0); /* b: left out of a scan */
+        ck_assert_uint_ne(out[2].pass & HEAT_PASS_UNMAPPED, 0); /* a */
+        ck_assert_uint_eq(out[2].unmapped_hot[0], 4096);
+        ck_assert_uint_eq(out[2].unmapped_cold[0], 4096);
+
+        /* the next sweep: a's memcgs change on the way */
+        memset(out, 0, sizeof(out));
+        ck_assert_int_eq(damon_sweep_begin(&w, abc, 3, h_abc), 0);
+        ck_assert_uint_eq(w.pfn, 0);
+        damon_sweep_check(&w, abc, 3, h_abc2);
+        memset(acc, 0, sizeof(acc));
+        acc[0].hot[0] = 4096;
+        damon_sweep_add(&w, abc, 3, acc);
+        damon_sweep_end(&w, abc, 3, out);
+        ck_assert_uint_ne(out[0].pass & HEAT_PASS_UNMAPPED, 0);
+        ck_assert_uint_eq(out[0].unmapped_hot[0], 4096);
+        ck_assert_uint_ne(out[1].pass & HEAT_PASS_UNMAPPED, 0); /* b: nothing unmapped, exactly */
+        ck_assert_uint_eq(out[1].unmapped_hot[0] + out[1].unmapped_cold[1], 0);
+        ck_assert_uint_eq(out[2].pass & HEAT_PASS_UNMAPPED, 0); /* a */
+
+        /* a failed read: nobody's result */
+        memset(out, 0, sizeof(out));
+        ck_assert_int_eq(damon_sweep_begin(&w, abc, 3, h_abc), 0);
+        damon_sweep_fail(&w);
+        damon_sweep_end(&w, abc, 3, out);
+        for (int i = 0; i < 3; i++)
+                ck_assert_uint_eq(out[i].pass & HEAT_PASS_UNMAPPED, 0);
+        damon_sweep_done(&w);
+}
+END_TEST
+
 START_TEST(test_region_lower) {
         const DamonRegion r[] = { { .start = 0x1000, .end = 0x3000 }, { .start = 0x5000, .end = 0x6000 } };
 
@@ -915,6 +978,7 @@ static Suite *damon_suite(void) {
         tcase_add_test(tc, test_unmapped_classify);
         tcase_add_test(tc, test_leftover_scanner_paddr);
         tcase_add_test(tc, test_region_lower);
+        tcase_add_test(tc, test_sweep_passes);
         tcase_add_test(tc, test_memcgs_settle_deepest);
         tcase_add_test(tc, test_intervals_for_period_short);
         tcase_add_test(tc, test_heat_age_accessed_is_zero);
