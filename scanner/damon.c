@@ -595,8 +595,10 @@ uint64_t damon_unmapped_classify(const DamonRegion *regions, size_t n_regions, u
                 bytes = (uint64_t) n_pages * 4096;
                 if (damon_heat_age(regions[k].nr_accesses, regions[k].age, aggr_us, period_us) == 0)
                         ret[t].hot[tier] += bytes;
-                else
+                else if (regions[k].age + 1 >= DAMON_PADDR_COLD_AGGRS)
                         ret[t].cold[tier] += bytes;
+                else
+                        continue; /* idle for too short a time to say */
                 total += bytes;
         }
         return total;
@@ -752,6 +754,7 @@ struct Scanner {
         bool unmapped;          /* opened with HEAT_UNMAPPED */
         char *kd_pa;            /* <admin>/kdamonds/1 */
         bool pa_running;
+        uint64_t pa_started_us; /* CLOCK_MONOTONIC when it started */
         bool pa_failed;         /* it could not be started: not tried again */
         int mglru;              /* lru_gen/enabled at the last sweep's start: 1 on, 0 off, -1 unknown */
         int kpageflags_fd, kpagecgroup_fd;
@@ -1127,6 +1130,7 @@ static int kdamond_start(Scanner *s, DamonTargets *next) {
                         s->pa_failed = true;
                 } else {
                         s->pa_running = true;
+                        s->pa_started_us = now_us();
                         log_debug("paddr kdamond started over %zu node span(s): unmapped pages are classified from "
                                   "the next period", s->n_spans);
                 }
@@ -1583,6 +1587,13 @@ static int unmapped_scan(Scanner *s, const ScanTarget *targets, size_t n, Tenant
         }
         for (size_t t = 0; t < n; t++)
                 out[t].pass |= HEAT_PASS_SWEEPING;
+        /* DAMON's first regions are few and large, each checked at one
+         * random page per sample: a hot file inside one reads idle (and
+         * a few hot pages make much cold memory read hot) until the
+         * adaptive splits have isolated it. No sweep before that: the
+         * tenants' unmapped pages stay unscanned meanwhile. */
+        if (!s->sweep.open && now_us() - s->pa_started_us < DAMON_PADDR_SETTLE_AGGRS * s->iv.aggr_us)
+                return 0;
         hash = calloc(n ? n : 1, sizeof(*hash));
         acc = calloc(n ? n : 1, sizeof(*acc));
         flags = malloc(DAMON_PADDR_CHUNK * sizeof(*flags));

@@ -165,6 +165,15 @@ size_t damon_region_ranges(const DamonRegion *r, pid_t pid, uint8_t age, const i
 #define DAMON_PADDR_MIN_REGIONS "200"
 #define DAMON_PADDR_MAX_REGIONS "2000"
 #define DAMON_PADDR_CHUNK 8192
+/* Aggregations the paddr kdamond runs before the first sweep (its
+ * regions must have split finely enough to tell a hot file from the cold
+ * memory around it: in the testbed the first sweeps after 2-3
+ * aggregations saw a 16 MiB file read every 0.3 s all cold in one run and
+ * 74 MiB hot in another), and the aggregations a region must have been
+ * idle for its pages to count as cold (one idle aggregation of ten
+ * random samples is too little to say). */
+#define DAMON_PADDR_SETTLE_AGGRS 10
+#define DAMON_PADDR_COLD_AGGRS 2
 
 /* A tenant's unmapped bytes per tier, hot (the region holding the page
  * was accessed in its last aggregation: damon_heat_age() 0) and cold. */
@@ -180,9 +189,11 @@ typedef struct DamonUnmapped {
  * kpage_unmapped_candidate() whose memcg belongs to a target t (M,
  * kpage_memcgs_target()) adds its bytes, and, when it is a compound head,
  * those of the tail pages that follow it within the NP pages, to RET[t] on the tier of
- * its node (SPANS, TOPO; no tier: left out), hot or cold by its region's
- * damon_heat_age(nr_accesses, age, AGGR_US, PERIOD_US). A page in no
- * region is left out (DAMON does not monitor it). Returns the bytes
+ * its node (SPANS, TOPO; no tier: left out), hot when its region's
+ * damon_heat_age(nr_accesses, age, AGGR_US, PERIOD_US) is 0, cold when the
+ * region has been idle for DAMON_PADDR_COLD_AGGRS aggregations (age + 1),
+ * else left out (unclassified). A page in no region is left out (DAMON
+ * does not monitor it). Returns the bytes
  * classified. */
 uint64_t damon_unmapped_classify(const DamonRegion *regions, size_t n_regions, uint64_t pfn, const uint64_t *flags,
                                  const uint64_t *memcgs, size_t np, const KpageMemcgs *m, const NodeSpan *spans,

@@ -862,6 +862,17 @@ START_TEST(test_unmapped_classify) {
         ck_assert_uint_eq(damon_unmapped_classify(regions, 2, 0x10c, flags + 12, memcgs + 12, 4, &m, spans, 2, topo,
                                                   500000, 1000000, out), 0);
         ck_assert_uint_eq(out[0].hot[0] + out[0].cold[0] + out[0].hot[1] + out[0].cold[1], 0);
+        /* a region idle for one aggregation only says nothing yet */
+        {
+                DamonRegion young[2] = { regions[0], regions[1] };
+
+                young[1].age = 0;
+                memset(out, 0, sizeof(out));
+                ck_assert_uint_eq(damon_unmapped_classify(young, 2, 0x100, flags, memcgs, 16, &m, spans, 2, topo,
+                                                          500000, 1000000, out), 4096);
+                ck_assert_uint_eq(out[0].hot[0], 4096);
+                ck_assert_uint_eq(out[1].cold[0] + out[0].cold[1] + out[1].cold[1], 0);
+        }
         /* and without regions (none read yet) neither */
         ck_assert_uint_eq(damon_unmapped_classify(NULL, 0, 0x100, flags, memcgs, 16, &m, spans, 2, topo, 500000,
                                                   1000000, out), 0);
