@@ -44,7 +44,8 @@ node 0 from the cold file, both kdamonds gone at exit. Where the hot
 file ends is printed, not asserted: a known gap. memory.reclaim takes
 what the kernel's LRU gives, and shrink_active_list() (mm/vmscan.c)
 deactivates a page no process maps whatever its accesses, so hot tmpfs
-pages are demoted too (about a third of the hot file in the first run),
+pages are demoted too (a third of the hot file in one run, all of it in
+two others, though the sweep had classified it hot),
 and nothing promotes them back: the young-filtered DAMOS schemes that do
 both on the idle kernel need a kdamond of their own, which the scanner's
 two kdamonds leave no room for.
@@ -208,7 +209,7 @@ if kernel == 'stock':
     if t.ok(hot and cold, 'um: file-nodes reported both files', s.get('files')):
         # Not asserted, a known gap (see the docstring): memory.reclaim
         # does not spare the hot file. Measured: 2624 of 4096 pages on
-        # node 0 in the first run.
+        # node 0 in one run, 0 in two others.
         h0 = hot['by_node'].get('0', 0)
         print(f'# um: {h0} of {hot["pages"]} pages of the hot file on node 0 (memory.reclaim\'s pick)')
         c1 = cold['by_node'].get('1', 0)
