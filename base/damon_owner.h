@@ -21,7 +21,12 @@
 typedef enum DamonUser {
         DAMON_USER_SCANNER,     /* "scanner" (also a record without "user": written before it existed) */
         DAMON_USER_MOVER,       /* "mover" */
+        DAMON_USER_SCANNER_PADDR, /* "scanner+paddr": the scanner's kdamonds/0 and a paddr kdamonds/1 beside it
+                                   * (the classification of unmapped pages, scanner/damon.c) */
 } DamonUser;
+
+/* How many kdamonds USER creates: 2 for DAMON_USER_SCANNER_PADDR, else 1. */
+unsigned damon_user_kdamonds(DamonUser u);
 
 const char *damon_user_name(DamonUser u);
 
@@ -51,7 +56,7 @@ int damon_owner_format(const DamonOwner *o, char *buf, size_t size);
 int damon_owner_parse(const char *s, DamonOwner *ret);
 /* Whether the kdamond DAMON shows is the one the tierd of O created and
  * left behind: the same boot; that tierd no longer runs; exactly one
- * kdamond (tierd never creates more); and running with the recorded pid,
+ * kdamond, or two for "scanner+paddr" (tierd never creates more); and running with the recorded pid,
  * or stopped (it stops by itself when its processes exit; tierd may also
  * have died before starting it) with tierd's context shape. Anything else
  * is someone else's, left alone. *RET_WHY says why not (or "ours"). */
@@ -71,7 +76,8 @@ int damon_leftover_remove(const char *admin, const char *run_dir, const char *pr
 /* Creates kdamonds/0 for USER when DAMON's sysfs has no kdamond or only
  * one a dead tierd left (removed first): writes the record, then
  * nr_kdamonds 1. 0: created (the caller removes it); -EBUSY: someone
- * else's kdamond is there. Every error is logged, each message starting
+ * else's kdamond is there. USER says how many to create
+ * (damon_user_kdamonds()). Every error is logged, each message starting
  * with PREFIX ("" or "damos: "); BUSY_HINT ends the -EBUSY one. */
 int damon_owner_claim(const char *admin, const char *run_dir, const char *procfs_root, DamonUser user,
                       const char *prefix, const char *busy_hint);

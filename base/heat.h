@@ -14,7 +14,7 @@
  *    tierN.max is below its hot set).
  *  - optionally (HEAT_WANT_RANGES), every classified range, for tests and
  *    `tierd scan --ranges`.
- *  - with idle_page's unmapped sweep (HEAT_UNMAPPED, scanner.h), at the end
+ *  - with an unmapped sweep (HEAT_UNMAPPED, scanner.h: idle_page, damon, bpf), at the end
  *    of each sweep: the bytes per tier of the tenant's pages no process
  *    maps, hot and cold (no ranges: they are moved as byte amounts).
  *
@@ -84,7 +84,7 @@ typedef struct TenantHeat {
         size_t n_warm;
         ScanRange *ranges;      /* with HEAT_WANT_RANGES: everything classified */
         size_t n_ranges;
-        /* with HEAT_PASS_UNMAPPED (idle_page's unmapped sweep, HEAT_UNMAPPED):
+        /* with HEAT_PASS_UNMAPPED (the unmapped sweep, HEAT_UNMAPPED):
          * bytes per tier of the tenant's pages that no process maps (page
          * cache, tmpfs, shmem), accessed since the sweep before (hot) or
          * not (cold); pages the sweep saw for the first time are in neither */

@@ -72,7 +72,7 @@
  * and does not hold them for hysteresis, which must not lock in a
  * demotion the next observation contradicts.
  *
- * Unmapped pages. idle_page's unmapped sweep (HEAT_UNMAPPED) reports, at
+ * Unmapped pages. The unmapped sweep (HEAT_UNMAPPED) reports, at
  * the end of each exact sweep over physical memory, the bytes per tier of
  * the tenant's pages no process maps (page cache, tmpfs, shmem) seen
  * accessed since the sweep before (hot) or not (cold):

@@ -48,14 +48,18 @@ static bool scanner_has_ranges(const Engine *e) {
 
 /* The scanner sweeps unmapped pages besides the processes' (HEAT_UNMAPPED). */
 static bool sweeps_unmapped(const Engine *e) {
-        return e->unmapped_sweep && scanner_has_ranges(e) && (e->scanner_ops->caps & SCANNER_CAP_PHYSICAL);
+        return e->unmapped_sweep && scanner_has_ranges(e) && (e->scanner_ops->caps & SCANNER_CAP_UNMAPPED);
 }
 
 /* The DAMOS path for unmapped pages may be tried: the scanner classifies
- * them, the DAMOS mover (whose schemes cover them) is not in use, and it
- * was not found missing. */
+ * them and runs no kdamond (its kdamonds/0 would leave the schemes' own
+ * kdamond no room: damos_open() needs nr_kdamonds 0), the DAMOS mover
+ * (whose schemes cover them) is not in use, and it was not found
+ * missing. With the damon scanner, unmapped pages move by bytes
+ * (memory.reclaim while demotion is on). */
 static bool uprom_usable(const Engine *e) {
-        return sweeps_unmapped(e) && !e->uprom_off && !(e->mover && e->mover->deferred);
+        return sweeps_unmapped(e) && !(e->scanner_ops->caps & SCANNER_CAP_KDAMOND) && !e->uprom_off &&
+               !(e->mover && e->mover->deferred);
 }
 
 /* Tenant K's unmapped pages go through the DAMOS schemes: the path may be

@@ -79,13 +79,37 @@
  * (damon_target_settled(): from its second aggregation of regions of its
  * own, so not in the scan right after a commit placed it); a process not
  * monitored yet, or gone since the target list was made, makes it
- * inexact. A tenant without processes has an exact pass over nothing. */
+ * inexact. A tenant without processes has an exact pass over nothing.
+ *
+ * Unmapped pages (HEAT_UNMAPPED: page cache, tmpfs, shmem no process
+ * maps), which a vaddr context never sees: a second kdamond,
+ * kdamonds/1, with a paddr context over every node's PFN span and one
+ * match-everything "stat" scheme, created, started and removed with the
+ * vaddr one (a kdamond holds one context, and nr_kdamonds can be written
+ * only while none runs, so both are created at once; the owner record
+ * says "scanner+paddr" so that a leftover pair is recognised). The DAMOS
+ * mover's paddr kdamond (core/period.c's unmapped promotions) is not
+ * reused: it runs only while moves are wanted, with schemes that change
+ * every period, and it too would need kdamonds/0. Each scan after the
+ * vaddr part reads the paddr tried regions and sweeps PFNs from where the
+ * last one stopped: /proc/kpageflags in chunks of DAMON_PADDR_CHUNK,
+ * /proc/kpagecgroup over the unmapped LRU candidates
+ * (kpage_unmapped_candidate()), each candidate of a tenant's memcg
+ * classified by the region that holds it (damon_unmapped_classify()),
+ * until the walk's thread CPU time reaches the budget. A sweep covers the
+ * tenants given when it began; at its last PFN, those given in every scan
+ * since with unchanged memcgs get their totals and HEAT_PASS_UNMAPPED;
+ * every tenant gets HEAT_PASS_SWEEPING while the sweep runs. Under MGLRU
+ * DAMON's paddr check (PG_idle for an unmapped folio) misses read(2)
+ * accesses just as idle page tracking does: no sweep starts while
+ * lru_gen/enabled has bit 0 (said once at info level). */
 #include "damon.h"
 #include "damon_owner.h"
 #include "damon_sysfs.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <numaif.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -526,6 +550,152 @@ size_t damon_region_ranges(const DamonRegion *r, pid_t pid, uint8_t age, const i
         return n;
 }
 
+size_t damon_region_lower(const DamonRegion *regions, size_t n, uint64_t addr) {
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (regions[mid].end <= addr)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+uint64_t damon_unmapped_classify(const DamonRegion *regions, size_t n_regions, uint64_t pfn, const uint64_t *flags,
+                                 const uint64_t *memcgs, size_t np, const KpageMemcgs *m, const NodeSpan *spans,
+                                 size_t n_spans, const struct Topology *topo, uint64_t aggr_us, uint64_t period_us,
+                                 DamonUnmapped *ret) {
+        size_t k = damon_region_lower(regions, n_regions, pfn * 4096);
+        uint64_t total = 0;
+
+        for (size_t i = 0; i < np;) {
+                uint64_t addr = (pfn + i) * 4096, bytes;
+                size_t n_pages = 1;
+                const TopologyNode *tn;
+                int t, node, tier = -1;
+
+                if (!kpage_unmapped_candidate(flags[i]) || (t = kpage_memcgs_target(m, memcgs[i])) < 0) {
+                        i++;
+                        continue;
+                }
+                while ((flags[i] & KPAGE_BIT(KPAGE_COMPOUND_HEAD)) && i + n_pages < np &&
+                       (flags[i + n_pages] & KPAGE_BIT(KPAGE_COMPOUND_TAIL)))
+                        n_pages++;
+                while (k < n_regions && regions[k].end <= addr)
+                        k++;
+                node = node_span_find(spans, n_spans, pfn + i);
+                if (node >= 0 && topo && (tn = topology_node(topo, node)))
+                        tier = tn->tier;
+                i += n_pages;
+                if (k == n_regions || regions[k].start > addr || tier < 0 || tier >= HEAT_MAX_TIERS)
+                        continue;
+                bytes = (uint64_t) n_pages * 4096;
+                if (damon_heat_age(regions[k].nr_accesses, regions[k].age, aggr_us, period_us) == 0)
+                        ret[t].hot[tier] += bytes;
+                else if (regions[k].age + 1 >= DAMON_PADDR_COLD_AGGRS)
+                        ret[t].cold[tier] += bytes;
+                else
+                        continue; /* idle for too short a time to say */
+                total += bytes;
+        }
+        return total;
+}
+
+static DamonSweepTenant *sweep_find(const DamonSweep *w, uint64_t cgroup_id) {
+        size_t lo = 0, hi = w->n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (w->t[mid].cgroup_id < cgroup_id)
+                        lo = mid + 1;
+                else if (w->t[mid].cgroup_id > cgroup_id)
+                        hi = mid;
+                else
+                        return &w->t[mid];
+        }
+        return NULL;
+}
+
+static int cmp_sweep(const void *a, const void *b) {
+        const DamonSweepTenant *x = a, *y = b;
+
+        return (x->cgroup_id > y->cgroup_id) - (x->cgroup_id < y->cgroup_id);
+}
+
+int damon_sweep_begin(DamonSweep *w, const ScanTarget *targets, size_t n, const uint64_t *hash) {
+        size_t k = 0;
+
+        damon_sweep_done(w);
+        w->t = calloc(n ? n : 1, sizeof(*w->t));
+        if (!w->t)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                w->t[i] = (DamonSweepTenant) { .cgroup_id = targets[i].cgroup_id, .ids_hash = hash[i] };
+        qsort_safe(w->t, n, sizeof(*w->t), cmp_sweep);
+        for (size_t i = 0; i < n; i++) /* a cgroup given twice is one tenant: its first hash */
+                if (k == 0 || w->t[k - 1].cgroup_id != w->t[i].cgroup_id)
+                        w->t[k++] = w->t[i];
+        w->n = k;
+        w->open = true;
+        w->pfn = 0;
+        return 0;
+}
+
+void damon_sweep_check(DamonSweep *w, const ScanTarget *targets, size_t n, const uint64_t *hash) {
+        for (size_t i = 0; i < w->n; i++) {
+                bool given = false;
+
+                for (size_t t = 0; t < n && !given; t++)
+                        if (targets[t].cgroup_id == w->t[i].cgroup_id) {
+                                given = true;
+                                if (hash[t] != w->t[i].ids_hash)
+                                        w->t[i].failed = true;
+                        }
+                if (!given)
+                        w->t[i].failed = true;
+        }
+}
+
+void damon_sweep_fail(DamonSweep *w) {
+        for (size_t i = 0; i < w->n; i++)
+                w->t[i].failed = true;
+}
+
+void damon_sweep_add(DamonSweep *w, const ScanTarget *targets, size_t n, const DamonUnmapped *acc) {
+        for (size_t t = 0; t < n; t++) {
+                DamonSweepTenant *st = sweep_find(w, targets[t].cgroup_id);
+
+                if (!st)
+                        continue; /* given after the sweep began: in the next one */
+                for (int i = 0; i < HEAT_MAX_TIERS; i++) {
+                        st->acc.hot[i] += acc[t].hot[i];
+                        st->acc.cold[i] += acc[t].cold[i];
+                }
+        }
+}
+
+void damon_sweep_end(DamonSweep *w, const ScanTarget *targets, size_t n, TenantHeat *out) {
+        for (size_t t = 0; t < n; t++) {
+                const DamonSweepTenant *st = sweep_find(w, targets[t].cgroup_id);
+
+                if (!st || st->failed)
+                        continue;
+                out[t].pass |= HEAT_PASS_UNMAPPED;
+                memcpy(out[t].unmapped_hot, st->acc.hot, sizeof(out[t].unmapped_hot));
+                memcpy(out[t].unmapped_cold, st->acc.cold, sizeof(out[t].unmapped_cold));
+        }
+        damon_sweep_done(w);
+}
+
+void damon_sweep_done(DamonSweep *w) {
+        free(w->t);
+        *w = (DamonSweep) { 0 };
+}
+
 /* ---- the backend ------------------------------------------------------- */
 
 /* sizeof(struct damon_region) in 6.12: the kernel-side state per region. */
@@ -580,6 +750,18 @@ struct Scanner {
         /* for memory() */
         uint64_t last_regions;
         uint64_t last_span;
+        /* unmapped pages (HEAT_UNMAPPED): kdamonds/1, a paddr context */
+        bool unmapped;          /* opened with HEAT_UNMAPPED */
+        char *kd_pa;            /* <admin>/kdamonds/1 */
+        bool pa_running;
+        uint64_t pa_started_us; /* CLOCK_MONOTONIC when it started */
+        bool pa_failed;         /* it could not be started: not tried again */
+        int mglru;              /* lru_gen/enabled at the last sweep's start: 1 on, 0 off, -1 unknown */
+        int kpageflags_fd, kpagecgroup_fd;
+        NodeSpan *spans;        /* PFN -> node (/proc/zoneinfo, read at open) */
+        size_t n_spans;
+        DamonSweep sweep;
+        uint64_t last_pa_regions;
 };
 
 static int kdamond_state(Scanner *s, bool *ret_on) {
@@ -621,6 +803,14 @@ static void kdamond_remove(Scanner *s) {
                 if (r < 0 && r != -EINVAL)
                         log_warning_errno(r, "cannot stop tierd's kdamond, ignoring: %m");
         }
+        if (s->unmapped) {
+                /* -EINVAL: not running; -ENOENT: removed behind tierd's back */
+                r = damon_sysfs_write("off", "%s/state", s->kd_pa);
+                if (r < 0 && r != -EINVAL && r != -ENOENT)
+                        log_warning_errno(r, "cannot stop tierd's paddr kdamond, ignoring: %m");
+                s->pa_running = false;
+                damon_sweep_done(&s->sweep);
+        }
         r = damon_sysfs_write("0", "%s/kdamonds/nr_kdamonds", s->admin);
         if (r < 0)
                 log_warning_errno(r, "cannot remove tierd's kdamond (nr_kdamonds 0): %m");
@@ -643,12 +833,68 @@ static const char *run_dir(const Scanner *s) {
         return s->opts.run_dir ? s->opts.run_dir : "/run/tierd";
 }
 
+static DamonUser owner_user(const Scanner *s) {
+        return s->unmapped ? DAMON_USER_SCANNER_PADDR : DAMON_USER_SCANNER;
+}
+
 static int owner_write(Scanner *s, pid_t kdamond_pid) {
-        return damon_owner_write(run_dir(s), s->opts.procfs_root, DAMON_USER_SCANNER, kdamond_pid);
+        return damon_owner_write(run_dir(s), s->opts.procfs_root, owner_user(s), kdamond_pid);
 }
 
 static void owner_remove(Scanner *s) {
         damon_owner_remove(run_dir(s));
+}
+
+/* kdamonds/1: one paddr context over every node's PFN span (holes
+ * included: DAMON finds no page there and reports no access), the
+ * intervals of the vaddr one, and one DAMOS "stat" scheme that matches
+ * every region, whose tried regions are what the sweep reads. */
+static int paddr_setup(Scanner *s) {
+        const char *C = "contexts/0", *S = "contexts/0/schemes/0";
+        int r;
+
+        r = damon_sysfs_write("1", "%s/contexts/nr_contexts", s->kd_pa);
+        if (r >= 0) {
+                r = damon_sysfs_write("paddr", "%s/%s/operations", s->kd_pa, C);
+                if (r == -EINVAL) {
+                        log_error("DAMON has no paddr operations in this kernel (CONFIG_DAMON_PADDR): unmapped pages "
+                                  "cannot be classified");
+                        return r;
+                }
+        }
+        if (r >= 0)
+                r = damon_sysfs_write_u64(s->iv.sample_us, "%s/%s/monitoring_attrs/intervals/sample_us", s->kd_pa, C);
+        if (r >= 0)
+                r = damon_sysfs_write_u64(s->iv.aggr_us, "%s/%s/monitoring_attrs/intervals/aggr_us", s->kd_pa, C);
+        if (r >= 0)
+                r = damon_sysfs_write_u64(s->iv.update_us, "%s/%s/monitoring_attrs/intervals/update_us", s->kd_pa, C);
+        if (r >= 0)
+                r = damon_sysfs_write(DAMON_PADDR_MIN_REGIONS, "%s/%s/monitoring_attrs/nr_regions/min", s->kd_pa, C);
+        if (r >= 0)
+                r = damon_sysfs_write(DAMON_PADDR_MAX_REGIONS, "%s/%s/monitoring_attrs/nr_regions/max", s->kd_pa, C);
+        if (r >= 0)
+                r = damon_sysfs_write("1", "%s/%s/targets/nr_targets", s->kd_pa, C);
+        if (r >= 0)
+                r = damon_sysfs_write_u64(s->n_spans, "%s/%s/targets/0/regions/nr_regions", s->kd_pa, C);
+        for (size_t i = 0; r >= 0 && i < s->n_spans; i++) {
+                r = damon_sysfs_write_u64(s->spans[i].start * 4096, "%s/%s/targets/0/regions/%zu/start", s->kd_pa, C, i);
+                if (r >= 0)
+                        r = damon_sysfs_write_u64(s->spans[i].end * 4096, "%s/%s/targets/0/regions/%zu/end", s->kd_pa,
+                                                  C, i);
+        }
+        if (r >= 0)
+                r = damon_sysfs_write("1", "%s/%s/schemes/nr_schemes", s->kd_pa, C);
+        if (r >= 0)
+                r = damon_sysfs_write("stat", "%s/%s/action", s->kd_pa, S);
+        if (r >= 0)
+                r = damon_sysfs_write("18446744073709551615", "%s/%s/access_pattern/sz/max", s->kd_pa, S);
+        if (r >= 0)
+                r = damon_sysfs_write("4294967295", "%s/%s/access_pattern/nr_accesses/max", s->kd_pa, S);
+        if (r >= 0)
+                r = damon_sysfs_write("4294967295", "%s/%s/access_pattern/age/max", s->kd_pa, S);
+        if (r < 0)
+                return log_error_errno(r, "cannot set up the paddr context of tierd's kdamond %s: %m", s->kd_pa);
+        return 0;
 }
 
 /* Creates tierd's kdamond directory with one vaddr context, when nobody
@@ -673,7 +919,7 @@ static int kdamond_create(Scanner *s) {
                         return -EBUSY;
                 }
         }
-        r = damon_owner_claim(s->admin, run_dir(s), s->opts.procfs_root, DAMON_USER_SCANNER, "",
+        r = damon_owner_claim(s->admin, run_dir(s), s->opts.procfs_root, owner_user(s), "",
                               ", and never touches other users' kdamonds");
         if (r < 0)
                 return r;
@@ -700,6 +946,11 @@ static int kdamond_create(Scanner *s) {
         if (r < 0) {
                 log_error_errno(r, "cannot set up tierd's kdamond context under %s: %m", s->kd);
                 goto fail;
+        }
+        if (s->unmapped) {
+                r = paddr_setup(s);
+                if (r < 0)
+                        goto fail;
         }
         return 0;
 fail:
@@ -869,6 +1120,21 @@ static int kdamond_start(Scanner *s, DamonTargets *next) {
                 return log_error_errno(r, "cannot read the pid of tierd's kdamond: %m");
         s->kdamond = (pid_t) pid;
         s->running = true;
+        if (s->unmapped && !s->pa_running && !s->pa_failed) {
+                /* the processes' sampling does not depend on it: a
+                 * failure costs the unmapped pages' classification only */
+                r = damon_sysfs_write("on", "%s/state", s->kd_pa);
+                if (r < 0) {
+                        log_warning_errno(r, "cannot start tierd's paddr kdamond (%s), unmapped pages are not "
+                                          "classified: %m", s->kd_pa);
+                        s->pa_failed = true;
+                } else {
+                        s->pa_running = true;
+                        s->pa_started_us = now_us();
+                        log_debug("paddr kdamond started over %zu node span(s): unmapped pages are classified from "
+                                  "the next period", s->n_spans);
+                }
+        }
         r = owner_write(s, s->kdamond);
         if (r == -ENOMEM)
                 return r;
@@ -1222,6 +1488,180 @@ static int classify_all(Scanner *s, const ScanTarget *targets, size_t n, TenantH
         return 0;
 }
 
+/* ---- unmapped pages: the sweep ------------------------------------------ */
+
+static uint64_t thread_cpu_ns(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+}
+
+static ssize_t pread_all(int fd, void *buf, size_t size, uint64_t off) {
+        size_t done = 0;
+
+        while (done < size) {
+                ssize_t n = pread(fd, (char *) buf + done, size - done, (off_t) (off + done));
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                done += (size_t) n;
+        }
+        return (ssize_t) done;
+}
+
+/* Whether MGLRU is on now (s->mglru), said once per change: it hides
+ * read(2)/write(2) accesses of unmapped pages from DAMON's paddr checks. */
+static void sweep_check_mglru(Scanner *s) {
+        _cleanup_free_ char *text = NULL;
+        bool on = false;
+        int was = s->mglru;
+
+        if (read_full_file(s->opts.sysfs_root, "/kernel/mm/lru_gen/enabled", &text, NULL) < 0 ||
+            kpage_lru_gen_enabled(text, &on) < 0)
+                on = false; /* no MGLRU in this kernel */
+        s->mglru = on;
+        if (on && was != 1)
+                log_info("%s: MGLRU is on (%s/kernel/mm/lru_gen/enabled): the kernel does not clear the idle flag of "
+                         "page cache and tmpfs pages accessed through read(2) or write(2), so DAMON's paddr checks "
+                         "cannot tell their hot pages from cold ones; unmapped pages are not classified while it is "
+                         "on (they count as unscanned bytes)", s->bpf ? "bpf" : "damon",
+                         s->opts.sysfs_root ? s->opts.sysfs_root : "/sys");
+        else if (!on && was == 1)
+                log_info("%s: MGLRU is off now: classifying unmapped pages again", s->bpf ? "bpf" : "damon");
+}
+
+/* The memcg words of the NP pages at PFN that are unmapped candidates
+ * (FLAGS), into MEMCGS (0 for the others): kpagecgroup is read only over
+ * runs of candidates, so free and kernel memory cost one read. */
+static int read_memcgs(Scanner *s, uint64_t pfn, const uint64_t *flags, uint64_t *memcgs, size_t np) {
+        memset(memcgs, 0, np * sizeof(*memcgs));
+        for (size_t i = 0; i < np;) {
+                size_t last = i;
+                ssize_t got;
+
+                if (!kpage_unmapped_candidate(flags[i])) {
+                        i++;
+                        continue;
+                }
+                for (size_t j = i + 1; j < np && j - last <= 64; j++)
+                        if (kpage_unmapped_candidate(flags[j]))
+                                last = j;
+                got = pread_all(s->kpagecgroup_fd, memcgs + i, (last - i + 1) * 8, (pfn + i) * 8);
+                if (got < 0)
+                        return log_warning_errno((int) got, "cannot read /proc/kpagecgroup: %m");
+                i = last + 1;
+        }
+        return 0;
+}
+
+/* The sweep's share of the scan (after classify_all(), whose pass flags
+ * it adds to): this period's paddr regions, then PFN chunks from where the
+ * sweep stopped, until the walk's CPU time reaches the budget (at least
+ * one chunk: a sweep always ends) or the last PFN is passed; at the end,
+ * every tenant the sweep covered whole gets its totals with
+ * HEAT_PASS_UNMAPPED. Reading the regions is DAMON's fixed cost per
+ * period, like the vaddr kdamond's, and not paced. */
+static int unmapped_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
+        _cleanup_free_ DamonRegion *regions = NULL;
+        _cleanup_free_ uint64_t *hash = NULL, *flags = NULL, *memcgs = NULL;
+        _cleanup_free_ DamonUnmapped *acc = NULL;
+        _cleanup_(kpage_memcgs_done) KpageMemcgs m = { 0 };
+        _cleanup_free_ char *dir = NULL;
+        uint64_t budget_ns = (uint64_t) s->opts.cpu_budget_permille * s->opts.period_ms * 1000, classified = 0, cpu0;
+        size_t nr = 0, chunks = 0;
+        bool ended = false;
+        int r;
+
+        if (!s->unmapped || !s->pa_running)
+                return 0;
+        if (!s->sweep.open) {
+                sweep_check_mglru(s);
+                if (s->mglru == 1)
+                        return 0;
+        }
+        for (size_t t = 0; t < n; t++)
+                out[t].pass |= HEAT_PASS_SWEEPING;
+        /* DAMON's first regions are few and large, each checked at one
+         * random page per sample: a hot file inside one reads idle (and
+         * a few hot pages make much cold memory read hot) until the
+         * adaptive splits have isolated it. No sweep before that: the
+         * tenants' unmapped pages stay unscanned meanwhile. */
+        if (!s->sweep.open && now_us() - s->pa_started_us < DAMON_PADDR_SETTLE_AGGRS * s->iv.aggr_us)
+                return 0;
+        hash = calloc(n ? n : 1, sizeof(*hash));
+        acc = calloc(n ? n : 1, sizeof(*acc));
+        flags = malloc(DAMON_PADDR_CHUNK * sizeof(*flags));
+        memcgs = malloc(DAMON_PADDR_CHUNK * sizeof(*memcgs));
+        if (!hash || !acc || !flags || !memcgs)
+                return -ENOMEM;
+        r = kpage_memcgs_build(s->opts.cgroup_mount, targets, n, &m, hash);
+        if (r < 0)
+                return r;
+        if (!s->sweep.open) {
+                r = damon_sweep_begin(&s->sweep, targets, n, hash);
+                if (r < 0)
+                        return r;
+        } else
+                damon_sweep_check(&s->sweep, targets, n, hash);
+        r = damon_sysfs_write("update_schemes_tried_regions", "%s/state", s->kd_pa);
+        if (r >= 0) {
+                if (asprintf(&dir, "%s/contexts/0/schemes/0/tried_regions", s->kd_pa) < 0)
+                        return -ENOMEM;
+                r = damon_read_tried_regions(dir, &regions, &nr);
+        }
+        if (r < 0) {
+                log_warning_errno(r, "cannot read the regions of tierd's paddr kdamond (%s), ignoring: %m", s->kd_pa);
+                damon_sweep_fail(&s->sweep);
+                return r == -ENOMEM ? r : 0;
+        }
+        s->last_pa_regions = nr;
+        if (nr == 0)
+                return 0; /* no aggregation yet: the sweep waits */
+        cpu0 = thread_cpu_ns();
+        for (;;) {
+                ssize_t got = pread_all(s->kpageflags_fd, flags, DAMON_PADDR_CHUNK * 8, s->sweep.pfn * 8);
+                size_t np;
+
+                if (got < 0) {
+                        log_warning_errno((int) got, "cannot read /proc/kpageflags, ignoring: %m");
+                        damon_sweep_fail(&s->sweep);
+                        break;
+                }
+                np = (size_t) got / 8;
+                if (np > 0) {
+                        r = read_memcgs(s, s->sweep.pfn, flags, memcgs, np);
+                        if (r < 0) {
+                                damon_sweep_fail(&s->sweep);
+                                break;
+                        }
+                        classified += damon_unmapped_classify(regions, nr, s->sweep.pfn, flags, memcgs, np, &m,
+                                                              s->spans, s->n_spans, s->opts.topology, s->iv.aggr_us,
+                                                              s->opts.period_ms * 1000, acc);
+                        s->sweep.pfn += np;
+                        chunks++;
+                }
+                if (np < DAMON_PADDR_CHUNK) {
+                        ended = true;
+                        break;
+                }
+                if (budget_ns > 0 && thread_cpu_ns() - cpu0 >= budget_ns)
+                        break;
+        }
+        damon_sweep_add(&s->sweep, targets, n, acc);
+        log_debug("%s: unmapped pages: %zu paddr regions, %zu chunk(s) of PFNs, %" PRIu64 " KiB classified, "
+                  "%s PFN %" PRIu64, s->bpf ? "bpf" : "damon", nr, chunks, classified / 1024,
+                  ended ? "sweep ended at" : "going on from", s->sweep.pfn);
+        if (ended)
+                damon_sweep_end(&s->sweep, targets, n, out);
+        return 0;
+}
+
 static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat *out) {
         int r;
 
@@ -1234,6 +1674,8 @@ static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHea
         if (r <= 0)
                 return r;
         r = classify_all(s, targets, n, out);
+        if (r >= 0)
+                r = unmapped_scan(s, targets, n, out);
         if (r < 0)
                 kdamond_remove(s);
         return r;
@@ -1246,9 +1688,52 @@ static void damon_close(Scanner *s) {
         kscan_free(s->kscan);
         damon_targets_done(&s->targets);
         snapshots_free(s);
+        damon_sweep_done(&s->sweep);
+        if (s->kpageflags_fd >= 0)
+                close(s->kpageflags_fd);
+        if (s->kpagecgroup_fd >= 0)
+                close(s->kpagecgroup_fd);
+        free(s->spans);
         free(s->admin);
         free(s->kd);
+        free(s->kd_pa);
         free(s);
+}
+
+/* What the classification of unmapped pages needs besides DAMON: the
+ * struct-page files and the node of each PFN. Without them it is off
+ * (said at info level), not an error: the processes are still sampled. */
+static int unmapped_open(Scanner *s) {
+        _cleanup_free_ char *zoneinfo = NULL, *fl = NULL, *cg = NULL;
+        const char *proc = s->opts.procfs_root ? s->opts.procfs_root : "/proc";
+        int r;
+
+        if (asprintf(&fl, "%s/kpageflags", proc) < 0 || asprintf(&cg, "%s/kpagecgroup", proc) < 0)
+                return -ENOMEM;
+        s->kpageflags_fd = open(fl, O_RDONLY | O_CLOEXEC);
+        if (s->kpageflags_fd < 0) {
+                log_info("%s: cannot open %s (%s): unmapped pages (page cache, tmpfs, shmem) are not classified",
+                         s->bpf ? "bpf" : "damon", fl, strerror(errno));
+                return 0;
+        }
+        s->kpagecgroup_fd = open(cg, O_RDONLY | O_CLOEXEC);
+        if (s->kpagecgroup_fd < 0) {
+                log_info("%s: cannot open %s (%s, CONFIG_MEMCG): unmapped pages (page cache, tmpfs, shmem) are not "
+                         "classified", s->bpf ? "bpf" : "damon", cg, strerror(errno));
+                return 0;
+        }
+        r = read_full_file(s->opts.procfs_root, "/zoneinfo", &zoneinfo, NULL);
+        if (r >= 0)
+                r = zoneinfo_node_spans(zoneinfo, &s->spans, &s->n_spans);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                log_info("%s: cannot read the node of each page frame from %s/zoneinfo (%s): unmapped pages are not "
+                         "classified", s->bpf ? "bpf" : "damon", proc, strerror(-r));
+                return 0;
+        }
+        s->unmapped = true;
+        return 0;
 }
 
 static int open_common(const ScanOptions *opts, bool bpf, Scanner **ret) {
@@ -1266,13 +1751,20 @@ static int open_common(const ScanOptions *opts, bool bpf, Scanner **ret) {
                 return -ENOMEM;
         s->bpf = bpf;
         s->opts = *opts;
+        s->kpageflags_fd = s->kpagecgroup_fd = -1;
+        s->mglru = -1;
         if (s->opts.period_ms == 0)
                 s->opts.period_ms = 1000;
         damon_intervals_for_period(s->opts.period_ms, &s->iv);
         if (asprintf(&s->admin, "%s/kernel/mm/damon/admin", opts->sysfs_root ? opts->sysfs_root : "/sys") < 0 ||
-            asprintf(&s->kd, "%s/kdamonds/0", s->admin) < 0) {
+            asprintf(&s->kd, "%s/kdamonds/0", s->admin) < 0 || asprintf(&s->kd_pa, "%s/kdamonds/1", s->admin) < 0) {
                 r = -ENOMEM;
                 goto fail;
+        }
+        if (opts->flags & HEAT_UNMAPPED) {
+                r = unmapped_open(s);
+                if (r == -ENOMEM)
+                        goto fail;
         }
         if (access(s->admin, F_OK) < 0) {
                 r = log_error_errno(-errno, "DAMON's sysfs interface (%s) is not available (CONFIG_DAMON_SYSFS): %m",
@@ -1322,13 +1814,15 @@ static void damon_memory(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pa
 
         for (size_t i = 0; i < s->n_snap; i++)
                 bytes += (s->snap[i].alloc + s->snap[i].alloc_building) * sizeof(SnapRegion) + sizeof(Snapshot);
+        /* the paddr kdamond's regions and the sweep's tenants */
+        bytes += s->last_pa_regions * KERNEL_REGION_BYTES + s->sweep.n * sizeof(DamonSweepTenant);
         *ret_bytes = bytes;
         *ret_pages = s->last_span / 4096;
 }
 
 const ScannerOps scanner_damon_ops = {
         .name = "damon",
-        .caps = SCANNER_CAP_RANGES | SCANNER_CAP_KDAMOND,
+        .caps = SCANNER_CAP_RANGES | SCANNER_CAP_KDAMOND | SCANNER_CAP_UNMAPPED,
         .needs = SCANNER_NEEDS_DAMON,
         .arming_periods = 2,
         .open = damon_open,
@@ -1339,7 +1833,7 @@ const ScannerOps scanner_damon_ops = {
 
 const ScannerOps scanner_bpf_ops = {
         .name = "bpf",
-        .caps = SCANNER_CAP_RANGES | SCANNER_CAP_KDAMOND,
+        .caps = SCANNER_CAP_RANGES | SCANNER_CAP_KDAMOND | SCANNER_CAP_UNMAPPED,
         .needs = SCANNER_NEEDS_DAMON | SCANNER_NEEDS_BPF | SCANNER_NEEDS_DAMON_TRACEPOINT,
         .arming_periods = 2,
         .open = bpf_open,

@@ -12,7 +12,9 @@
 #include <sys/types.h>
 
 #include "heat.h"
+#include "kpage.h"
 #include "scanner.h"
+#include "zoneinfo.h"
 
 struct Topology;
 
@@ -154,3 +156,84 @@ uint64_t damon_region_sample_addr(const DamonRegion *r, size_t n_samples, size_t
 size_t damon_region_ranges(const DamonRegion *r, pid_t pid, uint8_t age, const int *nodes, size_t n_samples,
                            const struct Topology *topo, ScanRange *out);
 
+
+/* ---- unmapped pages (HEAT_UNMAPPED): a paddr kdamond and struct pages -- */
+
+/* The paddr context: regions (DAMON's adaptive bounds) and the PFNs the
+ * sweep reads per kpageflags/kpagecgroup pread (a multiple of 512: a
+ * folio of up to 2 MiB never straddles two). */
+#define DAMON_PADDR_MIN_REGIONS "200"
+#define DAMON_PADDR_MAX_REGIONS "2000"
+#define DAMON_PADDR_CHUNK 8192
+/* Aggregations the paddr kdamond runs before the first sweep (its
+ * regions must have split finely enough to tell a hot file from the cold
+ * memory around it: in the testbed the first sweeps after 2-3
+ * aggregations saw a 16 MiB file read every 0.3 s all cold in one run and
+ * 74 MiB hot in another), and the aggregations a region must have been
+ * idle for its pages to count as cold (one idle aggregation of ten
+ * random samples is too little to say). */
+#define DAMON_PADDR_SETTLE_AGGRS 10
+#define DAMON_PADDR_COLD_AGGRS 2
+
+/* A tenant's unmapped bytes per tier, hot (the region holding the page
+ * was accessed in its last aggregation: damon_heat_age() 0) and cold. */
+typedef struct DamonUnmapped {
+        uint64_t hot[HEAT_MAX_TIERS];
+        uint64_t cold[HEAT_MAX_TIERS];
+} DamonUnmapped;
+
+/* Pure. Classifies the NP pages from PFN (FLAGS[i], MEMCGS[i]: page PFN +
+ * i's /proc/kpageflags and /proc/kpagecgroup words; a memcg word may be 0
+ * where it was not read) by the paddr REGIONS (N_REGIONS, sorted by start,
+ * byte addresses, disjoint) that hold them. A page kept by
+ * kpage_unmapped_candidate() whose memcg belongs to a target t (M,
+ * kpage_memcgs_target()) adds its bytes, and, when it is a compound head,
+ * those of the tail pages that follow it within the NP pages, to RET[t] on the tier of
+ * its node (SPANS, TOPO; no tier: left out), hot when its region's
+ * damon_heat_age(nr_accesses, age, AGGR_US, PERIOD_US) is 0, cold when the
+ * region has been idle for DAMON_PADDR_COLD_AGGRS aggregations (age + 1),
+ * else left out (unclassified). A page in no region is left out (DAMON
+ * does not monitor it). Returns the bytes
+ * classified. */
+uint64_t damon_unmapped_classify(const DamonRegion *regions, size_t n_regions, uint64_t pfn, const uint64_t *flags,
+                                 const uint64_t *memcgs, size_t np, const KpageMemcgs *m, const NodeSpan *spans,
+                                 size_t n_spans, const struct Topology *topo, uint64_t aggr_us, uint64_t period_us,
+                                 DamonUnmapped *ret);
+
+/* The index of the first region of REGIONS (N, sorted, disjoint) that
+ * ends after ADDR: N when none. */
+size_t damon_region_lower(const DamonRegion *regions, size_t n, uint64_t addr);
+
+/* The sweep over physical memory, a PFN cursor across scans. It covers
+ * the tenants given when it began (by cgroup id); at its end each of
+ * them that no scan left out and whose memcgs (their hash,
+ * kpage_memcgs_build()) did not change gets its totals. */
+typedef struct DamonSweepTenant {
+        uint64_t cgroup_id;
+        uint64_t ids_hash;      /* of its memcgs when the sweep began */
+        bool failed;            /* a scan left it out, its memcgs changed, or a read failed */
+        DamonUnmapped acc;      /* bytes classified so far */
+} DamonSweepTenant;
+
+typedef struct DamonSweep {
+        bool open;              /* under way: goes on from pfn */
+        uint64_t pfn;
+        DamonSweepTenant *t;    /* sorted by cgroup id */
+        size_t n;
+} DamonSweep;
+
+/* Pure. A sweep from PFN 0 for TARGETS (N; HASH[i]: target i's memcg
+ * hash). */
+int damon_sweep_begin(DamonSweep *w, const ScanTarget *targets, size_t n, const uint64_t *hash);
+/* A later scan given TARGETS: a tenant of the sweep not among them, or
+ * with another hash, has missed part of it. */
+void damon_sweep_check(DamonSweep *w, const ScanTarget *targets, size_t n, const uint64_t *hash);
+/* Part of the sweep failed (a read): no tenant of it is exact. */
+void damon_sweep_fail(DamonSweep *w);
+/* Adds ACC[i], what a scan classified for TARGETS[i], to its tenant of the
+ * sweep (none for a tenant given after the sweep began). */
+void damon_sweep_add(DamonSweep *w, const ScanTarget *targets, size_t n, const DamonUnmapped *acc);
+/* The last PFN is passed: OUT[i] of each of TARGETS the sweep covered
+ * whole gets HEAT_PASS_UNMAPPED and its totals; the sweep is closed. */
+void damon_sweep_end(DamonSweep *w, const ScanTarget *targets, size_t n, TenantHeat *out);
+void damon_sweep_done(DamonSweep *w);

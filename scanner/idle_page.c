@@ -132,6 +132,7 @@
 
 #include "heat.h"
 #include "idle_page.h"
+#include "kpage.h"
 #include "pagemap.h"
 #include "scanner.h"
 #include "topology.h"
@@ -236,34 +237,6 @@ uint8_t idle_age_update(uint8_t old, bool idle, unsigned gap) {
                 old = 0;
         a = old + (gap ? gap : 1);
         return (uint8_t) (a > HEAT_MAX_AGE ? HEAT_MAX_AGE : a);
-}
-
-bool idle_unmapped_candidate(uint64_t flags) {
-        const uint64_t bad = IDLE_KPF(IDLE_KPF_NOPAGE) | IDLE_KPF(IDLE_KPF_ZERO_PAGE) | IDLE_KPF(IDLE_KPF_HUGE) |
-                             IDLE_KPF(IDLE_KPF_SLAB) | IDLE_KPF(IDLE_KPF_BUDDY) | IDLE_KPF(IDLE_KPF_OFFLINE) |
-                             IDLE_KPF(IDLE_KPF_COMPOUND_TAIL) | IDLE_KPF(IDLE_KPF_MMAP);
-
-        return (flags & IDLE_KPF(IDLE_KPF_LRU)) && !(flags & bad);
-}
-
-int idle_lru_gen_enabled(const char *text, bool *ret) {
-        unsigned long long v;
-        char *end;
-
-        while (*text == ' ' || *text == '\t')
-                text++;
-        if (!*text || *text == '-')
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(text, &end, 0);
-        if (errno || end == text)
-                return -EINVAL;
-        while (*end == ' ' || *end == '\n')
-                end++;
-        if (*end)
-                return -EINVAL;
-        *ret = v & 1;
-        return 0;
 }
 
 bool idle_pass_exact(uint64_t armed_bytes, uint64_t classified_bytes, bool failed) {
@@ -538,11 +511,6 @@ typedef struct Out {
         bool ubegan, uended;            /* the unmapped sweep began / ended for it in this scan */
 } Out;
 
-typedef struct IdPair {
-        uint64_t ino;
-        uint32_t target;
-} IdPair;
-
 struct Scanner {
         ScanOptions opts;
         bool physical;
@@ -584,8 +552,7 @@ struct Scanner {
         const Span *gap_span;           /* the chunk of the last age gap computed */
         uint32_t gap_index;
         uint8_t gap_val;
-        IdPair *ids;
-        size_t n_ids;
+        KpageMemcgs memcgs;             /* physical mode, the unmapped sweep: the targets' memcgs */
         unsigned n_classified;
 };
 
@@ -1018,21 +985,21 @@ static int units_form(Scanner *s) {
         for (size_t i = 0; i < n; i++) {
                 Unit u = s->units[i];
                 Unit *cur = w > 0 ? &s->units[w - 1] : NULL;
-                const uint64_t bad = IDLE_KPF(IDLE_KPF_NOPAGE) | IDLE_KPF(IDLE_KPF_ZERO_PAGE) |
-                                     IDLE_KPF(IDLE_KPF_HUGE) | IDLE_KPF(IDLE_KPF_SLAB) | IDLE_KPF(IDLE_KPF_BUDDY) |
-                                     IDLE_KPF(IDLE_KPF_OFFLINE);
+                const uint64_t bad = KPAGE_BIT(KPAGE_NOPAGE) | KPAGE_BIT(KPAGE_ZERO_PAGE) |
+                                     KPAGE_BIT(KPAGE_HUGE) | KPAGE_BIT(KPAGE_SLAB) | KPAGE_BIT(KPAGE_BUDDY) |
+                                     KPAGE_BIT(KPAGE_OFFLINE);
 
-                if (open_compound && cur && (u.flags & IDLE_KPF(IDLE_KPF_COMPOUND_TAIL)) && u.span == cur->span &&
+                if (open_compound && cur && (u.flags & KPAGE_BIT(KPAGE_COMPOUND_TAIL)) && u.span == cur->span &&
                     u.page == cur->page + cur->n_pages && u.pfn == cur->pfn + cur->n_pages) {
                         cur->n_pages++;
                         continue;
                 }
-                if (!(u.flags & IDLE_KPF(IDLE_KPF_LRU)) || (u.flags & bad)) {
+                if (!(u.flags & KPAGE_BIT(KPAGE_LRU)) || (u.flags & bad)) {
                         slot_set(u.span, u.page, IDLE_AGE_ABSENT);
                         open_compound = false;
                         continue;
                 }
-                open_compound = u.flags & (IDLE_KPF(IDLE_KPF_COMPOUND_HEAD) | IDLE_KPF(IDLE_KPF_COMPOUND_TAIL));
+                open_compound = u.flags & (KPAGE_BIT(KPAGE_COMPOUND_HEAD) | KPAGE_BIT(KPAGE_COMPOUND_TAIL));
                 s->units[w++] = u;
         }
         s->n_units = w;
@@ -1564,119 +1531,18 @@ static int scan_virtual(Scanner *s, const ScanTarget *targets, size_t n) {
 
 /* ---- physical mode ----------------------------------------------------- */
 
-static int ids_add(Scanner *s, size_t *alloc, uint64_t ino, uint32_t target) {
-        if (s->n_ids == *alloc) {
-                size_t na = *alloc ? *alloc * 2 : 64;
-                IdPair *ni = realloc(s->ids, na * sizeof(*ni));
-
-                if (!ni)
-                        return -ENOMEM;
-                s->ids = ni;
-                *alloc = na;
-        }
-        s->ids[s->n_ids++] = (IdPair) { .ino = ino, .target = target };
-        return 0;
-}
-
-/* Adds the inode of DIRFD's directory and of every directory below. */
-static int ids_walk(Scanner *s, size_t *alloc, int dirfd, uint32_t target) {
-        struct stat st;
-        DIR *d;
-        struct dirent *de;
-        int r;
-
-        if (fstat(dirfd, &st) < 0) {
-                r = -errno;
-                close(dirfd);
-                return r;
-        }
-        r = ids_add(s, alloc, (uint64_t) st.st_ino, target);
-        if (r < 0) {
-                close(dirfd);
-                return r;
-        }
-        d = fdopendir(dirfd);
-        if (!d) {
-                r = -errno;
-                close(dirfd);
-                return r;
-        }
-        while ((de = readdir(d))) {
-                int fd;
-
-                if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
-                        continue;
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (fd < 0)
-                        continue; /* removed meanwhile, or not a directory */
-                r = ids_walk(s, alloc, fd, target);
-                if (r == -ENOMEM) {
-                        closedir(d);
-                        return r;
-                }
-        }
-        closedir(d);
-        return 0;
-}
-
-static int cmp_id(const void *a, const void *b) {
-        const IdPair *x = a, *y = b;
-
-        if (x->ino != y->ino)
-                return (x->ino > y->ino) - (x->ino < y->ino);
-        return (x->target > y->target) - (x->target < y->target);
-}
-
+/* The targets' memcgs (kpage.h), with each one's ids_hash. */
 static int ids_build(Scanner *s, const ScanTarget *targets, size_t n) {
-        size_t alloc = 0, w = 0;
+        _cleanup_free_ uint64_t *hash = calloc(n ? n : 1, sizeof(*hash));
         int r;
 
-        free(s->ids);
-        s->ids = NULL;
-        s->n_ids = 0;
-        for (size_t t = 0; t < n; t++) {
-                _cleanup_free_ char *path = NULL;
-                int fd;
-
-                r = path_join_root(s->opts.cgroup_mount, targets[t].cgroup_path, &path);
-                if (r < 0)
-                        return r;
-                fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (fd < 0) {
-                        log_debug("idle_page: cgroup %s is gone (%s): nothing to scan for it", path, strerror(errno));
-                        continue;
-                }
-                r = ids_walk(s, &alloc, fd, (uint32_t) t);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0)
-                        log_debug("idle_page: cgroup %s went away during the walk: %s", path, strerror(-r));
-        }
-        /* one target per memcg: the deepest one listing it (a nested
-         * tenant's pages are its own, whatever the order of the targets;
-         * of equal depth, the first) */
-        qsort_safe(s->ids, s->n_ids, sizeof(*s->ids), cmp_id);
-        for (size_t i = 0; i < s->n_ids; i++) {
-                if (w > 0 && s->ids[w - 1].ino == s->ids[i].ino) {
-                        if (strlen(targets[s->ids[i].target].cgroup_path) >
-                            strlen(targets[s->ids[w - 1].target].cgroup_path))
-                                s->ids[w - 1] = s->ids[i];
-                        continue;
-                }
-                s->ids[w++] = s->ids[i];
-        }
-        s->n_ids = w;
-        /* each target's set of ids, as a sum of mixed ids: a pass over a
-         * set that changed missed part of it */
-        for (size_t i = 0; i < s->n_ids; i++) {
-                uint64_t z = s->ids[i].ino + UINT64_C(0x9e3779b97f4a7c15);
-
-                z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-                z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-                s->out[s->ids[i].target].ids_hash += z ^ (z >> 31);
-        }
+        if (!hash)
+                return -ENOMEM;
+        r = kpage_memcgs_build(s->opts.cgroup_mount, targets, n, &s->memcgs, hash);
+        if (r < 0)
+                return r;
+        for (size_t t = 0; t < n; t++)
+                s->out[t].ids_hash = hash[t];
         return 0;
 }
 
@@ -1731,22 +1597,6 @@ static void phys_end(Scanner *s, size_t n) {
         s->cur_pfn = 0;
 }
 
-static int ids_target(const Scanner *s, uint64_t ino) {
-        size_t lo = 0, hi = s->n_ids;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (s->ids[mid].ino < ino)
-                        lo = mid + 1;
-                else if (s->ids[mid].ino > ino)
-                        hi = mid;
-                else
-                        return (int) s->ids[mid].target;
-        }
-        return -1;
-}
-
 /* The memcg inode of the NP pages at PFN whose flags (s->buf) make them
  * candidates, into s->buf2 (0 for the others): kpagecgroup is read only
  * over runs of candidates, so free and kernel memory cost one read. */
@@ -1756,13 +1606,13 @@ static int read_memcgs(Scanner *s, uint64_t pfn, uint64_t np, uint64_t bad) {
                 uint64_t j, last;
                 ssize_t got;
 
-                if (!(s->buf[i] & IDLE_KPF(IDLE_KPF_LRU)) || (s->buf[i] & bad)) {
+                if (!(s->buf[i] & KPAGE_BIT(KPAGE_LRU)) || (s->buf[i] & bad)) {
                         i++;
                         continue;
                 }
                 last = i;
                 for (j = i + 1; j < np && j - last <= FLAGS_GAP; j++)
-                        if ((s->buf[j] & IDLE_KPF(IDLE_KPF_LRU)) && !(s->buf[j] & bad))
+                        if ((s->buf[j] & KPAGE_BIT(KPAGE_LRU)) && !(s->buf[j] & bad))
                                 last = j;
                 got = pread_full(s->kpagecgroup_fd, s->buf2 + i, (last - i + 1) * 8, (pfn + i) * 8);
                 if (got < 0)
@@ -1777,9 +1627,9 @@ static int read_memcgs(Scanner *s, uint64_t pfn, uint64_t np, uint64_t bad) {
  * those no process maps) for the batches. Returns 1 when the budget stops
  * it (s->cur_pfn is where to go on), 0 at the last PFN. */
 static int phys_walk(Scanner *s, bool unmapped) {
-        const uint64_t bad = IDLE_KPF(IDLE_KPF_NOPAGE) | IDLE_KPF(IDLE_KPF_ZERO_PAGE) | IDLE_KPF(IDLE_KPF_HUGE) |
-                             IDLE_KPF(IDLE_KPF_SLAB) | IDLE_KPF(IDLE_KPF_BUDDY) | IDLE_KPF(IDLE_KPF_OFFLINE) |
-                             IDLE_KPF(IDLE_KPF_COMPOUND_TAIL) | (unmapped ? IDLE_KPF(IDLE_KPF_MMAP) : 0);
+        const uint64_t bad = KPAGE_BIT(KPAGE_NOPAGE) | KPAGE_BIT(KPAGE_ZERO_PAGE) | KPAGE_BIT(KPAGE_HUGE) |
+                             KPAGE_BIT(KPAGE_SLAB) | KPAGE_BIT(KPAGE_BUDDY) | KPAGE_BIT(KPAGE_OFFLINE) |
+                             KPAGE_BIT(KPAGE_COMPOUND_TAIL) | (unmapped ? KPAGE_BIT(KPAGE_MMAP) : 0);
         bool open_unit = false;
         uint64_t pfn = s->cur_pfn;
         int r;
@@ -1803,7 +1653,7 @@ static int phys_walk(Scanner *s, bool unmapped) {
                         Unit *cur = s->n_units > 0 ? &s->units[s->n_units - 1] : NULL;
                         int t;
 
-                        if (open_unit && cur && (f & IDLE_KPF(IDLE_KPF_COMPOUND_TAIL)) &&
+                        if (open_unit && cur && (f & KPAGE_BIT(KPAGE_COMPOUND_TAIL)) &&
                             p == cur->pfn + cur->n_pages) {
                                 Chunk *c;
 
@@ -1815,7 +1665,7 @@ static int phys_walk(Scanner *s, bool unmapped) {
                                 continue;
                         }
                         open_unit = false;
-                        t = (f & IDLE_KPF(IDLE_KPF_LRU)) && !(f & bad) ? ids_target(s, s->buf2[i]) : -1;
+                        t = (f & KPAGE_BIT(KPAGE_LRU)) && !(f & bad) ? kpage_memcgs_target(&s->memcgs, s->buf2[i]) : -1;
                         if (t < 0) {
                                 uint8_t *a = span_slot(&s->phys, p, &hint);
 
@@ -1864,7 +1714,7 @@ static int scan_physical(Scanner *s, const ScanTarget *targets, size_t n) {
                 phys_check(s, n);
         else
                 phys_begin(s, n);
-        if (s->n_ids == 0) {
+        if (s->memcgs.n == 0) {
                 /* no target has a memcg left: nothing (else) to visit */
                 span_done(&s->phys);
                 phys_end(s, n);
@@ -1887,7 +1737,7 @@ static void sweep_check_mglru(Scanner *s) {
         int was = s->mglru;
 
         if (read_full_file(s->opts.sysfs_root, "/kernel/mm/lru_gen/enabled", &text, NULL) < 0 ||
-            idle_lru_gen_enabled(text, &on) < 0)
+            kpage_lru_gen_enabled(text, &on) < 0)
                 on = false; /* no MGLRU in this kernel */
         s->mglru = on;
         /* info: a fact of the kernel, said once (and warnings are the
@@ -1968,7 +1818,7 @@ static int scan_unmapped(Scanner *s, const ScanTarget *targets, size_t n) {
                 sweep_check(s, n);
         else
                 sweep_begin(s, n);
-        if (s->n_ids == 0) {
+        if (s->memcgs.n == 0) {
                 span_done(&s->phys);
                 sweep_end(s, n);
                 return 0;
@@ -2115,7 +1965,7 @@ static int idle_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat
                           s->n_classified, s->batch_cap, r > 0 ? "; resuming there next period" : "");
                 if (s->physical || s->unmapped)
                         log_debug("idle_page: %s cursor at PFN %" PRIu64 ", %zu memcg ids",
-                                  s->physical ? "physical" : "unmapped sweep's", s->cur_pfn, s->n_ids);
+                                  s->physical ? "physical" : "unmapped sweep's", s->cur_pfn, s->memcgs.n);
         }
         if (r >= 0) {
                 /* tidy the state of what was visited */
@@ -2146,9 +1996,7 @@ static int idle_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHeat
         free(s->buf);
         free(s->buf2);
         s->buf = s->buf2 = NULL;
-        free(s->ids);
-        s->ids = NULL;
-        s->n_ids = 0;
+        kpage_memcgs_done(&s->memcgs);
         s->out = NULL;
         s->heat = NULL;
         if (r < 0) {
@@ -2187,7 +2035,7 @@ static void idle_memory(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pag
 
 const ScannerOps scanner_idle_page_ops = {
         .name = "idle_page",
-        .caps = SCANNER_CAP_RANGES | SCANNER_CAP_PHYSICAL,
+        .caps = SCANNER_CAP_RANGES | SCANNER_CAP_PHYSICAL | SCANNER_CAP_UNMAPPED,
         .needs = SCANNER_NEEDS_IDLE_PAGE,
         .arming_periods = 1,
         .open = idle_open,

@@ -10,22 +10,11 @@
 #include <sys/types.h>
 
 #include "heat.h"
+#include "kpage.h"
 
 #define IDLE_PAGE_SIZE 4096u
 
-/* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h) */
-#define IDLE_KPF_LRU 5
-#define IDLE_KPF_SLAB 7
-#define IDLE_KPF_BUDDY 10
-#define IDLE_KPF_MMAP 11
-#define IDLE_KPF_COMPOUND_HEAD 15
-#define IDLE_KPF_COMPOUND_TAIL 16
-#define IDLE_KPF_HUGE 17
-#define IDLE_KPF_NOPAGE 20
-#define IDLE_KPF_THP 22
-#define IDLE_KPF_OFFLINE 23
-#define IDLE_KPF_ZERO_PAGE 24
-#define IDLE_KPF(bit) (UINT64_C(1) << (bit))
+/* kpageflags bits and the unmapped candidates: kpage.h */
 
 /* Per-page age slot values besides the ages 0..HEAT_MAX_AGE. */
 #define IDLE_AGE_COVERED 0xfe   /* part of a compound unit whose first page holds the age */
@@ -70,20 +59,6 @@ size_t idle_word_runs(const uint64_t *words, size_t n, size_t max, IdleRun *ret)
  * saturating at HEAT_MAX_AGE. */
 uint8_t idle_age_update(uint8_t old, bool idle, unsigned gap);
 
-
-/* Whether a page with kpageflags FLAGS is one the unmapped sweep
- * (HEAT_UNMAPPED) classifies: an LRU page no process maps (page cache,
- * tmpfs, shmem, swap cache), the head of its folio, not one of the kinds
- * idle page tracking cannot follow. */
-bool idle_unmapped_candidate(uint64_t flags);
-
-/* From the text of /sys/kernel/mm/lru_gen/enabled ("0x0007\n"): whether
- * MGLRU is on (bit 0). Under MGLRU, folio_mark_accessed() -- read(2),
- * write(2) and sendfile of page cache and tmpfs -- counts references in
- * the folio's LRU bits and leaves PG_idle set (mm/swap.c, 6.12), so idle
- * page tracking sees only mapped accesses: an unmapped page read all the
- * time reads idle. -EINVAL for text that is not a number. */
-int idle_lru_gen_enabled(const char *text, bool *ret);
 
 /* ---- per-tenant cursors and passes (scanner/idle_page.c's top) --------- */
 

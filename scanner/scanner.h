@@ -30,11 +30,12 @@ enum {
          * every LRU page by its memcg (cgroup_id), mapped or not; ranges
          * are PADDR. Without it, backends sample the targets' processes. */
         HEAT_PHYSICAL = 1 << 1,
-        /* Virtual mode of a backend with a physical mode (idle_page): also
-         * sweep physical memory for the targets' pages that no process
-         * maps (by memcg, like HEAT_PHYSICAL) and report them as bytes per
-         * tier, hot and cold (TenantHeat.unmapped_*, HEAT_PASS_UNMAPPED).
-         * Backends without a physical mode ignore it. */
+        /* Virtual mode: also sweep physical memory for the targets' pages
+         * that no process maps (by memcg, from /proc/kpagecgroup) and
+         * report them as bytes per tier, hot and cold
+         * (TenantHeat.unmapped_*, HEAT_PASS_UNMAPPED). idle_page reads the
+         * idle bitmap; damon and bpf read the regions of a paddr kdamond
+         * of their own. Backends without SCANNER_CAP_UNMAPPED ignore it. */
         HEAT_UNMAPPED = 1 << 2,
 };
 
@@ -57,6 +58,8 @@ enum {
         SCANNER_CAP_RANGES = 1 << 0,    /* candidates carry addresses (else byte amounts only) */
         SCANNER_CAP_PHYSICAL = 1 << 1,  /* has a physical mode (HEAT_PHYSICAL): PADDR ranges */
         SCANNER_CAP_KDAMOND = 1 << 2,   /* runs a kdamond of tierd's own (kdamonds/0) */
+        SCANNER_CAP_UNMAPPED = 1 << 3,  /* classifies the targets' unmapped pages with HEAT_UNMAPPED (idle_page's
+                                         * sweep; damon and bpf: a paddr kdamond beside the vaddr one) */
 };
 
 /* What a backend needs of the kernel (ScannerOps.needs), as the probe

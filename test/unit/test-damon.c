@@ -610,6 +610,32 @@ START_TEST(test_leftover_ours) {
 }
 END_TEST
 
+/* The scanner with its paddr kdamond (kdamonds/1): a leftover of it is
+ * two kdamonds, and only two. */
+START_TEST(test_leftover_scanner_paddr) {
+        DamonOwner o = OWNER;
+        DamonSeen two = { .boot_id = "0a1b-2c", .nr_kdamonds = 2, .on = true, .kdamond_pid = 99 };
+        DamonSeen one = two;
+        const char *why = NULL;
+        char buf[256];
+        DamonOwner back;
+
+        o.user = DAMON_USER_SCANNER_PADDR;
+        ck_assert_uint_eq(damon_user_kdamonds(o.user), 2);
+        ck_assert_uint_eq(damon_user_kdamonds(DAMON_USER_SCANNER), 1);
+        ck_assert_int_eq(damon_owner_format(&o, buf, sizeof(buf)), 0);
+        ck_assert_ptr_nonnull(strstr(buf, " user=scanner+paddr\n"));
+        ck_assert_int_eq(damon_owner_parse(buf, &back), 0);
+        ck_assert_int_eq(back.user, DAMON_USER_SCANNER_PADDR);
+        ck_assert(damon_leftover_is_ours(&o, &two, &why));
+        one.nr_kdamonds = 1;
+        ck_assert(!damon_leftover_is_ours(&o, &one, &why));
+        ck_assert_ptr_nonnull(strstr(why, "two kdamonds"));
+        /* and the plain scanner's record does not claim two */
+        ck_assert(!damon_leftover_is_ours(&OWNER, &two, &why));
+}
+END_TEST
+
 START_TEST(test_leftover_not_ours) {
         const DamonSeen base = { .boot_id = "0a1b-2c", .nr_kdamonds = 1, .on = true, .kdamond_pid = 99 };
         DamonOwner unstarted = OWNER;
@@ -789,12 +815,182 @@ START_TEST(test_targets_same_pid_another_process) {
 }
 END_TEST
 
+/* The unmapped pages of a chunk of 16 PFNs from 0x100: node 0 holds
+ * 0x100..0x107, node 1 0x108 on. Regions: 0x100..0x103 accessed (hot),
+ * 0x104..0x10b idle for 10 aggregations (cold), 0x10c.. not monitored.
+ * Memcg 7 is target 0's, 9 target 1's, 5 nobody's. */
+START_TEST(test_unmapped_classify) {
+        Topology *topo = two_tiers();
+        const uint64_t lru = KPAGE_BIT(KPAGE_LRU), head = lru | KPAGE_BIT(KPAGE_COMPOUND_HEAD),
+                       tail = lru | KPAGE_BIT(KPAGE_COMPOUND_TAIL);
+        const DamonRegion regions[] = {
+                { .start = 0x100 * 4096, .end = 0x104 * 4096, .nr_accesses = 3, .age = 0 },
+                { .start = 0x104 * 4096, .end = 0x10c * 4096, .nr_accesses = 0, .age = 10 },
+        };
+        const NodeSpan spans[] = { { .start = 0, .end = 0x108, .node = 0 }, { .start = 0x108, .end = 0x400, .node = 1 } };
+        KpageMemcg ids[] = { { .ino = 7, .target = 0 }, { .ino = 9, .target = 1 } };
+        const KpageMemcgs m = { .ids = ids, .n = 2 };
+        uint64_t flags[16] = {
+                lru,                            /* 0x100 t0 hot, node 0 */
+                lru | KPAGE_BIT(KPAGE_MMAP),    /* 0x101 mapped: the processes' walk has it */
+                KPAGE_BIT(KPAGE_SLAB),          /* 0x102 not LRU */
+                lru,                            /* 0x103 memcg 5: no target's */
+                head, tail, tail, tail,         /* 0x104 t1, a 4-page folio, cold, node 0 */
+                lru,                            /* 0x108 t0 cold, node 1 */
+                lru | KPAGE_BIT(KPAGE_NOPAGE),  /* 0x109 */
+                lru,                            /* 0x10a t1 cold, node 1 */
+                tail,                           /* 0x10b a tail without its head here: left out */
+                lru, lru, 0, 0,                 /* 0x10c.. in no region */
+        };
+        uint64_t memcgs[16] = { 7, 7, 0, 5, 9, 9, 9, 9, 7, 7, 9, 9, 7, 9, 0, 0 };
+        DamonUnmapped out[2] = { 0 };
+        uint64_t got;
+
+        got = damon_unmapped_classify(regions, 2, 0x100, flags, memcgs, 16, &m, spans, 2, topo, 500000, 1000000, out);
+        ck_assert_uint_eq(got, 7 * 4096);
+        ck_assert_uint_eq(out[0].hot[0], 4096);
+        ck_assert_uint_eq(out[0].cold[0], 0);
+        ck_assert_uint_eq(out[0].hot[1], 0);
+        ck_assert_uint_eq(out[0].cold[1], 4096);
+        ck_assert_uint_eq(out[1].hot[0], 0);
+        ck_assert_uint_eq(out[1].cold[0], 4 * 4096);
+        ck_assert_uint_eq(out[1].cold[1], 4096);
+        ck_assert_uint_eq(out[1].hot[1], 0);
+
+        /* a chunk that starts past every region classifies nothing */
+        memset(out, 0, sizeof(out));
+        ck_assert_uint_eq(damon_unmapped_classify(regions, 2, 0x10c, flags + 12, memcgs + 12, 4, &m, spans, 2, topo,
+                                                  500000, 1000000, out), 0);
+        ck_assert_uint_eq(out[0].hot[0] + out[0].cold[0] + out[0].hot[1] + out[0].cold[1], 0);
+        /* a region idle for one aggregation only says nothing yet */
+        {
+                DamonRegion young[2] = { regions[0], regions[1] };
+
+                young[1].age = 0;
+                memset(out, 0, sizeof(out));
+                ck_assert_uint_eq(damon_unmapped_classify(young, 2, 0x100, flags, memcgs, 16, &m, spans, 2, topo,
+                                                          500000, 1000000, out), 4096);
+                ck_assert_uint_eq(out[0].hot[0], 4096);
+                ck_assert_uint_eq(out[1].cold[0] + out[0].cold[1] + out[1].cold[1], 0);
+        }
+        /* and without regions (none read yet) neither */
+        ck_assert_uint_eq(damon_unmapped_classify(NULL, 0, 0x100, flags, memcgs, 16, &m, spans, 2, topo, 500000,
+                                                  1000000, out), 0);
+        topology_free(topo);
+}
+END_TEST
+
+/* A sweep over three scans: a (id 10) and b (20) begin it; c (30) comes
+ * in the second scan (in the next sweep, not this one); b is left out of
+ * the second scan and a's memcgs change in the third -- only when the
+ * sweep ends do the totals reach the heat, and only for the tenants it
+ * covered whole. */
+START_TEST(test_sweep_passes) {
+        const ScanTarget ab[] = { { .cgroup_path = "a", .cgroup_id = 10 }, { .cgroup_path = "b", .cgroup_id = 20 } };
+        const ScanTarget ac[] = { { .cgroup_path = "a", .cgroup_id = 10 }, { .cgroup_path = "c", .cgroup_id = 30 } };
+        const ScanTarget abc[] = { { .cgroup_path = "c", .cgroup_id = 30 }, { .cgroup_path = "b", .cgroup_id = 20 },
+                                   { .cgroup_path = "a", .cgroup_id = 10 } };
+        const uint64_t h_ab[] = { 1, 2 }, h_ac[] = { 1, 3 }, h_abc[] = { 3, 2, 1 }, h_abc2[] = { 3, 2, 9 };
+        DamonUnmapped acc[3] = { 0 };
+        TenantHeat out[3] = { 0 };
+        DamonSweep w = { 0 };
+
+        ck_assert_int_eq(damon_sweep_begin(&w, ab, 2, h_ab), 0);
+        ck_assert(w.open);
+        acc[0].hot[0] = 4096;
+        acc[1].cold[1] = 8192;
+        damon_sweep_add(&w, ab, 2, acc);
+        w.pfn = 1000;
+
+        damon_sweep_check(&w, ac, 2, h_ac); /* b left out */
+        memset(acc, 0, sizeof(acc));
+        acc[0].cold[0] = 4096;
+        acc[1].hot[0] = 1 << 20; /* c: not in this sweep */
+        damon_sweep_add(&w, ac, 2, acc);
+
+        damon_sweep_end(&w, abc, 3, out);
+        ck_assert(!w.open);
+        ck_assert_uint_eq(w.n, 0);
+        ck_assert_uint_eq(out[0].pass & HEAT_PASS_UNMAPPED, 0); /* c */
+        ck_assert_uint_eq(out[1].pass & HEAT_PASS_UNMAPPED, 0); /* b: left out of a scan */
+        ck_assert_uint_ne(out[2].pass & HEAT_PASS_UNMAPPED, 0); /* a */
+        ck_assert_uint_eq(out[2].unmapped_hot[0], 4096);
+        ck_assert_uint_eq(out[2].unmapped_cold[0], 4096);
+
+        /* the next sweep: a's memcgs change on the way */
+        memset(out, 0, sizeof(out));
+        ck_assert_int_eq(damon_sweep_begin(&w, abc, 3, h_abc), 0);
+        ck_assert_uint_eq(w.pfn, 0);
+        damon_sweep_check(&w, abc, 3, h_abc2);
+        memset(acc, 0, sizeof(acc));
+        acc[0].hot[0] = 4096;
+        damon_sweep_add(&w, abc, 3, acc);
+        damon_sweep_end(&w, abc, 3, out);
+        ck_assert_uint_ne(out[0].pass & HEAT_PASS_UNMAPPED, 0);
+        ck_assert_uint_eq(out[0].unmapped_hot[0], 4096);
+        ck_assert_uint_ne(out[1].pass & HEAT_PASS_UNMAPPED, 0); /* b: nothing unmapped, exactly */
+        ck_assert_uint_eq(out[1].unmapped_hot[0] + out[1].unmapped_cold[1], 0);
+        ck_assert_uint_eq(out[2].pass & HEAT_PASS_UNMAPPED, 0); /* a */
+
+        /* a failed read: nobody's result */
+        memset(out, 0, sizeof(out));
+        ck_assert_int_eq(damon_sweep_begin(&w, abc, 3, h_abc), 0);
+        damon_sweep_fail(&w);
+        damon_sweep_end(&w, abc, 3, out);
+        for (int i = 0; i < 3; i++)
+                ck_assert_uint_eq(out[i].pass & HEAT_PASS_UNMAPPED, 0);
+        damon_sweep_done(&w);
+}
+END_TEST
+
+START_TEST(test_region_lower) {
+        const DamonRegion r[] = { { .start = 0x1000, .end = 0x3000 }, { .start = 0x5000, .end = 0x6000 } };
+
+        ck_assert_uint_eq(damon_region_lower(r, 2, 0), 0);
+        ck_assert_uint_eq(damon_region_lower(r, 2, 0x2fff), 0);
+        ck_assert_uint_eq(damon_region_lower(r, 2, 0x3000), 1); /* in the gap: the next one */
+        ck_assert_uint_eq(damon_region_lower(r, 2, 0x5fff), 1);
+        ck_assert_uint_eq(damon_region_lower(r, 2, 0x6000), 2);
+        ck_assert_uint_eq(damon_region_lower(NULL, 0, 0x6000), 0);
+}
+END_TEST
+
+/* A memcg two targets list is the deepest one's, whatever their order;
+ * the hash of a target's set changes with the set. */
+START_TEST(test_memcgs_settle_deepest) {
+        const ScanTarget t[] = { { .cgroup_path = "a/b" }, { .cgroup_path = "a" } };
+        KpageMemcg ids[] = { { 30, 1 }, { 20, 1 }, { 30, 0 }, { 10, 1 } };
+        uint64_t hash[2], hash2[2];
+        const KpageMemcgs m = { .ids = ids, .n = 3 };
+
+        ck_assert_uint_eq(kpage_memcgs_settle(ids, 4, t, 2, hash), 3);
+        ck_assert_uint_eq(ids[0].ino, 10);
+        ck_assert_uint_eq(ids[2].ino, 30);
+        ck_assert_int_eq(kpage_memcgs_target(&m, 30), 0);
+        ck_assert_int_eq(kpage_memcgs_target(&m, 20), 1);
+        ck_assert_int_eq(kpage_memcgs_target(&m, 10), 1);
+        ck_assert_int_eq(kpage_memcgs_target(&m, 15), -1);
+        ck_assert_uint_ne(hash[0], 0);
+        ck_assert_uint_ne(hash[1], 0);
+
+        KpageMemcg fewer[] = { { 30, 0 }, { 10, 1 } };
+        ck_assert_uint_eq(kpage_memcgs_settle(fewer, 2, t, 2, hash2), 2);
+        ck_assert_uint_eq(hash2[0], hash[0]);
+        ck_assert_uint_ne(hash2[1], hash[1]);
+}
+END_TEST
+
 static Suite *damon_suite(void) {
         Suite *s = suite_create("damon");
         TCase *tc = tcase_create("pure");
         TCase *fs = tcase_create("tried_regions");
 
         tcase_add_test(tc, test_intervals_for_period_1s);
+        tcase_add_test(tc, test_unmapped_classify);
+        tcase_add_test(tc, test_leftover_scanner_paddr);
+        tcase_add_test(tc, test_region_lower);
+        tcase_add_test(tc, test_sweep_passes);
+        tcase_add_test(tc, test_memcgs_settle_deepest);
         tcase_add_test(tc, test_intervals_for_period_short);
         tcase_add_test(tc, test_heat_age_accessed_is_zero);
         tcase_add_test(tc, test_heat_age_idle_at_least_one);

@@ -553,7 +553,7 @@ static void fake_proc(pid_t pid, uint64_t start, uint64_t pages, uint64_t pfn0) 
         ck_assert_uint_le(pfn0 + pages, FAKE_PFNS);
         for (uint64_t i = 0; i < pages; i++) {
                 pm[i] = PAGEMAP_PRESENT | (pfn0 + i);
-                fl[i] = IDLE_KPF(IDLE_KPF_LRU);
+                fl[i] = KPAGE_BIT(KPAGE_LRU);
         }
         snprintf(maps, sizeof(maps), "%llx-%llx rw-p 00000000 00:00 0 \n", (unsigned long long) start,
                  (unsigned long long) (start + pages * IDLE_PAGE_SIZE));
@@ -1079,15 +1079,15 @@ START_TEST(test_scan_fake_unmapped_sweep) {
         unit_write_file("cg/b/cgroup.procs", "");
         for (uint64_t i = 0; i < 2048; i++) {
                 cg[0x1000 + i] = dir_ino("cg/a");
-                fl[0x1000 + i] = IDLE_KPF(IDLE_KPF_LRU) | IDLE_KPF(IDLE_KPF_MMAP);
+                fl[0x1000 + i] = KPAGE_BIT(KPAGE_LRU) | KPAGE_BIT(KPAGE_MMAP);
         }
         for (uint64_t i = 0; i < 1024; i++) {
                 cg[0x8000 + i] = dir_ino("cg/a");
-                fl[0x8000 + i] = IDLE_KPF(IDLE_KPF_LRU);
+                fl[0x8000 + i] = KPAGE_BIT(KPAGE_LRU);
         }
         for (uint64_t i = 0; i < 512; i++) {
                 cg[0x9000 + i] = dir_ino("cg/b");
-                fl[0x9000 + i] = IDLE_KPF(IDLE_KPF_LRU);
+                fl[0x9000 + i] = KPAGE_BIT(KPAGE_LRU);
         }
         fake_pwrite("proc/kpageflags", fl, FAKE_PFNS * sizeof(uint64_t), 0);
         fake_pwrite("proc/kpagecgroup", cg, FAKE_PFNS * sizeof(uint64_t), 0);
@@ -1136,21 +1136,21 @@ START_TEST(test_scan_fake_unmapped_sweep) {
 END_TEST
 
 START_TEST(test_unmapped_candidate_flags) {
-        const uint64_t lru = IDLE_KPF(IDLE_KPF_LRU);
+        const uint64_t lru = KPAGE_BIT(KPAGE_LRU);
 
         /* page cache or tmpfs no process maps: a folio's head or a page */
-        ck_assert(idle_unmapped_candidate(lru));
-        ck_assert(idle_unmapped_candidate(lru | IDLE_KPF(IDLE_KPF_COMPOUND_HEAD) | IDLE_KPF(IDLE_KPF_THP)));
+        ck_assert(kpage_unmapped_candidate(lru));
+        ck_assert(kpage_unmapped_candidate(lru | KPAGE_BIT(KPAGE_COMPOUND_HEAD) | KPAGE_BIT(KPAGE_THP)));
         /* mapped: the processes' part of the scan */
-        ck_assert(!idle_unmapped_candidate(lru | IDLE_KPF(IDLE_KPF_MMAP)));
+        ck_assert(!kpage_unmapped_candidate(lru | KPAGE_BIT(KPAGE_MMAP)));
         /* not on the LRU, a tail, kinds idle tracking cannot follow */
-        ck_assert(!idle_unmapped_candidate(0));
-        ck_assert(!idle_unmapped_candidate(lru | IDLE_KPF(IDLE_KPF_COMPOUND_TAIL)));
-        ck_assert(!idle_unmapped_candidate(lru | IDLE_KPF(IDLE_KPF_SLAB)));
-        ck_assert(!idle_unmapped_candidate(lru | IDLE_KPF(IDLE_KPF_HUGE)));
-        ck_assert(!idle_unmapped_candidate(lru | IDLE_KPF(IDLE_KPF_BUDDY)));
-        ck_assert(!idle_unmapped_candidate(lru | IDLE_KPF(IDLE_KPF_ZERO_PAGE)));
-        ck_assert(!idle_unmapped_candidate(IDLE_KPF(IDLE_KPF_NOPAGE)));
+        ck_assert(!kpage_unmapped_candidate(0));
+        ck_assert(!kpage_unmapped_candidate(lru | KPAGE_BIT(KPAGE_COMPOUND_TAIL)));
+        ck_assert(!kpage_unmapped_candidate(lru | KPAGE_BIT(KPAGE_SLAB)));
+        ck_assert(!kpage_unmapped_candidate(lru | KPAGE_BIT(KPAGE_HUGE)));
+        ck_assert(!kpage_unmapped_candidate(lru | KPAGE_BIT(KPAGE_BUDDY)));
+        ck_assert(!kpage_unmapped_candidate(lru | KPAGE_BIT(KPAGE_ZERO_PAGE)));
+        ck_assert(!kpage_unmapped_candidate(KPAGE_BIT(KPAGE_NOPAGE)));
 }
 END_TEST
 
@@ -1158,18 +1158,18 @@ START_TEST(test_lru_gen_enabled_text) {
         bool on = false;
 
         /* the testbed kernels' text: 0x0007 with CONFIG_LRU_GEN_ENABLED */
-        ck_assert_int_eq(idle_lru_gen_enabled("0x0007\n", &on), 0);
+        ck_assert_int_eq(kpage_lru_gen_enabled("0x0007\n", &on), 0);
         ck_assert(on);
-        ck_assert_int_eq(idle_lru_gen_enabled("0x0000\n", &on), 0);
+        ck_assert_int_eq(kpage_lru_gen_enabled("0x0000\n", &on), 0);
         ck_assert(!on);
-        ck_assert_int_eq(idle_lru_gen_enabled("0x0006\n", &on), 0);
+        ck_assert_int_eq(kpage_lru_gen_enabled("0x0006\n", &on), 0);
         ck_assert(!on);
-        ck_assert_int_eq(idle_lru_gen_enabled("1", &on), 0);
+        ck_assert_int_eq(kpage_lru_gen_enabled("1", &on), 0);
         ck_assert(on);
-        ck_assert_int_eq(idle_lru_gen_enabled("", &on), -EINVAL);
-        ck_assert_int_eq(idle_lru_gen_enabled("y\n", &on), -EINVAL);
-        ck_assert_int_eq(idle_lru_gen_enabled("0x7 junk", &on), -EINVAL);
-        ck_assert_int_eq(idle_lru_gen_enabled("-1", &on), -EINVAL);
+        ck_assert_int_eq(kpage_lru_gen_enabled("", &on), -EINVAL);
+        ck_assert_int_eq(kpage_lru_gen_enabled("y\n", &on), -EINVAL);
+        ck_assert_int_eq(kpage_lru_gen_enabled("0x7 junk", &on), -EINVAL);
+        ck_assert_int_eq(kpage_lru_gen_enabled("-1", &on), -EINVAL);
 }
 END_TEST
 

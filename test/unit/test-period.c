@@ -206,7 +206,14 @@ static const MoverOps fake_bytes = {
 static const MoverBackend fake_backend_bytes = { .name = "fake", .ranges = &fake_mover, .bytes = &fake_bytes };
 
 static const ScannerOps fake_sweeper = {
-        .name = "fake", .caps = SCANNER_CAP_RANGES | SCANNER_CAP_PHYSICAL, .arming_periods = 1, .scan = fake_scan,
+        .name = "fake", .caps = SCANNER_CAP_RANGES | SCANNER_CAP_PHYSICAL | SCANNER_CAP_UNMAPPED, .arming_periods = 1,
+        .scan = fake_scan,
+};
+
+/* A sweeper like the damon backend's: it runs a kdamond of its own. */
+static const ScannerOps fake_kdamond_sweeper = {
+        .name = "fake", .caps = SCANNER_CAP_RANGES | SCANNER_CAP_KDAMOND | SCANNER_CAP_UNMAPPED, .arming_periods = 1,
+        .scan = fake_scan,
 };
 
 /* ---- the tree ------------------------------------------------------------ */
@@ -614,6 +621,47 @@ START_TEST(test_period_unmapped_held_until_classified) {
 }
 END_TEST
 
+START_TEST(test_period_unmapped_kdamond_scanner) {
+        /* The same tenant with a scanner that classifies unmapped pages
+         * and runs a kdamond (the damon backend with its paddr kdamond):
+         * the unmapped pages count as classified once swept, and the cold
+         * ones go as bytes through the byte mover at once -- the DAMOS
+         * path, which needs a kdamond of its own, is never tried. */
+        _cleanup_(config_freep) Config *c = config_with_rules();
+        StatusSnapshot s = { 0 };
+        Engine e;
+
+        unit_write_file("cg/web/memory.numa_stat", "anon N0=16777216 N1=0\nfile N0=67108864 N1=0\n"
+                                                   "file_mapped N0=0 N1=0\n");
+        write_cgroup("web/child", "", 0, 0);
+        scan_phase = 5;
+        engine_setup_model(&e, c, true);
+        e.scanner_ops = &fake_kdamond_sweeper;
+        e.unmapped_sweep = true;
+        e.demotion_enabled = 1;
+        ck_assert_int_eq(engine_set_mover(&e, &fake_backend_bytes), 0);
+        ck_assert_int_eq(period_run(&e, 0, true, &s), 0);
+        ck_assert_uint_eq(asked.n, 0);
+        ck_assert_uint_eq(s.tenants[0].held_demote.unscanned, 16 * MIB);
+        ck_assert(s.has_unmapped);
+        status_snapshot_done(&s);
+
+        scan_phase = 6;
+        ck_assert_int_eq(period_run(&e, 1, true, &s), 0);
+        ck_assert(!e.uprom_off);
+        ck_assert_ptr_null(e.uprom);
+        ck_assert_uint_eq(s.tenants[0].unmapped_hot[0], 32 * MIB);
+        ck_assert_uint_eq(s.tenants[0].unmapped_cold[0], 32 * MIB);
+        ck_assert_uint_eq(s.tenants[0].classified[0], 80 * MIB);
+        ck_assert_uint_eq(asked.n, 1);
+        ck_assert(!asked.req[0].has_range);
+        ck_assert_uint_eq(asked.req[0].bytes, 16 * MIB);
+        ck_assert_str_eq(asked.cgroup[0], "web");
+        status_snapshot_done(&s);
+        engine_done(&e);
+}
+END_TEST
+
 START_TEST(test_period_scan_order_need_then_class) {
         /* other: critical; web: latency, over its limit; web/child: batch.
          * The first period's scan goes by class; once web's plan left it
@@ -897,6 +945,7 @@ int main(void) {
         tcase_add_test(tc, test_period_model_keeps_the_hot_set);
         tcase_add_test(tc, test_period_scan_order_need_then_class);
         tcase_add_test(tc, test_period_unmapped_held_until_classified);
+        tcase_add_test(tc, test_period_unmapped_kdamond_scanner);
         tcase_add_test(tc, test_period_pid_reused_is_not_moved);
         tcase_add_test(tc, test_period_pid_moved_out_is_not_moved);
         tcase_add_test(tc, test_period_model_forgets_a_reused_pid);

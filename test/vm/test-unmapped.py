@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """vm suite: pages no process maps, classified and moved by heat (the idle
-kernel: idle page tracking; tierd with the shipped configuration,
-`--period 1s` as in test-heat.py).
+kernel: idle page tracking; the stock kernel: DAMON paddr; tierd with the
+shipped configuration, `--period 1s` as in test-heat.py).
 
 One tenant, tier0.max=48M, with two tmpfs files it wrote and no process
 maps: `hot` (32 MiB, its first half on node 0 and its second on node 1),
@@ -25,7 +25,32 @@ tier-0 bytes at most 48 MiB + 5% at the end, the cold file is what left
 node 0, and at least 95% of the hot file is on node 0 (file-nodes, after
 tierd stopped): its half on node 1 came back through DAMOS migrate_hot.
 
-usage: test-unmapped.py idle BUILD_DIR"""
+The stock kernel (no idle page tracking; the damon backend, whose paddr
+kdamond's regions classify the unmapped pages, scanner/damon.c): one
+tenant, tier0.max=48M, with `hot` (16 MiB, all on node 0, read with
+read(2) every 0.3 s) and `cold` (64 MiB on node 0). The same two kernel
+settings, for the same reasons: MGLRU off for the main run (DAMON's paddr
+check of a page no process maps is its idle flag, which read(2) leaves
+set under MGLRU; a first short run with MGLRU on checks that tierd says
+so and classifies nothing), and demotion_enabled true: with the damon
+backend the DAMOS schemes cannot run (they need a kdamond of their own),
+so memory.reclaim is the path that moves unmapped bytes, and tierd uses
+it only while demotion is on. Checks: some sweep classified the hot file
+hot and the cold one cold (period JSON unmapped_hot_bytes at least 8 MiB, in
+the first sweep too, and unmapped_cold_bytes at least 32 MiB: DAMON's regions are coarser than
+pages, so these are floors, not the 10% of the idle kernel), tier-0
+bytes at most 48 MiB + 5% at the end, at least 16 of the 32 MiB that left
+node 0 from the cold file, both kdamonds gone at exit. Where the hot
+file ends is printed, not asserted: a known gap. memory.reclaim takes
+what the kernel's LRU gives, and shrink_active_list() (mm/vmscan.c)
+deactivates a page no process maps whatever its accesses, so hot tmpfs
+pages are demoted too (a third of the hot file in one run, all of it in
+two others, though the sweep had classified it hot),
+and nothing promotes them back: the young-filtered DAMOS schemes that do
+both on the idle kernel need a kdamond of their own, which the scanner's
+two kdamonds leave no room for.
+
+usage: test-unmapped.py idle|stock BUILD_DIR"""
 import json
 import os
 import sys
@@ -37,8 +62,8 @@ kernel, build = sys.argv[1], sys.argv[2]
 t = Tap()
 if os.geteuid() != 0:
     t.skip_all('needs root to install the testbed packages and cache kernels')
-if kernel != 'idle':
-    t.skip_all('the sweep of unmapped pages needs idle page tracking (the idle kernel)')
+if kernel not in ('idle', 'stock'):
+    t.skip_all(f'no scenario for the {kernel} kernel')
 
 PERIODS = 45
 GUEST = r'''
@@ -78,9 +103,47 @@ kill $r; wait $r 2> /dev/null
 echo "=== BEGIN files"; file-nodes /mnt/um/hot /mnt/um/cold; echo "=== END files"
 '''.replace('@PERIODS@', str(PERIODS))
 
+STOCK_PERIODS = 30
+STOCK_GUEST = r"""
+CG=/sys/fs/cgroup
+sysctl -w kernel.numa_balancing=0 > /dev/null
+numa() { echo "=== BEGIN $2"; cat $CG/$1/memory.numa_stat; echo "=== END $2"; }
+out() {
+    echo "=== BEGIN $1-rc"; echo $2; echo "=== END $1-rc"
+    echo "=== BEGIN $1"; cat /tmp/$1.out; echo "=== END $1"
+    echo "=== BEGIN $1-err"; tail -c 3000 /tmp/$1.err; echo "=== END $1-err"
+}
+# the shipped configuration; --period 1s (see the docstring)
+agent() {
+    n=$1; shift
+    tierd --period 1s --json --control-socket '' "$@" > /tmp/$n.out 2> /tmp/$n.err
+    out $n $?
+}
+echo true > /sys/kernel/mm/numa/demotion_enabled
+mkdir -p /mnt/um $CG/um
+mount -t tmpfs -o size=256m none /mnt/um
+sh -c "echo \$\$ > $CG/um/cgroup.procs
+       numactl -m 0 dd if=/dev/zero of=/mnt/um/hot bs=1M count=16 2> /dev/null
+       exec numactl -m 0 dd if=/dev/zero of=/mnt/um/cold bs=1M count=64 2> /dev/null"
+sh -c "echo \$\$ > $CG/um/cgroup.procs
+       while :; do dd if=/mnt/um/hot of=/dev/null bs=64k 2> /dev/null; sleep 0.3; done" &
+r=$!
+echo "=== BEGIN lru-gen"; cat /sys/kernel/mm/lru_gen/enabled; echo "=== END lru-gen"
+tierctl annotate um class=standard
+agent um-mglru --periods 4
+echo 0 > /sys/kernel/mm/lru_gen/enabled
+tierctl annotate um tier0.max=48M
+numa um um-numa-before
+agent um --periods @PERIODS@
+numa um um-numa
+kill $r; wait $r 2> /dev/null
+echo "=== BEGIN kdamonds"; cat /sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds; echo "=== END kdamonds"
+echo "=== BEGIN files"; file-nodes /mnt/um/hot /mnt/um/cold; echo "=== END files"
+""".replace('@PERIODS@', str(STOCK_PERIODS))
+
 MIB = 1 << 20
 PAGE = 4096
-status, out = run_vm(kernel, GUEST, build, timeout=300, extra=(
+status, out = run_vm(kernel, STOCK_GUEST if kernel == 'stock' else GUEST, build, timeout=300, extra=(
     '--fast', '512M', '--add', os.path.join(TOP, 'config', 'tierd.json') + ':/etc/tierd/tierd.json'))
 if not t.ok(status == 0, f'{kernel}: VM booted and the guest script ran', f'status {status}\n{out[-3000:]}'):
     t.done()
@@ -89,6 +152,72 @@ s = sections(out)
 
 def agent(name):
     return agent_lines(t, s, name)
+
+
+def file_nodes():
+    files = {}
+    for ln in (s.get('files') or '').splitlines():
+        try:
+            x = json.loads(ln)
+            files[os.path.basename(x['file'])] = x
+        except ValueError:
+            pass
+    return files.get('hot'), files.get('cold')
+
+
+if kernel == 'stock':
+    # --- MGLRU on: said, nothing classified
+    lines = agent('um-mglru')
+    err = s.get('um-mglru-err') or ''
+    t.ok('MGLRU is on' in err, 'mglru: tierd says DAMON paddr cannot classify unmapped pages while MGLRU is on',
+         err[-1500:])
+    seen = [sum(tenant_of(ln, 'um').get('unmapped_hot_bytes', [0]) + tenant_of(ln, 'um').get('unmapped_cold_bytes',
+                                                                                             [0]))
+            for ln in lines if tenant_of(ln, 'um')]
+    t.ok(seen and not any(seen), f'mglru: nothing classified ({seen})', seen)
+    # --- MGLRU off
+    lines = agent('um')
+    err = s.get('um-err') or ''
+    um = [(ln.get('period'), tenant_of(ln, 'um')) for ln in lines if tenant_of(ln, 'um')]
+    series = [(p, x.get('unmapped_hot_bytes', [0, 0]), x.get('unmapped_cold_bytes', [0, 0]), x['tier_bytes'])
+              for p, x in um]
+    print('# period: unmapped hot / cold per tier (MiB), tier bytes (MiB)')
+    for p, h, c, tb in series:
+        print(f'#   {p}: hot {[v >> 20 for v in h]} cold {[v >> 20 for v in c]} tiers {[v >> 20 for v in tb]}')
+    backends = sorted({ln.get('backend') for ln in lines})
+    t.ok(lines and all(b in ('damon', 'bpf') for b in backends),
+         f'um: tierd sampled with a DAMON backend ({backends}: no idle page tracking here)', err[-1500:])
+    # a sweep's totals stay until the next one ends: one that saw both
+    # files for what they are (DAMON's first regions after its start are
+    # coarse, so not necessarily the first)
+    good = next(((p, h, c) for p, h, c, tb in series if sum(h) >= 8 * MIB and sum(c) >= 32 * MIB), None)
+    t.ok(good is not None, f'um: a sweep (period {good[0] if good else None}) saw the hot file hot (>= 8 MiB) '
+         'and the cold one cold (>= 32 MiB)', good or err[-1500:])
+    # the first classification must not call the hot file cold (it was
+    # what the second test run's first sweep did, from DAMON's first
+    # coarse regions, and reclaim then took the whole hot file)
+    first = next(((p, h, c) for p, h, c, tb in series if sum(h) + sum(c) > 0), None)
+    t.ok(first is not None and sum(first[1]) >= 8 * MIB,
+         f'um: the first sweep that classified (period {first[0] if first else None}) saw the hot file hot', first)
+    before, after = s.get('um-numa-before'), s.get('um-numa')
+    f0 = numa_field(before, 'file', 0)
+    t.ok(f0 >= 78 * MIB and numa_field(before, 'file_mapped', 0) < MIB,
+         f'um: {f0 / MIB:.1f} MiB of unmapped file pages on node 0 at the start', before)
+    t0 = numa_field(after, 'file', 0) + numa_field(after, 'anon', 0)
+    t.ok(t0 <= 48 * MIB * 1.05, f'um: tier-0 bytes {t0 / MIB:.1f} MiB <= 48 MiB + 5%', after)
+    hot, cold = file_nodes()
+    if t.ok(hot and cold, 'um: file-nodes reported both files', s.get('files')):
+        # Not asserted, a known gap (see the docstring): memory.reclaim
+        # does not spare the hot file. Measured: 2624 of 4096 pages on
+        # node 0 in one run, 0 in two others.
+        h0 = hot['by_node'].get('0', 0)
+        print(f'# um: {h0} of {hot["pages"]} pages of the hot file on node 0 (memory.reclaim\'s pick)')
+        c1 = cold['by_node'].get('1', 0)
+        t.ok(c1 * PAGE >= 16 * MIB, f'um: {c1 * PAGE / MIB:.1f} MiB of the cold file on node 1 (>= 16 MiB: most of '
+             'the room under the limit came from it)', cold)
+    t.ok((s.get('kdamonds') or '').strip() == '0', 'um: both kdamonds removed at exit (nr_kdamonds 0)',
+         s.get('kdamonds'))
+    t.done()
 
 
 
@@ -123,14 +252,7 @@ t.ok(f0 >= 78 * MIB and f1 >= 15 * MIB and numa_field(before, 'file_mapped', 0) 
      f'um: {f0 / MIB:.1f} MiB of unmapped file pages on node 0 and {f1 / MIB:.1f} on node 1 at the start', before)
 t0 = numa_field(after, 'file', 0) + numa_field(after, 'anon', 0)
 t.ok(t0 <= 48 * MIB * 1.05, f'um: tier-0 bytes {t0 / MIB:.1f} MiB <= 48 MiB + 5%', after)
-files = {}
-for ln in (s.get('files') or '').splitlines():
-    try:
-        x = json.loads(ln)
-        files[os.path.basename(x['file'])] = x
-    except ValueError:
-        pass
-hot, cold = files.get('hot'), files.get('cold')
+hot, cold = file_nodes()
 if t.ok(hot and cold, 'um: file-nodes reported both files', s.get('files')):
     h0 = hot['by_node'].get('0', 0)
     t.ok(h0 >= 0.95 * hot['pages'], f'um: {h0} of {hot["pages"]} pages of the hot file on node 0 (>= 95%)', hot)
