@@ -66,7 +66,6 @@ def plots(res, out):
                   "plot " + ', '.join(lines) + "\n")
         if subprocess.run([gp], input=script, text=True).returncode == 0:
             made.append(png)
-    L.extend(redis_section(out))
     m = res.get('micro')
     if m and 'move_pages' in m:
         dat = os.path.join(out, 'micro.dat')
