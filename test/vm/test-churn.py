@@ -48,6 +48,7 @@ TEST_CHURN_REPLAY=FILE checks such a dump again without booting)"""
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
 from tap import FOLLOW_SH, WORKLOAD_SH, Tap, parse_json, run_vm, sections, unit_bytes  # noqa: E402
@@ -130,7 +131,24 @@ kill -TERM $sw; wait $sw; rmdir $CG/steady
 if os.environ.get('TEST_CHURN_REPLAY'):  # development: check a dumped guest output again
     status, out = 0, open(os.environ['TEST_CHURN_REPLAY']).read()
 else:
-    status, out = run_vm(kernel, GUEST, build, timeout=CHURN + 1800)
+    # The guest's clock under TCG has once jumped ~35000 s ahead in the
+    # middle of a run (the churn "ran" 35134 s in a VM that lived 84 s, and
+    # one of tierd's scans "took" as long), which ends the driver's timed
+    # loop at once. A guest that reports more seconds than the host saw
+    # pass is booted once more, said as a TAP comment.
+    for attempt in (1, 2):
+        began = time.monotonic()
+        status, out = run_vm(kernel, GUEST, build, timeout=CHURN + 1800)
+        host_s = time.monotonic() - began
+        try:
+            guest_s = float(json.loads(sections(out).get('churn') or '{}').get('seconds', 0))
+        except (ValueError, AttributeError):
+            guest_s = 0
+        if attempt == 1 and guest_s > host_s + 60:
+            print(f'# the guest clock jumped: the churn reports {guest_s:.0f} s in a VM run of {host_s:.0f} s; '
+                  'booting again', flush=True)
+            continue
+        break
 if os.environ.get('TEST_CHURN_DUMP'):
     with open(os.environ['TEST_CHURN_DUMP'], 'w') as f:
         f.write(out)
