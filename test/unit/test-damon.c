@@ -872,6 +872,17 @@ START_TEST(test_unmapped_classify) {
                                                           500000, 1000000, out), 4096);
                 ck_assert_uint_eq(out[0].hot[0], 4096);
                 ck_assert_uint_eq(out[1].cold[0] + out[0].cold[1] + out[1].cold[1], 0);
+                /* nor for three (a page read every 0.3 s shows no access
+                 * in two aggregations in a row one time in forty) */
+                young[1].age = 2;
+                memset(out, 0, sizeof(out));
+                ck_assert_uint_eq(damon_unmapped_classify(young, 2, 0x100, flags, memcgs, 16, &m, spans, 2, topo,
+                                                          500000, 1000000, out), 4096);
+                /* four: cold */
+                young[1].age = 3;
+                memset(out, 0, sizeof(out));
+                ck_assert_uint_eq(damon_unmapped_classify(young, 2, 0x100, flags, memcgs, 16, &m, spans, 2, topo,
+                                                          500000, 1000000, out), 7 * 4096);
         }
         /* and without regions (none read yet) neither */
         ck_assert_uint_eq(damon_unmapped_classify(NULL, 0, 0x100, flags, memcgs, 16, &m, spans, 2, topo, 500000,
