@@ -36,8 +36,9 @@ so and classifies nothing), and demotion_enabled true: with the damon
 backend the DAMOS schemes cannot run (they need a kdamond of their own),
 so memory.reclaim is the path that moves unmapped bytes, and tierd uses
 it only while demotion is on. Checks: some sweep classified the hot file
-hot and the cold one cold (period JSON unmapped_hot_bytes at least 8 MiB, in
-the first sweep too, and unmapped_cold_bytes at least 32 MiB: DAMON's regions are coarser than
+hot and the cold one cold (period JSON unmapped_hot_bytes at least 8 MiB,
+unmapped_cold_bytes at least 32 MiB, and the first sweep's cold bytes at most the cold file's
++10%: DAMON's regions are coarser than
 pages, so these are floors, not the 10% of the idle kernel), tier-0
 bytes at most 48 MiB + 5% at the end, at least 16 of the 32 MiB that left
 node 0 from the cold file, both kdamonds gone at exit. Where the hot
@@ -195,10 +196,15 @@ if kernel == 'stock':
          'and the cold one cold (>= 32 MiB)', good or err[-1500:])
     # the first classification must not call the hot file cold (it was
     # what the second test run's first sweep did, from DAMON's first
-    # coarse regions, and reclaim then took the whole hot file)
+    # coarse regions, and reclaim then took the whole hot file): no more
+    # cold bytes than the 64 MiB cold file (+10%). It need not see all of
+    # the hot file hot yet (that is the check above): a CI run's first
+    # sweep, in period 6, saw 4 MiB of it hot and left the rest
+    # unclassified, 52 MiB cold.
     first = next(((p, h, c) for p, h, c, tb in series if sum(h) + sum(c) > 0), None)
-    t.ok(first is not None and sum(first[1]) >= 8 * MIB,
-         f'um: the first sweep that classified (period {first[0] if first else None}) saw the hot file hot', first)
+    t.ok(first is not None and sum(first[2]) <= 64 * MIB * 1.1,
+         f'um: the first sweep that classified (period {first[0] if first else None}) did not call the hot file '
+         'cold (cold bytes <= the cold file + 10%)', first)
     before, after = s.get('um-numa-before'), s.get('um-numa')
     f0 = numa_field(before, 'file', 0)
     t.ok(f0 >= 78 * MIB and numa_field(before, 'file_mapped', 0) < MIB,
