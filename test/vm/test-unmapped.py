@@ -40,7 +40,7 @@ hot and the cold one cold (period JSON unmapped_hot_bytes at least 8 MiB,
 unmapped_cold_bytes at least 32 MiB, and the first sweep's cold bytes at most the cold file's
 +10%: DAMON's regions are coarser than
 pages, so these are floors, not the 10% of the idle kernel), tier-0
-bytes at most 48 MiB + 5% at the end, at least 16 of the 32 MiB that left
+bytes at most 48 MiB + 5% at the end, at least 12 of the 32 MiB that left
 node 0 from the cold file, both kdamonds gone at exit. Where the hot
 file ends is printed, not asserted: a known gap. memory.reclaim takes
 what the kernel's LRU gives, and shrink_active_list() (mm/vmscan.c)
@@ -219,8 +219,11 @@ if kernel == 'stock':
         h0 = hot['by_node'].get('0', 0)
         print(f'# um: {h0} of {hot["pages"]} pages of the hot file on node 0 (memory.reclaim\'s pick)')
         c1 = cold['by_node'].get('1', 0)
-        t.ok(c1 * PAGE >= 16 * MIB, f'um: {c1 * PAGE / MIB:.1f} MiB of the cold file on node 1 (>= 16 MiB: most of '
-             'the room under the limit came from it)', cold)
+        # memory.reclaim takes the hot file (16 MiB) too, so the cold file
+        # gives the rest of the 32 MiB: 16.1 and 17.6 MiB in two CI runs;
+        # 12 leaves room for the limit's 5% and a few MiB of the start
+        t.ok(c1 * PAGE >= 12 * MIB, f'um: {c1 * PAGE / MIB:.1f} MiB of the cold file on node 1 (>= 12 MiB: the '
+             'hot file alone cannot make the room under the limit)', cold)
     t.ok((s.get('kdamonds') or '').strip() == '0', 'um: both kdamonds removed at exit (nr_kdamonds 0)',
          s.get('kdamonds'))
     t.done()
