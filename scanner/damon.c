@@ -1497,24 +1497,6 @@ static uint64_t thread_cpu_ns(void) {
         return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
 }
 
-static ssize_t pread_all(int fd, void *buf, size_t size, uint64_t off) {
-        size_t done = 0;
-
-        while (done < size) {
-                ssize_t n = pread(fd, (char *) buf + done, size - done, (off_t) (off + done));
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                done += (size_t) n;
-        }
-        return (ssize_t) done;
-}
-
 /* Whether MGLRU is on now (s->mglru), said once per change: it hides
  * read(2)/write(2) accesses of unmapped pages from DAMON's paddr checks. */
 static void sweep_check_mglru(Scanner *s) {
@@ -1552,7 +1534,7 @@ static int read_memcgs(Scanner *s, uint64_t pfn, const uint64_t *flags, uint64_t
                 for (size_t j = i + 1; j < np && j - last <= 64; j++)
                         if (kpage_unmapped_candidate(flags[j]))
                                 last = j;
-                got = pread_all(s->kpagecgroup_fd, memcgs + i, (last - i + 1) * 8, (pfn + i) * 8);
+                got = kpage_pread(s->kpagecgroup_fd, memcgs + i, (last - i + 1) * 8, (pfn + i) * 8);
                 if (got < 0)
                         return log_warning_errno((int) got, "cannot read /proc/kpagecgroup: %m");
                 i = last + 1;
@@ -1625,7 +1607,7 @@ static int unmapped_scan(Scanner *s, const ScanTarget *targets, size_t n, Tenant
                 return 0; /* no aggregation yet: the sweep waits */
         cpu0 = thread_cpu_ns();
         for (;;) {
-                ssize_t got = pread_all(s->kpageflags_fd, flags, DAMON_PADDR_CHUNK * 8, s->sweep.pfn * 8);
+                ssize_t got = kpage_pread(s->kpageflags_fd, flags, DAMON_PADDR_CHUNK * 8, s->sweep.pfn * 8);
                 size_t np;
 
                 if (got < 0) {

@@ -578,25 +578,6 @@ static int open_root(const char *root, const char *path, int flags, char **ret_p
         return fd < 0 ? r : fd;
 }
 
-/* pread that retries EINTR and short reads; returns the bytes read. */
-static ssize_t pread_full(int fd, void *buf, size_t size, uint64_t off) {
-        size_t done = 0;
-
-        while (done < size) {
-                ssize_t n = pread(fd, (char *) buf + done, size - done, (off_t) (off + done));
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return done > 0 ? (ssize_t) done : -errno;
-                }
-                if (n == 0)
-                        break;
-                done += (size_t) n;
-        }
-        return (ssize_t) done;
-}
-
 static void idle_close(Scanner *s) {
         if (!s)
                 return;
@@ -634,7 +615,7 @@ static int check_pagemap(const char *procfs, bool *ret_scan) {
         if (fd < 0)
                 return fd;
         probe++;
-        n = pread_full(fd, &e, sizeof(e), page / IDLE_PAGE_SIZE * 8);
+        n = kpage_pread(fd, &e, sizeof(e), page / IDLE_PAGE_SIZE * 8);
         if (n < 0)
                 return (int) n;
         if (n != sizeof(e) || !(e & PAGEMAP_PRESENT))
@@ -972,7 +953,7 @@ static int units_form(Scanner *s) {
 
                 while (j < n && refs[j].pfn - last <= FLAGS_GAP && refs[j].pfn - first < PIECE_PAGES)
                         last = refs[j++].pfn;
-                got = pread_full(s->kpageflags_fd, buf, (last - first + 1) * 8, first * 8);
+                got = kpage_pread(s->kpageflags_fd, buf, (last - first + 1) * 8, first * 8);
                 if (got < 0)
                         return log_warning_errno((int) got, "idle_page: cannot read /proc/kpageflags: %m");
                 for (size_t k = i; k < j; k++) {
@@ -1109,7 +1090,7 @@ static int batch_process(Scanner *s) {
         nr = idle_word_runs(words, nw, RUN_MAX, runs);
 
         for (size_t i = 0; i < nr; i++) {
-                ssize_t got = pread_full(s->bitmap_fd, vals + runs[i].first, runs[i].n * 8, words[runs[i].first] * 8);
+                ssize_t got = kpage_pread(s->bitmap_fd, vals + runs[i].first, runs[i].n * 8, words[runs[i].first] * 8);
 
                 if (got < 0)
                         return log_warning_errno((int) got, "idle_page: cannot read the idle bitmap: %m");
@@ -1263,7 +1244,7 @@ static int visit_pieces(Scanner *s, int fd, uint32_t target, pid_t pid, Vma *vma
                 size_t hint = 0;
                 ssize_t got;
 
-                got = pread_full(fd, s->buf, np * 8, va / IDLE_PAGE_SIZE * 8);
+                got = kpage_pread(fd, s->buf, np * 8, va / IDLE_PAGE_SIZE * 8);
                 if (got <= 0) {
                         /* 0: the address space is gone (exit) */
                         log_debug("idle_page: pid %d: pagemap read ended (%s): gone", (int) pid,
@@ -1614,7 +1595,7 @@ static int read_memcgs(Scanner *s, uint64_t pfn, uint64_t np, uint64_t bad) {
                 for (j = i + 1; j < np && j - last <= FLAGS_GAP; j++)
                         if ((s->buf[j] & KPAGE_BIT(KPAGE_LRU)) && !(s->buf[j] & bad))
                                 last = j;
-                got = pread_full(s->kpagecgroup_fd, s->buf2 + i, (last - i + 1) * 8, (pfn + i) * 8);
+                got = kpage_pread(s->kpagecgroup_fd, s->buf2 + i, (last - i + 1) * 8, (pfn + i) * 8);
                 if (got < 0)
                         return log_warning_errno((int) got, "idle_page: cannot read /proc/kpagecgroup: %m");
                 i = last + 1;
@@ -1639,7 +1620,7 @@ static int phys_walk(Scanner *s, bool unmapped) {
                 size_t hint = 0;
                 uint64_t np;
 
-                got = pread_full(s->kpageflags_fd, s->buf, PHYS_CHUNK * 8, pfn * 8);
+                got = kpage_pread(s->kpageflags_fd, s->buf, PHYS_CHUNK * 8, pfn * 8);
                 if (got < 0)
                         return log_warning_errno((int) got, "idle_page: cannot read /proc/kpageflags: %m");
                 np = (uint64_t) got / 8;

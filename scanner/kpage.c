@@ -185,3 +185,21 @@ void kpage_memcgs_done(KpageMemcgs *m) {
         m->ids = NULL;
         m->n = 0;
 }
+
+ssize_t kpage_pread(int fd, void *buf, size_t size, uint64_t off) {
+        size_t done = 0;
+
+        while (done < size) {
+                ssize_t n = pread(fd, (char *) buf + done, size - done, (off_t) (off + done));
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return done > 0 ? (ssize_t) done : -errno;
+                }
+                if (n == 0)
+                        break;
+                done += (size_t) n;
+        }
+        return (ssize_t) done;
+}

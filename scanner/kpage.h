@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "scanner.h"
 
@@ -78,3 +79,9 @@ int kpage_memcgs_build(const char *cgroup_mount, const ScanTarget *targets, size
 /* The target owning memcg INO, -1 for none. */
 int kpage_memcgs_target(const KpageMemcgs *m, uint64_t ino);
 void kpage_memcgs_done(KpageMemcgs *m);
+
+/* pread(2) of SIZE bytes at OFF that retries EINTR and short reads (the
+ * /proc/kpage* files and the idle bitmap return what they can); returns
+ * the bytes read, fewer at the end of the file or when a read fails after
+ * some, -errno when the first read fails. */
+ssize_t kpage_pread(int fd, void *buf, size_t size, uint64_t off);
