@@ -637,7 +637,8 @@ int damos_open(const DamosOptions *opts, const DamosTenant *tenants, size_t n, D
         if (!m->promote_idx || !m->demote_idx)
                 return -ENOMEM;
         if (asprintf(&m->admin, "%s/kernel/mm/damon/admin", sysfs) < 0 ||
-            asprintf(&m->kd, "%s/kdamonds/%d", m->admin, m->opts.kdamond) < 0 || asprintf(&m->ctx, "%s/contexts/0", m->kd) < 0)
+            asprintf(&m->kd, "%s/kdamonds/%d", m->admin, m->opts.kdamond) < 0 ||
+            asprintf(&m->ctx, "%s/contexts/0", m->kd) < 0)
                 return -ENOMEM;
         if (access(m->admin, F_OK) < 0)
                 return log_error_errno(-EOPNOTSUPP, "damos: DAMON's sysfs interface (%s) is not available", m->admin);
