@@ -16,11 +16,14 @@
 #include "util.h"
 
 const char *damon_user_name(DamonUser u) {
-        return u == DAMON_USER_MOVER ? "mover" : u == DAMON_USER_SCANNER_PADDR ? "scanner+paddr" : "scanner";
+        return u == DAMON_USER_MOVER                 ? "mover"
+               : u == DAMON_USER_SCANNER_PADDR       ? "scanner+paddr"
+               : u == DAMON_USER_SCANNER_PADDR_DAMOS ? "scanner+paddr+damos"
+                                                     : "scanner";
 }
 
 unsigned damon_user_kdamonds(DamonUser u) {
-        return u == DAMON_USER_SCANNER_PADDR ? 2 : 1;
+        return u == DAMON_USER_SCANNER_PADDR_DAMOS ? 3 : u == DAMON_USER_SCANNER_PADDR ? 2 : 1;
 }
 
 /* ---- the record (pure) --------------------------------------------------- */
@@ -64,6 +67,8 @@ int damon_owner_parse(const char *s, DamonOwner *ret) {
                                 o.user = DAMON_USER_MOVER;
                         else if (strcmp(val, "scanner+paddr") == 0)
                                 o.user = DAMON_USER_SCANNER_PADDR;
+                        else if (strcmp(val, "scanner+paddr+damos") == 0)
+                                o.user = DAMON_USER_SCANNER_PADDR_DAMOS;
                         else
                                 return -EINVAL;
                 } else if (klen == 7 && strncmp(w, "boot_id", 7) == 0) {
@@ -103,8 +108,10 @@ bool damon_leftover_is_ours(const DamonOwner *o, const DamonSeen *seen, const ch
         else if (seen->owner_alive)
                 why = "the tierd that created it still runs";
         else if (seen->nr_kdamonds != damon_user_kdamonds(o->user))
-                why = o->user == DAMON_USER_SCANNER_PADDR ? "there are not exactly the two kdamonds tierd's record "
-                                                            "says it created"
+                why = damon_user_kdamonds(o->user) == 3   ? "there are not exactly the three kdamonds tierd's record "
+                                                              "says it created"
+                      : damon_user_kdamonds(o->user) == 2 ? "there are not exactly the two kdamonds tierd's record "
+                                                              "says it created"
                                                           : "there is not exactly one kdamond";
         else if (seen->on && (o->kdamond_pid <= 0 || seen->kdamond_pid != o->kdamond_pid))
                 why = "the running kdamond is not the recorded one";
@@ -180,7 +187,7 @@ static bool shape_ours(const char *kd, DamonUser user) {
         if (damon_sysfs_read_u64(kd, "contexts/nr_contexts", &nctx) < 0 || nctx != 1 ||
             damon_sysfs_read_line(kd, "contexts/0/operations", &ops) < 0)
                 return false;
-        if (user == DAMON_USER_SCANNER || user == DAMON_USER_SCANNER_PADDR)
+        if (user != DAMON_USER_MOVER)
                 return strcmp(ops, "vaddr") == 0 &&
                        damon_sysfs_read_u64(kd, "contexts/0/monitoring_attrs/nr_regions/min", &lo) >= 0 &&
                        damon_sysfs_read_u64(kd, "contexts/0/monitoring_attrs/nr_regions/max", &hi) >= 0 &&
@@ -245,8 +252,9 @@ int damon_leftover_remove(const char *admin, const char *run_dir, const char *pr
                 if (r < 0 && r != -EINVAL)
                         return log_error_errno(r, "cannot stop the kdamond left by tierd %d: %m", (int) o.tierd_pid);
         }
-        /* the paddr kdamond beside it runs until stopped: stopped too
-         * (writing "off" to a stopped kdamond is -EINVAL) */
+        /* the paddr kdamond beside it, and the DAMOS one after it, run
+         * until stopped: stopped too (writing "off" to a stopped kdamond
+         * is -EINVAL) */
         for (unsigned i = 1; i < damon_user_kdamonds(o.user); i++) {
                 r = damon_sysfs_write("off", "%s/kdamonds/%u/state", admin, i);
                 if (r < 0 && r != -EINVAL)
@@ -290,7 +298,7 @@ int damon_owner_claim(const char *admin, const char *run_dir, const char *procfs
         if (r < 0)
                 log_warning_errno(r, "%scannot write %s/kdamond (a kdamond left by a killed tierd could not be "
                                   "recognised and removed later), ignoring: %m", prefix, run_dir);
-        r = damon_sysfs_write(damon_user_kdamonds(user) == 2 ? "2" : "1", "%s/kdamonds/nr_kdamonds", admin);
+        r = damon_sysfs_write_u64(damon_user_kdamonds(user), "%s/kdamonds/nr_kdamonds", admin);
         if (r < 0)
                 return log_error_errno(r, "%scannot create a kdamond (%s/kdamonds/nr_kdamonds): %m", prefix, admin);
         return 0;

@@ -22,10 +22,15 @@ typedef enum DamonUser {
         DAMON_USER_SCANNER,     /* "scanner" (also a record without "user": written before it existed) */
         DAMON_USER_MOVER,       /* "mover" */
         DAMON_USER_SCANNER_PADDR, /* "scanner+paddr": the scanner's kdamonds/0 and a paddr kdamonds/1 beside it
-                                   * (the classification of unmapped pages, scanner/damon.c) */
+                                   * (the classification of unmapped pages); written by tierd before the
+                                   * DAMOS kdamond below, still recognised */
+        DAMON_USER_SCANNER_PADDR_DAMOS, /* "scanner+paddr+damos": the same and kdamonds/2, created off, which
+                                         * the DAMOS schemes of unmapped pages use (scanner/damon.c,
+                                         * migrate/damos.c DamosOptions.kdamond) */
 } DamonUser;
 
-/* How many kdamonds USER creates: 2 for DAMON_USER_SCANNER_PADDR, else 1. */
+/* How many kdamonds USER creates: 2 for DAMON_USER_SCANNER_PADDR, 3 for
+ * DAMON_USER_SCANNER_PADDR_DAMOS, else 1. */
 unsigned damon_user_kdamonds(DamonUser u);
 
 const char *damon_user_name(DamonUser u);
@@ -56,7 +61,8 @@ int damon_owner_format(const DamonOwner *o, char *buf, size_t size);
 int damon_owner_parse(const char *s, DamonOwner *ret);
 /* Whether the kdamond DAMON shows is the one the tierd of O created and
  * left behind: the same boot; that tierd no longer runs; exactly one
- * kdamond, or two for "scanner+paddr" (tierd never creates more); and running with the recorded pid,
+ * kdamond, or two for "scanner+paddr", three for "scanner+paddr+damos" (tierd never creates more); and
+ * kdamonds/0 running with the recorded pid,
  * or stopped (it stops by itself when its processes exit; tierd may also
  * have died before starting it) with tierd's context shape. Anything else
  * is someone else's, left alone. *RET_WHY says why not (or "ours"). */

@@ -51,15 +51,26 @@ static bool sweeps_unmapped(const Engine *e) {
         return e->unmapped_sweep && scanner_has_ranges(e) && (e->scanner_ops->caps & SCANNER_CAP_UNMAPPED);
 }
 
+/* The kdamond the DAMOS schemes of unmapped pages use: 0, one of their
+ * own (damos_open() creates kdamonds/0 when nr_kdamonds is 0), with a
+ * scanner that runs no kdamond; with one that does (damon, bpf), the
+ * kdamond it leaves off for them (ScannerOps.mover_kdamond), or -1: none
+ * now (its kdamonds not there yet, or MGLRU on). */
+static int uprom_kdamond(const Engine *e) {
+        const ScannerOps *ops = e->scanner_ops;
+
+        if (!ops || !(ops->caps & SCANNER_CAP_KDAMOND))
+                return 0;
+        return ops->mover_kdamond ? ops->mover_kdamond(e->scanner) : -1;
+}
+
 /* The DAMOS path for unmapped pages may be tried: the scanner classifies
- * them and runs no kdamond (its kdamonds/0 would leave the schemes' own
- * kdamond no room: damos_open() needs nr_kdamonds 0), the DAMOS mover
- * (whose schemes cover them) is not in use, and it was not found
- * missing. With the damon scanner, unmapped pages move by bytes
- * (memory.reclaim while demotion is on). */
+ * them and there is a kdamond for the schemes (uprom_kdamond()), the
+ * DAMOS mover (whose schemes cover them) is not in use, and it was not
+ * found missing. Otherwise unmapped pages move by bytes (memory.reclaim
+ * while demotion is on). */
 static bool uprom_usable(const Engine *e) {
-        return sweeps_unmapped(e) && !(e->scanner_ops->caps & SCANNER_CAP_KDAMOND) && !e->uprom_off &&
-               !(e->mover && e->mover->deferred);
+        return sweeps_unmapped(e) && uprom_kdamond(e) >= 0 && !e->uprom_off && !(e->mover && e->mover->deferred);
 }
 
 /* Tenant K's unmapped pages go through the DAMOS schemes: the path may be
@@ -1202,6 +1213,7 @@ static int uprom_open(Engine *e, const Period *p, const DamosTenant *dt, const U
                 .cold_min_age_us = max_u64(2 * period, UINT64_C(2000)) * 1000,
                 .keep_slots = true,
                 .file_only = true,
+                .kdamond = uprom_kdamond(e),
         };
 
         log_capture_errors(e->error, sizeof(e->error));
@@ -1228,6 +1240,7 @@ static int uprom_open(Engine *e, const Period *p, const DamosTenant *dt, const U
                 }
                 return 0;
         }
+        e->uprom_kdamond = o.kdamond;
         log_info("unmapped pages: kdamond %d, migrate_hot of hot file pages to node %d, migrate_cold of "
                  "cold ones to node %d", (int) damos_kdamond_pid(e->uprom), o.fast_node, o.slow_node);
         return 0;
@@ -1243,6 +1256,12 @@ static int uprom_apply(Engine *e, Period *p) {
 
         if (!dt || !slots)
                 return -ENOMEM;
+        /* the scanner's kdamond for the schemes gone (its processes
+         * exited, and it removed its kdamonds) or another one now */
+        if (e->uprom && e->uprom_kdamond != uprom_kdamond(e)) {
+                log_debug("unmapped promotions: the scanner's kdamond for the schemes is gone, closing them");
+                uprom_close(e);
+        }
         for (int t = 0; t < p->topo->n_tiers; t++)
                 ram += p->topo->tiers[t].total_bytes;
         for (size_t k = 0; p->planned && k < p->n; k++) {

@@ -74,6 +74,7 @@ typedef struct Engine {
         struct UpromSlot *uprom_slots;  /* per scheme: its tenant, what the plan asked, the baseline */
         size_t n_uprom;
         bool uprom_off;                 /* not available here (said once; a reload tries again) */
+        int uprom_kdamond;              /* uprom's kdamonds/N (DamosOptions.kdamond) */
         uint64_t *pod_warned;           /* cgroup ids of the pods whose refused tierd.io/ requests were
                                          * logged, while they exist (one line per pod) */
         size_t n_pod_warned;

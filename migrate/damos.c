@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The DAMOS mover: migrate_hot / migrate_cold schemes on a paddr kdamond
- * of tierd's own (see mover.h for the model, the ownership rules and the
- * one-kdamond constraint shared with scanner/damon.c). */
+ * of tierd's own, or on the one the damon/bpf scanner leaves off for it
+ * (see mover.h for the model, the ownership rules and the kdamond
+ * constraint shared with scanner/damon.c). */
 #include "mover.h"
 #include "damon_owner.h"
 #include "damon_sysfs.h"
@@ -139,7 +140,7 @@ int damos_split_ranges(const MoveSpan *ram, size_t n, size_t pieces, MoveSpan *o
 struct DamosMover {
         DamosOptions opts;
         char *admin;            /* <sysfs>/kernel/mm/damon/admin */
-        char *kd;               /* <admin>/kdamonds/0 */
+        char *kd;               /* <admin>/kdamonds/<opts.kdamond> */
         char *ctx;              /* <kd>/contexts/0 */
         bool created;
         bool running;
@@ -198,7 +199,9 @@ static const char *run_dir(const DamosMover *m) {
         return m->opts.run_dir ? m->opts.run_dir : "/run/tierd";
 }
 
-/* Stops and removes the kdamond when this process created it. */
+/* Stops and removes the kdamond when this process created it; a kdamond
+ * of the scanner's (opts.kdamond) is stopped and emptied (no context), not
+ * removed: it stays the scanner's, which may have removed it already. */
 static void kdamond_remove(DamosMover *m) {
         _cleanup_free_ char *st = NULL;
         int r;
@@ -207,8 +210,17 @@ static void kdamond_remove(DamosMover *m) {
                 return;
         if (damon_sysfs_read_line(m->kd, "state", &st) >= 0 && strcmp(st, "on") == 0) {
                 r = damon_sysfs_write("off", "%s/state", m->kd);
-                if (r < 0 && r != -EINVAL)
+                if (r < 0 && r != -EINVAL && r != -ENOENT)
                         log_warning_errno(r, "damos: cannot stop tierd's kdamond, ignoring: %m");
+        }
+        if (m->opts.kdamond > 0) {
+                r = damon_sysfs_write("0", "%s/contexts/nr_contexts", m->kd);
+                if (r < 0 && r != -ENOENT)
+                        log_debug_errno(r, "damos: cannot empty %s, ignoring: %m", m->kd);
+                m->created = false;
+                m->running = false;
+                m->pid = 0;
+                return;
         }
         r = damon_sysfs_write("0", "%s/kdamonds/nr_kdamonds", m->admin);
         if (r < 0)
@@ -500,10 +512,23 @@ static int kdamond_setup(DamosMover *m, const DamosTenant *tenants, size_t n) {
                 return nreg;
 
         load_node_spans(m);
-        r = damon_owner_claim(m->admin, run_dir(m), o->procfs_root, DAMON_USER_MOVER, "damos: ",
-                              " (the damon/bpf scanner backend's kdamond counts too)");
-        if (r < 0)
-                return r;
+        if (o->kdamond > 0) {
+                /* the scanner's: there, and not running */
+                _cleanup_free_ char *st = NULL;
+
+                r = damon_sysfs_read_line(m->kd, "state", &st);
+                if (r < 0)
+                        return log_error_errno(r, "damos: cannot read %s/state (the scanner's kdamond for the DAMOS "
+                                                  "schemes): %m", m->kd);
+                if (strcmp(st, "off") != 0)
+                        return log_error_errno(-EBUSY, "damos: %s is not off (state %s): not tierd's to use", m->kd,
+                                               st);
+        } else {
+                r = damon_owner_claim(m->admin, run_dir(m), o->procfs_root, DAMON_USER_MOVER, "damos: ",
+                                      " (the damon/bpf scanner backend's kdamond counts too)");
+                if (r < 0)
+                        return r;
+        }
         m->created = true;
 
         r = damon_sysfs_write("1", "%s/contexts/nr_contexts", m->kd);
@@ -548,7 +573,8 @@ static int kdamond_setup(DamosMover *m, const DamosTenant *tenants, size_t n) {
         if (r < 0)
                 return log_error_errno(r, "damos: cannot read the pid of tierd's kdamond: %m");
         m->pid = (pid_t) nr;
-        r = damon_owner_write(run_dir(m), o->procfs_root, DAMON_USER_MOVER, m->pid);
+        /* a kdamond of the scanner's is in the scanner's record */
+        r = o->kdamond > 0 ? 0 : damon_owner_write(run_dir(m), o->procfs_root, DAMON_USER_MOVER, m->pid);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
@@ -564,7 +590,7 @@ int damos_open(const DamosOptions *opts, const DamosTenant *tenants, size_t n, D
         const char *sysfs = opts->sysfs_root ? opts->sysfs_root : "/sys";
         int r;
 
-        if (opts->fast_node < 0 || opts->slow_node < 0 || n == 0)
+        if (opts->fast_node < 0 || opts->slow_node < 0 || n == 0 || opts->kdamond < 0)
                 return -EINVAL;
         if (geteuid() != 0)
                 return log_error_errno(-EPERM, "damos: driving DAMON through sysfs needs root");
@@ -611,7 +637,8 @@ int damos_open(const DamosOptions *opts, const DamosTenant *tenants, size_t n, D
         if (!m->promote_idx || !m->demote_idx)
                 return -ENOMEM;
         if (asprintf(&m->admin, "%s/kernel/mm/damon/admin", sysfs) < 0 ||
-            asprintf(&m->kd, "%s/kdamonds/0", m->admin) < 0 || asprintf(&m->ctx, "%s/contexts/0", m->kd) < 0)
+            asprintf(&m->kd, "%s/kdamonds/%d", m->admin, m->opts.kdamond) < 0 ||
+            asprintf(&m->ctx, "%s/contexts/0", m->kd) < 0)
                 return -ENOMEM;
         if (access(m->admin, F_OK) < 0)
                 return log_error_errno(-EOPNOTSUPP, "damos: DAMON's sysfs interface (%s) is not available", m->admin);
@@ -674,6 +701,12 @@ int damos_read_stats(DamosMover *m, DamosTenantStats *ret, size_t n) {
         if (!m->running)
                 return -ESRCH;
         r = damon_sysfs_read_line(m->kd, "state", &st);
+        if (r == -ENOENT && m->opts.kdamond > 0) {
+                /* the scanner removed its kdamonds (its processes exited) */
+                log_debug("damos: %s is gone (removed by the scanner)", m->kd);
+                kdamond_remove(m);
+                return -ESRCH;
+        }
         if (r >= 0 && strcmp(st, "on") != 0) {
                 log_error("damos: tierd's kdamond stopped by itself");
                 kdamond_remove(m);

@@ -219,10 +219,16 @@ int demotion_enabled_read(const char *sysfs_root);
  * never touched), and removed (state off, nr_kdamonds 0) by damos_close()
  * and on every error after creation. Constraint: DAMON sysfs refuses to
  * change nr_kdamonds while any kdamond runs (-EBUSY), and tierd only ever
- * uses kdamonds/0; so this mover cannot start while the damon/bpf scanner
- * backend's kdamond runs, and the other way round. Running both needs one
- * kdamond with two contexts (or the scanner's vaddr context and these
- * schemes in one kdamond), which is not done here. */
+ * uses kdamonds/0 for a kdamond of the mover's own; so mover.backend damos
+ * cannot start while the damon/bpf scanner backend's kdamonds run, and
+ * the other way round. The schemes of unmapped pages (core/period.c)
+ * run beside that scanner all the same: it creates kdamonds/2 with its
+ * own two and leaves it off (ScannerOps.mover_kdamond), and
+ * DamosOptions.kdamond names it. That kdamond is then configured, started
+ * and stopped here, each kdamond's state being its own, but never created
+ * or removed (nr_kdamonds is the scanner's, and so is the owner record,
+ * "scanner+paddr+damos", which lets a killed tierd's three be removed);
+ * closing stops it and leaves it without a context. */
 
 #define DAMOS_RATE_UNLIMITED UINT64_MAX
 
@@ -239,6 +245,9 @@ typedef struct DamosOptions {
         const char *procfs_root;        /* "/proc" */
         const char *cgroup_mount;       /* "/sys/fs/cgroup" */
         const char *run_dir;            /* "/run/tierd" (NULL): the kdamond record (scanner/damon.h) */
+        int kdamond;                    /* 0: kdamonds/0, created (nr_kdamonds 1) and removed here; N > 0:
+                                         * kdamonds/N, which the damon/bpf scanner created and left off
+                                         * (ScannerOps.mover_kdamond): used, never created or removed */
         int fast_node;                  /* migrate_hot target */
         int slow_node;                  /* migrate_cold target */
         uint64_t sample_us, aggr_us, update_us; /* 0: 20 ms, 400 ms, 4 s */
@@ -270,7 +279,8 @@ typedef struct DamosTenantStats {
 typedef struct DamosMover DamosMover;
 
 /* Creates and starts the kdamond for TENANTS (copied). -EBUSY when DAMON
- * is in use (nr_kdamonds > 0), -EOPNOTSUPP when the kernel lacks paddr
+ * is in use (nr_kdamonds > 0; with opts->kdamond, when that kdamond is
+ * not off), -ENOENT when opts->kdamond does not exist, -EOPNOTSUPP when the kernel lacks paddr
  * operations or the migrate actions, -ENOENT when a tenant's cgroup does
  * not exist (the kernel refuses an unknown memcg_path). */
 int damos_open(const DamosOptions *opts, const DamosTenant *tenants, size_t n, DamosMover **ret);

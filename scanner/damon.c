@@ -87,10 +87,14 @@
  * match-everything "stat" scheme, created, started and removed with the
  * vaddr one (a kdamond holds one context, and nr_kdamonds can be written
  * only while none runs, so both are created at once; the owner record
- * says "scanner+paddr" so that a leftover pair is recognised). The DAMOS
- * mover's paddr kdamond (core/period.c's unmapped promotions) is not
- * reused: it runs only while moves are wanted, with schemes that change
- * every period, and it too would need kdamonds/0. Each scan after the
+ * says "scanner+paddr+damos" so that a leftover set is recognised). A
+ * third, kdamonds/2, is created with them and left off: it is the DAMOS
+ * kdamond of the unmapped pages' moves (core/period.c's uprom, through
+ * damon_mover_kdamond()), which configures, starts and stops it alone
+ * (DamosOptions.kdamond) while nr_kdamonds stays the scanner's to write;
+ * its schemes change every period and it runs only while moves are
+ * wanted, so it is not the classifying kdamond. The scanner stops it
+ * before it removes the three. Each scan after the
  * vaddr part reads the paddr tried regions and sweeps PFNs from where the
  * last one stopped: /proc/kpageflags in chunks of DAMON_PADDR_CHUNK,
  * /proc/kpagecgroup over the unmapped LRU candidates
@@ -753,6 +757,7 @@ struct Scanner {
         /* unmapped pages (HEAT_UNMAPPED): kdamonds/1, a paddr context */
         bool unmapped;          /* opened with HEAT_UNMAPPED */
         char *kd_pa;            /* <admin>/kdamonds/1 */
+        char *kd_mv;            /* <admin>/kdamonds/2: the DAMOS mover's, left off here */
         bool pa_running;
         uint64_t pa_started_us; /* CLOCK_MONOTONIC when it started */
         bool pa_failed;         /* it could not be started: not tried again */
@@ -810,6 +815,11 @@ static void kdamond_remove(Scanner *s) {
                         log_warning_errno(r, "cannot stop tierd's paddr kdamond, ignoring: %m");
                 s->pa_running = false;
                 damon_sweep_done(&s->sweep);
+                /* the DAMOS mover's, which it may have started: nr_kdamonds
+                 * cannot be written while it runs */
+                r = damon_sysfs_write("off", "%s/state", s->kd_mv);
+                if (r < 0 && r != -EINVAL && r != -ENOENT)
+                        log_warning_errno(r, "cannot stop the DAMOS kdamond of unmapped pages, ignoring: %m");
         }
         r = damon_sysfs_write("0", "%s/kdamonds/nr_kdamonds", s->admin);
         if (r < 0)
@@ -834,7 +844,7 @@ static const char *run_dir(const Scanner *s) {
 }
 
 static DamonUser owner_user(const Scanner *s) {
-        return s->unmapped ? DAMON_USER_SCANNER_PADDR : DAMON_USER_SCANNER;
+        return s->unmapped ? DAMON_USER_SCANNER_PADDR_DAMOS : DAMON_USER_SCANNER;
 }
 
 static int owner_write(Scanner *s, pid_t kdamond_pid) {
@@ -1679,6 +1689,7 @@ static void damon_close(Scanner *s) {
         free(s->admin);
         free(s->kd);
         free(s->kd_pa);
+        free(s->kd_mv);
         free(s);
 }
 
@@ -1739,7 +1750,8 @@ static int open_common(const ScanOptions *opts, bool bpf, Scanner **ret) {
                 s->opts.period_ms = 1000;
         damon_intervals_for_period(s->opts.period_ms, &s->iv);
         if (asprintf(&s->admin, "%s/kernel/mm/damon/admin", opts->sysfs_root ? opts->sysfs_root : "/sys") < 0 ||
-            asprintf(&s->kd, "%s/kdamonds/0", s->admin) < 0 || asprintf(&s->kd_pa, "%s/kdamonds/1", s->admin) < 0) {
+            asprintf(&s->kd, "%s/kdamonds/0", s->admin) < 0 || asprintf(&s->kd_pa, "%s/kdamonds/1", s->admin) < 0 ||
+            asprintf(&s->kd_mv, "%s/kdamonds/2", s->admin) < 0) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -1802,6 +1814,14 @@ static void damon_memory(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pa
         *ret_pages = s->last_span / 4096;
 }
 
+/* kdamonds/2, for the DAMOS schemes of unmapped pages: while the three
+ * kdamonds are this process's and the paddr one classifies (it starts with
+ * the first processes), and not under MGLRU (no sweep then: the unmapped
+ * pages go by memory.reclaim, whose LRU sees their read(2) accesses). */
+static int damon_mover_kdamond(const Scanner *s) {
+        return s && s->unmapped && s->created && s->pa_running && s->mglru != 1 ? 2 : -1;
+}
+
 const ScannerOps scanner_damon_ops = {
         .name = "damon",
         .caps = SCANNER_CAP_RANGES | SCANNER_CAP_KDAMOND | SCANNER_CAP_UNMAPPED,
@@ -1810,6 +1830,7 @@ const ScannerOps scanner_damon_ops = {
         .open = damon_open,
         .scan = damon_scan,
         .memory = damon_memory,
+        .mover_kdamond = damon_mover_kdamond,
         .close = damon_close,
 };
 
@@ -1821,5 +1842,6 @@ const ScannerOps scanner_bpf_ops = {
         .open = bpf_open,
         .scan = damon_scan,
         .memory = damon_memory,
+        .mover_kdamond = damon_mover_kdamond,
         .close = damon_close,
 };

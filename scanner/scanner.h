@@ -57,7 +57,7 @@ typedef struct Scanner Scanner;
 enum {
         SCANNER_CAP_RANGES = 1 << 0,    /* candidates carry addresses (else byte amounts only) */
         SCANNER_CAP_PHYSICAL = 1 << 1,  /* has a physical mode (HEAT_PHYSICAL): PADDR ranges */
-        SCANNER_CAP_KDAMOND = 1 << 2,   /* runs a kdamond of tierd's own (kdamonds/0) */
+        SCANNER_CAP_KDAMOND = 1 << 2,   /* runs a kdamond of tierd's own (kdamonds/0; see mover_kdamond) */
         SCANNER_CAP_UNMAPPED = 1 << 3,  /* classifies the targets' unmapped pages with HEAT_UNMAPPED (idle_page's
                                          * sweep; damon and bpf: a paddr kdamond beside the vaddr one) */
 };
@@ -100,6 +100,12 @@ typedef struct ScannerOps {
         /* Memory the backend holds for tracking state, in bytes, and how
          * many 4 KiB pages that state covers (for the bytes/page bound). */
         void (*memory)(const Scanner *s, uint64_t *ret_bytes, uint64_t *ret_pages);
+        /* The index N of a kdamond (kdamonds/N) the backend created with its
+         * own and leaves off for the DAMOS schemes of its tenants' unmapped
+         * pages (migrate/damos.c, DamosOptions.kdamond), while that kdamond
+         * exists and the backend classifies unmapped pages; -1 otherwise.
+         * NULL: the backend has none. S may be NULL (-1). */
+        int (*mover_kdamond)(const Scanner *s);
         /* Releases everything; kernel state the backend created (kdamonds)
          * is removed. Safe on a half-opened scanner. */
         void (*close)(Scanner *s);

@@ -636,6 +636,34 @@ START_TEST(test_leftover_scanner_paddr) {
 }
 END_TEST
 
+/* With the DAMOS kdamond of unmapped pages (kdamonds/2, created off with
+ * the pair): a leftover is three kdamonds, and only three; the record of
+ * the pair alone still means two. */
+START_TEST(test_leftover_scanner_paddr_damos) {
+        DamonOwner o = OWNER, pair = OWNER;
+        DamonSeen three = { .boot_id = "0a1b-2c", .nr_kdamonds = 3, .on = true, .kdamond_pid = 99 };
+        DamonSeen two = three;
+        const char *why = NULL;
+        char buf[256];
+        DamonOwner back;
+
+        o.user = DAMON_USER_SCANNER_PADDR_DAMOS;
+        pair.user = DAMON_USER_SCANNER_PADDR;
+        ck_assert_uint_eq(damon_user_kdamonds(o.user), 3);
+        ck_assert_str_eq(damon_user_name(o.user), "scanner+paddr+damos");
+        ck_assert_int_eq(damon_owner_format(&o, buf, sizeof(buf)), 0);
+        ck_assert_ptr_nonnull(strstr(buf, " user=scanner+paddr+damos\n"));
+        ck_assert_int_eq(damon_owner_parse(buf, &back), 0);
+        ck_assert_int_eq(back.user, DAMON_USER_SCANNER_PADDR_DAMOS);
+        ck_assert(damon_leftover_is_ours(&o, &three, &why));
+        two.nr_kdamonds = 2;
+        ck_assert(!damon_leftover_is_ours(&o, &two, &why));
+        ck_assert_ptr_nonnull(strstr(why, "three kdamonds"));
+        ck_assert(!damon_leftover_is_ours(&pair, &three, &why));
+        ck_assert(damon_leftover_is_ours(&pair, &two, &why));
+}
+END_TEST
+
 START_TEST(test_leftover_not_ours) {
         const DamonSeen base = { .boot_id = "0a1b-2c", .nr_kdamonds = 1, .on = true, .kdamond_pid = 99 };
         DamonOwner unstarted = OWNER;
@@ -703,6 +731,13 @@ START_TEST(test_owner_claim_free_and_busy) {
         ck_assert_int_eq(damon_owner_claim(admin, run, NULL, DAMON_USER_SCANNER, "", ""), -EBUSY);
         ck_assert_str_eq(tmp_line("admin/kdamonds/nr_kdamonds"), "1");
         ck_assert_str_eq(tmp_line("run/kdamond"), "");
+        /* the scanner with its paddr kdamond and the DAMOS one of unmapped
+         * pages: three at once (nr_kdamonds is written only while none runs) */
+        unit_write_file("admin/kdamonds/nr_kdamonds", "0\n");
+        ck_assert_int_eq(damon_owner_claim(admin, run, NULL, DAMON_USER_SCANNER_PADDR_DAMOS, "", ""), 0);
+        ck_assert_str_eq(tmp_line("admin/kdamonds/nr_kdamonds"), "3");
+        ck_assert_ptr_nonnull(strstr(tmp_line("run/kdamond"), "user=scanner+paddr+damos"));
+        ck_assert_int_eq(unlink(record), 0);
         /* no DAMON sysfs at all */
         snprintf(admin, sizeof(admin), "%s/none", unit_tmproot());
         ck_assert_int_eq(damon_owner_claim(admin, run, NULL, DAMON_USER_SCANNER, "", ""), -ENOENT);
@@ -999,6 +1034,7 @@ static Suite *damon_suite(void) {
         tcase_add_test(tc, test_intervals_for_period_1s);
         tcase_add_test(tc, test_unmapped_classify);
         tcase_add_test(tc, test_leftover_scanner_paddr);
+        tcase_add_test(tc, test_leftover_scanner_paddr_damos);
         tcase_add_test(tc, test_region_lower);
         tcase_add_test(tc, test_sweep_passes);
         tcase_add_test(tc, test_memcgs_settle_deepest);

@@ -216,6 +216,21 @@ static const ScannerOps fake_kdamond_sweeper = {
         .scan = fake_scan,
 };
 
+/* A sweeper like the damon backend's with its kdamond for the DAMOS
+ * schemes (kdamonds/2, ScannerOps.mover_kdamond): spare_kdamond says
+ * which, -1 while there is none (its kdamonds not up yet, MGLRU on). */
+static int spare_kdamond;
+
+static int fake_mover_kdamond(const Scanner *s) {
+        (void) s;
+        return spare_kdamond;
+}
+
+static const ScannerOps fake_kdamond_sweeper_spare = {
+        .name = "fake", .caps = SCANNER_CAP_RANGES | SCANNER_CAP_KDAMOND | SCANNER_CAP_UNMAPPED, .arming_periods = 1,
+        .scan = fake_scan, .mover_kdamond = fake_mover_kdamond,
+};
+
 /* ---- the tree ------------------------------------------------------------ */
 
 static void write_cgroup(const char *rel, const char *procs, uint64_t anon0, uint64_t anon1) {
@@ -624,19 +639,22 @@ END_TEST
 START_TEST(test_period_unmapped_kdamond_scanner) {
         /* The same tenant with a scanner that classifies unmapped pages
          * and runs a kdamond (the damon backend with its paddr kdamond):
-         * the unmapped pages count as classified once swept, and the cold
-         * ones go as bytes through the byte mover at once -- the DAMOS
-         * path, which needs a kdamond of its own, is never tried. */
+         * the unmapped pages count as classified once swept. Without a
+         * kdamond for the DAMOS schemes (a backend without one, _i 0, or
+         * one whose kdamonds are not there or with MGLRU on, _i 1) the
+         * cold ones go as bytes through the byte mover at once: the DAMOS
+         * path is never tried. */
         _cleanup_(config_freep) Config *c = config_with_rules();
         StatusSnapshot s = { 0 };
         Engine e;
 
+        spare_kdamond = -1;
         unit_write_file("cg/web/memory.numa_stat", "anon N0=16777216 N1=0\nfile N0=67108864 N1=0\n"
                                                    "file_mapped N0=0 N1=0\n");
         write_cgroup("web/child", "", 0, 0);
         scan_phase = 5;
         engine_setup_model(&e, c, true);
-        e.scanner_ops = &fake_kdamond_sweeper;
+        e.scanner_ops = _i == 0 ? &fake_kdamond_sweeper : &fake_kdamond_sweeper_spare;
         e.unmapped_sweep = true;
         e.demotion_enabled = 1;
         ck_assert_int_eq(engine_set_mover(&e, &fake_backend_bytes), 0);
@@ -659,6 +677,48 @@ START_TEST(test_period_unmapped_kdamond_scanner) {
         ck_assert_str_eq(asked.cgroup[0], "web");
         status_snapshot_done(&s);
         engine_done(&e);
+}
+END_TEST
+
+START_TEST(test_period_unmapped_kdamond_scanner_spare) {
+        /* With the scanner's kdamond for the DAMOS schemes there, the cold
+         * unmapped pages go to the DAMOS path first, as with a scanner
+         * that runs no kdamond: this sysfs has no DAMON (said once, the
+         * charge refunded), then through the byte mover. */
+        _cleanup_(config_freep) Config *c = config_with_rules();
+        StatusSnapshot s = { 0 };
+        Engine e;
+
+        unit_write_file("cg/web/memory.numa_stat", "anon N0=16777216 N1=0\nfile N0=67108864 N1=0\n"
+                                                   "file_mapped N0=0 N1=0\n");
+        write_cgroup("web/child", "", 0, 0);
+        scan_phase = 5;
+        spare_kdamond = 2;
+        engine_setup_model(&e, c, true);
+        e.scanner_ops = &fake_kdamond_sweeper_spare;
+        e.unmapped_sweep = true;
+        e.demotion_enabled = 1;
+        ck_assert_int_eq(engine_set_mover(&e, &fake_backend_bytes), 0);
+        ck_assert_int_eq(period_run(&e, 0, true, &s), 0);
+        ck_assert_uint_eq(asked.n, 0);
+        status_snapshot_done(&s);
+
+        scan_phase = 6;
+        ck_assert_int_eq(period_run(&e, 1, true, &s), 0);
+        ck_assert_uint_eq(asked.n, 0); /* to DAMOS, not available here */
+        ck_assert(e.uprom_off);
+        ck_assert_ptr_null(e.uprom);
+        ck_assert_uint_eq(s.tenants[0].planned_demote, 16 * MIB);
+        ck_assert_uint_eq(s.tenants[0].unmapped_cold[0], 32 * MIB);
+        status_snapshot_done(&s);
+
+        ck_assert_int_eq(period_run(&e, 2, true, &s), 0);
+        ck_assert_uint_eq(asked.n, 1);
+        ck_assert(!asked.req[0].has_range);
+        ck_assert_uint_eq(asked.req[0].bytes, 16 * MIB);
+        status_snapshot_done(&s);
+        engine_done(&e);
+        spare_kdamond = -1;
 }
 END_TEST
 
@@ -945,7 +1005,8 @@ int main(void) {
         tcase_add_test(tc, test_period_model_keeps_the_hot_set);
         tcase_add_test(tc, test_period_scan_order_need_then_class);
         tcase_add_test(tc, test_period_unmapped_held_until_classified);
-        tcase_add_test(tc, test_period_unmapped_kdamond_scanner);
+        tcase_add_loop_test(tc, test_period_unmapped_kdamond_scanner, 0, 2);
+        tcase_add_test(tc, test_period_unmapped_kdamond_scanner_spare);
         tcase_add_test(tc, test_period_pid_reused_is_not_moved);
         tcase_add_test(tc, test_period_pid_moved_out_is_not_moved);
         tcase_add_test(tc, test_period_model_forgets_a_reused_pid);

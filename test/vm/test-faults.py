@@ -52,11 +52,12 @@ test-enforce.py).
         (so a kdamond exists) and the move_pages mover is SIGKILLed while
         it is inside move_pages(2) (/proc/PID/syscall reads 279) after
         some pages reached node 1. The
-        kill left its kdamonds (nr_kdamonds 2: the scanner's vaddr one and
-        the paddr one of unmapped pages; a kdamond thread) and the record
+        kill left its kdamonds (nr_kdamonds 3: the scanner's vaddr one, the
+        paddr one of unmapped pages and the one it leaves off for their
+        DAMOS schemes; a kdamond thread) and the record
         naming the dead tierd; the workload's checksums are intact;
         the restarted tierd (8 periods) says once that it removes the
-        kdamond left by that pid, runs with its own kdamonds (nr_kdamonds 2,
+        kdamond left by that pid, runs with its own kdamonds (nr_kdamonds 3,
         another pid, its own record), demotes again (moved bytes > 0, the
         tenant's node-1 bytes grew), exits 0; after it nr_kdamonds is 0, no
         kdamond thread, no record; checksums intact
@@ -296,8 +297,10 @@ $T --backend damon --periods 8 > /tmp/pe.out 2> /tmp/pe.err &
 k=$!
 n=0; while [ $(wc -l < /tmp/pe.out) -lt 2 ] && [ $n -lt 600 ] && kill -0 $k; do sleep 0.2; n=$((n + 1)); done
 n=0; while ! echo off > $A/0/state 2>/dev/null && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
-# and the paddr one beside it (unmapped pages), or nr_kdamonds stays busy
+# and the paddr one beside it (unmapped pages) and the DAMOS one of their
+# moves, or nr_kdamonds stays busy
 [ -e $A/1/state ] && echo off > $A/1/state 2>/dev/null
+[ -e $A/2/state ] && echo off > $A/2/state 2>/dev/null
 n=0; while ! echo 0 > $A/nr_kdamonds 2>/dev/null && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
 echo "=== BEGIN pe-removed"; echo "lines $(wc -l < /tmp/pe.out) nr $(cat $A/nr_kdamonds)"; echo "=== END pe-removed"
 wait $k
@@ -490,8 +493,9 @@ t.eq(kill.get('in_move_pages'), 'yes', 'kill: tierd was SIGKILLed inside move_pa
 n1b, n1k, n1e = (numa_node(s.get(x), 1) for x in ('big-numa-before', 'big-numa-kill', 'big-numa-end'))
 print(f'# kill: tenant N1 {n1b / MIB:.1f} -> {n1k / MIB:.1f} (killed) -> {n1e / MIB:.1f} MiB')
 t.ok(0 < n1k < 240 * MIB, 'kill: the kill came in the middle of the demotion (some, not all, on node 1)')
-# two kdamonds: the scanner's vaddr one and the paddr one of unmapped pages
-t.ok(ka.get('nr') == '2' and int(ka.get('threads') or 0) >= 1,
+# three kdamonds: the scanner's vaddr one, the paddr one of unmapped pages
+# and the one left off for their DAMOS schemes
+t.ok(ka.get('nr') == '3' and int(ka.get('threads') or 0) >= 1,
      'kill: the dead tierd left its kdamonds behind', ka)
 t.ok(f'tierd_pid={kill.get("pid")} ' in ka.get('record', ''), 'kill: its record names the dead tierd', ka)
 r1 = parse_json(t, s.get('big-kill'), 'kill: report after the kill')
@@ -504,8 +508,8 @@ print('\n'.join(f'# {ln}' for ln in rm))
 t.ok(len(rm) == 1 and f'left by tierd {kill.get("pid")}' in rm[0],
      'kill: the restarted tierd says once that it removes the dead one\'s kdamond', rm)
 t.eq(errors(err), [], 'kill: no error-level line from the restarted tierd')
-t.ok(k2d.get('nr') == '2' and k2d.get('state') == 'on' and k2d.get('pid') and k2d.get('pid') != ka.get('pid'),
-     'kill: the restarted tierd runs its own kdamonds (vaddr and paddr, another pid)', k2d)
+t.ok(k2d.get('nr') == '3' and k2d.get('state') == 'on' and k2d.get('pid') and k2d.get('pid') != ka.get('pid'),
+     'kill: the restarted tierd runs its own kdamonds (vaddr, paddr and DAMOS, another pid)', k2d)
 t.ok(f'tierd_pid={(s.get("k2-pid") or "").strip()} ' in k2d.get('record', ''),
      'kill: the record names the restarted tierd', k2d)
 dem = sum(tenant(ln, 'big')['moved']['demoted_bytes'] for ln in lines if tenant(ln, 'big'))

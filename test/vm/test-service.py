@@ -333,8 +333,9 @@ t.ok(int((s.get('links-before') or '0').strip() or 0) > 0, 'term: the daemon hel
      s.get('links-before'))
 t.eq((s.get('links-before') or '').strip(), (s.get('links0') or '').strip(),
      'term: as many BPF links as before the scanner was reopened (the old ones detached)')
-t.eq((s.get('kd-before') or '').strip(), '2',
-     'term: the bpf scanner had its two kdamonds, vaddr and paddr (the reopened ones; the old ones removed)')
+t.eq((s.get('kd-before') or '').strip(), '3',
+     'term: the bpf scanner had its three kdamonds, vaddr, paddr and the DAMOS one of unmapped pages (the reopened '
+     'ones; the old ones removed)')
 t.eq(rc('term'), '0', 'term: SIGTERM: exit status 0')
 t.eq((s.get('links-after') or '').strip(), '0', 'term: no process holds a BPF link afterwards')
 t.eq((s.get('kd-after') or '').split(), ['0', '0'], 'term: nr_kdamonds 0 and no kdamond thread')
