@@ -84,8 +84,11 @@
  * Unmapped pages (HEAT_UNMAPPED: page cache, tmpfs, shmem no process
  * maps), which a vaddr context never sees: a second kdamond,
  * kdamonds/1, with a paddr context over every node's PFN span and one
- * match-everything "stat" scheme, created, started and removed with the
- * vaddr one (a kdamond holds one context, and nr_kdamonds can be written
+ * match-everything "stat" scheme, created and removed with the vaddr one
+ * and started with it, or alone while no tenant has a process but some
+ * tenant remains (its page cache outlives its jobs: kdamond_sync() stops
+ * the vaddr one then, and starts it again when processes come) (a
+ * kdamond holds one context, and nr_kdamonds can be written
  * only while none runs, so both are created at once; the owner record
  * says "scanner+paddr+damos" so that a leftover set is recognised). A
  * third, kdamonds/2, is created with them and left off: it is the DAMOS
@@ -1100,6 +1103,57 @@ static int kdamond_commit(Scanner *s, const DamonTargets *next, bool *ret_ended)
         return 0;
 }
 
+/* kdamonds/1, once (with the first processes, or alone for tenants with
+ * unmapped pages only). The processes' sampling does not depend on it: a
+ * failure costs the unmapped pages' classification only, and is not tried
+ * again. */
+static void paddr_start(Scanner *s) {
+        int r;
+
+        if (!s->unmapped || s->pa_running || s->pa_failed)
+                return;
+        r = damon_sysfs_write("on", "%s/state", s->kd_pa);
+        if (r < 0) {
+                log_warning_errno(r, "cannot start tierd's paddr kdamond (%s), unmapped pages are not classified: %m",
+                                  s->kd_pa);
+                s->pa_failed = true;
+                return;
+        }
+        s->pa_running = true;
+        s->pa_started_us = now_us();
+        log_debug("paddr kdamond started over %zu node span(s): unmapped pages are classified from the next period",
+                  s->n_spans);
+}
+
+/* Stops kdamonds/0 alone, when no tenant has processes left but the
+ * paddr kdamond goes on for their unmapped pages (kdamond_sync()). The
+ * record says kdamond_pid 0 again: a stopped kdamonds/0 of tierd's shape
+ * is what damon_leftover_is_ours() expects of it then. */
+static void vaddr_stop(Scanner *s) {
+        bool on = false;
+        int r;
+
+        if (kdamond_state(s, &on) >= 0 && on) {
+                r = damon_sysfs_write("off", "%s/state", s->kd);
+                if (r < 0 && r != -EINVAL)
+                        log_warning_errno(r, "cannot stop tierd's kdamond, ignoring: %m");
+        }
+        if (s->kscan) {
+                if (s->kdamond > 0)
+                        (void) kscan_damon_follow(s->kscan, s->kdamond, false);
+                (void) kscan_consume(s->kscan, discard_region, NULL);
+        }
+        if (s->running) {
+                r = owner_write(s, 0);
+                if (r < 0 && r != -ENOMEM)
+                        log_warning_errno(r, "cannot update %s/kdamond, ignoring: %m", run_dir(s));
+        }
+        s->running = false;
+        s->kdamond = 0;
+        damon_targets_done(&s->targets);
+        snapshots_free(s);
+}
+
 /* Starts the kdamond with NEXT. "on" checks the pids at once: a process
  * that exited since the walk makes the kernel refuse the list (-EINVAL),
  * retried without the processes gone (placed again after the old list,
@@ -1130,21 +1184,7 @@ static int kdamond_start(Scanner *s, DamonTargets *next) {
                 return log_error_errno(r, "cannot read the pid of tierd's kdamond: %m");
         s->kdamond = (pid_t) pid;
         s->running = true;
-        if (s->unmapped && !s->pa_running && !s->pa_failed) {
-                /* the processes' sampling does not depend on it: a
-                 * failure costs the unmapped pages' classification only */
-                r = damon_sysfs_write("on", "%s/state", s->kd_pa);
-                if (r < 0) {
-                        log_warning_errno(r, "cannot start tierd's paddr kdamond (%s), unmapped pages are not "
-                                          "classified: %m", s->kd_pa);
-                        s->pa_failed = true;
-                } else {
-                        s->pa_running = true;
-                        s->pa_started_us = now_us();
-                        log_debug("paddr kdamond started over %zu node span(s): unmapped pages are classified from "
-                                  "the next period", s->n_spans);
-                }
-        }
+        paddr_start(s);
         r = owner_write(s, s->kdamond);
         if (r == -ENOMEM)
                 return r;
@@ -1340,12 +1380,14 @@ static int collect_tried_regions(Scanner *s, size_t i, DamonRegion **ret, size_t
 }
 
 /* Brings the kdamond in line with TARGETS. 1: it has regions to read
- * this period; 0: none (nothing to monitor, just armed, or it stopped by
- * itself once every target exited); < 0: failed (the kdamond removed once
- * it was created). */
+ * this period; 2: no process to monitor, but the paddr kdamond runs for
+ * the tenants' unmapped pages; 0: none (nothing to monitor, just armed,
+ * or it stopped by itself once every target exited); < 0: failed (the
+ * kdamond removed once it was created). */
 static int kdamond_sync(Scanner *s, const ScanTarget *targets, size_t n) {
         _cleanup_(damon_targets_done) DamonTargets next = { 0 };
         bool changed = false, on;
+        bool paddr_alone = s->unmapped && !s->pa_failed && n > 0;
         int r;
 
         if (s->running) {
@@ -1354,7 +1396,10 @@ static int kdamond_sync(Scanner *s, const ScanTarget *targets, size_t n) {
                         log_error_errno(r, "cannot read the state of tierd's kdamond: %m");
                         goto fail;
                 }
-                if (!on) {
+                if (!on && paddr_alone) {
+                        log_debug("tierd's kdamond stopped by itself (its processes exited): the paddr one goes on");
+                        vaddr_stop(s);
+                } else if (!on) {
                         log_debug("tierd's kdamond stopped by itself (its processes exited): removing it");
                         kdamond_remove(s);
                         return 0;
@@ -1364,6 +1409,22 @@ static int kdamond_sync(Scanner *s, const ScanTarget *targets, size_t n) {
                                s->opts.cgroup_mount, &next, &changed);
         if (r < 0)
                 goto fail;
+        if (next.n == 0 && paddr_alone) {
+                /* Tenants without processes (a job's page cache and tmpfs
+                 * outlive it) are still classified and moved: the paddr
+                 * kdamond runs alone, and the DAMOS one can follow it. */
+                if (s->running) {
+                        log_debug("no processes to monitor: tierd's vaddr kdamond stops, the paddr one goes on");
+                        vaddr_stop(s);
+                }
+                if (!s->created) {
+                        r = kdamond_create(s);
+                        if (r < 0)
+                                return r;
+                }
+                paddr_start(s);
+                return s->pa_running ? 2 : 0;
+        }
         if (next.n == 0) {
                 if (s->created) {
                         log_debug("no processes to monitor: removing tierd's kdamond");
@@ -1510,22 +1571,7 @@ static uint64_t thread_cpu_ns(void) {
 /* Whether MGLRU is on now (s->mglru), said once per change: it hides
  * read(2)/write(2) accesses of unmapped pages from DAMON's paddr checks. */
 static void sweep_check_mglru(Scanner *s) {
-        _cleanup_free_ char *text = NULL;
-        bool on = false;
-        int was = s->mglru;
-
-        if (read_full_file(s->opts.sysfs_root, "/kernel/mm/lru_gen/enabled", &text, NULL) < 0 ||
-            kpage_lru_gen_enabled(text, &on) < 0)
-                on = false; /* no MGLRU in this kernel */
-        s->mglru = on;
-        if (on && was != 1)
-                log_info("%s: MGLRU is on (%s/kernel/mm/lru_gen/enabled): the kernel does not clear the idle flag of "
-                         "page cache and tmpfs pages accessed through read(2) or write(2), so DAMON's paddr checks "
-                         "cannot tell their hot pages from cold ones; unmapped pages are not classified while it is "
-                         "on (they count as unscanned bytes)", s->bpf ? "bpf" : "damon",
-                         s->opts.sysfs_root ? s->opts.sysfs_root : "/sys");
-        else if (!on && was == 1)
-                log_info("%s: MGLRU is off now: classifying unmapped pages again", s->bpf ? "bpf" : "damon");
+        kpage_check_mglru(s->opts.sysfs_root, &s->mglru, s->bpf ? "bpf" : "damon", "DAMON's paddr checks");
 }
 
 /* The memcg words of the NP pages at PFN that are unmapped candidates
@@ -1660,6 +1706,12 @@ static int damon_scan(Scanner *s, const ScanTarget *targets, size_t n, TenantHea
         s->last_regions = 0;
         s->last_span = 0;
         r = kdamond_sync(s, targets, n);
+        if (r == 2) {
+                r = unmapped_scan(s, targets, n, out);
+                if (r < 0)
+                        kdamond_remove(s);
+                return r;
+        }
         if (r <= 0)
                 return r;
         r = regions_fetch(s);

@@ -49,6 +49,11 @@ DAMOS path, memory.reclaim moved these bytes and took the hot file too
 (0-2624 of its 4096 pages stayed on node 0 in three runs):
 shrink_active_list() (mm/vmscan.c) deactivates a page no process maps
 whatever its accesses.
+Then the reader stops and the tenant keeps only its files, no process
+(a job's page cache outlives it), under tier0.max=24M for a second run:
+the damon backend runs its paddr kdamond without the vaddr one (nothing
+to sample there), and the checks are a sweep that classified the files
+and tier-0 bytes at most 24 MiB + 5% at the end, no kdamond after exit.
 
 usage: test-unmapped.py idle|stock BUILD_DIR"""
 import json
@@ -56,7 +61,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
-from tap import TOP, Tap, agent_lines, numa_field, run_vm, sections, tenant_of  # noqa: E402
+from tap import SHIPPED_SH, TOP, Tap, agent_lines, numa_field, run_vm, sections, tenant_of  # noqa: E402
 
 kernel, build = sys.argv[1], sys.argv[2]
 t = Tap()
@@ -69,18 +74,8 @@ PERIODS = 45
 GUEST = r'''
 CG=/sys/fs/cgroup
 sysctl -w kernel.numa_balancing=0 > /dev/null
-numa() { echo "=== BEGIN $2"; cat $CG/$1/memory.numa_stat; echo "=== END $2"; }
-out() {
-    echo "=== BEGIN $1-rc"; echo $2; echo "=== END $1-rc"
-    echo "=== BEGIN $1"; cat /tmp/$1.out; echo "=== END $1"
-    echo "=== BEGIN $1-err"; tail -c 3000 /tmp/$1.err; echo "=== END $1-err"
-}
 # the shipped configuration; --period 1s (see the docstring)
-agent() {
-    n=$1; shift
-    tierd --period 1s --json --control-socket '' "$@" > /tmp/$n.out 2> /tmp/$n.err
-    out $n $?
-}
+@SHIPPED_SH@
 echo true > /sys/kernel/mm/numa/demotion_enabled
 mkdir -p /mnt/um $CG/um
 mount -t tmpfs -o size=256m none /mnt/um
@@ -101,24 +96,15 @@ agent um --periods @PERIODS@
 numa um um-numa
 kill $r; wait $r 2> /dev/null
 echo "=== BEGIN files"; file-nodes /mnt/um/hot /mnt/um/cold; echo "=== END files"
-'''.replace('@PERIODS@', str(PERIODS))
+'''.replace('@PERIODS@', str(PERIODS)).replace('@SHIPPED_SH@', SHIPPED_SH)
 
 STOCK_PERIODS = 30
+ALONE_PERIODS = 25
 STOCK_GUEST = r"""
 CG=/sys/fs/cgroup
 sysctl -w kernel.numa_balancing=0 > /dev/null
-numa() { echo "=== BEGIN $2"; cat $CG/$1/memory.numa_stat; echo "=== END $2"; }
-out() {
-    echo "=== BEGIN $1-rc"; echo $2; echo "=== END $1-rc"
-    echo "=== BEGIN $1"; cat /tmp/$1.out; echo "=== END $1"
-    echo "=== BEGIN $1-err"; tail -c 3000 /tmp/$1.err; echo "=== END $1-err"
-}
 # the shipped configuration; --period 1s (see the docstring)
-agent() {
-    n=$1; shift
-    tierd --period 1s --json --control-socket '' "$@" > /tmp/$n.out 2> /tmp/$n.err
-    out $n $?
-}
+@SHIPPED_SH@
 echo true > /sys/kernel/mm/numa/demotion_enabled
 mkdir -p /mnt/um $CG/um
 mount -t tmpfs -o size=256m none /mnt/um
@@ -139,7 +125,18 @@ numa um um-numa
 kill $r; wait $r 2> /dev/null
 echo "=== BEGIN kdamonds"; cat /sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds; echo "=== END kdamonds"
 echo "=== BEGIN files"; file-nodes /mnt/um/hot /mnt/um/cold; echo "=== END files"
-""".replace('@PERIODS@', str(STOCK_PERIODS))
+# no process left in um (the reader's dd or sleep outlives its shell):
+# its files alone, under a lower limit
+echo 1 > $CG/um/cgroup.kill
+n=0; while [ -s $CG/um/cgroup.procs ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+echo "=== BEGIN alone-procs"; cat $CG/um/cgroup.procs | wc -l; echo "=== END alone-procs"
+tierctl annotate um tier0.max=24M
+numa um alone-numa-before
+agent alone --periods @ALONE@
+numa um alone-numa
+echo "=== BEGIN alone-kdamonds"; cat /sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds; echo "=== END alone-kdamonds"
+""".replace('@PERIODS@', str(STOCK_PERIODS)).replace('@ALONE@', str(ALONE_PERIODS)) \
+    .replace('@SHIPPED_SH@', SHIPPED_SH)
 
 MIB = 1 << 20
 PAGE = 4096
@@ -221,6 +218,27 @@ if kernel == 'stock':
              'under the limit came from it)', cold)
     t.ok((s.get('kdamonds') or '').strip() == '0', 'um: every kdamond removed at exit (nr_kdamonds 0)',
          s.get('kdamonds'))
+    # --- no process in the tenant: the paddr kdamond runs alone
+    lines = agent('alone')
+    err = s.get('alone-err') or ''
+    t.ok((s.get('alone-procs') or '').strip() == '0', 'alone: the tenant has no process', s.get('alone-procs'))
+    al = [(ln.get('period'), tenant_of(ln, 'um')) for ln in lines if tenant_of(ln, 'um')]
+    print('# alone: period: unmapped hot / cold per tier (MiB), tier bytes (MiB)')
+    for p, x in al:
+        print(f'#   {p}: hot {[v >> 20 for v in x.get("unmapped_hot_bytes", [0, 0])]} '
+              f'cold {[v >> 20 for v in x.get("unmapped_cold_bytes", [0, 0])]} '
+              f'tiers {[v >> 20 for v in x["tier_bytes"]]}')
+    swept = [p for p, x in al if sum(x.get('unmapped_cold_bytes', [0])) > 0]
+    t.ok(swept, f'alone: a sweep classified the files with no process to sample (periods {swept[:3]}...)',
+         err[-1500:])
+    before, after = s.get('alone-numa-before'), s.get('alone-numa')
+    b0 = numa_field(before, 'file', 0)
+    a0 = numa_field(after, 'file', 0) + numa_field(after, 'anon', 0)
+    t.ok(b0 >= 32 * MIB, f'alone: {b0 / MIB:.1f} MiB of the files on node 0 at the start (over the 24 MiB limit)',
+         before)
+    t.ok(a0 <= 24 * MIB * 1.05, f'alone: tier-0 bytes {a0 / MIB:.1f} MiB <= 24 MiB + 5%', after)
+    t.ok((s.get('alone-kdamonds') or '').strip() == '0', 'alone: every kdamond removed at exit (nr_kdamonds 0)',
+         s.get('alone-kdamonds'))
     t.done()
 
 
