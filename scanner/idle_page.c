@@ -1713,23 +1713,7 @@ static int scan_physical(Scanner *s, const ScanTarget *targets, size_t n) {
 /* Whether MGLRU is on now (s->mglru), said once per change: it hides
  * read(2)/write(2) accesses of unmapped pages from idle page tracking. */
 static void sweep_check_mglru(Scanner *s) {
-        _cleanup_free_ char *text = NULL;
-        bool on = false;
-        int was = s->mglru;
-
-        if (read_full_file(s->opts.sysfs_root, "/kernel/mm/lru_gen/enabled", &text, NULL) < 0 ||
-            kpage_lru_gen_enabled(text, &on) < 0)
-                on = false; /* no MGLRU in this kernel */
-        s->mglru = on;
-        /* info: a fact of the kernel, said once (and warnings are the
-         * scan's debug, see log_capture_errors()) */
-        if (on && was != 1)
-                log_info("idle_page: MGLRU is on (%s/kernel/mm/lru_gen/enabled): the kernel does not clear the "
-                            "idle flag of page cache and tmpfs pages accessed through read(2) or write(2), so idle "
-                            "page tracking cannot tell their hot pages from cold ones; unmapped pages are not "
-                            "classified while it is on (they count as unscanned bytes)", s->opts.sysfs_root);
-        else if (!on && was == 1)
-                log_info("idle_page: MGLRU is off now: classifying unmapped pages again");
+        kpage_check_mglru(s->opts.sysfs_root, &s->mglru, "idle_page", "idle page tracking");
 }
 
 /* A sweep begins at PFN 0 for every target given now; the others are in

@@ -38,6 +38,24 @@ int kpage_lru_gen_enabled(const char *text, bool *ret) {
         return 0;
 }
 
+void kpage_check_mglru(const char *sysfs_root, int *state, const char *who, const char *sampler) {
+        _cleanup_free_ char *text = NULL;
+        bool on = false;
+        int was = *state;
+
+        if (read_full_file(sysfs_root, "/kernel/mm/lru_gen/enabled", &text, NULL) < 0 ||
+            kpage_lru_gen_enabled(text, &on) < 0)
+                on = false; /* no MGLRU in this kernel */
+        *state = on;
+        if (on && was != 1)
+                log_info("%s: MGLRU is on (%s/kernel/mm/lru_gen/enabled): the kernel does not clear the idle flag of "
+                         "page cache and tmpfs pages accessed through read(2) or write(2), so %s cannot tell their "
+                         "hot pages from cold ones; unmapped pages are not classified while it is on (they count "
+                         "as unscanned bytes)", who, sysfs_root ? sysfs_root : "/sys", sampler);
+        else if (!on && was == 1)
+                log_info("%s: MGLRU is off now: classifying unmapped pages again", who);
+}
+
 /* ---- the memcg table ----------------------------------------------------- */
 
 static int ids_add(KpageMemcgs *m, size_t *alloc, uint64_t ino, uint32_t target) {

@@ -50,6 +50,15 @@ bool kpage_unmapped_candidate(uint64_t flags);
  * number. */
 int kpage_lru_gen_enabled(const char *text, bool *ret);
 
+/* Reads <SYSFS_ROOT or /sys>/kernel/mm/lru_gen/enabled into *STATE (1 on,
+ * 0 off or no MGLRU in this kernel; -1 before the first call) and says a
+ * change at info level, once: "WHO: MGLRU is on (...): ... so SAMPLER
+ * cannot tell their hot pages from cold ones; unmapped pages are not
+ * classified while it is on" and "WHO: MGLRU is off now". Info, not a
+ * warning: a fact of the kernel, and the scans' warnings are debug
+ * (log_capture_errors()). */
+void kpage_check_mglru(const char *sysfs_root, int *state, const char *who, const char *sampler);
+
 /* The memcgs of the targets: a page's kpagecgroup word is the inode of
  * its memcg's directory (for a removed, offline memcg, the nearest online
  * ancestor's), and a target owns the memcgs of every directory of its
