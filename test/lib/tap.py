@@ -145,6 +145,25 @@ rep() {
 }
 '''
 
+# Guest shell helpers of the tests that run tierd with the shipped
+# configuration and `--period 1s` (test-heat.py, test-unmapped.py; needs
+# CG set; each test's docstring says why the period is shortened):
+#   numa CGROUP SECTION    its memory.numa_stat as SECTION
+#   agent NAME ARGS...     tierd's JSON lines as NAME, the end of its
+#                          stderr as NAME-err, its status as NAME-rc
+SHIPPED_SH = r'''numa() { echo "=== BEGIN $2"; cat $CG/$1/memory.numa_stat; echo "=== END $2"; }
+out() {
+    echo "=== BEGIN $1-rc"; echo $2; echo "=== END $1-rc"
+    echo "=== BEGIN $1"; cat /tmp/$1.out; echo "=== END $1"
+    echo "=== BEGIN $1-err"; tail -c 3000 /tmp/$1.err; echo "=== END $1-err"
+}
+agent() {
+    n=$1; shift
+    tierd --period 1s --json --control-socket '' "$@" > /tmp/$n.out 2> /tmp/$n.err
+    out $n $?
+}
+'''
+
 # Guest shell helpers of the tests that follow tierd's period lines for
 # minutes (test-churn.py, test-valgrind.py): sections, waiting for lines,
 # BPF links and kdamonds left, a period line reduced to its totals and the

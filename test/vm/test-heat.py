@@ -35,7 +35,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
-from tap import TOP, WORKLOAD_SH, Tap, agent_lines, numa_field, parse_json, run_vm, sections, tenant_of  # noqa: E402
+from tap import SHIPPED_SH, TOP, WORKLOAD_SH, Tap, agent_lines, numa_field, parse_json, run_vm, sections, tenant_of  # noqa: E402
 
 kernel, build = sys.argv[1], sys.argv[2]
 t = Tap()
@@ -54,18 +54,8 @@ GUEST = r'''
 CG=/sys/fs/cgroup
 sysctl -w kernel.numa_balancing=0 > /dev/null
 @WORKLOAD_SH@
-numa() { echo "=== BEGIN $2"; cat $CG/$1/memory.numa_stat; echo "=== END $2"; }
-out() {
-    echo "=== BEGIN $1-rc"; echo $2; echo "=== END $1-rc"
-    echo "=== BEGIN $1"; cat /tmp/$1.out; echo "=== END $1"
-    echo "=== BEGIN $1-err"; tail -c 3000 /tmp/$1.err; echo "=== END $1-err"
-}
 # the shipped configuration; --period 1s (see the docstring)
-agent() {
-    n=$1; shift
-    tierd --period 1s --json --control-socket '' "$@" > /tmp/$n.out 2> /tmp/$n.err
-    out $n $?
-}
+@SHIPPED_SH@
 stop() { kill -TERM $1; wait $1; rmdir $CG/$2; }
 numactl -C 1 sh -c 'while :; do sleep 0.05; done' &
 
@@ -120,7 +110,8 @@ for order in bl lb; do
     stop $wb cb
 done
 kill -TERM $fw; wait $fw
-'''.replace('@WORKLOAD_SH@', WORKLOAD_SH).replace('@LAT@', str(LAT_PERIODS)).replace('@PC@', str(PC_PERIODS)).replace('@CON@', str(CON_PERIODS))
+'''.replace('@WORKLOAD_SH@', WORKLOAD_SH).replace('@SHIPPED_SH@', SHIPPED_SH).replace('@LAT@', str(LAT_PERIODS)) \
+    .replace('@PC@', str(PC_PERIODS)).replace('@CON@', str(CON_PERIODS))
 
 MIB = 1 << 20
 PAGE = 4096
