@@ -50,10 +50,16 @@ DAMOS path, memory.reclaim moved these bytes and took the hot file too
 shrink_active_list() (mm/vmscan.c) deactivates a page no process maps
 whatever its accesses.
 Then the reader stops and the tenant keeps only its files, no process
-(a job's page cache outlives it), under tier0.max=24M for a second run:
-the damon backend runs its paddr kdamond without the vaddr one (nothing
-to sample there), and the checks are a sweep that classified the files
-and tier-0 bytes at most 24 MiB + 5% at the end, no kdamond after exit.
+(a job's page cache outlives it), under a tier0.max of half what is left
+on node 0 for a second run: the damon backend runs its paddr kdamond
+without the vaddr one (nothing to sample there), and the checks are a
+sweep that classified the files and tier-0 bytes at most the limit + 5%
+at the end, no kdamond after exit. Measured, not asserted: DAMOS moves
+more than asked for in the period its cold regions come of age (45 MiB
+for 17 planned in one run, and the first run's tier 0 at 21-35 MiB under
+its 48 MiB limit): its quota is charged for every byte of a region it
+tries, other memcgs' and free pages too, so tierd scales the quota by
+the tenant's share of memory (core/period.c uprom_apply()), an estimate.
 
 usage: test-unmapped.py idle|stock BUILD_DIR"""
 import json
@@ -130,7 +136,12 @@ echo "=== BEGIN files"; file-nodes /mnt/um/hot /mnt/um/cold; echo "=== END files
 echo 1 > $CG/um/cgroup.kill
 n=0; while [ -s $CG/um/cgroup.procs ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 echo "=== BEGIN alone-procs"; cat $CG/um/cgroup.procs | wc -l; echo "=== END alone-procs"
-tierctl annotate um tier0.max=24M
+# half of what the first run left on node 0 (DAMOS may have moved more
+# than it asked for there, see below)
+f0=$(awk '$1 == "file" { for (i = 2; i <= NF; i++) if (sub(/^N0=/, "", $i)) print $i }' $CG/um/memory.numa_stat)
+lim=$((f0 / 2097152))
+echo "=== BEGIN alone-limit"; echo $lim; echo "=== END alone-limit"
+tierctl annotate um tier0.max=${lim}M
 numa um alone-numa-before
 agent alone --periods @ALONE@
 numa um alone-numa
@@ -232,11 +243,12 @@ if kernel == 'stock':
     t.ok(swept, f'alone: a sweep classified the files with no process to sample (periods {swept[:3]}...)',
          err[-1500:])
     before, after = s.get('alone-numa-before'), s.get('alone-numa')
+    lim = int((s.get('alone-limit') or '0').strip() or 0)
     b0 = numa_field(before, 'file', 0)
     a0 = numa_field(after, 'file', 0) + numa_field(after, 'anon', 0)
-    t.ok(b0 >= 32 * MIB, f'alone: {b0 / MIB:.1f} MiB of the files on node 0 at the start (over the 24 MiB limit)',
-         before)
-    t.ok(a0 <= 24 * MIB * 1.05, f'alone: tier-0 bytes {a0 / MIB:.1f} MiB <= 24 MiB + 5%', after)
+    t.ok(lim >= 4 and b0 >= 2 * lim * MIB,
+         f'alone: {b0 / MIB:.1f} MiB of the files on node 0 at the start, twice the {lim} MiB limit', before)
+    t.ok(lim >= 4 and a0 <= lim * MIB * 1.05, f'alone: tier-0 bytes {a0 / MIB:.1f} MiB <= {lim} MiB + 5%', after)
     t.ok((s.get('alone-kdamonds') or '').strip() == '0', 'alone: every kdamond removed at exit (nr_kdamonds 0)',
          s.get('alone-kdamonds'))
     t.done()
