@@ -610,55 +610,51 @@ START_TEST(test_leftover_ours) {
 }
 END_TEST
 
-/* The scanner with its paddr kdamond (kdamonds/1): a leftover of it is
- * two kdamonds, and only two. */
-START_TEST(test_leftover_scanner_paddr) {
-        DamonOwner o = OWNER;
-        DamonSeen two = { .boot_id = "0a1b-2c", .nr_kdamonds = 2, .on = true, .kdamond_pid = 99 };
-        DamonSeen one = two;
+/* A record of USER (named NAME) with its N kdamonds: it round-trips, N
+ * kdamonds of a dead tierd are its leftover, N - 1 are not (the message
+ * says WORD, "two kdamonds"), and neither is N of the plain scanner's. */
+static void check_user_leftover(DamonUser user, const char *name, uint64_t n, const char *word) {
+        DamonOwner o = OWNER, back;
+        DamonSeen all = { .boot_id = "0a1b-2c", .nr_kdamonds = n, .on = true, .kdamond_pid = 99 };
+        DamonSeen fewer = all;
         const char *why = NULL;
-        char buf[256];
-        DamonOwner back;
+        char buf[256], line[64];
 
-        o.user = DAMON_USER_SCANNER_PADDR;
-        ck_assert_uint_eq(damon_user_kdamonds(o.user), 2);
-        ck_assert_uint_eq(damon_user_kdamonds(DAMON_USER_SCANNER), 1);
+        o.user = user;
+        ck_assert_uint_eq(damon_user_kdamonds(user), n);
+        ck_assert_str_eq(damon_user_name(user), name);
         ck_assert_int_eq(damon_owner_format(&o, buf, sizeof(buf)), 0);
-        ck_assert_ptr_nonnull(strstr(buf, " user=scanner+paddr\n"));
+        snprintf(line, sizeof(line), " user=%s\n", name);
+        ck_assert_ptr_nonnull(strstr(buf, line));
         ck_assert_int_eq(damon_owner_parse(buf, &back), 0);
-        ck_assert_int_eq(back.user, DAMON_USER_SCANNER_PADDR);
-        ck_assert(damon_leftover_is_ours(&o, &two, &why));
-        one.nr_kdamonds = 1;
-        ck_assert(!damon_leftover_is_ours(&o, &one, &why));
-        ck_assert_ptr_nonnull(strstr(why, "two kdamonds"));
-        /* and the plain scanner's record does not claim two */
-        ck_assert(!damon_leftover_is_ours(&OWNER, &two, &why));
+        ck_assert_int_eq(back.user, user);
+        ck_assert(damon_leftover_is_ours(&o, &all, &why));
+        fewer.nr_kdamonds = n - 1;
+        ck_assert(!damon_leftover_is_ours(&o, &fewer, &why));
+        ck_assert_ptr_nonnull(strstr(why, word));
+        ck_assert(!damon_leftover_is_ours(&OWNER, &all, &why));
+}
+
+/* The scanner with its paddr kdamond (kdamonds/1): two kdamonds, and
+ * only two. */
+START_TEST(test_leftover_scanner_paddr) {
+        ck_assert_uint_eq(damon_user_kdamonds(DAMON_USER_SCANNER), 1);
+        check_user_leftover(DAMON_USER_SCANNER_PADDR, "scanner+paddr", 2, "two kdamonds");
 }
 END_TEST
 
 /* With the DAMOS kdamond of unmapped pages (kdamonds/2, created off with
- * the pair): a leftover is three kdamonds, and only three; the record of
- * the pair alone still means two. */
+ * the pair): three kdamonds, and only three; the record of the pair alone
+ * still means two. */
 START_TEST(test_leftover_scanner_paddr_damos) {
-        DamonOwner o = OWNER, pair = OWNER;
+        DamonOwner pair = OWNER;
         DamonSeen three = { .boot_id = "0a1b-2c", .nr_kdamonds = 3, .on = true, .kdamond_pid = 99 };
         DamonSeen two = three;
         const char *why = NULL;
-        char buf[256];
-        DamonOwner back;
 
-        o.user = DAMON_USER_SCANNER_PADDR_DAMOS;
+        check_user_leftover(DAMON_USER_SCANNER_PADDR_DAMOS, "scanner+paddr+damos", 3, "three kdamonds");
         pair.user = DAMON_USER_SCANNER_PADDR;
-        ck_assert_uint_eq(damon_user_kdamonds(o.user), 3);
-        ck_assert_str_eq(damon_user_name(o.user), "scanner+paddr+damos");
-        ck_assert_int_eq(damon_owner_format(&o, buf, sizeof(buf)), 0);
-        ck_assert_ptr_nonnull(strstr(buf, " user=scanner+paddr+damos\n"));
-        ck_assert_int_eq(damon_owner_parse(buf, &back), 0);
-        ck_assert_int_eq(back.user, DAMON_USER_SCANNER_PADDR_DAMOS);
-        ck_assert(damon_leftover_is_ours(&o, &three, &why));
         two.nr_kdamonds = 2;
-        ck_assert(!damon_leftover_is_ours(&o, &two, &why));
-        ck_assert_ptr_nonnull(strstr(why, "three kdamonds"));
         ck_assert(!damon_leftover_is_ours(&pair, &three, &why));
         ck_assert(damon_leftover_is_ours(&pair, &two, &why));
 }

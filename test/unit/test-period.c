@@ -583,6 +583,22 @@ START_TEST(test_period_model_keeps_the_hot_set) {
 }
 END_TEST
 
+/* web: 16 MiB of anonymous pages and 64 MiB of a tmpfs file no process
+ * maps, all on tier 0, and an empty nested tenant web/child; an engine
+ * with the heat model, scanner OPS sweeping the unmapped pages, demotion
+ * on and the byte mover. */
+static void unmapped_setup(Engine *e, Config *c, const ScannerOps *ops) {
+        unit_write_file("cg/web/memory.numa_stat", "anon N0=16777216 N1=0\nfile N0=67108864 N1=0\n"
+                                                   "file_mapped N0=0 N1=0\n");
+        write_cgroup("web/child", "", 0, 0);
+        scan_phase = 5;
+        engine_setup_model(e, c, true);
+        e->scanner_ops = ops;
+        e->unmapped_sweep = true;
+        e->demotion_enabled = 1;
+        ck_assert_int_eq(engine_set_mover(e, &fake_backend_bytes), 0);
+}
+
 START_TEST(test_period_unmapped_held_until_classified) {
         /* web: 16 MiB of anonymous pages (warm) and 64 MiB of a tmpfs file
          * no process maps on tier 0, tier0.max 64M. While the scanner
@@ -600,15 +616,7 @@ START_TEST(test_period_unmapped_held_until_classified) {
         StatusSnapshot s = { 0 };
         Engine e;
 
-        unit_write_file("cg/web/memory.numa_stat", "anon N0=16777216 N1=0\nfile N0=67108864 N1=0\n"
-                                                   "file_mapped N0=0 N1=0\n");
-        write_cgroup("web/child", "", 0, 0);
-        scan_phase = 5;
-        engine_setup_model(&e, c, true);
-        e.scanner_ops = &fake_sweeper;
-        e.unmapped_sweep = true;
-        e.demotion_enabled = 1;
-        ck_assert_int_eq(engine_set_mover(&e, &fake_backend_bytes), 0);
+        unmapped_setup(&e, c, &fake_sweeper);
         ck_assert_int_eq(period_run(&e, 0, true, &s), 0);
         ck_assert_uint_eq(asked.n, 0);
         ck_assert_uint_eq(s.tenants[0].held_demote.unscanned, 16 * MIB);
@@ -649,15 +657,7 @@ START_TEST(test_period_unmapped_kdamond_scanner) {
         Engine e;
 
         spare_kdamond = -1;
-        unit_write_file("cg/web/memory.numa_stat", "anon N0=16777216 N1=0\nfile N0=67108864 N1=0\n"
-                                                   "file_mapped N0=0 N1=0\n");
-        write_cgroup("web/child", "", 0, 0);
-        scan_phase = 5;
-        engine_setup_model(&e, c, true);
-        e.scanner_ops = _i == 0 ? &fake_kdamond_sweeper : &fake_kdamond_sweeper_spare;
-        e.unmapped_sweep = true;
-        e.demotion_enabled = 1;
-        ck_assert_int_eq(engine_set_mover(&e, &fake_backend_bytes), 0);
+        unmapped_setup(&e, c, _i == 0 ? &fake_kdamond_sweeper : &fake_kdamond_sweeper_spare);
         ck_assert_int_eq(period_run(&e, 0, true, &s), 0);
         ck_assert_uint_eq(asked.n, 0);
         ck_assert_uint_eq(s.tenants[0].held_demote.unscanned, 16 * MIB);
@@ -689,16 +689,8 @@ START_TEST(test_period_unmapped_kdamond_scanner_spare) {
         StatusSnapshot s = { 0 };
         Engine e;
 
-        unit_write_file("cg/web/memory.numa_stat", "anon N0=16777216 N1=0\nfile N0=67108864 N1=0\n"
-                                                   "file_mapped N0=0 N1=0\n");
-        write_cgroup("web/child", "", 0, 0);
-        scan_phase = 5;
         spare_kdamond = 2;
-        engine_setup_model(&e, c, true);
-        e.scanner_ops = &fake_kdamond_sweeper_spare;
-        e.unmapped_sweep = true;
-        e.demotion_enabled = 1;
-        ck_assert_int_eq(engine_set_mover(&e, &fake_backend_bytes), 0);
+        unmapped_setup(&e, c, &fake_kdamond_sweeper_spare);
         ck_assert_int_eq(period_run(&e, 0, true, &s), 0);
         ck_assert_uint_eq(asked.n, 0);
         status_snapshot_done(&s);
