@@ -28,6 +28,8 @@ typedef struct Account {
         bool pending;           /* the last plan left it a decision to make: over a limit, hot bytes
                                  * held on a slower tier, a contention, bytes held as unscanned */
         unsigned unseen;        /* periods in a row the scanner gave it nothing (while it had processes) */
+        uint64_t uprom_scale[2]; /* the quota scales of its unmapped pages' DAMOS schemes, promote and demote
+                                  * (core/period.c uprom_settle(), damos_scale_next()); 0: none yet */
 } Account;
 
 typedef struct Ledger {

@@ -114,6 +114,17 @@ typedef struct UpromSlot {
         uint64_t base, base_demote;             /* the schemes' sz_applied when the period began */
 } UpromSlot;
 
+/* At most this many times the planned bytes as the quota of a scheme of
+ * unmapped pages (damos_scale_next()). */
+#define UPROM_MAX_SCALE 64
+
+/* BYTES times SCALE (0 counts as 1), saturating. */
+static uint64_t scaled(uint64_t bytes, uint64_t scale) {
+        if (scale <= 1)
+                return bytes;
+        return bytes > UINT64_MAX / scale ? UINT64_MAX : bytes * scale;
+}
+
 static void uprom_close(Engine *e) {
         damos_close(e->uprom);
         e->uprom = NULL;
@@ -587,6 +598,11 @@ static void refund_account(Engine *e, const Period *p, Account *a, bool promote,
  * not move goes back to the buckets. */
 static int uprom_settle(Engine *e, Period *p, uint64_t now) {
         _cleanup_free_ DamosTenantStats *st = NULL;
+        uint64_t period = e->period_ms ? e->period_ms : 1000;
+        /* the cold scheme's regions old enough (uprom_open()'s
+         * cold_min_age_us, two periods) for nothing moved to mean
+         * something */
+        bool aged = now >= e->uprom_opened_ms + 3 * period;
         int r;
 
         if (!e->uprom || e->n_uprom == 0)
@@ -606,6 +622,9 @@ static int uprom_settle(Engine *e, Period *p, uint64_t now) {
 
                 if (!a)
                         continue;
+                a->uprom_scale[0] = damos_scale_next(a->uprom_scale[0], sl->planned, up, aged, UPROM_MAX_SCALE);
+                a->uprom_scale[1] = damos_scale_next(a->uprom_scale[1], sl->planned_demote, down, aged,
+                                                     UPROM_MAX_SCALE);
                 for (size_t k = 0; k < p->n; k++)
                         if (p->acct[k] == a) {
                                 p->moved[k].promoted += up;
@@ -1241,6 +1260,7 @@ static int uprom_open(Engine *e, const Period *p, const DamosTenant *dt, const U
                 return 0;
         }
         e->uprom_kdamond = o.kdamond;
+        e->uprom_opened_ms = p->time_ms;
         log_info("unmapped pages: kdamond %d, migrate_hot of hot file pages to node %d, migrate_cold of "
                  "cold ones to node %d", (int) damos_kdamond_pid(e->uprom), o.fast_node, o.slow_node);
         return 0;
@@ -1250,7 +1270,7 @@ static int uprom_apply(Engine *e, Period *p) {
         _cleanup_free_ DamosTenant *dt = calloc(p->n ? p->n : 1, sizeof(*dt));
         _cleanup_free_ UpromSlot *slots = calloc(p->n ? p->n : 1, sizeof(*slots));
         _cleanup_free_ DamosTenantStats *st = NULL;
-        uint64_t period = e->period_ms ? e->period_ms : 1000, ram = 0;
+        uint64_t period = e->period_ms ? e->period_ms : 1000;
         size_t n = 0;
         int r;
 
@@ -1262,20 +1282,25 @@ static int uprom_apply(Engine *e, Period *p) {
                 log_debug("unmapped promotions: the scanner's kdamond for the schemes is gone, closing them");
                 uprom_close(e);
         }
-        for (int t = 0; t < p->topo->n_tiers; t++)
-                ram += p->topo->tiers[t].total_bytes;
         for (size_t k = 0; p->planned && k < p->n; k++) {
                 const PlanTenantResult *res = &p->plan.tenants[k];
-                uint64_t want = res->unmapped_promote_bytes, down = p->udemote[k], slow = 0, qp, qd;
+                const Account *a = p->acct[k];
+                uint64_t want = res->unmapped_promote_bytes, down = p->udemote[k], qp, qd;
 
                 if ((want == 0 && down == 0) || res->ignored || res->observe_only)
                         continue;
-                for (int t = 1; t < PLAN_MAX_TIERS; t++)
-                        slow += p->plan_tenants[k].current[t];
-                /* the quota counts every page the scheme looks at, other
-                 * tenants' too: scaled by the tenant's share (damos_mover.c) */
-                qp = damos_quota_scale(want, slow, ram, 64);
-                qd = damos_quota_scale(down, p->plan_tenants[k].current[0], ram, 64);
+                /* The quota is charged for every page the scheme tries,
+                 * other memcgs' and free ones too: scaled up as far as the
+                 * last periods showed it moved less (uprom_settle()), from
+                 * 1, where it cannot move more than planned. A share of
+                 * all memory (as damos_mover.c scales) made the quota far
+                 * too large here: the period a tenant's cold regions came
+                 * of age, DAMOS moved 45 MiB for 17 planned. */
+                qp = scaled(want, a ? a->uprom_scale[0] : 1);
+                qd = scaled(down, a ? a->uprom_scale[1] : 1);
+                log_debug("%s: unmapped pages' DAMOS quotas: promote %" PRIu64 " x %" PRIu64 ", demote %" PRIu64
+                          " x %" PRIu64 " bytes", res->path, want, a && a->uprom_scale[0] ? a->uprom_scale[0] : 1,
+                          down, a && a->uprom_scale[1] ? a->uprom_scale[1] : 1);
                 dt[n] = (DamosTenant) {
                         .cgroup = res->path,
                         .promote_rate = qp ? max_u64(qp / period * 1000, 1) : 0,

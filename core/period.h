@@ -75,6 +75,7 @@ typedef struct Engine {
         size_t n_uprom;
         bool uprom_off;                 /* not available here (said once; a reload tries again) */
         int uprom_kdamond;              /* uprom's kdamonds/N (DamosOptions.kdamond) */
+        uint64_t uprom_opened_ms;       /* when uprom's schemes started (Period.time_ms) */
         uint64_t *pod_warned;           /* cgroup ids of the pods whose refused tierd.io/ requests were
                                          * logged, while they exist (one line per pod) */
         size_t n_pod_warned;

@@ -74,6 +74,24 @@ uint64_t damos_quota_scale(uint64_t bytes, uint64_t tenant_bytes, uint64_t ram_b
         return bytes * scale;
 }
 
+uint64_t damos_scale_next(uint64_t scale, uint64_t planned, uint64_t moved, bool aged, uint64_t max_scale) {
+        if (scale == 0)
+                scale = 1;
+        if (max_scale == 0)
+                max_scale = 1;
+        if (planned == 0 || (moved == 0 && !aged))
+                return scale;
+        if (moved > planned) {
+                /* scale * planned / moved, without the product's overflow */
+                uint64_t s = (uint64_t) ((unsigned __int128) scale * planned / moved);
+
+                return s ? s : 1;
+        }
+        if (moved < planned - planned / 2)
+                return scale > max_scale / 2 ? max_scale : scale * 2;
+        return scale;
+}
+
 int damos_node_ranges(const NodeSpan *spans, size_t n, int node, MoveSpan *out, size_t max) {
         size_t k = 0;
 

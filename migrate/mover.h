@@ -322,6 +322,19 @@ int damos_split_ranges(const MoveSpan *ranges, size_t n, size_t pieces, MoveSpan
  * counts as one page), at most MAX_SCALE times, saturating; 0 stays 0. */
 uint64_t damos_quota_scale(uint64_t bytes, uint64_t tenant_bytes, uint64_t ram_bytes, uint64_t max_scale);
 
+/* Pure: a scheme's quota scale for its next period, from its last one,
+ * when it was to move PLANNED bytes of one tenant with a quota of PLANNED
+ * times SCALE (0 counts as 1) and moved MOVED. The quota is charged for
+ * every byte of the regions it tries and the filters then drop the pages
+ * of other cgroups, so a scheme moves at most its quota (per reset
+ * interval), often much less; how much less is not known before. The
+ * scale learns it: less than half of PLANNED moved, twice the scale (at
+ * most MAX_SCALE); more than PLANNED, the scale times PLANNED / MOVED (at
+ * least 1); else the same. With AGED false (the kdamond's regions not old
+ * enough yet for the cold scheme's age), nothing moved says nothing: the
+ * same scale. PLANNED 0: the same. */
+uint64_t damos_scale_next(uint64_t scale, uint64_t planned, uint64_t moved, bool aged, uint64_t max_scale);
+
 /* Pure: the physical address ranges of NODE among SPANS
  * (zoneinfo_node_spans(): PFN spans; a span of several nodes has node -1
  * and belongs to none) into OUT: their number, -E2BIG when more than MAX. */

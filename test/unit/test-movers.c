@@ -289,6 +289,32 @@ START_TEST(test_quota_scale) {
 }
 END_TEST
 
+START_TEST(test_scale_next) {
+        /* the first period: scale 1, a quarter moved: twice */
+        ck_assert_uint_eq(damos_scale_next(0, 16 << 20, 4 << 20, true, 64), 2);
+        /* half or more, up to all of it: kept */
+        ck_assert_uint_eq(damos_scale_next(4, 16 << 20, 8 << 20, true, 64), 4);
+        ck_assert_uint_eq(damos_scale_next(4, 16 << 20, 16 << 20, true, 64), 4);
+        /* an odd number of bytes: half of 5 pages is 3 of them */
+        ck_assert_uint_eq(damos_scale_next(4, 5 * 4096, 2 * 4096, true, 64), 8);
+        ck_assert_uint_eq(damos_scale_next(4, 5 * 4096, 3 * 4096, true, 64), 4);
+        /* three times the plan moved at scale 8: 8 / 3 */
+        ck_assert_uint_eq(damos_scale_next(8, 16 << 20, 48 << 20, true, 64), 2);
+        /* never below 1 */
+        ck_assert_uint_eq(damos_scale_next(1, 16 << 20, 64 << 20, true, 64), 1);
+        /* at most the cap, also from just below it */
+        ck_assert_uint_eq(damos_scale_next(64, 16 << 20, 0, true, 64), 64);
+        ck_assert_uint_eq(damos_scale_next(40, 16 << 20, 0, true, 64), 64);
+        /* nothing moved before the regions are old enough: no lesson */
+        ck_assert_uint_eq(damos_scale_next(2, 16 << 20, 0, false, 64), 2);
+        ck_assert_uint_eq(damos_scale_next(2, 16 << 20, 1 << 20, false, 64), 4);
+        /* nothing planned: kept */
+        ck_assert_uint_eq(damos_scale_next(8, 0, 1 << 20, true, 64), 8);
+        /* no overflow in scale * planned */
+        ck_assert_uint_eq(damos_scale_next(64, UINT64_MAX / 2, UINT64_MAX, true, 64), 31);
+}
+END_TEST
+
 START_TEST(test_quota_below_a_page_widens_window) {
         uint64_t sz, ms;
 
@@ -466,6 +492,7 @@ static Suite *movers_suite(void) {
         tcase_add_test(tc, test_quota_below_a_page_widens_window);
         tcase_add_test(tc, test_quota_unlimited_zero_huge);
         tcase_add_test(tc, test_quota_scale);
+        tcase_add_test(tc, test_scale_next);
         tcase_add_test(tc, test_node_ranges);
         tcase_add_test(tc, test_iomem_system_ram);
         tcase_add_test(tc, test_split_ranges);
