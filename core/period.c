@@ -118,10 +118,8 @@ typedef struct UpromSlot {
  * unmapped pages (damos_scale_next()). */
 #define UPROM_MAX_SCALE 64
 
-/* BYTES times SCALE (0 counts as 1), saturating. */
+/* BYTES times SCALE (at least 1), saturating. */
 static uint64_t scaled(uint64_t bytes, uint64_t scale) {
-        if (scale <= 1)
-                return bytes;
         return bytes > UINT64_MAX / scale ? UINT64_MAX : bytes * scale;
 }
 
@@ -1286,6 +1284,8 @@ static int uprom_apply(Engine *e, Period *p) {
                 const PlanTenantResult *res = &p->plan.tenants[k];
                 const Account *a = p->acct[k];
                 uint64_t want = res->unmapped_promote_bytes, down = p->udemote[k], qp, qd;
+                uint64_t sp = a && a->uprom_scale[0] ? a->uprom_scale[0] : 1;
+                uint64_t sd = a && a->uprom_scale[1] ? a->uprom_scale[1] : 1;
 
                 if ((want == 0 && down == 0) || res->ignored || res->observe_only)
                         continue;
@@ -1296,11 +1296,10 @@ static int uprom_apply(Engine *e, Period *p) {
                  * all memory (as damos_mover.c scales) made the quota far
                  * too large here: the period a tenant's cold regions came
                  * of age, DAMOS moved 45 MiB for 17 planned. */
-                qp = scaled(want, a ? a->uprom_scale[0] : 1);
-                qd = scaled(down, a ? a->uprom_scale[1] : 1);
+                qp = scaled(want, sp);
+                qd = scaled(down, sd);
                 log_debug("%s: unmapped pages' DAMOS quotas: promote %" PRIu64 " x %" PRIu64 ", demote %" PRIu64
-                          " x %" PRIu64 " bytes", res->path, want, a && a->uprom_scale[0] ? a->uprom_scale[0] : 1,
-                          down, a && a->uprom_scale[1] ? a->uprom_scale[1] : 1);
+                          " x %" PRIu64 " bytes", res->path, want, sp, down, sd);
                 dt[n] = (DamosTenant) {
                         .cgroup = res->path,
                         .promote_rate = qp ? max_u64(qp / period * 1000, 1) : 0,

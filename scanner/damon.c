@@ -798,19 +798,37 @@ static int discard_region(const struct kscan_damon_region *r _unused_, void *use
 
 static void owner_remove(Scanner *s);
 
-/* Stops and removes tierd's kdamond (only ever called when this process
- * created it). Errors are logged: nothing else can be done about them. */
-static void kdamond_remove(Scanner *s) {
+/* Stops kdamonds/0 (the vaddr context) when it runs and forgets it: the
+ * BPF filter no longer follows it, its records and targets and snapshots
+ * are dropped. kdamond_remove() and vaddr_stop() both start with it. */
+static void vaddr_off(Scanner *s) {
         bool on = false;
         int r;
 
-        if (!s->created)
-                return;
         if (kdamond_state(s, &on) >= 0 && on) {
                 r = damon_sysfs_write("off", "%s/state", s->kd);
                 if (r < 0 && r != -EINVAL)
                         log_warning_errno(r, "cannot stop tierd's kdamond, ignoring: %m");
         }
+        if (s->kscan) {
+                if (s->kdamond > 0)
+                        (void) kscan_damon_follow(s->kscan, s->kdamond, false);
+                (void) kscan_consume(s->kscan, discard_region, NULL);
+        }
+        s->running = false;
+        s->kdamond = 0;
+        damon_targets_done(&s->targets);
+        snapshots_free(s);
+}
+
+/* Stops and removes tierd's kdamond (only ever called when this process
+ * created it). Errors are logged: nothing else can be done about them. */
+static void kdamond_remove(Scanner *s) {
+        int r;
+
+        if (!s->created)
+                return;
+        vaddr_off(s);
         if (s->unmapped) {
                 /* -EINVAL: not running; -ENOENT: removed behind tierd's back */
                 r = damon_sysfs_write("off", "%s/state", s->kd_pa);
@@ -831,15 +849,6 @@ static void kdamond_remove(Scanner *s) {
                 s->created = false;
                 owner_remove(s);
         }
-        if (s->kscan) {
-                if (s->kdamond > 0)
-                        (void) kscan_damon_follow(s->kscan, s->kdamond, false);
-                (void) kscan_consume(s->kscan, discard_region, NULL);
-        }
-        s->running = false;
-        s->kdamond = 0;
-        damon_targets_done(&s->targets);
-        snapshots_free(s);
 }
 
 static const char *run_dir(const Scanner *s) {
@@ -1130,28 +1139,15 @@ static void paddr_start(Scanner *s) {
  * record says kdamond_pid 0 again: a stopped kdamonds/0 of tierd's shape
  * is what damon_leftover_is_ours() expects of it then. */
 static void vaddr_stop(Scanner *s) {
-        bool on = false;
+        bool was_running = s->running;
         int r;
 
-        if (kdamond_state(s, &on) >= 0 && on) {
-                r = damon_sysfs_write("off", "%s/state", s->kd);
-                if (r < 0 && r != -EINVAL)
-                        log_warning_errno(r, "cannot stop tierd's kdamond, ignoring: %m");
-        }
-        if (s->kscan) {
-                if (s->kdamond > 0)
-                        (void) kscan_damon_follow(s->kscan, s->kdamond, false);
-                (void) kscan_consume(s->kscan, discard_region, NULL);
-        }
-        if (s->running) {
+        vaddr_off(s);
+        if (was_running) {
                 r = owner_write(s, 0);
                 if (r < 0 && r != -ENOMEM)
                         log_warning_errno(r, "cannot update %s/kdamond, ignoring: %m", run_dir(s));
         }
-        s->running = false;
-        s->kdamond = 0;
-        damon_targets_done(&s->targets);
-        snapshots_free(s);
 }
 
 /* Starts the kdamond with NEXT. "on" checks the pids at once: a process
