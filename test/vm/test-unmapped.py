@@ -189,6 +189,13 @@ def agent(name):
     return agent_lines(t, s, name)
 
 
+def classified(lines, cg):
+    """Per period line naming tenant CG: its unmapped bytes classified hot
+    or cold, all tiers."""
+    return [sum(tenant_of(ln, cg).get('unmapped_hot_bytes', [0]) + tenant_of(ln, cg).get('unmapped_cold_bytes', [0]))
+            for ln in lines if tenant_of(ln, cg)]
+
+
 def file_nodes(section='files', hot='hot', cold='cold'):
     files = {}
     for ln in (s.get(section) or '').splitlines():
@@ -206,9 +213,7 @@ if kernel == 'stock':
     err = s.get('um-mglru-err') or ''
     t.ok('MGLRU is on' in err, 'mglru: tierd says DAMON paddr cannot classify unmapped pages while MGLRU is on',
          err[-1500:])
-    seen = [sum(tenant_of(ln, 'um').get('unmapped_hot_bytes', [0]) + tenant_of(ln, 'um').get('unmapped_cold_bytes',
-                                                                                             [0]))
-            for ln in lines if tenant_of(ln, 'um')]
+    seen = classified(lines, 'um')
     t.ok(seen and not any(seen), f'mglru: nothing classified ({seen})', seen)
     # --- MGLRU off
     lines = agent('um')
@@ -288,9 +293,7 @@ if kernel == 'stock':
     err = s.get('mg-err') or ''
     t.ok('MGLRU is on' in (s.get('mg-said') or ''), 'mg: tierd says the sweep cannot classify while MGLRU is on',
          err[-1500:])
-    seen = [sum(tenant_of(ln, 'mg').get('unmapped_hot_bytes', [0]) + tenant_of(ln, 'mg').get('unmapped_cold_bytes',
-                                                                                             [0]))
-            for ln in lines if tenant_of(ln, 'mg')]
+    seen = classified(lines, 'mg')
     t.ok(seen and not any(seen), f'mg: nothing classified ({len(seen)} periods)', seen)
     before, after = s.get('mg-numa-before'), s.get('mg-numa')
     f0 = numa_field(before, 'file', 0)
@@ -314,8 +317,7 @@ lines = agent('um-mglru')
 err = s.get('um-mglru-err') or ''
 on = (s.get('lru-gen') or '').strip()
 t.ok('MGLRU is on' in err, f'mglru: tierd says the sweep cannot classify while MGLRU is on ({on})', err[-1500:])
-seen = [sum(tenant_of(ln, 'um').get('unmapped_hot_bytes', [0]) + tenant_of(ln, 'um').get('unmapped_cold_bytes', [0]))
-        for ln in lines if tenant_of(ln, 'um')]
+seen = classified(lines, 'um')
 t.ok(seen and not any(seen), f'mglru: nothing classified ({seen})', seen)
 
 # --- MGLRU off
